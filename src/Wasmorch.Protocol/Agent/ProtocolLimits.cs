@@ -1,0 +1,13 @@
+namespace Wasmorch.Protocol.Agent;
+
+/// <summary>Limits fixed by the agent protocol (docs/protocol.md).</summary>
+public static class ProtocolLimits
+{
+    /// <summary>A line is at most this many bytes, terminator included.</summary>
+    public const int MaxLineLength = 256;
+
+    public const int MaxModuleIdLength = 32;
+
+    /// <summary>How long an agent waits for the next payload byte before dropping a LOAD.</summary>
+    public static readonly TimeSpan DefaultLoadTimeout = TimeSpan.FromSeconds(2);
+}

@@ -1,0 +1,14 @@
+namespace Wasmorch.Protocol.HostApi;
+
+/// <summary>Error codes the gateway adds to the agents' own (see Agent.AgentErrorCodes).</summary>
+public static class HostErrorCodes
+{
+    public const string BadRequest = "BAD_REQUEST";
+    public const string UnknownDevice = "UNKNOWN_DEVICE";
+    public const string DeviceUnreachable = "DEVICE_UNREACHABLE";
+    public const string CompileError = "COMPILE_ERROR";
+    public const string Timeout = "TIMEOUT";
+    public const string Unsupported = "UNSUPPORTED";
+    public const string ProtocolError = "PROTOCOL_ERROR";
+    public const string Internal = "INTERNAL";
+}

@@ -1,0 +1,45 @@
+namespace Wasmorch.Protocol.HostApi;
+
+/// <summary>One request from a host to the gateway: one JSON object per line, <c>id</c> echoed back.</summary>
+public sealed class HostRequest
+{
+    public long Id { get; set; }
+
+    /// <summary>One of <see cref="HostOps"/>.</summary>
+    public string? Op { get; set; }
+
+    public string? Device { get; set; }
+
+    public string? ModuleId { get; set; }
+
+    public string? Func { get; set; }
+
+    public string? Args { get; set; }
+
+    public bool WaitResult { get; set; }
+
+    /// <summary>C source text for <c>build_and_deploy</c>; the gateway never reads a path a host names.</summary>
+    public string? Source { get; set; }
+
+    /// <summary>File name shown in compiler diagnostics (no directories).</summary>
+    public string? SourceName { get; set; }
+
+    /// <summary>Module bytes, base64, for <c>deploy</c>.</summary>
+    public string? Module { get; set; }
+
+    /// <summary><c>wasm</c> (default) or <c>aot</c>.</summary>
+    public string? Mode { get; set; }
+
+    /// <summary>How long <c>wait_result</c> may wait for the job to end.</summary>
+    public int? TimeoutMs { get; set; }
+}
+
+public static class HostOps
+{
+    public const string Deploy = "deploy";
+    public const string BuildAndDeploy = "build_and_deploy";
+    public const string Start = "start";
+    public const string Stop = "stop";
+    public const string Status = "status";
+    public const string Devices = "devices";
+}

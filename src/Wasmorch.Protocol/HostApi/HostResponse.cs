@@ -1,0 +1,75 @@
+using System.Text.Json;
+
+namespace Wasmorch.Protocol.HostApi;
+
+/// <summary>The gateway's answer to one <see cref="HostRequest"/>.</summary>
+public sealed class HostResponse
+{
+    public long Id { get; set; }
+
+    public bool Ok { get; set; }
+
+    public string? Device { get; set; }
+
+    public string? ModuleId { get; set; }
+
+    public string? Func { get; set; }
+
+    public long? Job { get; set; }
+
+    /// <summary>Job status (OK, TRAP, STOPPED, RUNNING), STOP status (PENDING, IDLE) or agent state.</summary>
+    public string? Status { get; set; }
+
+    /// <summary>The function's result in its wasm type, as a JSON number (or string for nan/inf).</summary>
+    public JsonElement? Value { get; set; }
+
+    public string? ValueType { get; set; }
+
+    public long? ElapsedUs { get; set; }
+
+    public string? Message { get; set; }
+
+    public long? Size { get; set; }
+
+    public string? Crc32 { get; set; }
+
+    /// <summary>Every field of the agent's reply, for STATUS and for what a CLI wants to show.</summary>
+    public Dictionary<string, string>? Agent { get; set; }
+
+    public List<DeviceInfo>? Devices { get; set; }
+
+    public HostError? Error { get; set; }
+
+    public Timing? Timing { get; set; }
+}
+
+public sealed class HostError
+{
+    public string Code { get; set; } = string.Empty;
+
+    public string Message { get; set; } = string.Empty;
+
+    /// <summary>Compiler diagnostics and the like, verbatim.</summary>
+    public string? Details { get; set; }
+}
+
+/// <summary>Where the time of one request went, as the gateway measured it.</summary>
+public sealed class Timing
+{
+    public double GatewayMs { get; set; }
+
+    public double? CompileMs { get; set; }
+
+    public double? TransferMs { get; set; }
+
+    public double? DeviceMs { get; set; }
+}
+
+public sealed class DeviceInfo
+{
+    public string Name { get; set; } = string.Empty;
+
+    public string Endpoint { get; set; } = string.Empty;
+
+    public bool Connected { get; set; }
+}
