@@ -1,0 +1,38 @@
+/* Functions that fail in each way a job can fail, for tests and for trying STOP on a board. */
+#include "wasmorch.h"
+
+WASMORCH_EXPORT("unreachable") int32_t trap_unreachable(void) { __builtin_trap(); }
+
+WASMORCH_EXPORT("div_zero") int32_t div_zero(int32_t a) { return a / (a - a); }
+
+WASMORCH_EXPORT("out_of_bounds") int32_t out_of_bounds(void)
+{
+	volatile int32_t *p = (volatile int32_t *)0x7ffffff0;
+
+	return *p;
+}
+
+/* Non-tail recursion that exhausts the call stack. */
+WASMORCH_EXPORT("recurse") int32_t recurse(int32_t n)
+{
+	volatile int32_t pad[4] = { n, n, n, n };
+
+	return recurse(n + 1) + pad[n & 3];
+}
+
+/* Ignores STOP entirely: only the runtime's backstop can end it. */
+WASMORCH_EXPORT("spin") int32_t spin(void)
+{
+	volatile int32_t x = 0;
+
+	for (;;) {
+		x++;
+	}
+	return x;
+}
+
+WASMORCH_EXPORT("bad_pin") int32_t bad_pin(void)
+{
+	gpio_write(99, 1);
+	return 0;
+}

@@ -1,0 +1,212 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using Microsoft.Extensions.Logging;
+using Wasmorch.Protocol.Agent;
+
+namespace Wasmorch.Emulator.Agent;
+
+/// <summary>
+/// The COMM loop of one link connection: a receive pump fills a bounded pipe (the emulated UART
+/// ring buffer), and this loop takes lines and LOAD payloads out of it in any fragmentation.
+/// </summary>
+internal sealed partial class AgentConnection
+{
+    /// <summary>Bytes buffered before the receive pump stops reading (flow control, not loss).</summary>
+    private const int ReceiveBufferBytes = 16 * 1024;
+
+    private readonly Board _board;
+    private readonly CommandHandler _commands;
+    private readonly ILogger _logger;
+    private readonly Pipe _rx = new(new PipeOptions(pauseWriterThreshold: ReceiveBufferBytes, resumeWriterThreshold: ReceiveBufferBytes / 2, useSynchronizationContext: false));
+    private readonly LineFramer _framer = new();
+    private readonly AgentOutput _output;
+
+    public AgentConnection(Board board, ILogger logger)
+    {
+        _board = board;
+        _commands = new CommandHandler(board);
+        _logger = logger;
+        _output = new AgentOutput(board.Name, logger);
+    }
+
+    public async Task RunAsync(Stream stream, CancellationToken ct)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        _board.Attach(_output);
+        var receive = ReceiveAsync(stream, linked.Token);
+        var transmit = _output.PumpAsync(stream, linked.Token);
+        try
+        {
+            await ProcessAsync(_rx.Reader, linked.Token);
+        }
+        finally
+        {
+            _board.Detach(_output);
+            _output.Complete();
+            await linked.CancelAsync();
+            await Task.WhenAll(Quietly(receive), Quietly(transmit));
+        }
+    }
+
+    private static async Task Quietly(Task task)
+    {
+        try
+        {
+            await task;
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException)
+        {
+            // The connection is being torn down; these are its normal ways to end.
+        }
+    }
+
+    private async Task ReceiveAsync(Stream stream, CancellationToken ct)
+    {
+        var writer = _rx.Writer;
+        try
+        {
+            while (true)
+            {
+                var memory = writer.GetMemory(512);
+                var read = await stream.ReadAsync(memory, ct);
+                if (read == 0)
+                {
+                    break;
+                }
+                writer.Advance(read);
+                var flush = await writer.FlushAsync(ct);
+                if (flush.IsCompleted)
+                {
+                    break;
+                }
+            }
+        }
+        finally
+        {
+            await writer.CompleteAsync();
+        }
+    }
+
+    private async Task ProcessAsync(PipeReader reader, CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            var read = await reader.ReadAsync(ct);
+            var buffer = read.Buffer;
+            var status = _framer.TryRead(ref buffer, out var lineBytes);
+            switch (status)
+            {
+                case FrameStatus.Line:
+                    var parsed = AgentLineParser.TryParse(lineBytes, out var line, out var error);
+                    reader.AdvanceTo(buffer.Start);
+                    if (parsed)
+                    {
+                        await HandleAsync(line!, reader, ct);
+                    }
+                    else if (error.Kind != LineParseErrorKind.Empty)
+                    {
+                        await SendAsync(CommandHandler.Error(AgentErrorCodes.BadCommand, error.ToString()), ct);
+                    }
+                    break;
+                case FrameStatus.TooLong:
+                    reader.AdvanceTo(buffer.Start);
+                    await SendAsync(CommandHandler.Error(AgentErrorCodes.LineTooLong, $"lines are at most {ProtocolLimits.MaxLineLength} bytes"), ct);
+                    break;
+                default:
+                    reader.AdvanceTo(buffer.Start, buffer.End);
+                    if (read.IsCompleted)
+                    {
+                        return;
+                    }
+                    break;
+            }
+        }
+    }
+
+    private ValueTask SendAsync(AgentLineBuilder line, CancellationToken ct) => _output.SendAsync(line, ct);
+
+    private async Task HandleAsync(AgentLine line, PipeReader reader, CancellationToken ct)
+    {
+        switch (line.Verb)
+        {
+            case "STATUS":
+                await SendAsync(_commands.Status(), ct);
+                break;
+            case "START":
+                var immediate = _commands.Start(line, started => _output.TryEnqueue(started));
+                if (immediate is not null)
+                {
+                    await SendAsync(immediate, ct);
+                }
+                break;
+            case "STOP":
+                await SendAsync(_commands.Stop(line), ct);
+                break;
+            case "LOAD":
+                await LoadAsync(line, reader, ct);
+                break;
+            case "HELLO":
+                await SendAsync(_commands.Hello(), ct);
+                break;
+            case "PING":
+                await SendAsync(new AgentLineBuilder("PONG").Add("uptime_ms", _board.UptimeMs), ct);
+                break;
+            default:
+                await SendAsync(CommandHandler.Error(AgentErrorCodes.BadCommand, $"unknown command '{line.Verb}'"), ct);
+                break;
+        }
+    }
+
+    private async Task LoadAsync(AgentLine line, PipeReader reader, CancellationToken ct)
+    {
+        var refusal = _commands.CheckLoad(line, out var id, out var size, out var crc);
+        if (refusal is not null)
+        {
+            await SendAsync(refusal, ct);
+            return;
+        }
+        await SendAsync(new AgentLineBuilder("LOAD_READY").Add("module_id", id), ct);
+        var payload = await ReceivePayloadAsync(reader, size, ct);
+        if (payload is null)
+        {
+            LogLoadTimeout(_logger, _board.Name, id, size);
+            await SendAsync(CommandHandler.LoadError(id, AgentErrorCodes.Timeout,
+                $"payload stalled for {_board.Options.LoadTimeout.TotalMilliseconds:0} ms; back in line mode"), ct);
+            return;
+        }
+        await SendAsync(_commands.FinishLoad(id, payload, crc), ct);
+    }
+
+    /// <summary>Reads exactly <paramref name="size"/> bytes; null when the sender stalls past the load timeout.</summary>
+    private async Task<byte[]?> ReceivePayloadAsync(PipeReader reader, int size, CancellationToken ct)
+    {
+        var payload = new byte[size];
+        var received = 0;
+        using var stall = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        while (received < size)
+        {
+            stall.CancelAfter(_board.Options.LoadTimeout);
+            ReadResult read;
+            try
+            {
+                read = await reader.ReadAsync(stall.Token);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                return null;
+            }
+            var take = (int)Math.Min(size - received, read.Buffer.Length);
+            read.Buffer.Slice(0, take).CopyTo(payload.AsSpan(received));
+            received += take;
+            reader.AdvanceTo(read.Buffer.GetPosition(take));
+            if (read.IsCompleted && received < size)
+            {
+                throw new IOException($"link closed after {received} of {size} payload bytes");
+            }
+        }
+        return payload;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Board {Board}: LOAD {Module} ({Size} bytes) timed out waiting for payload")]
+    private static partial void LogLoadTimeout(ILogger logger, string board, string module, int size);
+}

@@ -1,0 +1,167 @@
+using Wasmorch.Emulator.Runtime;
+using Wasmorch.Protocol.Agent;
+
+namespace Wasmorch.Emulator.Agent;
+
+/// <summary>
+/// Answers the line commands of docs/protocol.md for one board (LOAD's payload phase lives in
+/// <see cref="AgentConnection"/>, which owns the byte stream). Pure decisions over board state.
+/// </summary>
+internal sealed class CommandHandler
+{
+    public const string AgentName = "wasmorch-emulator/0.1";
+
+    private readonly Board _board;
+
+    public CommandHandler(Board board) => _board = board;
+
+    public static AgentLineBuilder Error(string code, string message) =>
+        new AgentLineBuilder("ERR").Add("code", code).Add("msg", message);
+
+    public AgentLineBuilder Status()
+    {
+        var job = _board.Runner.Current;
+        var modules = _board.ModuleIds();
+        return new AgentLineBuilder("STATUS")
+            .Add("state", job is null ? "IDLE" : "RUNNING")
+            .Add("module", job?.ModuleId ?? "-")
+            .Add("func", job?.Func ?? "-")
+            .Add("job", job is null ? "-" : job.Job.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .Add("modules", modules.Length == 0 ? "-" : string.Join(',', modules))
+            .Add("uptime_ms", _board.UptimeMs)
+            .Add("gpio", "0x" + _board.Gpio.Levels.ToString("x4", System.Globalization.CultureInfo.InvariantCulture))
+            .Add("gpio_writes", _board.Gpio.Writes);
+    }
+
+    public AgentLineBuilder Hello() =>
+        new AgentLineBuilder("HELLO_OK")
+            .Add("proto", 1)
+            .Add("agent", AgentName)
+            .Add("board", _board.Name)
+            .Add("runtime", WasmRuntime.Version)
+            .Add("modes", "wasm")
+            .Add("aot_target", "-")
+            .Add("max_module", _board.Options.MaxModuleBytes)
+            .Add("max_modules", _board.Options.MaxModules)
+            .Add("extensions", "PING");
+
+    public AgentLineBuilder Stop(AgentLine line)
+    {
+        var id = line["module_id"];
+        if (id is null || !ModuleId.IsValid(id))
+        {
+            return Error(AgentErrorCodes.BadArgs, "STOP needs module_id=<id> ([A-Za-z0-9_.-]{1,32})");
+        }
+        if (!_board.TryGetModule(id, out _))
+        {
+            return Error(AgentErrorCodes.NoModule, $"no module '{id}' is loaded");
+        }
+        var job = _board.Runner.Current;
+        return _board.Runner.RequestStop(id)
+            ? new AgentLineBuilder("STOP_OK").Add("module_id", id).Add("status", "PENDING").Add("job", job!.Job)
+            : new AgentLineBuilder("STOP_OK").Add("module_id", id).Add("status", "IDLE");
+    }
+
+    /// <summary>
+    /// Validates and starts a job. Returns the immediate error RESULT, or null after START_OK was
+    /// queued through <paramref name="sendStarted"/> ahead of any RESULT of the job.
+    /// </summary>
+    public AgentLineBuilder? Start(AgentLine line, Action<AgentLineBuilder> sendStarted)
+    {
+        var id = line["module_id"];
+        var func = line["func"];
+        if (id is null || !ModuleId.IsValid(id) || func is null || !ModuleId.IsValidFunctionName(func))
+        {
+            return Error(AgentErrorCodes.BadArgs, "START needs module_id=<id> func=<name> [args=\"a=1,b=2\"]");
+        }
+        if (!_board.TryGetModule(id, out var module))
+        {
+            return ImmediateResult(id, func, AgentErrorCodes.NoModule, $"no module '{id}' is loaded");
+        }
+        if (!module.Functions.TryGetValue(func, out var export))
+        {
+            return ImmediateResult(id, func, AgentErrorCodes.NoFunc,
+                $"module '{id}' exports no function '{func}' (exports: {string.Join(',', module.Functions.Keys)})");
+        }
+        if (export.Parameters.Any(p => !WasmValues.IsSupported(p)) || export.Results.Any(r => !WasmValues.IsSupported(r)))
+        {
+            return ImmediateResult(id, func, AgentErrorCodes.BadArgs, $"'{func}' uses types other than i32/i64/f32/f64");
+        }
+        if (!FuncArgs.TryParse(line["args"], out var args, out var argsError)
+            || !WasmValues.TryConvert(args, export.Parameters, out var values, out argsError))
+        {
+            return ImmediateResult(id, func, AgentErrorCodes.BadArgs, argsError);
+        }
+        var running = _board.Runner.Current;
+        if (running is not null)
+        {
+            return ImmediateResult(id, func, AgentErrorCodes.Busy, $"job {running.Job} ({running.ModuleId}.{running.Func}) is running");
+        }
+        var jobId = _board.NextJobId();
+        var started = _board.Runner.TryStart(module, func, values, jobId, job =>
+            sendStarted(new AgentLineBuilder("START_OK").Add("module_id", id).Add("func", func).Add("job", job.Job)));
+        return started ? null : ImmediateResult(id, func, AgentErrorCodes.Busy, "the runner is busy");
+    }
+
+    private static AgentLineBuilder ImmediateResult(string id, string func, string status, string message) =>
+        new AgentLineBuilder("RESULT").Add("module_id", id).Add("func", func).Add("status", status).Add("msg", message);
+
+    /// <summary>Checks a LOAD line; null means the payload may follow (after LOAD_READY).</summary>
+    public AgentLineBuilder? CheckLoad(AgentLine line, out string id, out int size, out uint crc)
+    {
+        id = line["module_id"] ?? string.Empty;
+        size = 0;
+        crc = 0;
+        if (!ModuleId.IsValid(id))
+        {
+            return Error(AgentErrorCodes.BadArgs, "LOAD needs module_id=<id> ([A-Za-z0-9_.-]{1,32})");
+        }
+        if (!line.TryGetInt64("size", out var longSize) || longSize <= 0)
+        {
+            return Error(AgentErrorCodes.BadArgs, "LOAD needs size=<bytes>, a positive integer");
+        }
+        if (!Crc32Hex.TryParse(line["crc32"], out crc))
+        {
+            return Error(AgentErrorCodes.BadArgs, "LOAD needs crc32=<8 hex digits>");
+        }
+        if (longSize > _board.Options.MaxModuleBytes)
+        {
+            return Error(AgentErrorCodes.TooLarge, $"module of {longSize} bytes exceeds this board's {_board.Options.MaxModuleBytes}");
+        }
+        if (_board.Runner.IsRunning(id))
+        {
+            return Error(AgentErrorCodes.Busy, $"module '{id}' is running; STOP it first");
+        }
+        if (!_board.HasRoomFor(id))
+        {
+            return Error(AgentErrorCodes.NoMemory, $"{_board.Options.MaxModules} modules are loaded, the most this board holds");
+        }
+        size = (int)longSize;
+        return null;
+    }
+
+    /// <summary>Verifies and installs a received payload; the old module of that id stays until this succeeds.</summary>
+    public AgentLineBuilder FinishLoad(string id, byte[] payload, uint expectedCrc)
+    {
+        var actual = Crc32Hex.Compute(payload);
+        if (actual != expectedCrc)
+        {
+            return LoadError(id, AgentErrorCodes.CrcMismatch, $"expected {Crc32Hex.Format(expectedCrc)}, received {Crc32Hex.Format(actual)}");
+        }
+        var check = _board.Runtime.Compile(id, payload, _board.Options.MaxLinearMemoryBytes);
+        if (check.Module is null)
+        {
+            return LoadError(id, check.Code!, check.Message!);
+        }
+        if (_board.Runner.IsRunning(id))
+        {
+            check.Module.Dispose();
+            return LoadError(id, AgentErrorCodes.Busy, $"module '{id}' started while loading");
+        }
+        _board.Install(new LoadedModule(id, check.Module, payload.Length, actual));
+        return new AgentLineBuilder("LOAD_OK").Add("module_id", id).Add("size", payload.Length).Add("crc32", Crc32Hex.Format(actual));
+    }
+
+    public static AgentLineBuilder LoadError(string id, string code, string message) =>
+        new AgentLineBuilder("LOAD_ERR").Add("module_id", id).Add("code", code).Add("msg", message);
+}

@@ -1,0 +1,118 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Wasmorch.Emulator.Agent;
+using Wasmorch.Emulator.Runtime;
+using Wasmorch.Protocol.Agent;
+
+namespace Wasmorch.Emulator;
+
+/// <summary>
+/// One emulated board: its loaded modules, GPIO, clock and RUNNER. The state outlives any one
+/// link connection, just as a real board keeps running when the UART cable is pulled.
+/// </summary>
+public sealed partial class Board : IDisposable
+{
+    private readonly Dictionary<string, LoadedModule> _modules = new(StringComparer.Ordinal);
+    private readonly Stopwatch _uptime = Stopwatch.StartNew();
+    private readonly ILogger _logger;
+    private AgentOutput? _output;
+    private int _lastJob;
+
+    public Board(BoardOptions options, WasmRuntime runtime, ILogger logger)
+    {
+        Options = options;
+        Runtime = runtime;
+        _logger = logger;
+        Gpio = new Gpio(options.GpioPins);
+        Runner = new Runner(this, runtime, logger);
+    }
+
+    public string Name => Options.Name;
+
+    public BoardOptions Options { get; }
+
+    public WasmRuntime Runtime { get; }
+
+    public Gpio Gpio { get; }
+
+    public Runner Runner { get; }
+
+    public long UptimeMs => _uptime.ElapsedMilliseconds;
+
+    internal ILogger Logger => _logger;
+
+    public int NextJobId() => Interlocked.Increment(ref _lastJob);
+
+    public bool TryGetModule(string id, out LoadedModule module)
+    {
+        lock (_modules)
+        {
+            return _modules.TryGetValue(id, out module!);
+        }
+    }
+
+    public string[] ModuleIds()
+    {
+        lock (_modules)
+        {
+            return [.. _modules.Keys.Order(StringComparer.Ordinal)];
+        }
+    }
+
+    public bool HasRoomFor(string id)
+    {
+        lock (_modules)
+        {
+            return _modules.ContainsKey(id) || _modules.Count < Options.MaxModules;
+        }
+    }
+
+    /// <summary>Installs a verified module, replacing any module of the same id only now.</summary>
+    public void Install(LoadedModule module)
+    {
+        LoadedModule? old;
+        lock (_modules)
+        {
+            _modules.TryGetValue(module.Id, out old);
+            _modules[module.Id] = module;
+        }
+        old?.Dispose();
+    }
+
+    /// <summary>The link connection that now receives asynchronous lines (RESULT); null when none.</summary>
+    internal void Attach(AgentOutput output) => Interlocked.Exchange(ref _output, output);
+
+    internal void Detach(AgentOutput output) => Interlocked.CompareExchange(ref _output, null, output);
+
+    /// <summary>Sends an asynchronous line, as a board prints to its UART whether or not anyone listens.</summary>
+    public void Emit(AgentLineBuilder line)
+    {
+        var output = Volatile.Read(ref _output);
+        if (output is null)
+        {
+            LogNoListener(_logger, Name, line);
+            return;
+        }
+        output.TryEnqueue(line);
+    }
+
+    public void Log(JobContext job, string message) => LogFromModule(_logger, Name, job.ModuleId, job.Job, message);
+
+    public void Dispose()
+    {
+        lock (_modules)
+        {
+            foreach (var module in _modules.Values)
+            {
+                module.Dispose();
+            }
+            _modules.Clear();
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Board {Board}: no link connected, dropped: {Line}")]
+    private static partial void LogNoListener(ILogger logger, string board, AgentLineBuilder line);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Board {Board} [{Module} job {Job}]: {Message}")]
+    private static partial void LogFromModule(ILogger logger, string board, string module, int job, string message);
+}

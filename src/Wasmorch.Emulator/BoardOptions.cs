@@ -1,0 +1,27 @@
+namespace Wasmorch.Emulator;
+
+/// <summary>What one emulated board is and how much it can hold, like the limits of a real MCU.</summary>
+public sealed record BoardOptions
+{
+    public required string Name { get; init; }
+
+    /// <summary>TCP port to listen on (0 picks a free one and reports it).</summary>
+    public int Port { get; init; }
+
+    public string BindAddress { get; init; } = "127.0.0.1";
+
+    /// <summary>Largest module accepted by LOAD, in bytes (a NUCLEO-F446RE's WAMR pool holds about this).</summary>
+    public int MaxModuleBytes { get; init; } = 64 * 1024;
+
+    public int MaxModules { get; init; } = 8;
+
+    /// <summary>Linear memory a module may use: one 64 KiB page, as on the boards.</summary>
+    public long MaxLinearMemoryBytes { get; init; } = 64 * 1024;
+
+    public TimeSpan LoadTimeout { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long a stopped job may run on before the runtime terminates it.</summary>
+    public TimeSpan StopGracePeriod { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    public int GpioPins { get; init; } = 16;
+}

@@ -1,0 +1,37 @@
+using Microsoft.Extensions.Logging;
+using Wasmorch.Emulator.Link;
+using Wasmorch.Emulator.Runtime;
+
+namespace Wasmorch.Emulator;
+
+/// <summary>Runs many boards in one process over one Wasmtime engine.</summary>
+public sealed class EmulatorHost : IAsyncDisposable
+{
+    private readonly WasmRuntime _runtime = new();
+    private readonly List<BoardServer> _servers = [];
+    private readonly ILoggerFactory _loggers;
+
+    public EmulatorHost(ILoggerFactory loggers) => _loggers = loggers;
+
+    public IReadOnlyList<BoardServer> Servers => _servers;
+
+    public BoardServer AddBoard(BoardOptions options)
+    {
+        var logger = _loggers.CreateLogger("Wasmorch.Emulator.Board");
+        var board = new Board(options, _runtime, logger);
+        var server = new BoardServer(board, logger);
+        server.Start();
+        _servers.Add(server);
+        return server;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var server in _servers)
+        {
+            await server.DisposeAsync();
+            server.Board.Dispose();
+        }
+        _runtime.Dispose();
+    }
+}

@@ -1,0 +1,47 @@
+namespace Wasmorch.Emulator.Runtime;
+
+/// <summary>The board's GPIO pins, observable through STATUS (<c>gpio=</c> levels, <c>gpio_writes=</c> count).</summary>
+public sealed class Gpio
+{
+    private readonly int _pins;
+    private int _levels;
+    private long _writes;
+
+    public Gpio(int pins) => _pins = pins;
+
+    public int Levels => Volatile.Read(ref _levels);
+
+    public long Writes => Interlocked.Read(ref _writes);
+
+    public void Write(int pin, bool high)
+    {
+        var mask = Mask(pin);
+        int current, next;
+        do
+        {
+            current = _levels;
+            next = high ? current | mask : current & ~mask;
+        }
+        while (Interlocked.CompareExchange(ref _levels, next, current) != current);
+        Interlocked.Increment(ref _writes);
+    }
+
+    public void Toggle(int pin)
+    {
+        var mask = Mask(pin);
+        int current;
+        do
+        {
+            current = _levels;
+        }
+        while (Interlocked.CompareExchange(ref _levels, current ^ mask, current) != current);
+        Interlocked.Increment(ref _writes);
+    }
+
+    public bool Read(int pin) => (Levels & Mask(pin)) != 0;
+
+    private int Mask(int pin) =>
+        pin >= 0 && pin < _pins
+            ? 1 << pin
+            : throw new ArgumentOutOfRangeException(nameof(pin), $"gpio pin {pin} does not exist (0-{_pins - 1})");
+}

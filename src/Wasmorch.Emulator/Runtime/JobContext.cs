@@ -1,0 +1,65 @@
+using Wasmorch.Protocol.Agent;
+
+namespace Wasmorch.Emulator.Runtime;
+
+/// <summary>The state one running job shares with its natives and with the COMM thread that may stop it.</summary>
+public sealed class JobContext : IDisposable
+{
+    private readonly CancellationTokenSource _stop = new();
+    private volatile bool _killRequested;
+
+    public JobContext(int job, string moduleId, string func, Board board)
+    {
+        Job = job;
+        ModuleId = moduleId;
+        Func = func;
+        Board = board;
+    }
+
+    public int Job { get; }
+
+    public string ModuleId { get; }
+
+    public string Func { get; }
+
+    public Board Board { get; }
+
+    public bool StopRequested => _stop.IsCancellationRequested;
+
+    /// <summary>Set after the grace period: the epoch callback then terminates the instance.</summary>
+    public bool KillRequested => _killRequested;
+
+    public WaitHandle StopHandle => _stop.Token.WaitHandle;
+
+    public void RequestStop() => _stop.Cancel();
+
+    public void RequestKill() => _killRequested = true;
+
+    public AgentLineBuilder ResultLine(string status) =>
+        new AgentLineBuilder("RESULT")
+            .Add("module_id", ModuleId)
+            .Add("func", Func)
+            .Add("job", Job)
+            .Add("status", status);
+
+    public void Dispose() => _stop.Dispose();
+}
+
+/// <summary>Thrown from the epoch callback to end a job that ignored STOP past its grace period.</summary>
+public sealed class JobKilledException : Exception
+{
+    public JobKilledException()
+        : base("terminated by the runtime after the STOP grace period")
+    {
+    }
+
+    public JobKilledException(string message)
+        : base(message)
+    {
+    }
+
+    public JobKilledException(string message, Exception inner)
+        : base(message, inner)
+    {
+    }
+}

@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Wasmorch.Protocol.Agent;
+using Wasmtime;
+
+namespace Wasmorch.Emulator.Runtime;
+
+/// <summary>
+/// The RUNNER of one board: at most one job, on its own thread so that the COMM loop keeps
+/// answering STATUS and STOP. A job always ends in exactly one RESULT line.
+/// </summary>
+public sealed partial class Runner
+{
+    /// <summary>The runner thread's stack: comfortably above Wasmtime's own wasm stack limit.</summary>
+    private const int ThreadStackBytes = 4 * 1024 * 1024;
+
+    private readonly Board _board;
+    private readonly WasmRuntime _runtime;
+    private readonly ILogger _logger;
+    private readonly object _gate = new();
+    private JobContext? _current;
+
+    public Runner(Board board, WasmRuntime runtime, ILogger logger)
+    {
+        _board = board;
+        _runtime = runtime;
+        _logger = logger;
+    }
+
+    public JobContext? Current
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _current;
+            }
+        }
+    }
+
+    public bool IsRunning(string moduleId) => Current?.ModuleId == moduleId;
+
+    /// <summary>Starts a job unless one is running. <paramref name="onStarted"/> runs before the job can finish, so START_OK always precedes RESULT.</summary>
+    public bool TryStart(LoadedModule module, string func, ValueBox[] args, int jobId, Action<JobContext> onStarted)
+    {
+        JobContext job;
+        lock (_gate)
+        {
+            if (_current is not null)
+            {
+                return false;
+            }
+            job = new JobContext(jobId, module.Id, func, _board);
+            _current = job;
+        }
+        onStarted(job);
+        var thread = new Thread(() => Run(job, module, args), ThreadStackBytes)
+        {
+            IsBackground = true,
+            Name = $"runner-{_board.Name}-{jobId}",
+        };
+        thread.Start();
+        return true;
+    }
+
+    /// <summary>Asks the running job of <paramref name="moduleId"/> to stop; terminates it after the grace period.</summary>
+    public bool RequestStop(string moduleId)
+    {
+        var job = Current;
+        if (job is null || job.ModuleId != moduleId)
+        {
+            return false;
+        }
+        job.RequestStop();
+        _ = KillAfterGraceAsync(job);
+        return true;
+    }
+
+    private async Task KillAfterGraceAsync(JobContext job)
+    {
+        await Task.Delay(_board.Options.StopGracePeriod);
+        if (ReferenceEquals(Current, job))
+        {
+            LogKilling(_logger, _board.Name, job.Job);
+            job.RequestKill();
+        }
+    }
+
+    private void Run(JobContext job, LoadedModule module, ValueBox[] args)
+    {
+        var clock = Stopwatch.StartNew();
+        AgentLineBuilder result;
+        try
+        {
+            using var store = new Store(_runtime.Engine, job);
+            store.SetLimits(memorySize: _board.Options.MaxLinearMemoryBytes);
+            store.SetEpochDeadline(1);
+            store.SetEpochDeadlineCallback(_ => job.KillRequested ? throw new JobKilledException() : 1UL);
+            var instance = _runtime.Linker.Instantiate(store, module.Module);
+            var function = instance.GetFunction(job.Func)
+                ?? throw new InvalidOperationException($"export '{job.Func}' vanished");
+            var value = function.Invoke(args);
+            result = job.ResultLine(job.StopRequested ? JobStatus.Stopped : JobStatus.Ok);
+            if (function.Results.Count > 0)
+            {
+                result.Add("value", WasmValues.Format(value)).Add("type", WasmValues.TypeName(function.Results[0]));
+            }
+        }
+        catch (Exception ex) when (ex is WasmtimeException or InvalidOperationException or ArgumentException)
+        {
+            result = job.StopRequested
+                ? job.ResultLine(JobStatus.Stopped).Add("msg", job.KillRequested ? "terminated after the STOP grace period" : "stopped")
+                : job.ResultLine(JobStatus.Trap).Add("msg", TrapMessages.Describe(ex));
+        }
+        result.Add("elapsed_us", (long)clock.Elapsed.TotalMicroseconds);
+        lock (_gate)
+        {
+            _current = null;
+        }
+        job.Dispose();
+        _board.Emit(result);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Board {Board}: job {Job} ignored STOP for the grace period; terminating it")]
+    private static partial void LogKilling(ILogger logger, string board, int job);
+}

@@ -1,0 +1,113 @@
+using Wasmorch.Protocol.Agent;
+using Wasmtime;
+
+namespace Wasmorch.Emulator.Runtime;
+
+/// <summary>
+/// One Wasmtime engine for every board in the process: epoch interruption for STOP backstops,
+/// a bounded native stack so deep recursion traps instead of crashing, and the natives linker.
+/// </summary>
+public sealed class WasmRuntime : IDisposable
+{
+    /// <summary>How often the epoch advances; a killed job ends within about one tick.</summary>
+    public static readonly TimeSpan EpochTick = TimeSpan.FromMilliseconds(5);
+
+    public const int MaxWasmStackBytes = 256 * 1024;
+
+    private readonly Timer _ticker;
+
+    public WasmRuntime()
+    {
+        using var config = new Config()
+            .WithEpochInterruption(true)
+            .WithMaximumStackSize(MaxWasmStackBytes);
+        Engine = new Engine(config);
+        Linker = new Linker(Engine);
+        Natives.Define(Linker);
+        _ticker = new Timer(_ => Engine.IncrementEpoch(), null, EpochTick, EpochTick);
+    }
+
+    public static string Version => "wasmtime/50.0.1";
+
+    public Engine Engine { get; }
+
+    public Linker Linker { get; }
+
+    /// <summary>
+    /// Compiles and checks a module against a board's limits. Failures carry the LOAD_ERR code and
+    /// a message that says what to change.
+    /// </summary>
+    public LoadCheck Compile(string moduleId, ReadOnlySpan<byte> bytes, long maxMemoryBytes)
+    {
+        Module module;
+        try
+        {
+            module = Module.FromBytes(Engine, moduleId, bytes);
+        }
+        catch (WasmtimeException ex)
+        {
+            return LoadCheck.Fail(AgentErrorCodes.InvalidModule, "not a valid wasm module: " + FirstLine(ex.Message));
+        }
+
+        foreach (var import in module.Imports)
+        {
+            var problem = CheckImport(import, maxMemoryBytes);
+            if (problem is not null)
+            {
+                module.Dispose();
+                return problem.Value;
+            }
+        }
+        foreach (var export in module.Exports)
+        {
+            if (export is MemoryExport memory && memory.Minimum * 65536 > maxMemoryBytes)
+            {
+                module.Dispose();
+                return LoadCheck.Fail(AgentErrorCodes.NoMemory,
+                    $"module needs {memory.Minimum * 64} KiB of linear memory; this board gives {maxMemoryBytes / 1024} KiB");
+            }
+        }
+        return LoadCheck.Ok(module);
+    }
+
+    private static LoadCheck? CheckImport(Import import, long maxMemoryBytes)
+    {
+        if (import is MemoryImport memory)
+        {
+            return memory.Minimum * 65536 > maxMemoryBytes
+                ? LoadCheck.Fail(AgentErrorCodes.NoMemory, $"module needs {memory.Minimum * 64} KiB of linear memory; this board gives {maxMemoryBytes / 1024} KiB")
+                : LoadCheck.Fail(AgentErrorCodes.InvalidModule, "module imports its memory; build it to define and export its own (no --import-memory)");
+        }
+        if (import is not FunctionImport function || import.ModuleName != "env" || !Natives.Signatures.TryGetValue(import.Name, out var signature))
+        {
+            return LoadCheck.Fail(AgentErrorCodes.InvalidModule,
+                $"module imports {import.ModuleName}::{import.Name}, which this board does not offer (natives: {string.Join(',', Natives.Signatures.Keys)})");
+        }
+        if (!function.Parameters.SequenceEqual(signature.Params) || !function.Results.SequenceEqual(signature.Results))
+        {
+            return LoadCheck.Fail(AgentErrorCodes.InvalidModule,
+                $"module imports env::{import.Name} with a signature that differs from wasmorch.h");
+        }
+        return null;
+    }
+
+    private static string FirstLine(string text)
+    {
+        var end = text.IndexOf('\n', StringComparison.Ordinal);
+        return end < 0 ? text : text[..end];
+    }
+
+    public void Dispose()
+    {
+        _ticker.Dispose();
+        Linker.Dispose();
+        Engine.Dispose();
+    }
+}
+
+public readonly record struct LoadCheck(Module? Module, string? Code, string? Message)
+{
+    public static LoadCheck Ok(Module module) => new(module, null, null);
+
+    public static LoadCheck Fail(string code, string message) => new(null, code, message);
+}
