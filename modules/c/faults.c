@@ -36,3 +36,14 @@ WASMORCH_EXPORT("bad_pin") int32_t bad_pin(void)
 	gpio_write(99, 1);
 	return 0;
 }
+
+/*
+ * Recursion through a function pointer: no shadow-stack frame in linear memory and no way for
+ * clang to turn it into a loop, so it is the runtime's call stack that runs out.
+ */
+static int32_t deep(int32_t n);
+static int32_t (*volatile deep_ptr)(int32_t) = deep;
+
+static int32_t deep(int32_t n) { return deep_ptr(n + 1) + 1; }
+
+WASMORCH_EXPORT("stack_overflow") int32_t stack_overflow(void) { return deep_ptr(0); }

@@ -43,5 +43,23 @@ public sealed class Gpio
     private int Mask(int pin) =>
         pin >= 0 && pin < _pins
             ? 1 << pin
-            : throw new ArgumentOutOfRangeException(nameof(pin), $"gpio pin {pin} does not exist (0-{_pins - 1})");
+            : throw new NativeFaultException($"gpio pin {pin} does not exist (0-{_pins - 1})");
+}
+
+/// <summary>A native refused its arguments; the job ends with RESULT status=TRAP and this message.</summary>
+public sealed class NativeFaultException : Exception
+{
+    public NativeFaultException(string message)
+        : base(message)
+    {
+    }
+
+    public NativeFaultException()
+    {
+    }
+
+    public NativeFaultException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
 }

@@ -52,11 +52,11 @@ public static class Natives
 
     private static string ReadCString(Caller caller, int address)
     {
-        var memory = caller.GetMemory("memory") ?? throw new InvalidOperationException("log_str: module exports no memory");
+        var memory = caller.GetMemory("memory") ?? throw new NativeFaultException("log_str: module exports no memory");
         var length = memory.GetLength();
         if (address < 0 || address >= length)
         {
-            throw new InvalidOperationException($"log_str: address 0x{address:x} is outside linear memory");
+            throw new NativeFaultException($"log_str: address 0x{address:x} is outside linear memory");
         }
         var count = (int)Math.Min(MaxLogBytes, length - address);
         var bytes = memory.GetSpan(address, count);

@@ -9,6 +9,7 @@ namespace Wasmorch.Protocol.HostApi;
     UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip)]
 [JsonSerializable(typeof(HostRequest))]
 [JsonSerializable(typeof(HostResponse))]
+[JsonSerializable(typeof(string))]
 public sealed partial class HostJsonContext : JsonSerializerContext;
 
 /// <summary>Reads and writes host API lines. Malformed JSON is a typed failure, never an escaping exception.</summary>

@@ -1,0 +1,117 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using Wasmorch.Protocol.Agent;
+using Wasmorch.Protocol.HostApi;
+
+namespace Wasmorch.Cli.Client;
+
+public sealed class GatewayUnreachableException : Exception
+{
+    public GatewayUnreachableException(string message)
+        : base(message)
+    {
+    }
+
+    public GatewayUnreachableException()
+    {
+    }
+
+    public GatewayUnreachableException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>A host API connection: sends one request line, reads lines until the response with its id.</summary>
+public sealed class GatewayClient : IAsyncDisposable
+{
+    private readonly Socket _socket;
+    private readonly NetworkStream _stream;
+    private readonly PipeReader _reader;
+    private readonly LineFramer _framer = new(HostJson.MaxRequestBytes);
+    private long _nextId;
+
+    private GatewayClient(Socket socket)
+    {
+        _socket = socket;
+        _stream = new NetworkStream(socket, ownsSocket: true);
+        _reader = PipeReader.Create(_stream);
+    }
+
+    public static async Task<GatewayClient> ConnectAsync(GatewayAddress address, CancellationToken ct)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(TimeSpan.FromSeconds(5));
+        try
+        {
+            await socket.ConnectAsync(address.Host, address.Port, deadline.Token);
+            return new GatewayClient(socket);
+        }
+        catch (Exception ex) when (ex is SocketException || (ex is OperationCanceledException && !ct.IsCancellationRequested))
+        {
+            socket.Dispose();
+            throw new GatewayUnreachableException(
+                $"cannot reach the gateway at {address}: {(ex is SocketException s ? s.Message : "no answer within 5 s")} (is `wasmorch gateway` running? set --gateway or {GatewayAddress.EnvironmentVariable})");
+        }
+    }
+
+    /// <summary>Sends <paramref name="request"/> and returns its response with the round trip measured here.</summary>
+    public async Task<(HostResponse Response, TimeSpan Latency)> SendAsync(HostRequest request, TimeSpan timeout, CancellationToken ct)
+    {
+        request.Id = ++_nextId;
+        var bytes = HostJson.Serialize(request);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(timeout);
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            await _stream.WriteAsync(bytes, deadline.Token);
+            await _stream.WriteAsync("\n"u8.ToArray(), deadline.Token);
+            while (true)
+            {
+                var read = await _reader.ReadAsync(deadline.Token);
+                var buffer = read.Buffer;
+                HostResponse? response = null;
+                while (response is null && _framer.TryRead(ref buffer, out var line) == FrameStatus.Line)
+                {
+                    if (HostJson.TryParseResponse(line.ToArray(), out var parsed, out _) && parsed!.Id == request.Id)
+                    {
+                        response = parsed;
+                    }
+                }
+                _reader.AdvanceTo(buffer.Start, buffer.End);
+                if (response is not null)
+                {
+                    return (response, clock.Elapsed);
+                }
+                if (read.IsCompleted)
+                {
+                    throw new GatewayUnreachableException("the gateway closed the connection before answering");
+                }
+            }
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return (new HostResponse
+            {
+                Id = request.Id,
+                Ok = false,
+                Error = new HostError { Code = HostErrorCodes.Timeout, Message = $"no answer from the gateway within {timeout.TotalSeconds:0} s" },
+            }, clock.Elapsed);
+        }
+        catch (IOException ex)
+        {
+            throw new GatewayUnreachableException($"lost the gateway connection: {ex.Message}");
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _reader.CompleteAsync();
+        await _stream.DisposeAsync();
+        _socket.Dispose();
+    }
+}

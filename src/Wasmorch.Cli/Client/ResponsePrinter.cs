@@ -1,0 +1,88 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using Wasmorch.Protocol.HostApi;
+
+namespace Wasmorch.Cli.Client;
+
+/// <summary>Prints a response for a person (outcome, then <c>e2e_latency_ms=</c>) or as one JSON object.</summary>
+public sealed class ResponsePrinter
+{
+    private readonly TextWriter _out;
+    private readonly TextWriter _err;
+    private readonly bool _json;
+
+    public ResponsePrinter(TextWriter stdout, TextWriter stderr, bool json)
+    {
+        _out = stdout;
+        _err = stderr;
+        _json = json;
+    }
+
+    public int Print(string command, HostResponse response, TimeSpan latency)
+    {
+        var latencyMs = latency.TotalMilliseconds;
+        if (_json)
+        {
+            var node = JsonNode.Parse(HostJson.Serialize(response))!.AsObject();
+            node["command"] = command;
+            node["e2e_latency_ms"] = Math.Round(latencyMs, 3);
+            node["exit_code"] = response.Ok ? ExitCodes.Ok : ExitCodes.ForError(response.Error?.Code ?? "");
+            _out.WriteLine(node.ToJsonString());
+        }
+        else
+        {
+            if (response.Ok)
+            {
+                _out.WriteLine(Describe(command, response));
+            }
+            else
+            {
+                var error = response.Error!;
+                _err.WriteLine($"error: {error.Code}: {error.Message}");
+                if (!string.IsNullOrWhiteSpace(error.Details))
+                {
+                    _err.WriteLine(error.Details.TrimEnd());
+                }
+            }
+            _out.WriteLine(FormattableString.Invariant($"e2e_latency_ms={latencyMs:0.000}{TimingSuffix(response.Timing)}"));
+        }
+        return response.Ok ? ExitCodes.Ok : ExitCodes.ForError(response.Error?.Code ?? "");
+    }
+
+    private static string TimingSuffix(Timing? timing)
+    {
+        if (timing is null)
+        {
+            return string.Empty;
+        }
+        var text = new StringBuilder();
+        text.Append(CultureInfo.InvariantCulture, $" gateway_ms={timing.GatewayMs:0.000}");
+        if (timing.CompileMs is { } compile)
+        {
+            text.Append(CultureInfo.InvariantCulture, $" compile_ms={compile:0.000}");
+        }
+        if (timing.TransferMs is { } transfer)
+        {
+            text.Append(CultureInfo.InvariantCulture, $" transfer_ms={transfer:0.000}");
+        }
+        if (timing.DeviceMs is { } device)
+        {
+            text.Append(CultureInfo.InvariantCulture, $" device_ms={device:0.000}");
+        }
+        return text.ToString();
+    }
+
+    private static string Describe(string command, HostResponse r) => command switch
+    {
+        "status" => $"{r.Device}: {string.Join(' ', (r.Agent ?? []).Select(kv => $"{kv.Key}={kv.Value}"))}",
+        "start" when r.Status == "RUNNING" => $"{r.Device}: started {r.ModuleId}.{r.Func} job={r.Job}",
+        "start" => $"{r.Device}: {r.ModuleId}.{r.Func} job={r.Job} status={r.Status}"
+            + (r.Value is { } v ? $" value={v.GetRawText().Trim('"')}" + (r.ValueType is null ? "" : $" ({r.ValueType})") : "")
+            + (r.ElapsedUs is { } us ? $" elapsed_us={us}" : ""),
+        "stop" => $"{r.Device}: stop {r.ModuleId}: status={r.Status}" + (r.Job is { } job ? $" job={job}" : ""),
+        "deploy" or "build-and-deploy" => $"{r.Device}: deployed {r.ModuleId} size={r.Size} crc32={r.Crc32}",
+        "devices" => string.Join(Environment.NewLine, (r.Devices ?? []).Select(d => $"{d.Name,-16} {d.Endpoint,-40} {(d.Connected ? "connected" : "not connected")}")),
+        _ => "ok",
+    };
+}

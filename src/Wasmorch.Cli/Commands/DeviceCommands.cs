@@ -1,0 +1,171 @@
+using System.CommandLine;
+using Wasmorch.Cli.Client;
+using Wasmorch.Protocol.HostApi;
+
+namespace Wasmorch.Cli.Commands;
+
+/// <summary>The seed's commands: deploy, build-and-deploy, start, stop, status (plus devices).</summary>
+public static class DeviceCommands
+{
+    public static IEnumerable<Command> Create(GlobalOptions global)
+    {
+        yield return Deploy(global);
+        yield return BuildAndDeploy(global);
+        yield return Start(global);
+        yield return Stop(global);
+        yield return Status(global);
+        yield return Devices(global);
+    }
+
+    private static Option<string> ModuleIdOption() => new("--module-id", "-m") { Description = "Module id ([A-Za-z0-9_.-]{1,32})", Required = true };
+
+    private static Option<string> ModeOption() => new("--mode")
+    {
+        Description = "wasm (interpreted/JIT module) or aot (precompiled for the device)",
+        DefaultValueFactory = _ => "wasm",
+    };
+
+    private static Command Deploy(GlobalOptions global)
+    {
+        var moduleId = ModuleIdOption();
+        var file = new Option<FileInfo>("--file", "-f") { Description = "The .wasm (or .aot) file to upload", Required = true };
+        var mode = ModeOption();
+        var command = new Command("deploy", "Upload a compiled module to a device") { moduleId, file, mode };
+        command.SetAction((pr, ct) => Run(pr, global, "deploy", async () =>
+        {
+            var path = pr.GetValue(file)!;
+            var bytes = await ReadInputAsync(path, File.ReadAllBytesAsync, ct);
+            return new HostRequest { Op = HostOps.Deploy, ModuleId = pr.GetValue(moduleId), Module = Convert.ToBase64String(bytes), Mode = pr.GetValue(mode) };
+        }, TimeSpan.FromMinutes(5), ct));
+        return command;
+    }
+
+    private static Command BuildAndDeploy(GlobalOptions global)
+    {
+        var moduleId = ModuleIdOption();
+        var source = new Option<FileInfo>("--source", "-s") { Description = "C source file; the gateway compiles it with clang", Required = true };
+        var mode = ModeOption();
+        var command = new Command("build-and-deploy", "Compile C on the gateway and upload the module to a device") { moduleId, source, mode };
+        command.SetAction((pr, ct) => Run(pr, global, "build-and-deploy", async () =>
+        {
+            var path = pr.GetValue(source)!;
+            var text = await ReadInputAsync(path, (p, c) => File.ReadAllTextAsync(p, c), ct);
+            return new HostRequest
+            {
+                Op = HostOps.BuildAndDeploy,
+                ModuleId = pr.GetValue(moduleId),
+                Source = text,
+                SourceName = path.Name,
+                Mode = pr.GetValue(mode),
+            };
+        }, TimeSpan.FromMinutes(5), ct));
+        return command;
+    }
+
+    private static Command Start(GlobalOptions global)
+    {
+        var moduleId = ModuleIdOption();
+        var func = new Option<string>("--func-name", "-F") { Description = "Exported function to run", Required = true };
+        var args = new Option<string>("--func-args", "-a") { Description = "Arguments, positional: \"a=10,b=15\" or \"10,15\"" };
+        var wait = new Option<bool>("--wait-result", "-w") { Description = "Wait for the job's RESULT and print its value" };
+        var timeout = new Option<int>("--timeout-ms") { Description = "With --wait-result: give up waiting after this long (the job goes on)", DefaultValueFactory = _ => 60_000 };
+        var command = new Command("start", "Run an exported function as a job on a device") { moduleId, func, args, wait, timeout };
+        command.SetAction((pr, ct) => Run(pr, global, "start", () => Task.FromResult(new HostRequest
+        {
+            Op = HostOps.Start,
+            ModuleId = pr.GetValue(moduleId),
+            Func = pr.GetValue(func),
+            Args = pr.GetValue(args),
+            WaitResult = pr.GetValue(wait),
+            TimeoutMs = pr.GetValue(timeout),
+        }), TimeSpan.FromMilliseconds(pr.GetValue(timeout)) + TimeSpan.FromSeconds(30), ct));
+        return command;
+    }
+
+    private static Command Stop(GlobalOptions global)
+    {
+        var moduleId = ModuleIdOption();
+        var command = new Command("stop", "Ask a module's running job to stop (cooperative, then forced)") { moduleId };
+        command.SetAction((pr, ct) => Run(pr, global, "stop", () => Task.FromResult(new HostRequest
+        {
+            Op = HostOps.Stop,
+            ModuleId = pr.GetValue(moduleId),
+        }), TimeSpan.FromSeconds(30), ct));
+        return command;
+    }
+
+    private static Command Status(GlobalOptions global)
+    {
+        var command = new Command("status", "Show a device's state: running job, loaded modules, uptime, GPIO");
+        command.SetAction((pr, ct) => Run(pr, global, "status", () => Task.FromResult(new HostRequest { Op = HostOps.Status }), TimeSpan.FromSeconds(30), ct));
+        return command;
+    }
+
+    private static Command Devices(GlobalOptions global)
+    {
+        var command = new Command("devices", "List the gateway's devices and whether each is connected");
+        command.SetAction((pr, ct) => Run(pr, global, "devices", () => Task.FromResult(new HostRequest { Op = HostOps.Devices }), TimeSpan.FromSeconds(30), ct, needsDevice: false));
+        return command;
+    }
+
+    private static async Task<T> ReadInputAsync<T>(FileInfo path, Func<string, CancellationToken, Task<T>> read, CancellationToken ct)
+    {
+        try
+        {
+            return await read(path.FullName, ct);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException($"cannot read {path}: {ex.Message}");
+        }
+    }
+
+    private static async Task<int> Run(ParseResult pr, GlobalOptions global, string name, Func<Task<HostRequest>> build, TimeSpan timeout, CancellationToken ct, bool needsDevice = true)
+    {
+        var printer = new ResponsePrinter(Console.Out, Console.Error, pr.GetValue(global.Json));
+        try
+        {
+            var device = pr.GetValue(global.Device);
+            if (needsDevice && string.IsNullOrEmpty(device))
+            {
+                throw new UsageException($"{name} needs --device <name>");
+            }
+            if (!GatewayAddress.TryResolve(pr.GetValue(global.Gateway), out var address, out var addressError))
+            {
+                throw new UsageException(addressError);
+            }
+            var request = await build();
+            request.Device = device;
+            await using var client = await GatewayClient.ConnectAsync(address, ct);
+            var (response, latency) = await client.SendAsync(request, timeout, ct);
+            return printer.Print(name, response, latency);
+        }
+        catch (UsageException ex)
+        {
+            await Console.Error.WriteLineAsync($"error: {ex.Message}");
+            return ExitCodes.Usage;
+        }
+        catch (GatewayUnreachableException ex)
+        {
+            await Console.Error.WriteLineAsync($"error: {ex.Message}");
+            return ExitCodes.GatewayUnreachable;
+        }
+    }
+}
+
+public sealed class UsageException : Exception
+{
+    public UsageException(string message)
+        : base(message)
+    {
+    }
+
+    public UsageException()
+    {
+    }
+
+    public UsageException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}

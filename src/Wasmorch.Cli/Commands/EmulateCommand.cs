@@ -1,0 +1,97 @@
+using System.CommandLine;
+using System.Globalization;
+using Wasmorch.Emulator;
+using Wasmorch.Gateway.Config;
+
+namespace Wasmorch.Cli.Commands;
+
+public static class EmulateCommand
+{
+    public static Command Create(GlobalOptions global)
+    {
+        var boards = new Option<string[]>("--board", "-b") { Description = "name=port of an emulated board (port 0 picks a free one); repeatable" };
+        var config = new Option<FileInfo>("--config", "-c") { Description = "Serve the devices marked emulate = true in wasmorch.toml" };
+        var bind = new Option<string>("--bind") { Description = "Address to listen on", DefaultValueFactory = _ => "127.0.0.1" };
+        var maxModule = new Option<int>("--max-module") { Description = "Largest module a board accepts, bytes", DefaultValueFactory = _ => 64 * 1024 };
+        var grace = new Option<int>("--stop-grace-ms") { Description = "How long a stopped job may run on before it is terminated", DefaultValueFactory = _ => 500 };
+        var command = new Command("emulate", "Run emulated boards that speak the agent protocol over TCP") { boards, config, bind, maxModule, grace };
+        command.SetAction(async (pr, ct) =>
+        {
+            List<(string Name, int Port)> specs;
+            try
+            {
+                specs = Specs(pr.GetValue(boards) ?? [], pr.GetValue(config));
+            }
+            catch (ConfigException ex)
+            {
+                await Console.Error.WriteLineAsync($"error: {ex.Message}");
+                return ExitCodes.Usage;
+            }
+            if (specs.Count == 0)
+            {
+                await Console.Error.WriteLineAsync("error: no boards: give --board name=port or --config with emulate = true devices");
+                return ExitCodes.Usage;
+            }
+            using var loggers = Logging.Create(pr.GetValue(global.Verbose));
+            await using var host = new EmulatorHost(loggers);
+            foreach (var (name, port) in specs)
+            {
+                try
+                {
+                    var server = host.AddBoard(new BoardOptions
+                    {
+                        Name = name,
+                        Port = port,
+                        BindAddress = pr.GetValue(bind)!,
+                        MaxModuleBytes = pr.GetValue(maxModule),
+                        StopGracePeriod = TimeSpan.FromMilliseconds(pr.GetValue(grace)),
+                    });
+                    Console.WriteLine($"board {name} listening on tcp://{server.LocalEndpoint}");
+                }
+                catch (System.Net.Sockets.SocketException ex)
+                {
+                    await Console.Error.WriteLineAsync($"error: board {name}: cannot listen on port {port}: {ex.Message}");
+                    return ExitCodes.Usage;
+                }
+            }
+            Console.WriteLine("emulator ready");
+            Console.Out.Flush();
+            await GatewayCommand.WaitForShutdownAsync(ct);
+            Console.WriteLine("emulator stopped");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static List<(string, int)> Specs(string[] boards, FileInfo? config)
+    {
+        var specs = new List<(string, int)>();
+        foreach (var spec in boards)
+        {
+            var eq = spec.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0 || !int.TryParse(spec.AsSpan(eq + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port > 65535)
+            {
+                throw new ConfigException($"--board '{spec}' is not name=port");
+            }
+            if (!Wasmorch.Protocol.Agent.ModuleId.IsValid(spec.AsSpan(0, eq)))
+            {
+                throw new ConfigException($"--board '{spec}': the name must match [A-Za-z0-9_.-]{{1,32}}");
+            }
+            specs.Add((spec[..eq], port));
+        }
+        if (config is not null)
+        {
+            var settings = GatewayConfig.Load(config.FullName);
+            foreach (var name in settings.Emulated.Order(StringComparer.Ordinal))
+            {
+                var endpoint = settings.Devices[name];
+                if (endpoint.Kind != EndpointKind.Tcp)
+                {
+                    throw new ConfigException($"device {name}: only tcp:// endpoints can be emulated");
+                }
+                specs.Add((name, endpoint.Port));
+            }
+        }
+        return specs;
+    }
+}

@@ -1,0 +1,74 @@
+using System.CommandLine;
+using Wasmorch.Gateway;
+using Wasmorch.Gateway.Config;
+
+namespace Wasmorch.Cli.Commands;
+
+public static class GatewayCommand
+{
+    public static Command Create(GlobalOptions global)
+    {
+        var port = new Option<int?>("--port", "-p") { Description = "TCP port for hosts (default 9000; 0 picks a free one)" };
+        var bind = new Option<string>("--bind") { Description = "Address to listen on (default 127.0.0.1)" };
+        var config = new Option<FileInfo>("--config", "-c") { Description = "Device map and settings (wasmorch.toml)" };
+        var devices = new Option<string[]>("--add-device") { Description = "Extra device name=endpoint (tcp://host:port); repeatable", AllowMultipleArgumentsPerToken = false };
+        var command = new Command("gateway", "Run the gateway: host API, device sessions, compiler") { port, bind, config, devices };
+        command.SetAction(async (pr, ct) =>
+        {
+            GatewayConfig settings;
+            try
+            {
+                settings = pr.GetValue(config) is { } file ? GatewayConfig.Load(file.FullName) : new GatewayConfig();
+                foreach (var spec in pr.GetValue(devices) ?? [])
+                {
+                    var eq = spec.IndexOf('=', StringComparison.Ordinal);
+                    if (eq <= 0)
+                    {
+                        throw new ConfigException($"--add-device '{spec}' is not name=endpoint");
+                    }
+                    settings.AddDevice(spec[..eq], spec[(eq + 1)..], "--add-device");
+                }
+            }
+            catch (ConfigException ex)
+            {
+                await Console.Error.WriteLineAsync($"error: {ex.Message}");
+                return ExitCodes.Usage;
+            }
+            settings.Port = pr.GetValue(port) ?? settings.Port;
+            settings.BindAddress = pr.GetValue(bind) ?? settings.BindAddress;
+            using var loggers = Logging.Create(pr.GetValue(global.Verbose));
+            await using var host = new GatewayHost(settings, loggers);
+            try
+            {
+                host.Start();
+            }
+            catch (System.Net.Sockets.SocketException ex)
+            {
+                await Console.Error.WriteLineAsync($"error: cannot listen on {settings.BindAddress}:{settings.Port}: {ex.Message}");
+                return ExitCodes.Usage;
+            }
+            Console.WriteLine($"gateway listening on {host.LocalEndpoint}");
+            foreach (var (name, endpoint) in settings.Devices.OrderBy(d => d.Key, StringComparer.Ordinal))
+            {
+                Console.WriteLine($"device {name} -> {endpoint}");
+            }
+            Console.Out.Flush();
+            await WaitForShutdownAsync(ct);
+            Console.WriteLine("gateway stopped");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    internal static async Task WaitForShutdownAsync(CancellationToken ct)
+    {
+        try
+        {
+            await Task.Delay(Timeout.Infinite, ct);
+        }
+        catch (OperationCanceledException)
+        {
+            // Ctrl-C or SIGTERM: the normal way for a server role to end.
+        }
+    }
+}

@@ -1,0 +1,39 @@
+using System.CommandLine;
+
+namespace Wasmorch.Cli.Commands;
+
+/// <summary>Options that may stand before or after the subcommand, as in the seed (<c>--device nucleo start …</c>).</summary>
+public sealed class GlobalOptions
+{
+    public Option<string> Device { get; } = new("--device", "-d")
+    {
+        Description = "Logical device name from the gateway's device map",
+        Recursive = true,
+    };
+
+    public Option<string> Gateway { get; } = new("--gateway")
+    {
+        Description = "Gateway address host:port (default: $WASMORCH_GATEWAY, else 127.0.0.1:9000)",
+        Recursive = true,
+    };
+
+    public Option<bool> Json { get; } = new("--json")
+    {
+        Description = "Print one JSON object per command, for scripts",
+        Recursive = true,
+    };
+
+    public Option<bool> Verbose { get; } = new("--verbose", "-v")
+    {
+        Description = "More log output on stderr",
+        Recursive = true,
+    };
+
+    public void AddTo(RootCommand root)
+    {
+        root.Options.Add(Device);
+        root.Options.Add(Gateway);
+        root.Options.Add(Json);
+        root.Options.Add(Verbose);
+    }
+}

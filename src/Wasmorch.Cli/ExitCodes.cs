@@ -1,0 +1,29 @@
+using Wasmorch.Protocol.Agent;
+using Wasmorch.Protocol.HostApi;
+
+namespace Wasmorch.Cli;
+
+/// <summary>The CLI's exit codes (README, "Exit codes"). Scripts may rely on them.</summary>
+public static class ExitCodes
+{
+    public const int Ok = 0;
+    public const int Internal = 1;
+    public const int Usage = 2;
+    public const int GatewayUnreachable = 3;
+    public const int DeviceUnavailable = 4;
+    public const int CompileError = 5;
+    public const int Timeout = 6;
+    public const int Refused = 7;
+    public const int JobFailed = 8;
+
+    public static int ForError(string code) => code switch
+    {
+        HostErrorCodes.BadRequest => Usage,
+        HostErrorCodes.UnknownDevice or HostErrorCodes.DeviceUnreachable => DeviceUnavailable,
+        HostErrorCodes.CompileError => CompileError,
+        HostErrorCodes.Timeout => Timeout,
+        JobStatus.Trap or JobStatus.Stopped => JobFailed,
+        HostErrorCodes.Internal or HostErrorCodes.ProtocolError => Internal,
+        _ => Refused,
+    };
+}

@@ -1,0 +1,196 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Wasmorch.Protocol.Agent;
+using Wasmorch.Protocol.HostApi;
+
+namespace Wasmorch.Gateway.Api;
+
+/// <summary>
+/// The host API: newline-delimited JSON over TCP. Each request runs on its own, so many may be in
+/// flight on one connection; responses carry the request's id and leave in completion order.
+/// </summary>
+public sealed partial class HostApiServer : IAsyncDisposable
+{
+    /// <summary>Requests of one connection that may run at once; more wait their turn (back-pressure).</summary>
+    public const int MaxInFlightPerConnection = 64;
+
+    private readonly TcpListener _listener;
+    private readonly RequestHandler _handler;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly List<Task> _connections = [];
+    private Task? _acceptLoop;
+
+    public HostApiServer(IPEndPoint endpoint, RequestHandler handler, ILogger logger)
+    {
+        _listener = new TcpListener(endpoint);
+        _handler = handler;
+        _logger = logger;
+    }
+
+    public IPEndPoint LocalEndpoint => (IPEndPoint)_listener.LocalEndpoint;
+
+    public void Start()
+    {
+        _listener.Start();
+        _acceptLoop = AcceptLoopAsync(_stopping.Token);
+    }
+
+    private async Task AcceptLoopAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            Socket socket;
+            try
+            {
+                socket = await _listener.AcceptSocketAsync(ct);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            socket.NoDelay = true;
+            lock (_connections)
+            {
+                _connections.RemoveAll(t => t.IsCompleted);
+                _connections.Add(ServeAsync(socket, ct));
+            }
+        }
+    }
+
+    private async Task ServeAsync(Socket socket, CancellationToken ct)
+    {
+        var peer = socket.RemoteEndPoint;
+        await using var stream = new NetworkStream(socket, ownsSocket: true);
+        using var writeLock = new SemaphoreSlim(1, 1);
+        using var inFlight = new SemaphoreSlim(MaxInFlightPerConnection, MaxInFlightPerConnection);
+        using var connectionCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true));
+        var framer = new LineFramer(HostJson.MaxRequestBytes);
+        var running = new List<Task>();
+        try
+        {
+            while (true)
+            {
+                var read = await reader.ReadAsync(connectionCts.Token);
+                var buffer = read.Buffer;
+                FrameStatus status;
+                while ((status = framer.TryRead(ref buffer, out var line)) != FrameStatus.NeedMore)
+                {
+                    if (status == FrameStatus.TooLong)
+                    {
+                        await RespondAsync(stream, writeLock, RequestHandler.Failure(HostErrorCodes.BadRequest,
+                            $"request exceeds {HostJson.MaxRequestBytes} bytes"), connectionCts.Token);
+                        continue;
+                    }
+                    if (IsBlank(line))
+                    {
+                        continue;
+                    }
+                    if (!HostJson.TryParseRequest(line.ToArray(), out var request, out var error))
+                    {
+                        await RespondAsync(stream, writeLock, RequestHandler.Failure(HostErrorCodes.BadRequest, error), connectionCts.Token);
+                        continue;
+                    }
+                    await inFlight.WaitAsync(connectionCts.Token);
+                    running.RemoveAll(t => t.IsCompleted);
+                    running.Add(RunRequestAsync(request!, stream, writeLock, inFlight, connectionCts.Token));
+                }
+                reader.AdvanceTo(buffer.Start, buffer.End);
+                if (read.IsCompleted)
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or SocketException)
+        {
+            LogConnectionEnded(_logger, peer, ex.Message);
+        }
+        finally
+        {
+            // Responses still owed are written before the socket closes; a host that half-closes
+            // its side after sending still gets every answer.
+            await Task.WhenAll(running);
+            await connectionCts.CancelAsync();
+            await reader.CompleteAsync();
+        }
+    }
+
+    private async Task RunRequestAsync(HostRequest request, Stream stream, SemaphoreSlim writeLock, SemaphoreSlim inFlight, CancellationToken ct)
+    {
+        try
+        {
+            var response = await _handler.HandleAsync(request, ct);
+            LogRequest(_logger, request.Id, request.Op, request.Device, response.Ok, response.Error?.Code);
+            await RespondAsync(stream, writeLock, response, ct);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            LogResponseLost(_logger, request.Id, ex.Message);
+        }
+        finally
+        {
+            inFlight.Release();
+        }
+    }
+
+    private static async Task RespondAsync(Stream stream, SemaphoreSlim writeLock, HostResponse response, CancellationToken ct)
+    {
+        var bytes = HostJson.Serialize(response);
+        await writeLock.WaitAsync(ct);
+        try
+        {
+            await stream.WriteAsync(bytes, ct);
+            await stream.WriteAsync("\n"u8.ToArray(), ct);
+        }
+        finally
+        {
+            writeLock.Release();
+        }
+    }
+
+    private static bool IsBlank(ReadOnlySequence<byte> line)
+    {
+        foreach (var segment in line)
+        {
+            foreach (var b in segment.Span)
+            {
+                if (b is not ((byte)' ' or (byte)'\r' or (byte)'\t'))
+                {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync();
+        _listener.Stop();
+        if (_acceptLoop is not null)
+        {
+            await _acceptLoop;
+        }
+        Task[] connections;
+        lock (_connections)
+        {
+            connections = [.. _connections];
+        }
+        await Task.WhenAll(connections);
+        _stopping.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Request {Id} {Op} {Device}: ok={Ok} {Error}")]
+    private static partial void LogRequest(ILogger logger, long id, string? op, string? device, bool ok, string? error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Host connection {Peer} ended: {Reason}")]
+    private static partial void LogConnectionEnded(ILogger logger, EndPoint? peer, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Response to request {Id} could not be sent: {Reason}")]
+    private static partial void LogResponseLost(ILogger logger, long id, string reason);
+}

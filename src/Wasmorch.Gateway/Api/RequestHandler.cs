@@ -1,0 +1,276 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Wasmorch.Gateway.Build;
+using Wasmorch.Gateway.Config;
+using Wasmorch.Gateway.Devices;
+using Wasmorch.Protocol.Agent;
+using Wasmorch.Protocol.HostApi;
+
+namespace Wasmorch.Gateway.Api;
+
+/// <summary>Carries out one host request against the device registry and the compiler.</summary>
+public sealed class RequestHandler
+{
+    private readonly DeviceRegistry _devices;
+    private readonly ClangCompiler _compiler;
+    private readonly GatewayConfig _config;
+
+    public RequestHandler(DeviceRegistry devices, ClangCompiler compiler, GatewayConfig config)
+    {
+        _devices = devices;
+        _compiler = compiler;
+        _config = config;
+    }
+
+    public async Task<HostResponse> HandleAsync(HostRequest request, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        var timing = new Timing();
+        HostResponse response;
+        try
+        {
+            response = request.Op switch
+            {
+                HostOps.Status => await StatusAsync(request, timing, ct),
+                HostOps.Start => await StartAsync(request, timing, ct),
+                HostOps.Stop => await StopAsync(request, timing, ct),
+                HostOps.Deploy => await DeployAsync(request, DecodeModule(request), timing, ct),
+                HostOps.BuildAndDeploy => await BuildAndDeployAsync(request, timing, ct),
+                HostOps.Devices => new HostResponse { Ok = true, Devices = _devices.Describe() },
+                null => throw new GatewayException(HostErrorCodes.BadRequest, "the request has no op"),
+                _ => throw new GatewayException(HostErrorCodes.BadRequest,
+                    $"unknown op '{request.Op}' (ops: status, start, stop, deploy, build_and_deploy, devices)"),
+            };
+        }
+        catch (GatewayException ex)
+        {
+            response = Failure(ex.Code, ex.Message, ex.Details);
+        }
+        response.Id = request.Id;
+        response.Device ??= request.Device;
+        timing.GatewayMs = clock.Elapsed.TotalMilliseconds;
+        response.Timing = timing;
+        return response;
+    }
+
+    public static HostResponse Failure(string code, string message, string? details = null) =>
+        new() { Ok = false, Error = new HostError { Code = code, Message = message, Details = details } };
+
+    private async Task<HostResponse> StatusAsync(HostRequest request, Timing timing, CancellationToken ct)
+    {
+        var session = _devices.Get(request.Device);
+        var line = await TimedAsync(() => session.StatusAsync(ct), timing);
+        if (line.Verb != "STATUS")
+        {
+            return FromAgentError(line);
+        }
+        return new HostResponse
+        {
+            Ok = true,
+            Status = line["state"],
+            ModuleId = Dash(line["module"]),
+            Func = Dash(line["func"]),
+            Job = line.TryGetInt64("job", out var job) ? job : null,
+            Agent = Fields(line),
+        };
+    }
+
+    private async Task<HostResponse> StartAsync(HostRequest request, Timing timing, CancellationToken ct)
+    {
+        var session = _devices.Get(request.Device);
+        var moduleId = RequireModuleId(request);
+        if (request.Func is null || !ModuleId.IsValidFunctionName(request.Func))
+        {
+            throw new GatewayException(HostErrorCodes.BadRequest, "start needs func, a C identifier");
+        }
+        if (!FuncArgs.TryParse(request.Args, out _, out var argsError))
+        {
+            throw new GatewayException(AgentErrorCodes.BadArgs, $"args \"{request.Args}\": {argsError}");
+        }
+        var started = await TimedAsync(() => session.StartAsync(moduleId, request.Func, request.Args, ct), timing);
+        var line = started.Line;
+        if (line.Verb == "ERR")
+        {
+            return FromAgentError(line);
+        }
+        if (line.Verb == "RESULT")
+        {
+            return Failure(line["status"] ?? HostErrorCodes.ProtocolError, line["msg"] ?? "the device refused START");
+        }
+        if (!line.TryGetInt64("job", out var job))
+        {
+            throw new GatewayException(HostErrorCodes.ProtocolError, $"START_OK without job=: {line}");
+        }
+        var response = new HostResponse { Ok = true, ModuleId = moduleId, Func = request.Func, Job = job, Status = "RUNNING" };
+        if (!request.WaitResult)
+        {
+            return response;
+        }
+        var timeout = request.TimeoutMs is > 0 ? TimeSpan.FromMilliseconds(request.TimeoutMs.Value) : _config.DefaultResultTimeout;
+        var result = await DeviceSession.WaitForResultAsync(started, job, timeout, ct);
+        return FromResult(result, response, timing);
+    }
+
+    private static HostResponse FromResult(AgentLine result, HostResponse response, Timing timing)
+    {
+        response.Status = result["status"];
+        response.Message = result["msg"];
+        response.ValueType = result["type"];
+        if (result["value"] is { } value)
+        {
+            response.Value = ToJsonValue(value);
+        }
+        if (result.TryGetInt64("elapsed_us", out var elapsed))
+        {
+            response.ElapsedUs = elapsed;
+            timing.DeviceMs = elapsed / 1000.0;
+        }
+        if (response.Status != JobStatus.Ok)
+        {
+            response.Ok = false;
+            response.Error = new HostError
+            {
+                Code = response.Status ?? HostErrorCodes.ProtocolError,
+                Message = $"job {response.Job} ended {response.Status}: {response.Message ?? "no message"}",
+            };
+        }
+        return response;
+    }
+
+    private async Task<HostResponse> StopAsync(HostRequest request, Timing timing, CancellationToken ct)
+    {
+        var session = _devices.Get(request.Device);
+        var moduleId = RequireModuleId(request);
+        var line = await TimedAsync(() => session.StopAsync(moduleId, ct), timing);
+        if (line.Verb != "STOP_OK")
+        {
+            return FromAgentError(line);
+        }
+        return new HostResponse
+        {
+            Ok = true,
+            ModuleId = moduleId,
+            Status = line["status"],
+            Job = line.TryGetInt64("job", out var job) ? job : null,
+        };
+    }
+
+    private async Task<HostResponse> BuildAndDeployAsync(HostRequest request, Timing timing, CancellationToken ct)
+    {
+        var moduleId = RequireModuleId(request);
+        _devices.Get(request.Device);
+        RequireWasmMode(request);
+        if (string.IsNullOrEmpty(request.Source))
+        {
+            throw new GatewayException(HostErrorCodes.BadRequest, "build_and_deploy needs source (the C text)");
+        }
+        if (request.Source.Length > _config.MaxSourceBytes)
+        {
+            throw new GatewayException(HostErrorCodes.BadRequest, $"source of {request.Source.Length} bytes exceeds the gateway's {_config.MaxSourceBytes}");
+        }
+        var compiled = await _compiler.CompileAsync(request.Source, request.SourceName ?? moduleId + ".c", ct);
+        timing.CompileMs = compiled.Elapsed.TotalMilliseconds;
+        var response = await DeployAsync(request, compiled.Module, timing, ct);
+        if (response.Ok && compiled.Diagnostics.Length > 0)
+        {
+            response.Message = compiled.Diagnostics.Trim();
+        }
+        return response;
+    }
+
+    private byte[] DecodeModule(HostRequest request)
+    {
+        RequireWasmMode(request);
+        if (string.IsNullOrEmpty(request.Module))
+        {
+            throw new GatewayException(HostErrorCodes.BadRequest, "deploy needs module (base64 bytes)");
+        }
+        if (request.Module.Length / 4 * 3 > _config.MaxModuleBytes + 3)
+        {
+            throw new GatewayException(AgentErrorCodes.TooLarge, $"module exceeds the gateway's {_config.MaxModuleBytes} bytes");
+        }
+        try
+        {
+            return Convert.FromBase64String(request.Module);
+        }
+        catch (FormatException)
+        {
+            throw new GatewayException(HostErrorCodes.BadRequest, "module is not valid base64");
+        }
+    }
+
+    private async Task<HostResponse> DeployAsync(HostRequest request, byte[] module, Timing timing, CancellationToken ct)
+    {
+        var session = _devices.Get(request.Device);
+        var moduleId = RequireModuleId(request);
+        if (module.Length == 0 || module.Length > _config.MaxModuleBytes)
+        {
+            throw new GatewayException(AgentErrorCodes.TooLarge, $"module of {module.Length} bytes; the gateway takes 1 to {_config.MaxModuleBytes}");
+        }
+        var clock = Stopwatch.StartNew();
+        var reply = await session.LoadAsync(moduleId, module, ct);
+        timing.DeviceMs = clock.Elapsed.TotalMilliseconds;
+        timing.TransferMs = reply.Transfer.TotalMilliseconds;
+        var line = reply.Line;
+        if (line.Verb != "LOAD_OK")
+        {
+            return FromAgentError(line);
+        }
+        return new HostResponse
+        {
+            Ok = true,
+            ModuleId = moduleId,
+            Size = line.TryGetInt64("size", out var size) ? size : module.Length,
+            Crc32 = line["crc32"],
+            Status = "LOADED",
+        };
+    }
+
+    private static void RequireWasmMode(HostRequest request)
+    {
+        if (request.Mode is not (null or "wasm"))
+        {
+            throw new GatewayException(HostErrorCodes.Unsupported, request.Mode == "aot"
+                ? $"--mode aot is not yet supported for device '{request.Device}'; use --mode wasm"
+                : $"unknown mode '{request.Mode}' (wasm or aot)");
+        }
+    }
+
+    private static string RequireModuleId(HostRequest request) =>
+        request.ModuleId is { } id && ModuleId.IsValid(id)
+            ? id
+            : throw new GatewayException(HostErrorCodes.BadRequest, "module_id must match [A-Za-z0-9_.-]{1,32}");
+
+    private static async Task<T> TimedAsync<T>(Func<Task<T>> call, Timing timing)
+    {
+        var clock = Stopwatch.StartNew();
+        var result = await call();
+        timing.DeviceMs = clock.Elapsed.TotalMilliseconds;
+        return result;
+    }
+
+    private static HostResponse FromAgentError(AgentLine line) =>
+        Failure(line["code"] ?? HostErrorCodes.ProtocolError, line["msg"] ?? line.ToString());
+
+    private static Dictionary<string, string> Fields(AgentLine line) => line.Fields.ToDictionary(f => f.Key, f => f.Value, StringComparer.Ordinal);
+
+    private static string? Dash(string? value) => value is null or "-" ? null : value;
+
+    private static JsonElement ToJsonValue(string text)
+    {
+        if (double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var d) && double.IsFinite(d))
+        {
+            try
+            {
+                using var number = JsonDocument.Parse(text.StartsWith('+') ? text[1..] : text);
+                return number.RootElement.Clone();
+            }
+            catch (JsonException)
+            {
+                // Not JSON's number syntax (".5", "1."): fall through and keep the agent's text.
+            }
+        }
+        using var doc = JsonDocument.Parse(JsonSerializer.Serialize(text, HostJsonContext.Default.String));
+        return doc.RootElement.Clone();
+    }
+}

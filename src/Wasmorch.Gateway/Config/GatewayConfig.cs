@@ -1,0 +1,150 @@
+using System.Globalization;
+using Tomlyn;
+using Tomlyn.Model;
+
+namespace Wasmorch.Gateway.Config;
+
+/// <summary>The gateway's settings and device map, from <c>wasmorch.toml</c> and the command line.</summary>
+public sealed class GatewayConfig
+{
+    public string BindAddress { get; set; } = "127.0.0.1";
+
+    public int Port { get; set; } = 9000;
+
+    /// <summary>How long a device may take to answer a command line.</summary>
+    public TimeSpan ReplyTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long a TCP connect to a device may take.</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Default wait for <c>start --wait-result</c> when the request names none.</summary>
+    public TimeSpan DefaultResultTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    public int MaxModuleBytes { get; set; } = 256 * 1024;
+
+    public int MaxSourceBytes { get; set; } = 256 * 1024;
+
+    public string Clang { get; set; } = "clang";
+
+    public TimeSpan CompileTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    public Dictionary<string, DeviceEndpoint> Devices { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Devices marked <c>emulate = true</c>: <c>wasmorch emulate --config</c> serves them.</summary>
+    public HashSet<string> Emulated { get; } = new(StringComparer.Ordinal);
+
+    public static GatewayConfig Load(string path)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigException($"cannot read config {path}: {ex.Message}");
+        }
+        return Parse(text, path);
+    }
+
+    public static GatewayConfig Parse(string text, string origin)
+    {
+        TomlTable root;
+        try
+        {
+            root = TomlSerializer.Deserialize<TomlTable>(text) ?? new TomlTable();
+        }
+        catch (TomlException ex)
+        {
+            throw new ConfigException($"{origin}: {ex.Message}");
+        }
+        var config = new GatewayConfig();
+        if (Table(root, "gateway", origin) is { } gateway)
+        {
+            config.BindAddress = String(gateway, "bind", origin) ?? config.BindAddress;
+            config.Port = (int)(Integer(gateway, "port", origin) ?? config.Port);
+            config.ReplyTimeout = Millis(gateway, "reply_timeout_ms", origin) ?? config.ReplyTimeout;
+            config.DefaultResultTimeout = Millis(gateway, "result_timeout_ms", origin) ?? config.DefaultResultTimeout;
+            config.MaxModuleBytes = (int)(Integer(gateway, "max_module_bytes", origin) ?? config.MaxModuleBytes);
+            config.MaxSourceBytes = (int)(Integer(gateway, "max_source_bytes", origin) ?? config.MaxSourceBytes);
+        }
+        if (Table(root, "build", origin) is { } build)
+        {
+            config.Clang = String(build, "clang", origin) ?? config.Clang;
+            config.CompileTimeout = Millis(build, "timeout_ms", origin) ?? config.CompileTimeout;
+        }
+        if (Table(root, "devices", origin) is { } devices)
+        {
+            foreach (var (name, value) in devices)
+            {
+                if (value is not TomlTable device)
+                {
+                    throw new ConfigException($"{origin}: [devices.{name}] must be a table with endpoint = \"...\"");
+                }
+                var endpoint = String(device, "endpoint", origin)
+                    ?? throw new ConfigException($"{origin}: [devices.{name}] has no endpoint");
+                config.AddDevice(name, endpoint, origin);
+                if (device.TryGetValue("emulate", out var emulate))
+                {
+                    if (emulate is not bool flag)
+                    {
+                        throw new ConfigException($"{origin}: [devices.{name}] emulate must be true or false");
+                    }
+                    if (flag)
+                    {
+                        config.Emulated.Add(name);
+                    }
+                }
+            }
+        }
+        return config;
+    }
+
+    public void AddDevice(string name, string endpoint, string origin)
+    {
+        if (!Wasmorch.Protocol.Agent.ModuleId.IsValid(name))
+        {
+            throw new ConfigException($"{origin}: device name '{name}' must match [A-Za-z0-9_.-]{{1,32}}");
+        }
+        if (!DeviceEndpoint.TryParse(endpoint, out var parsed, out var error))
+        {
+            throw new ConfigException($"{origin}: device {name}: {error}");
+        }
+        Devices[name] = parsed;
+    }
+
+    private static TomlTable? Table(TomlTable parent, string key, string origin) =>
+        !parent.TryGetValue(key, out var value) ? null
+        : value as TomlTable ?? throw new ConfigException($"{origin}: '{key}' must be a table");
+
+    private static string? String(TomlTable table, string key, string origin) =>
+        !table.TryGetValue(key, out var value) ? null
+        : value as string ?? throw new ConfigException($"{origin}: '{key}' must be a string");
+
+    private static long? Integer(TomlTable table, string key, string origin) =>
+        !table.TryGetValue(key, out var value) ? null
+        : value is long l && l >= 0 ? l : throw new ConfigException($"{origin}: '{key}' must be a non-negative integer");
+
+    private static TimeSpan? Millis(TomlTable table, string key, string origin) =>
+        Integer(table, key, origin) is { } ms ? TimeSpan.FromMilliseconds(ms) : null;
+
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"{BindAddress}:{Port} with {Devices.Count} device(s)");
+}
+
+public sealed class ConfigException : Exception
+{
+    public ConfigException(string message)
+        : base(message)
+    {
+    }
+
+    public ConfigException()
+    {
+    }
+
+    public ConfigException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}

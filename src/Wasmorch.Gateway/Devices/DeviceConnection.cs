@@ -1,0 +1,263 @@
+using System.IO.Pipelines;
+using Microsoft.Extensions.Logging;
+using Wasmorch.Protocol.Agent;
+using Wasmorch.Protocol.HostApi;
+
+namespace Wasmorch.Gateway.Devices;
+
+/// <summary>
+/// One open link to a device. A read loop takes every line the agent sends and routes it: the
+/// reply to the single outstanding command, RESULT lines of jobs to their waiters (or keeps them
+/// for a waiter yet to come), anything else is logged and skipped as stray.
+/// </summary>
+internal sealed partial class DeviceConnection : IAsyncDisposable
+{
+    /// <summary>Finished jobs remembered for a late <c>wait_result</c>.</summary>
+    private const int FinishedJobsKept = 256;
+
+    private readonly string _device;
+    private readonly Stream _stream;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _closing = new();
+    private readonly object _gate = new();
+    private readonly Dictionary<long, TaskCompletionSource<AgentLine>> _jobWaiters = [];
+    private readonly Dictionary<long, AgentLine> _finished = [];
+    private readonly Queue<long> _finishedOrder = new();
+    private readonly Task _readLoop;
+    private (TaskCompletionSource<AgentLine> Reply, Func<AgentLine, bool> Accepts)? _pending;
+    private string? _closeReason;
+
+    public DeviceConnection(string device, Stream stream, ILogger logger)
+    {
+        _device = device;
+        _stream = stream;
+        _logger = logger;
+        _readLoop = ReadLoopAsync(_closing.Token);
+    }
+
+    public bool IsOpen => Volatile.Read(ref _closeReason) is null;
+
+    /// <summary>Sends one command line and waits for the reply that <paramref name="accepts"/> recognises.</summary>
+    public Task<AgentLine> RequestAsync(AgentLineBuilder command, Func<AgentLine, bool> accepts, TimeSpan timeout, CancellationToken ct) =>
+        SendAndWaitAsync(command.ToBytes(), command.ToString().Split(' ')[0], accepts, timeout, ct);
+
+    /// <summary>Writes a LOAD payload and waits for the agent's verdict on it.</summary>
+    public Task<AgentLine> RequestAfterWriteAsync(ReadOnlyMemory<byte> payload, Func<AgentLine, bool> accepts, TimeSpan timeout, CancellationToken ct) =>
+        SendAndWaitAsync(payload, "the LOAD payload", accepts, timeout, ct);
+
+    private async Task<AgentLine> SendAndWaitAsync(ReadOnlyMemory<byte> bytes, string what, Func<AgentLine, bool> accepts, TimeSpan timeout, CancellationToken ct)
+    {
+        // The wait is armed before the first byte goes out: an agent may answer before the write completes.
+        var reply = new TaskCompletionSource<AgentLine>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_gate)
+        {
+            ThrowIfClosed();
+            _pending = (reply, accepts);
+        }
+        try
+        {
+            await WriteAsync(bytes, timeout, ct);
+            return await reply.Task.WaitAsync(timeout, ct);
+        }
+        catch (TimeoutException)
+        {
+            throw new GatewayException(HostErrorCodes.Timeout, $"{_device} did not answer {what} within {timeout.TotalMilliseconds:0} ms");
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                if (_pending?.Reply == reply)
+                {
+                    _pending = null;
+                }
+            }
+        }
+    }
+
+    /// <summary>Writes raw bytes (a LOAD payload) with a deadline.</summary>
+    public async Task WriteAsync(ReadOnlyMemory<byte> bytes, TimeSpan timeout, CancellationToken ct)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct, _closing.Token);
+        deadline.CancelAfter(timeout);
+        try
+        {
+            await _stream.WriteAsync(bytes, deadline.Token);
+            await _stream.FlushAsync(deadline.Token);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            ThrowIfClosed();
+            throw new GatewayException(HostErrorCodes.Timeout, $"writing to {_device} did not finish within {timeout.TotalMilliseconds:0} ms");
+        }
+        catch (IOException ex)
+        {
+            Close($"write failed: {ex.Message}");
+            ThrowIfClosed();
+        }
+    }
+
+    /// <summary>Waits for the RESULT of <paramref name="job"/>, which may already have arrived.</summary>
+    public async Task<AgentLine> WaitForJobAsync(long job, TimeSpan timeout, CancellationToken ct)
+    {
+        TaskCompletionSource<AgentLine> waiter;
+        lock (_gate)
+        {
+            if (_finished.TryGetValue(job, out var done))
+            {
+                return done;
+            }
+            ThrowIfClosed();
+            if (!_jobWaiters.TryGetValue(job, out waiter!))
+            {
+                waiter = new TaskCompletionSource<AgentLine>(TaskCreationOptions.RunContinuationsAsynchronously);
+                _jobWaiters[job] = waiter;
+            }
+        }
+        try
+        {
+            return await waiter.Task.WaitAsync(timeout, ct);
+        }
+        catch (TimeoutException)
+        {
+            throw new GatewayException(HostErrorCodes.Timeout,
+                $"job {job} on {_device} was still running after {timeout.TotalMilliseconds:0} ms (it goes on; stop it or check status)");
+        }
+    }
+
+    private async Task ReadLoopAsync(CancellationToken ct)
+    {
+        await Task.Yield();
+        var reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 4096, leaveOpen: true));
+        var framer = new LineFramer();
+        var reason = "link closed by the device";
+        try
+        {
+            while (true)
+            {
+                var read = await reader.ReadAsync(ct);
+                var buffer = read.Buffer;
+                FrameStatus status;
+                while ((status = framer.TryRead(ref buffer, out var line)) != FrameStatus.NeedMore)
+                {
+                    if (status == FrameStatus.TooLong)
+                    {
+                        LogStray(_logger, _device, "an over-long line");
+                    }
+                    else if (AgentLineParser.TryParse(line, out var parsed, out var error))
+                    {
+                        Route(parsed!);
+                    }
+                    else if (error.Kind != LineParseErrorKind.Empty)
+                    {
+                        LogStray(_logger, _device, error.ToString());
+                    }
+                }
+                reader.AdvanceTo(buffer.Start, buffer.End);
+                if (read.IsCompleted)
+                {
+                    break;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            reason = "link closed by the gateway";
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+        {
+            reason = $"link failed: {ex.Message}";
+        }
+        finally
+        {
+            await reader.CompleteAsync();
+            Close(reason);
+        }
+    }
+
+    private void Route(AgentLine line)
+    {
+        lock (_gate)
+        {
+            if (line.Verb == "RESULT" && line.TryGetInt64("job", out var job))
+            {
+                if (_jobWaiters.Remove(job, out var waiter))
+                {
+                    waiter.TrySetResult(line);
+                }
+                _finished[job] = line;
+                _finishedOrder.Enqueue(job);
+                while (_finishedOrder.Count > FinishedJobsKept)
+                {
+                    _finished.Remove(_finishedOrder.Dequeue());
+                }
+                return;
+            }
+            if (_pending is { } pending && pending.Accepts(line))
+            {
+                _pending = null;
+                pending.Reply.TrySetResult(line);
+                return;
+            }
+        }
+        if (line.Verb == "LOG")
+        {
+            LogFromDevice(_logger, _device, line);
+            return;
+        }
+        LogStray(_logger, _device, line.ToString());
+    }
+
+    /// <summary>Fails every waiter: the link is gone and job numbers may restart on the next one.</summary>
+    public void Close(string reason)
+    {
+        List<TaskCompletionSource<AgentLine>> waiters;
+        TaskCompletionSource<AgentLine>? pending;
+        lock (_gate)
+        {
+            if (_closeReason is not null)
+            {
+                return;
+            }
+            _closeReason = reason;
+            waiters = [.. _jobWaiters.Values];
+            _jobWaiters.Clear();
+            pending = _pending?.Reply;
+            _pending = null;
+        }
+        LogClosed(_logger, _device, reason);
+        var error = new GatewayException(HostErrorCodes.DeviceUnreachable, $"{_device}: {reason}");
+        pending?.TrySetException(error);
+        foreach (var waiter in waiters)
+        {
+            waiter.TrySetException(error);
+        }
+        _closing.Cancel();
+    }
+
+    private void ThrowIfClosed()
+    {
+        var reason = Volatile.Read(ref _closeReason);
+        if (reason is not null)
+        {
+            throw new GatewayException(HostErrorCodes.DeviceUnreachable, $"{_device}: {reason}");
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Close("link closed by the gateway");
+        await _stream.DisposeAsync();
+        await _readLoop;
+        _closing.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Device {Device}: skipped stray input: {What}")]
+    private static partial void LogStray(ILogger logger, string device, string what);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Device {Device}: {Line}")]
+    private static partial void LogFromDevice(ILogger logger, string device, AgentLine line);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Device {Device}: link closed: {Reason}")]
+    private static partial void LogClosed(ILogger logger, string device, string reason);
+}

@@ -1,0 +1,49 @@
+using Microsoft.Extensions.Logging;
+using Wasmorch.Gateway.Config;
+using Wasmorch.Gateway.Links;
+using Wasmorch.Protocol.HostApi;
+
+namespace Wasmorch.Gateway.Devices;
+
+/// <summary>Logical device name → its session. The host never learns what kind of link is behind a name.</summary>
+public sealed class DeviceRegistry : IAsyncDisposable
+{
+    private readonly Dictionary<string, (DeviceEndpoint Endpoint, DeviceSession Session)> _devices = new(StringComparer.Ordinal);
+
+    public DeviceRegistry(GatewayConfig config, ILogger logger)
+    {
+        foreach (var (name, endpoint) in config.Devices)
+        {
+            var session = new DeviceSession(name, DeviceLinks.Create(endpoint, config), config.ReplyTimeout, logger);
+            _devices[name] = (endpoint, session);
+        }
+    }
+
+    public DeviceSession Get(string? name)
+    {
+        if (string.IsNullOrEmpty(name))
+        {
+            throw new GatewayException(HostErrorCodes.BadRequest, "the request names no device");
+        }
+        return _devices.TryGetValue(name, out var device)
+            ? device.Session
+            : throw new GatewayException(HostErrorCodes.UnknownDevice,
+                $"no device '{name}' in the device map (known: {(_devices.Count == 0 ? "none" : string.Join(", ", _devices.Keys.Order(StringComparer.Ordinal)))})");
+    }
+
+    public List<DeviceInfo> Describe() =>
+        [.. _devices.OrderBy(d => d.Key, StringComparer.Ordinal).Select(d => new DeviceInfo
+        {
+            Name = d.Key,
+            Endpoint = d.Value.Endpoint.Text,
+            Connected = d.Value.Session.IsConnected,
+        })];
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var (_, session) in _devices.Values)
+        {
+            await session.DisposeAsync();
+        }
+    }
+}

@@ -1,0 +1,133 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Wasmorch.Gateway.Links;
+using Wasmorch.Protocol.Agent;
+using Wasmorch.Protocol.HostApi;
+
+namespace Wasmorch.Gateway.Devices;
+
+/// <summary>
+/// The gateway's one session with one device: commands go out one at a time (the protocol's rule),
+/// the link is (re)opened on demand, and a link that failed or timed out is dropped so that a late
+/// reply can never be taken for the answer to the next command.
+/// </summary>
+public sealed partial class DeviceSession : IAsyncDisposable
+{
+    private readonly SemaphoreSlim _commandLock = new(1, 1);
+    private readonly ILogger _logger;
+    private readonly TimeSpan _replyTimeout;
+    private DeviceConnection? _connection;
+
+    public DeviceSession(string name, IDeviceLink link, TimeSpan replyTimeout, ILogger logger)
+    {
+        Name = name;
+        Link = link;
+        _replyTimeout = replyTimeout;
+        _logger = logger;
+    }
+
+    public string Name { get; }
+
+    public IDeviceLink Link { get; }
+
+    public bool IsConnected => _connection?.IsOpen == true;
+
+    internal async Task<T> ExclusiveAsync<T>(Func<DeviceConnection, Task<T>> action, CancellationToken ct)
+    {
+        await _commandLock.WaitAsync(ct);
+        try
+        {
+            var connection = await EnsureConnectedAsync(ct);
+            try
+            {
+                return await action(connection);
+            }
+            catch (GatewayException ex) when (ex.Code == HostErrorCodes.Timeout)
+            {
+                connection.Close($"dropped after a timeout ({ex.Message})");
+                throw;
+            }
+            catch (OperationCanceledException)
+            {
+                connection.Close("dropped: a command was cancelled mid-exchange");
+                throw;
+            }
+        }
+        finally
+        {
+            _commandLock.Release();
+        }
+    }
+
+    private async Task<DeviceConnection> EnsureConnectedAsync(CancellationToken ct)
+    {
+        if (_connection is { IsOpen: true } open)
+        {
+            return open;
+        }
+        if (_connection is not null)
+        {
+            await _connection.DisposeAsync();
+            _connection = null;
+        }
+        var stream = await Link.OpenAsync(ct);
+        LogConnected(_logger, Name, Link.Description);
+        _connection = new DeviceConnection(Name, stream, _logger);
+        return _connection;
+    }
+
+    public Task<AgentLine> StatusAsync(CancellationToken ct) =>
+        ExclusiveAsync(c => c.RequestAsync(new AgentLineBuilder("STATUS"), l => l.Verb is "STATUS" or "ERR", _replyTimeout, ct), ct);
+
+    public Task<AgentLine> StopAsync(string moduleId, CancellationToken ct) =>
+        ExclusiveAsync(c => c.RequestAsync(new AgentLineBuilder("STOP").Add("module_id", moduleId),
+            l => l.Verb is "STOP_OK" or "ERR", _replyTimeout, ct), ct);
+
+    /// <summary>Sends START; the reply is START_OK, an immediate RESULT (no job=) or ERR.</summary>
+    internal Task<StartReply> StartAsync(string moduleId, string func, string? args, CancellationToken ct) =>
+        ExclusiveAsync(async c =>
+        {
+            var command = new AgentLineBuilder("START").Add("module_id", moduleId).Add("func", func).AddIfNotNull("args", string.IsNullOrEmpty(args) ? null : args);
+            var reply = await c.RequestAsync(command, l => l.Verb is "START_OK" or "ERR" || (l.Verb == "RESULT" && !l.Has("job")), _replyTimeout, ct);
+            return new StartReply(reply, c);
+        }, ct);
+
+    /// <summary>The RESULT of a job started on <paramref name="started"/>'s connection.</summary>
+    internal static Task<AgentLine> WaitForResultAsync(StartReply started, long job, TimeSpan timeout, CancellationToken ct) =>
+        started.Connection.WaitForJobAsync(job, timeout, ct);
+
+    /// <summary>The LOAD handshake: LOAD → LOAD_READY, raw payload, LOAD_OK/LOAD_ERR. Returns the final line.</summary>
+    public Task<LoadReply> LoadAsync(string moduleId, ReadOnlyMemory<byte> module, CancellationToken ct) =>
+        ExclusiveAsync(async c =>
+        {
+            var crc = Crc32Hex.Format(Crc32Hex.Compute(module.Span));
+            var command = new AgentLineBuilder("LOAD").Add("module_id", moduleId).Add("size", module.Length).Add("crc32", crc);
+            var ready = await c.RequestAsync(command, l => l.Verb is "LOAD_READY" or "ERR" or "LOAD_ERR", _replyTimeout, ct);
+            if (ready.Verb != "LOAD_READY")
+            {
+                return new LoadReply(ready, TimeSpan.Zero);
+            }
+            var transfer = Stopwatch.StartNew();
+            var reply = await c.RequestAfterWriteAsync(module, l => l.Verb is "LOAD_OK" or "LOAD_ERR" or "ERR", WireTimeout(module.Length), ct);
+            return new LoadReply(reply, transfer.Elapsed);
+        }, ct);
+
+    /// <summary>Time allowed for a payload: the reply timeout plus the time at a slow 9600 baud.</summary>
+    private TimeSpan WireTimeout(int bytes) => _replyTimeout + TimeSpan.FromSeconds(bytes * 10.0 / 9600);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_connection is not null)
+        {
+            await _connection.DisposeAsync();
+        }
+        _commandLock.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Device {Device}: connected to {Endpoint}")]
+    private static partial void LogConnected(ILogger logger, string device, string endpoint);
+}
+
+internal sealed record StartReply(AgentLine Line, DeviceConnection Connection);
+
+public sealed record LoadReply(AgentLine Line, TimeSpan Transfer);

@@ -1,0 +1,37 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using Wasmorch.Gateway.Api;
+using Wasmorch.Gateway.Build;
+using Wasmorch.Gateway.Config;
+using Wasmorch.Gateway.Devices;
+
+namespace Wasmorch.Gateway;
+
+/// <summary>The gateway process: device registry, compiler and host API server, wired together.</summary>
+public sealed class GatewayHost : IAsyncDisposable
+{
+    private readonly DeviceRegistry _devices;
+    private readonly HostApiServer _server;
+
+    public GatewayHost(GatewayConfig config, ILoggerFactory loggers)
+    {
+        if (!IPAddress.TryParse(config.BindAddress, out var address))
+        {
+            throw new ConfigException($"bind address '{config.BindAddress}' is not an IP address");
+        }
+        _devices = new DeviceRegistry(config, loggers.CreateLogger("Wasmorch.Gateway.Devices"));
+        var compiler = new ClangCompiler(config.Clang, config.CompileTimeout);
+        var handler = new RequestHandler(_devices, compiler, config);
+        _server = new HostApiServer(new IPEndPoint(address, config.Port), handler, loggers.CreateLogger("Wasmorch.Gateway.Api"));
+    }
+
+    public IPEndPoint LocalEndpoint => _server.LocalEndpoint;
+
+    public void Start() => _server.Start();
+
+    public async ValueTask DisposeAsync()
+    {
+        await _server.DisposeAsync();
+        await _devices.DisposeAsync();
+    }
+}
