@@ -5,7 +5,7 @@ namespace Wasmorch.Protocol.Agent;
 
 /// <summary>
 /// Formats one protocol line. Values made only of <c>[A-Za-z0-9_.:+,/-]</c> go bare; anything else is
-/// quoted with <c>\"</c> and <c>\\</c> escaped and non-printable characters replaced by '?'. A line
+/// quoted (as is <c>msg</c> always) with <c>\"</c> and <c>\\</c> escaped and non-printable characters replaced by '?'. A line
 /// that would exceed <see cref="ProtocolLimits.MaxLineLength"/> has its last quoted value shortened.
 /// </summary>
 public sealed class AgentLineBuilder
@@ -37,94 +37,102 @@ public sealed class AgentLineBuilder
     /// <summary>Writes the line and its <c>\n</c> terminator.</summary>
     public void WriteTo(IBufferWriter<byte> output)
     {
-        Span<byte> line = stackalloc byte[ProtocolLimits.MaxLineLength * 2];
-        var length = Format(line, shortenLastQuotedTo: int.MaxValue);
-        if (length > ProtocolLimits.MaxLineLength)
+        var keep = int.MaxValue;
+        while (true)
         {
-            var excess = length - ProtocolLimits.MaxLineLength;
-            length = Format(line, shortenLastQuotedTo: Math.Max(0, LastQuotedLength() - excess - 3));
+            var length = FormattedLength(keep);
+            if (length <= ProtocolLimits.MaxLineLength || keep == 0 || LastQuoted() < 0)
+            {
+                var span = output.GetSpan(length);
+                Format(span, keep);
+                output.Advance(length);
+                return;
+            }
+            // Each character dropped saves at least one byte; "..." costs three.
+            keep = Math.Max(0, Math.Min(keep, _fields[LastQuoted()].Value.Length) - (length - ProtocolLimits.MaxLineLength) - 3);
         }
-        output.Write(line[..length]);
     }
 
-    private int LastQuotedLength()
+    private int LastQuoted()
     {
         for (var i = _fields.Count - 1; i >= 0; i--)
         {
-            if (!IsBare(_fields[i].Value))
+            if (IsQuoted(i))
             {
-                return _fields[i].Value.Length;
+                return i;
             }
         }
-        return 0;
+        return -1;
     }
 
-    private int Format(Span<byte> line, int shortenLastQuotedTo)
+    private int FormattedLength(int keep)
     {
-        var pos = 0;
-        var lastQuoted = -1;
-        for (var i = 0; i < _fields.Count; i++)
-        {
-            if (!IsBare(_fields[i].Value))
-            {
-                lastQuoted = i;
-            }
-        }
-        pos = Append(line, pos, _verb);
+        var length = _verb.Length + 1;
+        var lastQuoted = LastQuoted();
         for (var i = 0; i < _fields.Count; i++)
         {
             var (key, value) = _fields[i];
-            pos = Append(line, pos, " ");
+            length += 2 + key.Length;
+            if (!IsQuoted(i))
+            {
+                length += value.Length;
+                continue;
+            }
+            var shown = i == lastQuoted && value.Length > keep ? value.AsSpan(0, keep) : value.AsSpan();
+            length += 2 + shown.Length + (shown.Length < value.Length ? 3 : 0);
+            foreach (var c in shown)
+            {
+                length += c is '"' or '\\' ? 1 : 0;
+            }
+        }
+        return length;
+    }
+
+    private void Format(Span<byte> line, int keep)
+    {
+        var pos = Append(line, 0, _verb);
+        var lastQuoted = LastQuoted();
+        for (var i = 0; i < _fields.Count; i++)
+        {
+            var (key, value) = _fields[i];
+            line[pos++] = (byte)' ';
             pos = Append(line, pos, key);
-            pos = Append(line, pos, "=");
-            if (IsBare(value))
+            line[pos++] = (byte)'=';
+            if (!IsQuoted(i))
             {
                 pos = Append(line, pos, value);
                 continue;
             }
-            var shown = value.AsSpan();
-            var ellipsis = false;
-            if (i == lastQuoted && shown.Length > shortenLastQuotedTo)
-            {
-                shown = shown[..shortenLastQuotedTo];
-                ellipsis = true;
-            }
-            pos = Append(line, pos, "\"");
+            var shown = i == lastQuoted && value.Length > keep ? value.AsSpan(0, keep) : value.AsSpan();
+            line[pos++] = (byte)'"';
             foreach (var c in shown)
             {
-                if (pos >= line.Length - 8)
-                {
-                    break;
-                }
                 if (c is '"' or '\\')
                 {
                     line[pos++] = (byte)'\\';
                 }
                 line[pos++] = c is >= ' ' and <= '~' ? (byte)c : (byte)'?';
             }
-            if (ellipsis)
+            if (shown.Length < value.Length)
             {
                 pos = Append(line, pos, "...");
             }
-            pos = Append(line, pos, "\"");
+            line[pos++] = (byte)'"';
         }
-        pos = Math.Min(pos, line.Length - 1);
-        line[pos++] = (byte)'\n';
-        return pos;
+        line[pos] = (byte)'\n';
     }
 
     private static int Append(Span<byte> line, int pos, string text)
     {
         foreach (var c in text)
         {
-            if (pos >= line.Length - 1)
-            {
-                break;
-            }
             line[pos++] = (byte)c;
         }
         return pos;
     }
+
+    /// <summary>Free text (<c>msg</c>) is always quoted so that its shape never depends on its content.</summary>
+    private bool IsQuoted(int field) => _fields[field].Key == "msg" || !IsBare(_fields[field].Value);
 
     public static bool IsBare(string value)
     {
