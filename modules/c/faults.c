@@ -3,7 +3,12 @@
 
 WASMORCH_EXPORT("unreachable") int32_t trap_unreachable(void) { __builtin_trap(); }
 
-WASMORCH_EXPORT("div_zero") int32_t div_zero(int32_t a) { return a / (a - a); }
+WASMORCH_EXPORT("div_zero") int32_t div_zero(int32_t a)
+{
+	volatile int32_t zero = 0; /* volatile: clang may not fold the division away */
+
+	return a / zero;
+}
 
 WASMORCH_EXPORT("out_of_bounds") int32_t out_of_bounds(void)
 {

@@ -20,6 +20,8 @@ public sealed class AgentClient : IAsyncDisposable
         _stream = tcp.GetStream();
     }
 
+    public System.Net.EndPoint RemoteEndPoint => _tcp.Client.RemoteEndPoint!;
+
     public static TimeSpan DefaultTimeout { get; } = TimeSpan.FromSeconds(10);
 
     public static async Task<AgentClient> ConnectAsync(int port)

@@ -58,14 +58,11 @@ public sealed class WasmRuntime : IDisposable
                 return problem.Value;
             }
         }
-        foreach (var export in module.Exports)
+        var pages = WasmBinary.DefinedMemoryMinimumPages(bytes);
+        if (pages * 65536 > maxMemoryBytes)
         {
-            if (export is MemoryExport memory && memory.Minimum * 65536 > maxMemoryBytes)
-            {
-                module.Dispose();
-                return LoadCheck.Fail(AgentErrorCodes.NoMemory,
-                    $"module needs {memory.Minimum * 64} KiB of linear memory; this board gives {maxMemoryBytes / 1024} KiB");
-            }
+            module.Dispose();
+            return LoadCheck.Fail(AgentErrorCodes.NoMemory, NeedsMemory(pages, maxMemoryBytes));
         }
         return LoadCheck.Ok(module);
     }
@@ -75,7 +72,7 @@ public sealed class WasmRuntime : IDisposable
         if (import is MemoryImport memory)
         {
             return memory.Minimum * 65536 > maxMemoryBytes
-                ? LoadCheck.Fail(AgentErrorCodes.NoMemory, $"module needs {memory.Minimum * 64} KiB of linear memory; this board gives {maxMemoryBytes / 1024} KiB")
+                ? LoadCheck.Fail(AgentErrorCodes.NoMemory, NeedsMemory(memory.Minimum, maxMemoryBytes))
                 : LoadCheck.Fail(AgentErrorCodes.InvalidModule, "module imports its memory; build it to define and export its own (no --import-memory)");
         }
         if (import is not FunctionImport function || import.ModuleName != "env" || !Natives.Signatures.TryGetValue(import.Name, out var signature))
@@ -90,6 +87,9 @@ public sealed class WasmRuntime : IDisposable
         }
         return null;
     }
+
+    private static string NeedsMemory(long pages, long maxMemoryBytes) =>
+        $"module needs {pages * 64} KiB of linear memory; this board gives {maxMemoryBytes / 1024} KiB";
 
     private static string FirstLine(string text)
     {

@@ -1,0 +1,29 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Wasmorch.Testing;
+
+namespace Wasmorch.Emulator.Tests;
+
+/// <summary>Emulated boards on real loopback sockets, each test getting a board of its own.</summary>
+public sealed class BoardFixture : IAsyncLifetime
+{
+    private EmulatorHost _host = null!;
+    private int _count;
+
+    public Task InitializeAsync()
+    {
+        _host = new EmulatorHost(NullLoggerFactory.Instance);
+        return Task.CompletedTask;
+    }
+
+    public async Task<AgentClient> NewBoardAsync(Func<BoardOptions, BoardOptions>? configure = null)
+    {
+        var options = new BoardOptions { Name = $"board{Interlocked.Increment(ref _count)}", Port = 0 };
+        var server = _host.AddBoard(configure is null ? options : configure(options));
+        return await AgentClient.ConnectAsync(server.LocalEndpoint.Port);
+    }
+
+    public async Task DisposeAsync() => await _host.DisposeAsync();
+}
+
+[CollectionDefinition("boards")]
+public sealed class BoardsDefinition : ICollectionFixture<BoardFixture>;
