@@ -38,6 +38,11 @@ public sealed class ResponsePrinter
             }
             else
             {
+                if (command == "start" && response.Job is not null && response.Status is not null)
+                {
+                    // A job that ran but ended badly still has an outcome worth showing (value, elapsed).
+                    _out.WriteLine(Describe(command, response));
+                }
                 var error = response.Error!;
                 _err.WriteLine($"error: {error.Code}: {error.Message}");
                 if (!string.IsNullOrWhiteSpace(error.Details))

@@ -1,0 +1,124 @@
+using System.Net.Sockets;
+using System.Text;
+using Wasmorch.Testing;
+
+namespace Wasmorch.IntegrationTests;
+
+/// <summary>Broken links and vanished devices, over real processes: precise errors, nothing else disturbed.</summary>
+public sealed class LinkFaultTests
+{
+    private static void AssertExit(int expected, CliResult result) =>
+        Assert.True(result.ExitCode == expected, $"expected exit {expected}\n{result}");
+
+    [Theory]
+    [InlineData(LinkFault.CorruptPayload, "CRC_MISMATCH", 7)]
+    [InlineData(LinkFault.TruncatePayload, "TIMEOUT", 6)]
+    public async Task Damaged_upload_gives_a_precise_error_and_the_retry_works(LinkFault fault, string code, int exit)
+    {
+        await using var system = new SystemUnderTest();
+        system.StartBoard("nucleo", 0);
+        system.StartBoard("disco", 0);
+        await using var proxy = new FaultyLinkProxy(system.BoardPorts["nucleo"], fault);
+        system.AddDevice("noisy", $"tcp://127.0.0.1:{proxy.Port}");
+        system.StartGateway();
+
+        var damaged = await system.CliAsync("--device", "noisy", "build-and-deploy", "--module-id", "math_ops", "--source", RepoPaths.Module("math_ops.c"));
+        AssertExit(exit, damaged);
+        Assert.Contains(code, damaged.Stderr, StringComparison.Ordinal);
+
+        AssertExit(0, await system.CliAsync("--device", "disco", "status"));
+        // The fault hit only the first upload: the same device takes the retry.
+        AssertExit(0, await system.CliAsync("--device", "noisy", "build-and-deploy", "--module-id", "math_ops", "--source", RepoPaths.Module("math_ops.c")));
+        var start = await system.CliAsync("--device", "noisy", "start", "--module-id", "math_ops", "--func-name", "add", "--func-args", "a=10,b=15", "--wait-result");
+        AssertExit(0, start);
+        Assert.Contains("value=25", start.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Killing_the_emulator_mid_job_gives_device_unreachable_and_it_is_served_again_when_back()
+    {
+        await using var system = await SystemUnderTest.StartAsync("nucleo", "disco");
+        var nucleoPort = system.BoardPorts["nucleo"];
+        AssertExit(0, await system.CliAsync("--device", "nucleo", "build-and-deploy", "--module-id", "toggle_forever", "--source", RepoPaths.Module("toggle_forever.c")));
+        await using var waiter = RunningProcess.StartCli("--gateway", system.Gateway, "--device", "nucleo", "start",
+            "--module-id", "toggle_forever", "--func-name", "run", "--wait-result");
+        await WaitUntilAsync(system, "nucleo", "state=RUNNING");
+
+        await system.KillBoardAsync("nucleo");
+        Assert.Equal(4, await waiter.WaitForExitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Contains("DEVICE_UNREACHABLE", waiter.Output, StringComparison.Ordinal);
+
+        var gone = await system.CliAsync("--device", "nucleo", "status");
+        AssertExit(4, gone);
+        Assert.Contains("DEVICE_UNREACHABLE", gone.Stderr, StringComparison.Ordinal);
+        AssertExit(0, await system.CliAsync("--device", "disco", "status"));
+
+        // The board comes back on the same port (a reboot: its modules are gone); no gateway restart.
+        system.StartBoard("nucleo", nucleoPort);
+        var back = await system.CliAsync("--device", "nucleo", "status");
+        AssertExit(0, back);
+        Assert.Contains("modules=-", back.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Unreachable_gateway_and_dead_device_endpoints_have_their_own_exit_codes()
+    {
+        await using var system = new SystemUnderTest();
+        system.StartBoard("disco", 0);
+        system.AddDevice("dead", $"tcp://127.0.0.1:{UnusedPort()}");
+        system.StartGateway();
+
+        var dead = await system.CliAsync("--device", "dead", "status");
+        AssertExit(4, dead);
+        Assert.Contains("DEVICE_UNREACHABLE", dead.Stderr, StringComparison.Ordinal);
+        AssertExit(0, await system.CliAsync("--device", "disco", "status"));
+
+        var noGateway = await CliRunner.RunAsync($"127.0.0.1:{UnusedPort()}", "--device", "disco", "status");
+        AssertExit(3, noGateway);
+        Assert.Contains("cannot reach the gateway", noGateway.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Malformed_host_requests_get_errors_and_the_connection_goes_on()
+    {
+        await using var system = await SystemUnderTest.StartAsync("disco");
+        var colon = system.Gateway.LastIndexOf(':');
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync("127.0.0.1", int.Parse(system.Gateway[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+        var stream = tcp.GetStream();
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        async Task<string> Send(string line)
+        {
+            await stream.WriteAsync(Encoding.UTF8.GetBytes(line + "\n"));
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            return await reader.ReadLineAsync(cts.Token) ?? throw new EndOfStreamException();
+        }
+
+        Assert.Contains("BAD_REQUEST", await Send("{not json"), StringComparison.Ordinal);
+        Assert.Contains("unknown op", await Send("{\"id\":2,\"op\":\"launch\"}"), StringComparison.Ordinal);
+        Assert.Contains("not valid base64", await Send("{\"id\":3,\"op\":\"deploy\",\"device\":\"disco\",\"module_id\":\"m\",\"module\":\"@@@\"}"), StringComparison.Ordinal);
+        Assert.Contains("module_id must match", await Send("{\"id\":4,\"op\":\"stop\",\"device\":\"disco\",\"module_id\":\"../../etc\"}"), StringComparison.Ordinal);
+        var status = await Send("{\"id\":5,\"op\":\"status\",\"device\":\"disco\"}");
+        Assert.Contains("\"id\":5,\"ok\":true", status, StringComparison.Ordinal);
+    }
+
+    private static int UnusedPort()
+    {
+        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    internal static async Task WaitUntilAsync(SystemUnderTest system, string device, string expected)
+    {
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            var status = await system.CliAsync("--device", device, "status");
+            if (status.Stdout.Contains(expected, StringComparison.Ordinal))
+            {
+                return;
+            }
+        }
+        throw new Xunit.Sdk.XunitException($"{device} never showed {expected}\n{system.Logs}");
+    }
+}

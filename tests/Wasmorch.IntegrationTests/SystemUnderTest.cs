@@ -1,0 +1,100 @@
+using System.Globalization;
+using System.Text;
+using Wasmorch.Testing;
+
+namespace Wasmorch.IntegrationTests;
+
+/// <summary>
+/// The whole product as real processes on loopback: one emulator process per board (so one can
+/// be killed alone), a gateway mapping them, and the CLI run per command.
+/// </summary>
+public sealed class SystemUnderTest : IAsyncDisposable
+{
+    private readonly Dictionary<string, RunningProcess> _boards = [];
+    private readonly List<string> _extraDevices = [];
+    private RunningProcess? _gateway;
+
+    public Dictionary<string, int> BoardPorts { get; } = [];
+
+    public string Gateway { get; private set; } = string.Empty;
+
+    public static async Task<SystemUnderTest> StartAsync(params string[] boards)
+    {
+        var system = new SystemUnderTest();
+        foreach (var board in boards)
+        {
+            system.StartBoard(board, 0);
+        }
+        system.StartGateway();
+        await Task.CompletedTask;
+        return system;
+    }
+
+    public void StartBoard(string name, int port, params string[] extraArgs)
+    {
+        var process = RunningProcess.StartCli(["emulate", "--board", $"{name}={port}", "--stop-grace-ms", "300", .. extraArgs]);
+        var match = process.WaitForLine(@$"board {name} listening on tcp://127\.0\.0\.1:(\d+)");
+        process.WaitForLine("emulator ready");
+        _boards[name] = process;
+        BoardPorts[name] = int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Maps an extra device name to an arbitrary endpoint (a proxy, a dead port).</summary>
+    public void AddDevice(string name, string endpoint) => _extraDevices.Add($"{name}={endpoint}");
+
+    public void StartGateway()
+    {
+        var args = new List<string> { "gateway", "--port", "0" };
+        foreach (var (name, port) in BoardPorts)
+        {
+            args.AddRange(["--add-device", $"{name}=tcp://127.0.0.1:{port}"]);
+        }
+        foreach (var device in _extraDevices)
+        {
+            args.AddRange(["--add-device", device]);
+        }
+        _gateway = RunningProcess.StartCli([.. args]);
+        var match = _gateway.WaitForLine(@"gateway listening on (127\.0\.0\.1:\d+)");
+        Gateway = match.Groups[1].Value;
+    }
+
+    public async Task RestartGatewayAsync()
+    {
+        await _gateway!.DisposeAsync();
+        StartGateway();
+    }
+
+    public async Task KillBoardAsync(string name)
+    {
+        await _boards[name].DisposeAsync();
+        _boards.Remove(name);
+    }
+
+    public Task<CliResult> CliAsync(params string[] args) => CliRunner.RunAsync(Gateway, args);
+
+    public string Logs
+    {
+        get
+        {
+            var text = new StringBuilder();
+            text.AppendLine("--- gateway ---").AppendLine(_gateway?.Output);
+            foreach (var (name, board) in _boards)
+            {
+                text.AppendLine($"--- board {name} ---").AppendLine(board.Output);
+            }
+            return text.ToString();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_gateway is not null)
+        {
+            await _gateway.DisposeAsync();
+        }
+        foreach (var board in _boards.Values)
+        {
+            await board.DisposeAsync();
+        }
+    }
+}

@@ -1,0 +1,44 @@
+using System.Diagnostics;
+
+namespace Wasmorch.Testing;
+
+public sealed record CliResult(int ExitCode, string Stdout, string Stderr)
+{
+    public override string ToString() => $"exit {ExitCode}\nstdout:\n{Stdout}\nstderr:\n{Stderr}";
+}
+
+/// <summary>Runs the real <c>wasmorch</c> CLI as a process, the way a user's shell does.</summary>
+public static class CliRunner
+{
+    public static async Task<CliResult> RunAsync(string gateway, params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(RepoPaths.CliDll);
+        info.ArgumentList.Add("--gateway");
+        info.ArgumentList.Add(gateway);
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+        info.WorkingDirectory = RepoPaths.Root;
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"wasmorch {string.Join(' ', args)} did not finish within 90 s");
+        }
+        return new CliResult(process.ExitCode, await stdout, await stderr);
+    }
+}
