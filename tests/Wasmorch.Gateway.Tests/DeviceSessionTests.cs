@@ -1,0 +1,92 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Wasmorch.Gateway.Devices;
+using Wasmorch.Gateway.Links;
+using Wasmorch.Protocol.HostApi;
+
+namespace Wasmorch.Gateway.Tests;
+
+public sealed class DeviceSessionTests
+{
+    private static DeviceSession Session(ScriptedAgent agent, int replyTimeoutMs = 2000) =>
+        new("dev", new TcpDeviceLink("127.0.0.1", agent.Port, TimeSpan.FromSeconds(2)), TimeSpan.FromMilliseconds(replyTimeoutMs), NullLogger.Instance);
+
+    [Fact]
+    public async Task Boot_banner_and_stray_lines_are_skipped_not_taken_as_replies()
+    {
+        await using var agent = new ScriptedAgent(line => line == "STATUS"
+            ? ["*** Booting Zephyr OS ***", "LOG msg=\"noise\"", "STATUS state=IDLE modules=-"]
+            : [])
+        {
+            Greeting = ["\u0001\u0002 garbage", "uart: ready"],
+        };
+        await using var session = Session(agent);
+        var status = await session.StatusAsync(CancellationToken.None);
+        Assert.Equal(("STATUS", "IDLE"), (status.Verb, status["state"]));
+    }
+
+    [Fact]
+    public async Task A_result_that_races_ahead_of_the_waiter_is_kept_for_it()
+    {
+        await using var agent = new ScriptedAgent(line => line.StartsWith("START", StringComparison.Ordinal)
+            ? ["START_OK module_id=m func=f job=9", "RESULT module_id=m func=f job=9 status=OK value=1 elapsed_us=3"]
+            : []);
+        await using var session = Session(agent);
+        var started = await session.StartAsync("m", "f", null, CancellationToken.None);
+        await Task.Delay(50);
+        var result = await DeviceSession.WaitForResultAsync(started, 9, TimeSpan.FromSeconds(2), CancellationToken.None);
+        Assert.Equal("1", result["value"]);
+    }
+
+    [Fact]
+    public async Task Immediate_error_result_is_the_reply_to_start()
+    {
+        await using var agent = new ScriptedAgent(line => line.StartsWith("START", StringComparison.Ordinal)
+            ? ["RESULT module_id=m func=f status=NO_MODULE msg=\"no module\""]
+            : []);
+        await using var session = Session(agent);
+        var started = await session.StartAsync("m", "f", "a=1", CancellationToken.None);
+        Assert.Equal(("RESULT", "NO_MODULE"), (started.Line.Verb, started.Line["status"]));
+        Assert.Contains("START module_id=m func=f args=\"a=1\"", agent.Received);
+    }
+
+    [Fact]
+    public async Task Silent_device_times_out_naming_the_command_and_the_next_command_reconnects()
+    {
+        var answered = 0;
+        await using var agent = new ScriptedAgent(line => Interlocked.Increment(ref answered) == 1 ? [] : ["STATUS state=IDLE"]);
+        await using var session = Session(agent, replyTimeoutMs: 200);
+        var timeout = await Assert.ThrowsAsync<GatewayException>(() => session.StatusAsync(CancellationToken.None));
+        Assert.Equal(HostErrorCodes.Timeout, timeout.Code);
+        Assert.Contains("STATUS", timeout.Message, StringComparison.Ordinal);
+
+        var status = await session.StatusAsync(CancellationToken.None);
+        Assert.Equal("IDLE", status["state"]);
+        Assert.Equal(2, agent.Connections);
+    }
+
+    [Fact]
+    public async Task Device_closing_the_link_fails_the_waiting_job_with_device_unreachable()
+    {
+        await using var agent = new ScriptedAgent(line => line.StartsWith("START", StringComparison.Ordinal)
+            ? ["START_OK module_id=m func=f job=1"]
+            : throw new IOException("board reset"));
+        await using var session = Session(agent);
+        var started = await session.StartAsync("m", "f", null, CancellationToken.None);
+        var wait = DeviceSession.WaitForResultAsync(started, 1, TimeSpan.FromSeconds(5), CancellationToken.None);
+        _ = session.StatusAsync(CancellationToken.None);
+        var error = await Assert.ThrowsAsync<GatewayException>(() => wait);
+        Assert.Equal(HostErrorCodes.DeviceUnreachable, error.Code);
+    }
+
+    [Fact]
+    public async Task Nothing_listening_is_device_unreachable_with_the_endpoint()
+    {
+        var port = new ScriptedAgent(_ => []);
+        var dead = port.Port;
+        await port.DisposeAsync();
+        await using var session = new DeviceSession("dev", new TcpDeviceLink("127.0.0.1", dead, TimeSpan.FromSeconds(1)), TimeSpan.FromSeconds(1), NullLogger.Instance);
+        var error = await Assert.ThrowsAsync<GatewayException>(() => session.StatusAsync(CancellationToken.None));
+        Assert.Equal(HostErrorCodes.DeviceUnreachable, error.Code);
+        Assert.Contains($"tcp://127.0.0.1:{dead}", error.Message, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,97 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Wasmorch.Gateway.Tests;
+
+/// <summary>
+/// An in-process agent whose answers a test scripts line by line: the way to show the gateway's
+/// behaviour against agents that are slow, chatty, reordered or only seed-baseline.
+/// </summary>
+public sealed class ScriptedAgent : IAsyncDisposable
+{
+    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly Func<string, IEnumerable<string>> _answer;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<Task> _connections = [];
+
+    public ScriptedAgent(Func<string, IEnumerable<string>> answer)
+    {
+        _answer = answer;
+        _listener.Start();
+        _ = AcceptAsync();
+    }
+
+    public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+
+    public int Connections { get; private set; }
+
+    public List<string> Received { get; } = [];
+
+    /// <summary>Lines to send as soon as a peer connects (a boot banner).</summary>
+    public IReadOnlyList<string> Greeting { get; init; } = [];
+
+    private async Task AcceptAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            try
+            {
+                var client = await _listener.AcceptTcpClientAsync(_stop.Token);
+                Connections++;
+                lock (_connections)
+                {
+                    _connections.Add(ServeAsync(client));
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task ServeAsync(TcpClient client)
+    {
+        using (client)
+        {
+            var stream = client.GetStream();
+            using var reader = new StreamReader(stream, Encoding.ASCII);
+            try
+            {
+                foreach (var line in Greeting)
+                {
+                    await stream.WriteAsync(Encoding.ASCII.GetBytes(line + "\n"), _stop.Token);
+                }
+                while (await reader.ReadLineAsync(_stop.Token) is { } line)
+                {
+                    lock (Received)
+                    {
+                        Received.Add(line);
+                    }
+                    foreach (var reply in _answer(line))
+                    {
+                        await stream.WriteAsync(Encoding.ASCII.GetBytes(reply + "\n"), _stop.Token);
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is IOException or OperationCanceledException)
+            {
+                // The test ended the connection.
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        _listener.Stop();
+        Task[] connections;
+        lock (_connections)
+        {
+            connections = [.. _connections];
+        }
+        await Task.WhenAll(connections);
+        _stop.Dispose();
+    }
+}
