@@ -7,7 +7,8 @@ cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet build Wasmorch.sln -c Release --no-restore --verbosity quiet -nologo -clp:ErrorsOnly
 
-wasmorch() { dotnet src/Wasmorch.Cli/bin/Release/net10.0/wasmorch.dll "$@"; }
+cli=(dotnet src/Wasmorch.Cli/bin/Release/net10.0/wasmorch.dll)
+wasmorch() { "${cli[@]}" "$@"; }
 logs=$(mktemp -d)
 pids=()
 cleanup() {
@@ -22,10 +23,11 @@ wait_for() { # file pattern
 }
 
 echo "== starting emulated boards nucleo (7001) and disco (7002)"
-wasmorch emulate --config wasmorch.toml >"$logs/emulator.log" 2>&1 & pids+=($!)
+# Started directly (not through the function) so that $! is the process itself and cleanup reaches it.
+"${cli[@]}" emulate --config wasmorch.toml >"$logs/emulator.log" 2>&1 & pids+=($!)
 wait_for "$logs/emulator.log" "emulator ready"
 echo "== starting the gateway on 127.0.0.1:9000"
-wasmorch gateway --config wasmorch.toml >"$logs/gateway.log" 2>&1 & pids+=($!)
+"${cli[@]}" gateway --config wasmorch.toml >"$logs/gateway.log" 2>&1 & pids+=($!)
 wait_for "$logs/gateway.log" "gateway listening"
 
 run() { echo; echo "\$ wasmorch $*"; wasmorch "$@" || echo "(exit code $?)"; }

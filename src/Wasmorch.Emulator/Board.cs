@@ -17,6 +17,7 @@ public sealed partial class Board : IDisposable
     private readonly ILogger _logger;
     private AgentOutput? _output;
     private int _lastJob;
+    private long _logDropped;
 
     public Board(BoardOptions options, WasmRuntime runtime, ILogger logger)
     {
@@ -96,7 +97,41 @@ public sealed partial class Board : IDisposable
         output.TryEnqueue(line);
     }
 
-    public void Log(JobContext job, string message) => LogFromModule(_logger, Name, job.ModuleId, job.Job, message);
+    /// <summary>LOG lines not sent because the link was busy (a module logging in a tight loop).</summary>
+    public long LogDropped => Interlocked.Read(ref _logDropped);
+
+    /// <summary>
+    /// A module's log message: always to this process's log, and as a LOG line to a peer that
+    /// negotiated extensions with HELLO (a seed-baseline gateway would not expect one).
+    /// </summary>
+    public void Log(JobContext job, string message)
+    {
+        LogFromModule(_logger, Name, job.ModuleId, job.Job, message);
+        var output = Volatile.Read(ref _output);
+        if (output is { ExtensionsEnabled: true })
+        {
+            var line = new AgentLineBuilder("LOG").Add("module_id", job.ModuleId).Add("job", job.Job).Add("uptime_ms", UptimeMs).Add("msg", message);
+            if (!output.TryEnqueueOptional(line))
+            {
+                Interlocked.Increment(ref _logDropped);
+            }
+        }
+    }
+
+    /// <summary>Removes an idle module (UNLOAD); false when no such module is loaded.</summary>
+    public bool Remove(string id)
+    {
+        LoadedModule? module;
+        lock (_modules)
+        {
+            if (!_modules.Remove(id, out module))
+            {
+                return false;
+            }
+        }
+        module.Dispose();
+        return true;
+    }
 
     public void Dispose()
     {

@@ -24,4 +24,7 @@ public sealed record BoardOptions
     public TimeSpan StopGracePeriod { get; init; } = TimeSpan.FromMilliseconds(500);
 
     public int GpioPins { get; init; } = 16;
+
+    /// <summary>Behave as a seed-baseline agent: no HELLO, no extensions (to test gateways against one).</summary>
+    public bool Baseline { get; init; }
 }

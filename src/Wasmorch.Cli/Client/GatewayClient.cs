@@ -108,6 +108,44 @@ public sealed class GatewayClient : IAsyncDisposable
         }
     }
 
+    /// <summary>Sends a streaming request (<c>logs --follow</c>) and yields every line answering it until <paramref name="ct"/>.</summary>
+    public async IAsyncEnumerable<HostResponse> StreamAsync(HostRequest request, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        request.Id = ++_nextId;
+        await _stream.WriteAsync(HostJson.Serialize(request), ct);
+        await _stream.WriteAsync("\n"u8.ToArray(), ct);
+        while (true)
+        {
+            ReadResult read;
+            try
+            {
+                read = await _reader.ReadAsync(ct);
+            }
+            catch (OperationCanceledException)
+            {
+                yield break;
+            }
+            var buffer = read.Buffer;
+            var batch = new List<HostResponse>();
+            while (_framer.TryRead(ref buffer, out var line) == FrameStatus.Line)
+            {
+                if (HostJson.TryParseResponse(line.ToArray(), out var parsed, out _) && parsed!.Id == request.Id)
+                {
+                    batch.Add(parsed);
+                }
+            }
+            _reader.AdvanceTo(buffer.Start, buffer.End);
+            foreach (var response in batch)
+            {
+                yield return response;
+            }
+            if (read.IsCompleted)
+            {
+                yield break;
+            }
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _reader.CompleteAsync();

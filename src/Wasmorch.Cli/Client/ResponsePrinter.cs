@@ -55,6 +55,32 @@ public sealed class ResponsePrinter
         return response.Ok ? ExitCodes.Ok : ExitCodes.ForError(response.Error?.Code ?? "");
     }
 
+    private static string Fields(IReadOnlyDictionary<string, string>? fields) =>
+        string.Join(' ', (fields ?? new Dictionary<string, string>()).Select(kv => $"{kv.Key}={kv.Value}"));
+
+    public static string FormatLog(LogEntry e) => $"{e.Time} {e.Device} {e.ModuleId} job={e.Job}: {e.Message}";
+
+    /// <summary>One streamed log entry: a line of text, or one JSON object per line with --json.</summary>
+    public void PrintLog(HostResponse response)
+    {
+        if (_json)
+        {
+            _out.WriteLine(System.Text.Encoding.UTF8.GetString(HostJson.Serialize(response)));
+        }
+        else if (response.Log is { } entry)
+        {
+            _out.WriteLine(FormatLog(entry));
+        }
+        else
+        {
+            foreach (var recent in response.Logs ?? [])
+            {
+                _out.WriteLine(FormatLog(recent));
+            }
+        }
+        _out.Flush();
+    }
+
     private static string TimingSuffix(Timing? timing)
     {
         if (timing is null)
@@ -80,7 +106,10 @@ public sealed class ResponsePrinter
 
     private static string Describe(string command, HostResponse r) => command switch
     {
-        "status" => $"{r.Device}: {string.Join(' ', (r.Agent ?? []).Select(kv => $"{kv.Key}={kv.Value}"))}",
+        "status" => $"{r.Device}: {Fields(r.Agent)}{Environment.NewLine}agent: {(r.Capabilities is null or { Count: 0 } || r.Capabilities.ContainsKey("baseline") ? "seed baseline (no HELLO)" : Fields(r.Capabilities))}",
+        "ping" => $"{r.Device}: alive {Fields(r.Agent)}",
+        "unload" => $"{r.Device}: unloaded {r.ModuleId}",
+        "logs" => string.Join(Environment.NewLine, (r.Logs ?? []).Select(FormatLog)),
         "start" when r.Status == "RUNNING" => $"{r.Device}: started {r.ModuleId}.{r.Func} job={r.Job}",
         "start" => $"{r.Device}: {r.ModuleId}.{r.Func} job={r.Job} status={r.Status}"
             + (r.Value is { } v ? $" value={v.GetRawText().Trim('"')}" + (r.ValueType is null ? "" : $" ({r.ValueType})") : "")

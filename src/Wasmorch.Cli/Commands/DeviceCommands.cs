@@ -15,6 +15,24 @@ public static class DeviceCommands
         yield return Stop(global);
         yield return Status(global);
         yield return Devices(global);
+        yield return Ping(global);
+        yield return Unload(global);
+        yield return LogsCommand.Create(global);
+    }
+
+    private static Command Ping(GlobalOptions global)
+    {
+        var command = new Command("ping", "Check that a device answers (PING where offered, else STATUS)");
+        command.SetAction((pr, ct) => Run(pr, global, "ping", () => Task.FromResult(new HostRequest { Op = HostOps.Ping }), TimeSpan.FromSeconds(30), ct));
+        return command;
+    }
+
+    private static Command Unload(GlobalOptions global)
+    {
+        var moduleId = ModuleIdOption();
+        var command = new Command("unload", "Remove an idle module from a device (agents offering UNLOAD)") { moduleId };
+        command.SetAction((pr, ct) => Run(pr, global, "unload", () => Task.FromResult(new HostRequest { Op = HostOps.Unload, ModuleId = pr.GetValue(moduleId) }), TimeSpan.FromSeconds(30), ct));
+        return command;
     }
 
     private static Option<string> ModuleIdOption() => new("--module-id", "-m") { Description = "Module id ([A-Za-z0-9_.-]{1,32})", Required = true };
@@ -120,7 +138,7 @@ public static class DeviceCommands
         }
     }
 
-    private static async Task<int> Run(ParseResult pr, GlobalOptions global, string name, Func<Task<HostRequest>> build, TimeSpan timeout, CancellationToken ct, bool needsDevice = true)
+    internal static async Task<int> Run(ParseResult pr, GlobalOptions global, string name, Func<Task<HostRequest>> build, TimeSpan timeout, CancellationToken ct, bool needsDevice = true)
     {
         var printer = new ResponsePrinter(Console.Out, Console.Error, pr.GetValue(global.Json));
         try

@@ -14,7 +14,8 @@ public static class EmulateCommand
         var bind = new Option<string>("--bind") { Description = "Address to listen on", DefaultValueFactory = _ => "127.0.0.1" };
         var maxModule = new Option<int>("--max-module") { Description = "Largest module a board accepts, bytes", DefaultValueFactory = _ => 64 * 1024 };
         var grace = new Option<int>("--stop-grace-ms") { Description = "How long a stopped job may run on before it is terminated", DefaultValueFactory = _ => 500 };
-        var command = new Command("emulate", "Run emulated boards that speak the agent protocol over TCP") { boards, config, bind, maxModule, grace };
+        var baseline = new Option<bool>("--baseline") { Description = "Act as a seed-baseline agent: answer HELLO with ERR, offer no extensions" };
+        var command = new Command("emulate", "Run emulated boards that speak the agent protocol over TCP") { boards, config, bind, maxModule, grace, baseline };
         command.SetAction(async (pr, ct) =>
         {
             List<(string Name, int Port)> specs;
@@ -45,6 +46,7 @@ public static class EmulateCommand
                         BindAddress = pr.GetValue(bind)!,
                         MaxModuleBytes = pr.GetValue(maxModule),
                         StopGracePeriod = TimeSpan.FromMilliseconds(pr.GetValue(grace)),
+                        Baseline = pr.GetValue(baseline),
                     });
                     Console.WriteLine($"board {name} listening on tcp://{server.LocalEndpoint}");
                 }

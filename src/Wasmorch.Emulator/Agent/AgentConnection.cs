@@ -145,11 +145,15 @@ internal sealed partial class AgentConnection
             case "LOAD":
                 await LoadAsync(line, reader, ct);
                 break;
-            case "HELLO":
+            case "HELLO" when !_board.Options.Baseline:
+                _output.ExtensionsEnabled = true;
                 await SendAsync(_commands.Hello(), ct);
                 break;
-            case "PING":
+            case "PING" when !_board.Options.Baseline:
                 await SendAsync(new AgentLineBuilder("PONG").Add("uptime_ms", _board.UptimeMs), ct);
+                break;
+            case "UNLOAD" when !_board.Options.Baseline:
+                await SendAsync(_commands.Unload(line), ct);
                 break;
             default:
                 await SendAsync(CommandHandler.Error(AgentErrorCodes.BadCommand, $"unknown command '{line.Verb}'"), ct);

@@ -40,6 +40,13 @@ internal sealed partial class AgentOutput
         }
     }
 
+    /// <summary>Set once the peer sent HELLO: it understands extension lines such as LOG.</summary>
+    public bool ExtensionsEnabled { get; set; }
+
+    /// <summary>Queues a line that may be dropped (LOG) while half the queue is taken, keeping room for replies.</summary>
+    public bool TryEnqueueOptional(AgentLineBuilder line) =>
+        _queue.Reader.Count < Capacity / 2 && _queue.Writer.TryWrite(line.ToBytes());
+
     public void Complete() => _queue.Writer.TryComplete();
 
     public async Task PumpAsync(Stream stream, CancellationToken ct)

@@ -11,6 +11,9 @@ internal sealed class CommandHandler
 {
     public const string AgentName = "wasmorch-emulator/0.1";
 
+    /// <summary>What HELLO_OK offers; docs/protocol.md §6.</summary>
+    public const string Extensions = "PING,UNLOAD,LOG";
+
     private readonly Board _board;
 
     public CommandHandler(Board board) => _board = board;
@@ -30,7 +33,8 @@ internal sealed class CommandHandler
             .Add("modules", modules.Length == 0 ? "-" : string.Join(',', modules))
             .Add("uptime_ms", _board.UptimeMs)
             .Add("gpio", "0x" + _board.Gpio.Levels.ToString("x4", System.Globalization.CultureInfo.InvariantCulture))
-            .Add("gpio_writes", _board.Gpio.Writes);
+            .Add("gpio_writes", _board.Gpio.Writes)
+            .Add("log_dropped", _board.LogDropped);
     }
 
     public AgentLineBuilder Hello() =>
@@ -43,7 +47,7 @@ internal sealed class CommandHandler
             .Add("aot_target", "-")
             .Add("max_module", _board.Options.MaxModuleBytes)
             .Add("max_modules", _board.Options.MaxModules)
-            .Add("extensions", "PING");
+            .Add("extensions", Extensions);
 
     public AgentLineBuilder Stop(AgentLine line)
     {
@@ -60,6 +64,22 @@ internal sealed class CommandHandler
         return _board.Runner.RequestStop(id)
             ? new AgentLineBuilder("STOP_OK").Add("module_id", id).Add("status", "PENDING").Add("job", job!.Job)
             : new AgentLineBuilder("STOP_OK").Add("module_id", id).Add("status", "IDLE");
+    }
+
+    public AgentLineBuilder Unload(AgentLine line)
+    {
+        var id = line["module_id"];
+        if (id is null || !ModuleId.IsValid(id))
+        {
+            return Error(AgentErrorCodes.BadArgs, "UNLOAD needs module_id=<id> ([A-Za-z0-9_.-]{1,32})");
+        }
+        if (_board.Runner.IsRunning(id))
+        {
+            return Error(AgentErrorCodes.Busy, $"module '{id}' is running; STOP it first");
+        }
+        return _board.Remove(id)
+            ? new AgentLineBuilder("UNLOAD_OK").Add("module_id", id)
+            : Error(AgentErrorCodes.NoModule, $"no module '{id}' is loaded");
     }
 
     /// <summary>

@@ -71,6 +71,9 @@ public sealed partial class HostApiServer : IAsyncDisposable
         var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true));
         var framer = new LineFramer(HostJson.MaxRequestBytes);
         var running = new List<Task>();
+        // Streams (logs --follow) end when the host stops sending; answers owed to ordinary
+        // requests are still written after a half-close.
+        using var hostGone = CancellationTokenSource.CreateLinkedTokenSource(connectionCts.Token);
         try
         {
             while (true)
@@ -97,7 +100,9 @@ public sealed partial class HostApiServer : IAsyncDisposable
                     }
                     await inFlight.WaitAsync(connectionCts.Token);
                     running.RemoveAll(t => t.IsCompleted);
-                    running.Add(RunRequestAsync(request!, stream, writeLock, inFlight, connectionCts.Token));
+                    running.Add(request!.Op == HostOps.Logs && request.Follow
+                        ? FollowAsync(request, stream, writeLock, inFlight, hostGone.Token)
+                        : RunRequestAsync(request, stream, writeLock, inFlight, connectionCts.Token));
                 }
                 reader.AdvanceTo(buffer.Start, buffer.End);
                 if (read.IsCompleted)
@@ -114,6 +119,7 @@ public sealed partial class HostApiServer : IAsyncDisposable
         {
             // Responses still owed are written before the socket closes; a host that half-closes
             // its side after sending still gets every answer.
+            await hostGone.CancelAsync();
             await Task.WhenAll(running);
             await connectionCts.CancelAsync();
             await reader.CompleteAsync();
@@ -131,6 +137,22 @@ public sealed partial class HostApiServer : IAsyncDisposable
         catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
         {
             LogResponseLost(_logger, request.Id, ex.Message);
+        }
+        finally
+        {
+            inFlight.Release();
+        }
+    }
+
+    private async Task FollowAsync(HostRequest request, Stream stream, SemaphoreSlim writeLock, SemaphoreSlim inFlight, CancellationToken ct)
+    {
+        try
+        {
+            await _handler.FollowLogsAsync(request, response => RespondAsync(stream, writeLock, response, ct), ct);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            LogResponseLost(_logger, request.Id, "log stream ended: " + ex.Message);
         }
         finally
         {

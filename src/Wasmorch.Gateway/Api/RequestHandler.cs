@@ -37,9 +37,12 @@ public sealed class RequestHandler
                 HostOps.Deploy => await DeployAsync(request, DecodeModule(request), timing, ct),
                 HostOps.BuildAndDeploy => await BuildAndDeployAsync(request, timing, ct),
                 HostOps.Devices => new HostResponse { Ok = true, Devices = _devices.Describe() },
+                HostOps.Ping => await PingAsync(request, timing, ct),
+                HostOps.Unload => await UnloadAsync(request, timing, ct),
+                HostOps.Logs => Logs(request),
                 null => throw new GatewayException(HostErrorCodes.BadRequest, "the request has no op"),
                 _ => throw new GatewayException(HostErrorCodes.BadRequest,
-                    $"unknown op '{request.Op}' (ops: status, start, stop, deploy, build_and_deploy, devices)"),
+                    $"unknown op '{request.Op}' (ops: status, start, stop, deploy, build_and_deploy, devices, ping, unload, logs)"),
             };
         }
         catch (GatewayException ex)
@@ -72,7 +75,64 @@ public sealed class RequestHandler
             Func = Dash(line["func"]),
             Job = line.TryGetInt64("job", out var job) ? job : null,
             Agent = Fields(line),
+            Capabilities = session.Capabilities is { } capabilities ? new Dictionary<string, string>(capabilities.Fields) : null,
         };
+    }
+
+    private async Task<HostResponse> PingAsync(HostRequest request, Timing timing, CancellationToken ct)
+    {
+        var session = _devices.Get(request.Device);
+        var line = await TimedAsync(() => session.PingAsync(ct), timing);
+        return line.Verb == "ERR"
+            ? FromAgentError(line)
+            : new HostResponse { Ok = true, Status = "ALIVE", Agent = Fields(line) };
+    }
+
+    private async Task<HostResponse> UnloadAsync(HostRequest request, Timing timing, CancellationToken ct)
+    {
+        var session = _devices.Get(request.Device);
+        var moduleId = RequireModuleId(request);
+        var line = await TimedAsync(() => session.UnloadAsync(moduleId, ct), timing);
+        return line.Verb == "UNLOAD_OK"
+            ? new HostResponse { Ok = true, ModuleId = moduleId, Status = "UNLOADED" }
+            : FromAgentError(line);
+    }
+
+    private HostResponse Logs(HostRequest request)
+    {
+        if (request.Device is not null)
+        {
+            _devices.Get(request.Device);
+        }
+        return new HostResponse { Ok = true, Logs = _devices.Logs.Recent(request.Device) };
+    }
+
+    /// <summary>
+    /// <c>logs</c> with <c>follow</c>: the recent entries, then every new one as an event line, until
+    /// the host goes away (<paramref name="ct"/>).
+    /// </summary>
+    public async Task FollowLogsAsync(HostRequest request, Func<HostResponse, Task> emit, CancellationToken ct)
+    {
+        HostResponse first;
+        try
+        {
+            first = Logs(request);
+        }
+        catch (GatewayException ex)
+        {
+            first = Failure(ex.Code, ex.Message, ex.Details);
+        }
+        first.Id = request.Id;
+        first.Event = "logs";
+        await emit(first);
+        if (!first.Ok)
+        {
+            return;
+        }
+        await foreach (var entry in _devices.Logs.FollowAsync(request.Device, ct))
+        {
+            await emit(new HostResponse { Id = request.Id, Ok = true, Event = "log", Log = entry, Device = entry.Device });
+        }
     }
 
     private async Task<HostResponse> StartAsync(HostRequest request, Timing timing, CancellationToken ct)
@@ -206,6 +266,10 @@ public sealed class RequestHandler
         if (module.Length == 0 || module.Length > _config.MaxModuleBytes)
         {
             throw new GatewayException(AgentErrorCodes.TooLarge, $"module of {module.Length} bytes; the gateway takes 1 to {_config.MaxModuleBytes}");
+        }
+        if (session.Capabilities?.MaxModule is { } deviceMax && module.Length > deviceMax)
+        {
+            throw new GatewayException(AgentErrorCodes.TooLarge, $"module of {module.Length} bytes exceeds device '{session.Name}''s max_module of {deviceMax}");
         }
         var clock = Stopwatch.StartNew();
         var reply = await session.LoadAsync(moduleId, module, ct);

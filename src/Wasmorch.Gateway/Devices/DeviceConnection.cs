@@ -27,11 +27,14 @@ internal sealed partial class DeviceConnection : IAsyncDisposable
     private (TaskCompletionSource<AgentLine> Reply, Func<AgentLine, bool> Accepts)? _pending;
     private string? _closeReason;
 
-    public DeviceConnection(string device, Stream stream, ILogger logger)
+    private readonly Action<AgentLine>? _onLog;
+
+    public DeviceConnection(string device, Stream stream, ILogger logger, Action<AgentLine>? onLog = null)
     {
         _device = device;
         _stream = stream;
         _logger = logger;
+        _onLog = onLog;
         _readLoop = ReadLoopAsync(_closing.Token);
     }
 
@@ -203,6 +206,7 @@ internal sealed partial class DeviceConnection : IAsyncDisposable
         if (line.Verb == "LOG")
         {
             LogFromDevice(_logger, _device, line);
+            _onLog?.Invoke(line);
             return;
         }
         LogStray(_logger, _device, line.ToString());
@@ -255,7 +259,7 @@ internal sealed partial class DeviceConnection : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Warning, Message = "Device {Device}: skipped stray input: {What}")]
     private static partial void LogStray(ILogger logger, string device, string what);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Device {Device}: {Line}")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Device {Device}: {Line}")]
     private static partial void LogFromDevice(ILogger logger, string device, AgentLine line);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Device {Device}: link closed: {Reason}")]

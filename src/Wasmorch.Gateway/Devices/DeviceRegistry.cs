@@ -15,9 +15,12 @@ public sealed class DeviceRegistry : IAsyncDisposable
         foreach (var (name, endpoint) in config.Devices)
         {
             var session = new DeviceSession(name, DeviceLinks.Create(endpoint, config), config.ReplyTimeout, logger);
+            session.LogReceived += (device, line) => Logs.Add(device.Name, line);
             _devices[name] = (endpoint, session);
         }
     }
+
+    public LogHub Logs { get; } = new();
 
     public DeviceSession Get(string? name)
     {

@@ -32,6 +32,12 @@ public sealed partial class DeviceSession : IAsyncDisposable
 
     public bool IsConnected => _connection?.IsOpen == true;
 
+    /// <summary>What the agent offered on the current link (null before the first connection).</summary>
+    public AgentCapabilities? Capabilities { get; private set; }
+
+    /// <summary>Raised for each LOG line (from the link's read loop: handlers must not block).</summary>
+    public event Action<DeviceSession, AgentLine>? LogReceived;
+
     internal async Task<T> ExclusiveAsync<T>(Func<DeviceConnection, Task<T>> action, CancellationToken ct)
     {
         await _commandLock.WaitAsync(ct);
@@ -71,10 +77,44 @@ public sealed partial class DeviceSession : IAsyncDisposable
             _connection = null;
         }
         var stream = await Link.OpenAsync(ct);
-        LogConnected(_logger, Name, Link.Description);
-        _connection = new DeviceConnection(Name, stream, _logger);
-        return _connection;
+        var connection = new DeviceConnection(Name, stream, _logger, line => LogReceived?.Invoke(this, line));
+        try
+        {
+            Capabilities = await NegotiateAsync(connection, ct);
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+        LogConnected(_logger, Name, Link.Description, Capabilities.IsBaseline ? "seed baseline" : Capabilities.Agent ?? "?");
+        _connection = connection;
+        return connection;
     }
+
+    /// <summary>
+    /// HELLO on every new link: an agent may have been replaced (reflashed) since the last one.
+    /// ERR means a seed-baseline agent, with which only the baseline commands are used.
+    /// </summary>
+    private async Task<AgentCapabilities> NegotiateAsync(DeviceConnection connection, CancellationToken ct)
+    {
+        var reply = await connection.RequestAsync(new AgentLineBuilder("HELLO").Add("proto", 1), l => l.Verb is "HELLO_OK" or "ERR", _replyTimeout, ct);
+        return reply.Verb == "HELLO_OK" ? AgentCapabilities.FromHello(reply) : AgentCapabilities.Baseline;
+    }
+
+    /// <summary>PING where offered; a baseline agent gets STATUS, the cheapest baseline command.</summary>
+    public Task<AgentLine> PingAsync(CancellationToken ct) =>
+        ExclusiveAsync(c => Capabilities?.Offers(AgentCapabilities.Ping) == true
+            ? c.RequestAsync(new AgentLineBuilder("PING"), l => l.Verb is "PONG" or "ERR", _replyTimeout, ct)
+            : c.RequestAsync(new AgentLineBuilder("STATUS"), l => l.Verb is "STATUS" or "ERR", _replyTimeout, ct), ct);
+
+    public Task<AgentLine> UnloadAsync(string moduleId, CancellationToken ct) =>
+        ExclusiveAsync(c => Capabilities?.Offers(AgentCapabilities.Unload) == true
+            ? c.RequestAsync(new AgentLineBuilder("UNLOAD").Add("module_id", moduleId), l => l.Verb is "UNLOAD_OK" or "ERR", _replyTimeout, ct)
+            : throw new GatewayException(HostErrorCodes.Unsupported, $"device '{Name}' ({Describe(Capabilities)}) does not offer UNLOAD"), ct);
+
+    private static string Describe(AgentCapabilities? capabilities) =>
+        capabilities is null or { IsBaseline: true } ? "a seed-baseline agent" : capabilities.Agent ?? "its agent";
 
     public Task<AgentLine> StatusAsync(CancellationToken ct) =>
         ExclusiveAsync(c => c.RequestAsync(new AgentLineBuilder("STATUS"), l => l.Verb is "STATUS" or "ERR", _replyTimeout, ct), ct);
@@ -124,8 +164,8 @@ public sealed partial class DeviceSession : IAsyncDisposable
         _commandLock.Dispose();
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Device {Device}: connected to {Endpoint}")]
-    private static partial void LogConnected(ILogger logger, string device, string endpoint);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Device {Device}: connected to {Endpoint} ({Agent})")]
+    private static partial void LogConnected(ILogger logger, string device, string endpoint, string agent);
 }
 
 internal sealed record StartReply(AgentLine Line, DeviceConnection Connection);

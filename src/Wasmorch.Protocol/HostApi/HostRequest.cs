@@ -32,6 +32,9 @@ public sealed class HostRequest
 
     /// <summary>How long <c>wait_result</c> may wait for the job to end.</summary>
     public int? TimeoutMs { get; set; }
+
+    /// <summary>For <c>logs</c>: keep the request open and stream each new entry as an event.</summary>
+    public bool Follow { get; set; }
 }
 
 public static class HostOps
@@ -42,4 +45,7 @@ public static class HostOps
     public const string Stop = "stop";
     public const string Status = "status";
     public const string Devices = "devices";
+    public const string Ping = "ping";
+    public const string Unload = "unload";
+    public const string Logs = "logs";
 }

@@ -38,6 +38,16 @@ public sealed class HostResponse
 
     public List<DeviceInfo>? Devices { get; set; }
 
+    /// <summary>What the agent offered in HELLO_OK (<c>baseline=true</c> for a seed-baseline agent).</summary>
+    public Dictionary<string, string>? Capabilities { get; set; }
+
+    /// <summary>Set on the intermediate lines of a streaming request (<c>log</c>); absent on final responses.</summary>
+    public string? Event { get; set; }
+
+    public LogEntry? Log { get; set; }
+
+    public List<LogEntry>? Logs { get; set; }
+
     public HostError? Error { get; set; }
 
     public Timing? Timing { get; set; }
@@ -63,6 +73,23 @@ public sealed class Timing
     public double? TransferMs { get; set; }
 
     public double? DeviceMs { get; set; }
+}
+
+/// <summary>A LOG line from a module, stamped by the gateway.</summary>
+public sealed class LogEntry
+{
+    /// <summary>When the gateway received it, ISO 8601 UTC.</summary>
+    public string Time { get; set; } = string.Empty;
+
+    public string Device { get; set; } = string.Empty;
+
+    public string? ModuleId { get; set; }
+
+    public long? Job { get; set; }
+
+    public long? UptimeMs { get; set; }
+
+    public string Message { get; set; } = string.Empty;
 }
 
 public sealed class DeviceInfo
