@@ -15,6 +15,7 @@ public static class ExitCodes
     public const int Timeout = 6;
     public const int Refused = 7;
     public const int JobFailed = 8;
+    public const int ConformanceFailed = 9;
 
     public static int ForError(string code) => code switch
     {

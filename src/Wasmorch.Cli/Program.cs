@@ -11,6 +11,7 @@ foreach (var command in DeviceCommands.Create(global))
 }
 root.Subcommands.Add(GatewayCommand.Create(global));
 root.Subcommands.Add(EmulateCommand.Create(global));
+root.Subcommands.Add(ConformanceCommand.Create(global));
 
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)

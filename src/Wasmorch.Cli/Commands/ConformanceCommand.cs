@@ -1,0 +1,80 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Wasmorch.Conformance;
+using Wasmorch.Gateway;
+using Wasmorch.Gateway.Config;
+using Wasmorch.Gateway.Links;
+
+namespace Wasmorch.Cli.Commands;
+
+/// <summary><c>wasmorch conformance tcp://host:port</c>: checks any agent against docs/protocol.md.</summary>
+public static class ConformanceCommand
+{
+    public static Command Create(GlobalOptions global)
+    {
+        var endpoint = new Argument<string>("endpoint") { Description = "The agent: tcp://host:port or serial:///dev/ttyX?baud=N" };
+        var only = new Option<string[]>("--case") { Description = "Run only cases whose name contains this; repeatable" };
+        var list = new Option<bool>("--list") { Description = "List the cases and the rules they check, then exit" };
+        var command = new Command("conformance", "Check an agent against the protocol spec, case by case (PASS/FAIL/SKIP)") { endpoint, only, list };
+        command.SetAction(async (pr, ct) =>
+        {
+            if (pr.GetValue(list))
+            {
+                foreach (var c in ConformanceRunner.Cases)
+                {
+                    Console.WriteLine($"{c.Name,-32} {c.Rule}{(c.Requires is null ? "" : $" (needs {c.Requires})")}");
+                }
+                return ExitCodes.Ok;
+            }
+            if (!DeviceEndpoint.TryParse(pr.GetValue(endpoint)!, out var parsed, out var error))
+            {
+                await Console.Error.WriteLineAsync($"error: {error}");
+                return ExitCodes.Usage;
+            }
+            var filters = pr.GetValue(only) ?? [];
+            var json = pr.GetValue(global.Json);
+            var runner = new ConformanceRunner(DeviceLinks.Create(parsed, new GatewayConfig()));
+            ConformanceReport report;
+            try
+            {
+                report = await runner.RunAsync(
+                    filters.Length == 0 ? null : name => filters.Any(f => name.Contains(f, StringComparison.Ordinal)),
+                    json ? null : Print,
+                    ct);
+            }
+            catch (GatewayException ex)
+            {
+                await Console.Error.WriteLineAsync($"error: {ex.Code}: {ex.Message}");
+                return ExitCodes.DeviceUnavailable;
+            }
+            if (json)
+            {
+                Console.WriteLine(JsonSerializer.Serialize(new
+                {
+                    endpoint = report.Endpoint,
+                    agent = report.Capabilities.Fields,
+                    passed = report.Passed,
+                    failed = report.Failed,
+                    skipped = report.Skipped,
+                    cases = report.Results.Select(r => new { name = r.Name, rule = r.Rule, outcome = r.Outcome.ToString().ToUpperInvariant(), message = r.Message, ms = Math.Round(r.Elapsed.TotalMilliseconds, 1) }),
+                }));
+            }
+            else
+            {
+                Console.WriteLine($"{report.Endpoint}: {report.Passed} passed, {report.Failed} failed, {report.Skipped} skipped");
+            }
+            return report.Failed == 0 ? ExitCodes.Ok : ExitCodes.ConformanceFailed;
+        });
+        return command;
+    }
+
+    private static void Print(CaseResult result)
+    {
+        var outcome = result.Outcome.ToString().ToUpperInvariant();
+        var ms = result.Elapsed.TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture);
+        Console.WriteLine(result.Outcome == CaseOutcome.Pass
+            ? $"{outcome,-4}  {result.Name,-32} {ms,6} ms"
+            : $"{outcome,-4}  {result.Name,-32} {result.Message}");
+    }
+}

@@ -1,0 +1,144 @@
+using System.Text;
+using Wasmorch.Protocol.Agent;
+
+namespace Wasmorch.Conformance;
+
+/// <summary>A case failed: the message names the rule of docs/protocol.md that the agent broke.</summary>
+public sealed class ViolationException : Exception
+{
+    public ViolationException(string message)
+        : base(message)
+    {
+    }
+
+    public ViolationException()
+    {
+    }
+
+    public ViolationException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>
+/// The suite's side of the link: raw lines and bytes with a deadline on every read. LOG lines are
+/// asynchronous by the spec, so they are collected aside rather than taken as replies.
+/// </summary>
+public sealed class AgentProbe : IAsyncDisposable
+{
+    private readonly Stream _stream;
+    private readonly byte[] _buffer = new byte[4096];
+    private readonly List<byte> _pending = [];
+
+    public AgentProbe(Stream stream) => _stream = stream;
+
+    public static TimeSpan ReplyTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    public List<AgentLine> Logs { get; } = [];
+
+    public Task SendLineAsync(string line, CancellationToken ct) => SendRawAsync(Encoding.ASCII.GetBytes(line + "\n"), ct);
+
+    public async Task SendRawAsync(ReadOnlyMemory<byte> bytes, CancellationToken ct)
+    {
+        await _stream.WriteAsync(bytes, ct);
+        await _stream.FlushAsync(ct);
+    }
+
+    /// <summary>The next line that is not LOG, parsed; a violation if none comes or it does not parse.</summary>
+    public async Task<AgentLine> ReadAsync(string expecting, CancellationToken ct, TimeSpan? timeout = null)
+    {
+        while (true)
+        {
+            var text = await ReadTextAsync(expecting, timeout ?? ReplyTimeout, ct);
+            if (!AgentLineParser.TryParse(Encoding.ASCII.GetBytes(text), out var line, out var error))
+            {
+                if (error.Kind == LineParseErrorKind.Empty)
+                {
+                    continue;
+                }
+                throw new ViolationException($"§2 lines: agent sent an unparseable line while {expecting} ({error}): '{text}'");
+            }
+            if (line!.Verb == "LOG")
+            {
+                Logs.Add(line);
+                continue;
+            }
+            return line;
+        }
+    }
+
+    public async Task<AgentLine> RequestAsync(string command, CancellationToken ct, TimeSpan? timeout = null)
+    {
+        await SendLineAsync(command, ct);
+        return await ReadAsync($"waiting for the reply to '{Shorten(command)}'", ct, timeout);
+    }
+
+    private async Task<string> ReadTextAsync(string expecting, TimeSpan timeout, CancellationToken ct)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(timeout);
+        while (true)
+        {
+            var newline = _pending.IndexOf((byte)'\n');
+            if (newline >= 0)
+            {
+                var bytes = _pending.GetRange(0, newline).ToArray();
+                _pending.RemoveRange(0, newline + 1);
+                if (bytes.Length + 1 > ProtocolLimits.MaxLineLength)
+                {
+                    throw new ViolationException($"§2 lines: agent sent a line of {bytes.Length + 1} bytes (limit {ProtocolLimits.MaxLineLength}) while {expecting}");
+                }
+                return Encoding.Latin1.GetString(bytes).TrimEnd('\r');
+            }
+            if (_pending.Count > 64 * 1024)
+            {
+                throw new ViolationException($"§2 lines: agent sent {_pending.Count} bytes without a line end while {expecting}");
+            }
+            int read;
+            try
+            {
+                read = await _stream.ReadAsync(_buffer, deadline.Token);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                throw new ViolationException($"no reply within {timeout.TotalMilliseconds:0} ms while {expecting}");
+            }
+            if (read == 0)
+            {
+                throw new ViolationException($"agent closed the link while {expecting}");
+            }
+            _pending.AddRange(_buffer.AsSpan(0, read).ToArray());
+        }
+    }
+
+    /// <summary>Brings the link back to a known state after a case: STATUS until a STATUS reply arrives.</summary>
+    public async Task<bool> ResyncAsync(CancellationToken ct)
+    {
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            try
+            {
+                await SendLineAsync("STATUS", ct);
+                while (true)
+                {
+                    var line = await ReadAsync("resynchronising", ct, TimeSpan.FromSeconds(3));
+                    if (line.Verb == "STATUS")
+                    {
+                        _pending.Clear();
+                        return true;
+                    }
+                }
+            }
+            catch (ViolationException)
+            {
+                // Try again: the agent may still have been inside a payload or a stalled LOAD.
+            }
+        }
+        return false;
+    }
+
+    private static string Shorten(string text) => text.Length <= 60 ? text : text[..57] + "...";
+
+    public async ValueTask DisposeAsync() => await _stream.DisposeAsync();
+}

@@ -1,0 +1,33 @@
+using static Wasmorch.Conformance.CaseContext;
+
+namespace Wasmorch.Conformance.Cases;
+
+/// <summary>§6 Extensions, each checked only when the agent offers it in HELLO_OK.</summary>
+public static class ExtensionCases
+{
+    public static IEnumerable<ConformanceCase> All =>
+    [
+        new("ping", "§6 PING", async c =>
+        {
+            var pong = await c.RequestAsync("PING");
+            ExpectVerb(pong, "PONG", "§6 PING is answered PONG");
+            Expect(pong.TryGetInt64("uptime_ms", out _), "§6 PING", "PONG carries uptime_ms", pong);
+        }, Requires: "PING"),
+        new("unload", "§6 UNLOAD", async c =>
+        {
+            await c.LoadOkAsync("cf_unload", SuiteModules.Math);
+            ExpectVerb(await c.RequestAsync("UNLOAD module_id=cf_unload"), "UNLOAD_OK", "§6 UNLOAD of an idle module is UNLOAD_OK");
+            ExpectVerb(await c.RequestAsync("START module_id=cf_unload func=add args=\"1,2\""), "RESULT", "§6 UNLOAD: the module is gone", "NO_MODULE", "status");
+            ExpectVerb(await c.RequestAsync("UNLOAD module_id=cf_unload"), "ERR", "§6 UNLOAD of a module not loaded is ERR code=NO_MODULE", "NO_MODULE");
+        }, Requires: "UNLOAD"),
+        new("log_lines", "§6 LOG", async c =>
+        {
+            await c.LoadOkAsync("cf_log", SuiteModules.Logger);
+            c.Probe.Logs.Clear();
+            var result = await c.RunAsync("cf_log", "log3");
+            ExpectField(result, "value", "3", "§6 LOG: logging does not change the result");
+            var messages = c.Probe.Logs.Where(l => l["module_id"] == "cf_log").Select(l => l["msg"]).ToList();
+            Expect(messages.SequenceEqual(["1", "2", "3"]), "§6 LOG", $"log_i32(1..3) gives three LOG lines with msg=1,2,3 before the RESULT; got [{string.Join(",", messages)}]");
+        }, Requires: "LOG"),
+    ];
+}

@@ -1,0 +1,88 @@
+using Wasmtime;
+
+namespace Wasmorch.Conformance;
+
+/// <summary>
+/// The modules the suite loads, in WAT so that each is exactly what a case needs (no compiler in
+/// the way) and the suite runs where no clang is installed. All export a one-page memory, as a
+/// board module built with the seed's flags does.
+/// </summary>
+public static class SuiteModules
+{
+    public static byte[] Math { get; } = Convert("""
+        (module
+          (memory (export "memory") 1 1)
+          (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1)))
+          (func (export "add_i64") (param i64 i64) (result i64) (i64.add (local.get 0) (local.get 1)))
+          (func (export "mul_f32") (param f32 f32) (result f32) (f32.mul (local.get 0) (local.get 1)))
+          (func (export "add_f64") (param f64 f64) (result f64) (f64.add (local.get 0) (local.get 1)))
+          (func (export "nothing")))
+        """);
+
+    /// <summary>A different module to replace <see cref="Math"/> under the same id.</summary>
+    public static byte[] MathV2 { get; } = Convert("""
+        (module
+          (memory (export "memory") 1 1)
+          (func (export "sub") (param i32 i32) (result i32) (i32.sub (local.get 0) (local.get 1))))
+        """);
+
+    /// <summary>Toggles pin 0 every <c>period</c> ms until STOP: cooperative through both natives.</summary>
+    public static byte[] Blink { get; } = Convert("""
+        (module
+          (import "env" "gpio_toggle" (func $toggle (param i32)))
+          (import "env" "delay_ms" (func $delay (param i32) (result i32)))
+          (import "env" "should_stop" (func $should_stop (result i32)))
+          (memory (export "memory") 1 1)
+          (func (export "blink") (param $period i32) (result i32)
+            (local $n i32)
+            (block $done
+              (loop $again
+                (br_if $done (call $should_stop))
+                (call $toggle (i32.const 0))
+                (local.set $n (i32.add (local.get $n) (i32.const 1)))
+                (br_if $done (call $delay (local.get $period)))
+                (br $again)))
+            (local.get $n)))
+        """);
+
+    /// <summary>Loops without calling any native: only the runtime's backstop can end it.</summary>
+    public static byte[] Spin { get; } = Convert("""
+        (module
+          (memory (export "memory") 1 1)
+          (func (export "spin") (loop $forever (br $forever))))
+        """);
+
+    public static byte[] Traps { get; } = Convert("""
+        (module
+          (memory (export "memory") 1 1)
+          (func (export "unreachable") unreachable)
+          (func (export "div_zero") (param i32) (result i32) (i32.div_s (local.get 0) (i32.const 0)))
+          (func (export "out_of_bounds") (result i32) (i32.load (i32.const 0x7ffffff0)))
+          (func $recurse (export "recurse") (param i32) (result i32)
+            (i32.add (call $recurse (i32.add (local.get 0) (i32.const 1))) (i32.const 1))))
+        """);
+
+    public static byte[] Logger { get; } = Convert("""
+        (module
+          (import "env" "log_i32" (func $log (param i32)))
+          (memory (export "memory") 1 1)
+          (func (export "log3") (result i32)
+            (call $log (i32.const 1)) (call $log (i32.const 2)) (call $log (i32.const 3)) (i32.const 3)))
+        """);
+
+    public static byte[] UnknownImport { get; } = Convert("""
+        (module
+          (import "env" "launch_rockets" (func $launch (param i32)))
+          (memory (export "memory") 1 1)
+          (func (export "go") (call $launch (i32.const 3))))
+        """);
+
+    /// <summary>Asks for 1 MiB of linear memory: more than any of our boards has.</summary>
+    public static byte[] HugeMemory { get; } = Convert("""
+        (module
+          (memory (export "memory") 16 16)
+          (func (export "f") (result i32) (i32.const 0)))
+        """);
+
+    private static byte[] Convert(string wat) => Module.ConvertText(wat);
+}

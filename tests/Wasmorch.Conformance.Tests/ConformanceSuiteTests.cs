@@ -1,0 +1,89 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Wasmorch.Emulator;
+using Wasmorch.Gateway.Links;
+
+namespace Wasmorch.Conformance.Tests;
+
+/// <summary>The suite passes a conforming agent, skips what a baseline agent lacks, and catches each violation.</summary>
+public sealed class ConformanceSuiteTests : IAsyncLifetime
+{
+    private EmulatorHost _host = null!;
+    private int _boards;
+
+    public Task InitializeAsync()
+    {
+        _host = new EmulatorHost(NullLoggerFactory.Instance);
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync() => await _host.DisposeAsync();
+
+    private int NewBoard(bool baseline = false) =>
+        _host.AddBoard(new BoardOptions { Name = $"b{++_boards}", Port = 0, Baseline = baseline }).LocalEndpoint.Port;
+
+    private static Task<ConformanceReport> RunAsync(int port, params string[] only) =>
+        new ConformanceRunner(new TcpDeviceLink("127.0.0.1", port, TimeSpan.FromSeconds(2)))
+            .RunAsync(only.Length == 0 ? null : name => only.Contains(name), null, CancellationToken.None);
+
+    private static string Describe(ConformanceReport report) =>
+        string.Join('\n', report.Results.Where(r => r.Outcome != CaseOutcome.Pass).Select(r => $"{r.Outcome} {r.Name}: {r.Message}"));
+
+    [Fact]
+    public async Task The_emulator_passes_every_case()
+    {
+        var report = await RunAsync(NewBoard());
+        Assert.True(report.Failed == 0 && report.Skipped == 0, Describe(report));
+        Assert.Equal(ConformanceRunner.Cases.Count + 1, report.Passed);
+    }
+
+    [Fact]
+    public async Task A_baseline_agent_passes_with_the_extension_cases_skipped()
+    {
+        var report = await RunAsync(NewBoard(baseline: true));
+        Assert.True(report.Failed == 0, Describe(report));
+        Assert.Equal(["log_lines", "ping", "unload"], report.Results.Where(r => r.Outcome == CaseOutcome.Skip).Select(r => r.Name).Order());
+        Assert.Contains("seed-baseline", report.Results[0].Message, StringComparison.Ordinal);
+    }
+
+    public static TheoryData<string, string, string, string> Violations => new()
+    {
+        // violation name, case that must fail, words its message must contain, line rewrite (see Rewrite)
+        { "accepts a bad CRC", "load_crc_mismatch", "CRC_MISMATCH", "crc" },
+        { "no LINE_TOO_LONG", "over_long_line", "LINE_TOO_LONG", "long" },
+        { "wrong arithmetic", "start_add", "add(10,15)", "value" },
+        { "STOP never ends the job", "status_and_stop_while_running", "exactly one RESULT", "stopped" },
+        { "immediate errors carry a job", "no_module_no_func", "without job=", "job" },
+        { "loses a reply under load", "back_to_back_1000", "in order", "drop" },
+        { "incomplete HELLO_OK", "hello", "HELLO_OK lacks", "hello" },
+        { "oversized lines", "status_idle", "256", "pad" },
+    };
+
+    private static Func<string, string?> Rewrite(string kind)
+    {
+        var statusCount = 0;
+        return kind switch
+        {
+            "crc" => l => l.Contains("code=CRC_MISMATCH", StringComparison.Ordinal) ? "LOAD_OK module_id=cf_load size=1 crc32=00000000" : l,
+            "long" => l => l.Replace("LINE_TOO_LONG", "BAD_COMMAND", StringComparison.Ordinal),
+            "value" => l => l.Replace("value=25", "value=26", StringComparison.Ordinal),
+            "stopped" => l => l.Contains("status=STOPPED", StringComparison.Ordinal) ? null : l,
+            "job" => l => l.StartsWith("RESULT", StringComparison.Ordinal) && !l.Contains("job=", StringComparison.Ordinal) ? l + " job=99" : l,
+            "drop" => l => l.StartsWith("STATUS", StringComparison.Ordinal) && ++statusCount == 300 ? null : l,
+            "hello" => l => l.StartsWith("HELLO_OK", StringComparison.Ordinal) ? "HELLO_OK proto=1" : l,
+            "pad" => l => l.StartsWith("STATUS", StringComparison.Ordinal) ? l + " pad=" + new string('x', 300) : l,
+            _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+        };
+    }
+
+    [Theory]
+    [MemberData(nameof(Violations))]
+    public async Task Each_violation_fails_its_case_naming_the_rule(string violation, string failingCase, string words, string kind)
+    {
+        await using var broken = new ViolatingAgent(NewBoard(), Rewrite(kind));
+        var report = await RunAsync(broken.Port, failingCase);
+        var result = report.Results.Single(r => r.Name == failingCase);
+        Assert.True(result.Outcome == CaseOutcome.Fail, $"{violation}: {failingCase} should fail\n{Describe(report)}");
+        Assert.Contains(words, result.Message, StringComparison.Ordinal);
+        Assert.Contains("§", result.Message, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,87 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Wasmorch.Conformance.Tests;
+
+/// <summary>
+/// A deliberately broken agent: a real emulated board behind a relay that rewrites (or drops) the
+/// board's lines with one targeted violation of the spec. What reaches the agent is untouched.
+/// </summary>
+public sealed class ViolatingAgent : IAsyncDisposable
+{
+    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly int _upstream;
+    private readonly Func<string, string?> _rewrite;
+    private readonly CancellationTokenSource _stop = new();
+
+    /// <param name="rewrite">Maps each line the board sends to what the suite sees; null drops it.</param>
+    public ViolatingAgent(int upstream, Func<string, string?> rewrite)
+    {
+        _upstream = upstream;
+        _rewrite = rewrite;
+        _listener.Start();
+        _ = AcceptAsync();
+    }
+
+    public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+
+    private async Task AcceptAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                var client = await _listener.AcceptTcpClientAsync(_stop.Token);
+                var board = new TcpClient();
+                await board.ConnectAsync(IPAddress.Loopback, _upstream, _stop.Token);
+                _ = PumpRawAsync(client.GetStream(), board.GetStream());
+                _ = PumpLinesAsync(board.GetStream(), client.GetStream());
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
+        {
+            // Stopped.
+        }
+    }
+
+    private async Task PumpRawAsync(Stream from, Stream to)
+    {
+        try
+        {
+            await from.CopyToAsync(to, _stop.Token);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            // Either side closed.
+        }
+        await to.DisposeAsync();
+    }
+
+    private async Task PumpLinesAsync(Stream from, Stream to)
+    {
+        using var reader = new StreamReader(from, Encoding.ASCII);
+        try
+        {
+            while (await reader.ReadLineAsync(_stop.Token) is { } line)
+            {
+                if (_rewrite(line) is { } sent)
+                {
+                    await to.WriteAsync(Encoding.ASCII.GetBytes(sent + "\n"), _stop.Token);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            // Either side closed.
+        }
+        await to.DisposeAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        _listener.Stop();
+        _stop.Dispose();
+    }
+}
