@@ -37,6 +37,25 @@ public sealed class AgentProbe : IAsyncDisposable
 
     public List<AgentLine> Logs { get; } = [];
 
+    /// <summary>Jobs the agent acknowledged with START_OK: their RESULT lines are asynchronous.</summary>
+    private readonly HashSet<string> _startedJobs = [];
+
+    /// <summary>RESULT lines of started jobs that came while something else was awaited.</summary>
+    private readonly List<AgentLine> _results = [];
+
+    /// <summary>The RESULT of <paramref name="job"/> if it already arrived out of band.</summary>
+    public AgentLine? TakeResult(string job)
+    {
+        var index = _results.FindIndex(r => r["job"] == job);
+        if (index < 0)
+        {
+            return null;
+        }
+        var result = _results[index];
+        _results.RemoveAt(index);
+        return result;
+    }
+
     public Task SendLineAsync(string line, CancellationToken ct) => SendRawAsync(Encoding.ASCII.GetBytes(line + "\n"), ct);
 
     public async Task SendRawAsync(ReadOnlyMemory<byte> bytes, CancellationToken ct)
@@ -62,6 +81,16 @@ public sealed class AgentProbe : IAsyncDisposable
             if (line!.Verb == "LOG")
             {
                 Logs.Add(line);
+                continue;
+            }
+            if (line.Verb == "START_OK" && line["job"] is { } started)
+            {
+                _startedJobs.Add(started);
+            }
+            // §3: RESULT lines of running jobs may come between a command and its reply.
+            if (line.Verb == "RESULT" && line["job"] is { } job && _startedJobs.Remove(job) && !expecting.Contains($"RESULT of job {job} ", StringComparison.Ordinal))
+            {
+                _results.Add(line);
                 continue;
             }
             return line;

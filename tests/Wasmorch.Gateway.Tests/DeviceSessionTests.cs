@@ -53,7 +53,7 @@ public sealed class DeviceSessionTests
     public async Task Silent_device_times_out_naming_the_command_and_the_next_command_reconnects()
     {
         var answered = 0;
-        await using var agent = new ScriptedAgent(line => Interlocked.Increment(ref answered) == 1 ? [] : ["STATUS state=IDLE"]);
+        await using var agent = new ScriptedAgent(line => line == "STATUS" && Interlocked.Increment(ref answered) == 1 ? [] : ["STATUS state=IDLE"]);
         await using var session = Session(agent, replyTimeoutMs: 200);
         var timeout = await Assert.ThrowsAsync<GatewayException>(() => session.StatusAsync(CancellationToken.None));
         Assert.Equal(HostErrorCodes.Timeout, timeout.Code);
@@ -88,5 +88,44 @@ public sealed class DeviceSessionTests
         var error = await Assert.ThrowsAsync<GatewayException>(() => session.StatusAsync(CancellationToken.None));
         Assert.Equal(HostErrorCodes.DeviceUnreachable, error.Code);
         Assert.Contains($"tcp://127.0.0.1:{dead}", error.Message, StringComparison.Ordinal);
+    }
+}
+
+public sealed class NegotiationTests
+{
+    [Fact]
+    public async Task Baseline_agent_gets_only_baseline_commands()
+    {
+        await using var agent = new ScriptedAgent(line => line switch
+        {
+            "STATUS" => ["STATUS state=IDLE module=- func=- job=- modules=- uptime_ms=5"],
+            _ => ["ERR code=BAD_COMMAND"],
+        });
+        await using var session = new DeviceSession("old", new TcpDeviceLink("127.0.0.1", agent.Port, TimeSpan.FromSeconds(2)), TimeSpan.FromSeconds(2), NullLogger.Instance);
+        var alive = await session.PingAsync(CancellationToken.None);
+        Assert.Equal("STATUS", alive.Verb);
+        Assert.True(session.Capabilities!.IsBaseline);
+        var unload = await Assert.ThrowsAsync<GatewayException>(() => session.UnloadAsync("m", CancellationToken.None));
+        Assert.Equal(HostErrorCodes.Unsupported, unload.Code);
+        Assert.Equal(["HELLO proto=1", "STATUS"], agent.Received);
+    }
+
+    [Fact]
+    public async Task Offered_extensions_are_used()
+    {
+        await using var agent = new ScriptedAgent(line => line switch
+        {
+            "HELLO proto=1" => ["HELLO_OK proto=1 agent=x/1 board=b runtime=r modes=wasm max_module=1000 extensions=PING,UNLOAD"],
+            "PING" => ["PONG uptime_ms=9"],
+            _ => ["UNLOAD_OK module_id=m"],
+        })
+        {
+            AnswerHelloAsBaseline = false,
+        };
+        await using var session = new DeviceSession("new", new TcpDeviceLink("127.0.0.1", agent.Port, TimeSpan.FromSeconds(2)), TimeSpan.FromSeconds(2), NullLogger.Instance);
+        Assert.Equal("PONG", (await session.PingAsync(CancellationToken.None)).Verb);
+        Assert.Equal("UNLOAD_OK", (await session.UnloadAsync("m", CancellationToken.None)).Verb);
+        Assert.Equal(1000, session.Capabilities!.MaxModule);
+        Assert.Equal(["HELLO proto=1", "PING", "UNLOAD module_id=m"], agent.Received);
     }
 }

@@ -28,6 +28,9 @@ public sealed class ScriptedAgent : IAsyncDisposable
 
     public List<string> Received { get; } = [];
 
+    /// <summary>Answer HELLO as a seed-baseline agent (ERR) without consulting the script.</summary>
+    public bool AnswerHelloAsBaseline { get; init; } = true;
+
     /// <summary>Lines to send as soon as a peer connects (a boot banner).</summary>
     public IReadOnlyList<string> Greeting { get; init; } = [];
 
@@ -69,7 +72,10 @@ public sealed class ScriptedAgent : IAsyncDisposable
                     {
                         Received.Add(line);
                     }
-                    foreach (var reply in _answer(line))
+                    var replies = AnswerHelloAsBaseline && line.StartsWith("HELLO", StringComparison.Ordinal)
+                        ? ["ERR code=BAD_COMMAND msg=\"unknown command\""]
+                        : _answer(line);
+                    foreach (var reply in replies)
                     {
                         await stream.WriteAsync(Encoding.ASCII.GetBytes(reply + "\n"), _stop.Token);
                     }
