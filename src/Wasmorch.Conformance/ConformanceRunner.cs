@@ -69,7 +69,7 @@ public sealed class ConformanceRunner
     private static async Task<(AgentCapabilities, CaseResult)> HelloAsync(AgentProbe probe, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
-        const string rule = "§3 HELLO";
+        const string rule = "§6 HELLO";
         try
         {
             var reply = await probe.RequestAsync("HELLO proto=1", ct);
