@@ -8,13 +8,22 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet build Wasmorch.sln -c Release --no-restore --verbosity quiet -nologo -clp:ErrorsOnly || exit 1
 
 out=$(mktemp)
+echo "== firmware core: host unit tests, bounded fuzzing, Cortex-M4 cross-compile"
+firmware/agent/tests/run-host-tests.sh 2>&1 | tee "$out.fw"
+fw_status=${PIPESTATUS[0]}
+fw_passed=$(grep -Eo '[0-9]+ tests failed out of [0-9]+' "$out.fw" | awk '{print $6 - $1}')
+fw_failed=$(grep -Eo '[0-9]+ tests failed out of [0-9]+' "$out.fw" | awk '{print $1}')
+[ "$fw_status" -eq 0 ] || fw_failed=$(( ${fw_failed:-0} > 0 ? ${fw_failed:-0} : 1 ))
+
+echo "== .NET: protocol, emulator, gateway, conformance, integration (real processes)"
 dotnet test Wasmorch.sln -c Release --no-build --verbosity quiet -nologo 2>&1 | tee "$out"
 status=${PIPESTATUS[0]}
+[ "$fw_status" -eq 0 ] || status=1
 
-passed=$(grep -Eo 'Passed: +[0-9]+' "$out" | awk '{s+=$2} END {print s+0}')
-failed=$(grep -Eo 'Failed: +[0-9]+' "$out" | awk '{s+=$2} END {print s+0}')
+passed=$(grep -Eo 'Passed: +[0-9]+' "$out" | awk -v fw="${fw_passed:-0}" '{s+=$2} END {print s+fw}')
+failed=$(grep -Eo 'Failed: +[0-9]+' "$out" | awk -v fw="${fw_failed:-0}" '{s+=$2} END {print s+fw}')
 skipped=$(grep -Eo 'Skipped: +[0-9]+' "$out" | awk '{s+=$2} END {print s+0}')
-rm -f "$out"
+rm -f "$out" "$out.fw"
 echo "$passed passed, $failed failed, $skipped skipped"
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   echo "test run failed before tests could report (exit $status)" >&2

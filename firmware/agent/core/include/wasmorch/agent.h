@@ -1,0 +1,140 @@
+/*
+ * Wasmorch agent COMM state machine: takes received bytes (any fragmentation), answers command
+ * lines, assembles LOAD payloads with CRC32 and a stall timeout, and delegates what only the
+ * board can do (WAMR, GPIO, the runner thread) to `struct wm_board_ops`.
+ * Portable C11; the firmware feeds it from its COMM thread, the host tests from a test harness.
+ */
+#ifndef WASMORCH_AGENT_H
+#define WASMORCH_AGENT_H
+
+#include "wasmorch/proto.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Outcome codes a board returns; each maps to the protocol's code of the same name. */
+enum wm_code {
+	WM_OK = 0,
+	WM_BAD_ARGS,
+	WM_BUSY,
+	WM_TOO_LARGE,
+	WM_NO_MODULE,
+	WM_NO_FUNC,
+	WM_NO_MEMORY,
+	WM_CRC_MISMATCH,
+	WM_TIMEOUT,
+	WM_INVALID_MODULE,
+};
+
+const char *wm_code_str(enum wm_code code);
+
+struct wm_status {
+	bool running;
+	char module[WM_MODULE_ID_MAX + 1];
+	char func[WM_FUNC_NAME_MAX + 1];
+	uint32_t job;
+	/* Comma-separated ids, or empty. */
+	char modules[128];
+	uint32_t gpio;
+	uint32_t gpio_writes;
+	uint32_t log_dropped;
+};
+
+struct wm_hello {
+	const char *agent;
+	const char *board;
+	const char *runtime;
+	const char *modes;
+	const char *aot_target;
+	uint32_t max_module;
+	uint32_t max_modules;
+	const char *extensions;
+};
+
+struct wm_board_ops {
+	/* Sends bytes to the link. Called from the COMM context only. */
+	void (*send)(void *ctx, const char *data, size_t len);
+	uint32_t (*uptime_ms)(void *ctx);
+	void (*hello)(void *ctx, struct wm_hello *hello);
+	void (*status)(void *ctx, struct wm_status *status);
+
+	/* Pre-checks a LOAD before any payload byte: BUSY, TOO_LARGE, NO_MEMORY. */
+	enum wm_code (*load_check)(void *ctx, const char *id, uint32_t size, char *msg, size_t msg_cap);
+	/* Where the payload goes: a buffer of `size` bytes, or NULL (NO_MEMORY). */
+	uint8_t *(*load_buffer)(void *ctx, uint32_t size);
+	/* Verifies and installs a complete, CRC-checked payload; the old module of `id` stays until this succeeds. */
+	enum wm_code (*load_commit)(void *ctx, const char *id, uint8_t *buf, uint32_t size, char *msg, size_t msg_cap);
+	/* Gives back a buffer whose LOAD failed (CRC, timeout). */
+	void (*load_abort)(void *ctx, uint8_t *buf);
+
+	/*
+	 * Validates a START and reserves the runner: WM_OK with *job set, or an immediate code.
+	 * The core sends START_OK, then calls start_go, so START_OK always precedes RESULT.
+	 */
+	enum wm_code (*start_prepare)(void *ctx, const char *id, const char *func, const struct wm_args *args,
+				      uint32_t *job, char *msg, size_t msg_cap);
+	void (*start_go)(void *ctx);
+
+	/* WM_OK with *pending true (job asked to stop) or false (idle); WM_NO_MODULE. */
+	enum wm_code (*stop)(void *ctx, const char *id, bool *pending, uint32_t *job);
+	/* Optional (NULL: UNLOAD is not offered). */
+	enum wm_code (*unload)(void *ctx, const char *id);
+};
+
+struct wm_agent_config {
+	uint32_t load_timeout_ms;
+	/* Offer HELLO and extensions; false makes a seed-baseline agent. */
+	bool extensions;
+};
+
+enum wm_agent_mode {
+	WM_MODE_LINE,
+	WM_MODE_DISCARD,
+	WM_MODE_PAYLOAD,
+};
+
+struct wm_agent {
+	const struct wm_board_ops *ops;
+	void *ctx;
+	struct wm_agent_config config;
+	enum wm_agent_mode mode;
+	char line[WM_LINE_MAX];
+	size_t line_len;
+	/* LOAD in progress. */
+	char load_id[WM_MODULE_ID_MAX + 1];
+	uint8_t *load_buf;
+	uint32_t load_size;
+	uint32_t load_received;
+	uint32_t load_crc;
+	uint32_t load_last_ms;
+	/* The peer sent HELLO on this link: it understands extension lines (LOG). */
+	bool peer_negotiated;
+	/* Scratch for parsing (kept here, not on a small thread stack). */
+	struct wm_line parsed;
+	struct wm_args args;
+};
+
+void wm_agent_init(struct wm_agent *agent, const struct wm_board_ops *ops, void *ctx, const struct wm_agent_config *config);
+
+/* Feeds received bytes; replies go out through ops->send. */
+void wm_agent_feed(struct wm_agent *agent, const uint8_t *data, size_t len, uint32_t now_ms);
+
+/* Call periodically (and when no byte arrives): ends a stalled LOAD with LOAD_ERR code=TIMEOUT. */
+void wm_agent_poll(struct wm_agent *agent, uint32_t now_ms);
+
+/* A new peer connected (or the link was re-established): back to line mode, not negotiated. */
+void wm_agent_reset_link(struct wm_agent *agent);
+
+/* Formats RESULT lines for the runner (any context; buf of WM_LINE_MAX bytes). */
+size_t wm_format_result(char *buf, const char *id, const char *func, uint32_t job, const char *status,
+			const char *value, const char *type, const char *msg, uint32_t elapsed_us);
+
+/* Formats a LOG line (send it only when agent->peer_negotiated). */
+size_t wm_format_log(char *buf, const char *id, uint32_t job, uint32_t uptime_ms, const char *msg);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* WASMORCH_AGENT_H */

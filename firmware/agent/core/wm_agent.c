@@ -1,0 +1,420 @@
+/* COMM state machine (docs/protocol.md §3, §4): line mode, discard mode, payload mode. */
+#include <stdio.h>
+#include <string.h>
+
+#include "wasmorch/agent.h"
+
+const char *wm_code_str(enum wm_code code)
+{
+	switch (code) {
+	case WM_OK: return "OK";
+	case WM_BAD_ARGS: return "BAD_ARGS";
+	case WM_BUSY: return "BUSY";
+	case WM_TOO_LARGE: return "TOO_LARGE";
+	case WM_NO_MODULE: return "NO_MODULE";
+	case WM_NO_FUNC: return "NO_FUNC";
+	case WM_NO_MEMORY: return "NO_MEMORY";
+	case WM_CRC_MISMATCH: return "CRC_MISMATCH";
+	case WM_TIMEOUT: return "TIMEOUT";
+	case WM_INVALID_MODULE: return "INVALID_MODULE";
+	}
+	return "?";
+}
+
+static void send_line(struct wm_agent *a, struct wm_writer *w)
+{
+	size_t len = wm_writer_end(w);
+
+	a->ops->send(a->ctx, w->buf, len);
+}
+
+static void send_err(struct wm_agent *a, const char *code, const char *msg)
+{
+	char buf[WM_LINE_MAX];
+	struct wm_writer w;
+
+	wm_writer_begin(&w, buf, sizeof(buf), "ERR");
+	wm_writer_str(&w, "code", code);
+	wm_writer_msg(&w, "msg", msg);
+	send_line(a, &w);
+}
+
+static void send_load_err(struct wm_agent *a, enum wm_code code, const char *msg)
+{
+	char buf[WM_LINE_MAX];
+	struct wm_writer w;
+
+	wm_writer_begin(&w, buf, sizeof(buf), "LOAD_ERR");
+	wm_writer_str(&w, "module_id", a->load_id);
+	wm_writer_str(&w, "code", wm_code_str(code));
+	wm_writer_msg(&w, "msg", msg);
+	send_line(a, &w);
+}
+
+void wm_agent_init(struct wm_agent *agent, const struct wm_board_ops *ops, void *ctx, const struct wm_agent_config *config)
+{
+	memset(agent, 0, sizeof(*agent));
+	agent->ops = ops;
+	agent->ctx = ctx;
+	agent->config = *config;
+	agent->mode = WM_MODE_LINE;
+}
+
+void wm_agent_reset_link(struct wm_agent *agent)
+{
+	if (agent->mode == WM_MODE_PAYLOAD && agent->load_buf != NULL) {
+		agent->ops->load_abort(agent->ctx, agent->load_buf);
+		agent->load_buf = NULL;
+	}
+	agent->mode = WM_MODE_LINE;
+	agent->line_len = 0;
+	agent->peer_negotiated = false;
+}
+
+static void do_status(struct wm_agent *a)
+{
+	struct wm_status st;
+	char buf[WM_LINE_MAX];
+	struct wm_writer w;
+
+	memset(&st, 0, sizeof(st));
+	a->ops->status(a->ctx, &st);
+	wm_writer_begin(&w, buf, sizeof(buf), "STATUS");
+	wm_writer_str(&w, "state", st.running ? "RUNNING" : "IDLE");
+	wm_writer_str(&w, "module", st.running ? st.module : "-");
+	wm_writer_str(&w, "func", st.running ? st.func : "-");
+	if (st.running) {
+		wm_writer_u32(&w, "job", st.job);
+	} else {
+		wm_writer_str(&w, "job", "-");
+	}
+	wm_writer_str(&w, "modules", st.modules[0] ? st.modules : "-");
+	wm_writer_u32(&w, "uptime_ms", a->ops->uptime_ms(a->ctx));
+	{
+		char gpio[12];
+
+		snprintf(gpio, sizeof(gpio), "0x%04lx", (unsigned long)st.gpio);
+		wm_writer_str(&w, "gpio", gpio);
+	}
+	wm_writer_u32(&w, "gpio_writes", st.gpio_writes);
+	wm_writer_u32(&w, "log_dropped", st.log_dropped);
+	send_line(a, &w);
+}
+
+static void do_hello(struct wm_agent *a)
+{
+	struct wm_hello h;
+	char buf[WM_LINE_MAX];
+	struct wm_writer w;
+
+	memset(&h, 0, sizeof(h));
+	a->ops->hello(a->ctx, &h);
+	a->peer_negotiated = true;
+	wm_writer_begin(&w, buf, sizeof(buf), "HELLO_OK");
+	wm_writer_str(&w, "proto", "1");
+	wm_writer_str(&w, "agent", h.agent);
+	wm_writer_str(&w, "board", h.board);
+	wm_writer_str(&w, "runtime", h.runtime);
+	wm_writer_str(&w, "modes", h.modes);
+	wm_writer_str(&w, "aot_target", h.aot_target ? h.aot_target : "-");
+	wm_writer_u32(&w, "max_module", h.max_module);
+	wm_writer_u32(&w, "max_modules", h.max_modules);
+	wm_writer_str(&w, "extensions", a->ops->unload ? "PING,UNLOAD,LOG" : "PING,LOG");
+	send_line(a, &w);
+}
+
+static void do_load(struct wm_agent *a, const struct wm_line *l)
+{
+	const char *id = wm_line_get(l, "module_id");
+	uint32_t size;
+	uint32_t crc;
+	char msg[96];
+	enum wm_code code;
+	char buf[WM_LINE_MAX];
+	struct wm_writer w;
+
+	if (!wm_module_id_valid(id)) {
+		send_err(a, "BAD_ARGS", "LOAD needs module_id=<id> ([A-Za-z0-9_.-]{1,32})");
+		return;
+	}
+	if (!wm_parse_u32(wm_line_get(l, "size"), &size) || size == 0) {
+		send_err(a, "BAD_ARGS", "LOAD needs size=<bytes>, a positive integer");
+		return;
+	}
+	if (!wm_parse_crc32(wm_line_get(l, "crc32"), &crc)) {
+		send_err(a, "BAD_ARGS", "LOAD needs crc32=<8 hex digits>");
+		return;
+	}
+	msg[0] = '\0';
+	code = a->ops->load_check(a->ctx, id, size, msg, sizeof(msg));
+	if (code != WM_OK) {
+		send_err(a, wm_code_str(code), msg[0] ? msg : wm_code_str(code));
+		return;
+	}
+	a->load_buf = a->ops->load_buffer(a->ctx, size);
+	if (a->load_buf == NULL) {
+		send_err(a, "NO_MEMORY", "no room for the payload");
+		return;
+	}
+	strcpy(a->load_id, id);
+	a->load_size = size;
+	a->load_received = 0;
+	a->load_crc = crc;
+	a->mode = WM_MODE_PAYLOAD;
+	wm_writer_begin(&w, buf, sizeof(buf), "LOAD_READY");
+	wm_writer_str(&w, "module_id", id);
+	send_line(a, &w);
+}
+
+static void finish_load(struct wm_agent *a)
+{
+	uint32_t actual = wm_crc32_update(0, a->load_buf, a->load_size);
+	char msg[96];
+	enum wm_code code;
+	char buf[WM_LINE_MAX];
+	struct wm_writer w;
+
+	a->mode = WM_MODE_LINE;
+	if (actual != a->load_crc) {
+		snprintf(msg, sizeof(msg), "expected %08lx, received %08lx", (unsigned long)a->load_crc, (unsigned long)actual);
+		a->ops->load_abort(a->ctx, a->load_buf);
+		a->load_buf = NULL;
+		send_load_err(a, WM_CRC_MISMATCH, msg);
+		return;
+	}
+	msg[0] = '\0';
+	/* load_commit owns the buffer from here, whatever it answers. */
+	code = a->ops->load_commit(a->ctx, a->load_id, a->load_buf, a->load_size, msg, sizeof(msg));
+	a->load_buf = NULL;
+	if (code != WM_OK) {
+		send_load_err(a, code, msg[0] ? msg : wm_code_str(code));
+		return;
+	}
+	wm_writer_begin(&w, buf, sizeof(buf), "LOAD_OK");
+	wm_writer_str(&w, "module_id", a->load_id);
+	wm_writer_u32(&w, "size", a->load_size);
+	wm_writer_hex32(&w, "crc32", actual);
+	send_line(a, &w);
+}
+
+static void send_immediate_result(struct wm_agent *a, const char *id, const char *func, enum wm_code code, const char *msg)
+{
+	char buf[WM_LINE_MAX];
+	struct wm_writer w;
+
+	wm_writer_begin(&w, buf, sizeof(buf), "RESULT");
+	wm_writer_str(&w, "module_id", id);
+	wm_writer_str(&w, "func", func);
+	wm_writer_str(&w, "status", wm_code_str(code));
+	wm_writer_msg(&w, "msg", msg);
+	send_line(a, &w);
+}
+
+static void do_start(struct wm_agent *a, const struct wm_line *l)
+{
+	const char *id = wm_line_get(l, "module_id");
+	const char *func = wm_line_get(l, "func");
+	const char *err = NULL;
+	char msg[128];
+	uint32_t job = 0;
+	enum wm_code code;
+	char buf[WM_LINE_MAX];
+	struct wm_writer w;
+
+	if (!wm_module_id_valid(id) || !wm_func_name_valid(func)) {
+		send_err(a, "BAD_ARGS", "START needs module_id=<id> func=<name> [args=\"a=1,b=2\"]");
+		return;
+	}
+	if (wm_args_parse(wm_line_get(l, "args"), &a->args, &err) != 0) {
+		send_immediate_result(a, id, func, WM_BAD_ARGS, err);
+		return;
+	}
+	msg[0] = '\0';
+	code = a->ops->start_prepare(a->ctx, id, func, &a->args, &job, msg, sizeof(msg));
+	if (code != WM_OK) {
+		send_immediate_result(a, id, func, code, msg[0] ? msg : wm_code_str(code));
+		return;
+	}
+	wm_writer_begin(&w, buf, sizeof(buf), "START_OK");
+	wm_writer_str(&w, "module_id", id);
+	wm_writer_str(&w, "func", func);
+	wm_writer_u32(&w, "job", job);
+	send_line(a, &w);
+	a->ops->start_go(a->ctx);
+}
+
+static void do_stop(struct wm_agent *a, const struct wm_line *l)
+{
+	const char *id = wm_line_get(l, "module_id");
+	bool pending = false;
+	uint32_t job = 0;
+	char buf[WM_LINE_MAX];
+	struct wm_writer w;
+
+	if (!wm_module_id_valid(id)) {
+		send_err(a, "BAD_ARGS", "STOP needs module_id=<id>");
+		return;
+	}
+	if (a->ops->stop(a->ctx, id, &pending, &job) != WM_OK) {
+		send_err(a, "NO_MODULE", "no such module is loaded");
+		return;
+	}
+	wm_writer_begin(&w, buf, sizeof(buf), "STOP_OK");
+	wm_writer_str(&w, "module_id", id);
+	wm_writer_str(&w, "status", pending ? "PENDING" : "IDLE");
+	if (pending) {
+		wm_writer_u32(&w, "job", job);
+	}
+	send_line(a, &w);
+}
+
+static void do_unload(struct wm_agent *a, const struct wm_line *l)
+{
+	const char *id = wm_line_get(l, "module_id");
+	enum wm_code code;
+	char buf[WM_LINE_MAX];
+	struct wm_writer w;
+
+	if (!wm_module_id_valid(id)) {
+		send_err(a, "BAD_ARGS", "UNLOAD needs module_id=<id>");
+		return;
+	}
+	code = a->ops->unload(a->ctx, id);
+	if (code != WM_OK) {
+		send_err(a, wm_code_str(code), code == WM_BUSY ? "the module is running; STOP it first" : "no such module is loaded");
+		return;
+	}
+	wm_writer_begin(&w, buf, sizeof(buf), "UNLOAD_OK");
+	wm_writer_str(&w, "module_id", id);
+	send_line(a, &w);
+}
+
+static void handle_line(struct wm_agent *a, const char *text, size_t len)
+{
+	struct wm_line *l = &a->parsed;
+	enum wm_parse_result r = wm_line_parse(l, text, len);
+	bool ext = a->config.extensions;
+
+	if (r == WM_PARSE_EMPTY) {
+		return;
+	}
+	if (r != WM_PARSE_OK) {
+		send_err(a, "BAD_COMMAND", wm_parse_result_str(r));
+		return;
+	}
+	if (strcmp(l->verb, "STATUS") == 0) {
+		do_status(a);
+	} else if (strcmp(l->verb, "LOAD") == 0) {
+		do_load(a, l);
+	} else if (strcmp(l->verb, "START") == 0) {
+		do_start(a, l);
+	} else if (strcmp(l->verb, "STOP") == 0) {
+		do_stop(a, l);
+	} else if (ext && strcmp(l->verb, "HELLO") == 0) {
+		do_hello(a);
+	} else if (ext && strcmp(l->verb, "PING") == 0) {
+		char buf[WM_LINE_MAX];
+		struct wm_writer w;
+
+		wm_writer_begin(&w, buf, sizeof(buf), "PONG");
+		wm_writer_u32(&w, "uptime_ms", a->ops->uptime_ms(a->ctx));
+		send_line(a, &w);
+	} else if (ext && a->ops->unload != NULL && strcmp(l->verb, "UNLOAD") == 0) {
+		do_unload(a, l);
+	} else {
+		send_err(a, "BAD_COMMAND", "unknown command");
+	}
+}
+
+void wm_agent_feed(struct wm_agent *a, const uint8_t *data, size_t len, uint32_t now_ms)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		if (a->mode == WM_MODE_PAYLOAD) {
+			size_t take = a->load_size - a->load_received;
+
+			if (take > len - i) {
+				take = len - i;
+			}
+			memcpy(a->load_buf + a->load_received, data + i, take);
+			a->load_received += (uint32_t)take;
+			a->load_last_ms = now_ms;
+			i += take;
+			if (a->load_received == a->load_size) {
+				finish_load(a);
+			}
+			continue;
+		}
+		{
+			uint8_t c = data[i++];
+
+			if (c == '\n') {
+				if (a->mode == WM_MODE_DISCARD) {
+					a->mode = WM_MODE_LINE;
+					send_err(a, "LINE_TOO_LONG", "lines are at most 256 bytes");
+				} else {
+					handle_line(a, a->line, a->line_len);
+					if (a->mode == WM_MODE_PAYLOAD) {
+						a->load_last_ms = now_ms;
+					}
+				}
+				a->line_len = 0;
+			} else if (a->mode == WM_MODE_LINE) {
+				/* Room for the LF that ends it: content is at most WM_LINE_MAX - 1 bytes. */
+				if (a->line_len + 1 >= WM_LINE_MAX) {
+					a->mode = WM_MODE_DISCARD;
+				} else {
+					a->line[a->line_len++] = (char)c;
+				}
+			}
+		}
+	}
+}
+
+void wm_agent_poll(struct wm_agent *a, uint32_t now_ms)
+{
+	if (a->mode == WM_MODE_PAYLOAD && (uint32_t)(now_ms - a->load_last_ms) >= a->config.load_timeout_ms) {
+		char msg[64];
+
+		snprintf(msg, sizeof(msg), "payload stalled for %lu ms; back in line mode", (unsigned long)a->config.load_timeout_ms);
+		a->ops->load_abort(a->ctx, a->load_buf);
+		a->load_buf = NULL;
+		a->mode = WM_MODE_LINE;
+		a->line_len = 0;
+		send_load_err(a, WM_TIMEOUT, msg);
+	}
+}
+
+size_t wm_format_result(char *buf, const char *id, const char *func, uint32_t job, const char *status,
+			const char *value, const char *type, const char *msg, uint32_t elapsed_us)
+{
+	struct wm_writer w;
+
+	wm_writer_begin(&w, buf, WM_LINE_MAX, "RESULT");
+	wm_writer_str(&w, "module_id", id);
+	wm_writer_str(&w, "func", func);
+	wm_writer_u32(&w, "job", job);
+	wm_writer_str(&w, "status", status);
+	if (value != NULL) {
+		wm_writer_str(&w, "value", value);
+		wm_writer_str(&w, "type", type);
+	}
+	wm_writer_u32(&w, "elapsed_us", elapsed_us);
+	if (msg != NULL) {
+		wm_writer_msg(&w, "msg", msg);
+	}
+	return wm_writer_end(&w);
+}
+
+size_t wm_format_log(char *buf, const char *id, uint32_t job, uint32_t uptime_ms, const char *msg)
+{
+	struct wm_writer w;
+
+	wm_writer_begin(&w, buf, WM_LINE_MAX, "LOG");
+	wm_writer_str(&w, "module_id", id);
+	wm_writer_u32(&w, "job", job);
+	wm_writer_u32(&w, "uptime_ms", uptime_ms);
+	wm_writer_msg(&w, "msg", msg);
+	return wm_writer_end(&w);
+}
