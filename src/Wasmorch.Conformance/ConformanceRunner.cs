@@ -48,7 +48,28 @@ public sealed class ConformanceRunner
             results.Add(result);
             progress?.Invoke(result);
         }
+        if (alive && capabilities.Offers(AgentCapabilities.Unload))
+        {
+            await CleanUpAsync(probe, ct);
+        }
         return new ConformanceReport(_link.Description, capabilities, results);
+    }
+
+    /// <summary>Leaves the board as it was found: the suite's modules (cf_*) are unloaded where UNLOAD is offered.</summary>
+    private static async Task CleanUpAsync(AgentProbe probe, CancellationToken ct)
+    {
+        try
+        {
+            var status = await probe.RequestAsync("STATUS", ct);
+            foreach (var id in (status["modules"] ?? string.Empty).Split(',').Where(m => m.StartsWith("cf_", StringComparison.Ordinal)))
+            {
+                await probe.RequestAsync($"UNLOAD module_id={id}", ct);
+            }
+        }
+        catch (ViolationException)
+        {
+            // Clean-up is a courtesy; the report is already complete.
+        }
     }
 
     private static async Task<CaseResult> RunCaseAsync(ConformanceCase testCase, CaseContext context)

@@ -35,6 +35,23 @@ public sealed class RunningProcess : IAsyncDisposable
 
     public string Output => string.Join('\n', _all);
 
+    /// <summary>Any program (QEMU, a script), with stdout watched the same way.</summary>
+    public static RunningProcess Start(string fileName, params string[] args)
+    {
+        var info = new ProcessStartInfo(fileName)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+        return new RunningProcess(Process.Start(info)!);
+    }
+
     public static RunningProcess StartCli(params string[] args)
     {
         var info = new ProcessStartInfo("dotnet")

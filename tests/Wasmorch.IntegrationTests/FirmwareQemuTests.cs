@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using Wasmorch.Testing;
+
+namespace Wasmorch.IntegrationTests;
+
+/// <summary>
+/// Runs only where a Zephyr 3.7 workspace with WAMR and qemu-system-arm are present (see
+/// firmware/README.md); elsewhere xunit reports it skipped, with the reason.
+/// </summary>
+public sealed class QemuFactAttribute : FactAttribute
+{
+    public QemuFactAttribute()
+    {
+        if (FirmwareEnvironment.Missing() is { } reason)
+        {
+            Skip = reason;
+        }
+    }
+}
+
+public static class FirmwareEnvironment
+{
+    public static string? Missing()
+    {
+        var zephyr = Environment.GetEnvironmentVariable("ZEPHYR_BASE");
+        if (string.IsNullOrEmpty(zephyr) || !File.Exists(Path.Combine(zephyr, "VERSION")))
+        {
+            return "firmware under QEMU: ZEPHYR_BASE is not set to a Zephyr 3.7 tree (firmware/README.md explains the set-up)";
+        }
+        var modules = Environment.GetEnvironmentVariable("ZEPHYR_MODULES") ?? string.Empty;
+        if (!modules.Contains("wamr", StringComparison.OrdinalIgnoreCase) && !modules.Contains("wasm-micro-runtime", StringComparison.OrdinalIgnoreCase)
+            && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("WAMR_ROOT")))
+        {
+            return "firmware under QEMU: WAMR is neither in ZEPHYR_MODULES nor in WAMR_ROOT";
+        }
+        return File.Exists("/usr/bin/qemu-system-arm") ? null : "firmware under QEMU: qemu-system-arm is not installed";
+    }
+}
+
+public sealed class FirmwareQemuTests
+{
+    private static string Script => Path.Combine(RepoPaths.Root, "firmware", "qemu", "run-agent.sh");
+
+    private static void AssertExit(int expected, CliResult result) =>
+        Assert.True(result.ExitCode == expected, $"expected exit {expected}\n{result}");
+
+    private static async Task BuildAsync()
+    {
+        using var build = Process.Start(new ProcessStartInfo(Script, "--build-only") { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var stderr = build.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(8));
+        await build.WaitForExitAsync(cts.Token);
+        Assert.True(build.ExitCode == 0, "firmware build failed:\n" + await stderr);
+    }
+
+    [QemuFact]
+    public async Task Firmware_passes_conformance_and_runs_the_seed_demo_through_the_gateway()
+    {
+        await BuildAsync();
+        var port = FreePort();
+        await using var qemu = RunningProcess.Start(Script, port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        qemu.WaitForLine("UART0 on tcp");
+
+        var conformance = await CliRunner.RunAsync("127.0.0.1:1", "conformance", $"tcp://127.0.0.1:{port}");
+        AssertExit(0, conformance);
+        Assert.Matches(@"\d+ passed, 0 failed, 0 skipped", conformance.Stdout);
+
+        await using var system = new SystemUnderTest();
+        system.AddDevice("qemu", $"tcp://127.0.0.1:{port}");
+        system.StartGateway();
+        AssertExit(0, await system.CliAsync("--device", "qemu", "build-and-deploy", "--module-id", "math_ops", "--source", RepoPaths.Module("math_ops.c")));
+        var add = await system.CliAsync("--device", "qemu", "start", "--module-id", "math_ops", "--func-name", "add", "--func-args", "a=10,b=15", "--wait-result");
+        AssertExit(0, add);
+        Assert.Contains("value=25", add.Stdout, StringComparison.Ordinal);
+
+        AssertExit(0, await system.CliAsync("--device", "qemu", "build-and-deploy", "--module-id", "toggle_forever", "--source", RepoPaths.Module("toggle_forever.c")));
+        await using (var waiter = RunningProcess.StartCli("--gateway", system.Gateway, "--device", "qemu", "start", "--module-id", "toggle_forever", "--func-name", "run", "--wait-result"))
+        {
+            await LinkFaultTests.WaitUntilAsync(system, "qemu", "state=RUNNING");
+            AssertExit(0, await system.CliAsync("--device", "qemu", "stop", "--module-id", "toggle_forever"));
+            Assert.Equal(8, await waiter.WaitForExitAsync(TimeSpan.FromSeconds(20)));
+            Assert.Contains("status=STOPPED", waiter.Output, StringComparison.Ordinal);
+        }
+
+        // A 48 KiB module: a table of 12,000 words whose sum the board computes.
+        var random = new Random(1);
+        var table = Enumerable.Range(0, 12_000).Select(_ => random.Next(int.MinValue, int.MaxValue)).ToArray();
+        var source = Path.Combine(Path.GetTempPath(), $"big_{Guid.NewGuid():n}.c");
+        await File.WriteAllTextAsync(source, "#include \"wasmorch.h\"\nstatic const int32_t table[] = {" + string.Join(',', table) +
+            "};\nWASMORCH_EXPORT(\"sum\") int32_t sum(void) { uint32_t s = 0; for (unsigned i = 0; i < sizeof table / sizeof table[0]; i++) s += (uint32_t)table[i]; return (int32_t)s; }\n");
+        try
+        {
+            var deploy = await system.CliAsync("--device", "qemu", "build-and-deploy", "--module-id", "big", "--source", source);
+            AssertExit(0, deploy);
+            Assert.Matches(@"size=4\d{4} ", deploy.Stdout);
+            var sum = await system.CliAsync("--device", "qemu", "start", "--module-id", "big", "--func-name", "sum", "--wait-result");
+            AssertExit(0, sum);
+            var expected = unchecked((int)table.Aggregate(0u, (s, v) => s + (uint)v));
+            Assert.Contains($"value={expected}", sum.Stdout, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(source);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
