@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Wasmorch.Conformance.Cases;
 using Wasmorch.Gateway.Devices;
-using Wasmorch.Gateway.Links;
+using Wasmorch.Transport;
 
 namespace Wasmorch.Conformance;
 

@@ -9,6 +9,7 @@ public sealed class EmulatorHost : IAsyncDisposable
 {
     private readonly WasmRuntime _runtime = new();
     private readonly List<BoardServer> _servers = [];
+    private readonly List<SerialBoardServer> _serialServers = [];
     private readonly ILoggerFactory _loggers;
 
     public EmulatorHost(ILoggerFactory loggers) => _loggers = loggers;
@@ -25,8 +26,23 @@ public sealed class EmulatorHost : IAsyncDisposable
         return server;
     }
 
+    /// <summary>A board on a tty, throttled to <paramref name="baud"/> like a UART.</summary>
+    public SerialBoardServer AddSerialBoard(BoardOptions options, string path, int baud)
+    {
+        var logger = _loggers.CreateLogger("Wasmorch.Emulator.Board");
+        var server = new SerialBoardServer(new Board(options, _runtime, logger), path, baud, logger);
+        server.Start();
+        _serialServers.Add(server);
+        return server;
+    }
+
     public async ValueTask DisposeAsync()
     {
+        foreach (var server in _serialServers)
+        {
+            await server.DisposeAsync();
+            server.Board.Dispose();
+        }
         foreach (var server in _servers)
         {
             await server.DisposeAsync();

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Wasmorch.Emulator;
-using Wasmorch.Gateway.Links;
+using Wasmorch.Transport;
 
 namespace Wasmorch.Conformance.Tests;
 

@@ -1,4 +1,5 @@
 using Wasmorch.Gateway.Config;
+using Wasmorch.Transport;
 
 namespace Wasmorch.Gateway.Tests;
 

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Wasmorch.Gateway.Devices;
-using Wasmorch.Gateway.Links;
+using Wasmorch.Transport;
 using Wasmorch.Protocol.HostApi;
 
 namespace Wasmorch.Gateway.Tests;

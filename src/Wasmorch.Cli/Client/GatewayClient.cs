@@ -59,7 +59,7 @@ public sealed class GatewayClient : IAsyncDisposable
     }
 
     /// <summary>Sends <paramref name="request"/> and returns its response with the round trip measured here.</summary>
-    public async Task<(HostResponse Response, TimeSpan Latency)> SendAsync(HostRequest request, TimeSpan timeout, CancellationToken ct)
+    public async Task<(HostResponse Response, TimeSpan Latency)> SendAsync(HostRequest request, TimeSpan timeout, CancellationToken ct, Action<HostResponse>? onEvent = null)
     {
         request.Id = ++_nextId;
         var bytes = HostJson.Serialize(request);
@@ -79,7 +79,14 @@ public sealed class GatewayClient : IAsyncDisposable
                 {
                     if (HostJson.TryParseResponse(line.ToArray(), out var parsed, out _) && parsed!.Id == request.Id)
                     {
-                        response = parsed;
+                        if (parsed.Event is null)
+                        {
+                            response = parsed;
+                        }
+                        else
+                        {
+                            onEvent?.Invoke(parsed);
+                        }
                     }
                 }
                 _reader.AdvanceTo(buffer.Start, buffer.End);

@@ -2,9 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Wasmorch.Conformance;
-using Wasmorch.Gateway;
-using Wasmorch.Gateway.Config;
-using Wasmorch.Gateway.Links;
+using Wasmorch.Transport;
 
 namespace Wasmorch.Cli.Commands;
 
@@ -34,7 +32,7 @@ public static class ConformanceCommand
             }
             var filters = pr.GetValue(only) ?? [];
             var json = pr.GetValue(global.Json);
-            var runner = new ConformanceRunner(DeviceLinks.Create(parsed, new GatewayConfig()));
+            var runner = new ConformanceRunner(DeviceLinks.Create(parsed, TimeSpan.FromSeconds(5)));
             ConformanceReport report;
             try
             {
@@ -43,9 +41,9 @@ public static class ConformanceCommand
                     json ? null : Print,
                     ct);
             }
-            catch (GatewayException ex)
+            catch (LinkUnavailableException ex)
             {
-                await Console.Error.WriteLineAsync($"error: {ex.Code}: {ex.Message}");
+                await Console.Error.WriteLineAsync($"error: DEVICE_UNREACHABLE: {ex.Message}");
                 return ExitCodes.DeviceUnavailable;
             }
             if (json)

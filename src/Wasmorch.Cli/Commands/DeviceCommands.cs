@@ -155,7 +155,14 @@ public static class DeviceCommands
             var request = await build();
             request.Device = device;
             await using var client = await GatewayClient.ConnectAsync(address, ct);
-            var (response, latency) = await client.SendAsync(request, timeout, ct);
+            ProgressBar? bar = null;
+            if (request.Op is HostOps.Deploy or HostOps.BuildAndDeploy && ProgressBar.Wanted(pr.GetValue(global.Json)))
+            {
+                request.Progress = true;
+                bar = new ProgressBar(Console.Out, $"uploading {request.ModuleId} to {device}");
+            }
+            var (response, latency) = await client.SendAsync(request, timeout, ct, bar is null ? null : bar.Update);
+            bar?.Finish();
             return printer.Print(name, response, latency);
         }
         catch (UsageException ex)

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Wasmorch.Emulator;
 using Wasmorch.Gateway.Config;
+using Wasmorch.Transport;
 
 namespace Wasmorch.Cli.Commands;
 
@@ -9,7 +10,7 @@ public static class EmulateCommand
 {
     public static Command Create(GlobalOptions global)
     {
-        var boards = new Option<string[]>("--board", "-b") { Description = "name=port of an emulated board (port 0 picks a free one); repeatable" };
+        var boards = new Option<string[]>("--board", "-b") { Description = "name=port (TCP; 0 picks a free one) or name=serial:/dev/ttyX?baud=115200 (a tty, throttled to the baud rate); repeatable" };
         var config = new Option<FileInfo>("--config", "-c") { Description = "Serve the devices marked emulate = true in wasmorch.toml" };
         var bind = new Option<string>("--bind") { Description = "Address to listen on", DefaultValueFactory = _ => "127.0.0.1" };
         var maxModule = new Option<int>("--max-module") { Description = "Largest module a board accepts, bytes", DefaultValueFactory = _ => 64 * 1024 };
@@ -18,7 +19,7 @@ public static class EmulateCommand
         var command = new Command("emulate", "Run emulated boards that speak the agent protocol over TCP") { boards, config, bind, maxModule, grace, baseline };
         command.SetAction(async (pr, ct) =>
         {
-            List<(string Name, int Port)> specs;
+            List<(string Name, int Port, DeviceEndpoint? Serial)> specs;
             try
             {
                 specs = Specs(pr.GetValue(boards) ?? [], pr.GetValue(config));
@@ -35,20 +36,27 @@ public static class EmulateCommand
             }
             using var loggers = Logging.Create(pr.GetValue(global.Verbose));
             await using var host = new EmulatorHost(loggers);
-            foreach (var (name, port) in specs)
+            foreach (var (name, port, serial) in specs)
             {
+                var options = new BoardOptions
+                {
+                    Name = name,
+                    Port = port,
+                    BindAddress = pr.GetValue(bind)!,
+                    MaxModuleBytes = pr.GetValue(maxModule),
+                    StopGracePeriod = TimeSpan.FromMilliseconds(pr.GetValue(grace)),
+                    Baseline = pr.GetValue(baseline),
+                };
                 try
                 {
-                    var server = host.AddBoard(new BoardOptions
+                    if (serial is not null)
                     {
-                        Name = name,
-                        Port = port,
-                        BindAddress = pr.GetValue(bind)!,
-                        MaxModuleBytes = pr.GetValue(maxModule),
-                        StopGracePeriod = TimeSpan.FromMilliseconds(pr.GetValue(grace)),
-                        Baseline = pr.GetValue(baseline),
-                    });
-                    Console.WriteLine($"board {name} listening on tcp://{server.LocalEndpoint}");
+                        var server = host.AddSerialBoard(options, serial.Path, serial.Baud);
+                        Console.WriteLine($"board {name} serving {server.Description}");
+                        continue;
+                    }
+                    var tcp = host.AddBoard(options);
+                    Console.WriteLine($"board {name} listening on tcp://{tcp.LocalEndpoint}");
                 }
                 catch (System.Net.Sockets.SocketException ex)
                 {
@@ -65,21 +73,35 @@ public static class EmulateCommand
         return command;
     }
 
-    private static List<(string, int)> Specs(string[] boards, FileInfo? config)
+    private static List<(string, int, DeviceEndpoint?)> Specs(string[] boards, FileInfo? config)
     {
-        var specs = new List<(string, int)>();
+        var specs = new List<(string, int, DeviceEndpoint?)>();
         foreach (var spec in boards)
         {
             var eq = spec.IndexOf('=', StringComparison.Ordinal);
-            if (eq <= 0 || !int.TryParse(spec.AsSpan(eq + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port > 65535)
+            if (eq <= 0)
             {
-                throw new ConfigException($"--board '{spec}' is not name=port");
+                throw new ConfigException($"--board '{spec}' is not name=port or name=serial:/dev/ttyX?baud=N");
             }
             if (!Wasmorch.Protocol.Agent.ModuleId.IsValid(spec.AsSpan(0, eq)))
             {
                 throw new ConfigException($"--board '{spec}': the name must match [A-Za-z0-9_.-]{{1,32}}");
             }
-            specs.Add((spec[..eq], port));
+            var where = spec[(eq + 1)..];
+            if (where.StartsWith("serial:", StringComparison.Ordinal))
+            {
+                if (!DeviceEndpoint.TryParse(where, out var serial, out var error) || serial.UsbId is not null)
+                {
+                    throw new ConfigException($"--board '{spec}': {(serial?.UsbId is not null ? "serve a tty by its path" : error)}");
+                }
+                specs.Add((spec[..eq], 0, serial));
+                continue;
+            }
+            if (!int.TryParse(where, NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port > 65535)
+            {
+                throw new ConfigException($"--board '{spec}' is not name=port or name=serial:/dev/ttyX?baud=N");
+            }
+            specs.Add((spec[..eq], port, null));
         }
         if (config is not null)
         {
@@ -91,7 +113,7 @@ public static class EmulateCommand
                 {
                     throw new ConfigException($"device {name}: only tcp:// endpoints can be emulated");
                 }
-                specs.Add((name, endpoint.Port));
+                specs.Add((name, endpoint.Port, null));
             }
         }
         return specs;

@@ -130,7 +130,7 @@ public sealed partial class HostApiServer : IAsyncDisposable
     {
         try
         {
-            var response = await _handler.HandleAsync(request, ct);
+            var response = await _handler.HandleAsync(request, ct, e => EmitAsync(stream, writeLock, e, ct));
             LogRequest(_logger, request.Id, request.Op, request.Device, response.Ok, response.Error?.Code);
             await RespondAsync(stream, writeLock, response, ct);
         }
@@ -141,6 +141,19 @@ public sealed partial class HostApiServer : IAsyncDisposable
         finally
         {
             inFlight.Release();
+        }
+    }
+
+    /// <summary>An intermediate event (progress): best effort, a failure to send it is logged, never thrown.</summary>
+    private async Task EmitAsync(Stream stream, SemaphoreSlim writeLock, HostResponse response, CancellationToken ct)
+    {
+        try
+        {
+            await RespondAsync(stream, writeLock, response, ct);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            LogResponseLost(_logger, response.Id, "event: " + ex.Message);
         }
     }
 

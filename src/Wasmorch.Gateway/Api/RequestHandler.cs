@@ -22,8 +22,9 @@ public sealed class RequestHandler
         _config = config;
     }
 
-    public async Task<HostResponse> HandleAsync(HostRequest request, CancellationToken ct)
+    public async Task<HostResponse> HandleAsync(HostRequest request, CancellationToken ct, Func<HostResponse, Task>? emit = null)
     {
+        var events = request.Progress ? emit : null;
         var clock = Stopwatch.StartNew();
         var timing = new Timing();
         HostResponse response;
@@ -34,8 +35,8 @@ public sealed class RequestHandler
                 HostOps.Status => await StatusAsync(request, timing, ct),
                 HostOps.Start => await StartAsync(request, timing, ct),
                 HostOps.Stop => await StopAsync(request, timing, ct),
-                HostOps.Deploy => await DeployAsync(request, DecodeModule(request), timing, ct),
-                HostOps.BuildAndDeploy => await BuildAndDeployAsync(request, timing, ct),
+                HostOps.Deploy => await DeployAsync(request, DecodeModule(request), timing, events, ct),
+                HostOps.BuildAndDeploy => await BuildAndDeployAsync(request, timing, events, ct),
                 HostOps.Devices => new HostResponse { Ok = true, Devices = _devices.Describe() },
                 HostOps.Ping => await PingAsync(request, timing, ct),
                 HostOps.Unload => await UnloadAsync(request, timing, ct),
@@ -215,7 +216,7 @@ public sealed class RequestHandler
         };
     }
 
-    private async Task<HostResponse> BuildAndDeployAsync(HostRequest request, Timing timing, CancellationToken ct)
+    private async Task<HostResponse> BuildAndDeployAsync(HostRequest request, Timing timing, Func<HostResponse, Task>? events, CancellationToken ct)
     {
         var moduleId = RequireModuleId(request);
         _devices.Get(request.Device);
@@ -230,7 +231,7 @@ public sealed class RequestHandler
         }
         var compiled = await _compiler.CompileAsync(request.Source, request.SourceName ?? moduleId + ".c", ct);
         timing.CompileMs = compiled.Elapsed.TotalMilliseconds;
-        var response = await DeployAsync(request, compiled.Module, timing, ct);
+        var response = await DeployAsync(request, compiled.Module, timing, events, ct);
         if (response.Ok && compiled.Diagnostics.Length > 0)
         {
             response.Message = compiled.Diagnostics.Trim();
@@ -259,7 +260,7 @@ public sealed class RequestHandler
         }
     }
 
-    private async Task<HostResponse> DeployAsync(HostRequest request, byte[] module, Timing timing, CancellationToken ct)
+    private async Task<HostResponse> DeployAsync(HostRequest request, byte[] module, Timing timing, Func<HostResponse, Task>? events, CancellationToken ct)
     {
         var session = _devices.Get(request.Device);
         var moduleId = RequireModuleId(request);
@@ -272,7 +273,7 @@ public sealed class RequestHandler
             throw new GatewayException(AgentErrorCodes.TooLarge, $"module of {module.Length} bytes exceeds device '{session.Name}''s max_module of {deviceMax}");
         }
         var clock = Stopwatch.StartNew();
-        var reply = await session.LoadAsync(moduleId, module, ct);
+        var reply = await session.LoadAsync(moduleId, module, ct, events is null ? null : UploadProgressFor(request, module.Length, events));
         timing.DeviceMs = clock.Elapsed.TotalMilliseconds;
         timing.TransferMs = reply.Transfer.TotalMilliseconds;
         var line = reply.Line;
@@ -288,6 +289,27 @@ public sealed class RequestHandler
             Crc32 = line["crc32"],
             Status = "LOADED",
         };
+    }
+
+    /// <summary>Progress events for the host, at most every 100 ms and always for the last byte.</summary>
+    /// <remarks><paramref name="emit"/> never throws (the server logs a lost event), so it is not awaited here.</remarks>
+    private static SynchronousProgress UploadProgressFor(HostRequest request, long total, Func<HostResponse, Task> emit)
+    {
+        var last = Stopwatch.StartNew();
+        return new SynchronousProgress(sent =>
+        {
+            if (sent < total && last.ElapsedMilliseconds < 100)
+            {
+                return;
+            }
+            last.Restart();
+            _ = emit(new HostResponse { Id = request.Id, Ok = true, Event = "progress", Device = request.Device, Progress = new UploadProgress { Sent = sent, Total = total } });
+        });
+    }
+
+    private sealed class SynchronousProgress(Action<long> report) : IProgress<long>
+    {
+        public void Report(long value) => report(value);
     }
 
     private static void RequireWasmMode(HostRequest request)

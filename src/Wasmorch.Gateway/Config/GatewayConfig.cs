@@ -1,6 +1,7 @@
 using System.Globalization;
 using Tomlyn;
 using Tomlyn.Model;
+using Wasmorch.Transport;
 
 namespace Wasmorch.Gateway.Config;
 

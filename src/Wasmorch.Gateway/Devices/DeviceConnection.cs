@@ -44,11 +44,14 @@ internal sealed partial class DeviceConnection : IAsyncDisposable
     public Task<AgentLine> RequestAsync(AgentLineBuilder command, Func<AgentLine, bool> accepts, TimeSpan timeout, CancellationToken ct) =>
         SendAndWaitAsync(command.ToBytes(), command.ToString().Split(' ')[0], accepts, timeout, ct);
 
-    /// <summary>Writes a LOAD payload and waits for the agent's verdict on it.</summary>
-    public Task<AgentLine> RequestAfterWriteAsync(ReadOnlyMemory<byte> payload, Func<AgentLine, bool> accepts, TimeSpan timeout, CancellationToken ct) =>
-        SendAndWaitAsync(payload, "the LOAD payload", accepts, timeout, ct);
+    /// <summary>Writes a LOAD payload in chunks, reporting bytes sent, and waits for the agent's verdict on it.</summary>
+    public Task<AgentLine> RequestAfterWriteAsync(ReadOnlyMemory<byte> payload, IProgress<long>? progress, Func<AgentLine, bool> accepts, TimeSpan timeout, CancellationToken ct) =>
+        SendAndWaitAsync(payload, "the LOAD payload", accepts, timeout, ct, progress);
 
-    private async Task<AgentLine> SendAndWaitAsync(ReadOnlyMemory<byte> bytes, string what, Func<AgentLine, bool> accepts, TimeSpan timeout, CancellationToken ct)
+    /// <summary>Progress granularity: about 90 ms of a 115200-baud wire.</summary>
+    private const int PayloadChunk = 1024;
+
+    private async Task<AgentLine> SendAndWaitAsync(ReadOnlyMemory<byte> bytes, string what, Func<AgentLine, bool> accepts, TimeSpan timeout, CancellationToken ct, IProgress<long>? progress = null)
     {
         // The wait is armed before the first byte goes out: an agent may answer before the write completes.
         var reply = new TaskCompletionSource<AgentLine>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -59,7 +62,20 @@ internal sealed partial class DeviceConnection : IAsyncDisposable
         }
         try
         {
-            await WriteAsync(bytes, timeout, ct);
+            if (progress is null)
+            {
+                await WriteAsync(bytes, timeout, ct);
+            }
+            else
+            {
+                for (var sent = 0; sent < bytes.Length && !reply.Task.IsCompleted;)
+                {
+                    var chunk = Math.Min(PayloadChunk, bytes.Length - sent);
+                    await WriteAsync(bytes.Slice(sent, chunk), timeout, ct);
+                    sent += chunk;
+                    progress.Report(sent);
+                }
+            }
             return await reply.Task.WaitAsync(timeout, ct);
         }
         catch (TimeoutException)

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Wasmorch.Gateway.Config;
-using Wasmorch.Gateway.Links;
+using Wasmorch.Transport;
 using Wasmorch.Protocol.HostApi;
 
 namespace Wasmorch.Gateway.Devices;
@@ -14,7 +14,7 @@ public sealed class DeviceRegistry : IAsyncDisposable
     {
         foreach (var (name, endpoint) in config.Devices)
         {
-            var session = new DeviceSession(name, DeviceLinks.Create(endpoint, config), config.ReplyTimeout, logger);
+            var session = new DeviceSession(name, DeviceLinks.Create(endpoint, config.ConnectTimeout), config.ReplyTimeout, logger);
             session.LogReceived += (device, line) => Logs.Add(device.Name, line);
             _devices[name] = (endpoint, session);
         }

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
-using Wasmorch.Gateway.Links;
+using Wasmorch.Transport;
 using Wasmorch.Protocol.Agent;
 using Wasmorch.Protocol.HostApi;
 
@@ -76,7 +76,15 @@ public sealed partial class DeviceSession : IAsyncDisposable
             await _connection.DisposeAsync();
             _connection = null;
         }
-        var stream = await Link.OpenAsync(ct);
+        Stream stream;
+        try
+        {
+            stream = await Link.OpenAsync(ct);
+        }
+        catch (LinkUnavailableException ex)
+        {
+            throw new GatewayException(HostErrorCodes.DeviceUnreachable, ex.Message);
+        }
         var connection = new DeviceConnection(Name, stream, _logger, line => LogReceived?.Invoke(this, line));
         try
         {
@@ -137,7 +145,7 @@ public sealed partial class DeviceSession : IAsyncDisposable
         started.Connection.WaitForJobAsync(job, timeout, ct);
 
     /// <summary>The LOAD handshake: LOAD → LOAD_READY, raw payload, LOAD_OK/LOAD_ERR. Returns the final line.</summary>
-    public Task<LoadReply> LoadAsync(string moduleId, ReadOnlyMemory<byte> module, CancellationToken ct) =>
+    public Task<LoadReply> LoadAsync(string moduleId, ReadOnlyMemory<byte> module, CancellationToken ct, IProgress<long>? progress = null) =>
         ExclusiveAsync(async c =>
         {
             var crc = Crc32Hex.Format(Crc32Hex.Compute(module.Span));
@@ -148,7 +156,7 @@ public sealed partial class DeviceSession : IAsyncDisposable
                 return new LoadReply(ready, TimeSpan.Zero);
             }
             var transfer = Stopwatch.StartNew();
-            var reply = await c.RequestAfterWriteAsync(module, l => l.Verb is "LOAD_OK" or "LOAD_ERR" or "ERR", WireTimeout(module.Length), ct);
+            var reply = await c.RequestAfterWriteAsync(module, progress, l => l.Verb is "LOAD_OK" or "LOAD_ERR" or "ERR", WireTimeout(module.Length), ct);
             return new LoadReply(reply, transfer.Elapsed);
         }, ct);
 

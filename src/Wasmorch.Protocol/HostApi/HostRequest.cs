@@ -33,6 +33,9 @@ public sealed class HostRequest
     /// <summary>How long <c>wait_result</c> may wait for the job to end.</summary>
     public int? TimeoutMs { get; set; }
 
+    /// <summary>For deploys: stream <c>progress</c> events while the module is uploaded.</summary>
+    public bool Progress { get; set; }
+
     /// <summary>For <c>logs</c>: keep the request open and stream each new entry as an event.</summary>
     public bool Follow { get; set; }
 }

@@ -46,6 +46,9 @@ public sealed class HostResponse
 
     public LogEntry? Log { get; set; }
 
+    /// <summary>On <c>event: "progress"</c> lines of a deploy: bytes of the module sent so far.</summary>
+    public UploadProgress? Progress { get; set; }
+
     public List<LogEntry>? Logs { get; set; }
 
     public HostError? Error { get; set; }
@@ -73,6 +76,13 @@ public sealed class Timing
     public double? TransferMs { get; set; }
 
     public double? DeviceMs { get; set; }
+}
+
+public sealed class UploadProgress
+{
+    public long Sent { get; set; }
+
+    public long Total { get; set; }
 }
 
 /// <summary>A LOG line from a module, stamped by the gateway.</summary>

@@ -1,7 +1,6 @@
 using System.Net.Sockets;
-using Wasmorch.Protocol.HostApi;
 
-namespace Wasmorch.Gateway.Links;
+namespace Wasmorch.Transport;
 
 /// <summary>A device behind TCP: an emulated board, Renode's UART bridge, QEMU's serial port.</summary>
 public sealed class TcpDeviceLink : IDeviceLink
@@ -32,12 +31,12 @@ public sealed class TcpDeviceLink : IDeviceLink
         catch (SocketException ex)
         {
             socket.Dispose();
-            throw new GatewayException(HostErrorCodes.DeviceUnreachable, $"cannot connect to {Description}: {ex.Message}");
+            throw new LinkUnavailableException($"cannot connect to {Description}: {ex.Message}");
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
             socket.Dispose();
-            throw new GatewayException(HostErrorCodes.DeviceUnreachable, $"cannot connect to {Description}: no answer within {_connectTimeout.TotalMilliseconds:0} ms");
+            throw new LinkUnavailableException($"cannot connect to {Description}: no answer within {_connectTimeout.TotalMilliseconds:0} ms");
         }
     }
 }

@@ -1,0 +1,157 @@
+using System.IO.Ports;
+
+namespace Wasmorch.Transport;
+
+/// <summary>
+/// A device on a UART: <c>serial:///dev/ttyACM0?baud=115200</c>, or a USB serial adapter found by
+/// VID:PID and serial number so that a board keeps its name when Linux renumbers it.
+/// </summary>
+public sealed class SerialDeviceLink : IDeviceLink
+{
+    private readonly DeviceEndpoint _endpoint;
+
+    public SerialDeviceLink(DeviceEndpoint endpoint) => _endpoint = endpoint;
+
+    public string Description => _endpoint.Text;
+
+    public Task<Stream> OpenAsync(CancellationToken ct)
+    {
+        var path = _endpoint.UsbId is { } usb
+            ? SerialPortScanner.Find(usb, _endpoint.UsbSerial)
+                ?? throw new LinkUnavailableException($"{_endpoint.Text}: no USB serial device {usb}{(_endpoint.UsbSerial is null ? "" : $" with serial {_endpoint.UsbSerial}")} is attached")
+            : _endpoint.Path;
+        return Task.FromResult<Stream>(SerialPorts.Open(path, _endpoint.Baud));
+    }
+}
+
+/// <summary>Opening a tty with the errors a person can act on (System.IO.Ports' own are misleading).</summary>
+public static class SerialPorts
+{
+    public static SerialStream Open(string path, int baud)
+    {
+        if (!File.Exists(path))
+        {
+            throw new LinkUnavailableException($"serial port {path} does not exist (unplugged?)");
+        }
+        var port = new SerialPort(path, baud, Parity.None, 8, StopBits.One)
+        {
+            Handshake = Handshake.None,
+            ReadBufferSize = 64 * 1024,
+            WriteBufferSize = 64 * 1024,
+        };
+        try
+        {
+            port.Open();
+        }
+        catch (Exception ex) when (ex is UnauthorizedAccessException or IOException or ArgumentException or InvalidOperationException)
+        {
+            port.Dispose();
+            throw new LinkUnavailableException(File.Exists(path)
+                ? $"cannot open serial port {path}: {ex.Message} (in use, or no permission: add yourself to the dialout group)"
+                : $"serial port {path} does not exist (unplugged?)");
+        }
+        return new SerialStream(port, path);
+    }
+}
+
+/// <summary>
+/// A serial port's stream that also notices the tty vanishing (USB unplug, pty closed): reads
+/// fail within a second instead of blocking forever on a device node that no longer exists.
+/// </summary>
+public sealed class SerialStream : Stream
+{
+    private static readonly TimeSpan PresenceCheck = TimeSpan.FromMilliseconds(250);
+
+    private readonly SerialPort _port;
+    private readonly Stream _inner;
+    private readonly string _path;
+    private readonly CancellationTokenSource _gone = new();
+    private readonly Timer _watch;
+
+    internal SerialStream(SerialPort port, string path)
+    {
+        _port = port;
+        _inner = port.BaseStream;
+        _path = path;
+        _watch = new Timer(_ => CheckPresence(), null, PresenceCheck, PresenceCheck);
+    }
+
+    public string Path => _path;
+
+    private void CheckPresence()
+    {
+        if (!File.Exists(_path) && !_gone.IsCancellationRequested)
+        {
+            _gone.Cancel();
+        }
+    }
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _gone.Token);
+        try
+        {
+            return await _inner.ReadAsync(buffer, linked.Token);
+        }
+        catch (OperationCanceledException) when (_gone.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new IOException($"serial port {_path} vanished");
+        }
+    }
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (_gone.IsCancellationRequested)
+        {
+            throw new IOException($"serial port {_path} vanished");
+        }
+        await _inner.WriteAsync(buffer, cancellationToken);
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override Task FlushAsync(CancellationToken cancellationToken) => _inner.FlushAsync(cancellationToken);
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => true;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override void Flush() => _inner.Flush();
+
+    public override int Read(byte[] buffer, int offset, int count) => _inner.Read(buffer, offset, count);
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => _inner.Write(buffer, offset, count);
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _watch.Dispose();
+            _gone.Cancel();
+            _gone.Dispose();
+            try
+            {
+                _port.Dispose();
+            }
+            catch (IOException)
+            {
+                // Closing a tty that already vanished fails; it is gone either way.
+            }
+        }
+        base.Dispose(disposing);
+    }
+}
