@@ -46,9 +46,13 @@ public static class SerialPorts
         catch (Exception ex) when (ex is UnauthorizedAccessException or IOException or ArgumentException or InvalidOperationException)
         {
             port.Dispose();
-            throw new LinkUnavailableException(File.Exists(path)
-                ? $"cannot open serial port {path}: {ex.Message} (in use, or no permission: add yourself to the dialout group)"
-                : $"serial port {path} does not exist (unplugged?)");
+            // A tty that is being removed (USB unplug, pty closed) can fail to open just before it disappears.
+            Thread.Yield();
+            throw new LinkUnavailableException(!File.Exists(path) || !File.Exists(new FileInfo(path).ResolveLinkTarget(true)?.FullName ?? path)
+                ? $"serial port {path} does not exist (unplugged?)"
+                : ex is UnauthorizedAccessException
+                    ? $"cannot open serial port {path}: permission denied (add the gateway's user to the dialout group)"
+                    : $"cannot open serial port {path}: {ex.Message}");
         }
         return new SerialStream(port, path);
     }

@@ -30,6 +30,14 @@ public sealed class SystemUnderTest : IAsyncDisposable
         return system;
     }
 
+    /// <summary>A board on a tty (the board side of a pty pair), throttled to <paramref name="baud"/>.</summary>
+    public void StartSerialBoard(string name, string tty, int baud, params string[] extraArgs)
+    {
+        var process = RunningProcess.StartCli(["emulate", "--board", $"{name}=serial:{tty}?baud={baud}", "--stop-grace-ms", "300", .. extraArgs]);
+        process.WaitForLine("emulator ready");
+        _boards[name] = process;
+    }
+
     public void StartBoard(string name, int port, params string[] extraArgs)
     {
         var process = RunningProcess.StartCli(["emulate", "--board", $"{name}={port}", "--stop-grace-ms", "300", .. extraArgs]);

@@ -130,7 +130,18 @@ public sealed partial class HostApiServer : IAsyncDisposable
     {
         try
         {
-            var response = await _handler.HandleAsync(request, ct, e => EmitAsync(stream, writeLock, e, ct));
+            HostResponse response;
+            try
+            {
+                response = await _handler.HandleAsync(request, ct, e => EmitAsync(stream, writeLock, e, ct));
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // A bug or an unforeseen failure: the host still gets an answer, and the log the details.
+                LogRequestFailed(_logger, ex, request.Id, request.Op);
+                response = RequestHandler.Failure(HostErrorCodes.Internal, $"internal error ({ex.GetType().Name}: {ex.Message}); see the gateway log");
+                response.Id = request.Id;
+            }
             LogRequest(_logger, request.Id, request.Op, request.Device, response.Ok, response.Error?.Code);
             await RespondAsync(stream, writeLock, response, ct);
         }
@@ -225,6 +236,9 @@ public sealed partial class HostApiServer : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Host connection {Peer} ended: {Reason}")]
     private static partial void LogConnectionEnded(ILogger logger, EndPoint? peer, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Request {Id} ({Op}) failed unexpectedly")]
+    private static partial void LogRequestFailed(ILogger logger, Exception exception, long id, string? op);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Response to request {Id} could not be sent: {Reason}")]
     private static partial void LogResponseLost(ILogger logger, long id, string reason);

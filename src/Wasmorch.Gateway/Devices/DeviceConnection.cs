@@ -109,8 +109,9 @@ internal sealed partial class DeviceConnection : IAsyncDisposable
             ThrowIfClosed();
             throw new GatewayException(HostErrorCodes.Timeout, $"writing to {_device} did not finish within {timeout.TotalMilliseconds:0} ms");
         }
-        catch (IOException ex)
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
         {
+            // A serial port that vanished mid-write fails in any of these ways.
             Close($"write failed: {ex.Message}");
             ThrowIfClosed();
         }

@@ -1,0 +1,94 @@
+using Wasmorch.Testing;
+
+namespace Wasmorch.IntegrationTests;
+
+/// <summary>The gateway and boards over real ttys (socat pty pairs), at real baud rates.</summary>
+public sealed class SerialLinkTests
+{
+    private static void AssertExit(int expected, CliResult result) =>
+        Assert.True(result.ExitCode == expected, $"expected exit {expected}\n{result}");
+
+    [Theory]
+    [InlineData(115200)]
+    [InlineData(921600)]
+    public async Task Seed_commands_work_end_to_end_over_a_serial_line(int baud)
+    {
+        var dir = PtyPair.NewDirectory();
+        await using var pty = await PtyPair.CreateAsync(dir);
+        await using var system = new SystemUnderTest();
+        system.StartSerialBoard("nucleo", pty.BoardSide, baud);
+        system.AddDevice("nucleo", $"serial://{pty.GatewaySide}?baud={baud}");
+        system.StartGateway();
+
+        var deploy = await system.CliAsync("--device", "nucleo", "build-and-deploy", "--module-id", "math_ops", "--source", RepoPaths.Module("math_ops.c"));
+        AssertExit(0, deploy);
+        var start = await system.CliAsync("--device", "nucleo", "start", "--module-id", "math_ops", "--func-name", "add", "--func-args", "a=10,b=15", "--wait-result");
+        AssertExit(0, start);
+        Assert.Contains("value=25", start.Stdout, StringComparison.Ordinal);
+        AssertExit(0, await system.CliAsync("--device", "nucleo", "build-and-deploy", "--module-id", "toggle_forever", "--source", RepoPaths.Module("toggle_forever.c")));
+        AssertExit(0, await system.CliAsync("--device", "nucleo", "start", "--module-id", "toggle_forever", "--func-name", "run"));
+        var stop = await system.CliAsync("--device", "nucleo", "stop", "--module-id", "toggle_forever");
+        AssertExit(0, stop);
+        Assert.Contains("status=PENDING", stop.Stdout, StringComparison.Ordinal);
+        await LinkFaultTests.WaitUntilAsync(system, "nucleo", "state=IDLE");
+    }
+
+    [Fact]
+    public async Task Conformance_passes_over_a_serial_line()
+    {
+        var dir = PtyPair.NewDirectory();
+        await using var pty = await PtyPair.CreateAsync(dir);
+        await using var system = new SystemUnderTest();
+        system.StartSerialBoard("nucleo", pty.BoardSide, 921600);
+        var result = await CliRunner.RunAsync("127.0.0.1:1", "conformance", $"serial://{pty.GatewaySide}?baud=921600");
+        AssertExit(0, result);
+        Assert.Matches(@"\d+ passed, 0 failed, 0 skipped", result.Stdout);
+    }
+
+    [Fact]
+    public async Task Unplugging_mid_job_and_mid_upload_gives_clear_errors_and_replugging_restores_the_device()
+    {
+        var dir = PtyPair.NewDirectory();
+        var pty = await PtyPair.CreateAsync(dir);
+        await using var system = new SystemUnderTest();
+        system.StartBoard("disco", 0);
+        system.StartSerialBoard("nucleo", pty.BoardSide, 115200);
+        system.AddDevice("nucleo", $"serial://{pty.GatewaySide}?baud=115200");
+        system.StartGateway();
+        AssertExit(0, await system.CliAsync("--device", "nucleo", "build-and-deploy", "--module-id", "toggle_forever", "--source", RepoPaths.Module("toggle_forever.c")));
+
+        // Mid-job: the job's waiter hears DEVICE_UNREACHABLE, the other board is untouched.
+        await using (var waiter = RunningProcess.StartCli("--gateway", system.Gateway, "--device", "nucleo", "start", "--module-id", "toggle_forever", "--func-name", "run", "--wait-result"))
+        {
+            await LinkFaultTests.WaitUntilAsync(system, "nucleo", "state=RUNNING");
+            await pty.DisposeAsync();
+            Assert.Equal(4, await waiter.WaitForExitAsync(TimeSpan.FromSeconds(5)));
+            Assert.Contains("DEVICE_UNREACHABLE", waiter.Output, StringComparison.Ordinal);
+        }
+        var gone = await system.CliAsync("--device", "nucleo", "status");
+        AssertExit(4, gone);
+        Assert.Contains("does not exist", gone.Stderr, StringComparison.Ordinal);
+        AssertExit(0, await system.CliAsync("--device", "disco", "status"));
+
+        // Plugged back in: the same gateway serves it again (the board kept running its job).
+        pty = await PtyPair.CreateAsync(dir);
+        await LinkFaultTests.WaitUntilAsync(system, "nucleo", "modules=toggle_forever");
+        AssertExit(0, await system.CliAsync("--device", "nucleo", "stop", "--module-id", "toggle_forever"));
+
+        // Mid-upload: a 48 KiB module takes about 4 s at 115200 baud; the cable goes after 1 s.
+        var big = Path.Combine(dir, "big.c");
+        await File.WriteAllTextAsync(big, "#include \"wasmorch.h\"\nstatic const int32_t t[12000] = {" + string.Join(',', Enumerable.Range(1, 12000)) +
+            "};\nWASMORCH_EXPORT(\"at\") int32_t at(int32_t i) { return t[(uint32_t)i % 12000u]; }\n");
+        await using (var upload = RunningProcess.StartCli("--gateway", system.Gateway, "--device", "nucleo", "build-and-deploy", "--module-id", "big", "--source", big))
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1.5));
+            await pty.DisposeAsync();
+            Assert.Equal(4, await upload.WaitForExitAsync(TimeSpan.FromSeconds(10)));
+            Assert.Contains("DEVICE_UNREACHABLE", upload.Output, StringComparison.Ordinal);
+        }
+        AssertExit(0, await system.CliAsync("--device", "disco", "status"));
+        await using var again = await PtyPair.CreateAsync(dir);
+        await LinkFaultTests.WaitUntilAsync(system, "nucleo", "state=IDLE");
+        AssertExit(0, await system.CliAsync("--device", "nucleo", "build-and-deploy", "--module-id", "math_ops", "--source", RepoPaths.Module("math_ops.c")));
+    }
+}
