@@ -107,6 +107,9 @@ public sealed class ResponsePrinter
     private static string Describe(string command, HostResponse r) => command switch
     {
         "status" => $"{r.Device}: {Fields(r.Agent)}{Environment.NewLine}agent: {(r.Capabilities is null or { Count: 0 } || r.Capabilities.ContainsKey("baseline") ? "seed baseline (no HELLO)" : Fields(r.Capabilities))}",
+        "scan" => r.Ports is null or { Count: 0 }
+            ? "no serial ports found (ttyACM*, ttyUSB*)"
+            : string.Join(Environment.NewLine, r.Ports.Select(p => $"{p.Path,-14} {p.UsbId ?? "-",-10} {p.Serial ?? "-",-26} {p.Product ?? ""}  endpoint = \"{p.Endpoint}\"")),
         "ping" => $"{r.Device}: alive {Fields(r.Agent)}",
         "unload" => $"{r.Device}: unloaded {r.ModuleId}",
         "logs" => string.Join(Environment.NewLine, (r.Logs ?? []).Select(FormatLog)),

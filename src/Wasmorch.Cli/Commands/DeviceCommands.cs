@@ -121,8 +121,10 @@ public static class DeviceCommands
 
     private static Command Devices(GlobalOptions global)
     {
-        var command = new Command("devices", "List the gateway's devices and whether each is connected");
-        command.SetAction((pr, ct) => Run(pr, global, "devices", () => Task.FromResult(new HostRequest { Op = HostOps.Devices }), TimeSpan.FromSeconds(30), ct, needsDevice: false));
+        var scan = new Option<bool>("--scan") { Description = "List the serial ports on the gateway's machine, with USB identities and endpoints to use" };
+        var command = new Command("devices", "List the gateway's devices and whether each is connected") { scan };
+        command.SetAction((pr, ct) => Run(pr, global, pr.GetValue(scan) ? "scan" : "devices",
+            () => Task.FromResult(new HostRequest { Op = pr.GetValue(scan) ? HostOps.Scan : HostOps.Devices }), TimeSpan.FromSeconds(30), ct, needsDevice: false));
         return command;
     }
 

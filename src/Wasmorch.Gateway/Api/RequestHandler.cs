@@ -5,6 +5,7 @@ using Wasmorch.Gateway.Config;
 using Wasmorch.Gateway.Devices;
 using Wasmorch.Protocol.Agent;
 using Wasmorch.Protocol.HostApi;
+using Wasmorch.Transport;
 
 namespace Wasmorch.Gateway.Api;
 
@@ -41,6 +42,7 @@ public sealed class RequestHandler
                 HostOps.Ping => await PingAsync(request, timing, ct),
                 HostOps.Unload => await UnloadAsync(request, timing, ct),
                 HostOps.Logs => Logs(request),
+                HostOps.Scan => Scan(),
                 null => throw new GatewayException(HostErrorCodes.BadRequest, "the request has no op"),
                 _ => throw new GatewayException(HostErrorCodes.BadRequest,
                     $"unknown op '{request.Op}' (ops: status, start, stop, deploy, build_and_deploy, devices, ping, unload, logs)"),
@@ -98,6 +100,23 @@ public sealed class RequestHandler
             ? new HostResponse { Ok = true, ModuleId = moduleId, Status = "UNLOADED" }
             : FromAgentError(line);
     }
+
+    private static HostResponse Scan() => new()
+    {
+        Ok = true,
+        Ports = [.. SerialPortScanner.Scan().Select(c => new SerialPortInfo
+        {
+            Path = c.Path,
+            UsbId = c.UsbId,
+            Serial = c.Serial,
+            Manufacturer = c.Manufacturer,
+            Product = c.Product,
+            ById = c.ById,
+            Endpoint = c.UsbId is null
+                ? $"serial://{c.ById ?? c.Path}?baud=115200"
+                : $"serial://usb/{c.UsbId}?{(c.Serial is null ? "" : $"serial={c.Serial}&")}baud=115200",
+        })],
+    };
 
     private HostResponse Logs(HostRequest request)
     {

@@ -51,4 +51,5 @@ public static class HostOps
     public const string Ping = "ping";
     public const string Unload = "unload";
     public const string Logs = "logs";
+    public const string Scan = "scan";
 }

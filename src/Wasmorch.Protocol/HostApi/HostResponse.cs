@@ -38,6 +38,9 @@ public sealed class HostResponse
 
     public List<DeviceInfo>? Devices { get; set; }
 
+    /// <summary>Serial ports found on the gateway's machine (<c>scan</c>).</summary>
+    public List<SerialPortInfo>? Ports { get; set; }
+
     /// <summary>What the agent offered in HELLO_OK (<c>baseline=true</c> for a seed-baseline agent).</summary>
     public Dictionary<string, string>? Capabilities { get; set; }
 
@@ -100,6 +103,24 @@ public sealed class LogEntry
     public long? UptimeMs { get; set; }
 
     public string Message { get; set; } = string.Empty;
+}
+
+public sealed class SerialPortInfo
+{
+    public string Path { get; set; } = string.Empty;
+
+    public string? UsbId { get; set; }
+
+    public string? Serial { get; set; }
+
+    public string? Manufacturer { get; set; }
+
+    public string? Product { get; set; }
+
+    public string? ById { get; set; }
+
+    /// <summary>An endpoint that keeps naming this board when Linux renumbers its tty.</summary>
+    public string Endpoint { get; set; } = string.Empty;
 }
 
 public sealed class DeviceInfo
