@@ -1,0 +1,50 @@
+using System.Globalization;
+using System.Text;
+using Wasmorch.Bench;
+
+// usage: Wasmorch.Bench [--out docs/performance.md] [--only name-substring]
+var output = "docs/performance.md";
+string? only = null;
+for (var i = 0; i < args.Length - 1; i++)
+{
+    if (args[i] == "--out")
+    {
+        output = args[i + 1];
+    }
+    else if (args[i] == "--only")
+    {
+        only = args[i + 1];
+    }
+}
+
+var benchmarks = new (string Name, Func<Task<IReadOnlyList<BenchResult>>> Run)[]
+{
+    ("serial-upload", async () => [await SerialUploadBench.RunAsync()]),
+};
+
+var results = new List<BenchResult>();
+foreach (var (name, run) in benchmarks.Where(b => only is null || b.Name.Contains(only, StringComparison.Ordinal)))
+{
+    Console.Error.WriteLine($"bench: {name} ...");
+    foreach (var result in await run())
+    {
+        results.Add(result);
+        Console.WriteLine(result.ToMarkdownRow());
+    }
+}
+
+var doc = new StringBuilder()
+    .AppendLine("# Performance")
+    .AppendLine()
+    .AppendLine(CultureInfo.InvariantCulture, $"Measured by `./bench.sh` on {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC. Every figure stands beside a baseline measured in the same run on the same machine; the ratio is what is compared with the target.")
+    .AppendLine()
+    .AppendLine("| benchmark | figure | baseline | ratio | target | met | notes |")
+    .AppendLine("|---|---|---|---|---|---|---|");
+foreach (var result in results)
+{
+    doc.AppendLine(result.ToMarkdownRow());
+}
+Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
+await File.WriteAllTextAsync(output, doc.ToString());
+Console.Error.WriteLine($"bench: wrote {output}");
+return 0;
