@@ -60,6 +60,15 @@ public sealed partial class Board : IDisposable
         }
     }
 
+    /// <summary><c>id:crc32</c> of each module, for STATUS: lets a gateway skip re-uploading what is there.</summary>
+    public string[] ModuleCrcs()
+    {
+        lock (_modules)
+        {
+            return [.. _modules.Values.OrderBy(m => m.Id, StringComparer.Ordinal).Select(m => $"{m.Id}:{Crc32Hex.Format(m.Crc)}")];
+        }
+    }
+
     public bool HasRoomFor(string id)
     {
         lock (_modules)

@@ -25,6 +25,14 @@ public sealed record BoardOptions
 
     public int GpioPins { get; init; } = 16;
 
+    /// <summary>
+    /// Accept Wasmtime-precompiled (AOT) modules. They are native code, so by default only a board
+    /// that listens on loopback takes them.
+    /// </summary>
+    public bool? AllowPrecompiled { get; init; }
+
+    public bool AcceptsPrecompiled => AllowPrecompiled ?? System.Net.IPAddress.IsLoopback(System.Net.IPAddress.Parse(BindAddress));
+
     /// <summary>Behave as a seed-baseline agent: no HELLO, no extensions (to test gateways against one).</summary>
     public bool Baseline { get; init; }
 }

@@ -12,6 +12,7 @@ public sealed class GatewayHost : IAsyncDisposable
 {
     private readonly DeviceRegistry _devices;
     private readonly HostApiServer _server;
+    private readonly BuildService _build;
 
     public GatewayHost(GatewayConfig config, ILoggerFactory loggers)
     {
@@ -20,8 +21,11 @@ public sealed class GatewayHost : IAsyncDisposable
             throw new ConfigException($"bind address '{config.BindAddress}' is not an IP address");
         }
         _devices = new DeviceRegistry(config, loggers.CreateLogger("Wasmorch.Gateway.Devices"));
-        var compiler = new ClangCompiler(config.Clang, config.CompileTimeout);
-        var handler = new RequestHandler(_devices, compiler, config);
+        _build = new BuildService(
+            new ClangCompiler(config.Clang, config.CompileTimeout),
+            new AotCompiler(config.Wamrc, config.CompileTimeout),
+            new ArtifactCache(config.CacheDirectory, config.CacheCapBytes));
+        var handler = new RequestHandler(_devices, _build, config);
         _server = new HostApiServer(new IPEndPoint(address, config.Port), handler, loggers.CreateLogger("Wasmorch.Gateway.Api"));
     }
 
@@ -33,5 +37,6 @@ public sealed class GatewayHost : IAsyncDisposable
     {
         await _server.DisposeAsync();
         await _devices.DisposeAsync();
+        _build.Dispose();
     }
 }

@@ -98,6 +98,10 @@ static void do_status(struct wm_agent *a)
 	}
 	wm_writer_u32(&w, "gpio_writes", st.gpio_writes);
 	wm_writer_u32(&w, "log_dropped", st.log_dropped);
+	/* Optional information: only when it fits whole, never truncated. */
+	if (w.len + strlen(st.module_crcs) + sizeof(" module_crcs=") < WM_LINE_MAX - 1) {
+		wm_writer_str(&w, "module_crcs", st.module_crcs[0] ? st.module_crcs : "-");
+	}
 	send_line(a, &w);
 }
 
@@ -184,7 +188,7 @@ static void finish_load(struct wm_agent *a)
 	}
 	msg[0] = '\0';
 	/* load_commit owns the buffer from here, whatever it answers. */
-	code = a->ops->load_commit(a->ctx, a->load_id, a->load_buf, a->load_size, msg, sizeof(msg));
+	code = a->ops->load_commit(a->ctx, a->load_id, a->load_buf, a->load_size, actual, msg, sizeof(msg));
 	a->load_buf = NULL;
 	if (code != WM_OK) {
 		send_load_err(a, code, msg[0] ? msg : wm_code_str(code));

@@ -68,6 +68,8 @@ static void status(void *ctx, struct wm_status *st)
 				strncat(st->modules, ",", sizeof(st->modules) - strlen(st->modules) - 1);
 			}
 			strncat(st->modules, modules[i].id, sizeof(st->modules) - strlen(st->modules) - 1);
+			snprintf(st->module_crcs + strlen(st->module_crcs), sizeof(st->module_crcs) - strlen(st->module_crcs),
+				 "%s%s:%08lx", st->module_crcs[0] ? "," : "", modules[i].id, (unsigned long)modules[i].crc);
 		}
 	}
 	st->gpio = gpio_levels();
@@ -129,7 +131,8 @@ static bool imports_linked(wasm_module_t module, char *msg, size_t cap)
 	return true;
 }
 
-static enum wm_code load_commit(void *ctx, const char *id, uint8_t *buf, uint32_t size, char *msg, size_t cap)
+static enum wm_code load_commit(void *ctx, const char *id, uint8_t *buf, uint32_t size, uint32_t crc, char *msg,
+				size_t cap)
 {
 	char err[96];
 	wasm_module_t module;
@@ -171,6 +174,7 @@ static enum wm_code load_commit(void *ctx, const char *id, uint8_t *buf, uint32_
 	slot->module = module;
 	slot->bytes = buf;
 	slot->size = size;
+	slot->crc = crc;
 	slot->in_use = true;
 	return WM_OK;
 }

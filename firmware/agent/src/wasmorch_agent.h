@@ -21,6 +21,7 @@ struct loaded_module {
 	/* The payload WAMR loaded from; it must outlive the module. */
 	uint8_t *bytes;
 	uint32_t size;
+	uint32_t crc;
 	bool in_use;
 };
 

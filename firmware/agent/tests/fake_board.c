@@ -86,6 +86,8 @@ static void status(void *ctx, struct wm_status *st)
 				strcat(st->modules, ",");
 			}
 			strcat(st->modules, b->modules[i].id);
+			snprintf(st->module_crcs + strlen(st->module_crcs), sizeof(st->module_crcs) - strlen(st->module_crcs),
+				 "%s%s:%08lx", st->module_crcs[0] ? "," : "", b->modules[i].id, (unsigned long)b->modules[i].crc);
 		}
 	}
 }
@@ -121,7 +123,7 @@ static void load_abort(void *ctx, uint8_t *buf)
 }
 
 /* A "valid module" here is anything starting with the wasm magic. */
-static enum wm_code load_commit(void *ctx, const char *id, uint8_t *buf, uint32_t size, char *msg, size_t cap)
+static enum wm_code load_commit(void *ctx, const char *id, uint8_t *buf, uint32_t size, uint32_t crc, char *msg, size_t cap)
 {
 	struct fake_board *b = ctx;
 	struct fake_module *slot = find(b, id);
@@ -145,6 +147,7 @@ static enum wm_code load_commit(void *ctx, const char *id, uint8_t *buf, uint32_
 	strcpy(slot->id, id);
 	slot->bytes = buf;
 	slot->size = size;
+	slot->crc = crc;
 	return WM_OK;
 }
 

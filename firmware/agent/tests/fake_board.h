@@ -11,6 +11,7 @@ struct fake_module {
 	char id[WM_MODULE_ID_MAX + 1];
 	uint8_t *bytes;
 	uint32_t size;
+	uint32_t crc;
 };
 
 struct fake_board {

@@ -57,6 +57,7 @@ static void test_load_start_stop(void)
 	CHECK(board.started);
 	CHECK(strstr(request("STATUS"), "state=RUNNING") != NULL);
 	CHECK(strstr(reply, "modules=m") != NULL);
+	CHECK(strstr(reply, "module_crcs=m:") != NULL);
 	CHECK(starts_with(request("START module_id=m func=f"), "RESULT module_id=m func=f status=BUSY"));
 	CHECK(starts_with(request("LOAD module_id=m size=10 crc32=00000000"), "ERR code=BUSY"));
 	CHECK(starts_with(request("STOP module_id=m"), "STOP_OK module_id=m status=PENDING job=1"));

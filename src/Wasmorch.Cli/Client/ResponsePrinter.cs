@@ -118,7 +118,10 @@ public sealed class ResponsePrinter
             + (r.Value is { } v ? $" value={v.GetRawText().Trim('"')}" + (r.ValueType is null ? "" : $" ({r.ValueType})") : "")
             + (r.ElapsedUs is { } us ? $" elapsed_us={us}" : ""),
         "stop" => $"{r.Device}: stop {r.ModuleId}: status={r.Status}" + (r.Job is { } job ? $" job={job}" : ""),
-        "deploy" or "build-and-deploy" => $"{r.Device}: deployed {r.ModuleId} size={r.Size} crc32={r.Crc32}",
+        "deploy" or "build-and-deploy" => $"{r.Device}: deployed {r.ModuleId} size={r.Size} crc32={r.Crc32}"
+            + (r.Artifact is { } a and not "file" ? $" artifact={a}" : "")
+            + (r.CacheHit == true ? " (cache hit: nothing compiled)" : "")
+            + (r.UploadSkipped == true ? " (upload skipped: the device already holds it; --force uploads)" : ""),
         "devices" => string.Join(Environment.NewLine, (r.Devices ?? []).Select(d => $"{d.Name,-16} {d.Endpoint,-40} {(d.Connected ? "connected" : "not connected")}")),
         _ => "ok",
     };

@@ -48,12 +48,13 @@ public static class DeviceCommands
         var moduleId = ModuleIdOption();
         var file = new Option<FileInfo>("--file", "-f") { Description = "The .wasm (or .aot) file to upload", Required = true };
         var mode = ModeOption();
-        var command = new Command("deploy", "Upload a compiled module to a device") { moduleId, file, mode };
+        var force = ForceOption();
+        var command = new Command("deploy", "Upload a compiled module to a device") { moduleId, file, mode, force };
         command.SetAction((pr, ct) => Run(pr, global, "deploy", async () =>
         {
             var path = pr.GetValue(file)!;
             var bytes = await ReadInputAsync(path, File.ReadAllBytesAsync, ct);
-            return new HostRequest { Op = HostOps.Deploy, ModuleId = pr.GetValue(moduleId), Module = Convert.ToBase64String(bytes), Mode = pr.GetValue(mode) };
+            return new HostRequest { Op = HostOps.Deploy, ModuleId = pr.GetValue(moduleId), Module = Convert.ToBase64String(bytes), Mode = pr.GetValue(mode), Force = pr.GetValue(force) };
         }, TimeSpan.FromMinutes(5), ct));
         return command;
     }
@@ -63,22 +64,30 @@ public static class DeviceCommands
         var moduleId = ModuleIdOption();
         var source = new Option<FileInfo>("--source", "-s") { Description = "C source file; the gateway compiles it with clang", Required = true };
         var mode = ModeOption();
-        var command = new Command("build-and-deploy", "Compile C on the gateway and upload the module to a device") { moduleId, source, mode };
+        var force = ForceOption();
+        var build = new BuildFlags();
+        var command = new Command("build-and-deploy", "Compile C on the gateway and upload the module to a device") { moduleId, source, mode, force };
+        build.AddTo(command);
         command.SetAction((pr, ct) => Run(pr, global, "build-and-deploy", async () =>
         {
             var path = pr.GetValue(source)!;
             var text = await ReadInputAsync(path, (p, c) => File.ReadAllTextAsync(p, c), ct);
-            return new HostRequest
+            var request = new HostRequest
             {
                 Op = HostOps.BuildAndDeploy,
                 ModuleId = pr.GetValue(moduleId),
                 Source = text,
                 SourceName = path.Name,
                 Mode = pr.GetValue(mode),
+                Force = pr.GetValue(force),
             };
+            build.Apply(pr, path, request);
+            return request;
         }, TimeSpan.FromMinutes(5), ct));
         return command;
     }
+
+    private static Option<bool> ForceOption() => new("--force") { Description = "Upload even if the device already holds this module (same id and CRC)" };
 
     private static Command Start(GlobalOptions global)
     {

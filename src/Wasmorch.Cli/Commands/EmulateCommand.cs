@@ -15,8 +15,9 @@ public static class EmulateCommand
         var bind = new Option<string>("--bind") { Description = "Address to listen on", DefaultValueFactory = _ => "127.0.0.1" };
         var maxModule = new Option<int>("--max-module") { Description = "Largest module a board accepts, bytes", DefaultValueFactory = _ => 64 * 1024 };
         var grace = new Option<int>("--stop-grace-ms") { Description = "How long a stopped job may run on before it is terminated", DefaultValueFactory = _ => 500 };
+        var allowAot = new Option<bool?>("--allow-aot") { Description = "Accept Wasmtime-precompiled (native) modules; default: only on a loopback address" };
         var baseline = new Option<bool>("--baseline") { Description = "Act as a seed-baseline agent: answer HELLO with ERR, offer no extensions" };
-        var command = new Command("emulate", "Run emulated boards that speak the agent protocol over TCP") { boards, config, bind, maxModule, grace, baseline };
+        var command = new Command("emulate", "Run emulated boards that speak the agent protocol over TCP") { boards, config, bind, maxModule, grace, baseline, allowAot };
         command.SetAction(async (pr, ct) =>
         {
             List<(string Name, int Port, DeviceEndpoint? Serial)> specs;
@@ -46,6 +47,7 @@ public static class EmulateCommand
                     MaxModuleBytes = pr.GetValue(maxModule),
                     StopGracePeriod = TimeSpan.FromMilliseconds(pr.GetValue(grace)),
                     Baseline = pr.GetValue(baseline),
+                    AllowPrecompiled = pr.GetValue(allowAot),
                 };
                 try
                 {

@@ -34,7 +34,8 @@ internal sealed class CommandHandler
             .Add("uptime_ms", _board.UptimeMs)
             .Add("gpio", "0x" + _board.Gpio.Levels.ToString("x4", System.Globalization.CultureInfo.InvariantCulture))
             .Add("gpio_writes", _board.Gpio.Writes)
-            .Add("log_dropped", _board.LogDropped);
+            .Add("log_dropped", _board.LogDropped)
+            .Add("module_crcs", modules.Length == 0 ? "-" : string.Join(',', _board.ModuleCrcs()));
     }
 
     public AgentLineBuilder Hello() =>
@@ -43,8 +44,8 @@ internal sealed class CommandHandler
             .Add("agent", AgentName)
             .Add("board", _board.Name)
             .Add("runtime", WasmRuntime.Version)
-            .Add("modes", "wasm")
-            .Add("aot_target", "-")
+            .Add("modes", _board.Options.AcceptsPrecompiled ? "wasm,aot" : "wasm")
+            .Add("aot_target", _board.Options.AcceptsPrecompiled ? WasmRuntime.AotTarget : "-")
             .Add("max_module", _board.Options.MaxModuleBytes)
             .Add("max_modules", _board.Options.MaxModules)
             .Add("extensions", Extensions);
@@ -168,7 +169,7 @@ internal sealed class CommandHandler
         {
             return LoadError(id, AgentErrorCodes.CrcMismatch, $"expected {Crc32Hex.Format(expectedCrc)}, received {Crc32Hex.Format(actual)}");
         }
-        var check = _board.Runtime.Compile(id, payload, _board.Options.MaxLinearMemoryBytes);
+        var check = _board.Runtime.Compile(id, payload, _board.Options.MaxLinearMemoryBytes, _board.Options.AcceptsPrecompiled);
         if (check.Module is null)
         {
             return LoadError(id, check.Code!, check.Message!);

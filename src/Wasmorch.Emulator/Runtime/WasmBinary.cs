@@ -52,6 +52,84 @@ public static class WasmBinary
         return largest;
     }
 
+    private const byte ImportSectionId = 2;
+
+    /// <summary>The imports of a module as module::name with kind (0 func, 1 table, 2 memory, 3 global); null if unreadable.</summary>
+    public static List<(string Module, string Name, byte Kind)>? Imports(ReadOnlySpan<byte> module)
+    {
+        if (module.Length < 8 || !module[..4].SequenceEqual("\0asm"u8))
+        {
+            return null;
+        }
+        var result = new List<(string, string, byte)>();
+        var pos = 8;
+        while (pos < module.Length)
+        {
+            var id = module[pos++];
+            if (!TryReadLeb(module, ref pos, out var size) || size > (ulong)(module.Length - pos))
+            {
+                return null;
+            }
+            var end = pos + (int)size;
+            if (id == ImportSectionId)
+            {
+                var section = module[..end];
+                if (!TryReadLeb(section, ref pos, out var count))
+                {
+                    return null;
+                }
+                for (ulong i = 0; i < count; i++)
+                {
+                    if (!TryReadName(section, ref pos, out var from) || !TryReadName(section, ref pos, out var name) || pos >= end)
+                    {
+                        return null;
+                    }
+                    var kind = section[pos++];
+                    // Skip the import's type: a type index, or a table/memory/global type.
+                    switch (kind)
+                    {
+                        case 0 when TryReadLeb(section, ref pos, out _):
+                            break;
+                        case 1 when pos < end && (pos += 1) > 0 && TryReadLimits(section, ref pos):
+                            break;
+                        case 2 when TryReadLimits(section, ref pos):
+                            break;
+                        case 3 when pos + 1 < end:
+                            pos += 2;
+                            break;
+                        default:
+                            return null;
+                    }
+                    result.Add((from, name, kind));
+                }
+            }
+            pos = end;
+        }
+        return result;
+    }
+
+    private static bool TryReadLimits(ReadOnlySpan<byte> data, ref int pos)
+    {
+        if (pos >= data.Length)
+        {
+            return false;
+        }
+        var flags = data[pos++];
+        return TryReadLeb(data, ref pos, out _) && ((flags & 1) == 0 || TryReadLeb(data, ref pos, out _));
+    }
+
+    private static bool TryReadName(ReadOnlySpan<byte> data, ref int pos, out string name)
+    {
+        name = string.Empty;
+        if (!TryReadLeb(data, ref pos, out var length) || length > (ulong)(data.Length - pos))
+        {
+            return false;
+        }
+        name = System.Text.Encoding.UTF8.GetString(data.Slice(pos, (int)length));
+        pos += (int)length;
+        return true;
+    }
+
     private static bool TryReadLeb(ReadOnlySpan<byte> data, ref int pos, out ulong value)
     {
         value = 0;

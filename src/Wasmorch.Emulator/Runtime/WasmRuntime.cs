@@ -18,9 +18,7 @@ public sealed class WasmRuntime : IDisposable
 
     public WasmRuntime()
     {
-        using var config = new Config()
-            .WithEpochInterruption(true)
-            .WithMaximumStackSize(MaxWasmStackBytes);
+        using var config = CreateConfig();
         Engine = new Engine(config);
         Linker = new Linker(Engine);
         Natives.Define(Linker);
@@ -28,6 +26,20 @@ public sealed class WasmRuntime : IDisposable
     }
 
     public static string Version => "wasmtime/50.0.1";
+
+    /// <summary>What HELLO_OK calls this runtime's AOT target: modules precompiled for it load here only.</summary>
+    public static string AotTarget { get; } = $"wasmtime-50.0.1-{System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture.ToString().ToLowerInvariant()}";
+
+    /// <summary>
+    /// The engine settings of every emulated board. The gateway precompiles AOT modules with the
+    /// same settings; Wasmtime refuses to load a module compiled with any others.
+    /// </summary>
+    public static Config CreateConfig() => new Config()
+        .WithEpochInterruption(true)
+        .WithMaximumStackSize(MaxWasmStackBytes);
+
+    /// <summary>A Wasmtime-precompiled module is an ELF image.</summary>
+    public static bool IsPrecompiled(ReadOnlySpan<byte> bytes) => bytes.StartsWith("\u007fELF"u8);
 
     public Engine Engine { get; }
 
@@ -37,16 +49,24 @@ public sealed class WasmRuntime : IDisposable
     /// Compiles and checks a module against a board's limits. Failures carry the LOAD_ERR code and
     /// a message that says what to change.
     /// </summary>
-    public LoadCheck Compile(string moduleId, ReadOnlySpan<byte> bytes, long maxMemoryBytes)
+    public LoadCheck Compile(string moduleId, ReadOnlySpan<byte> bytes, long maxMemoryBytes, bool allowPrecompiled = false)
     {
+        var precompiled = IsPrecompiled(bytes);
+        if (precompiled && !allowPrecompiled)
+        {
+            return LoadCheck.Fail(AgentErrorCodes.InvalidModule,
+                "this board does not take precompiled modules (they are native code; start the emulator with --allow-aot to accept them)");
+        }
         Module module;
         try
         {
-            module = Module.FromBytes(Engine, moduleId, bytes);
+            module = precompiled ? Module.Deserialize(Engine, moduleId, bytes) : Module.FromBytes(Engine, moduleId, bytes);
         }
         catch (WasmtimeException ex)
         {
-            return LoadCheck.Fail(AgentErrorCodes.InvalidModule, "not a valid wasm module: " + FirstLine(ex.Message));
+            return LoadCheck.Fail(AgentErrorCodes.InvalidModule, precompiled
+                ? $"precompiled module does not fit this emulator ({AotTarget}, its engine settings): {FirstLine(ex.Message)}"
+                : "not a valid wasm module: " + FirstLine(ex.Message));
         }
 
         foreach (var import in module.Imports)
@@ -58,7 +78,9 @@ public sealed class WasmRuntime : IDisposable
                 return problem.Value;
             }
         }
-        var pages = WasmBinary.DefinedMemoryMinimumPages(bytes);
+        var pages = precompiled
+            ? module.Exports.OfType<MemoryExport>().Select(m => m.Minimum).DefaultIfEmpty(0).Max()
+            : WasmBinary.DefinedMemoryMinimumPages(bytes);
         if (pages * 65536 > maxMemoryBytes)
         {
             module.Dispose();

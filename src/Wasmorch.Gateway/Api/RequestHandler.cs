@@ -13,13 +13,13 @@ namespace Wasmorch.Gateway.Api;
 public sealed class RequestHandler
 {
     private readonly DeviceRegistry _devices;
-    private readonly ClangCompiler _compiler;
+    private readonly BuildService _build;
     private readonly GatewayConfig _config;
 
-    public RequestHandler(DeviceRegistry devices, ClangCompiler compiler, GatewayConfig config)
+    public RequestHandler(DeviceRegistry devices, BuildService build, GatewayConfig config)
     {
         _devices = devices;
-        _compiler = compiler;
+        _build = build;
         _config = config;
     }
 
@@ -36,7 +36,7 @@ public sealed class RequestHandler
                 HostOps.Status => await StatusAsync(request, timing, ct),
                 HostOps.Start => await StartAsync(request, timing, ct),
                 HostOps.Stop => await StopAsync(request, timing, ct),
-                HostOps.Deploy => await DeployAsync(request, DecodeModule(request), timing, events, ct),
+                HostOps.Deploy => await DeployAsync(request, await DecodeModuleAsync(request, timing, ct), timing, events, ct),
                 HostOps.BuildAndDeploy => await BuildAndDeployAsync(request, timing, events, ct),
                 HostOps.Devices => new HostResponse { Ok = true, Devices = _devices.Describe() },
                 HostOps.Ping => await PingAsync(request, timing, ct),
@@ -238,8 +238,7 @@ public sealed class RequestHandler
     private async Task<HostResponse> BuildAndDeployAsync(HostRequest request, Timing timing, Func<HostResponse, Task>? events, CancellationToken ct)
     {
         var moduleId = RequireModuleId(request);
-        _devices.Get(request.Device);
-        RequireWasmMode(request);
+        var session = _devices.Get(request.Device);
         if (string.IsNullOrEmpty(request.Source))
         {
             throw new GatewayException(HostErrorCodes.BadRequest, "build_and_deploy needs source (the C text)");
@@ -248,9 +247,20 @@ public sealed class RequestHandler
         {
             throw new GatewayException(HostErrorCodes.BadRequest, $"source of {request.Source.Length} bytes exceeds the gateway's {_config.MaxSourceBytes}");
         }
-        var compiled = await _compiler.CompileAsync(request.Source, request.SourceName ?? moduleId + ".c", ct);
-        timing.CompileMs = compiled.Elapsed.TotalMilliseconds;
-        var response = await DeployAsync(request, compiled.Module, timing, events, ct);
+        var options = BuildOptions.From(request);
+        var target = await ResolveTargetAsync(session, request.Mode, ct);
+        var compiled = await _build.CompileAsync(request.Source, request.SourceName ?? moduleId + ".c", options, ct);
+        ModuleValidator.Check(compiled.Artifact, session.Capabilities, session.Name);
+        var artifact = compiled;
+        if (target is not null)
+        {
+            var aot = await _build.PrecompileAsync(compiled.Artifact, target, ct);
+            artifact = aot with { CacheHit = compiled.CacheHit && aot.CacheHit, Elapsed = compiled.Elapsed + aot.Elapsed };
+        }
+        timing.CompileMs = artifact.Elapsed.TotalMilliseconds;
+        var response = await DeployAsync(request, artifact.Artifact, timing, events, ct);
+        response.CacheHit = artifact.CacheHit;
+        response.Artifact = target is null ? "wasm" : $"aot:{target.Name}";
         if (response.Ok && compiled.Diagnostics.Length > 0)
         {
             response.Message = compiled.Diagnostics.Trim();
@@ -258,9 +268,30 @@ public sealed class RequestHandler
         return response;
     }
 
-    private byte[] DecodeModule(HostRequest request)
+    /// <summary>null for wasm; the device's AOT target for aot, or why it has none.</summary>
+    private static async Task<AotTarget?> ResolveTargetAsync(DeviceSession session, string? mode, CancellationToken ct)
     {
-        RequireWasmMode(request);
+        if (mode is null or "wasm")
+        {
+            return null;
+        }
+        if (mode != "aot")
+        {
+            throw new GatewayException(HostErrorCodes.BadRequest, $"unknown mode '{mode}' (wasm or aot)");
+        }
+        var device = await session.CapabilitiesAsync(ct);
+        if (!device.Modes.Contains("aot") || device.AotTarget is null || device.Runtime is null)
+        {
+            throw new GatewayException(HostErrorCodes.Unsupported, device.IsBaseline
+                ? $"--mode aot needs to know the device's AOT target, and '{session.Name}' is a seed-baseline agent (no HELLO); use --mode wasm"
+                : $"device '{session.Name}' ({device.Agent}) does not run AOT modules (modes={string.Join(',', device.Modes)}); use --mode wasm");
+        }
+        var runtime = device.Runtime.Split('/')[0];
+        return new AotTarget(runtime, device.AotTarget);
+    }
+
+    private async Task<byte[]> DecodeModuleAsync(HostRequest request, Timing timing, CancellationToken ct)
+    {
         if (string.IsNullOrEmpty(request.Module))
         {
             throw new GatewayException(HostErrorCodes.BadRequest, "deploy needs module (base64 bytes)");
@@ -269,14 +300,29 @@ public sealed class RequestHandler
         {
             throw new GatewayException(AgentErrorCodes.TooLarge, $"module exceeds the gateway's {_config.MaxModuleBytes} bytes");
         }
+        byte[] bytes;
         try
         {
-            return Convert.FromBase64String(request.Module);
+            bytes = Convert.FromBase64String(request.Module);
         }
         catch (FormatException)
         {
             throw new GatewayException(HostErrorCodes.BadRequest, "module is not valid base64");
         }
+        var session = _devices.Get(request.Device);
+        var target = await ResolveTargetAsync(session, request.Mode, ct);
+        if (bytes.AsSpan().StartsWith("\0asm"u8))
+        {
+            ModuleValidator.Check(bytes, session.Capabilities, session.Name);
+            if (target is not null)
+            {
+                // A .wasm file deployed with --mode aot is compiled here for the device.
+                var aot = await _build.PrecompileAsync(bytes, target, ct);
+                timing.CompileMs = aot.Elapsed.TotalMilliseconds;
+                return aot.Artifact;
+            }
+        }
+        return bytes;
     }
 
     private async Task<HostResponse> DeployAsync(HostRequest request, byte[] module, Timing timing, Func<HostResponse, Task>? events, CancellationToken ct)
@@ -287,11 +333,22 @@ public sealed class RequestHandler
         {
             throw new GatewayException(AgentErrorCodes.TooLarge, $"module of {module.Length} bytes; the gateway takes 1 to {_config.MaxModuleBytes}");
         }
-        if (session.Capabilities?.MaxModule is { } deviceMax && module.Length > deviceMax)
+        var device = await session.CapabilitiesAsync(ct);
+        if (device.MaxModule is { } deviceMax && module.Length > deviceMax)
         {
             throw new GatewayException(AgentErrorCodes.TooLarge, $"module of {module.Length} bytes exceeds device '{session.Name}''s max_module of {deviceMax}");
         }
+        var crc = Crc32Hex.Format(Crc32Hex.Compute(module));
         var clock = Stopwatch.StartNew();
+        if (!request.Force && await HoldsAsync(session, moduleId, crc, ct))
+        {
+            timing.DeviceMs = clock.Elapsed.TotalMilliseconds;
+            return new HostResponse
+            {
+                Ok = true, ModuleId = moduleId, Size = module.Length, Crc32 = crc, Status = "LOADED", UploadSkipped = true,
+                Sha256 = BuildService.Sha256(module), Artifact = "file",
+            };
+        }
         var reply = await session.LoadAsync(moduleId, module, ct, events is null ? null : UploadProgressFor(request, module.Length, events));
         timing.DeviceMs = clock.Elapsed.TotalMilliseconds;
         timing.TransferMs = reply.Transfer.TotalMilliseconds;
@@ -307,7 +364,18 @@ public sealed class RequestHandler
             Size = line.TryGetInt64("size", out var size) ? size : module.Length,
             Crc32 = line["crc32"],
             Status = "LOADED",
+            UploadSkipped = false,
+            Sha256 = BuildService.Sha256(module),
+            Artifact = "file",
         };
+    }
+
+    /// <summary>True when STATUS says the device holds <paramref name="moduleId"/> with this CRC (agents that report module_crcs).</summary>
+    private static async Task<bool> HoldsAsync(DeviceSession session, string moduleId, string crc, CancellationToken ct)
+    {
+        var status = await session.StatusAsync(ct);
+        return status.Verb == "STATUS"
+            && (status["module_crcs"] ?? string.Empty).Split(',').Contains($"{moduleId}:{crc}", StringComparer.OrdinalIgnoreCase);
     }
 
     /// <summary>Progress events for the host, at most every 100 ms and always for the last byte.</summary>
@@ -329,16 +397,6 @@ public sealed class RequestHandler
     private sealed class SynchronousProgress(Action<long> report) : IProgress<long>
     {
         public void Report(long value) => report(value);
-    }
-
-    private static void RequireWasmMode(HostRequest request)
-    {
-        if (request.Mode is not (null or "wasm"))
-        {
-            throw new GatewayException(HostErrorCodes.Unsupported, request.Mode == "aot"
-                ? $"--mode aot is not yet supported for device '{request.Device}'; use --mode wasm"
-                : $"unknown mode '{request.Mode}' (wasm or aot)");
-        }
     }
 
     private static string RequireModuleId(HostRequest request) =>

@@ -1,6 +1,4 @@
-using System.ComponentModel;
 using System.Diagnostics;
-using System.Reflection;
 using System.Text;
 using System.Text.RegularExpressions;
 using Wasmorch.Protocol.HostApi;
@@ -10,9 +8,9 @@ namespace Wasmorch.Gateway.Build;
 public sealed record CompileResult(byte[] Module, string Diagnostics, TimeSpan Elapsed);
 
 /// <summary>
-/// Compiles C source sent by a host into a wasm module with the seed's flags. Each compile runs in
-/// a fresh directory that holds only the source and the SDK header (wasmorch.h, embedded in this
-/// assembly); diagnostics name the user's file, not the scratch path.
+/// Compiles C source sent by a host into a wasm module. Each compile runs in a fresh directory
+/// that holds only the source and the SDK header (wasmorch.h, embedded in this assembly);
+/// diagnostics name the user's file, not the scratch path.
 /// </summary>
 public sealed partial class ClangCompiler
 {
@@ -27,17 +25,25 @@ public sealed partial class ClangCompiler
 
     private readonly string _clang;
     private readonly TimeSpan _timeout;
+    private readonly Lazy<Task<string>> _identity;
 
     public ClangCompiler(string clang, TimeSpan timeout)
     {
         _clang = clang;
         _timeout = timeout;
+        _identity = new Lazy<Task<string>>(() => ToolRunner.VersionAsync(_clang, "--version"));
     }
+
+    public static ReadOnlySpan<byte> Header => SdkHeader.Value;
+
+    /// <summary>clang's version line: part of every cache key, so a new compiler never reuses old artifacts.</summary>
+    public Task<string> IdentityAsync() => _identity.Value;
 
     public static bool IsValidSourceName(string name) => SourceNamePattern().IsMatch(name);
 
-    public async Task<CompileResult> CompileAsync(string source, string sourceName, CancellationToken ct)
+    public async Task<CompileResult> CompileAsync(string source, string sourceName, CancellationToken ct, BuildOptions? options = null)
     {
+        options ??= BuildOptions.Seed;
         if (!IsValidSourceName(sourceName))
         {
             throw new GatewayException(HostErrorCodes.BadRequest, $"source name '{sourceName}' must be a plain file name ending in .c");
@@ -49,10 +55,11 @@ public sealed partial class ClangCompiler
             Directory.CreateDirectory(Path.Combine(dir.FullName, "include"));
             await File.WriteAllBytesAsync(Path.Combine(dir.FullName, "include", "wasmorch.h"), SdkHeader.Value, ct);
             await File.WriteAllTextAsync(Path.Combine(dir.FullName, sourceName), source, Encoding.UTF8, ct);
-            var (exitCode, stderr) = await RunClangAsync(dir.FullName, sourceName, ct);
-            var diagnostics = stderr.Replace(dir.FullName + Path.DirectorySeparatorChar, string.Empty, StringComparison.Ordinal);
+            var run = await ToolRunner.RunAsync(_clang, [.. options.ClangArguments(), "-fno-color-diagnostics", "-I", "include", "-o", "module.wasm", sourceName],
+                dir.FullName, _timeout, $"compiler '{_clang}' is not available; install clang and lld (apt-get install clang lld) or set [build] clang in wasmorch.toml", ct);
+            var diagnostics = run.Stderr.Replace(dir.FullName + Path.DirectorySeparatorChar, string.Empty, StringComparison.Ordinal);
             var output = Path.Combine(dir.FullName, "module.wasm");
-            if (exitCode != 0 || !File.Exists(output))
+            if (run.ExitCode != 0 || !File.Exists(output))
             {
                 throw new GatewayException(HostErrorCodes.CompileError, Summarize(diagnostics, sourceName), diagnostics);
             }
@@ -61,58 +68,6 @@ public sealed partial class ClangCompiler
         finally
         {
             dir.Delete(recursive: true);
-        }
-    }
-
-    private async Task<(int ExitCode, string Stderr)> RunClangAsync(string workDir, string sourceName, CancellationToken ct)
-    {
-        var info = new ProcessStartInfo(_clang)
-        {
-            WorkingDirectory = workDir,
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        };
-        foreach (var flag in CompileFlags.Seed)
-        {
-            info.ArgumentList.Add(flag);
-        }
-        foreach (var arg in new[] { "-fno-color-diagnostics", "-I", "include", "-o", "module.wasm", sourceName })
-        {
-            info.ArgumentList.Add(arg);
-        }
-        Process process;
-        try
-        {
-            process = Process.Start(info) ?? throw new GatewayException(HostErrorCodes.CompileError, $"could not start {_clang}");
-        }
-        catch (Win32Exception ex)
-        {
-            throw new GatewayException(HostErrorCodes.CompileError,
-                $"compiler '{_clang}' is not available ({ex.Message}); install clang and lld (apt-get install clang lld) or set [build] clang in wasmorch.toml");
-        }
-        using (process)
-        {
-            var stderr = process.StandardError.ReadToEndAsync(ct);
-            var stdout = process.StandardOutput.ReadToEndAsync(ct);
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            deadline.CancelAfter(_timeout);
-            try
-            {
-                await process.WaitForExitAsync(deadline.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-                await process.WaitForExitAsync(CancellationToken.None);
-                if (ct.IsCancellationRequested)
-                {
-                    throw;
-                }
-                throw new GatewayException(HostErrorCodes.CompileError, $"compile of {sourceName} took longer than {_timeout.TotalSeconds:0} s and was stopped");
-            }
-            await stdout;
-            return (process.ExitCode, await stderr);
         }
     }
 

@@ -27,6 +27,12 @@ public sealed class GatewayConfig
 
     public string Clang { get; set; } = "clang";
 
+    public string Wamrc { get; set; } = "wamrc";
+
+    public string CacheDirectory { get; set; } = Build.ArtifactCache.DefaultDirectory();
+
+    public long CacheCapBytes { get; set; } = 256L * 1024 * 1024;
+
     public TimeSpan CompileTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     public Dictionary<string, DeviceEndpoint> Devices { get; } = new(StringComparer.Ordinal);
@@ -72,6 +78,9 @@ public sealed class GatewayConfig
         if (Table(root, "build", origin) is { } build)
         {
             config.Clang = String(build, "clang", origin) ?? config.Clang;
+            config.Wamrc = String(build, "wamrc", origin) ?? config.Wamrc;
+            config.CacheDirectory = String(build, "cache_dir", origin) ?? config.CacheDirectory;
+            config.CacheCapBytes = Integer(build, "cache_max_bytes", origin) ?? config.CacheCapBytes;
             config.CompileTimeout = Millis(build, "timeout_ms", origin) ?? config.CompileTimeout;
         }
         if (Table(root, "devices", origin) is { } devices)

@@ -110,6 +110,10 @@ public sealed partial class DeviceSession : IAsyncDisposable
         return reply.Verb == "HELLO_OK" ? AgentCapabilities.FromHello(reply) : AgentCapabilities.Baseline;
     }
 
+    /// <summary>What the agent offers, connecting (and negotiating) first if need be.</summary>
+    public Task<AgentCapabilities> CapabilitiesAsync(CancellationToken ct) =>
+        ExclusiveAsync(_ => Task.FromResult(Capabilities ?? AgentCapabilities.Baseline), ct);
+
     /// <summary>PING where offered; a baseline agent gets STATUS, the cheapest baseline command.</summary>
     public Task<AgentLine> PingAsync(CancellationToken ct) =>
         ExclusiveAsync(c => Capabilities?.Offers(AgentCapabilities.Ping) == true

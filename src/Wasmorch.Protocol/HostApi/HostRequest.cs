@@ -33,6 +33,18 @@ public sealed class HostRequest
     /// <summary>How long <c>wait_result</c> may wait for the job to end.</summary>
     public int? TimeoutMs { get; set; }
 
+    /// <summary>Build options (build_and_deploy): clang -O level 0-3, s, z; default 3.</summary>
+    public string? OptLevel { get; set; }
+
+    /// <summary>Build options: the module's shadow stack in bytes; default 2048.</summary>
+    public int? StackSize { get; set; }
+
+    /// <summary>Build options: functions to export besides those marked WASMORCH_EXPORT.</summary>
+    public List<string>? Exports { get; set; }
+
+    /// <summary>Upload even when the device already holds this module with the same CRC.</summary>
+    public bool Force { get; set; }
+
     /// <summary>For deploys: stream <c>progress</c> events while the module is uploaded.</summary>
     public bool Progress { get; set; }
 

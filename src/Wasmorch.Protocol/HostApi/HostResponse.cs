@@ -33,6 +33,18 @@ public sealed class HostResponse
 
     public string? Crc32 { get; set; }
 
+    /// <summary>The artifact came from the gateway's cache: nothing was compiled.</summary>
+    public bool? CacheHit { get; set; }
+
+    /// <summary>The device already held this module (same id and CRC): nothing was uploaded.</summary>
+    public bool? UploadSkipped { get; set; }
+
+    /// <summary>wasm, or aot with its target (e.g. aot:thumbv7em).</summary>
+    public string? Artifact { get; set; }
+
+    /// <summary>SHA-256 of the uploaded artifact.</summary>
+    public string? Sha256 { get; set; }
+
     /// <summary>Every field of the agent's reply, for STATUS and for what a CLI wants to show.</summary>
     public Dictionary<string, string>? Agent { get; set; }
 

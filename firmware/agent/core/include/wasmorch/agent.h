@@ -39,6 +39,8 @@ struct wm_status {
 	uint32_t gpio;
 	uint32_t gpio_writes;
 	uint32_t log_dropped;
+	/* "id:crc32,..." of the loaded modules (lets a gateway skip re-uploading), or empty. */
+	char module_crcs[160];
 };
 
 struct wm_hello {
@@ -64,7 +66,8 @@ struct wm_board_ops {
 	/* Where the payload goes: a buffer of `size` bytes, or NULL (NO_MEMORY). */
 	uint8_t *(*load_buffer)(void *ctx, uint32_t size);
 	/* Verifies and installs a complete, CRC-checked payload; the old module of `id` stays until this succeeds. */
-	enum wm_code (*load_commit)(void *ctx, const char *id, uint8_t *buf, uint32_t size, char *msg, size_t msg_cap);
+	enum wm_code (*load_commit)(void *ctx, const char *id, uint8_t *buf, uint32_t size, uint32_t crc, char *msg,
+				    size_t msg_cap);
 	/* Gives back a buffer whose LOAD failed (CRC, timeout). */
 	void (*load_abort)(void *ctx, uint8_t *buf);
 

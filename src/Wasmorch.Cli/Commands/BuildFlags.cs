@@ -1,0 +1,54 @@
+using System.CommandLine;
+using Tomlyn;
+using Tomlyn.Model;
+using Wasmorch.Protocol.HostApi;
+
+namespace Wasmorch.Cli.Commands;
+
+/// <summary>
+/// Build options from the command line or from a manifest next to the source (math_ops.c →
+/// math_ops.toml: opt_level, stack_size, exports). The command line wins.
+/// </summary>
+public sealed class BuildFlags
+{
+    private readonly Option<string> _opt = new("--opt-level") { Description = "clang optimisation: 0, 1, 2, 3 (default), s, z" };
+    private readonly Option<int?> _stack = new("--stack-size") { Description = "The module's stack in bytes (default 2048)" };
+    private readonly Option<string[]> _exports = new("--export") { Description = "Export this function too (besides WASMORCH_EXPORT ones); repeatable" };
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(_opt);
+        command.Options.Add(_stack);
+        command.Options.Add(_exports);
+    }
+
+    public void Apply(ParseResult pr, FileInfo source, HostRequest request)
+    {
+        var manifest = ReadManifest(source);
+        request.OptLevel = pr.GetValue(_opt) ?? (manifest?.TryGetValue("opt_level", out var o) == true ? Convert.ToString(o, System.Globalization.CultureInfo.InvariantCulture) : null);
+        request.StackSize = pr.GetValue(_stack) ?? (manifest?.TryGetValue("stack_size", out var s) == true && s is long l ? (int)l : null);
+        var exports = pr.GetValue(_exports) ?? [];
+        if (exports.Length == 0 && manifest?.TryGetValue("exports", out var e) == true && e is TomlArray array)
+        {
+            exports = [.. array.OfType<string>()];
+        }
+        request.Exports = exports.Length == 0 ? null : [.. exports];
+    }
+
+    private static TomlTable? ReadManifest(FileInfo source)
+    {
+        var path = Path.ChangeExtension(source.FullName, ".toml");
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+        try
+        {
+            return TomlSerializer.Deserialize<TomlTable>(File.ReadAllText(path));
+        }
+        catch (TomlException ex)
+        {
+            throw new UsageException($"module manifest {path}: {ex.Message}");
+        }
+    }
+}

@@ -1,0 +1,56 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Wasmorch.Protocol.HostApi;
+
+namespace Wasmorch.Gateway.Build;
+
+/// <summary>
+/// What a host may change about a compile: structured options, never raw compiler flags (a raw
+/// flag such as <c>-include /etc/passwd</c> would read the gateway's files).
+/// </summary>
+public sealed partial record BuildOptions(string OptLevel, int StackSize, IReadOnlyList<string> Exports)
+{
+    public static BuildOptions Seed { get; } = new("3", 2048, []);
+
+    public static BuildOptions From(HostRequest request)
+    {
+        var opt = request.OptLevel ?? Seed.OptLevel;
+        if (opt is not ("0" or "1" or "2" or "3" or "s" or "z"))
+        {
+            throw new GatewayException(HostErrorCodes.BadRequest, $"opt_level '{opt}' must be one of 0, 1, 2, 3, s, z");
+        }
+        var stack = request.StackSize ?? Seed.StackSize;
+        if (stack is < 512 or > 32768 || stack % 16 != 0)
+        {
+            throw new GatewayException(HostErrorCodes.BadRequest, $"stack_size {stack} must be a multiple of 16 from 512 to 32768 bytes");
+        }
+        var exports = request.Exports ?? [];
+        foreach (var name in exports)
+        {
+            if (!Identifier().IsMatch(name))
+            {
+                throw new GatewayException(HostErrorCodes.BadRequest, $"export '{name}' is not a C identifier");
+            }
+        }
+        return new BuildOptions(opt, stack, [.. exports.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)]);
+    }
+
+    /// <summary>The seed's command line with these options in place.</summary>
+    public IReadOnlyList<string> ClangArguments() =>
+    [
+        "--target=wasm32-unknown-unknown",
+        "-O" + OptLevel,
+        "-nostdlib",
+        "-Wl,--no-entry",
+        "-Wl,--initial-memory=65536",
+        "-Wl,--max-memory=65536",
+        "-Wl,--stack-first",
+        "-Wl,-z,stack-size=" + StackSize.ToString(CultureInfo.InvariantCulture),
+        .. Exports.Select(e => "-Wl,--export=" + e),
+    ];
+
+    public override string ToString() => string.Join(' ', ClangArguments());
+
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
+    private static partial Regex Identifier();
+}

@@ -1,0 +1,57 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using Wasmorch.Emulator.Runtime;
+
+namespace Wasmorch.Gateway.Build;
+
+public sealed record BuildOutput(byte[] Artifact, bool CacheHit, TimeSpan Elapsed, string Diagnostics);
+
+/// <summary>
+/// C → wasm (clang) → AOT (wamrc or Wasmtime) with every step content-addressed in the artifact
+/// cache: an unchanged source for an unchanged target is never compiled twice.
+/// </summary>
+public sealed class BuildService : IDisposable
+{
+    private readonly ClangCompiler _clang;
+    private readonly AotCompiler _aot;
+    private readonly ArtifactCache _cache;
+
+    public BuildService(ClangCompiler clang, AotCompiler aot, ArtifactCache cache)
+    {
+        _clang = clang;
+        _aot = aot;
+        _cache = cache;
+    }
+
+    public ClangCompiler Clang => _clang;
+
+    public AotCompiler Aot => _aot;
+
+    public async Task<BuildOutput> CompileAsync(string source, string sourceName, BuildOptions options, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        var diagnostics = string.Empty;
+        var key = ArtifactCache.Key("wasm", Sha256(Encoding.UTF8.GetBytes(source)), sourceName, options.ToString(), await _clang.IdentityAsync(), Sha256(ClangCompiler.Header));
+        var (wasm, hit) = await _cache.GetOrBuildAsync(key, async () =>
+        {
+            var compiled = await _clang.CompileAsync(source, sourceName, ct, options);
+            diagnostics = compiled.Diagnostics;
+            return compiled.Module;
+        });
+        return new BuildOutput(wasm, hit, clock.Elapsed, diagnostics);
+    }
+
+    public async Task<BuildOutput> PrecompileAsync(byte[] wasm, AotTarget target, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        var toolchain = target.Runtime == "wasmtime" ? WasmRuntime.Version : await _aot.WamrcIdentityAsync();
+        var key = ArtifactCache.Key("aot", Sha256(wasm), target.ToString(), toolchain);
+        var (artifact, hit) = await _cache.GetOrBuildAsync(key, async () => (await _aot.CompileAsync(wasm, target, ct)).Artifact);
+        return new BuildOutput(artifact, hit, clock.Elapsed, string.Empty);
+    }
+
+    public static string Sha256(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
+
+    public void Dispose() => _aot.Dispose();
+}
