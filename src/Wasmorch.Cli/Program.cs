@@ -12,6 +12,8 @@ foreach (var command in DeviceCommands.Create(global))
 root.Subcommands.Add(GatewayCommand.Create(global));
 root.Subcommands.Add(EmulateCommand.Create(global));
 root.Subcommands.Add(ConformanceCommand.Create(global));
+root.Subcommands.Add(BuildCommand.Create());
+root.Subcommands.Add(DoctorCommand.Create());
 
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)

@@ -69,3 +69,59 @@ public sealed class NegotiationTests
         Assert.Matches(@"\d+ passed, 0 failed, 0 skipped", result.Stdout);
     }
 }
+
+/// <summary>The build pipeline over real processes: AOT to an emulated board, the cache, idempotent deploys.</summary>
+public sealed class BuildPipelineTests
+{
+    private static void AssertExit(int expected, CliResult result) =>
+        Assert.True(result.ExitCode == expected, $"expected exit {expected}\n{result}");
+
+    [Fact]
+    public async Task Aot_deploy_runs_and_a_repeat_is_a_cache_hit_with_no_upload()
+    {
+        await using var system = await SystemUnderTest.StartAsync("nucleo");
+        var source = Path.Combine(Path.GetTempPath(), $"ops_{Guid.NewGuid():n}.c");
+        // A source no other test compiled, so the first build cannot be a cache hit.
+        await File.WriteAllTextAsync(source, (await File.ReadAllTextAsync(RepoPaths.Module("math_ops.c"))) + $"\n/* {Guid.NewGuid()} */\n");
+        try
+        {
+            var first = await system.CliAsync("--device", "nucleo", "build-and-deploy", "--module-id", "math_ops", "--source", source, "--mode", "aot");
+            AssertExit(0, first);
+            Assert.Contains("artifact=aot:wasmtime-", first.Stdout, StringComparison.Ordinal);
+            Assert.DoesNotContain("cache hit", first.Stdout, StringComparison.Ordinal);
+            var add = await system.CliAsync("--device", "nucleo", "start", "--module-id", "math_ops", "--func-name", "add", "--func-args", "a=10,b=15", "--wait-result");
+            AssertExit(0, add);
+            Assert.Contains("value=25", add.Stdout, StringComparison.Ordinal);
+
+            var second = await system.CliAsync("--device", "nucleo", "build-and-deploy", "--module-id", "math_ops", "--source", source, "--mode", "aot");
+            AssertExit(0, second);
+            Assert.Contains("cache hit", second.Stdout, StringComparison.Ordinal);
+            Assert.Contains("upload skipped", second.Stdout, StringComparison.Ordinal);
+
+            var forced = await system.CliAsync("--device", "nucleo", "--json", "build-and-deploy", "--module-id", "math_ops", "--source", source, "--mode", "aot", "--force");
+            AssertExit(0, forced);
+            Assert.Contains("\"upload_skipped\":false", forced.Stdout, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(source);
+        }
+    }
+
+    [Fact]
+    public async Task Local_build_writes_a_module_without_a_gateway()
+    {
+        var output = Path.Combine(Path.GetTempPath(), $"m_{Guid.NewGuid():n}.wasm");
+        try
+        {
+            var result = await CliRunner.RunAsync("127.0.0.1:1", "build", "--source", RepoPaths.Module("math_ops.c"), "-o", output, "--opt-level", "2");
+            AssertExit(0, result);
+            Assert.Contains("-O2", result.Stdout, StringComparison.Ordinal);
+            Assert.Equal("\0asm"u8.ToArray(), (await File.ReadAllBytesAsync(output))[..4]);
+        }
+        finally
+        {
+            File.Delete(output);
+        }
+    }
+}

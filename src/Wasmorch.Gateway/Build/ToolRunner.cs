@@ -4,6 +4,12 @@ using Wasmorch.Protocol.HostApi;
 
 namespace Wasmorch.Gateway.Build;
 
+/// <summary>Tool versions for reports such as <c>wasmorch doctor</c>.</summary>
+public static class ToolVersions
+{
+    public static Task<string> OfAsync(string tool, string flag) => ToolRunner.VersionAsync(tool, flag);
+}
+
 /// <summary>Runs a build tool (clang, wamrc) with a deadline; a missing tool is a COMPILE_ERROR that says how to get it.</summary>
 internal static class ToolRunner
 {

@@ -1,0 +1,153 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Wasmorch.Gateway.Api;
+using Wasmorch.Gateway.Build;
+using Wasmorch.Gateway.Config;
+using Wasmorch.Gateway.Devices;
+using Wasmorch.Protocol.HostApi;
+using Wasmorch.Testing;
+
+namespace Wasmorch.Gateway.Tests;
+
+public sealed class ArtifactCacheTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("wasmorch-cache-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, true);
+
+    [Fact]
+    public async Task Second_lookup_is_a_hit_and_survives_a_new_instance()
+    {
+        var builds = 0;
+        var cache = new ArtifactCache(_dir, 1 << 20);
+        var (first, hit1) = await cache.GetOrBuildAsync("k1", () => Task.FromResult(new byte[] { (byte)++builds }));
+        var (second, hit2) = await new ArtifactCache(_dir, 1 << 20).GetOrBuildAsync("k1", () => Task.FromResult(new byte[] { (byte)++builds }));
+        Assert.Equal((false, true, 1), (hit1, hit2, builds));
+        Assert.Equal(first, second);
+    }
+
+    [Fact]
+    public async Task Concurrent_builds_of_one_key_build_once()
+    {
+        var builds = 0;
+        var gate = new TaskCompletionSource();
+        var cache = new ArtifactCache(_dir, 1 << 20);
+        var tasks = Enumerable.Range(0, 8).Select(_ => cache.GetOrBuildAsync("same", async () =>
+        {
+            Interlocked.Increment(ref builds);
+            await gate.Task;
+            return new byte[] { 42 };
+        })).ToList();
+        gate.SetResult();
+        var results = await Task.WhenAll(tasks);
+        Assert.Equal(1, builds);
+        Assert.All(results, r => Assert.Equal(42, r.Bytes[0]));
+    }
+
+    [Fact]
+    public async Task Least_recently_used_artifacts_go_first_past_the_cap()
+    {
+        var cache = new ArtifactCache(_dir, 2500);
+        await cache.GetOrBuildAsync("old", () => Task.FromResult(new byte[1000]));
+        File.SetLastAccessTimeUtc(Path.Combine(_dir, "old.bin"), DateTime.UtcNow.AddHours(-2));
+        await cache.GetOrBuildAsync("used", () => Task.FromResult(new byte[1000]));
+        File.SetLastAccessTimeUtc(Path.Combine(_dir, "used.bin"), DateTime.UtcNow.AddHours(-1));
+        await cache.GetOrBuildAsync("new", () => Task.FromResult(new byte[1000]));
+        Assert.False(File.Exists(Path.Combine(_dir, "old.bin")));
+        Assert.True(File.Exists(Path.Combine(_dir, "used.bin")));
+        Assert.True(File.Exists(Path.Combine(_dir, "new.bin")));
+    }
+}
+
+public sealed class BuildOptionsAndValidationTests
+{
+    [Theory]
+    [InlineData("4", null, null, "opt_level")]
+    [InlineData(null, 100, null, "stack_size")]
+    [InlineData(null, null, "bad-name", "not a C identifier")]
+    [InlineData(null, null, "x;rm", "not a C identifier")]
+    public void Options_are_structured_and_checked(string? opt, int? stack, string? export, string message)
+    {
+        var request = new HostRequest { OptLevel = opt, StackSize = stack, Exports = export is null ? null : [export] };
+        var error = Assert.Throws<GatewayException>(() => BuildOptions.From(request));
+        Assert.Equal(HostErrorCodes.BadRequest, error.Code);
+        Assert.Contains(message, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Options_change_only_their_flags()
+    {
+        var options = BuildOptions.From(new HostRequest { OptLevel = "s", StackSize = 4096, Exports = ["helper"] });
+        Assert.Contains("-Os", options.ClangArguments());
+        Assert.Contains("-Wl,-z,stack-size=4096", options.ClangArguments());
+        Assert.Contains("-Wl,--export=helper", options.ClangArguments());
+        Assert.Contains("-Wl,--max-memory=65536", options.ClangArguments());
+    }
+
+    [Fact]
+    public void Modules_that_need_what_boards_lack_are_refused_before_upload()
+    {
+        var rockets = ModuleBuilder.CompileText("""
+            __attribute__((import_module("env"), import_name("launch_rockets"))) void launch_rockets(int);
+            __attribute__((export_name("go"))) void go(void) { launch_rockets(3); }
+            """);
+        var error = Assert.Throws<GatewayException>(() => ModuleValidator.Check(rockets, null, "d"));
+        Assert.Contains("env::launch_rockets", error.Message, StringComparison.Ordinal);
+        ModuleValidator.Check(ModuleBuilder.Build("toggle_forever.c"), null, "d");
+        byte[] bigMemory = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x05, 0x03, 0x01, 0x00, 0x02];
+        Assert.Equal("NO_MEMORY", Assert.Throws<GatewayException>(() => ModuleValidator.Check(bigMemory, null, "d")).Code);
+    }
+}
+
+/// <summary>--mode aot against a WAMR device when wamrc is missing: a COMPILE_ERROR that says how to get it.</summary>
+public sealed class AotTargetTests : IDisposable
+{
+    private readonly string _cache = Directory.CreateTempSubdirectory("wasmorch-cache-").FullName;
+
+    public void Dispose() => Directory.Delete(_cache, true);
+
+    private RequestHandler Handler(int port, out DeviceRegistry registry)
+    {
+        var config = new GatewayConfig { Wamrc = "/nonexistent/wamrc", CacheDirectory = _cache };
+        config.AddDevice("nucleo", $"tcp://127.0.0.1:{port}", "test");
+        registry = new DeviceRegistry(config, NullLogger.Instance);
+        var build = new BuildService(new ClangCompiler("clang", TimeSpan.FromSeconds(30)), new AotCompiler(config.Wamrc, TimeSpan.FromSeconds(30)), new ArtifactCache(_cache, 1 << 20));
+        return new RequestHandler(registry, build, config);
+    }
+
+    [Fact]
+    public async Task Missing_wamrc_is_explained()
+    {
+        await using var agent = new ScriptedAgent(line => line.StartsWith("HELLO", StringComparison.Ordinal)
+            ? ["HELLO_OK proto=1 agent=wasmorch-zephyr/0.1 board=nucleo_f446re runtime=wamr/2.4.3 modes=wasm,aot aot_target=thumbv7em max_module=12288 max_modules=4 extensions=PING"]
+            : ["STATUS state=IDLE module=- func=- job=- modules=- uptime_ms=1"])
+        {
+            AnswerHelloAsBaseline = false,
+        };
+        var handler = Handler(agent.Port, out var registry);
+        await using var _ = registry;
+        var response = await handler.HandleAsync(new HostRequest
+        {
+            Id = 1, Op = HostOps.BuildAndDeploy, Device = "nucleo", ModuleId = "math_ops", Mode = "aot",
+            Source = await File.ReadAllTextAsync(RepoPaths.Module("math_ops.c")), SourceName = "math_ops.c",
+        }, CancellationToken.None);
+        Assert.False(response.Ok);
+        Assert.Equal(HostErrorCodes.CompileError, response.Error!.Code);
+        Assert.Contains("needs wamrc", response.Error.Message, StringComparison.Ordinal);
+        Assert.Contains("llvm", response.Error.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain(agent.Received, l => l.StartsWith("LOAD", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Baseline_agent_has_no_aot_target()
+    {
+        await using var agent = new ScriptedAgent(_ => ["STATUS state=IDLE"]);
+        var handler = Handler(agent.Port, out var registry);
+        await using var _ = registry;
+        var response = await handler.HandleAsync(new HostRequest
+        {
+            Id = 1, Op = HostOps.BuildAndDeploy, Device = "nucleo", ModuleId = "m", Mode = "aot", Source = "int x;", SourceName = "m.c",
+        }, CancellationToken.None);
+        Assert.Equal(HostErrorCodes.Unsupported, response.Error!.Code);
+        Assert.Contains("seed-baseline", response.Error.Message, StringComparison.Ordinal);
+    }
+}
