@@ -60,18 +60,43 @@ public sealed class FirmwareQemuTests
         var port = FreePort();
         await using var qemu = RunningProcess.Start(Script, port.ToString(System.Globalization.CultureInfo.InvariantCulture));
         qemu.WaitForLine("UART0 on tcp");
+        // QEMU listens before the guest has booted: wait until the agent answers at all.
+        for (var attempt = 0; attempt < 10; attempt++)
+        {
+            var ready = await CliRunner.RunAsync("127.0.0.1:1", "conformance", $"tcp://127.0.0.1:{port}", "--case", "status_idle");
+            if (ready.ExitCode == 0)
+            {
+                break;
+            }
+        }
 
         var conformance = await CliRunner.RunAsync("127.0.0.1:1", "conformance", $"tcp://127.0.0.1:{port}");
         AssertExit(0, conformance);
         Assert.Matches(@"\d+ passed, 0 failed, 0 skipped", conformance.Stdout);
 
         await using var system = new SystemUnderTest();
+        var wamrc = Environment.GetEnvironmentVariable("WASMORCH_WAMRC");
+        if (wamrc is not null)
+        {
+            system.GatewayArgs.AddRange(["--wamrc", wamrc]);
+        }
         system.AddDevice("qemu", $"tcp://127.0.0.1:{port}");
         system.StartGateway();
         AssertExit(0, await system.CliAsync("--device", "qemu", "build-and-deploy", "--module-id", "math_ops", "--source", RepoPaths.Module("math_ops.c")));
         var add = await system.CliAsync("--device", "qemu", "start", "--module-id", "math_ops", "--func-name", "add", "--func-args", "a=10,b=15", "--wait-result");
         AssertExit(0, add);
         Assert.Contains("value=25", add.Stdout, StringComparison.Ordinal);
+
+        if (wamrc is not null)
+        {
+            // WAMR AOT: the gateway runs wamrc for the device's aot_target from HELLO_OK.
+            var aot = await system.CliAsync("--device", "qemu", "build-and-deploy", "--module-id", "math_aot", "--source", RepoPaths.Module("math_ops.c"), "--mode", "aot");
+            AssertExit(0, aot);
+            Assert.Contains("artifact=aot:thumbv7", aot.Stdout, StringComparison.Ordinal);
+            var aotAdd = await system.CliAsync("--device", "qemu", "start", "--module-id", "math_aot", "--func-name", "add", "--func-args", "a=10,b=15", "--wait-result");
+            AssertExit(0, aotAdd);
+            Assert.Contains("value=25", aotAdd.Stdout, StringComparison.Ordinal);
+        }
 
         AssertExit(0, await system.CliAsync("--device", "qemu", "build-and-deploy", "--module-id", "toggle_forever", "--source", RepoPaths.Module("toggle_forever.c")));
         await using (var waiter = RunningProcess.StartCli("--gateway", system.Gateway, "--device", "qemu", "start", "--module-id", "toggle_forever", "--func-name", "run", "--wait-result"))

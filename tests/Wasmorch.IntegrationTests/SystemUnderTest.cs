@@ -50,9 +50,11 @@ public sealed class SystemUnderTest : IAsyncDisposable
     /// <summary>Maps an extra device name to an arbitrary endpoint (a proxy, a dead port).</summary>
     public void AddDevice(string name, string endpoint) => _extraDevices.Add($"{name}={endpoint}");
 
+    public List<string> GatewayArgs { get; } = [];
+
     public void StartGateway()
     {
-        var args = new List<string> { "gateway", "--port", "0" };
+        List<string> args = ["gateway", "--port", "0", .. GatewayArgs];
         foreach (var (name, port) in BoardPorts)
         {
             args.AddRange(["--add-device", $"{name}=tcp://127.0.0.1:{port}"]);

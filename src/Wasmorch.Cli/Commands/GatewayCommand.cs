@@ -12,7 +12,8 @@ public static class GatewayCommand
         var bind = new Option<string>("--bind") { Description = "Address to listen on (default 127.0.0.1)" };
         var config = new Option<FileInfo>("--config", "-c") { Description = "Device map and settings (wasmorch.toml)" };
         var devices = new Option<string[]>("--add-device") { Description = "Extra device name=endpoint (tcp://host:port); repeatable", AllowMultipleArgumentsPerToken = false };
-        var command = new Command("gateway", "Run the gateway: host API, device sessions, compiler") { port, bind, config, devices };
+        var wamrc = new Option<string>("--wamrc") { Description = "wamrc to use for AOT on WAMR devices (default: [build] wamrc, else wamrc on PATH)" };
+        var command = new Command("gateway", "Run the gateway: host API, device sessions, compiler") { port, bind, config, devices, wamrc };
         command.SetAction(async (pr, ct) =>
         {
             GatewayConfig settings;
@@ -35,6 +36,7 @@ public static class GatewayCommand
                 return ExitCodes.Usage;
             }
             settings.Port = pr.GetValue(port) ?? settings.Port;
+            settings.Wamrc = pr.GetValue(wamrc) ?? settings.Wamrc;
             settings.BindAddress = pr.GetValue(bind) ?? settings.BindAddress;
             using var loggers = Logging.Create(pr.GetValue(global.Verbose));
             await using var host = new GatewayHost(settings, loggers);
