@@ -21,6 +21,8 @@ public sealed record BenchResult(
 
     public bool Met => HigherIsBetter ? Ratio >= Target : Ratio <= Target;
 
+    public bool HasTarget => !double.IsInfinity(Target) && Target != 1000;
+
     public string ToMarkdownRow() => string.Create(CultureInfo.InvariantCulture,
-        $"| {Name} | {Figure:0.###} {Unit} | {BaselineName}: {Baseline:0.###} {Unit} | {Ratio:0.###} | {(HigherIsBetter ? "≥" : "≤")} {Target:0.##} | {(Met ? "yes" : "**no**")} | {Notes} |");
+        $"| {Name} | {Figure:0.###} {Unit} | {BaselineName}: {Baseline:0.###} {Unit} | {Ratio:0.###} | {(HasTarget ? $"{(HigherIsBetter ? "≥" : "≤")} {Target:0.##}" : "—")} | {(!HasTarget ? "—" : Met ? "yes" : "**no**")} | {Notes} |");
 }

@@ -17,8 +17,17 @@ for (var i = 0; i < args.Length - 1; i++)
     }
 }
 
+var cacheDir = Directory.CreateTempSubdirectory("wasmorch-bench-cache-").FullName;
 var benchmarks = new (string Name, Func<Task<IReadOnlyList<BenchResult>>> Run)[]
 {
+    ("latency", () => LatencyBench.RunAsync(cacheDir)),
+    ("cli-process", () => SystemBenches.CliProcessAsync(cacheDir, Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "src", "Wasmorch.Cli", "bin", "Release", "net10.0", "wasmorch.dll"))),
+    ("tcp-upload", () => SystemBenches.TcpUploadAsync(cacheDir)),
+    ("fleet", () => SystemBenches.FleetAsync(cacheDir)),
+    ("emulator-execution", () => SystemBenches.EmulatorExecutionAsync(cacheDir)),
+    ("stop-latency", () => SystemBenches.StopLatencyAsync(cacheDir)),
+    ("aot-instantiate", SystemBenches.AotInstantiateAsync),
+    ("repeat-deploy", () => SystemBenches.RepeatDeployAsync(cacheDir)),
     ("serial-upload", async () => [await SerialUploadBench.RunAsync()]),
 };
 

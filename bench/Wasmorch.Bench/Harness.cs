@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Microsoft.Extensions.Logging.Abstractions;
+using Wasmorch.Emulator;
+using Wasmorch.Gateway;
+using Wasmorch.Gateway.Config;
+using Wasmorch.Protocol.HostApi;
+
+namespace Wasmorch.Bench;
+
+/// <summary>A gateway and emulated boards in this process, and a host API client over real loopback TCP.</summary>
+public sealed class Harness : IAsyncDisposable
+{
+    private readonly EmulatorHost _emulator = new(NullLoggerFactory.Instance);
+    private GatewayHost? _gateway;
+
+    public List<string> Boards { get; } = [];
+
+    public IPEndPoint Gateway => _gateway!.LocalEndpoint;
+
+    public static async Task<Harness> StartAsync(int boards, string cacheDir)
+    {
+        var harness = new Harness();
+        var config = new GatewayConfig { Port = 0, CacheDirectory = cacheDir };
+        for (var i = 0; i < boards; i++)
+        {
+            var name = $"b{i}";
+            var server = harness._emulator.AddBoard(new BoardOptions { Name = name, Port = 0 });
+            config.AddDevice(name, $"tcp://127.0.0.1:{server.LocalEndpoint.Port}", "bench");
+            harness.Boards.Add(name);
+        }
+        harness._gateway = new GatewayHost(config, NullLoggerFactory.Instance);
+        harness._gateway.Start();
+        await Task.CompletedTask;
+        return harness;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_gateway is not null)
+        {
+            await _gateway.DisposeAsync();
+        }
+        await _emulator.DisposeAsync();
+    }
+}
+
+/// <summary>A raw host API client: one connection, many requests in flight, matched by id.</summary>
+public sealed class HostClient : IAsyncDisposable
+{
+    private readonly TcpClient _tcp = new() { NoDelay = true };
+    private Stream _stream = null!;
+    private StreamReader _reader = null!;
+    private readonly Dictionary<long, TaskCompletionSource<HostResponse>> _waiting = [];
+    private readonly SemaphoreSlim _write = new(1, 1);
+    private long _id;
+    private Task? _readLoop;
+
+    public static async Task<HostClient> ConnectAsync(IPEndPoint endpoint)
+    {
+        var client = new HostClient();
+        await client._tcp.ConnectAsync(endpoint);
+        client._stream = client._tcp.GetStream();
+        client._reader = new StreamReader(client._stream, Encoding.UTF8);
+        client._readLoop = client.ReadLoopAsync();
+        return client;
+    }
+
+    private async Task ReadLoopAsync()
+    {
+        while (await _reader.ReadLineAsync() is { } line)
+        {
+            if (!HostJson.TryParseResponse(Encoding.UTF8.GetBytes(line), out var response, out _) || response!.Event is not null)
+            {
+                continue;
+            }
+            TaskCompletionSource<HostResponse>? waiter;
+            lock (_waiting)
+            {
+                _waiting.Remove(response.Id, out waiter);
+            }
+            waiter?.TrySetResult(response);
+        }
+    }
+
+    public async Task<(HostResponse Response, TimeSpan Latency)> SendAsync(HostRequest request)
+    {
+        var waiter = new TaskCompletionSource<HostResponse>(TaskCreationOptions.RunContinuationsAsynchronously);
+        request.Id = Interlocked.Increment(ref _id);
+        lock (_waiting)
+        {
+            _waiting[request.Id] = waiter;
+        }
+        byte[] bytes = [.. HostJson.Serialize(request), (byte)'\n'];
+        var clock = Stopwatch.StartNew();
+        await _write.WaitAsync();
+        try
+        {
+            await _stream.WriteAsync(bytes);
+        }
+        finally
+        {
+            _write.Release();
+        }
+        var response = await waiter.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        return (response, clock.Elapsed);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _tcp.Dispose();
+        if (_readLoop is not null)
+        {
+            try
+            {
+                await _readLoop;
+            }
+            catch (IOException)
+            {
+                // Closed by us.
+            }
+        }
+        _write.Dispose();
+    }
+}
+
+public static class Stats
+{
+    public static double Percentile(List<double> values, double p)
+    {
+        var sorted = values.Order().ToList();
+        return sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Count) - 1, 0, sorted.Count - 1)];
+    }
+}
