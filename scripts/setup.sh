@@ -10,6 +10,8 @@ command -v wasm-ld >/dev/null 2>&1 || need_apt+=(lld)
 command -v socat >/dev/null 2>&1 || need_apt+=(socat)
 command -v cmake >/dev/null 2>&1 || need_apt+=(cmake)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
+# The gateway compiles hosts' C inside a bubblewrap sandbox.
+command -v bwrap >/dev/null 2>&1 || need_apt+=(bubblewrap)
 # Firmware core: host tests (gcc, sanitizers), fuzzing (clang's libFuzzer runtime), Cortex-M cross-compile.
 command -v gcc >/dev/null 2>&1 || need_apt+=(gcc)
 ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 || need_apt+=(libclang-rt-14-dev)

@@ -19,7 +19,7 @@ public static class ExitCodes
 
     public static int ForError(string code) => code switch
     {
-        HostErrorCodes.BadRequest => Usage,
+        HostErrorCodes.BadRequest or HostErrorCodes.Unauthorized => Usage,
         HostErrorCodes.UnknownDevice or HostErrorCodes.DeviceUnreachable => DeviceUnavailable,
         HostErrorCodes.CompileError => CompileError,
         HostErrorCodes.Timeout => Timeout,

@@ -20,13 +20,25 @@ public sealed class GatewayHost : IAsyncDisposable
         {
             throw new ConfigException($"bind address '{config.BindAddress}' is not an IP address");
         }
+        config.Token ??= Environment.GetEnvironmentVariable("WASMORCH_TOKEN") is { Length: > 0 } token ? token : null;
+        if (!IPAddress.IsLoopback(address) && config.Token is null && !config.Insecure)
+        {
+            throw new ConfigException(
+                $"refusing to listen on {address} without a token: anyone who reaches it could run code on your boards. " +
+                "Set [gateway] token or WASMORCH_TOKEN, or pass --insecure on a network you trust.");
+        }
+        if (config.Token is { Length: < 16 })
+        {
+            throw new ConfigException("the gateway token must be at least 16 characters");
+        }
         _devices = new DeviceRegistry(config, loggers.CreateLogger("Wasmorch.Gateway.Devices"));
+        var sandbox = config.Sandbox == "off" ? Sandbox.Off : Sandbox.Bubblewrap();
         _build = new BuildService(
-            new ClangCompiler(config.Clang, config.CompileTimeout),
-            new AotCompiler(config.Wamrc, config.CompileTimeout),
+            new ClangCompiler(config.Clang, config.CompileTimeout, sandbox),
+            new AotCompiler(config.Wamrc, config.CompileTimeout, sandbox),
             new ArtifactCache(config.CacheDirectory, config.CacheCapBytes));
         var handler = new RequestHandler(_devices, _build, config);
-        _server = new HostApiServer(new IPEndPoint(address, config.Port), handler, loggers.CreateLogger("Wasmorch.Gateway.Api"));
+        _server = new HostApiServer(new IPEndPoint(address, config.Port), handler, loggers.CreateLogger("Wasmorch.Gateway.Api"), config.Token, config.MaxConnections);
     }
 
     public IPEndPoint LocalEndpoint => _server.LocalEndpoint;

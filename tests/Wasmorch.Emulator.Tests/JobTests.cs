@@ -99,9 +99,12 @@ public sealed class JobTests
         var reload = await agent.RequestAsync("LOAD module_id=toggle_forever size=10 crc32=00000000");
         Assert.Equal(("ERR", "BUSY"), (reload.Verb, reload["code"]));
 
-        var stop = await agent.RequestAsync("STOP module_id=toggle_forever");
-        Assert.Equal(("STOP_OK", "PENDING"), (stop.Verb, stop["status"]));
-        var result = await agent.ReadUntilAsync("RESULT", TimeSpan.FromSeconds(2));
+        // The job's RESULT is asynchronous: it may come before or after STOP_OK (protocol §3).
+        await agent.SendLineAsync("STOP module_id=toggle_forever");
+        var lines = new[] { await agent.ReadParsedAsync(TimeSpan.FromSeconds(2)), await agent.ReadParsedAsync(TimeSpan.FromSeconds(2)) };
+        var stop = Assert.Single(lines, l => l.Verb == "STOP_OK");
+        Assert.Equal("PENDING", stop["status"]);
+        var result = Assert.Single(lines, l => l.Verb == "RESULT");
         Assert.Equal(("STOPPED", started["job"]), (result["status"], result["job"]));
         Assert.True(long.Parse(result["value"]!, System.Globalization.CultureInfo.InvariantCulture) > 0);
 

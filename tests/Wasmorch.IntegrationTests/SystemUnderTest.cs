@@ -52,6 +52,9 @@ public sealed class SystemUnderTest : IAsyncDisposable
 
     public List<string> GatewayArgs { get; } = [];
 
+    /// <summary>Environment of the gateway process (a token, for instance).</summary>
+    public Dictionary<string, string> GatewayEnvironment { get; } = [];
+
     public void StartGateway()
     {
         List<string> args = ["gateway", "--port", "0", .. GatewayArgs];
@@ -63,7 +66,7 @@ public sealed class SystemUnderTest : IAsyncDisposable
         {
             args.AddRange(["--add-device", device]);
         }
-        _gateway = RunningProcess.StartCli([.. args]);
+        _gateway = RunningProcess.StartCliWithEnvironment(GatewayEnvironment, [.. args]);
         var match = _gateway.WaitForLine(@"gateway listening on (127\.0\.0\.1:\d+)");
         Gateway = match.Groups[1].Value;
     }

@@ -10,7 +10,9 @@ public sealed record CliResult(int ExitCode, string Stdout, string Stderr)
 /// <summary>Runs the real <c>wasmorch</c> CLI as a process, the way a user's shell does.</summary>
 public static class CliRunner
 {
-    public static async Task<CliResult> RunAsync(string gateway, params string[] args)
+    public static Task<CliResult> RunAsync(string gateway, params string[] args) => RunWithEnvironmentAsync(gateway, new Dictionary<string, string>(), args);
+
+    public static async Task<CliResult> RunWithEnvironmentAsync(string gateway, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -26,6 +28,11 @@ public static class CliRunner
             info.ArgumentList.Add(arg);
         }
         info.WorkingDirectory = RepoPaths.Root;
+        info.Environment.Remove("WASMORCH_TOKEN");
+        foreach (var (key, value) in environment)
+        {
+            info.Environment[key] = value;
+        }
         using var process = Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();

@@ -52,7 +52,9 @@ public sealed class RunningProcess : IAsyncDisposable
         return new RunningProcess(Process.Start(info)!);
     }
 
-    public static RunningProcess StartCli(params string[] args)
+    public static RunningProcess StartCli(params string[] args) => StartCliWithEnvironment(null, args);
+
+    public static RunningProcess StartCliWithEnvironment(IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -67,6 +69,11 @@ public sealed class RunningProcess : IAsyncDisposable
             info.ArgumentList.Add(arg);
         }
         info.Environment.Remove("WASMORCH_GATEWAY");
+        info.Environment.Remove("WASMORCH_TOKEN");
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[key] = value;
+        }
         return new RunningProcess(Process.Start(info)!);
     }
 

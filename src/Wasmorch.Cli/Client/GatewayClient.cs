@@ -77,7 +77,8 @@ public sealed class GatewayClient : IAsyncDisposable
                 HostResponse? response = null;
                 while (response is null && _framer.TryRead(ref buffer, out var line) == FrameStatus.Line)
                 {
-                    if (HostJson.TryParseResponse(line.ToArray(), out var parsed, out _) && parsed!.Id == request.Id)
+                    // Id 0 is the gateway's answer to a request it could not read at all (too large, not JSON).
+                    if (HostJson.TryParseResponse(line.ToArray(), out var parsed, out _) && (parsed!.Id == request.Id || (parsed.Id == 0 && !parsed.Ok)))
                     {
                         if (parsed.Event is null)
                         {

@@ -37,11 +37,16 @@ public static class DeviceCommands
 
     private static Option<string> ModuleIdOption() => new("--module-id", "-m") { Description = "Module id ([A-Za-z0-9_.-]{1,32})", Required = true };
 
-    private static Option<string> ModeOption() => new("--mode")
+    private static Option<string> ModeOption()
     {
-        Description = "wasm (interpreted/JIT module) or aot (precompiled for the device)",
-        DefaultValueFactory = _ => "wasm",
-    };
+        var mode = new Option<string>("--mode")
+        {
+            Description = "wasm (the device compiles or interprets it) or aot (precompiled here for the device's target)",
+            DefaultValueFactory = _ => "wasm",
+        };
+        mode.AcceptOnlyFromAmong("wasm", "aot");
+        return mode;
+    }
 
     private static Command Deploy(GlobalOptions global)
     {
@@ -165,6 +170,7 @@ public static class DeviceCommands
             }
             var request = await build();
             request.Device = device;
+            request.Token = pr.GetValue(global.Token) ?? Environment.GetEnvironmentVariable("WASMORCH_TOKEN");
             await using var client = await GatewayClient.ConnectAsync(address, ct);
             ProgressBar? bar = null;
             if (request.Op is HostOps.Deploy or HostOps.BuildAndDeploy && ProgressBar.Wanted(pr.GetValue(global.Json)))

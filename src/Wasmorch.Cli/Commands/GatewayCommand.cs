@@ -12,8 +12,9 @@ public static class GatewayCommand
         var bind = new Option<string>("--bind") { Description = "Address to listen on (default 127.0.0.1)" };
         var config = new Option<FileInfo>("--config", "-c") { Description = "Device map and settings (wasmorch.toml)" };
         var devices = new Option<string[]>("--add-device") { Description = "Extra device name=endpoint (tcp://host:port); repeatable", AllowMultipleArgumentsPerToken = false };
+        var insecure = new Option<bool>("--insecure") { Description = "Listen on a non-loopback address without a token (trusted networks only)" };
         var wamrc = new Option<string>("--wamrc") { Description = "wamrc to use for AOT on WAMR devices (default: [build] wamrc, else wamrc on PATH)" };
-        var command = new Command("gateway", "Run the gateway: host API, device sessions, compiler") { port, bind, config, devices, wamrc };
+        var command = new Command("gateway", "Run the gateway: host API, device sessions, compiler") { port, bind, config, devices, wamrc, insecure };
         command.SetAction(async (pr, ct) =>
         {
             GatewayConfig settings;
@@ -38,8 +39,19 @@ public static class GatewayCommand
             settings.Port = pr.GetValue(port) ?? settings.Port;
             settings.Wamrc = pr.GetValue(wamrc) ?? settings.Wamrc;
             settings.BindAddress = pr.GetValue(bind) ?? settings.BindAddress;
+            settings.Insecure = pr.GetValue(insecure);
             using var loggers = Logging.Create(pr.GetValue(global.Verbose));
-            await using var host = new GatewayHost(settings, loggers);
+            GatewayHost gatewayHost;
+            try
+            {
+                gatewayHost = new GatewayHost(settings, loggers);
+            }
+            catch (ConfigException ex)
+            {
+                await Console.Error.WriteLineAsync($"error: {ex.Message}");
+                return ExitCodes.Usage;
+            }
+            await using var host = gatewayHost;
             try
             {
                 host.Start();

@@ -17,6 +17,12 @@ public sealed class GlobalOptions
         Recursive = true,
     };
 
+    public Option<string> Token { get; } = new("--token")
+    {
+        Description = "Access token of a gateway that requires one (default: $WASMORCH_TOKEN)",
+        Recursive = true,
+    };
+
     public Option<bool> Json { get; } = new("--json")
     {
         Description = "Print one JSON object per command, for scripts",
@@ -34,6 +40,7 @@ public sealed class GlobalOptions
         root.Options.Add(Device);
         root.Options.Add(Gateway);
         root.Options.Add(Json);
+        root.Options.Add(Token);
         root.Options.Add(Verbose);
     }
 }

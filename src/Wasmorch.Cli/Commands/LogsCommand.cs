@@ -26,7 +26,13 @@ public static class LogsCommand
             try
             {
                 await using var client = await GatewayClient.ConnectAsync(address, ct);
-                var request = new HostRequest { Op = HostOps.Logs, Follow = true, Device = pr.GetValue(global.Device) };
+                var request = new HostRequest
+                {
+                    Op = HostOps.Logs,
+                    Follow = true,
+                    Device = pr.GetValue(global.Device),
+                    Token = pr.GetValue(global.Token) ?? Environment.GetEnvironmentVariable("WASMORCH_TOKEN"),
+                };
                 await foreach (var response in client.StreamAsync(request, ct))
                 {
                     if (!response.Ok)

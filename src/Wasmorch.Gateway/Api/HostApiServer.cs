@@ -24,12 +24,23 @@ public sealed partial class HostApiServer : IAsyncDisposable
     private readonly List<Task> _connections = [];
     private Task? _acceptLoop;
 
-    public HostApiServer(IPEndPoint endpoint, RequestHandler handler, ILogger logger)
+    private readonly byte[]? _token;
+    private readonly int _maxConnections;
+    private int _connectionCount;
+
+    public HostApiServer(IPEndPoint endpoint, RequestHandler handler, ILogger logger, string? token = null, int maxConnections = 256)
     {
         _listener = new TcpListener(endpoint);
         _handler = handler;
         _logger = logger;
+        _token = token is null ? null : System.Text.Encoding.UTF8.GetBytes(token);
+        _maxConnections = maxConnections;
     }
+
+    /// <summary>Constant-time comparison: a wrong token takes as long to refuse as a nearly right one.</summary>
+    private bool Authorized(HostRequest request) =>
+        _token is null || (request.Token is { } given && System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
+            System.Text.Encoding.UTF8.GetBytes(given), _token));
 
     public IPEndPoint LocalEndpoint => (IPEndPoint)_listener.LocalEndpoint;
 
@@ -53,10 +64,45 @@ public sealed partial class HostApiServer : IAsyncDisposable
                 return;
             }
             socket.NoDelay = true;
+            if (Interlocked.Increment(ref _connectionCount) > _maxConnections)
+            {
+                Interlocked.Decrement(ref _connectionCount);
+                LogRefused(_logger, socket.RemoteEndPoint, _maxConnections);
+                _ = RefuseAsync(socket);
+                continue;
+            }
             lock (_connections)
             {
                 _connections.RemoveAll(t => t.IsCompleted);
-                _connections.Add(ServeAsync(socket, ct));
+                _connections.Add(ServeCountedAsync(socket, ct));
+            }
+        }
+    }
+
+    private async Task ServeCountedAsync(Socket socket, CancellationToken ct)
+    {
+        try
+        {
+            await ServeAsync(socket, ct);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _connectionCount);
+        }
+    }
+
+    private static async Task RefuseAsync(Socket socket)
+    {
+        using (socket)
+        {
+            var refusal = RequestHandler.Failure(HostErrorCodes.TooManyConnections, "the gateway has too many host connections; try again later");
+            try
+            {
+                await socket.SendAsync((byte[])[.. HostJson.Serialize(refusal), (byte)'\n']);
+            }
+            catch (SocketException)
+            {
+                // The peer is gone already; nothing else to tell it.
             }
         }
     }
@@ -96,6 +142,14 @@ public sealed partial class HostApiServer : IAsyncDisposable
                     if (!HostJson.TryParseRequest(line.ToArray(), out var request, out var error))
                     {
                         await RespondAsync(stream, writeLock, RequestHandler.Failure(HostErrorCodes.BadRequest, error), connectionCts.Token);
+                        continue;
+                    }
+                    if (!Authorized(request!))
+                    {
+                        LogUnauthorized(_logger, peer, request!.Op);
+                        var denied = RequestHandler.Failure(HostErrorCodes.Unauthorized, "this gateway requires a valid token (--token or WASMORCH_TOKEN)");
+                        denied.Id = request.Id;
+                        await RespondAsync(stream, writeLock, denied, connectionCts.Token);
                         continue;
                     }
                     await inFlight.WaitAsync(connectionCts.Token);
@@ -236,6 +290,12 @@ public sealed partial class HostApiServer : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Host connection {Peer} ended: {Reason}")]
     private static partial void LogConnectionEnded(ILogger logger, EndPoint? peer, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Unauthorized request from {Peer} ({Op})")]
+    private static partial void LogUnauthorized(ILogger logger, EndPoint? peer, string? op);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused host connection from {Peer}: {Max} connections already")]
+    private static partial void LogRefused(ILogger logger, EndPoint? peer, int max);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Request {Id} ({Op}) failed unexpectedly")]
     private static partial void LogRequestFailed(ILogger logger, Exception exception, long id, string? op);

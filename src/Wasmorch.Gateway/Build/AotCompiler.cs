@@ -33,10 +33,13 @@ public sealed class AotCompiler : IDisposable
         return new Engine(config);
     });
 
-    public AotCompiler(string wamrc, TimeSpan timeout)
+    private readonly Sandbox? _sandbox;
+
+    public AotCompiler(string wamrc, TimeSpan timeout, Sandbox? sandbox = null)
     {
         _wamrc = wamrc;
         _timeout = timeout;
+        _sandbox = sandbox;
     }
 
     public Task<string> WamrcIdentityAsync() => ToolRunner.VersionAsync(_wamrc, "--version");
@@ -62,7 +65,7 @@ public sealed class AotCompiler : IDisposable
         try
         {
             await File.WriteAllBytesAsync(Path.Combine(dir.FullName, "module.wasm"), wasm, ct);
-            var run = await ToolRunner.RunAsync(_wamrc, [.. target.WamrcArguments(), "-o", "module.aot", "module.wasm"], dir.FullName, _timeout, MissingWamrc(_wamrc), ct);
+            var run = await ToolRunner.RunAsync(_wamrc, [.. target.WamrcArguments(), "-o", "module.aot", "module.wasm"], dir.FullName, _timeout, MissingWamrc(_wamrc), ct, _sandbox);
             var output = Path.Combine(dir.FullName, "module.aot");
             if (run.ExitCode != 0 || !File.Exists(output))
             {

@@ -27,10 +27,13 @@ public sealed partial class ClangCompiler
     private readonly TimeSpan _timeout;
     private readonly Lazy<Task<string>> _identity;
 
-    public ClangCompiler(string clang, TimeSpan timeout)
+    private readonly Sandbox? _sandbox;
+
+    public ClangCompiler(string clang, TimeSpan timeout, Sandbox? sandbox = null)
     {
         _clang = clang;
         _timeout = timeout;
+        _sandbox = sandbox;
         _identity = new Lazy<Task<string>>(() => ToolRunner.VersionAsync(_clang, "--version"));
     }
 
@@ -56,7 +59,7 @@ public sealed partial class ClangCompiler
             await File.WriteAllBytesAsync(Path.Combine(dir.FullName, "include", "wasmorch.h"), SdkHeader.Value, ct);
             await File.WriteAllTextAsync(Path.Combine(dir.FullName, sourceName), source, Encoding.UTF8, ct);
             var run = await ToolRunner.RunAsync(_clang, [.. options.ClangArguments(), "-fno-color-diagnostics", "-I", "include", "-o", "module.wasm", sourceName],
-                dir.FullName, _timeout, $"compiler '{_clang}' is not available; install clang and lld (apt-get install clang lld) or set [build] clang in wasmorch.toml", ct);
+                dir.FullName, _timeout, $"compiler '{_clang}' is not available; install clang and lld (apt-get install clang lld) or set [build] clang in wasmorch.toml", ct, _sandbox);
             var diagnostics = run.Stderr.Replace(dir.FullName + Path.DirectorySeparatorChar, string.Empty, StringComparison.Ordinal);
             var output = Path.Combine(dir.FullName, "module.wasm");
             if (run.ExitCode != 0 || !File.Exists(output))

@@ -15,8 +15,28 @@ internal static class ToolRunner
 {
     public sealed record Result(int ExitCode, string Stdout, string Stderr);
 
-    public static async Task<Result> RunAsync(string tool, IEnumerable<string> args, string workDir, TimeSpan timeout, string missing, CancellationToken ct)
+    /// <summary>Diagnostics kept of a tool's output; a macro bomb's megabytes of errors are cut here.</summary>
+    public const int MaxOutputChars = 64 * 1024;
+
+    public static async Task<Result> RunAsync(string tool, IEnumerable<string> args, string workDir, TimeSpan timeout, string missing, CancellationToken ct, Sandbox? sandbox = null)
     {
+        if (sandbox is not null)
+        {
+            if (!File.Exists(sandbox.Tool) && !Path.IsPathRooted(sandbox.Tool) && !OnPath(sandbox.Tool))
+            {
+                throw new GatewayException(HostErrorCodes.CompileError, Sandbox.Missing(sandbox.Tool));
+            }
+            if (!Path.IsPathRooted(tool))
+            {
+                tool = Resolve(tool) ?? throw new GatewayException(HostErrorCodes.CompileError, missing);
+            }
+            else if (!File.Exists(tool))
+            {
+                throw new GatewayException(HostErrorCodes.CompileError, missing);
+            }
+            (tool, var wrapped) = sandbox.Wrap(tool, args, workDir);
+            args = wrapped;
+        }
         var info = new ProcessStartInfo(tool)
         {
             WorkingDirectory = workDir,
@@ -35,12 +55,12 @@ internal static class ToolRunner
         }
         catch (Win32Exception)
         {
-            throw new GatewayException(HostErrorCodes.CompileError, missing);
+            throw new GatewayException(HostErrorCodes.CompileError, sandbox is null ? missing : Sandbox.Missing(sandbox.Tool));
         }
         using (process)
         {
-            var stderr = process.StandardError.ReadToEndAsync(ct);
-            var stdout = process.StandardOutput.ReadToEndAsync(ct);
+            var stderr = ReadCappedAsync(process.StandardError, ct);
+            var stdout = ReadCappedAsync(process.StandardOutput, ct);
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
             deadline.CancelAfter(timeout);
             try
@@ -60,6 +80,35 @@ internal static class ToolRunner
             return new Result(process.ExitCode, await stdout, await stderr);
         }
     }
+
+    /// <summary>Reads a stream to its end but keeps only the first <see cref="MaxOutputChars"/> characters.</summary>
+    private static async Task<string> ReadCappedAsync(StreamReader reader, CancellationToken ct)
+    {
+        var kept = new System.Text.StringBuilder();
+        var buffer = new char[8192];
+        int read;
+        while ((read = await reader.ReadAsync(buffer, ct)) > 0)
+        {
+            var room = MaxOutputChars - kept.Length;
+            if (room > 0)
+            {
+                kept.Append(buffer, 0, Math.Min(room, read));
+                if (read > room)
+                {
+                    kept.Append("\n[output cut at 64 KiB]\n");
+                }
+            }
+        }
+        return kept.ToString();
+    }
+
+    private static bool OnPath(string tool) => Resolve(tool) is not null;
+
+    /// <summary>The absolute path of a tool on PATH (a sandbox runs it by path, with its own PATH).</summary>
+    public static string? Resolve(string tool) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin").Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Select(dir => Path.Combine(dir, tool))
+            .FirstOrDefault(File.Exists);
 
     /// <summary>The first line a tool prints for its version flag, or "not found".</summary>
     public static async Task<string> VersionAsync(string tool, string flag)

@@ -29,6 +29,18 @@ public sealed class GatewayConfig
 
     public string Wamrc { get; set; } = "wamrc";
 
+    /// <summary>"bwrap" (default): build tools run in a bubblewrap sandbox; "off": as the gateway's user.</summary>
+    public string Sandbox { get; set; } = "bwrap";
+
+    /// <summary>Required of every request when set (config or WASMORCH_TOKEN); compared in constant time.</summary>
+    public string? Token { get; set; }
+
+    /// <summary>Listen beyond loopback without a token (explicit --insecure only).</summary>
+    public bool Insecure { get; set; }
+
+    /// <summary>Host connections at once; more are refused.</summary>
+    public int MaxConnections { get; set; } = 256;
+
     public string CacheDirectory { get; set; } = Build.ArtifactCache.DefaultDirectory();
 
     public long CacheCapBytes { get; set; } = 256L * 1024 * 1024;
@@ -69,6 +81,8 @@ public sealed class GatewayConfig
         if (Table(root, "gateway", origin) is { } gateway)
         {
             config.BindAddress = String(gateway, "bind", origin) ?? config.BindAddress;
+            config.Token = String(gateway, "token", origin) ?? config.Token;
+            config.MaxConnections = (int)(Integer(gateway, "max_connections", origin) ?? config.MaxConnections);
             config.Port = (int)(Integer(gateway, "port", origin) ?? config.Port);
             config.ReplyTimeout = Millis(gateway, "reply_timeout_ms", origin) ?? config.ReplyTimeout;
             config.DefaultResultTimeout = Millis(gateway, "result_timeout_ms", origin) ?? config.DefaultResultTimeout;
@@ -79,6 +93,11 @@ public sealed class GatewayConfig
         {
             config.Clang = String(build, "clang", origin) ?? config.Clang;
             config.Wamrc = String(build, "wamrc", origin) ?? config.Wamrc;
+            config.Sandbox = String(build, "sandbox", origin) ?? config.Sandbox;
+            if (config.Sandbox is not ("bwrap" or "off"))
+            {
+                throw new ConfigException($"{origin}: [build] sandbox must be \"bwrap\" or \"off\"");
+            }
             config.CacheDirectory = String(build, "cache_dir", origin) ?? config.CacheDirectory;
             config.CacheCapBytes = Integer(build, "cache_max_bytes", origin) ?? config.CacheCapBytes;
             config.CompileTimeout = Millis(build, "timeout_ms", origin) ?? config.CompileTimeout;

@@ -11,4 +11,6 @@ public static class HostErrorCodes
     public const string Unsupported = "UNSUPPORTED";
     public const string ProtocolError = "PROTOCOL_ERROR";
     public const string Internal = "INTERNAL";
+    public const string Unauthorized = "UNAUTHORIZED";
+    public const string TooManyConnections = "TOO_MANY_CONNECTIONS";
 }

@@ -18,6 +18,9 @@ public sealed class HostRequest
 
     public bool WaitResult { get; set; }
 
+    /// <summary>The gateway's access token, when it requires one (non-loopback gateways).</summary>
+    public string? Token { get; set; }
+
     /// <summary>C source text for <c>build_and_deploy</c>; the gateway never reads a path a host names.</summary>
     public string? Source { get; set; }
 

@@ -1,0 +1,99 @@
+using Wasmorch.Testing;
+
+namespace Wasmorch.IntegrationTests;
+
+/// <summary>Hostile sources and unauthorised hosts against the real gateway process.</summary>
+public sealed class HardeningTests
+{
+    private static void AssertExit(int expected, CliResult result) =>
+        Assert.True(result.ExitCode == expected, $"expected exit {expected}\n{result}");
+
+    public static TheoryData<string, string, string> HostileSources => new()
+    {
+        { "include_passwd.c", "#include \"/etc/passwd\"\nint x;\n", "COMPILE_ERROR" },
+        { "include_escape.c", "#include \"../../../../../../etc/passwd\"\nint x;\n", "COMPILE_ERROR" },
+        { "incbin.c", "__asm__(\".section .data\\n.incbin \\\"/etc/passwd\\\"\");\n__attribute__((export_name(\"f\"))) int f(void) { return 1; }\n", "COMPILE_ERROR" },
+        { "incbin_escaped.c", "__asm__(\".incbin \\\"\\\\057etc\\\\057passwd\\\"\");\nint x;\n", "COMPILE_ERROR" },
+        { "embed.c", "static const char data[] = {\n#embed \"/etc/passwd\"\n};\nint x;\n", "COMPILE_ERROR" },
+        { "macro_bomb.c", "#define A(x) x x x x x x x x x x\n#define B(x) A(A(A(A(A(A(A(A(x))))))))\nB(int y;)\n", "COMPILE_ERROR" },
+    };
+
+    [Theory]
+    [MemberData(nameof(HostileSources))]
+    public async Task Hostile_sources_are_refused_or_contained_and_leak_nothing(string name, string source, string code)
+    {
+        await using var system = new SystemUnderTest();
+        system.StartBoard("nucleo", 0);
+        var config = Path.Combine(Path.GetTempPath(), $"gw_{Guid.NewGuid():n}.toml");
+        await File.WriteAllTextAsync(config, "[build]\ntimeout_ms = 8000\n");
+        system.GatewayArgs.AddRange(["--config", config]);
+        system.StartGateway();
+        var dir = Directory.CreateTempSubdirectory("wasmorch-hostile-").FullName;
+        var path = Path.Combine(dir, name);
+        await File.WriteAllTextAsync(path, source);
+        try
+        {
+            var result = await system.CliAsync("--device", "nucleo", "build-and-deploy", "--module-id", "evil", "--source", path);
+            AssertExit(5, result);
+            Assert.Contains(code, result.Stderr, StringComparison.Ordinal);
+            var passwd = await File.ReadAllTextAsync("/etc/passwd");
+            var firstLine = passwd.Split('\n')[0];
+            Assert.DoesNotContain(firstLine, result.Stdout + result.Stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("root:x:", result.Stdout + result.Stderr, StringComparison.Ordinal);
+            // The gateway goes on serving.
+            AssertExit(0, await system.CliAsync("--device", "nucleo", "status"));
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+            File.Delete(config);
+        }
+    }
+
+    [Fact]
+    public async Task A_ten_megabyte_source_is_refused_with_the_limit_named()
+    {
+        await using var system = await SystemUnderTest.StartAsync("nucleo");
+        var path = Path.Combine(Path.GetTempPath(), $"huge_{Guid.NewGuid():n}.c");
+        await File.WriteAllTextAsync(path, "int x;\n" + new string('/', 10 * 1024 * 1024) + "\n");
+        try
+        {
+            var result = await system.CliAsync("--device", "nucleo", "build-and-deploy", "--module-id", "huge", "--source", path);
+            AssertExit(2, result);
+            Assert.Contains("exceeds", result.Stderr, StringComparison.Ordinal);
+            AssertExit(0, await system.CliAsync("--device", "nucleo", "status"));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task A_non_loopback_gateway_without_a_token_refuses_to_start()
+    {
+        var result = await CliRunner.RunAsync("127.0.0.1:1", "gateway", "--bind", "0.0.0.0", "--port", "0");
+        AssertExit(2, result);
+        Assert.Contains("without a token", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task With_a_token_requests_without_it_are_unauthorized()
+    {
+        const string token = "s3cret-token-0123456789";
+        await using var system = new SystemUnderTest();
+        system.StartBoard("nucleo", 0);
+        system.GatewayEnvironment["WASMORCH_TOKEN"] = token;
+        system.StartGateway();
+
+        var denied = await system.CliAsync("--device", "nucleo", "status");
+        AssertExit(2, denied);
+        Assert.Contains("UNAUTHORIZED", denied.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("state=", denied.Stdout, StringComparison.Ordinal);
+        var wrong = await system.CliAsync("--device", "nucleo", "--token", "s3cret-token-0123456788", "status");
+        AssertExit(2, wrong);
+        var allowed = await CliRunner.RunWithEnvironmentAsync(system.Gateway, new Dictionary<string, string> { ["WASMORCH_TOKEN"] = token }, "--device", "nucleo", "status");
+        AssertExit(0, allowed);
+        Assert.Contains("state=IDLE", allowed.Stdout, StringComparison.Ordinal);
+    }
+}
