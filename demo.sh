@@ -44,7 +44,10 @@ run --device disco status
 echo; echo "# errors are precise and leave the other board working:"
 run --device nucleo start --module-id math_ops --func-name sqrt --wait-result
 run --device nucleo start --module-id math_ops --func-name div --func-args "1,0" --wait-result
-run --device nucleo build-and-deploy --module-id math_ops --source modules/c/math_ops.c --mode aot
+echo; echo "# AOT for the board's own target, and the artifact cache + idempotent deploy:"
+run --device nucleo build-and-deploy --module-id math_aot --source modules/c/math_ops.c --mode aot
+run --device nucleo build-and-deploy --module-id math_aot --source modules/c/math_ops.c --mode aot
+run --device nucleo start --module-id math_aot --func-name mul --func-args "6,7" --wait-result
 run --device nucleo --json start --module-id math_ops --func-name fib --func-args "n=50" --wait-result
 echo
 echo "== demo done; logs in $logs"

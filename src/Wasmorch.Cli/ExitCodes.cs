@@ -20,7 +20,7 @@ public static class ExitCodes
     public static int ForError(string code) => code switch
     {
         HostErrorCodes.BadRequest or HostErrorCodes.Unauthorized => Usage,
-        HostErrorCodes.UnknownDevice or HostErrorCodes.DeviceUnreachable => DeviceUnavailable,
+        HostErrorCodes.UnknownDevice or HostErrorCodes.DeviceUnreachable or HostErrorCodes.DeviceReset => DeviceUnavailable,
         HostErrorCodes.CompileError => CompileError,
         HostErrorCodes.Timeout => Timeout,
         JobStatus.Trap or JobStatus.Stopped => JobFailed,

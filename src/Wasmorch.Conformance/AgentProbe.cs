@@ -83,6 +83,11 @@ public sealed class AgentProbe : IAsyncDisposable
                 Logs.Add(line);
                 continue;
             }
+            if (line.Verb == "BOOT")
+            {
+                // §6: an agent announces a (re)start; it answers nothing.
+                continue;
+            }
             if (line.Verb == "START_OK" && line["job"] is { } started)
             {
                 _startedJobs.Add(started);

@@ -78,6 +78,29 @@ public sealed class DeviceSessionTests
         Assert.Equal(HostErrorCodes.DeviceUnreachable, error.Code);
     }
 
+    [Theory]
+    [InlineData("BOOT agent=wasmorch-zephyr/0.1 board=nucleo_f446re")]
+    [InlineData("STATUS state=IDLE modules=- uptime_ms=12")]
+    public async Task A_board_reset_under_a_live_link_fails_the_waiting_job_at_once(string afterReset)
+    {
+        var statusCount = 0;
+        await using var agent = new ScriptedAgent(line => line switch
+        {
+            _ when line.StartsWith("START", StringComparison.Ordinal) => ["START_OK module_id=m func=f job=1"],
+            "STATUS" when Interlocked.Increment(ref statusCount) == 1 => ["STATUS state=RUNNING modules=m uptime_ms=50000"],
+            "STATUS" => [afterReset, "STATUS state=IDLE modules=- uptime_ms=15"],
+            _ => [],
+        });
+        await using var session = Session(agent);
+        var started = await session.StartAsync("m", "f", null, CancellationToken.None);
+        var wait = DeviceSession.WaitForResultAsync(started, 1, TimeSpan.FromSeconds(30), CancellationToken.None);
+        await session.StatusAsync(CancellationToken.None);
+        await session.StatusAsync(CancellationToken.None);
+        var error = await Assert.ThrowsAsync<GatewayException>(() => wait.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Equal(HostErrorCodes.DeviceReset, error.Code);
+        Assert.Contains("job is lost", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Nothing_listening_is_device_unreachable_with_the_endpoint()
     {

@@ -27,6 +27,8 @@ int main(void)
 	if (link_init() != 0) {
 		return -1;
 	}
+	/* docs/protocol.md §6: one BOOT line, so that a gateway learns the board restarted. */
+	link_send("BOOT agent=wasmorch-zephyr/0.1 board=" CONFIG_BOARD "\n", sizeof("BOOT agent=wasmorch-zephyr/0.1 board=" CONFIG_BOARD "\n") - 1);
 	k_thread_start(comm_tid);
 	return 0;
 }

@@ -195,8 +195,24 @@ internal sealed partial class DeviceConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>The highest uptime_ms the agent reported on this link; a lower one means it restarted.</summary>
+    private long _lastUptime = -1;
+
     private void Route(AgentLine line)
     {
+        if (line.Verb == "BOOT")
+        {
+            DeviceReset($"{_device} restarted (boot line: {line})");
+            return;
+        }
+        if (line.TryGetInt64("uptime_ms", out var uptime) && line.Verb is "STATUS" or "PONG")
+        {
+            var previous = Interlocked.Exchange(ref _lastUptime, uptime);
+            if (uptime < previous)
+            {
+                DeviceReset($"{_device} restarted (uptime went from {previous} ms back to {uptime} ms)");
+            }
+        }
         lock (_gate)
         {
             if (line.Verb == "RESULT" && line.TryGetInt64("job", out var job))
@@ -227,6 +243,28 @@ internal sealed partial class DeviceConnection : IAsyncDisposable
             return;
         }
         LogStray(_logger, _device, line.ToString());
+    }
+
+    /// <summary>
+    /// The board restarted under a live link (a serial line survives a reset): jobs awaited on it
+    /// will never report, so their waiters learn it now instead of at their deadline.
+    /// </summary>
+    private void DeviceReset(string reason)
+    {
+        List<TaskCompletionSource<AgentLine>> waiters;
+        lock (_gate)
+        {
+            waiters = [.. _jobWaiters.Values];
+            _jobWaiters.Clear();
+            _finished.Clear();
+            _finishedOrder.Clear();
+        }
+        LogReset(_logger, _device, reason);
+        var error = new GatewayException(HostErrorCodes.DeviceReset, reason + "; its running job is lost");
+        foreach (var waiter in waiters)
+        {
+            waiter.TrySetException(error);
+        }
     }
 
     /// <summary>Fails every waiter: the link is gone and job numbers may restart on the next one.</summary>
@@ -278,6 +316,9 @@ internal sealed partial class DeviceConnection : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Device {Device}: {Line}")]
     private static partial void LogFromDevice(ILogger logger, string device, AgentLine line);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Device {Device}: {Reason}")]
+    private static partial void LogReset(ILogger logger, string device, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Device {Device}: link closed: {Reason}")]
     private static partial void LogClosed(ILogger logger, string device, string reason);

@@ -6,6 +6,9 @@ public static class HostErrorCodes
     public const string BadRequest = "BAD_REQUEST";
     public const string UnknownDevice = "UNKNOWN_DEVICE";
     public const string DeviceUnreachable = "DEVICE_UNREACHABLE";
+
+    /// <summary>The board restarted (boot line seen, or its uptime went backwards): its running job is lost.</summary>
+    public const string DeviceReset = "DEVICE_RESET";
     public const string CompileError = "COMPILE_ERROR";
     public const string Timeout = "TIMEOUT";
     public const string Unsupported = "UNSUPPORTED";
