@@ -1,0 +1,65 @@
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using Wasmorch.Testing;
+
+namespace Wasmorch.IntegrationTests;
+
+/// <summary>Many hosts at once against real gateway and emulator processes: nothing lost, duplicated or mismatched.</summary>
+public sealed class LoadTests
+{
+    [Fact]
+    public async Task Fifty_clients_times_a_hundred_requests_over_ten_boards()
+    {
+        var boards = Enumerable.Range(0, 10).Select(i => $"b{i}").ToArray();
+        await using var system = await SystemUnderTest.StartAsync(boards);
+        var deploy = await system.CliAsync("--device", "b0", "build-and-deploy", "--module-id", "math_ops", "--source", RepoPaths.Module("math_ops.c"));
+        Assert.True(deploy.ExitCode == 0, deploy.ToString());
+        foreach (var board in boards.Skip(1))
+        {
+            Assert.Equal(0, (await system.CliAsync("--device", board, "build-and-deploy", "--module-id", "math_ops", "--source", RepoPaths.Module("math_ops.c"))).ExitCode);
+        }
+        var port = int.Parse(system.Gateway.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture);
+
+        var clients = Enumerable.Range(0, 50).Select(c => Task.Run(async () =>
+        {
+            using var tcp = new TcpClient { NoDelay = true };
+            await tcp.ConnectAsync("127.0.0.1", port);
+            var stream = tcp.GetStream();
+            using var reader = new StreamReader(stream, Encoding.UTF8);
+            // Each client pipelines its 100 requests, then checks every answer by id and value.
+            var expected = new Dictionary<long, long>();
+            var request = new StringBuilder();
+            for (var i = 0; i < 100; i++)
+            {
+                var id = c * 1000 + i + 1;
+                var board = boards[(c + i) % boards.Length];
+                expected[id] = c + i;
+                request.Append(i % 4 == 0
+                    ? $"{{\"id\":{id},\"op\":\"status\",\"device\":\"{board}\"}}\n"
+                    : $"{{\"id\":{id},\"op\":\"start\",\"device\":\"{board}\",\"module_id\":\"math_ops\",\"func\":\"add\",\"args\":\"{c},{i}\",\"wait_result\":true}}\n");
+            }
+            await stream.WriteAsync(Encoding.UTF8.GetBytes(request.ToString()));
+            var seen = new HashSet<long>();
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+            while (seen.Count < 100)
+            {
+                var line = await reader.ReadLineAsync(cts.Token) ?? throw new EndOfStreamException($"client {c}: connection closed after {seen.Count} answers");
+                using var doc = JsonDocument.Parse(line);
+                var id = doc.RootElement.GetProperty("id").GetInt64();
+                Assert.True(expected.ContainsKey(id), $"client {c}: answer to an id it never sent: {line}");
+                Assert.True(seen.Add(id), $"client {c}: duplicated answer {id}");
+                var ok = doc.RootElement.GetProperty("ok").GetBoolean();
+                if (doc.RootElement.TryGetProperty("value", out var value))
+                {
+                    Assert.Equal(expected[id], value.GetInt64());
+                }
+                // BUSY is a correct answer when another client's job holds the board's runner.
+                Assert.True(ok || doc.RootElement.GetProperty("error").GetProperty("code").GetString() == "BUSY", $"client {c}: {line}");
+            }
+            return seen.Count;
+        })).ToList();
+        var answered = await Task.WhenAll(clients);
+        Assert.Equal(5000, answered.Sum());
+    }
+}
