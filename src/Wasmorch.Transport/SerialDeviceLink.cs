@@ -62,20 +62,19 @@ public static class SerialPorts
 /// A serial port's stream that also notices the tty vanishing (USB unplug, pty closed): reads
 /// fail within a second instead of blocking forever on a device node that no longer exists.
 /// </summary>
-public sealed class SerialStream : Stream
+public sealed class SerialStream : DelegatingStream
 {
     private static readonly TimeSpan PresenceCheck = TimeSpan.FromMilliseconds(250);
 
     private readonly SerialPort _port;
-    private readonly Stream _inner;
     private readonly string _path;
     private readonly CancellationTokenSource _gone = new();
     private readonly Timer _watch;
 
     internal SerialStream(SerialPort port, string path)
+        : base(port.BaseStream)
     {
         _port = port;
-        _inner = port.BaseStream;
         _path = path;
         _watch = new Timer(_ => CheckPresence(), null, PresenceCheck, PresenceCheck);
     }
@@ -95,7 +94,7 @@ public sealed class SerialStream : Stream
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _gone.Token);
         try
         {
-            return await _inner.ReadAsync(buffer, linked.Token);
+            return await Inner.ReadAsync(buffer, linked.Token);
         }
         catch (OperationCanceledException) when (_gone.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
@@ -109,36 +108,8 @@ public sealed class SerialStream : Stream
         {
             throw new IOException($"serial port {_path} vanished");
         }
-        await _inner.WriteAsync(buffer, cancellationToken);
+        await Inner.WriteAsync(buffer, cancellationToken);
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override Task FlushAsync(CancellationToken cancellationToken) => _inner.FlushAsync(cancellationToken);
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => true;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public override void Flush() => _inner.Flush();
-
-    public override int Read(byte[] buffer, int offset, int count) => _inner.Read(buffer, offset, count);
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => _inner.Write(buffer, offset, count);
 
     protected override void Dispose(bool disposing)
     {

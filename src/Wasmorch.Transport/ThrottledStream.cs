@@ -7,18 +7,17 @@ namespace Wasmorch.Transport;
 /// second). Pseudo-terminals ignore the baud rate; this makes an emulated board's link take the
 /// wire time a real one would, so that timings and progress bars are realistic.
 /// </summary>
-public sealed class ThrottledStream : Stream
+public sealed class ThrottledStream : DelegatingStream
 {
-    private readonly Stream _inner;
     private readonly double _ticksPerByte;
     private readonly int _chunk;
     private long _readFree;
     private long _writeFree;
 
     public ThrottledStream(Stream inner, int bytesPerSecond)
+        : base(inner)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(bytesPerSecond);
-        _inner = inner;
         _ticksPerByte = (double)Stopwatch.Frequency / bytesPerSecond;
         // About 5 ms of wire time per step: smooth, without a timer per byte.
         _chunk = Math.Max(1, bytesPerSecond / 200);
@@ -50,7 +49,7 @@ public sealed class ThrottledStream : Stream
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        var read = await _inner.ReadAsync(buffer[..Math.Min(buffer.Length, _chunk)], cancellationToken);
+        var read = await Inner.ReadAsync(buffer[..Math.Min(buffer.Length, _chunk)], cancellationToken);
         if (read > 0)
         {
             await PaceAsync(Book(ref _readFree, read), cancellationToken);
@@ -63,44 +62,20 @@ public sealed class ThrottledStream : Stream
         for (var offset = 0; offset < buffer.Length; offset += _chunk)
         {
             var piece = buffer.Slice(offset, Math.Min(_chunk, buffer.Length - offset));
-            await _inner.WriteAsync(piece, cancellationToken);
+            await Inner.WriteAsync(piece, cancellationToken);
             await PaceAsync(Book(ref _writeFree, piece.Length), cancellationToken);
         }
     }
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("use ReadAsync: pacing is asynchronous");
 
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override Task FlushAsync(CancellationToken cancellationToken) => _inner.FlushAsync(cancellationToken);
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => true;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public override void Flush() => _inner.Flush();
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("use ReadAsync");
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException("use WriteAsync");
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException("use WriteAsync: pacing is asynchronous");
 
     protected override void Dispose(bool disposing)
     {
         if (disposing)
         {
-            _inner.Dispose();
+            Inner.Dispose();
         }
         base.Dispose(disposing);
     }

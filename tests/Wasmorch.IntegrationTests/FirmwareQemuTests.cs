@@ -41,9 +41,6 @@ public sealed class FirmwareQemuTests
 {
     private static string Script => Path.Combine(RepoPaths.Root, "firmware", "qemu", "run-agent.sh");
 
-    private static void AssertExit(int expected, CliResult result) =>
-        Assert.True(result.ExitCode == expected, $"expected exit {expected}\n{result}");
-
     private static async Task BuildAsync()
     {
         using var build = Process.Start(new ProcessStartInfo(Script, "--build-only") { RedirectStandardOutput = true, RedirectStandardError = true })!;
@@ -71,7 +68,7 @@ public sealed class FirmwareQemuTests
         }
 
         var conformance = await CliRunner.RunAsync("127.0.0.1:1", "conformance", $"tcp://127.0.0.1:{port}");
-        AssertExit(0, conformance);
+        CliAssert.Exit(0, conformance);
         Assert.Matches(@"\d+ passed, 0 failed, 0 skipped", conformance.Stdout);
 
         await using var system = new SystemUnderTest();
@@ -82,27 +79,27 @@ public sealed class FirmwareQemuTests
         }
         system.AddDevice("qemu", $"tcp://127.0.0.1:{port}");
         system.StartGateway();
-        AssertExit(0, await system.CliAsync("--device", "qemu", "build-and-deploy", "--module-id", "math_ops", "--source", RepoPaths.Module("math_ops.c")));
+        CliAssert.Exit(0, await system.CliAsync("--device", "qemu", "build-and-deploy", "--module-id", "math_ops", "--source", RepoPaths.Module("math_ops.c")));
         var add = await system.CliAsync("--device", "qemu", "start", "--module-id", "math_ops", "--func-name", "add", "--func-args", "a=10,b=15", "--wait-result");
-        AssertExit(0, add);
+        CliAssert.Exit(0, add);
         Assert.Contains("value=25", add.Stdout, StringComparison.Ordinal);
 
         if (wamrc is not null)
         {
             // WAMR AOT: the gateway runs wamrc for the device's aot_target from HELLO_OK.
             var aot = await system.CliAsync("--device", "qemu", "build-and-deploy", "--module-id", "math_aot", "--source", RepoPaths.Module("math_ops.c"), "--mode", "aot");
-            AssertExit(0, aot);
+            CliAssert.Exit(0, aot);
             Assert.Contains("artifact=aot:thumbv7", aot.Stdout, StringComparison.Ordinal);
             var aotAdd = await system.CliAsync("--device", "qemu", "start", "--module-id", "math_aot", "--func-name", "add", "--func-args", "a=10,b=15", "--wait-result");
-            AssertExit(0, aotAdd);
+            CliAssert.Exit(0, aotAdd);
             Assert.Contains("value=25", aotAdd.Stdout, StringComparison.Ordinal);
         }
 
-        AssertExit(0, await system.CliAsync("--device", "qemu", "build-and-deploy", "--module-id", "toggle_forever", "--source", RepoPaths.Module("toggle_forever.c")));
+        CliAssert.Exit(0, await system.CliAsync("--device", "qemu", "build-and-deploy", "--module-id", "toggle_forever", "--source", RepoPaths.Module("toggle_forever.c")));
         await using (var waiter = RunningProcess.StartCli("--gateway", system.Gateway, "--device", "qemu", "start", "--module-id", "toggle_forever", "--func-name", "run", "--wait-result"))
         {
             await LinkFaultTests.WaitUntilAsync(system, "qemu", "state=RUNNING");
-            AssertExit(0, await system.CliAsync("--device", "qemu", "stop", "--module-id", "toggle_forever"));
+            CliAssert.Exit(0, await system.CliAsync("--device", "qemu", "stop", "--module-id", "toggle_forever"));
             Assert.Equal(8, await waiter.WaitForExitAsync(TimeSpan.FromSeconds(20)));
             Assert.Contains("status=STOPPED", waiter.Output, StringComparison.Ordinal);
         }
@@ -116,10 +113,10 @@ public sealed class FirmwareQemuTests
         try
         {
             var deploy = await system.CliAsync("--device", "qemu", "build-and-deploy", "--module-id", "big", "--source", source);
-            AssertExit(0, deploy);
+            CliAssert.Exit(0, deploy);
             Assert.Matches(@"size=4\d{4} ", deploy.Stdout);
             var sum = await system.CliAsync("--device", "qemu", "start", "--module-id", "big", "--func-name", "sum", "--wait-result");
-            AssertExit(0, sum);
+            CliAssert.Exit(0, sum);
             var expected = unchecked((int)table.Aggregate(0u, (s, v) => s + (uint)v));
             Assert.Contains($"value={expected}", sum.Stdout, StringComparison.Ordinal);
         }

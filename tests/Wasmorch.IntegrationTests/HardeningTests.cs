@@ -5,9 +5,6 @@ namespace Wasmorch.IntegrationTests;
 /// <summary>Hostile sources and unauthorised hosts against the real gateway process.</summary>
 public sealed class HardeningTests
 {
-    private static void AssertExit(int expected, CliResult result) =>
-        Assert.True(result.ExitCode == expected, $"expected exit {expected}\n{result}");
-
     public static TheoryData<string, string, string> HostileSources => new()
     {
         { "include_passwd.c", "#include \"/etc/passwd\"\nint x;\n", "COMPILE_ERROR" },
@@ -34,14 +31,14 @@ public sealed class HardeningTests
         try
         {
             var result = await system.CliAsync("--device", "nucleo", "build-and-deploy", "--module-id", "evil", "--source", path);
-            AssertExit(5, result);
+            CliAssert.Exit(5, result);
             Assert.Contains(code, result.Stderr, StringComparison.Ordinal);
             var passwd = await File.ReadAllTextAsync("/etc/passwd");
             var firstLine = passwd.Split('\n')[0];
             Assert.DoesNotContain(firstLine, result.Stdout + result.Stderr, StringComparison.Ordinal);
             Assert.DoesNotContain("root:x:", result.Stdout + result.Stderr, StringComparison.Ordinal);
             // The gateway goes on serving.
-            AssertExit(0, await system.CliAsync("--device", "nucleo", "status"));
+            CliAssert.Exit(0, await system.CliAsync("--device", "nucleo", "status"));
         }
         finally
         {
@@ -59,9 +56,9 @@ public sealed class HardeningTests
         try
         {
             var result = await system.CliAsync("--device", "nucleo", "build-and-deploy", "--module-id", "huge", "--source", path);
-            AssertExit(2, result);
+            CliAssert.Exit(2, result);
             Assert.Contains("exceeds", result.Stderr, StringComparison.Ordinal);
-            AssertExit(0, await system.CliAsync("--device", "nucleo", "status"));
+            CliAssert.Exit(0, await system.CliAsync("--device", "nucleo", "status"));
         }
         finally
         {
@@ -73,7 +70,7 @@ public sealed class HardeningTests
     public async Task A_non_loopback_gateway_without_a_token_refuses_to_start()
     {
         var result = await CliRunner.RunAsync("127.0.0.1:1", "gateway", "--bind", "0.0.0.0", "--port", "0");
-        AssertExit(2, result);
+        CliAssert.Exit(2, result);
         Assert.Contains("without a token", result.Stderr, StringComparison.Ordinal);
     }
 
@@ -87,13 +84,13 @@ public sealed class HardeningTests
         system.StartGateway();
 
         var denied = await system.CliAsync("--device", "nucleo", "status");
-        AssertExit(2, denied);
+        CliAssert.Exit(2, denied);
         Assert.Contains("UNAUTHORIZED", denied.Stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("state=", denied.Stdout, StringComparison.Ordinal);
         var wrong = await system.CliAsync("--device", "nucleo", "--token", "s3cret-token-0123456788", "status");
-        AssertExit(2, wrong);
+        CliAssert.Exit(2, wrong);
         var allowed = await CliRunner.RunWithEnvironmentAsync(system.Gateway, new Dictionary<string, string> { ["WASMORCH_TOKEN"] = token }, "--device", "nucleo", "status");
-        AssertExit(0, allowed);
+        CliAssert.Exit(0, allowed);
         Assert.Contains("state=IDLE", allowed.Stdout, StringComparison.Ordinal);
     }
 }

@@ -7,9 +7,6 @@ namespace Wasmorch.IntegrationTests;
 /// <summary>Broken links and vanished devices, over real processes: precise errors, nothing else disturbed.</summary>
 public sealed class LinkFaultTests
 {
-    private static void AssertExit(int expected, CliResult result) =>
-        Assert.True(result.ExitCode == expected, $"expected exit {expected}\n{result}");
-
     [Theory]
     [InlineData(LinkFault.CorruptPayload, "CRC_MISMATCH", 7)]
     [InlineData(LinkFault.TruncatePayload, "TIMEOUT", 6)]
@@ -23,14 +20,14 @@ public sealed class LinkFaultTests
         system.StartGateway();
 
         var damaged = await system.CliAsync("--device", "noisy", "build-and-deploy", "--module-id", "math_ops", "--source", RepoPaths.Module("math_ops.c"));
-        AssertExit(exit, damaged);
+        CliAssert.Exit(exit, damaged);
         Assert.Contains(code, damaged.Stderr, StringComparison.Ordinal);
 
-        AssertExit(0, await system.CliAsync("--device", "disco", "status"));
+        CliAssert.Exit(0, await system.CliAsync("--device", "disco", "status"));
         // The fault hit only the first upload: the same device takes the retry.
-        AssertExit(0, await system.CliAsync("--device", "noisy", "build-and-deploy", "--module-id", "math_ops", "--source", RepoPaths.Module("math_ops.c")));
+        CliAssert.Exit(0, await system.CliAsync("--device", "noisy", "build-and-deploy", "--module-id", "math_ops", "--source", RepoPaths.Module("math_ops.c")));
         var start = await system.CliAsync("--device", "noisy", "start", "--module-id", "math_ops", "--func-name", "add", "--func-args", "a=10,b=15", "--wait-result");
-        AssertExit(0, start);
+        CliAssert.Exit(0, start);
         Assert.Contains("value=25", start.Stdout, StringComparison.Ordinal);
     }
 
@@ -39,7 +36,7 @@ public sealed class LinkFaultTests
     {
         await using var system = await SystemUnderTest.StartAsync("nucleo", "disco");
         var nucleoPort = system.BoardPorts["nucleo"];
-        AssertExit(0, await system.CliAsync("--device", "nucleo", "build-and-deploy", "--module-id", "toggle_forever", "--source", RepoPaths.Module("toggle_forever.c")));
+        CliAssert.Exit(0, await system.CliAsync("--device", "nucleo", "build-and-deploy", "--module-id", "toggle_forever", "--source", RepoPaths.Module("toggle_forever.c")));
         await using var waiter = RunningProcess.StartCli("--gateway", system.Gateway, "--device", "nucleo", "start",
             "--module-id", "toggle_forever", "--func-name", "run", "--wait-result");
         await WaitUntilAsync(system, "nucleo", "state=RUNNING");
@@ -49,14 +46,14 @@ public sealed class LinkFaultTests
         Assert.Contains("DEVICE_UNREACHABLE", waiter.Output, StringComparison.Ordinal);
 
         var gone = await system.CliAsync("--device", "nucleo", "status");
-        AssertExit(4, gone);
+        CliAssert.Exit(4, gone);
         Assert.Contains("DEVICE_UNREACHABLE", gone.Stderr, StringComparison.Ordinal);
-        AssertExit(0, await system.CliAsync("--device", "disco", "status"));
+        CliAssert.Exit(0, await system.CliAsync("--device", "disco", "status"));
 
         // The board comes back on the same port (a reboot: its modules are gone); no gateway restart.
         system.StartBoard("nucleo", nucleoPort);
         var back = await system.CliAsync("--device", "nucleo", "status");
-        AssertExit(0, back);
+        CliAssert.Exit(0, back);
         Assert.Contains("modules=-", back.Stdout, StringComparison.Ordinal);
     }
 
@@ -69,12 +66,12 @@ public sealed class LinkFaultTests
         system.StartGateway();
 
         var dead = await system.CliAsync("--device", "dead", "status");
-        AssertExit(4, dead);
+        CliAssert.Exit(4, dead);
         Assert.Contains("DEVICE_UNREACHABLE", dead.Stderr, StringComparison.Ordinal);
-        AssertExit(0, await system.CliAsync("--device", "disco", "status"));
+        CliAssert.Exit(0, await system.CliAsync("--device", "disco", "status"));
 
         var noGateway = await CliRunner.RunAsync($"127.0.0.1:{UnusedPort()}", "--device", "disco", "status");
-        AssertExit(3, noGateway);
+        CliAssert.Exit(3, noGateway);
         Assert.Contains("cannot reach the gateway", noGateway.Stderr, StringComparison.Ordinal);
     }
 

@@ -5,9 +5,6 @@ namespace Wasmorch.IntegrationTests;
 /// <summary>HELLO both ways over real processes, the conformance command, and module logs.</summary>
 public sealed class NegotiationTests
 {
-    private static void AssertExit(int expected, CliResult result) =>
-        Assert.True(result.ExitCode == expected, $"expected exit {expected}\n{result}");
-
     [Fact]
     public async Task Every_seed_command_works_with_an_agent_that_refuses_hello()
     {
@@ -15,23 +12,23 @@ public sealed class NegotiationTests
         system.StartBoard("old", 0, "--baseline");
         system.StartGateway();
 
-        AssertExit(0, await system.CliAsync("--device", "old", "build-and-deploy", "--module-id", "math_ops", "--source", RepoPaths.Module("math_ops.c")));
+        CliAssert.Exit(0, await system.CliAsync("--device", "old", "build-and-deploy", "--module-id", "math_ops", "--source", RepoPaths.Module("math_ops.c")));
         var start = await system.CliAsync("--device", "old", "start", "--module-id", "math_ops", "--func-name", "add", "--func-args", "a=10,b=15", "--wait-result");
-        AssertExit(0, start);
+        CliAssert.Exit(0, start);
         Assert.Contains("value=25", start.Stdout, StringComparison.Ordinal);
         var status = await system.CliAsync("--device", "old", "status");
-        AssertExit(0, status);
+        CliAssert.Exit(0, status);
         Assert.Contains("seed baseline (no HELLO)", status.Stdout, StringComparison.Ordinal);
-        AssertExit(0, await system.CliAsync("--device", "old", "build-and-deploy", "--module-id", "toggle_forever", "--source", RepoPaths.Module("toggle_forever.c")));
-        AssertExit(0, await system.CliAsync("--device", "old", "start", "--module-id", "toggle_forever", "--func-name", "run"));
+        CliAssert.Exit(0, await system.CliAsync("--device", "old", "build-and-deploy", "--module-id", "toggle_forever", "--source", RepoPaths.Module("toggle_forever.c")));
+        CliAssert.Exit(0, await system.CliAsync("--device", "old", "start", "--module-id", "toggle_forever", "--func-name", "run"));
         var stop = await system.CliAsync("--device", "old", "stop", "--module-id", "toggle_forever");
-        AssertExit(0, stop);
+        CliAssert.Exit(0, stop);
         Assert.Contains("status=PENDING", stop.Stdout, StringComparison.Ordinal);
-        AssertExit(0, await system.CliAsync("--device", "old", "ping"));
+        CliAssert.Exit(0, await system.CliAsync("--device", "old", "ping"));
 
         // Extensions are not assumed: UNLOAD is refused by the gateway, not sent.
         var unload = await system.CliAsync("--device", "old", "unload", "--module-id", "math_ops");
-        AssertExit(7, unload);
+        CliAssert.Exit(7, unload);
         Assert.Contains("does not offer UNLOAD", unload.Stderr, StringComparison.Ordinal);
     }
 
@@ -40,21 +37,21 @@ public sealed class NegotiationTests
     {
         await using var system = await SystemUnderTest.StartAsync("nucleo");
         await using var follower = RunningProcess.StartCli("--gateway", system.Gateway, "logs", "--follow");
-        AssertExit(0, await system.CliAsync("--device", "nucleo", "build-and-deploy", "--module-id", "counter", "--source", RepoPaths.Module("counter.c")));
+        CliAssert.Exit(0, await system.CliAsync("--device", "nucleo", "build-and-deploy", "--module-id", "counter", "--source", RepoPaths.Module("counter.c")));
         var run = await system.CliAsync("--device", "nucleo", "start", "--module-id", "counter", "--func-name", "count", "--func-args", "3,5", "--wait-result");
-        AssertExit(0, run);
+        CliAssert.Exit(0, run);
         Assert.Contains("value=6", run.Stdout, StringComparison.Ordinal);
 
         follower.WaitForLine(@"nucleo counter job=1: done");
         var logs = await system.CliAsync("logs");
-        AssertExit(0, logs);
+        CliAssert.Exit(0, logs);
         Assert.Matches(@"(?s)job=1: 1.*job=1: 2.*job=1: 3.*job=1: done", logs.Stdout);
 
         var status = await system.CliAsync("--device", "nucleo", "status");
         Assert.Contains("extensions=PING,UNLOAD,LOG", status.Stdout, StringComparison.Ordinal);
-        AssertExit(0, await system.CliAsync("--device", "nucleo", "unload", "--module-id", "counter"));
+        CliAssert.Exit(0, await system.CliAsync("--device", "nucleo", "unload", "--module-id", "counter"));
         var gone = await system.CliAsync("--device", "nucleo", "start", "--module-id", "counter", "--func-name", "count", "--func-args", "1,0");
-        AssertExit(7, gone);
+        CliAssert.Exit(7, gone);
         Assert.Contains("NO_MODULE", gone.Stderr, StringComparison.Ordinal);
     }
 
@@ -64,7 +61,7 @@ public sealed class NegotiationTests
         await using var system = new SystemUnderTest();
         system.StartBoard("nucleo", 0);
         var result = await CliRunner.RunAsync("127.0.0.1:1", "conformance", $"tcp://127.0.0.1:{system.BoardPorts["nucleo"]}");
-        AssertExit(0, result);
+        CliAssert.Exit(0, result);
         Assert.Contains("PASS  load_one_byte_writes", result.Stdout, StringComparison.Ordinal);
         Assert.Matches(@"\d+ passed, 0 failed, 0 skipped", result.Stdout);
     }
@@ -73,9 +70,6 @@ public sealed class NegotiationTests
 /// <summary>The build pipeline over real processes: AOT to an emulated board, the cache, idempotent deploys.</summary>
 public sealed class BuildPipelineTests
 {
-    private static void AssertExit(int expected, CliResult result) =>
-        Assert.True(result.ExitCode == expected, $"expected exit {expected}\n{result}");
-
     [Fact]
     public async Task Aot_deploy_runs_and_a_repeat_is_a_cache_hit_with_no_upload()
     {
@@ -86,20 +80,20 @@ public sealed class BuildPipelineTests
         try
         {
             var first = await system.CliAsync("--device", "nucleo", "build-and-deploy", "--module-id", "math_ops", "--source", source, "--mode", "aot");
-            AssertExit(0, first);
+            CliAssert.Exit(0, first);
             Assert.Contains("artifact=aot:wasmtime-", first.Stdout, StringComparison.Ordinal);
             Assert.DoesNotContain("cache hit", first.Stdout, StringComparison.Ordinal);
             var add = await system.CliAsync("--device", "nucleo", "start", "--module-id", "math_ops", "--func-name", "add", "--func-args", "a=10,b=15", "--wait-result");
-            AssertExit(0, add);
+            CliAssert.Exit(0, add);
             Assert.Contains("value=25", add.Stdout, StringComparison.Ordinal);
 
             var second = await system.CliAsync("--device", "nucleo", "build-and-deploy", "--module-id", "math_ops", "--source", source, "--mode", "aot");
-            AssertExit(0, second);
+            CliAssert.Exit(0, second);
             Assert.Contains("cache hit", second.Stdout, StringComparison.Ordinal);
             Assert.Contains("upload skipped", second.Stdout, StringComparison.Ordinal);
 
             var forced = await system.CliAsync("--device", "nucleo", "--json", "build-and-deploy", "--module-id", "math_ops", "--source", source, "--mode", "aot", "--force");
-            AssertExit(0, forced);
+            CliAssert.Exit(0, forced);
             Assert.Contains("\"upload_skipped\":false", forced.Stdout, StringComparison.Ordinal);
         }
         finally
@@ -115,7 +109,7 @@ public sealed class BuildPipelineTests
         try
         {
             var result = await CliRunner.RunAsync("127.0.0.1:1", "build", "--source", RepoPaths.Module("math_ops.c"), "-o", output, "--opt-level", "2");
-            AssertExit(0, result);
+            CliAssert.Exit(0, result);
             Assert.Contains("-O2", result.Stdout, StringComparison.Ordinal);
             Assert.Equal("\0asm"u8.ToArray(), (await File.ReadAllBytesAsync(output))[..4]);
         }

@@ -14,13 +14,10 @@ public sealed class SeedCommandsTests : IAsyncLifetime
 
     private async Task<CliResult> Cli(params string[] args) => await _system.CliAsync(args);
 
-    private static void AssertExit(int expected, CliResult result) =>
-        Assert.True(result.ExitCode == expected, $"expected exit {expected}\n{result}");
-
     private async Task AssertOtherBoardWorks()
     {
         var status = await Cli("--device", "disco", "status");
-        AssertExit(0, status);
+        CliAssert.Exit(0, status);
         Assert.Contains("state=IDLE", status.Stdout, StringComparison.Ordinal);
     }
 
@@ -28,24 +25,24 @@ public sealed class SeedCommandsTests : IAsyncLifetime
     public async Task Build_and_deploy_then_start_add_prints_25_and_latency()
     {
         var deploy = await Cli("--device", "nucleo", "build-and-deploy", "--module-id", "math_ops", "--source", RepoPaths.Module("math_ops.c"), "--mode", "wasm");
-        AssertExit(0, deploy);
+        CliAssert.Exit(0, deploy);
         Assert.Contains("deployed math_ops", deploy.Stdout, StringComparison.Ordinal);
         Assert.Matches(@"e2e_latency_ms=\d+\.\d+ .*compile_ms=", deploy.Stdout);
 
         var start = await Cli("--device", "nucleo", "start", "--module-id", "math_ops", "--func-name", "add", "--func-args", "a=10,b=15", "--wait-result");
-        AssertExit(0, start);
+        CliAssert.Exit(0, start);
         Assert.Contains("status=OK value=25", start.Stdout, StringComparison.Ordinal);
         Assert.Matches(@"e2e_latency_ms=\d+\.\d+", start.Stdout);
 
         var json = await Cli("--device", "nucleo", "--json", "start", "--module-id", "math_ops", "--func-name", "fib", "--func-args", "n=10", "--wait-result");
-        AssertExit(0, json);
+        CliAssert.Exit(0, json);
         using var doc = JsonDocument.Parse(json.Stdout);
         Assert.Equal(55, doc.RootElement.GetProperty("value").GetInt64());
         Assert.True(doc.RootElement.GetProperty("e2e_latency_ms").GetDouble() > 0);
         Assert.True(doc.RootElement.GetProperty("timing").GetProperty("gateway_ms").GetDouble() > 0);
 
         var status = await Cli("--device", "nucleo", "status");
-        AssertExit(0, status);
+        CliAssert.Exit(0, status);
         Assert.Contains("modules=math_ops", status.Stdout, StringComparison.Ordinal);
     }
 
@@ -57,9 +54,9 @@ public sealed class SeedCommandsTests : IAsyncLifetime
         try
         {
             var deploy = await Cli("--device", "disco", "deploy", "--module-id", "math_ops", "--file", path);
-            AssertExit(0, deploy);
+            CliAssert.Exit(0, deploy);
             var start = await Cli("--device", "disco", "start", "--module-id", "math_ops", "--func-name", "mul", "--func-args", "6,7", "--wait-result");
-            AssertExit(0, start);
+            CliAssert.Exit(0, start);
             Assert.Contains("value=42", start.Stdout, StringComparison.Ordinal);
         }
         finally
@@ -71,7 +68,7 @@ public sealed class SeedCommandsTests : IAsyncLifetime
     [Fact]
     public async Task Toggle_forever_runs_toggles_and_stops_promptly()
     {
-        AssertExit(0, await Cli("--device", "nucleo", "build-and-deploy", "--module-id", "toggle_forever", "--source", RepoPaths.Module("toggle_forever.c")));
+        CliAssert.Exit(0, await Cli("--device", "nucleo", "build-and-deploy", "--module-id", "toggle_forever", "--source", RepoPaths.Module("toggle_forever.c")));
         // The job's RESULT is awaited by a CLI process of its own, as a user in a second terminal would.
         await using var waiter = RunningProcess.StartCli("--gateway", _system.Gateway, "--device", "nucleo", "start",
             "--module-id", "toggle_forever", "--func-name", "toggle_forever", "--func-args", "pin=0,period_ms=10", "--wait-result");
@@ -82,12 +79,12 @@ public sealed class SeedCommandsTests : IAsyncLifetime
         Assert.True(GpioWrites(second.Stdout) > writesBefore, "GPIO should be toggling\n" + second);
 
         var busy = await Cli("--device", "nucleo", "start", "--module-id", "toggle_forever", "--func-name", "run");
-        AssertExit(7, busy);
+        CliAssert.Exit(7, busy);
         Assert.Contains("BUSY", busy.Stderr, StringComparison.Ordinal);
         await AssertOtherBoardWorks();
 
         var stop = await Cli("--device", "nucleo", "stop", "--module-id", "toggle_forever");
-        AssertExit(0, stop);
+        CliAssert.Exit(0, stop);
         Assert.Contains("status=PENDING", stop.Stdout, StringComparison.Ordinal);
 
         var exit = await waiter.WaitForExitAsync(TimeSpan.FromSeconds(10));
@@ -119,27 +116,27 @@ public sealed class SeedCommandsTests : IAsyncLifetime
     public async Task Agent_errors_are_precise_and_leave_the_other_board_working()
     {
         var noModule = await Cli("--device", "nucleo", "start", "--module-id", "ghost", "--func-name", "add", "--wait-result");
-        AssertExit(7, noModule);
+        CliAssert.Exit(7, noModule);
         Assert.Contains("NO_MODULE", noModule.Stderr, StringComparison.Ordinal);
         await AssertOtherBoardWorks();
 
-        AssertExit(0, await Cli("--device", "nucleo", "build-and-deploy", "--module-id", "math_ops", "--source", RepoPaths.Module("math_ops.c")));
+        CliAssert.Exit(0, await Cli("--device", "nucleo", "build-and-deploy", "--module-id", "math_ops", "--source", RepoPaths.Module("math_ops.c")));
         var noFunc = await Cli("--device", "nucleo", "start", "--module-id", "math_ops", "--func-name", "sqrt", "--wait-result");
-        AssertExit(7, noFunc);
+        CliAssert.Exit(7, noFunc);
         Assert.Contains("NO_FUNC", noFunc.Stderr, StringComparison.Ordinal);
         Assert.Contains("exports: add", noFunc.Stderr, StringComparison.Ordinal);
 
         var badArgs = await Cli("--device", "nucleo", "start", "--module-id", "math_ops", "--func-name", "add", "--func-args", "a=1", "--wait-result");
-        AssertExit(7, badArgs);
+        CliAssert.Exit(7, badArgs);
         Assert.Contains("BAD_ARGS", badArgs.Stderr, StringComparison.Ordinal);
 
         var trap = await Cli("--device", "nucleo", "start", "--module-id", "math_ops", "--func-name", "div", "--func-args", "1,0", "--wait-result");
-        AssertExit(8, trap);
+        CliAssert.Exit(8, trap);
         Assert.Contains("TRAP", trap.Stderr, StringComparison.Ordinal);
         Assert.Contains("integer divide by zero", trap.Stderr, StringComparison.Ordinal);
 
         var unknown = await Cli("--device", "atlantis", "status");
-        AssertExit(4, unknown);
+        CliAssert.Exit(4, unknown);
         Assert.Contains("UNKNOWN_DEVICE", unknown.Stderr, StringComparison.Ordinal);
         Assert.Contains("disco, nucleo", unknown.Stderr, StringComparison.Ordinal);
         await AssertOtherBoardWorks();
@@ -153,7 +150,7 @@ public sealed class SeedCommandsTests : IAsyncLifetime
         try
         {
             var result = await Cli("--device", "nucleo", "build-and-deploy", "--module-id", "broken", "--source", source);
-            AssertExit(5, result);
+            CliAssert.Exit(5, result);
             Assert.Contains("COMPILE_ERROR", result.Stderr, StringComparison.Ordinal);
             Assert.Contains($"{Path.GetFileName(source)}:1:", result.Stderr, StringComparison.Ordinal);
             Assert.Contains("expected expression", result.Stderr, StringComparison.Ordinal);
@@ -175,7 +172,7 @@ public sealed class SeedCommandsTests : IAsyncLifetime
         try
         {
             var result = await Cli("--device", "nucleo", "deploy", "--module-id", "half", "--file", truncated);
-            AssertExit(7, result);
+            CliAssert.Exit(7, result);
             Assert.Contains("INVALID_MODULE", result.Stderr, StringComparison.Ordinal);
         }
         finally
@@ -183,12 +180,12 @@ public sealed class SeedCommandsTests : IAsyncLifetime
             File.Delete(truncated);
         }
         var missing = await Cli("--device", "nucleo", "deploy", "--module-id", "x", "--file", "/nonexistent/x.wasm");
-        AssertExit(2, missing);
+        CliAssert.Exit(2, missing);
         var usage = await Cli("--device", "nucleo", "start", "--module-id", "x");
-        AssertExit(2, usage);
+        CliAssert.Exit(2, usage);
         Assert.Contains("--func-name", usage.Stderr, StringComparison.Ordinal);
         var mode = await Cli("--device", "nucleo", "build-and-deploy", "--module-id", "m", "--source", RepoPaths.Module("math_ops.c"), "--mode", "jit");
-        AssertExit(2, mode);
+        CliAssert.Exit(2, mode);
         Assert.Contains("'jit'", mode.Stderr, StringComparison.Ordinal);
         await AssertOtherBoardWorks();
     }

@@ -5,9 +5,6 @@ namespace Wasmorch.IntegrationTests;
 /// <summary>The gateway and boards over real ttys (socat pty pairs), at real baud rates.</summary>
 public sealed class SerialLinkTests
 {
-    private static void AssertExit(int expected, CliResult result) =>
-        Assert.True(result.ExitCode == expected, $"expected exit {expected}\n{result}");
-
     [Theory]
     [InlineData(115200)]
     [InlineData(921600)]
@@ -21,14 +18,14 @@ public sealed class SerialLinkTests
         system.StartGateway();
 
         var deploy = await system.CliAsync("--device", "nucleo", "build-and-deploy", "--module-id", "math_ops", "--source", RepoPaths.Module("math_ops.c"));
-        AssertExit(0, deploy);
+        CliAssert.Exit(0, deploy);
         var start = await system.CliAsync("--device", "nucleo", "start", "--module-id", "math_ops", "--func-name", "add", "--func-args", "a=10,b=15", "--wait-result");
-        AssertExit(0, start);
+        CliAssert.Exit(0, start);
         Assert.Contains("value=25", start.Stdout, StringComparison.Ordinal);
-        AssertExit(0, await system.CliAsync("--device", "nucleo", "build-and-deploy", "--module-id", "toggle_forever", "--source", RepoPaths.Module("toggle_forever.c")));
-        AssertExit(0, await system.CliAsync("--device", "nucleo", "start", "--module-id", "toggle_forever", "--func-name", "run"));
+        CliAssert.Exit(0, await system.CliAsync("--device", "nucleo", "build-and-deploy", "--module-id", "toggle_forever", "--source", RepoPaths.Module("toggle_forever.c")));
+        CliAssert.Exit(0, await system.CliAsync("--device", "nucleo", "start", "--module-id", "toggle_forever", "--func-name", "run"));
         var stop = await system.CliAsync("--device", "nucleo", "stop", "--module-id", "toggle_forever");
-        AssertExit(0, stop);
+        CliAssert.Exit(0, stop);
         Assert.Contains("status=PENDING", stop.Stdout, StringComparison.Ordinal);
         await LinkFaultTests.WaitUntilAsync(system, "nucleo", "state=IDLE");
     }
@@ -41,7 +38,7 @@ public sealed class SerialLinkTests
         await using var system = new SystemUnderTest();
         system.StartSerialBoard("nucleo", pty.BoardSide, 921600);
         var result = await CliRunner.RunAsync("127.0.0.1:1", "conformance", $"serial://{pty.GatewaySide}?baud=921600");
-        AssertExit(0, result);
+        CliAssert.Exit(0, result);
         Assert.Matches(@"\d+ passed, 0 failed, 0 skipped", result.Stdout);
     }
 
@@ -55,7 +52,7 @@ public sealed class SerialLinkTests
         system.StartSerialBoard("nucleo", pty.BoardSide, 115200);
         system.AddDevice("nucleo", $"serial://{pty.GatewaySide}?baud=115200");
         system.StartGateway();
-        AssertExit(0, await system.CliAsync("--device", "nucleo", "build-and-deploy", "--module-id", "toggle_forever", "--source", RepoPaths.Module("toggle_forever.c")));
+        CliAssert.Exit(0, await system.CliAsync("--device", "nucleo", "build-and-deploy", "--module-id", "toggle_forever", "--source", RepoPaths.Module("toggle_forever.c")));
 
         // Mid-job: the job's waiter hears DEVICE_UNREACHABLE, the other board is untouched.
         await using (var waiter = RunningProcess.StartCli("--gateway", system.Gateway, "--device", "nucleo", "start", "--module-id", "toggle_forever", "--func-name", "run", "--wait-result"))
@@ -66,14 +63,14 @@ public sealed class SerialLinkTests
             Assert.Contains("DEVICE_UNREACHABLE", waiter.Output, StringComparison.Ordinal);
         }
         var gone = await system.CliAsync("--device", "nucleo", "status");
-        AssertExit(4, gone);
+        CliAssert.Exit(4, gone);
         Assert.Contains("does not exist", gone.Stderr, StringComparison.Ordinal);
-        AssertExit(0, await system.CliAsync("--device", "disco", "status"));
+        CliAssert.Exit(0, await system.CliAsync("--device", "disco", "status"));
 
         // Plugged back in: the same gateway serves it again (the board kept running its job).
         pty = await PtyPair.CreateAsync(dir);
         await LinkFaultTests.WaitUntilAsync(system, "nucleo", "modules=toggle_forever");
-        AssertExit(0, await system.CliAsync("--device", "nucleo", "stop", "--module-id", "toggle_forever"));
+        CliAssert.Exit(0, await system.CliAsync("--device", "nucleo", "stop", "--module-id", "toggle_forever"));
 
         // Mid-upload: a 48 KiB module takes about 4 s at 115200 baud; the cable goes after 1 s.
         var big = Path.Combine(dir, "big.c");
@@ -86,9 +83,9 @@ public sealed class SerialLinkTests
             Assert.Equal(4, await upload.WaitForExitAsync(TimeSpan.FromSeconds(10)));
             Assert.Contains("DEVICE_UNREACHABLE", upload.Output, StringComparison.Ordinal);
         }
-        AssertExit(0, await system.CliAsync("--device", "disco", "status"));
+        CliAssert.Exit(0, await system.CliAsync("--device", "disco", "status"));
         await using var again = await PtyPair.CreateAsync(dir);
         await LinkFaultTests.WaitUntilAsync(system, "nucleo", "state=IDLE");
-        AssertExit(0, await system.CliAsync("--device", "nucleo", "build-and-deploy", "--module-id", "math_ops", "--source", RepoPaths.Module("math_ops.c")));
+        CliAssert.Exit(0, await system.CliAsync("--device", "nucleo", "build-and-deploy", "--module-id", "math_ops", "--source", RepoPaths.Module("math_ops.c")));
     }
 }
