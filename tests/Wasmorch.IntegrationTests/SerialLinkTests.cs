@@ -89,3 +89,35 @@ public sealed class SerialLinkTests
         CliAssert.Exit(0, await system.CliAsync("--device", "nucleo", "build-and-deploy", "--module-id", "math_ops", "--source", RepoPaths.Module("math_ops.c")));
     }
 }
+
+public sealed class GatewayRestartTests
+{
+    [Fact]
+    public async Task Gateway_killed_mid_deploy_and_restarted_finds_the_board_in_line_mode()
+    {
+        var dir = PtyPair.NewDirectory();
+        await using var pty = await PtyPair.CreateAsync(dir);
+        await using var system = new SystemUnderTest();
+        system.StartSerialBoard("nucleo", pty.BoardSide, 115200);
+        system.AddDevice("nucleo", $"serial://{pty.GatewaySide}?baud=115200");
+        system.StartGateway();
+        var big = Path.Combine(dir, "big.c");
+        await File.WriteAllTextAsync(big, "#include \"wasmorch.h\"\nstatic const int32_t t[12000] = {" + string.Join(',', Enumerable.Range(7, 12000)) +
+            "};\nWASMORCH_EXPORT(\"at\") int32_t at(int32_t i) { return t[(uint32_t)i % 12000u]; }\n");
+        await using (var upload = RunningProcess.StartCli("--gateway", system.Gateway, "--device", "nucleo", "build-and-deploy", "--module-id", "big", "--source", big))
+        {
+            // About 4 s of payload at 115200 baud: the gateway dies in the middle of it (SIGKILL).
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            await system.KillGatewayAsync();
+            Assert.NotEqual(0, await upload.WaitForExitAsync(TimeSpan.FromSeconds(10)));
+        }
+        system.StartGateway();
+        // The board dropped the half payload after its load timeout and is back in line mode.
+        await LinkFaultTests.WaitUntilAsync(system, "nucleo", "state=IDLE");
+        var redeploy = await system.CliAsync("--device", "nucleo", "build-and-deploy", "--module-id", "big", "--source", big);
+        CliAssert.Exit(0, redeploy);
+        var at = await system.CliAsync("--device", "nucleo", "start", "--module-id", "big", "--func-name", "at", "--func-args", "3", "--wait-result");
+        CliAssert.Exit(0, at);
+        Assert.Contains("value=10", at.Stdout, StringComparison.Ordinal);
+    }
+}

@@ -71,6 +71,13 @@ public sealed class SystemUnderTest : IAsyncDisposable
         Gateway = match.Groups[1].Value;
     }
 
+    /// <summary>SIGKILL: the gateway gets no chance to finish anything.</summary>
+    public async Task KillGatewayAsync()
+    {
+        await _gateway!.DisposeAsync();
+        _gateway = null;
+    }
+
     public async Task RestartGatewayAsync()
     {
         await _gateway!.DisposeAsync();
