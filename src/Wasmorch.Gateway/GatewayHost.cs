@@ -38,7 +38,11 @@ public sealed class GatewayHost : IAsyncDisposable
             new AotCompiler(config.Wamrc, config.CompileTimeout, sandbox),
             new ArtifactCache(config.CacheDirectory, config.CacheCapBytes));
         var handler = new RequestHandler(_devices, _build, config);
-        _server = new HostApiServer(new IPEndPoint(address, config.Port), handler, loggers.CreateLogger("Wasmorch.Gateway.Api"), config.Token, config.MaxConnections);
+        _server = new HostApiServer(new IPEndPoint(address, config.Port), handler, loggers.CreateLogger("Wasmorch.Gateway.Api"), config.Token, config.MaxConnections)
+        {
+            IdleTimeout = config.IdleTimeout,
+            PartialRequestTimeout = config.PartialRequestTimeout,
+        };
     }
 
     public IPEndPoint LocalEndpoint => _server.LocalEndpoint;

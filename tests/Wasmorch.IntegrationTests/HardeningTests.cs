@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using Wasmorch.Testing;
 
 namespace Wasmorch.IntegrationTests;
@@ -92,5 +93,34 @@ public sealed class HardeningTests
         var allowed = await CliRunner.RunWithEnvironmentAsync(system.Gateway, new Dictionary<string, string> { ["WASMORCH_TOKEN"] = token }, "--device", "nucleo", "status");
         CliAssert.Exit(0, allowed);
         Assert.Contains("state=IDLE", allowed.Stdout, StringComparison.Ordinal);
+    }
+}
+
+public sealed class SlowClientTests
+{
+    [Fact]
+    public async Task A_client_that_stops_mid_request_is_disconnected_and_others_are_served()
+    {
+        await using var system = new SystemUnderTest();
+        system.StartBoard("nucleo", 0);
+        var config = Path.Combine(Path.GetTempPath(), $"gw_{Guid.NewGuid():n}.toml");
+        await File.WriteAllTextAsync(config, "[gateway]\npartial_request_timeout_ms = 500\n");
+        system.GatewayArgs.AddRange(["--config", config]);
+        system.StartGateway();
+        try
+        {
+            var port = int.Parse(system.Gateway.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture);
+            using var slow = new TcpClient();
+            await slow.ConnectAsync("127.0.0.1", port);
+            await slow.GetStream().WriteAsync("{\"id\":1,\"op\":\"sta"u8.ToArray());
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            var read = await slow.GetStream().ReadAsync(new byte[16], cts.Token);
+            Assert.Equal(0, read);
+            CliAssert.Exit(0, await system.CliAsync("--device", "nucleo", "status"));
+        }
+        finally
+        {
+            File.Delete(config);
+        }
     }
 }

@@ -44,6 +44,10 @@ public sealed partial class HostApiServer : IAsyncDisposable
 
     public IPEndPoint LocalEndpoint => (IPEndPoint)_listener.LocalEndpoint;
 
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(10);
+
+    public TimeSpan PartialRequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
     public void Start()
     {
         _listener.Start();
@@ -122,9 +126,28 @@ public sealed partial class HostApiServer : IAsyncDisposable
         using var hostGone = CancellationTokenSource.CreateLinkedTokenSource(connectionCts.Token);
         try
         {
+            var partial = false;
             while (true)
             {
-                var read = await reader.ReadAsync(connectionCts.Token);
+                ReadResult read;
+                // Deadlines only while the host owes us something: a request in flight (a long
+                // wait_result, a log stream) may keep a silent connection open as long as it runs.
+                using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(connectionCts.Token))
+                {
+                    if (running.TrueForAll(t => t.IsCompleted))
+                    {
+                        deadline.CancelAfter(partial ? PartialRequestTimeout : IdleTimeout);
+                    }
+                    try
+                    {
+                        read = await reader.ReadAsync(deadline.Token);
+                    }
+                    catch (OperationCanceledException) when (!connectionCts.IsCancellationRequested)
+                    {
+                        LogConnectionEnded(_logger, peer, partial ? "request line left unfinished past the deadline" : "idle past the deadline");
+                        break;
+                    }
+                }
                 var buffer = read.Buffer;
                 FrameStatus status;
                 while ((status = framer.TryRead(ref buffer, out var line)) != FrameStatus.NeedMore)
@@ -159,6 +182,7 @@ public sealed partial class HostApiServer : IAsyncDisposable
                         : RunRequestAsync(request, stream, writeLock, inFlight, connectionCts.Token));
                 }
                 reader.AdvanceTo(buffer.Start, buffer.End);
+                partial = !buffer.IsEmpty || framer.IsDiscarding;
                 if (read.IsCompleted)
                 {
                     break;

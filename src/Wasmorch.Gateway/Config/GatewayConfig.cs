@@ -38,6 +38,12 @@ public sealed class GatewayConfig
     /// <summary>Listen beyond loopback without a token (explicit --insecure only).</summary>
     public bool Insecure { get; set; }
 
+    /// <summary>A host connection with nothing in flight and nothing sent for this long is closed.</summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>A request line begun but not finished for this long (a slow or stuck client) closes the connection.</summary>
+    public TimeSpan PartialRequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Host connections at once; more are refused.</summary>
     public int MaxConnections { get; set; } = 256;
 
@@ -83,6 +89,8 @@ public sealed class GatewayConfig
             config.BindAddress = String(gateway, "bind", origin) ?? config.BindAddress;
             config.Token = String(gateway, "token", origin) ?? config.Token;
             config.MaxConnections = (int)(Integer(gateway, "max_connections", origin) ?? config.MaxConnections);
+            config.IdleTimeout = Millis(gateway, "idle_timeout_ms", origin) ?? config.IdleTimeout;
+            config.PartialRequestTimeout = Millis(gateway, "partial_request_timeout_ms", origin) ?? config.PartialRequestTimeout;
             config.Port = (int)(Integer(gateway, "port", origin) ?? config.Port);
             config.ReplyTimeout = Millis(gateway, "reply_timeout_ms", origin) ?? config.ReplyTimeout;
             config.DefaultResultTimeout = Millis(gateway, "result_timeout_ms", origin) ?? config.DefaultResultTimeout;
