@@ -28,6 +28,7 @@ var benchmarks = new (string Name, Func<Task<IReadOnlyList<BenchResult>>> Run)[]
     ("stop-latency", () => SystemBenches.StopLatencyAsync(cacheDir)),
     ("aot-instantiate", SystemBenches.AotInstantiateAsync),
     ("repeat-deploy", () => SystemBenches.RepeatDeployAsync(cacheDir)),
+    ("soak", () => SoakBench.RunAsync(cacheDir)),
     ("serial-upload", async () => [await SerialUploadBench.RunAsync()]),
 };
 

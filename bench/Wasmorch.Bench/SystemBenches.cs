@@ -246,3 +246,41 @@ public static class SystemBenches
         return [new("`wasmorch status` as a process (median)", cli, "ms", "python3 raw-socket client", py, 1, false, "process start-up dominates: .NET runtime + JIT")];
     }
 }
+
+public static class SoakBench
+{
+    /// <summary>10,000 deploy + start cycles through one gateway: the gateway's memory must stay flat.</summary>
+    public static async Task<IReadOnlyList<BenchResult>> RunAsync(string cacheDir, int cycles = 10_000)
+    {
+        await using var harness = await Harness.StartAsync(1, cacheDir);
+        await using var client = await HostClient.ConnectAsync(harness.Gateway);
+        var base64 = Convert.ToBase64String(Modules.Add);
+        long afterWarmup = 0;
+        var clock = Stopwatch.StartNew();
+        for (var i = 0; i < cycles; i++)
+        {
+            var (deploy, _) = await client.SendAsync(new HostRequest { Op = HostOps.Deploy, Device = "b0", ModuleId = $"m{i % 4}", Module = base64, Force = true });
+            var (start, _) = await client.SendAsync(new HostRequest { Op = HostOps.Start, Device = "b0", ModuleId = $"m{i % 4}", Func = "add", Args = "10,15", WaitResult = true });
+            if (!deploy.Ok || !start.Ok)
+            {
+                throw new InvalidOperationException($"cycle {i}: {deploy.Error?.Message ?? start.Error?.Message}");
+            }
+            if (i == cycles / 10)
+            {
+                afterWarmup = ManagedAndNative();
+            }
+        }
+        var end = ManagedAndNative();
+        return [new($"soak: {cycles:N0} deploy + start cycles, memory at the end (in-process gateway + emulator)", end / 1048576.0, "MiB",
+            $"after {cycles / 10:N0} cycles", afterWarmup / 1048576.0, 1.2, false, $"{clock.Elapsed.TotalSeconds:0.0} s in all")];
+    }
+
+    private static long ManagedAndNative()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        using var process = Process.GetCurrentProcess();
+        return process.WorkingSet64;
+    }
+}
