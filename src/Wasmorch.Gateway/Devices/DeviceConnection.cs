@@ -54,7 +54,7 @@ internal sealed partial class DeviceConnection : IAsyncDisposable
     private async Task<AgentLine> SendAndWaitAsync(ReadOnlyMemory<byte> bytes, string what, Func<AgentLine, bool> accepts, TimeSpan timeout, CancellationToken ct, IProgress<long>? progress = null)
     {
         // The wait is armed before the first byte goes out: an agent may answer before the write completes.
-        var reply = new TaskCompletionSource<AgentLine>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var reply = new TaskCompletionSource<AgentLine>();
         lock (_gate)
         {
             ThrowIfClosed();
@@ -213,28 +213,31 @@ internal sealed partial class DeviceConnection : IAsyncDisposable
                 DeviceReset($"{_device} restarted (uptime went from {previous} ms back to {uptime} ms)");
             }
         }
+        // Waiters are completed outside the lock: their continuations run inline (no thread hop
+        // on the reply path) and must never run while this connection's state is locked.
+        TaskCompletionSource<AgentLine>? complete = null;
         lock (_gate)
         {
             if (line.Verb == "RESULT" && line.TryGetInt64("job", out var job))
             {
-                if (_jobWaiters.Remove(job, out var waiter))
-                {
-                    waiter.TrySetResult(line);
-                }
+                _jobWaiters.Remove(job, out complete);
                 _finished[job] = line;
                 _finishedOrder.Enqueue(job);
                 while (_finishedOrder.Count > FinishedJobsKept)
                 {
                     _finished.Remove(_finishedOrder.Dequeue());
                 }
-                return;
             }
-            if (_pending is { } pending && pending.Accepts(line))
+            else if (_pending is { } pending && pending.Accepts(line))
             {
                 _pending = null;
-                pending.Reply.TrySetResult(line);
-                return;
+                complete = pending.Reply;
             }
+        }
+        if (complete is not null || line.Verb == "RESULT")
+        {
+            complete?.TrySetResult(line);
+            return;
         }
         if (line.Verb == "LOG")
         {
