@@ -73,9 +73,7 @@ public sealed class SerialLinkTests
         CliAssert.Exit(0, await system.CliAsync("--device", "nucleo", "stop", "--module-id", "toggle_forever"));
 
         // Mid-upload: a 48 KiB module takes about 4 s at 115200 baud; the cable goes after 1 s.
-        var big = Path.Combine(dir, "big.c");
-        await File.WriteAllTextAsync(big, "#include \"wasmorch.h\"\nstatic const int32_t t[12000] = {" + string.Join(',', Enumerable.Range(1, 12000)) +
-            "};\nWASMORCH_EXPORT(\"at\") int32_t at(int32_t i) { return t[(uint32_t)i % 12000u]; }\n");
+        var big = await TestSources.BigTableAsync(dir, first: 1);
         await using (var upload = RunningProcess.StartCli("--gateway", system.Gateway, "--device", "nucleo", "build-and-deploy", "--module-id", "big", "--source", big))
         {
             await Task.Delay(TimeSpan.FromSeconds(1.5));
@@ -101,9 +99,7 @@ public sealed class GatewayRestartTests
         system.StartSerialBoard("nucleo", pty.BoardSide, 115200);
         system.AddDevice("nucleo", $"serial://{pty.GatewaySide}?baud=115200");
         system.StartGateway();
-        var big = Path.Combine(dir, "big.c");
-        await File.WriteAllTextAsync(big, "#include \"wasmorch.h\"\nstatic const int32_t t[12000] = {" + string.Join(',', Enumerable.Range(7, 12000)) +
-            "};\nWASMORCH_EXPORT(\"at\") int32_t at(int32_t i) { return t[(uint32_t)i % 12000u]; }\n");
+        var big = await TestSources.BigTableAsync(dir, first: 7);
         await using (var upload = RunningProcess.StartCli("--gateway", system.Gateway, "--device", "nucleo", "build-and-deploy", "--module-id", "big", "--source", big))
         {
             // About 4 s of payload at 115200 baud: the gateway dies in the middle of it (SIGKILL).

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Wasmorch.Emulator.Agent;
+using Wasmorch.Transport;
 
 namespace Wasmorch.Emulator.Link;
 
@@ -35,31 +36,18 @@ public sealed partial class BoardServer : IAsyncDisposable
         _acceptLoop = AcceptLoopAsync(_stopping.Token);
     }
 
-    private async Task AcceptLoopAsync(CancellationToken ct)
+    private Task AcceptLoopAsync(CancellationToken ct) => TcpAcceptLoop.RunAsync(_listener, async socket =>
     {
-        while (!ct.IsCancellationRequested)
+        if (_active is { } previous)
         {
-            Socket socket;
-            try
-            {
-                socket = await _listener.AcceptSocketAsync(ct);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-            socket.NoDelay = true;
-            if (_active is { } previous)
-            {
-                LogTakeover(_logger, _board.Name, socket.RemoteEndPoint);
-                await previous.Cts.CancelAsync();
-                await previous.Run;
-                previous.Cts.Dispose();
-            }
-            var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            _active = (cts, ServeAsync(socket, cts.Token));
+            LogTakeover(_logger, _board.Name, socket.RemoteEndPoint);
+            await previous.Cts.CancelAsync();
+            await previous.Run;
+            previous.Cts.Dispose();
         }
-    }
+        var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        _active = (cts, ServeAsync(socket, cts.Token));
+    }, ct);
 
     private async Task ServeAsync(Socket socket, CancellationToken ct)
     {

@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Wasmorch.Protocol.Agent;
 using Wasmorch.Protocol.HostApi;
+using Wasmorch.Transport;
 
 namespace Wasmorch.Gateway.Api;
 
@@ -54,34 +55,22 @@ public sealed partial class HostApiServer : IAsyncDisposable
         _acceptLoop = AcceptLoopAsync(_stopping.Token);
     }
 
-    private async Task AcceptLoopAsync(CancellationToken ct)
+    private Task AcceptLoopAsync(CancellationToken ct) => TcpAcceptLoop.RunAsync(_listener, socket =>
     {
-        while (!ct.IsCancellationRequested)
+        if (Interlocked.Increment(ref _connectionCount) > _maxConnections)
         {
-            Socket socket;
-            try
-            {
-                socket = await _listener.AcceptSocketAsync(ct);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-            socket.NoDelay = true;
-            if (Interlocked.Increment(ref _connectionCount) > _maxConnections)
-            {
-                Interlocked.Decrement(ref _connectionCount);
-                LogRefused(_logger, socket.RemoteEndPoint, _maxConnections);
-                _ = RefuseAsync(socket);
-                continue;
-            }
-            lock (_connections)
-            {
-                _connections.RemoveAll(t => t.IsCompleted);
-                _connections.Add(ServeCountedAsync(socket, ct));
-            }
+            Interlocked.Decrement(ref _connectionCount);
+            LogRefused(_logger, socket.RemoteEndPoint, _maxConnections);
+            _ = RefuseAsync(socket);
+            return Task.CompletedTask;
         }
-    }
+        lock (_connections)
+        {
+            _connections.RemoveAll(t => t.IsCompleted);
+            _connections.Add(ServeCountedAsync(socket, ct));
+        }
+        return Task.CompletedTask;
+    }, ct);
 
     private async Task ServeCountedAsync(Socket socket, CancellationToken ct)
     {
