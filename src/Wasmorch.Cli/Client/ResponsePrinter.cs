@@ -97,6 +97,10 @@ public sealed class ResponsePrinter
         {
             text.Append(CultureInfo.InvariantCulture, $" transfer_ms={transfer:0.000}");
         }
+        if (timing.VerifyMs is { } verify)
+        {
+            text.Append(CultureInfo.InvariantCulture, $" verify_ms={verify:0.000}");
+        }
         if (timing.DeviceMs is { } device)
         {
             text.Append(CultureInfo.InvariantCulture, $" device_ms={device:0.000}");

@@ -67,7 +67,7 @@ internal sealed partial class AgentConnection
         {
             while (true)
             {
-                var memory = writer.GetMemory(512);
+                var memory = writer.GetMemory(4096);
                 var read = await stream.ReadAsync(memory, ct);
                 if (read == 0)
                 {

@@ -164,6 +164,7 @@ internal sealed class CommandHandler
     /// <summary>Verifies and installs a received payload; the old module of that id stays until this succeeds.</summary>
     public AgentLineBuilder FinishLoad(string id, byte[] payload, uint expectedCrc)
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var actual = Crc32Hex.Compute(payload);
         if (actual != expectedCrc)
         {
@@ -180,7 +181,9 @@ internal sealed class CommandHandler
             return LoadError(id, AgentErrorCodes.Busy, $"module '{id}' started while loading");
         }
         _board.Install(new LoadedModule(id, check.Module, payload.Length, actual));
-        return new AgentLineBuilder("LOAD_OK").Add("module_id", id).Add("size", payload.Length).Add("crc32", Crc32Hex.Format(actual));
+        // verify_us: how long the board spent checking and compiling, so that link time can be told apart.
+        return new AgentLineBuilder("LOAD_OK").Add("module_id", id).Add("size", payload.Length).Add("crc32", Crc32Hex.Format(actual))
+            .Add("verify_us", (long)clock.Elapsed.TotalMicroseconds);
     }
 
     public static AgentLineBuilder LoadError(string id, string code, string message) =>

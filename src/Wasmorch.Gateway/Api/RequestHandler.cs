@@ -353,6 +353,11 @@ public sealed class RequestHandler
         timing.DeviceMs = clock.Elapsed.TotalMilliseconds;
         timing.TransferMs = reply.Transfer.TotalMilliseconds;
         var line = reply.Line;
+        if (line.TryGetInt64("verify_us", out var verifyUs))
+        {
+            timing.VerifyMs = verifyUs / 1000.0;
+            timing.TransferMs = Math.Max(0, timing.TransferMs.Value - timing.VerifyMs.Value);
+        }
         if (line.Verb != "LOAD_OK")
         {
             return FromAgentError(line);

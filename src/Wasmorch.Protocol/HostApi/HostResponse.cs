@@ -88,7 +88,11 @@ public sealed class Timing
 
     public double? CompileMs { get; set; }
 
+    /// <summary>Payload on the link until the agent's verdict, less <see cref="VerifyMs"/> when the agent reports it.</summary>
     public double? TransferMs { get; set; }
+
+    /// <summary>Time the agent spent checking and compiling the module (LOAD_OK verify_us).</summary>
+    public double? VerifyMs { get; set; }
 
     public double? DeviceMs { get; set; }
 }
