@@ -24,6 +24,7 @@ public static class ExitCodes
         HostErrorCodes.CompileError => CompileError,
         HostErrorCodes.Timeout => Timeout,
         JobStatus.Trap or JobStatus.Stopped => JobFailed,
+        "UNSIGNED" or "BAD_SIGNATURE" => Refused,
         HostErrorCodes.Internal or HostErrorCodes.ProtocolError => Internal,
         _ => Refused,
     };

@@ -37,7 +37,7 @@ public sealed class GatewayHost : IAsyncDisposable
             new ClangCompiler(config.Clang, config.CompileTimeout, sandbox),
             new AotCompiler(config.Wamrc, config.CompileTimeout, sandbox),
             new ArtifactCache(config.CacheDirectory, config.CacheCapBytes));
-        var handler = new RequestHandler(_devices, _build, config);
+        var handler = new RequestHandler(_devices, _build, config, new Signing.ModuleSignatures(config.TrustedKeys));
         _server = new HostApiServer(new IPEndPoint(address, config.Port), handler, loggers.CreateLogger("Wasmorch.Gateway.Api"), config.Token, config.MaxConnections)
         {
             IdleTimeout = config.IdleTimeout,

@@ -124,3 +124,52 @@ public sealed class SlowClientTests
         }
     }
 }
+
+public sealed class SignedModuleTests
+{
+    [Fact]
+    public async Task A_device_that_requires_signatures_takes_only_trusted_signed_content()
+    {
+        var dir = Directory.CreateTempSubdirectory("wasmorch-sign-").FullName;
+        try
+        {
+            var key = Path.Combine(dir, "key");
+            CliAssert.Exit(0, await CliRunner.RunAsync("127.0.0.1:1", "keygen", "--out", key));
+            var other = Path.Combine(dir, "other");
+            CliAssert.Exit(0, await CliRunner.RunAsync("127.0.0.1:1", "keygen", "--out", other));
+            var publicKey = (await File.ReadAllTextAsync(key + ".pub")).Trim();
+
+            await using var system = new SystemUnderTest();
+            system.StartBoard("secure", 0);
+            system.StartBoard("open", 0);
+            var config = Path.Combine(dir, "gw.toml");
+            await File.WriteAllTextAsync(config,
+                $"[signing]\ntrusted_keys = [\"{publicKey}\"]\n[devices.secure]\nendpoint = \"tcp://127.0.0.1:{system.BoardPorts["secure"]}\"\nrequire_signed = true\n" +
+                $"[devices.open]\nendpoint = \"tcp://127.0.0.1:{system.BoardPorts["open"]}\"\n");
+            system.BoardPorts.Clear();
+            system.GatewayArgs.AddRange(["--config", config]);
+            system.StartGateway();
+            var source = RepoPaths.Module("math_ops.c");
+
+            var unsigned = await system.CliAsync("--device", "secure", "build-and-deploy", "--module-id", "m", "--source", source);
+            CliAssert.Exit(7, unsigned);
+            Assert.Contains("UNSIGNED", unsigned.Stderr, StringComparison.Ordinal);
+            var untrusted = await system.CliAsync("--device", "secure", "build-and-deploy", "--module-id", "m", "--source", source, "--sign-key", other);
+            CliAssert.Exit(7, untrusted);
+            Assert.Contains("BAD_SIGNATURE", untrusted.Stderr, StringComparison.Ordinal);
+            var signed = await system.CliAsync("--device", "secure", "--json", "build-and-deploy", "--module-id", "m", "--source", source, "--sign-key", key);
+            CliAssert.Exit(0, signed);
+            Assert.Contains("\"signature_verified\":true", signed.Stdout, StringComparison.Ordinal);
+
+            // A signed .wasm file (the signature covers its bytes); a device that does not require signatures takes unsigned ones.
+            var wasm = Path.Combine(dir, "m.wasm");
+            await File.WriteAllBytesAsync(wasm, ModuleBuilder.Build("math_ops.c"));
+            CliAssert.Exit(0, await system.CliAsync("--device", "secure", "deploy", "--module-id", "w", "--file", wasm, "--sign-key", key));
+            CliAssert.Exit(0, await system.CliAsync("--device", "open", "deploy", "--module-id", "w", "--file", wasm));
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+}

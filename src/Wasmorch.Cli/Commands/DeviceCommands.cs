@@ -54,12 +54,21 @@ public static class DeviceCommands
         var file = new Option<FileInfo>("--file", "-f") { Description = "The .wasm (or .aot) file to upload", Required = true };
         var mode = ModeOption();
         var force = ForceOption();
-        var command = new Command("deploy", "Upload a compiled module to a device") { moduleId, file, mode, force };
+        var signKey = SignKeyOption();
+        var command = new Command("deploy", "Upload a compiled module to a device") { moduleId, file, mode, force, signKey };
         command.SetAction((pr, ct) => Run(pr, global, "deploy", async () =>
         {
             var path = pr.GetValue(file)!;
             var bytes = await ReadInputAsync(path, File.ReadAllBytesAsync, ct);
-            return new HostRequest { Op = HostOps.Deploy, ModuleId = pr.GetValue(moduleId), Module = Convert.ToBase64String(bytes), Mode = pr.GetValue(mode), Force = pr.GetValue(force) };
+            return new HostRequest
+            {
+                Op = HostOps.Deploy,
+                ModuleId = pr.GetValue(moduleId),
+                Module = Convert.ToBase64String(bytes),
+                Mode = pr.GetValue(mode),
+                Force = pr.GetValue(force),
+                Signature = await SignAsync(pr.GetValue(signKey), bytes, ct),
+            };
         }, TimeSpan.FromMinutes(5), ct));
         return command;
     }
@@ -70,8 +79,9 @@ public static class DeviceCommands
         var source = new Option<FileInfo>("--source", "-s") { Description = "C source file; the gateway compiles it with clang", Required = true };
         var mode = ModeOption();
         var force = ForceOption();
+        var signKey = SignKeyOption();
         var build = new BuildFlags();
-        var command = new Command("build-and-deploy", "Compile C on the gateway and upload the module to a device") { moduleId, source, mode, force };
+        var command = new Command("build-and-deploy", "Compile C on the gateway and upload the module to a device") { moduleId, source, mode, force, signKey };
         build.AddTo(command);
         command.SetAction((pr, ct) => Run(pr, global, "build-and-deploy", async () =>
         {
@@ -85,11 +95,31 @@ public static class DeviceCommands
                 SourceName = path.Name,
                 Mode = pr.GetValue(mode),
                 Force = pr.GetValue(force),
+                Signature = await SignAsync(pr.GetValue(signKey), System.Text.Encoding.UTF8.GetBytes(text), ct),
             };
             build.Apply(pr, path, request);
             return request;
         }, TimeSpan.FromMinutes(5), ct));
         return command;
+    }
+
+    private static Option<FileInfo> SignKeyOption() => new("--sign-key") { Description = "Sign what is deployed with this Ed25519 private key (from `wasmorch keygen`)" };
+
+    private static async Task<string?> SignAsync(FileInfo? key, byte[] content, CancellationToken ct)
+    {
+        if (key is null)
+        {
+            return null;
+        }
+        var text = await ReadInputAsync(key, (p, c) => File.ReadAllTextAsync(p, c), ct);
+        try
+        {
+            return Wasmorch.Gateway.Signing.ModuleSignatures.Sign(text, content);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new UsageException($"{key}: {ex.Message}");
+        }
     }
 
     private static Option<bool> ForceOption() => new("--force") { Description = "Upload even if the device already holds this module (same id and CRC)" };

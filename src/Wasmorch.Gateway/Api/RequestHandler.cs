@@ -16,10 +16,13 @@ public sealed class RequestHandler
     private readonly BuildService _build;
     private readonly GatewayConfig _config;
 
-    public RequestHandler(DeviceRegistry devices, BuildService build, GatewayConfig config)
+    private readonly Signing.ModuleSignatures _signatures;
+
+    public RequestHandler(DeviceRegistry devices, BuildService build, GatewayConfig config, Signing.ModuleSignatures? signatures = null)
     {
         _devices = devices;
         _build = build;
+        _signatures = signatures ?? new Signing.ModuleSignatures([]);
         _config = config;
     }
 
@@ -248,6 +251,7 @@ public sealed class RequestHandler
             throw new GatewayException(HostErrorCodes.BadRequest, $"source of {request.Source.Length} bytes exceeds the gateway's {_config.MaxSourceBytes}");
         }
         var options = BuildOptions.From(request);
+        var verified = _signatures.Check(System.Text.Encoding.UTF8.GetBytes(request.Source), request.Signature, _config.RequireSigned.Contains(session.Name), session.Name);
         var target = await ResolveTargetAsync(session, request.Mode, ct);
         var compiled = await _build.CompileAsync(request.Source, request.SourceName ?? moduleId + ".c", options, ct);
         ModuleValidator.Check(compiled.Artifact, session.Capabilities, session.Name);
@@ -260,6 +264,7 @@ public sealed class RequestHandler
         timing.CompileMs = artifact.Elapsed.TotalMilliseconds;
         var response = await DeployAsync(request, artifact.Artifact, timing, events, ct);
         response.CacheHit = artifact.CacheHit;
+        response.SignatureVerified = verified;
         response.Artifact = target is null ? "wasm" : $"aot:{target.Name}";
         if (response.Ok && compiled.Diagnostics.Length > 0)
         {
@@ -310,6 +315,7 @@ public sealed class RequestHandler
             throw new GatewayException(HostErrorCodes.BadRequest, "module is not valid base64");
         }
         var session = _devices.Get(request.Device);
+        _signatures.Check(bytes, request.Signature, _config.RequireSigned.Contains(session.Name), session.Name);
         var target = await ResolveTargetAsync(session, request.Mode, ct);
         if (bytes.AsSpan().StartsWith("\0asm"u8))
         {

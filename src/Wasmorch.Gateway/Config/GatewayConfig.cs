@@ -55,6 +55,12 @@ public sealed class GatewayConfig
 
     public Dictionary<string, DeviceEndpoint> Devices { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Devices that take only signed modules (<c>require_signed = true</c>).</summary>
+    public HashSet<string> RequireSigned { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Ed25519 public keys (base64) whose signatures the gateway accepts.</summary>
+    public List<string> TrustedKeys { get; } = [];
+
     /// <summary>Devices marked <c>emulate = true</c>: <c>wasmorch emulate --config</c> serves them.</summary>
     public HashSet<string> Emulated { get; } = new(StringComparer.Ordinal);
 
@@ -110,6 +116,14 @@ public sealed class GatewayConfig
             config.CacheCapBytes = Integer(build, "cache_max_bytes", origin) ?? config.CacheCapBytes;
             config.CompileTimeout = Millis(build, "timeout_ms", origin) ?? config.CompileTimeout;
         }
+        if (Table(root, "signing", origin) is { } signing && signing.TryGetValue("trusted_keys", out var keys))
+        {
+            if (keys is not TomlArray array || array.Any(k => k is not string))
+            {
+                throw new ConfigException($"{origin}: [signing] trusted_keys must be a list of base64 public keys");
+            }
+            config.TrustedKeys.AddRange(array.OfType<string>());
+        }
         if (Table(root, "devices", origin) is { } devices)
         {
             foreach (var (name, value) in devices)
@@ -121,6 +135,10 @@ public sealed class GatewayConfig
                 var endpoint = String(device, "endpoint", origin)
                     ?? throw new ConfigException($"{origin}: [devices.{name}] has no endpoint");
                 config.AddDevice(name, endpoint, origin);
+                if (device.TryGetValue("require_signed", out var signed) && signed is true)
+                {
+                    config.RequireSigned.Add(name);
+                }
                 if (device.TryGetValue("emulate", out var emulate))
                 {
                     if (emulate is not bool flag)

@@ -45,6 +45,9 @@ public sealed class HostRequest
     /// <summary>Build options: functions to export besides those marked WASMORCH_EXPORT.</summary>
     public List<string>? Exports { get; set; }
 
+    /// <summary>Ed25519 signature (base64) of the module bytes (deploy) or of the source text (build_and_deploy).</summary>
+    public string? Signature { get; set; }
+
     /// <summary>Upload even when the device already holds this module with the same CRC.</summary>
     public bool Force { get; set; }
 

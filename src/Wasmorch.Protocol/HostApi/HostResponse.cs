@@ -42,6 +42,9 @@ public sealed class HostResponse
     /// <summary>wasm, or aot with its target (e.g. aot:thumbv7em).</summary>
     public string? Artifact { get; set; }
 
+    /// <summary>The content's Ed25519 signature was verified against a trusted key.</summary>
+    public bool? SignatureVerified { get; set; }
+
     /// <summary>SHA-256 of the uploaded artifact.</summary>
     public string? Sha256 { get; set; }
 
