@@ -36,7 +36,9 @@ public sealed class RunningProcess : IAsyncDisposable
     public string Output => string.Join('\n', _all);
 
     /// <summary>Any program (QEMU, a script), with stdout watched the same way.</summary>
-    public static RunningProcess Start(string fileName, params string[] args)
+    public static RunningProcess Start(string fileName, params string[] args) => new(Process.Start(StartInfo(fileName, args))!);
+
+    private static ProcessStartInfo StartInfo(string fileName, IEnumerable<string> args)
     {
         var info = new ProcessStartInfo(fileName)
         {
@@ -49,25 +51,14 @@ public sealed class RunningProcess : IAsyncDisposable
         {
             info.ArgumentList.Add(arg);
         }
-        return new RunningProcess(Process.Start(info)!);
+        return info;
     }
 
     public static RunningProcess StartCli(params string[] args) => StartCliWithEnvironment(null, args);
 
     public static RunningProcess StartCliWithEnvironment(IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        info.ArgumentList.Add(RepoPaths.CliDll);
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
+        var info = StartInfo("dotnet", [RepoPaths.CliDll, .. args]);
         info.Environment.Remove("WASMORCH_GATEWAY");
         info.Environment.Remove("WASMORCH_TOKEN");
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())

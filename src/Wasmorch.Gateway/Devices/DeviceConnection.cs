@@ -42,7 +42,7 @@ internal sealed partial class DeviceConnection : IAsyncDisposable
 
     /// <summary>Sends one command line and waits for the reply that <paramref name="accepts"/> recognises.</summary>
     public Task<AgentLine> RequestAsync(AgentLineBuilder command, Func<AgentLine, bool> accepts, TimeSpan timeout, CancellationToken ct) =>
-        SendAndWaitAsync(command.ToBytes(), command.ToString().Split(' ')[0], accepts, timeout, ct);
+        SendAndWaitAsync(command.ToBytes(), command.Verb, accepts, timeout, ct);
 
     /// <summary>Writes a LOAD payload in chunks, reporting bytes sent, and waits for the agent's verdict on it.</summary>
     public Task<AgentLine> RequestAfterWriteAsync(ReadOnlyMemory<byte> payload, IProgress<long>? progress, Func<AgentLine, bool> accepts, TimeSpan timeout, CancellationToken ct) =>

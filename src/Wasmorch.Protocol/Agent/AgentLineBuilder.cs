@@ -15,6 +15,8 @@ public sealed class AgentLineBuilder
 
     public AgentLineBuilder(string verb) => _verb = verb;
 
+    public string Verb => _verb;
+
     public AgentLineBuilder Add(string key, string value)
     {
         _fields.Add((key, value));
