@@ -16,6 +16,9 @@ public sealed class Harness : IAsyncDisposable
     private readonly EmulatorHost _emulator = new(NullLoggerFactory.Instance);
     private GatewayHost? _gateway;
 
+    /// <summary>The gateway keeps its state file as in production; a fresh one per harness.</summary>
+    private readonly string _statePath = Path.Combine(Path.GetTempPath(), $"wasmorch-bench-{Guid.NewGuid():n}.db");
+
     public List<string> Boards { get; } = [];
 
     public IPEndPoint Gateway => _gateway!.LocalEndpoint;
@@ -23,7 +26,7 @@ public sealed class Harness : IAsyncDisposable
     public static async Task<Harness> StartAsync(int boards, string cacheDir)
     {
         var harness = new Harness();
-        var config = new GatewayConfig { Port = 0, CacheDirectory = cacheDir };
+        var config = new GatewayConfig { Port = 0, CacheDirectory = cacheDir, StatePath = harness._statePath };
         for (var i = 0; i < boards; i++)
         {
             var name = $"b{i}";
@@ -44,6 +47,10 @@ public sealed class Harness : IAsyncDisposable
             await _gateway.DisposeAsync();
         }
         await _emulator.DisposeAsync();
+        foreach (var suffix in new[] { "", "-wal", "-shm" })
+        {
+            File.Delete(_statePath + suffix);
+        }
     }
 }
 

@@ -4,6 +4,7 @@ using Wasmorch.Gateway.Api;
 using Wasmorch.Gateway.Build;
 using Wasmorch.Gateway.Config;
 using Wasmorch.Gateway.Devices;
+using Wasmorch.Gateway.State;
 
 namespace Wasmorch.Gateway;
 
@@ -13,6 +14,7 @@ public sealed class GatewayHost : IAsyncDisposable
     private readonly DeviceRegistry _devices;
     private readonly HostApiServer _server;
     private readonly BuildService _build;
+    private readonly GatewayState? _state;
 
     public GatewayHost(GatewayConfig config, ILoggerFactory loggers)
     {
@@ -31,12 +33,25 @@ public sealed class GatewayHost : IAsyncDisposable
         {
             throw new ConfigException("the gateway token must be at least 16 characters");
         }
-        _devices = new DeviceRegistry(config, loggers.CreateLogger("Wasmorch.Gateway.Devices"));
+        if (config.StatePath != "off")
+        {
+            var path = config.StatePath ?? GatewayState.DefaultPath(config.Port);
+            try
+            {
+                _state = GatewayState.Open(path, loggers.CreateLogger("Wasmorch.Gateway.State"));
+            }
+            catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or IOException or UnauthorizedAccessException)
+            {
+                throw new ConfigException($"cannot open the state file {path}: {ex.Message}");
+            }
+        }
+        _devices = new DeviceRegistry(config, loggers.CreateLogger("Wasmorch.Gateway.Devices"), _state);
         var sandbox = config.Sandbox == "off" ? Sandbox.Off : Sandbox.Bubblewrap();
         _build = new BuildService(
             new ClangCompiler(config.Clang, config.CompileTimeout, sandbox),
             new AotCompiler(config.Wamrc, config.CompileTimeout, sandbox),
-            new ArtifactCache(config.CacheDirectory, config.CacheCapBytes));
+            new ArtifactCache(config.CacheDirectory, config.CacheCapBytes),
+            _state);
         var handler = new RequestHandler(_devices, _build, config, new Signing.ModuleSignatures(config.TrustedKeys));
         _server = new HostApiServer(new IPEndPoint(address, config.Port), handler, loggers.CreateLogger("Wasmorch.Gateway.Api"), config.Token, config.MaxConnections)
         {
@@ -54,5 +69,12 @@ public sealed class GatewayHost : IAsyncDisposable
         await _server.DisposeAsync();
         await _devices.DisposeAsync();
         _build.Dispose();
+        if (_state is not null)
+        {
+            await _state.DisposeAsync();
+        }
     }
+
+    /// <summary>The state file in use (null when running without one).</summary>
+    public string? StatePath => _state?.Path;
 }

@@ -106,6 +106,20 @@ public sealed class LinkFaultTests
         return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    /// <summary>Polls <paramref name="condition"/> until it holds (at most 20 s).</summary>
+    internal static async Task EventuallyAsync(Func<Task<bool>> condition, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(condition))] string? what = null)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new Xunit.Sdk.XunitException($"never became true within 20 s: {what}");
+            }
+            await Task.Delay(100);
+        }
+    }
+
     internal static async Task WaitUntilAsync(SystemUnderTest system, string device, string expected)
     {
         for (var attempt = 0; attempt < 100; attempt++)

@@ -52,12 +52,15 @@ public sealed class SystemUnderTest : IAsyncDisposable
 
     public List<string> GatewayArgs { get; } = [];
 
+    /// <summary>The gateway's SQLite state: one per system, kept across <see cref="RestartGatewayAsync"/>.</summary>
+    public string StatePath { get; } = Path.Combine(Path.GetTempPath(), $"wasmorch-it-{Guid.NewGuid():n}.db");
+
     /// <summary>Environment of the gateway process (a token, for instance).</summary>
     public Dictionary<string, string> GatewayEnvironment { get; } = [];
 
     public void StartGateway()
     {
-        List<string> args = ["gateway", "--port", "0", .. GatewayArgs];
+        List<string> args = ["gateway", "--port", "0", "--state", StatePath, .. GatewayArgs];
         foreach (var (name, port) in BoardPorts)
         {
             args.AddRange(["--add-device", $"{name}=tcp://127.0.0.1:{port}"]);
@@ -115,6 +118,10 @@ public sealed class SystemUnderTest : IAsyncDisposable
         foreach (var board in _boards.Values)
         {
             await board.DisposeAsync();
+        }
+        foreach (var suffix in new[] { "", "-wal", "-shm" })
+        {
+            File.Delete(StatePath + suffix);
         }
     }
 }

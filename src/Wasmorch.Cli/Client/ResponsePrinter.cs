@@ -108,6 +108,17 @@ public sealed class ResponsePrinter
         return text.ToString();
     }
 
+    private static string DescribeDevice(DeviceInfo d)
+    {
+        var line = $"{d.Name,-16} {d.Endpoint,-40} {(d.Connected ? "connected" : "not connected")}";
+        foreach (var m in d.Modules ?? [])
+        {
+            line += Environment.NewLine + $"  {m.ModuleId,-20} crc32={m.Crc32} sha256={m.Sha256 ?? "(not deployed by this gateway)"}"
+                + (m.Size is { } size ? $" size={size}" : "") + (m.DeployedAt is { } at ? $" deployed={at}" : "");
+        }
+        return line;
+    }
+
     private static string Describe(string command, HostResponse r) => command switch
     {
         "status" => $"{r.Device}: {Fields(r.Agent)}{Environment.NewLine}agent: {(r.Capabilities is null or { Count: 0 } || r.Capabilities.ContainsKey("baseline") ? "seed baseline (no HELLO)" : Fields(r.Capabilities))}",
@@ -126,7 +137,14 @@ public sealed class ResponsePrinter
             + (r.Artifact is { } a and not "file" ? $" artifact={a}" : "")
             + (r.CacheHit == true ? " (cache hit: nothing compiled)" : "")
             + (r.UploadSkipped == true ? " (upload skipped: the device already holds it; --force uploads)" : ""),
-        "devices" => string.Join(Environment.NewLine, (r.Devices ?? []).Select(d => $"{d.Name,-16} {d.Endpoint,-40} {(d.Connected ? "connected" : "not connected")}")),
+        "devices" => string.Join(Environment.NewLine, (r.Devices ?? []).Select(DescribeDevice)),
+        "jobs" => r.Jobs is null or { Count: 0 }
+            ? "no jobs recorded"
+            : string.Join(Environment.NewLine, r.Jobs.Select(j =>
+                $"{j.StartedAt} {j.Device,-12} job={j.Job,-5} {j.ModuleId}.{j.Func}({j.Args}) {j.Status}"
+                + (j.Value is null ? "" : $" value={j.Value}")
+                + (j.ElapsedUs is { } us ? $" elapsed_us={us}" : "")
+                + (j.Message is null ? "" : $" \"{j.Message}\""))),
         _ => "ok",
     };
 }

@@ -15,6 +15,7 @@ public static class DeviceCommands
         yield return Stop(global);
         yield return Status(global);
         yield return Devices(global);
+        yield return Jobs(global);
         yield return Ping(global);
         yield return Unload(global);
         yield return LogsCommand.Create(global);
@@ -169,6 +170,15 @@ public static class DeviceCommands
         var command = new Command("devices", "List the gateway's devices and whether each is connected") { scan };
         command.SetAction((pr, ct) => Run(pr, global, pr.GetValue(scan) ? "scan" : "devices",
             () => Task.FromResult(new HostRequest { Op = pr.GetValue(scan) ? HostOps.Scan : HostOps.Devices }), TimeSpan.FromSeconds(30), ct, needsDevice: false));
+        return command;
+    }
+
+    private static Command Jobs(GlobalOptions global)
+    {
+        var limit = new Option<int>("--limit", "-n") { Description = "How many, newest first (at most 1000)", DefaultValueFactory = _ => 20 };
+        var command = new Command("jobs", "The gateway's job history (all devices, or --device's), kept across gateway restarts") { limit };
+        command.SetAction((pr, ct) => Run(pr, global, "jobs",
+            () => Task.FromResult(new HostRequest { Op = HostOps.Jobs, Limit = pr.GetValue(limit) }), TimeSpan.FromSeconds(30), ct, needsDevice: false));
         return command;
     }
 

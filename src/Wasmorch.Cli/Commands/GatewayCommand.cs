@@ -14,7 +14,8 @@ public static class GatewayCommand
         var devices = new Option<string[]>("--add-device") { Description = "Extra device name=endpoint (tcp://host:port); repeatable", AllowMultipleArgumentsPerToken = false };
         var insecure = new Option<bool>("--insecure") { Description = "Listen on a non-loopback address without a token (trusted networks only)" };
         var wamrc = new Option<string>("--wamrc") { Description = "wamrc to use for AOT on WAMR devices (default: [build] wamrc, else wamrc on PATH)" };
-        var command = new Command("gateway", "Run the gateway: host API, device sessions, compiler") { port, bind, config, devices, wamrc, insecure };
+        var state = new Option<string>("--state") { Description = "SQLite state file (default ~/.local/state/wasmorch/gateway-<port>.db; \"off\" keeps none)" };
+        var command = new Command("gateway", "Run the gateway: host API, device sessions, compiler") { port, bind, config, devices, wamrc, insecure, state };
         command.SetAction(async (pr, ct) =>
         {
             GatewayConfig settings;
@@ -40,6 +41,7 @@ public static class GatewayCommand
             settings.Wamrc = pr.GetValue(wamrc) ?? settings.Wamrc;
             settings.BindAddress = pr.GetValue(bind) ?? settings.BindAddress;
             settings.Insecure = pr.GetValue(insecure);
+            settings.StatePath = pr.GetValue(state) ?? settings.StatePath;
             using var loggers = Logging.Create(pr.GetValue(global.Verbose));
             GatewayHost gatewayHost;
             try
@@ -62,6 +64,7 @@ public static class GatewayCommand
                 return ExitCodes.Usage;
             }
             Console.WriteLine($"gateway listening on {host.LocalEndpoint}");
+            Console.WriteLine($"state {host.StatePath ?? "off"}");
             foreach (var (name, endpoint) in settings.Devices.OrderBy(d => d.Key, StringComparer.Ordinal))
             {
                 Console.WriteLine($"device {name} -> {endpoint}");

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Wasmorch.Gateway.Build;
 using Wasmorch.Gateway.Config;
 using Wasmorch.Gateway.Devices;
+using Wasmorch.Gateway.State;
 using Wasmorch.Protocol.Agent;
 using Wasmorch.Protocol.HostApi;
 using Wasmorch.Transport;
@@ -46,9 +47,10 @@ public sealed class RequestHandler
                 HostOps.Unload => await UnloadAsync(request, timing, ct),
                 HostOps.Logs => Logs(request),
                 HostOps.Scan => Scan(),
+                HostOps.Jobs => Jobs(request),
                 null => throw new GatewayException(HostErrorCodes.BadRequest, "the request has no op"),
                 _ => throw new GatewayException(HostErrorCodes.BadRequest,
-                    $"unknown op '{request.Op}' (ops: status, start, stop, deploy, build_and_deploy, devices, ping, unload, logs)"),
+                    $"unknown op '{request.Op}' (ops: status, start, stop, deploy, build_and_deploy, devices, ping, unload, logs, scan, jobs)"),
             };
         }
         catch (GatewayException ex)
@@ -73,6 +75,7 @@ public sealed class RequestHandler
         {
             return FromAgentError(line);
         }
+        Reconcile(session, line);
         return new HostResponse
         {
             Ok = true,
@@ -99,9 +102,12 @@ public sealed class RequestHandler
         var session = _devices.Get(request.Device);
         var moduleId = RequireModuleId(request);
         var line = await TimedAsync(() => session.UnloadAsync(moduleId, ct), timing);
-        return line.Verb == "UNLOAD_OK"
-            ? new HostResponse { Ok = true, ModuleId = moduleId, Status = "UNLOADED" }
-            : FromAgentError(line);
+        if (line.Verb != "UNLOAD_OK")
+        {
+            return FromAgentError(line);
+        }
+        _devices.State?.RecordUnloaded(session.Name, moduleId);
+        return new HostResponse { Ok = true, ModuleId = moduleId, Status = "UNLOADED" };
     }
 
     private static HostResponse Scan() => new()
@@ -349,11 +355,14 @@ public sealed class RequestHandler
         if (!request.Force && await HoldsAsync(session, moduleId, crc, ct))
         {
             timing.DeviceMs = clock.Elapsed.TotalMilliseconds;
-            return new HostResponse
+            var held = new HostResponse
             {
                 Ok = true, ModuleId = moduleId, Size = module.Length, Crc32 = crc, Status = "LOADED", UploadSkipped = true,
                 Sha256 = BuildService.Sha256(module), Artifact = "file",
             };
+            // Fills in the SHA-256 that the device's STATUS cannot tell; not awaited: nothing new was deployed.
+            _ = _devices.State?.RecordDeployedAsync(session.Name, HeldFrom(held, request));
+            return held;
         }
         var reply = await session.LoadAsync(moduleId, module, ct, events is null ? null : UploadProgressFor(request, module.Length, events));
         timing.DeviceMs = clock.Elapsed.TotalMilliseconds;
@@ -368,25 +377,81 @@ public sealed class RequestHandler
         {
             return FromAgentError(line);
         }
-        return new HostResponse
+        var response = new HostResponse
         {
             Ok = true,
             ModuleId = moduleId,
             Size = line.TryGetInt64("size", out var size) ? size : module.Length,
-            Crc32 = line["crc32"],
+            Crc32 = line["crc32"] ?? crc,
             Status = "LOADED",
             UploadSkipped = false,
             Sha256 = BuildService.Sha256(module),
             Artifact = "file",
         };
+        if (_devices.State is { } state)
+        {
+            // Answered only once it is on disk: a gateway killed right after still knows what it deployed.
+            await state.RecordDeployedAsync(session.Name, HeldFrom(response, request));
+        }
+        return response;
     }
 
+    private static HeldModule HeldFrom(HostResponse deployed, HostRequest request) => new()
+    {
+        ModuleId = deployed.ModuleId!,
+        Crc32 = deployed.Crc32!,
+        Sha256 = deployed.Sha256,
+        Size = deployed.Size,
+        Artifact = request.Op == HostOps.BuildAndDeploy ? $"built:{request.Mode ?? "wasm"}" : $"file:{request.Mode ?? "as-is"}",
+    };
+
     /// <summary>True when STATUS says the device holds <paramref name="moduleId"/> with this CRC (agents that report module_crcs).</summary>
-    private static async Task<bool> HoldsAsync(DeviceSession session, string moduleId, string crc, CancellationToken ct)
+    private async Task<bool> HoldsAsync(DeviceSession session, string moduleId, string crc, CancellationToken ct)
     {
         var status = await session.StatusAsync(ct);
-        return status.Verb == "STATUS"
-            && (status["module_crcs"] ?? string.Empty).Split(',').Contains($"{moduleId}:{crc}", StringComparer.OrdinalIgnoreCase);
+        if (status.Verb != "STATUS")
+        {
+            return false;
+        }
+        Reconcile(session, status);
+        return (status["module_crcs"] ?? string.Empty).Split(',').Contains($"{moduleId}:{crc}", StringComparer.OrdinalIgnoreCase);
+    }
+
+    /// <summary>The device is the truth for what it holds: its STATUS corrects the gateway's record.</summary>
+    private void Reconcile(DeviceSession session, AgentLine status)
+    {
+        if (_devices.State is not { } state || status["modules"] is not { } modules)
+        {
+            return;
+        }
+        var ids = modules == "-" ? [] : modules.Split(',', StringSplitOptions.RemoveEmptyEntries);
+        Dictionary<string, string>? crcs = null;
+        if (status["module_crcs"] is { } pairs)
+        {
+            crcs = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var pair in pairs.Split(',', StringSplitOptions.RemoveEmptyEntries))
+            {
+                var colon = pair.LastIndexOf(':');
+                if (colon > 0)
+                {
+                    crcs[pair[..colon]] = pair[(colon + 1)..];
+                }
+            }
+        }
+        state.ReconcileHoldings(session.Name, ids, crcs);
+    }
+
+    private HostResponse Jobs(HostRequest request)
+    {
+        if (request.Device is not null)
+        {
+            _devices.Get(request.Device);
+        }
+        if (_devices.State is not { } state)
+        {
+            throw new GatewayException(HostErrorCodes.Unsupported, "this gateway runs without a state file, so it keeps no job history");
+        }
+        return new HostResponse { Ok = true, Jobs = state.Jobs(request.Device, request.Limit ?? 20) };
     }
 
     /// <summary>Progress events for the host, at most every 100 ms and always for the last byte.</summary>

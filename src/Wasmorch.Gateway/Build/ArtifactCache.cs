@@ -40,6 +40,11 @@ public sealed class ArtifactCache
 
     private string PathOf(string key) => Path.Combine(_dir, key + ".bin");
 
+    /// <summary>Raised with the key of each artifact evicted.</summary>
+    public event Action<string>? Evicted;
+
+    public bool Contains(string key) => File.Exists(PathOf(key));
+
     /// <summary>The artifact for <paramref name="key"/>: from disk, or built once by <paramref name="build"/>.</summary>
     public async Task<(byte[] Bytes, bool Hit)> GetOrBuildAsync(string key, Func<Task<byte[]>> build)
     {
@@ -115,6 +120,7 @@ public sealed class ArtifactCache
             try
             {
                 file.Delete();
+                Evicted?.Invoke(Path.GetFileNameWithoutExtension(file.Name));
             }
             catch (IOException)
             {

@@ -16,12 +16,23 @@ public sealed class BuildService : IDisposable
     private readonly ClangCompiler _clang;
     private readonly AotCompiler _aot;
     private readonly ArtifactCache _cache;
+    private readonly State.GatewayState? _index;
 
-    public BuildService(ClangCompiler clang, AotCompiler aot, ArtifactCache cache)
+    public BuildService(ClangCompiler clang, AotCompiler aot, ArtifactCache cache, State.GatewayState? index = null)
     {
         _clang = clang;
         _aot = aot;
         _cache = cache;
+        _index = index;
+        if (index is not null)
+        {
+            // Files evicted (or deleted by hand) while the gateway was down leave the index too.
+            foreach (var key in index.ArtifactKeys().Where(k => !cache.Contains(k)))
+            {
+                index.ForgetArtifact(key);
+            }
+            cache.Evicted += index.ForgetArtifact;
+        }
     }
 
     public ClangCompiler Clang => _clang;
@@ -39,6 +50,7 @@ public sealed class BuildService : IDisposable
             diagnostics = compiled.Diagnostics;
             return compiled.Module;
         });
+        _index?.RecordArtifact(key, "wasm", Sha256(wasm), wasm.Length);
         return new BuildOutput(wasm, hit, clock.Elapsed, diagnostics);
     }
 
@@ -48,6 +60,7 @@ public sealed class BuildService : IDisposable
         var toolchain = target.Runtime == "wasmtime" ? WasmRuntime.Version : await _aot.WamrcIdentityAsync();
         var key = ArtifactCache.Key("aot", Sha256(wasm), target.ToString(), toolchain);
         var (artifact, hit) = await _cache.GetOrBuildAsync(key, async () => (await _aot.CompileAsync(wasm, target, ct)).Artifact);
+        _index?.RecordArtifact(key, $"aot:{target}", Sha256(artifact), artifact.Length);
         return new BuildOutput(artifact, hit, clock.Elapsed, string.Empty);
     }
 

@@ -47,6 +47,9 @@ public sealed class GatewayConfig
     /// <summary>Host connections at once; more are refused.</summary>
     public int MaxConnections { get; set; } = 256;
 
+    /// <summary>The SQLite state file; null: <see cref="State.GatewayState.DefaultPath"/> for the port; "off": none.</summary>
+    public string? StatePath { get; set; }
+
     public string CacheDirectory { get; set; } = Build.ArtifactCache.DefaultDirectory();
 
     public long CacheCapBytes { get; set; } = 256L * 1024 * 1024;
@@ -94,6 +97,7 @@ public sealed class GatewayConfig
         {
             config.BindAddress = String(gateway, "bind", origin) ?? config.BindAddress;
             config.Token = String(gateway, "token", origin) ?? config.Token;
+            config.StatePath = String(gateway, "state", origin) ?? config.StatePath;
             config.MaxConnections = (int)(Integer(gateway, "max_connections", origin) ?? config.MaxConnections);
             config.IdleTimeout = Millis(gateway, "idle_timeout_ms", origin) ?? config.IdleTimeout;
             config.PartialRequestTimeout = Millis(gateway, "partial_request_timeout_ms", origin) ?? config.PartialRequestTimeout;

@@ -10,6 +10,13 @@ namespace Wasmorch.Gateway.Devices;
 /// reply to the single outstanding command, RESULT lines of jobs to their waiters (or keeps them
 /// for a waiter yet to come), anything else is logged and skipped as stray.
 /// </summary>
+/// <summary>What a connection reports as it routes lines; each runs on the read loop and must not block.</summary>
+internal sealed record ConnectionEvents(
+    Action<AgentLine>? Log = null,
+    Action<long, AgentLine>? JobEnded = null,
+    Action<string>? Reset = null,
+    Action<string>? Closed = null);
+
 internal sealed partial class DeviceConnection : IAsyncDisposable
 {
     /// <summary>Finished jobs remembered for a late <c>wait_result</c>.</summary>
@@ -24,25 +31,26 @@ internal sealed partial class DeviceConnection : IAsyncDisposable
     private readonly Dictionary<long, AgentLine> _finished = [];
     private readonly Queue<long> _finishedOrder = new();
     private readonly Task _readLoop;
-    private (TaskCompletionSource<AgentLine> Reply, Func<AgentLine, bool> Accepts)? _pending;
+    private (TaskCompletionSource<AgentLine> Reply, Func<AgentLine, bool> Accepts, Action<AgentLine>? OnAccepted)? _pending;
     private string? _closeReason;
 
-    private readonly Action<AgentLine>? _onLog;
+    private readonly ConnectionEvents _events;
 
-    public DeviceConnection(string device, Stream stream, ILogger logger, Action<AgentLine>? onLog = null)
+    public DeviceConnection(string device, Stream stream, ILogger logger, ConnectionEvents? events = null)
     {
         _device = device;
         _stream = stream;
         _logger = logger;
-        _onLog = onLog;
+        _events = events ?? new ConnectionEvents();
         _readLoop = ReadLoopAsync(_closing.Token);
     }
 
     public bool IsOpen => Volatile.Read(ref _closeReason) is null;
 
     /// <summary>Sends one command line and waits for the reply that <paramref name="accepts"/> recognises.</summary>
-    public Task<AgentLine> RequestAsync(AgentLineBuilder command, Func<AgentLine, bool> accepts, TimeSpan timeout, CancellationToken ct) =>
-        SendAndWaitAsync(command.ToBytes(), command.Verb, accepts, timeout, ct);
+    /// <param name="onAccepted">Runs on the read loop as the reply is taken, before any later line is routed.</param>
+    public Task<AgentLine> RequestAsync(AgentLineBuilder command, Func<AgentLine, bool> accepts, TimeSpan timeout, CancellationToken ct, Action<AgentLine>? onAccepted = null) =>
+        SendAndWaitAsync(command.ToBytes(), command.Verb, accepts, timeout, ct, onAccepted: onAccepted);
 
     /// <summary>Writes a LOAD payload in chunks, reporting bytes sent, and waits for the agent's verdict on it.</summary>
     public Task<AgentLine> RequestAfterWriteAsync(ReadOnlyMemory<byte> payload, IProgress<long>? progress, Func<AgentLine, bool> accepts, TimeSpan timeout, CancellationToken ct) =>
@@ -51,14 +59,14 @@ internal sealed partial class DeviceConnection : IAsyncDisposable
     /// <summary>Progress granularity: about 90 ms of a 115200-baud wire.</summary>
     private const int PayloadChunk = 1024;
 
-    private async Task<AgentLine> SendAndWaitAsync(ReadOnlyMemory<byte> bytes, string what, Func<AgentLine, bool> accepts, TimeSpan timeout, CancellationToken ct, IProgress<long>? progress = null)
+    private async Task<AgentLine> SendAndWaitAsync(ReadOnlyMemory<byte> bytes, string what, Func<AgentLine, bool> accepts, TimeSpan timeout, CancellationToken ct, IProgress<long>? progress = null, Action<AgentLine>? onAccepted = null)
     {
         // The wait is armed before the first byte goes out: an agent may answer before the write completes.
         var reply = new TaskCompletionSource<AgentLine>();
         lock (_gate)
         {
             ThrowIfClosed();
-            _pending = (reply, accepts);
+            _pending = (reply, accepts, onAccepted);
         }
         try
         {
@@ -221,6 +229,7 @@ internal sealed partial class DeviceConnection : IAsyncDisposable
             if (line.Verb == "RESULT" && line.TryGetInt64("job", out var job))
             {
                 _jobWaiters.Remove(job, out complete);
+                _events.JobEnded?.Invoke(job, line);
                 _finished[job] = line;
                 _finishedOrder.Enqueue(job);
                 while (_finishedOrder.Count > FinishedJobsKept)
@@ -232,6 +241,7 @@ internal sealed partial class DeviceConnection : IAsyncDisposable
             {
                 _pending = null;
                 complete = pending.Reply;
+                pending.OnAccepted?.Invoke(line);
             }
         }
         if (complete is not null || line.Verb == "RESULT")
@@ -242,7 +252,7 @@ internal sealed partial class DeviceConnection : IAsyncDisposable
         if (line.Verb == "LOG")
         {
             LogFromDevice(_logger, _device, line);
-            _onLog?.Invoke(line);
+            _events.Log?.Invoke(line);
             return;
         }
         LogStray(_logger, _device, line.ToString());
@@ -263,6 +273,7 @@ internal sealed partial class DeviceConnection : IAsyncDisposable
             _finishedOrder.Clear();
         }
         LogReset(_logger, _device, reason);
+        _events.Reset?.Invoke(reason);
         var error = new GatewayException(HostErrorCodes.DeviceReset, reason + "; its running job is lost");
         foreach (var waiter in waiters)
         {
@@ -288,6 +299,7 @@ internal sealed partial class DeviceConnection : IAsyncDisposable
             _pending = null;
         }
         LogClosed(_logger, _device, reason);
+        _events.Closed?.Invoke(reason);
         var error = new GatewayException(HostErrorCodes.DeviceUnreachable, $"{_device}: {reason}");
         pending?.TrySetException(error);
         foreach (var waiter in waiters)

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Wasmorch.Gateway.Config;
+using Wasmorch.Gateway.State;
 using Wasmorch.Transport;
 using Wasmorch.Protocol.HostApi;
 
@@ -10,11 +11,15 @@ public sealed class DeviceRegistry : IAsyncDisposable
 {
     private readonly Dictionary<string, (DeviceEndpoint Endpoint, DeviceSession Session)> _devices = new(StringComparer.Ordinal);
 
-    public DeviceRegistry(GatewayConfig config, ILogger logger)
+    private readonly GatewayState? _state;
+
+    public DeviceRegistry(GatewayConfig config, ILogger logger, GatewayState? state = null)
     {
+        _state = state;
         foreach (var (name, endpoint) in config.Devices)
         {
-            var session = new DeviceSession(name, DeviceLinks.Create(endpoint, config.ConnectTimeout), config.ReplyTimeout, logger);
+            state?.RecordDevice(name, endpoint.Text);
+            var session = new DeviceSession(name, DeviceLinks.Create(endpoint, config.ConnectTimeout), config.ReplyTimeout, logger, state);
             session.LogReceived += (device, line) => Logs.Add(device.Name, line);
             _devices[name] = (endpoint, session);
         }
@@ -34,13 +39,19 @@ public sealed class DeviceRegistry : IAsyncDisposable
                 $"no device '{name}' in the device map (known: {(_devices.Count == 0 ? "none" : string.Join(", ", _devices.Keys.Order(StringComparer.Ordinal)))})");
     }
 
-    public List<DeviceInfo> Describe() =>
-        [.. _devices.OrderBy(d => d.Key, StringComparer.Ordinal).Select(d => new DeviceInfo
+    public GatewayState? State => _state;
+
+    public List<DeviceInfo> Describe()
+    {
+        var holdings = _state?.Holdings();
+        return [.. _devices.OrderBy(d => d.Key, StringComparer.Ordinal).Select(d => new DeviceInfo
         {
             Name = d.Key,
             Endpoint = d.Value.Endpoint.Text,
             Connected = d.Value.Session.IsConnected,
+            Modules = holdings is null ? null : holdings.GetValueOrDefault(d.Key) ?? [],
         })];
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using Wasmorch.Gateway.State;
 using Wasmorch.Transport;
 using Wasmorch.Protocol.Agent;
 using Wasmorch.Protocol.HostApi;
@@ -16,14 +17,16 @@ public sealed partial class DeviceSession : IAsyncDisposable
     private readonly SemaphoreSlim _commandLock = new(1, 1);
     private readonly ILogger _logger;
     private readonly TimeSpan _replyTimeout;
+    private readonly GatewayState? _state;
     private DeviceConnection? _connection;
 
-    public DeviceSession(string name, IDeviceLink link, TimeSpan replyTimeout, ILogger logger)
+    public DeviceSession(string name, IDeviceLink link, TimeSpan replyTimeout, ILogger logger, GatewayState? state = null)
     {
         Name = name;
         Link = link;
         _replyTimeout = replyTimeout;
         _logger = logger;
+        _state = state;
     }
 
     public string Name { get; }
@@ -85,7 +88,12 @@ public sealed partial class DeviceSession : IAsyncDisposable
         {
             throw new GatewayException(HostErrorCodes.DeviceUnreachable, ex.Message);
         }
-        var connection = new DeviceConnection(Name, stream, _logger, line => LogReceived?.Invoke(this, line));
+        var connection = new DeviceConnection(Name, stream, _logger, new ConnectionEvents(
+            Log: line => LogReceived?.Invoke(this, line),
+            JobEnded: (job, line) => _state?.RecordJobEnded(Name, job, line["status"] ?? "?", line["value"], line["msg"],
+                line.TryGetInt64("elapsed_us", out var us) ? us : null),
+            Reset: reason => _state?.RecordDeviceReset(Name, reason),
+            Closed: reason => _state?.RecordLinkLost(Name, reason)));
         try
         {
             Capabilities = await NegotiateAsync(connection, ct);
@@ -95,7 +103,9 @@ public sealed partial class DeviceSession : IAsyncDisposable
             await connection.DisposeAsync();
             throw;
         }
-        LogConnected(_logger, Name, Link.Description, Capabilities.IsBaseline ? "seed baseline" : Capabilities.Agent ?? "?");
+        var agent = Capabilities.IsBaseline ? "seed baseline" : Capabilities.Agent ?? "?";
+        LogConnected(_logger, Name, Link.Description, agent);
+        _state?.RecordAgent(Name, agent);
         _connection = connection;
         return connection;
     }
@@ -140,7 +150,15 @@ public sealed partial class DeviceSession : IAsyncDisposable
         ExclusiveAsync(async c =>
         {
             var command = new AgentLineBuilder("START").Add("module_id", moduleId).Add("func", func).AddIfNotNull("args", string.IsNullOrEmpty(args) ? null : args);
-            var reply = await c.RequestAsync(command, l => l.Verb is "START_OK" or "ERR" || (l.Verb == "RESULT" && !l.Has("job")), _replyTimeout, ct);
+            // Recorded as the reply is routed, so the job's RESULT (which may follow at once) finds its record.
+            var reply = await c.RequestAsync(command, l => l.Verb is "START_OK" or "ERR" || (l.Verb == "RESULT" && !l.Has("job")), _replyTimeout, ct,
+                l =>
+                {
+                    if (l.Verb == "START_OK" && l.TryGetInt64("job", out var job))
+                    {
+                        _state?.RecordJobStarted(Name, job, moduleId, func, string.IsNullOrEmpty(args) ? null : args);
+                    }
+                });
             return new StartReply(reply, c);
         }, ct);
 

@@ -56,6 +56,9 @@ public sealed class HostRequest
 
     /// <summary>For <c>logs</c>: keep the request open and stream each new entry as an event.</summary>
     public bool Follow { get; set; }
+
+    /// <summary>For <c>jobs</c>: how many records, newest first (default 20, at most 1000).</summary>
+    public int? Limit { get; set; }
 }
 
 public static class HostOps
@@ -70,4 +73,5 @@ public static class HostOps
     public const string Unload = "unload";
     public const string Logs = "logs";
     public const string Scan = "scan";
+    public const string Jobs = "jobs";
 }

@@ -69,6 +69,9 @@ public sealed class HostResponse
 
     public List<LogEntry>? Logs { get; set; }
 
+    /// <summary>The job history of <c>jobs</c>, newest first.</summary>
+    public List<JobRecord>? Jobs { get; set; }
+
     public HostError? Error { get; set; }
 
     public Timing? Timing { get; set; }
@@ -149,4 +152,52 @@ public sealed class DeviceInfo
     public string Endpoint { get; set; } = string.Empty;
 
     public bool Connected { get; set; }
+
+    /// <summary>What the gateway last knew this device to hold (from its own deploys and the device's STATUS).</summary>
+    public List<HeldModule>? Modules { get; set; }
+}
+
+/// <summary>A module a device holds, as recorded by the gateway.</summary>
+public sealed class HeldModule
+{
+    public string ModuleId { get; set; } = string.Empty;
+
+    public string Crc32 { get; set; } = string.Empty;
+
+    /// <summary>Known when this gateway deployed it; null when only the device's STATUS reported it.</summary>
+    public string? Sha256 { get; set; }
+
+    public long? Size { get; set; }
+
+    public string? Artifact { get; set; }
+
+    /// <summary>UTC, ISO 8601.</summary>
+    public string? DeployedAt { get; set; }
+}
+
+/// <summary>One job as the gateway recorded it.</summary>
+public sealed class JobRecord
+{
+    public string Device { get; set; } = string.Empty;
+
+    public long Job { get; set; }
+
+    public string ModuleId { get; set; } = string.Empty;
+
+    public string Func { get; set; } = string.Empty;
+
+    public string? Args { get; set; }
+
+    /// <summary>RUNNING, a RESULT status (OK, TRAP, STOPPED, …), DEVICE_RESET, or LOST.</summary>
+    public string Status { get; set; } = string.Empty;
+
+    public string? Value { get; set; }
+
+    public string? Message { get; set; }
+
+    public long? ElapsedUs { get; set; }
+
+    public string StartedAt { get; set; } = string.Empty;
+
+    public string? EndedAt { get; set; }
 }
