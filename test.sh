@@ -15,6 +15,16 @@ fw_passed=$(grep -Eo '[0-9]+ tests failed out of [0-9]+' "$out.fw" | awk '{print
 fw_failed=$(grep -Eo '[0-9]+ tests failed out of [0-9]+' "$out.fw" | awk '{print $1}')
 [ "$fw_status" -eq 0 ] || fw_failed=$(( ${fw_failed:-0} > 0 ? ${fw_failed:-0} : 1 ))
 
+echo "== C# fuzzing: SharpFuzz + afl-fuzz, 20 s per target (longer runs: docs/performance.md)"
+scripts/fuzz.sh 20 2>&1 | tee "$out.fuzz"
+fuzz_status=${PIPESTATUS[0]}
+fuzz_passed=$(grep -c ' crashes=0 hangs=' "$out.fuzz")
+fuzz_failed=$(( 3 - fuzz_passed ))
+[ "$fuzz_status" -eq 0 ] || fuzz_failed=$(( fuzz_failed > 0 ? fuzz_failed : 1 ))
+fw_passed=$(( ${fw_passed:-0} + fuzz_passed ))
+fw_failed=$(( ${fw_failed:-0} + fuzz_failed ))
+[ "$fuzz_status" -eq 0 ] || fw_status=1
+
 echo "== .NET: protocol, emulator, gateway, conformance, integration (real processes)"
 dotnet test Wasmorch.sln -c Release --no-build --verbosity quiet -nologo 2>&1 | tee "$out"
 status=${PIPESTATUS[0]}
@@ -23,7 +33,7 @@ status=${PIPESTATUS[0]}
 passed=$(grep -Eo 'Passed: +[0-9]+' "$out" | awk -v fw="${fw_passed:-0}" '{s+=$2} END {print s+fw}')
 failed=$(grep -Eo 'Failed: +[0-9]+' "$out" | awk -v fw="${fw_failed:-0}" '{s+=$2} END {print s+fw}')
 skipped=$(grep -Eo 'Skipped: +[0-9]+' "$out" | awk '{s+=$2} END {print s+0}')
-rm -f "$out" "$out.fw"
+rm -f "$out" "$out.fw" "$out.fuzz"
 echo "$passed passed, $failed failed, $skipped skipped"
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   echo "test run failed before tests could report (exit $status)" >&2

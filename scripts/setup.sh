@@ -16,6 +16,8 @@ command -v bwrap >/dev/null 2>&1 || need_apt+=(bubblewrap)
 command -v gcc >/dev/null 2>&1 || need_apt+=(gcc)
 ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 || need_apt+=(libclang-rt-14-dev)
 command -v arm-none-eabi-gcc >/dev/null 2>&1 || need_apt+=(gcc-arm-none-eabi)
+# C# fuzzing: SharpFuzz-instrumented assemblies driven by afl-fuzz.
+command -v afl-fuzz >/dev/null 2>&1 || need_apt+=(afl++)
 [ -f /usr/lib/picolibc/arm-none-eabi/picolibc.specs ] || ls /usr/lib/picolibc/arm-none-eabi/*.specs >/dev/null 2>&1 || need_apt+=(picolibc-arm-none-eabi)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -36,3 +38,4 @@ fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 dotnet restore Wasmorch.sln --verbosity quiet
+dotnet tool restore >/dev/null   # sharpfuzz (.config/dotnet-tools.json)
