@@ -69,11 +69,15 @@ public sealed partial class Board : IDisposable
         }
     }
 
+    /// <summary>Bytes of STATUS's modules= list (ids and commas); call under the module lock.</summary>
+    private int ModuleListLength() => _modules.Keys.Sum(k => k.Length) + Math.Max(0, _modules.Count - 1);
+
     public bool HasRoomFor(string id)
     {
         lock (_modules)
         {
-            return _modules.ContainsKey(id) || _modules.Count < Options.MaxModules;
+            return _modules.ContainsKey(id)
+                || (_modules.Count < Options.MaxModules && ModuleListLength() + 1 + id.Length <= ProtocolLimits.MaxModuleListLength);
         }
     }
 

@@ -127,6 +127,41 @@ static void do_hello(struct wm_agent *a)
 	send_line(a, &w);
 }
 
+/* True if `list` (comma-separated ids) holds `id`. */
+static bool list_has(const char *list, const char *id)
+{
+	size_t n = strlen(id);
+
+	for (const char *p = list; *p != '\0';) {
+		const char *end = strchr(p, ',');
+		size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+
+		if (len == n && strncmp(p, id, n) == 0) {
+			return true;
+		}
+		if (end == NULL) {
+			break;
+		}
+		p = end + 1;
+	}
+	return false;
+}
+
+/* STATUS must always fit a line: a new id may not push the modules= list past WM_MODULE_LIST_MAX. */
+static bool module_list_has_room(struct wm_agent *a, const char *id)
+{
+	struct wm_status st;
+	size_t len;
+
+	memset(&st, 0, sizeof(st));
+	a->ops->status(a->ctx, &st);
+	if (list_has(st.modules, id)) {
+		return true;
+	}
+	len = strlen(st.modules);
+	return len + (len > 0 ? 1 : 0) + strlen(id) <= WM_MODULE_LIST_MAX;
+}
+
 static void do_load(struct wm_agent *a, const struct wm_line *l)
 {
 	const char *id = wm_line_get(l, "module_id");
@@ -147,6 +182,10 @@ static void do_load(struct wm_agent *a, const struct wm_line *l)
 	}
 	if (!wm_parse_crc32(wm_line_get(l, "crc32"), &crc)) {
 		send_err(a, "BAD_ARGS", "LOAD needs crc32=<8 hex digits>");
+		return;
+	}
+	if (!module_list_has_room(a, id)) {
+		send_err(a, "NO_MEMORY", "the loaded module ids would exceed the 80 bytes STATUS lists; UNLOAD one or use shorter ids");
 		return;
 	}
 	msg[0] = '\0';

@@ -193,6 +193,36 @@ static void test_result_format(void)
 	CHECK_STR(wm_line_get(&l, "msg"), "hello \"x\"");
 }
 
+/* Ids whose list would overflow STATUS are refused before any byte, and STATUS always fits a line. */
+static void test_module_list_limit(void)
+{
+	char line[128];
+	char id[WM_MODULE_ID_MAX + 1];
+	int loaded = 0;
+
+	reset(true);
+	for (int i = 0; i < FAKE_MAX_MODULES; i++) {
+		snprintf(id, sizeof(id), "m%02dxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", i);
+		load_line(line, sizeof(line), id, module, sizeof(module), 0);
+		if (!starts_with(request(line), "LOAD_READY")) {
+			CHECK(starts_with(reply, "ERR code=NO_MEMORY"));
+			break;
+		}
+		feed(module, sizeof(module));
+		CHECK(fake_board_next_line(&board, reply, sizeof(reply)));
+		CHECK(starts_with(reply, "LOAD_OK"));
+		loaded++;
+		CHECK(strlen(request("STATUS")) < WM_LINE_MAX);
+	}
+	CHECK(loaded == 2);
+	/* Replacing a module already listed is always possible. */
+	load_line(line, sizeof(line), "m00xxxxxxxxxxxxxxxxxxxxxxxxxxxxx", module, sizeof(module), 0);
+	CHECK(starts_with(request(line), "LOAD_READY"));
+	feed(module, sizeof(module));
+	CHECK(fake_board_next_line(&board, reply, sizeof(reply)));
+	CHECK(starts_with(reply, "LOAD_OK"));
+}
+
 int main(void)
 {
 	test_load_start_stop();
@@ -201,6 +231,7 @@ int main(void)
 	test_bad_lines();
 	test_negotiation();
 	test_result_format();
+	test_module_list_limit();
 	fake_board_free(&board);
 	CHECK_DONE();
 }

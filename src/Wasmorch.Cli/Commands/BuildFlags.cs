@@ -44,7 +44,7 @@ public sealed class BuildFlags
         }
         try
         {
-            return TomlSerializer.Deserialize<TomlTable>(File.ReadAllText(path));
+            return TomlSerializer.Deserialize<TomlTable>(File.ReadAllText(path), Wasmorch.Gateway.Config.TomlModelContext.Default);
         }
         catch (TomlException ex)
         {

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
+using System.Text.Json.Nodes;
 using Wasmorch.Conformance;
 using Wasmorch.Transport;
 
@@ -48,15 +48,33 @@ public static class ConformanceCommand
             }
             if (json)
             {
-                Console.WriteLine(JsonSerializer.Serialize(new
+                var agent = new JsonObject();
+                foreach (var (key, value) in report.Capabilities.Fields)
                 {
-                    endpoint = report.Endpoint,
-                    agent = report.Capabilities.Fields,
-                    passed = report.Passed,
-                    failed = report.Failed,
-                    skipped = report.Skipped,
-                    cases = report.Results.Select(r => new { name = r.Name, rule = r.Rule, outcome = r.Outcome.ToString().ToUpperInvariant(), message = r.Message, ms = Math.Round(r.Elapsed.TotalMilliseconds, 1) }),
-                }));
+                    agent[key] = value;
+                }
+                var cases = new JsonArray();
+                foreach (var r in report.Results)
+                {
+                    cases.Add((JsonNode)new JsonObject
+                    {
+                        ["name"] = r.Name,
+                        ["rule"] = r.Rule,
+                        ["outcome"] = r.Outcome.ToString().ToUpperInvariant(),
+                        ["message"] = r.Message,
+                        ["ms"] = Math.Round(r.Elapsed.TotalMilliseconds, 1),
+                    });
+                }
+                // Built as a JSON tree, not serialized by reflection: the CLI is published with Native AOT.
+                Console.WriteLine(new JsonObject
+                {
+                    ["endpoint"] = report.Endpoint,
+                    ["agent"] = agent,
+                    ["passed"] = report.Passed,
+                    ["failed"] = report.Failed,
+                    ["skipped"] = report.Skipped,
+                    ["cases"] = cases,
+                }.ToJsonString());
             }
             else
             {

@@ -1,3 +1,4 @@
+using Wasmorch.Protocol.Agent;
 using static Wasmorch.Conformance.CaseContext;
 
 namespace Wasmorch.Conformance.Cases;
@@ -29,5 +30,37 @@ public static class ExtensionCases
             var messages = c.Probe.Logs.Where(l => l["module_id"] == "cf_log").Select(l => l["msg"]).ToList();
             Expect(messages.SequenceEqual(["1", "2", "3"]), "§6 LOG", $"log_i32(1..3) gives three LOG lines with msg=1,2,3 before the RESULT; got [{string.Join(",", messages)}]");
         }, Requires: "LOG"),
+        new("status_full_module_table", "§5 STATUS modules", async c =>
+        {
+            // Fills the module table with the longest ids: every STATUS must still fit a line (the
+            // probe fails any line over 256 bytes), and the agent must refuse with NO_MEMORY, not overflow.
+            var loaded = new List<string>();
+            try
+            {
+                for (var i = 0; i < 64; i++)
+                {
+                    var id = $"cf_full_{i:d2}".PadRight(ProtocolLimits.MaxModuleIdLength, 'x');
+                    var done = await c.LoadAsync(id, SuiteModules.Math);
+                    var status = await c.RequestAsync("STATUS");
+                    ExpectVerb(status, "STATUS", "§3 STATUS");
+                    Expect((status["modules"] ?? "").Length <= ProtocolLimits.MaxModuleListLength, "§5 STATUS modules",
+                        $"modules= lists at most {ProtocolLimits.MaxModuleListLength} bytes", status);
+                    if (done.Verb != "LOAD_OK")
+                    {
+                        ExpectVerb(done, "ERR", "§5 a LOAD past the module table is refused before any byte", "NO_MEMORY");
+                        return;
+                    }
+                    loaded.Add(id);
+                }
+                Expect(false, "§5 STATUS modules", "64 modules of 32-character ids were all accepted; their ids cannot fit STATUS");
+            }
+            finally
+            {
+                foreach (var id in loaded)
+                {
+                    await c.RequestAsync($"UNLOAD module_id={id}");
+                }
+            }
+        }, Requires: "UNLOAD"),
     ];
 }

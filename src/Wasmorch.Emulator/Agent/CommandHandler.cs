@@ -32,10 +32,10 @@ internal sealed class CommandHandler
             .Add("job", job is null ? "-" : job.Job.ToString(System.Globalization.CultureInfo.InvariantCulture))
             .Add("modules", modules.Length == 0 ? "-" : string.Join(',', modules))
             .Add("uptime_ms", _board.UptimeMs)
-            .Add("gpio", "0x" + _board.Gpio.Levels.ToString("x4", System.Globalization.CultureInfo.InvariantCulture))
-            .Add("gpio_writes", _board.Gpio.Writes)
-            .Add("log_dropped", _board.LogDropped)
-            .Add("module_crcs", modules.Length == 0 ? "-" : string.Join(',', _board.ModuleCrcs()));
+            .AddIfFits("gpio", "0x" + _board.Gpio.Levels.ToString("x4", System.Globalization.CultureInfo.InvariantCulture))
+            .AddIfFits("gpio_writes", _board.Gpio.Writes.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .AddIfFits("log_dropped", _board.LogDropped.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .AddIfFits("module_crcs", modules.Length == 0 ? "-" : string.Join(',', _board.ModuleCrcs()));
     }
 
     public AgentLineBuilder Hello() =>
@@ -155,7 +155,9 @@ internal sealed class CommandHandler
         }
         if (!_board.HasRoomFor(id))
         {
-            return Error(AgentErrorCodes.NoMemory, $"{_board.Options.MaxModules} modules are loaded, the most this board holds");
+            return Error(AgentErrorCodes.NoMemory, _board.ModuleIds().Length >= _board.Options.MaxModules
+                ? $"{_board.Options.MaxModules} modules are loaded, the most this board holds"
+                : $"the loaded module ids would exceed the {ProtocolLimits.MaxModuleListLength} bytes STATUS lists; UNLOAD one or use shorter ids");
         }
         size = (int)longSize;
         return null;

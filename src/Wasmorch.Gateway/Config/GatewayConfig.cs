@@ -86,7 +86,7 @@ public sealed class GatewayConfig
         TomlTable root;
         try
         {
-            root = TomlSerializer.Deserialize<TomlTable>(text) ?? new TomlTable();
+            root = TomlSerializer.Deserialize<TomlTable>(text, TomlModelContext.Default) ?? new TomlTable();
         }
         catch (TomlException ex)
         {

@@ -19,6 +19,8 @@ extern "C" {
 #define WM_MAX_FIELDS 24
 #define WM_MODULE_ID_MAX 32
 #define WM_FUNC_NAME_MAX 64
+/* STATUS's modules= list: what a line leaves once the other mandatory keys take their longest values. */
+#define WM_MODULE_LIST_MAX 80
 #define WM_MAX_ARGS 16
 
 enum wm_parse_result {
