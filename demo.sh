@@ -6,8 +6,9 @@ cd "$(dirname "$0")"
 ./scripts/setup.sh
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet build Wasmorch.sln -c Release --no-restore --verbosity quiet -nologo -clp:ErrorsOnly
+./scripts/publish-cli.sh >/dev/null   # build/cli/wasmorch: the CLI as users run it (Native AOT)
 
-cli=(dotnet src/Wasmorch.Cli/bin/Release/net10.0/wasmorch.dll)
+cli=(build/cli/wasmorch)
 wasmorch() { "${cli[@]}" "$@"; }
 logs=$(mktemp -d)
 pids=()

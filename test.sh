@@ -6,6 +6,9 @@ cd "$(dirname "$0")"
 ./scripts/setup.sh || exit 1
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet build Wasmorch.sln -c Release --no-restore --verbosity quiet -nologo -clp:ErrorsOnly || exit 1
+# The integration tests run the CLI, gateway and emulators as users do: the Native AOT executable.
+./scripts/publish-cli.sh >/dev/null || exit 1
+export WASMORCH_CLI="$PWD/build/cli/wasmorch"
 
 out=$(mktemp)
 echo "== firmware core: host unit tests, bounded fuzzing, Cortex-M4 cross-compile"

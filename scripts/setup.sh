@@ -16,6 +16,8 @@ command -v bwrap >/dev/null 2>&1 || need_apt+=(bubblewrap)
 command -v gcc >/dev/null 2>&1 || need_apt+=(gcc)
 ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 || need_apt+=(libclang-rt-14-dev)
 command -v arm-none-eabi-gcc >/dev/null 2>&1 || need_apt+=(gcc-arm-none-eabi)
+# Native AOT publish of the CLI links with clang and needs zlib's headers.
+[ -f /usr/include/zlib.h ] || need_apt+=(zlib1g-dev)
 # C# fuzzing: SharpFuzz-instrumented assemblies driven by afl-fuzz.
 command -v afl-fuzz >/dev/null 2>&1 || need_apt+=(afl++)
 [ -f /usr/lib/picolibc/arm-none-eabi/picolibc.specs ] || ls /usr/lib/picolibc/arm-none-eabi/*.specs >/dev/null 2>&1 || need_apt+=(picolibc-arm-none-eabi)

@@ -21,7 +21,7 @@ var cacheDir = Directory.CreateTempSubdirectory("wasmorch-bench-cache-").FullNam
 var benchmarks = new (string Name, Func<Task<IReadOnlyList<BenchResult>>> Run)[]
 {
     ("latency", () => LatencyBench.RunAsync(cacheDir)),
-    ("cli-process", () => SystemBenches.CliProcessAsync(cacheDir, Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "src", "Wasmorch.Cli", "bin", "Release", "net10.0", "wasmorch.dll"))),
+    ("cli-process", () => SystemBenches.CliProcessAsync(cacheDir, Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", ".."))),
     ("tcp-upload", () => SystemBenches.TcpUploadAsync(cacheDir)),
     ("fleet", () => SystemBenches.FleetAsync(cacheDir)),
     ("emulator-execution", () => SystemBenches.EmulatorExecutionAsync(cacheDir)),

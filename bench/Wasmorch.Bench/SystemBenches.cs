@@ -216,7 +216,7 @@ public static class SystemBenches
     }
 
     /// <summary>`wasmorch status` as a whole process vs a minimal python3 raw-socket client doing the same request.</summary>
-    public static async Task<IReadOnlyList<BenchResult>> CliProcessAsync(string cacheDir, string cliDll)
+    public static async Task<IReadOnlyList<BenchResult>> CliProcessAsync(string cacheDir, string repoRoot)
     {
         await using var harness = await Harness.StartAsync(1, cacheDir);
         var gateway = harness.Gateway.ToString();
@@ -243,10 +243,18 @@ public static class SystemBenches
             }
             return Stats.Percentile(samples.Skip(2).ToList(), 50);
         }
-        var cli = await Run("dotnet", cliDll, "--gateway", gateway, "--device", "b0", "status");
         // The interpreter itself, not a version-manager shim in front of it (which would slow the baseline down).
         var py = await Run(File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3", "-c", python);
-        return [new("`wasmorch status` as a process (median)", cli, "ms", "python3 raw-socket client", py, 1, false, "process start-up dominates: .NET runtime + JIT")];
+        var native = Path.Combine(repoRoot, "build", "cli", "wasmorch");
+        var jit = await Run("dotnet", Path.Combine(repoRoot, "src", "Wasmorch.Cli", "bin", "Release", "net10.0", "wasmorch.dll"), "--gateway", gateway, "--device", "b0", "status");
+        List<BenchResult> results = [];
+        if (File.Exists(native))
+        {
+            var aot = await Run(native, "--gateway", gateway, "--device", "b0", "status");
+            results.Add(new("`wasmorch status` as a process, Native AOT build (median)", aot, "ms", "python3 raw-socket client", py, 1, false, "build/cli/wasmorch from scripts/publish-cli.sh"));
+        }
+        results.Add(new("`wasmorch status` as a process, `dotnet wasmorch.dll` (median)", jit, "ms", "python3 raw-socket client", py, 1, false, "framework-dependent: .NET runtime start-up + JIT"));
+        return results;
     }
 }
 

@@ -14,13 +14,17 @@ public static class CliRunner
 
     public static async Task<CliResult> RunWithEnvironmentAsync(string gateway, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet")
+        var (cli, leading) = RepoPaths.Cli;
+        var info = new ProcessStartInfo(cli)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        info.ArgumentList.Add(RepoPaths.CliDll);
+        foreach (var arg in leading)
+        {
+            info.ArgumentList.Add(arg);
+        }
         info.ArgumentList.Add("--gateway");
         info.ArgumentList.Add(gateway);
         foreach (var arg in args)

@@ -20,6 +20,15 @@ public static class RepoPaths
         }
     }
 
+    /// <summary>
+    /// How to run the CLI: the executable named by WASMORCH_CLI (./test.sh sets it to the Native AOT
+    /// build, the form users run), else <c>dotnet</c> with the framework-dependent build of this tree.
+    /// </summary>
+    public static (string FileName, string[] LeadingArgs) Cli =>
+        Environment.GetEnvironmentVariable("WASMORCH_CLI") is { Length: > 0 } published
+            ? (published, [])
+            : ("dotnet", [CliDll]);
+
     private static string FindRoot()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);

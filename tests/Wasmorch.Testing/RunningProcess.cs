@@ -58,7 +58,8 @@ public sealed class RunningProcess : IAsyncDisposable
 
     public static RunningProcess StartCliWithEnvironment(IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
-        var info = StartInfo("dotnet", [RepoPaths.CliDll, .. args]);
+        var (cli, leading) = RepoPaths.Cli;
+        var info = StartInfo(cli, [.. leading, .. args]);
         info.Environment.Remove("WASMORCH_GATEWAY");
         info.Environment.Remove("WASMORCH_TOKEN");
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
