@@ -54,6 +54,13 @@ foreach (var result in results)
 {
     doc.AppendLine(result.ToMarkdownRow());
 }
+// Figures from runs too long for this suite (hours of fuzzing, say) are written by hand below a
+// "## Long runs" heading; a new table keeps them.
+const string LongRuns = "\n## Long runs";
+if (File.Exists(output) && await File.ReadAllTextAsync(output) is var previous && previous.IndexOf(LongRuns, StringComparison.Ordinal) is var at and >= 0)
+{
+    doc.Append(previous[at..]);
+}
 Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
 await File.WriteAllTextAsync(output, doc.ToString());
 Console.Error.WriteLine($"bench: wrote {output}");

@@ -29,7 +29,8 @@ internal static class AgentSessionTarget
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(5));
         try
         {
-            new AgentConnection(board, NullLogger.Instance).RunAsync(link, deadline.Token).GetAwaiter().GetResult();
+            using var connection = new AgentConnection(board, NullLogger.Instance);
+            connection.RunAsync(link, deadline.Token).GetAwaiter().GetResult();
         }
         catch (IOException ex) when (ex.Message.StartsWith("link closed after", StringComparison.Ordinal))
         {

@@ -9,10 +9,13 @@ namespace Wasmorch.Emulator.Agent;
 /// The COMM loop of one link connection: a receive pump fills a bounded pipe (the emulated UART
 /// ring buffer), and this loop takes lines and LOAD payloads out of it in any fragmentation.
 /// </summary>
-internal sealed partial class AgentConnection
+internal sealed partial class AgentConnection : IDisposable
 {
-    /// <summary>Bytes buffered before the receive pump stops reading (flow control, not loss).</summary>
-    private const int ReceiveBufferBytes = 16 * 1024;
+    /// <summary>Bytes buffered before the receive pump stops reading (flow control, not loss): a whole module fits.</summary>
+    private const int ReceiveBufferBytes = 64 * 1024;
+
+    /// <summary>The most one read of the link takes (a serial link gives far less at a time).</summary>
+    private const int ReadChunkBytes = 16 * 1024;
 
     private readonly Board _board;
     private readonly CommandHandler _commands;
@@ -67,7 +70,7 @@ internal sealed partial class AgentConnection
         {
             while (true)
             {
-                var memory = writer.GetMemory(4096);
+                var memory = writer.GetMemory(ReadChunkBytes);
                 var read = await stream.ReadAsync(memory, ct);
                 if (read == 0)
                 {
@@ -124,6 +127,8 @@ internal sealed partial class AgentConnection
     }
 
     private ValueTask SendAsync(AgentLineBuilder line, CancellationToken ct) => _output.SendAsync(line, ct);
+
+    public void Dispose() => _output.Dispose();
 
     private async Task HandleAsync(AgentLine line, PipeReader reader, CancellationToken ct)
     {

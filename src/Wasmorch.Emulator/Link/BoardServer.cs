@@ -55,7 +55,8 @@ public sealed partial class BoardServer : IAsyncDisposable
         try
         {
             await using var stream = new NetworkStream(socket, ownsSocket: true);
-            await new AgentConnection(_board, _logger).RunAsync(stream, ct);
+            using var connection = new AgentConnection(_board, _logger);
+            await connection.RunAsync(stream, ct);
         }
         catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
         {

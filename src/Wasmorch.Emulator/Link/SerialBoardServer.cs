@@ -59,7 +59,8 @@ public sealed partial class SerialBoardServer : IAsyncDisposable
             try
             {
                 await using var throttled = new ThrottledStream(stream, ThrottledStream.BytesPerSecond(_baud));
-                await new AgentConnection(_board, _logger).RunAsync(throttled, ct);
+                using var connection = new AgentConnection(_board, _logger);
+                await connection.RunAsync(throttled, ct);
             }
             catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or UnauthorizedAccessException)
             {

@@ -6,14 +6,11 @@ using Wasmtime;
 namespace Wasmorch.Emulator.Runtime;
 
 /// <summary>
-/// The RUNNER of one board: at most one job, on its own thread so that the COMM loop keeps
-/// answering STATUS and STOP. A job always ends in exactly one RESULT line.
+/// The RUNNER of one board: at most one job, on a thread of its own (see <see cref="RunnerThreads"/>)
+/// so that the COMM loop keeps answering STATUS and STOP. A job always ends in exactly one RESULT line.
 /// </summary>
 public sealed partial class Runner
 {
-    /// <summary>The runner thread's stack: comfortably above Wasmtime's own wasm stack limit.</summary>
-    private const int ThreadStackBytes = 4 * 1024 * 1024;
-
     private readonly Board _board;
     private readonly WasmRuntime _runtime;
     private readonly ILogger _logger;
@@ -54,12 +51,7 @@ public sealed partial class Runner
             _current = job;
         }
         onStarted(job);
-        var thread = new Thread(() => Run(job, module, args), ThreadStackBytes)
-        {
-            IsBackground = true,
-            Name = $"runner-{_board.Name}-{jobId}",
-        };
-        thread.Start();
+        RunnerThreads.Run(() => Run(job, module, args));
         return true;
     }
 
