@@ -1,4 +1,5 @@
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 using Wasmorch.Gateway.Api;
 using Wasmorch.Gateway.Build;
@@ -53,7 +54,7 @@ public sealed class GatewayHost : IAsyncDisposable
             new ArtifactCache(config.CacheDirectory, config.CacheCapBytes),
             _state);
         var handler = new RequestHandler(_devices, _build, config, new Signing.ModuleSignatures(config.TrustedKeys));
-        _server = new HostApiServer(new IPEndPoint(address, config.Port), handler, loggers.CreateLogger("Wasmorch.Gateway.Api"), config.Token, config.MaxConnections)
+        _server = new HostApiServer(new IPEndPoint(address, config.Port), handler, loggers.CreateLogger("Wasmorch.Gateway.Api"), config.Token, config.MaxConnections, LoadCertificate(config))
         {
             IdleTimeout = config.IdleTimeout,
             PartialRequestTimeout = config.PartialRequestTimeout,
@@ -61,6 +62,32 @@ public sealed class GatewayHost : IAsyncDisposable
     }
 
     public IPEndPoint LocalEndpoint => _server.LocalEndpoint;
+
+    public bool Tls => _tls;
+
+    private bool _tls;
+
+    private X509Certificate2? LoadCertificate(GatewayConfig config)
+    {
+        if (config.TlsCertificate is null && config.TlsKey is null)
+        {
+            return null;
+        }
+        if (config.TlsCertificate is null || config.TlsKey is null)
+        {
+            throw new ConfigException("TLS needs both a certificate and its key (tls_cert and tls_key, or --tls-cert and --tls-key)");
+        }
+        try
+        {
+            var certificate = X509Certificate2.CreateFromPemFile(config.TlsCertificate, config.TlsKey);
+            _tls = true;
+            return certificate;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or ArgumentException)
+        {
+            throw new ConfigException($"cannot load the TLS certificate {config.TlsCertificate} with key {config.TlsKey}: {ex.Message}");
+        }
+    }
 
     public void Start() => _server.Start();
 

@@ -27,20 +27,19 @@ public sealed class GatewayUnreachableException : Exception
 /// <summary>A host API connection: sends one request line, reads lines until the response with its id.</summary>
 public sealed class GatewayClient : IAsyncDisposable
 {
-    private readonly Socket _socket;
-    private readonly NetworkStream _stream;
+    private readonly Stream _stream;
     private readonly PipeReader _reader;
     private readonly LineFramer _framer = new(HostJson.MaxRequestBytes);
     private long _nextId;
 
-    private GatewayClient(Socket socket)
+    private GatewayClient(Stream stream)
     {
-        _socket = socket;
-        _stream = new NetworkStream(socket, ownsSocket: true);
+        _stream = stream;
         _reader = PipeReader.Create(_stream);
     }
 
-    public static async Task<GatewayClient> ConnectAsync(GatewayAddress address, CancellationToken ct)
+    /// <param name="trustedCertificates">For tls:// addresses: PEM file of the certificate(s) to trust (a private CA or the gateway's own self-signed one); null: the system's trust store.</param>
+    public static async Task<GatewayClient> ConnectAsync(GatewayAddress address, CancellationToken ct, string? trustedCertificates = null)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -48,7 +47,6 @@ public sealed class GatewayClient : IAsyncDisposable
         try
         {
             await socket.ConnectAsync(address.Host, address.Port, deadline.Token);
-            return new GatewayClient(socket);
         }
         catch (Exception ex) when (ex is SocketException || (ex is OperationCanceledException && !ct.IsCancellationRequested))
         {
@@ -56,6 +54,12 @@ public sealed class GatewayClient : IAsyncDisposable
             throw new GatewayUnreachableException(
                 $"cannot reach the gateway at {address}: {(ex is SocketException s ? s.Message : "no answer within 5 s")} (is `wasmorch gateway` running? set --gateway or {GatewayAddress.EnvironmentVariable})");
         }
+        var network = new NetworkStream(socket, ownsSocket: true);
+        if (!address.Tls)
+        {
+            return new GatewayClient(network);
+        }
+        return new GatewayClient(await TlsClient.AuthenticateAsync(network, address, trustedCertificates, deadline.Token));
     }
 
     /// <summary>Sends <paramref name="request"/> and returns its response with the round trip measured here.</summary>
@@ -176,6 +180,5 @@ public sealed class GatewayClient : IAsyncDisposable
     {
         await _reader.CompleteAsync();
         await _stream.DisposeAsync();
-        _socket.Dispose();
     }
 }

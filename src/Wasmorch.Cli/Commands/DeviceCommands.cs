@@ -211,7 +211,7 @@ public static class DeviceCommands
             var request = await build();
             request.Device = device;
             request.Token = pr.GetValue(global.Token) ?? Environment.GetEnvironmentVariable("WASMORCH_TOKEN");
-            await using var client = await GatewayClient.ConnectAsync(address, ct);
+            await using var client = await GatewayClient.ConnectAsync(address, ct, pr.GetValue(global.TlsCa));
             ProgressBar? bar = null;
             if (request.Op is HostOps.Deploy or HostOps.BuildAndDeploy && ProgressBar.Wanted(pr.GetValue(global.Json)))
             {

@@ -15,7 +15,9 @@ public static class GatewayCommand
         var insecure = new Option<bool>("--insecure") { Description = "Listen on a non-loopback address without a token (trusted networks only)" };
         var wamrc = new Option<string>("--wamrc") { Description = "wamrc to use for AOT on WAMR devices (default: [build] wamrc, else wamrc on PATH)" };
         var state = new Option<string>("--state") { Description = "SQLite state file (default ~/.local/state/wasmorch/gateway-<port>.db; \"off\" keeps none)" };
-        var command = new Command("gateway", "Run the gateway: host API, device sessions, compiler") { port, bind, config, devices, wamrc, insecure, state };
+        var tlsCert = new Option<string>("--tls-cert") { Description = "Serve the host API over TLS with this PEM certificate (with --tls-key)" };
+        var tlsKey = new Option<string>("--tls-key") { Description = "PEM private key of --tls-cert" };
+        var command = new Command("gateway", "Run the gateway: host API, device sessions, compiler") { port, bind, config, devices, wamrc, insecure, state, tlsCert, tlsKey };
         command.SetAction(async (pr, ct) =>
         {
             GatewayConfig settings;
@@ -42,6 +44,8 @@ public static class GatewayCommand
             settings.BindAddress = pr.GetValue(bind) ?? settings.BindAddress;
             settings.Insecure = pr.GetValue(insecure);
             settings.StatePath = pr.GetValue(state) ?? settings.StatePath;
+            settings.TlsCertificate = pr.GetValue(tlsCert) ?? settings.TlsCertificate;
+            settings.TlsKey = pr.GetValue(tlsKey) ?? settings.TlsKey;
             using var loggers = Logging.Create(pr.GetValue(global.Verbose));
             GatewayHost gatewayHost;
             try
@@ -63,7 +67,7 @@ public static class GatewayCommand
                 await Console.Error.WriteLineAsync($"error: cannot listen on {settings.BindAddress}:{settings.Port}: {ex.Message}");
                 return ExitCodes.Usage;
             }
-            Console.WriteLine($"gateway listening on {host.LocalEndpoint}");
+            Console.WriteLine($"gateway listening on {host.LocalEndpoint}{(host.Tls ? " (TLS)" : "")}");
             Console.WriteLine($"state {host.StatePath ?? "off"}");
             foreach (var (name, endpoint) in settings.Devices.OrderBy(d => d.Key, StringComparer.Ordinal))
             {

@@ -13,13 +13,19 @@ public sealed class GlobalOptions
 
     public Option<string> Gateway { get; } = new("--gateway")
     {
-        Description = "Gateway address host:port (default: $WASMORCH_GATEWAY, else 127.0.0.1:9000)",
+        Description = "Gateway address [tls://]host:port (default: $WASMORCH_GATEWAY, else 127.0.0.1:9000)",
         Recursive = true,
     };
 
     public Option<string> Token { get; } = new("--token")
     {
         Description = "Access token of a gateway that requires one (default: $WASMORCH_TOKEN)",
+        Recursive = true,
+    };
+
+    public Option<string> TlsCa { get; } = new("--tls-ca")
+    {
+        Description = "With a tls:// gateway: PEM certificate(s) to trust, a private CA or the gateway's own (default: $WASMORCH_TLS_CA, else the system's store)",
         Recursive = true,
     };
 
@@ -41,6 +47,7 @@ public sealed class GlobalOptions
         root.Options.Add(Gateway);
         root.Options.Add(Json);
         root.Options.Add(Token);
+        root.Options.Add(TlsCa);
         root.Options.Add(Verbose);
     }
 }

@@ -25,7 +25,7 @@ public static class LogsCommand
             var printer = new ResponsePrinter(Console.Out, Console.Error, pr.GetValue(global.Json));
             try
             {
-                await using var client = await GatewayClient.ConnectAsync(address, ct);
+                await using var client = await GatewayClient.ConnectAsync(address, ct, pr.GetValue(global.TlsCa));
                 var request = new HostRequest
                 {
                     Op = HostOps.Logs,

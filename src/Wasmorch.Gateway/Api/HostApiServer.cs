@@ -1,7 +1,10 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 using Wasmorch.Protocol.Agent;
 using Wasmorch.Protocol.HostApi;
@@ -29,8 +32,11 @@ public sealed partial class HostApiServer : IAsyncDisposable
     private readonly int _maxConnections;
     private int _connectionCount;
 
-    public HostApiServer(IPEndPoint endpoint, RequestHandler handler, ILogger logger, string? token = null, int maxConnections = 256)
+    private readonly X509Certificate2? _certificate;
+
+    public HostApiServer(IPEndPoint endpoint, RequestHandler handler, ILogger logger, string? token = null, int maxConnections = 256, X509Certificate2? certificate = null)
     {
+        _certificate = certificate;
         _listener = new TcpListener(endpoint);
         _handler = handler;
         _logger = logger;
@@ -100,10 +106,37 @@ public sealed partial class HostApiServer : IAsyncDisposable
         }
     }
 
+    /// <summary>TLS when the gateway has a certificate: the handshake must finish within the partial-request deadline.</summary>
+    private async Task<Stream?> SecureAsync(NetworkStream network, EndPoint? peer, CancellationToken ct)
+    {
+        if (_certificate is null)
+        {
+            return network;
+        }
+        var tls = new SslStream(network, leaveInnerStreamOpen: false);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(PartialRequestTimeout);
+        try
+        {
+            await tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = _certificate }, deadline.Token);
+            return tls;
+        }
+        catch (Exception ex) when (ex is AuthenticationException or IOException or OperationCanceledException)
+        {
+            LogTlsFailed(_logger, peer, ex.Message);
+            await tls.DisposeAsync();
+            return null;
+        }
+    }
+
     private async Task ServeAsync(Socket socket, CancellationToken ct)
     {
         var peer = socket.RemoteEndPoint;
-        await using var stream = new NetworkStream(socket, ownsSocket: true);
+        await using var stream = await SecureAsync(new NetworkStream(socket, ownsSocket: true), peer, ct);
+        if (stream is null)
+        {
+            return;
+        }
         using var writeLock = new SemaphoreSlim(1, 1);
         using var inFlight = new SemaphoreSlim(MaxInFlightPerConnection, MaxInFlightPerConnection);
         using var connectionCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -312,6 +345,9 @@ public sealed partial class HostApiServer : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Request {Id} ({Op}) failed unexpectedly")]
     private static partial void LogRequestFailed(ILogger logger, Exception exception, long id, string? op);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Host {Peer}: TLS handshake failed: {Reason}")]
+    private static partial void LogTlsFailed(ILogger logger, EndPoint? peer, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Response to request {Id} could not be sent: {Reason}")]
     private static partial void LogResponseLost(ILogger logger, long id, string reason);

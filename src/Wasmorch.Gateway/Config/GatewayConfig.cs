@@ -35,6 +35,12 @@ public sealed class GatewayConfig
     /// <summary>Required of every request when set (config or WASMORCH_TOKEN); compared in constant time.</summary>
     public string? Token { get; set; }
 
+    /// <summary>PEM certificate (chain) for TLS on the host API; with <see cref="TlsKey"/>. Null: plain TCP.</summary>
+    public string? TlsCertificate { get; set; }
+
+    /// <summary>PEM private key of <see cref="TlsCertificate"/>.</summary>
+    public string? TlsKey { get; set; }
+
     /// <summary>Listen beyond loopback without a token (explicit --insecure only).</summary>
     public bool Insecure { get; set; }
 
@@ -98,6 +104,8 @@ public sealed class GatewayConfig
             config.BindAddress = String(gateway, "bind", origin) ?? config.BindAddress;
             config.Token = String(gateway, "token", origin) ?? config.Token;
             config.StatePath = String(gateway, "state", origin) ?? config.StatePath;
+            config.TlsCertificate = String(gateway, "tls_cert", origin) ?? config.TlsCertificate;
+            config.TlsKey = String(gateway, "tls_key", origin) ?? config.TlsKey;
             config.MaxConnections = (int)(Integer(gateway, "max_connections", origin) ?? config.MaxConnections);
             config.IdleTimeout = Millis(gateway, "idle_timeout_ms", origin) ?? config.IdleTimeout;
             config.PartialRequestTimeout = Millis(gateway, "partial_request_timeout_ms", origin) ?? config.PartialRequestTimeout;
