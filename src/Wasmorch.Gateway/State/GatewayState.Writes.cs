@@ -19,6 +19,7 @@ public sealed partial class GatewayState
     /// <summary>A module the device accepted (LOAD_OK): durable when the task completes.</summary>
     public Task RecordDeployedAsync(string device, HeldModule module)
     {
+        _lastReported.TryRemove(device, out _);
         var committed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Enqueue(committed,
             """
@@ -31,8 +32,11 @@ public sealed partial class GatewayState
         return committed.Task;
     }
 
-    public void RecordUnloaded(string device, string moduleId) =>
+    public void RecordUnloaded(string device, string moduleId)
+    {
+        _lastReported.TryRemove(device, out _);
         Enqueue("DELETE FROM modules WHERE device = $d AND module_id = $m", ("$d", device), ("$m", moduleId));
+    }
 
     /// <summary>
     /// The device's own list (STATUS <c>modules</c>, and <c>module_crcs</c> where sent) corrects the
@@ -41,6 +45,13 @@ public sealed partial class GatewayState
     /// </summary>
     public void ReconcileHoldings(string device, IReadOnlyCollection<string> moduleIds, IReadOnlyDictionary<string, string>? crcs)
     {
+        // STATUS is polled; only a list that differs from the last one reported costs a write.
+        var reported = string.Join(',', moduleIds) + "|" + (crcs is null ? "-" : string.Join(',', crcs.Select(c => $"{c.Key}:{c.Value}")));
+        if (_lastReported.TryGetValue(device, out var last) && last == reported)
+        {
+            return;
+        }
+        _lastReported[device] = reported;
         Enqueue("DELETE FROM modules WHERE device = $d AND instr(',' || $ids || ',', ',' || module_id || ',') = 0",
             ("$d", device), ("$ids", string.Join(',', moduleIds)));
         foreach (var (moduleId, crc) in crcs ?? new Dictionary<string, string>())
@@ -67,6 +78,7 @@ public sealed partial class GatewayState
     /// <summary>The board restarted: its RAM held the modules and the running job, and both are gone.</summary>
     public void RecordDeviceReset(string device, string reason)
     {
+        _lastReported.TryRemove(device, out _);
         Enqueue("UPDATE jobs SET status = 'DEVICE_RESET', message = $r, ended_utc = $t WHERE device = $d AND status = 'RUNNING'",
             ("$d", device), ("$r", reason), ("$t", Now()));
         Enqueue("DELETE FROM modules WHERE device = $d", ("$d", device));

@@ -29,6 +29,9 @@ public sealed partial class GatewayState : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly Task _writerLoop;
 
+    /// <summary>The last module list each device's STATUS reported (what the record was reconciled to).</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _lastReported = new(StringComparer.Ordinal);
+
     private GatewayState(string path, ILogger logger)
     {
         Path = path;
