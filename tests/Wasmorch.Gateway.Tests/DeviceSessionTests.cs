@@ -54,7 +54,7 @@ public sealed class DeviceSessionTests
     {
         var answered = 0;
         await using var agent = new ScriptedAgent(line => line == "STATUS" && Interlocked.Increment(ref answered) == 1 ? [] : ["STATUS state=IDLE"]);
-        await using var session = Session(agent, replyTimeoutMs: 200);
+        await using var session = Session(agent, replyTimeoutMs: 1000);
         var timeout = await Assert.ThrowsAsync<GatewayException>(() => session.StatusAsync(CancellationToken.None));
         Assert.Equal(HostErrorCodes.Timeout, timeout.Code);
         Assert.Contains("STATUS", timeout.Message, StringComparison.Ordinal);
