@@ -138,10 +138,16 @@ internal sealed partial class AgentConnection : IDisposable
                 await SendAsync(_commands.Status(), ct);
                 break;
             case "START":
-                var immediate = _commands.Start(line, started => _output.TryEnqueue(started));
-                if (immediate is not null)
+                var (reply, go) = _commands.Start(line);
+                try
                 {
-                    await SendAsync(immediate, ct);
+                    await SendAsync(reply, ct);
+                }
+                finally
+                {
+                    // START_OK is on the wire (or queued ahead of anything the job sends); a link that
+                    // broke meanwhile does not cancel an accepted job, as on a real board.
+                    go?.Invoke();
                 }
                 break;
             case "STOP":

@@ -87,41 +87,42 @@ internal sealed class CommandHandler
     /// Validates and starts a job. Returns the immediate error RESULT, or null after START_OK was
     /// queued through <paramref name="sendStarted"/> ahead of any RESULT of the job.
     /// </summary>
-    public AgentLineBuilder? Start(AgentLine line, Action<AgentLineBuilder> sendStarted)
+    /// <summary>START: an immediate answer (ERR, RESULT) with nothing to run, or START_OK and the job to run once it is sent.</summary>
+    public (AgentLineBuilder Reply, Action? Go) Start(AgentLine line)
     {
         var id = line["module_id"];
         var func = line["func"];
         if (id is null || !ModuleId.IsValid(id) || func is null || !ModuleId.IsValidFunctionName(func))
         {
-            return Error(AgentErrorCodes.BadArgs, "START needs module_id=<id> func=<name> [args=\"a=1,b=2\"]");
+            return (Error(AgentErrorCodes.BadArgs, "START needs module_id=<id> func=<name> [args=\"a=1,b=2\"]"), null);
         }
         if (!_board.TryGetModule(id, out var module))
         {
-            return ImmediateResult(id, func, AgentErrorCodes.NoModule, $"no module '{id}' is loaded");
+            return (ImmediateResult(id, func, AgentErrorCodes.NoModule, $"no module '{id}' is loaded"), null);
         }
         if (!module.Functions.TryGetValue(func, out var export))
         {
-            return ImmediateResult(id, func, AgentErrorCodes.NoFunc,
-                $"module '{id}' exports no function '{func}' (exports: {string.Join(',', module.Functions.Keys)})");
+            return (ImmediateResult(id, func, AgentErrorCodes.NoFunc,
+                $"module '{id}' exports no function '{func}' (exports: {string.Join(',', module.Functions.Keys)})"), null);
         }
         if (export.Parameters.Any(p => !WasmValues.IsSupported(p)) || export.Results.Any(r => !WasmValues.IsSupported(r)))
         {
-            return ImmediateResult(id, func, AgentErrorCodes.BadArgs, $"'{func}' uses types other than i32/i64/f32/f64");
+            return (ImmediateResult(id, func, AgentErrorCodes.BadArgs, $"'{func}' uses types other than i32/i64/f32/f64"), null);
         }
         if (!FuncArgs.TryParse(line["args"], out var args, out var argsError)
             || !WasmValues.TryConvert(args, export.Parameters, out var values, out argsError))
         {
-            return ImmediateResult(id, func, AgentErrorCodes.BadArgs, argsError);
+            return (ImmediateResult(id, func, AgentErrorCodes.BadArgs, argsError), null);
         }
         var running = _board.Runner.Current;
         if (running is not null)
         {
-            return ImmediateResult(id, func, AgentErrorCodes.Busy, $"job {running.Job} ({running.ModuleId}.{running.Func}) is running");
+            return (ImmediateResult(id, func, AgentErrorCodes.Busy, $"job {running.Job} ({running.ModuleId}.{running.Func}) is running"), null);
         }
-        var jobId = _board.NextJobId();
-        var started = _board.Runner.TryStart(module, func, values, jobId, job =>
-            sendStarted(new AgentLineBuilder("START_OK").Add("module_id", id).Add("func", func).Add("job", job.Job)));
-        return started ? null : ImmediateResult(id, func, AgentErrorCodes.Busy, "the runner is busy");
+        var job = _board.Runner.TryReserve(module, func, values, _board.NextJobId(), out var go);
+        return job is null
+            ? (ImmediateResult(id, func, AgentErrorCodes.Busy, "the runner is busy"), null)
+            : (new AgentLineBuilder("START_OK").Add("module_id", id).Add("func", func).Add("job", job.Job), go);
     }
 
     private static AgentLineBuilder ImmediateResult(string id, string func, string status, string message) =>

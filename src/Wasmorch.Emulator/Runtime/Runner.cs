@@ -37,22 +37,26 @@ public sealed partial class Runner
 
     public bool IsRunning(string moduleId) => Current?.ModuleId == moduleId;
 
-    /// <summary>Starts a job unless one is running. <paramref name="onStarted"/> runs before the job can finish, so START_OK always precedes RESULT.</summary>
-    public bool TryStart(LoadedModule module, string func, ValueBox[] args, int jobId, Action<JobContext> onStarted)
+    /// <summary>
+    /// Reserves the runner for a job unless one is running. The job runs only once <paramref name="go"/>
+    /// is called, so the caller can put START_OK on the wire first (START_OK always precedes RESULT);
+    /// the caller must call it, or the runner stays reserved.
+    /// </summary>
+    public JobContext? TryReserve(LoadedModule module, string func, ValueBox[] args, int jobId, out Action go)
     {
         JobContext job;
+        go = static () => { };
         lock (_gate)
         {
             if (_current is not null)
             {
-                return false;
+                return null;
             }
             job = new JobContext(jobId, module.Id, func, _board);
             _current = job;
         }
-        onStarted(job);
-        RunnerThreads.Run(() => Run(job, module, args));
-        return true;
+        go = () => RunnerThreads.Run(() => Run(job, module, args));
+        return job;
     }
 
     /// <summary>Asks the running job of <paramref name="moduleId"/> to stop; terminates it after the grace period.</summary>
