@@ -155,6 +155,27 @@ public sealed class GatewayStateTests : IDisposable
         Assert.Equal(30, state.Jobs(null, 100).Count);
     }
 
+    [Fact]
+    public async Task The_job_history_is_bounded_oldest_first()
+    {
+        await using var state = Open();
+        for (var job = 1; job <= GatewayState.JobsKept + 1000; job++)
+        {
+            state.RecordJobStarted("b", job, "m", "f", null);
+        }
+        await state.FlushAsync();
+        var all = state.Jobs("b", GatewayState.MaxJobsListed);
+        Assert.Equal(GatewayState.JobsKept + 1000L, all[0].Job);
+        using var connection = new SqliteConnection($"Data Source={_path};Pooling=false");
+        connection.Open();
+        using var count = connection.CreateCommand();
+        count.CommandText = "SELECT count(*), min(job) FROM jobs";
+        using var row = count.ExecuteReader();
+        Assert.True(row.Read());
+        Assert.Equal((long)GatewayState.JobsKept, row.GetInt64(0));
+        Assert.Equal(1001L, row.GetInt64(1));
+    }
+
     public void Dispose()
     {
         foreach (var suffix in new[] { "", "-wal", "-shm" })

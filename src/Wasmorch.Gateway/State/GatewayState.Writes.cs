@@ -63,9 +63,20 @@ public sealed partial class GatewayState
         }
     }
 
-    public void RecordJobStarted(string device, long job, string moduleId, string func, string? args) => Enqueue(
-        "INSERT INTO jobs(device, job, module_id, func, args, status, started_utc) VALUES($d, $j, $m, $f, $a, 'RUNNING', $t)",
-        ("$d", device), ("$j", job), ("$m", moduleId), ("$f", func), ("$a", args), ("$t", Now()));
+    /// <summary>Job records kept: the history is bounded, the oldest go first.</summary>
+    public const int JobsKept = 100_000;
+
+    private long _jobsStarted;
+
+    public void RecordJobStarted(string device, long job, string moduleId, string func, string? args)
+    {
+        Enqueue("INSERT INTO jobs(device, job, module_id, func, args, status, started_utc) VALUES($d, $j, $m, $f, $a, 'RUNNING', $t)",
+            ("$d", device), ("$j", job), ("$m", moduleId), ("$f", func), ("$a", args), ("$t", Now()));
+        if (Interlocked.Increment(ref _jobsStarted) % 1000 == 0)
+        {
+            Enqueue("DELETE FROM jobs WHERE id <= (SELECT max(id) FROM jobs) - $k", ("$k", JobsKept));
+        }
+    }
 
     /// <summary>A RESULT: the newest record of that job number on that device (also one marked LOST when the link dropped).</summary>
     public void RecordJobEnded(string device, long job, string status, string? value, string? message, long? elapsedUs) => Enqueue(
