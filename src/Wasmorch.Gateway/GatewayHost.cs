@@ -91,6 +91,9 @@ public sealed class GatewayHost : IAsyncDisposable
 
     public void Start() => _server.Start();
 
+    /// <summary>Resolves once everything recorded so far (the device map at start-up, say) is committed.</summary>
+    public Task FlushStateAsync() => _state?.FlushAsync() ?? Task.CompletedTask;
+
     public async ValueTask DisposeAsync()
     {
         await _server.DisposeAsync();

@@ -157,14 +157,23 @@ public sealed partial class GatewayState
         }
     }
 
+    /// <summary>Statements of the writer loop by their text (only the writer loop touches it).</summary>
+    private readonly Dictionary<string, SqliteCommand> _prepared = new(StringComparer.Ordinal);
+
     private void Commit(List<StateWrite> batch)
     {
         using var transaction = _writer.BeginTransaction();
         foreach (var write in batch)
         {
-            using var command = _writer.CreateCommand();
+            // One command per statement text, kept: SQLite compiles each statement once, not per write.
+            if (!_prepared.TryGetValue(write.Sql, out var command))
+            {
+                command = _writer.CreateCommand();
+                command.CommandText = write.Sql;
+                _prepared[write.Sql] = command;
+            }
             command.Transaction = transaction;
-            command.CommandText = write.Sql;
+            command.Parameters.Clear();
             foreach (var (name, value) in write.Parameters)
             {
                 command.Parameters.AddWithValue(name, value ?? DBNull.Value);
@@ -178,6 +187,10 @@ public sealed partial class GatewayState
     {
         _writes.Writer.TryComplete();
         await _writerLoop;
+        foreach (var command in _prepared.Values)
+        {
+            await command.DisposeAsync();
+        }
         await _writer.DisposeAsync();
         lock (_readLock)
         {
