@@ -62,4 +62,50 @@ public sealed class LoadTests
         var answered = await Task.WhenAll(clients);
         Assert.Equal(5000, answered.Sum());
     }
+
+    /// <summary>
+    /// The same load through the real CLI: 50 concurrent shells each running 100 `wasmorch` commands
+    /// (status, or start add with its own arguments) over 10 boards; every command must print its
+    /// own answer. With the Native AOT CLI (./test.sh) this is about a minute of processes.
+    /// </summary>
+    [Fact]
+    public async Task Fifty_cli_clients_times_a_hundred_commands_over_ten_boards()
+    {
+        var boards = Enumerable.Range(0, 10).Select(i => $"b{i}").ToArray();
+        await using var system = await SystemUnderTest.StartAsync(boards);
+        foreach (var board in boards)
+        {
+            CliAssert.Exit(0, await system.CliAsync("--device", board, "build-and-deploy", "--module-id", "math_ops", "--source", RepoPaths.Module("math_ops.c")));
+        }
+        var perClient = Environment.GetEnvironmentVariable("WASMORCH_CLI") is { Length: > 0 } ? 100 : 10;
+        var clients = Enumerable.Range(0, 50).Select(c => Task.Run(async () =>
+        {
+            for (var i = 0; i < perClient; i++)
+            {
+                var board = boards[(c + i) % boards.Length];
+                if (i % 4 == 0)
+                {
+                    var status = await system.CliAsync("--device", board, "--json", "status");
+                    CliAssert.Exit(0, status);
+                    Assert.Equal(board, JsonDocument.Parse(status.Stdout).RootElement.GetProperty("device").GetString());
+                    continue;
+                }
+                var start = await system.CliAsync("--device", board, "--json", "start", "--module-id", "math_ops", "--func-name", "add", "--func-args", $"{c},{i}", "--wait-result");
+                using var doc = JsonDocument.Parse(start.Stdout);
+                var root = doc.RootElement;
+                // BUSY is a correct answer when another client's job holds the board's runner.
+                if (start.ExitCode == 0)
+                {
+                    Assert.Equal(c + i, root.GetProperty("value").GetInt64());
+                    Assert.Equal(board, root.GetProperty("device").GetString());
+                }
+                else
+                {
+                    Assert.Equal("BUSY", root.GetProperty("error").GetProperty("code").GetString());
+                }
+            }
+            return perClient;
+        })).ToList();
+        Assert.Equal(50 * perClient, (await Task.WhenAll(clients)).Sum());
+    }
 }
