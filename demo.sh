@@ -3,10 +3,8 @@
 # all on this machine. Installs what it needs first; stops everything it started on exit.
 set -euo pipefail
 cd "$(dirname "$0")"
-./scripts/setup.sh
+./scripts/build.sh   # set-up, Release build, build/cli/wasmorch (Native AOT)
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
-dotnet build Wasmorch.sln -c Release --no-restore --verbosity quiet -nologo -clp:ErrorsOnly
-./scripts/publish-cli.sh >/dev/null   # build/cli/wasmorch: the CLI as users run it (Native AOT)
 
 cli=(build/cli/wasmorch)
 wasmorch() { "${cli[@]}" "$@"; }

@@ -3,11 +3,9 @@
 # Installs what it needs first. Ends with one summary line: "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")"
-./scripts/setup.sh || exit 1
+./scripts/build.sh || exit 1   # set-up, Release build, build/cli/wasmorch (Native AOT)
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
-dotnet build Wasmorch.sln -c Release --no-restore --verbosity quiet -nologo -clp:ErrorsOnly || exit 1
 # The integration tests run the CLI, gateway and emulators as users do: the Native AOT executable.
-./scripts/publish-cli.sh >/dev/null || exit 1
 export WASMORCH_CLI="$PWD/build/cli/wasmorch"
 
 out=$(mktemp)
