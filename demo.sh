@@ -48,5 +48,8 @@ run --device nucleo build-and-deploy --module-id math_aot --source modules/c/mat
 run --device nucleo build-and-deploy --module-id math_aot --source modules/c/math_ops.c --mode aot
 run --device nucleo start --module-id math_aot --func-name mul --func-args "6,7" --wait-result
 run --device nucleo --json start --module-id math_ops --func-name fib --func-args "n=50" --wait-result
+echo; echo "# what the gateway remembers (its SQLite state, kept across restarts): modules held, job history"
+run devices
+run jobs --limit 5
 echo
 echo "== demo done; logs in $logs"
