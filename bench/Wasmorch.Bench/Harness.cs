@@ -23,6 +23,9 @@ public sealed class Harness : IAsyncDisposable
 
     public IPEndPoint Gateway => _gateway!.LocalEndpoint;
 
+    /// <summary>Resolves once the gateway has committed everything it recorded so far.</summary>
+    public Task SettledAsync() => _gateway!.FlushStateAsync();
+
     public static async Task<Harness> StartAsync(int boards, string cacheDir)
     {
         var harness = new Harness();
