@@ -91,10 +91,7 @@ public sealed class GatewayStateTests : IDisposable
         await state.RecordDeployedAsync("b", Module("kept", "11111111"));
         await state.RecordDeployedAsync("b", Module("gone", "22222222"));
         await state.RecordDeployedAsync("b", Module("changed", "33333333"));
-        state.ReconcileHoldings("b", ["kept", "changed", "foreign"], new Dictionary<string, string>
-        {
-            ["kept"] = "11111111", ["changed"] = "44444444", ["foreign"] = "55555555",
-        });
+        state.ReconcileHoldings("b", "kept,changed,foreign", "kept:11111111,changed:44444444,foreign:55555555");
         await state.FlushAsync();
         var held = state.Holdings()["b"].ToDictionary(m => m.ModuleId);
         Assert.Equal(["changed", "foreign", "kept"], held.Keys.Order(StringComparer.Ordinal));
@@ -110,7 +107,7 @@ public sealed class GatewayStateTests : IDisposable
         await using var state = Open();
         await state.RecordDeployedAsync("b", Module("a", "11111111"));
         await state.RecordDeployedAsync("b", Module("z", "22222222"));
-        state.ReconcileHoldings("b", ["a"], null);
+        state.ReconcileHoldings("b", "a", null);
         await state.FlushAsync();
         Assert.Equal("a", Assert.Single(state.Holdings()["b"]).ModuleId);
     }

@@ -129,10 +129,7 @@ public sealed class RequestHandler
 
     private HostResponse Logs(HostRequest request)
     {
-        if (request.Device is not null)
-        {
-            _devices.Get(request.Device);
-        }
+        RequireKnownIfNamed(request);
         return new HostResponse { Ok = true, Logs = _devices.Logs.Recent(request.Device) };
     }
 
@@ -420,33 +417,15 @@ public sealed class RequestHandler
     /// <summary>The device is the truth for what it holds: its STATUS corrects the gateway's record.</summary>
     private void Reconcile(DeviceSession session, AgentLine status)
     {
-        if (_devices.State is not { } state || status["modules"] is not { } modules)
+        if (status["modules"] is { } modules)
         {
-            return;
+            _devices.State?.ReconcileHoldings(session.Name, modules, status["module_crcs"]);
         }
-        var ids = modules == "-" ? [] : modules.Split(',', StringSplitOptions.RemoveEmptyEntries);
-        Dictionary<string, string>? crcs = null;
-        if (status["module_crcs"] is { } pairs)
-        {
-            crcs = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (var pair in pairs.Split(',', StringSplitOptions.RemoveEmptyEntries))
-            {
-                var colon = pair.LastIndexOf(':');
-                if (colon > 0)
-                {
-                    crcs[pair[..colon]] = pair[(colon + 1)..];
-                }
-            }
-        }
-        state.ReconcileHoldings(session.Name, ids, crcs);
     }
 
     private HostResponse Jobs(HostRequest request)
     {
-        if (request.Device is not null)
-        {
-            _devices.Get(request.Device);
-        }
+        RequireKnownIfNamed(request);
         if (_devices.State is not { } state)
         {
             throw new GatewayException(HostErrorCodes.Unsupported, "this gateway runs without a state file, so it keeps no job history");
@@ -473,6 +452,15 @@ public sealed class RequestHandler
     private sealed class SynchronousProgress(Action<long> report) : IProgress<long>
     {
         public void Report(long value) => report(value);
+    }
+
+    /// <summary>For ops where the device is optional (logs, jobs): a named device must be in the map.</summary>
+    private void RequireKnownIfNamed(HostRequest request)
+    {
+        if (request.Device is not null)
+        {
+            _devices.Get(request.Device);
+        }
     }
 
     private static string RequireModuleId(HostRequest request) =>

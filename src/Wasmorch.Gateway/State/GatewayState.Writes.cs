@@ -39,27 +39,31 @@ public sealed partial class GatewayState
     }
 
     /// <summary>
-    /// The device's own list (STATUS <c>modules</c>, and <c>module_crcs</c> where sent) corrects the
-    /// record: modules it no longer holds go, modules it holds that this gateway never deployed
-    /// appear (without a SHA-256).
+    /// The device's own list corrects the record: modules it no longer holds go, modules it holds
+    /// that this gateway never deployed appear (without a SHA-256). Takes STATUS's raw
+    /// <c>modules</c> (<c>id,…</c> or <c>-</c>) and <c>module_crcs</c> (<c>id:crc,…</c>; null when not sent).
     /// </summary>
-    public void ReconcileHoldings(string device, IReadOnlyCollection<string> moduleIds, IReadOnlyDictionary<string, string>? crcs)
+    public void ReconcileHoldings(string device, string modules, string? moduleCrcs)
     {
-        // STATUS is polled; only a list that differs from the last one reported costs a write.
-        var reported = string.Join(',', moduleIds) + "|" + (crcs is null ? "-" : string.Join(',', crcs.Select(c => $"{c.Key}:{c.Value}")));
+        // STATUS is polled: an unchanged list is recognised before any parsing and costs nothing.
+        var reported = modules + "|" + moduleCrcs;
         if (_lastReported.TryGetValue(device, out var last) && last == reported)
         {
             return;
         }
         _lastReported[device] = reported;
         Enqueue("DELETE FROM modules WHERE device = $d AND instr(',' || $ids || ',', ',' || module_id || ',') = 0",
-            ("$d", device), ("$ids", string.Join(',', moduleIds)));
-        foreach (var (moduleId, crc) in crcs ?? new Dictionary<string, string>())
+            ("$d", device), ("$ids", modules == "-" ? string.Empty : modules));
+        foreach (var pair in (moduleCrcs ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries))
         {
-            Enqueue("DELETE FROM modules WHERE device = $d AND module_id = $m AND crc32 <> $c",
-                ("$d", device), ("$m", moduleId), ("$c", crc.ToLowerInvariant()));
-            Enqueue("INSERT OR IGNORE INTO modules(device, module_id, crc32) VALUES($d, $m, $c)",
-                ("$d", device), ("$m", moduleId), ("$c", crc.ToLowerInvariant()));
+            var colon = pair.LastIndexOf(':');
+            if (colon <= 0)
+            {
+                continue;
+            }
+            var (moduleId, crc) = (pair[..colon], pair[(colon + 1)..].ToLowerInvariant());
+            Enqueue("DELETE FROM modules WHERE device = $d AND module_id = $m AND crc32 <> $c", ("$d", device), ("$m", moduleId), ("$c", crc));
+            Enqueue("INSERT OR IGNORE INTO modules(device, module_id, crc32) VALUES($d, $m, $c)", ("$d", device), ("$m", moduleId), ("$c", crc));
         }
     }
 
