@@ -15,11 +15,15 @@ public sealed class BoardFixture : IAsyncLifetime
         return Task.CompletedTask;
     }
 
-    public async Task<AgentClient> NewBoardAsync(Func<BoardOptions, BoardOptions>? configure = null)
+    public async Task<AgentClient> NewBoardAsync(Func<BoardOptions, BoardOptions>? configure = null) =>
+        (await NewBoardWithStateAsync(configure)).Agent;
+
+    /// <summary>A board and a link to it, for tests that reach into the board's state.</summary>
+    public async Task<(AgentClient Agent, Board Board)> NewBoardWithStateAsync(Func<BoardOptions, BoardOptions>? configure = null)
     {
         var options = new BoardOptions { Name = $"board{Interlocked.Increment(ref _count)}", Port = 0 };
         var server = _host.AddBoard(configure is null ? options : configure(options));
-        return await AgentClient.ConnectAsync(server.LocalEndpoint.Port);
+        return (await AgentClient.ConnectAsync(server.LocalEndpoint.Port), server.Board);
     }
 
     public async Task DisposeAsync() => await _host.DisposeAsync();

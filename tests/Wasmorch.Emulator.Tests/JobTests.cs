@@ -29,6 +29,27 @@ public sealed class JobTests
         Assert.True(result.TryGetInt64("elapsed_us", out _));
     }
 
+    [Fact]
+    public async Task A_job_that_fails_inside_the_agent_ends_with_a_result_and_the_board_is_idle_again()
+    {
+        var (agent, board) = await _boards.NewBoardWithStateAsync();
+        await using var _ = agent;
+        Assert.Equal("LOAD_OK", (await agent.LoadAsync("math_ops", MathOps)).Verb);
+        board.Runner.InvokeExport = static (_, _) => throw new KeyNotFoundException("planted failure");
+
+        var started = await agent.RequestAsync("START module_id=math_ops func=add args=\"1,2\"");
+        Assert.Equal("START_OK", started.Verb);
+        var result = await agent.ReadUntilAsync("RESULT");
+        Assert.Equal(started["job"], result["job"]);
+        Assert.Equal("TRAP", result["status"]);
+        Assert.Equal("agent: KeyNotFoundException: planted failure", result["msg"]);
+        Assert.Equal("IDLE", (await agent.RequestAsync("STATUS"))["state"]);
+
+        board.Runner.InvokeExport = static (function, args) => function.Invoke(args);
+        Assert.Equal("START_OK", (await agent.RequestAsync("START module_id=math_ops func=add args=\"1,2\"")).Verb);
+        Assert.Equal("3", (await agent.ReadUntilAsync("RESULT"))["value"]);
+    }
+
     [Theory]
     [InlineData("fib", "n=90", "2880067194370816120", "i64")]
     [InlineData("add_f64", "1.5,2.25", "3.75", "f64")]

@@ -72,26 +72,68 @@ public class AgentLineParserTests
         Assert.Equal(kind, Fail(text).Kind);
     }
 
-    private const string Alphabet = "AZ az=\"\\ 09,_";
+    [Fact]
+    public void A_tab_after_the_verb_separates_it_from_the_fields()
+    {
+        var line = Parse("START\tmodule_id=m\tfunc=f");
+        Assert.Equal("START", line.Verb);
+        Assert.Equal("m", line["module_id"]);
+        Assert.Equal("f", line["func"]);
+    }
 
     [Fact]
-    public void Random_bytes_never_throw()
+    public void A_quoted_value_longer_than_a_line_is_a_typed_error_not_an_exception()
     {
-        var random = new Random(1234);
-        var buffer = new byte[300];
-        for (var i = 0; i < 20_000; i++)
+        var text = "RESULT msg=\"" + new string('x', 400) + "\"";
+        var error = Fail(text);
+        Assert.Equal(LineParseErrorKind.TooLong, error.Kind);
+    }
+
+    [Fact]
+    public void A_line_of_exactly_the_limit_parses_and_one_byte_more_does_not()
+    {
+        // 255 bytes of content + the LF that ended it = 256.
+        var longest = "RESULT msg=\"" + new string('y', 255 - "RESULT msg=\"\"".Length) + "\"";
+        Assert.Equal(255, longest.Length);
+        Assert.Equal(242, Parse(longest)["msg"]!.Length);
+        Assert.Equal(LineParseErrorKind.TooLong, Fail(longest + " ").Kind);
+    }
+
+    private const string Alphabet = "AZ az=\"\\ 09,_\t";
+
+    /// <summary>Printable lines of any length (also past the limit), biased to the protocol's alphabet so deep paths are reached.</summary>
+    [Fact]
+    public void Random_printable_lines_give_a_line_or_a_typed_error()
+    {
+        var seed = Environment.TickCount;
+        var random = new Random(seed);
+        var buffer = new byte[700];
+        for (var i = 0; i < 50_000; i++)
         {
             var length = random.Next(buffer.Length);
-            random.NextBytes(buffer.AsSpan(0, length));
-            // Bias towards the protocol's own alphabet so that deep paths are reached.
             for (var j = 0; j < length; j++)
             {
-                if (buffer[j] % 3 == 0)
-                {
-                    buffer[j] = (byte)Alphabet[buffer[j] % Alphabet.Length];
-                }
+                buffer[j] = random.Next(2) == 0 ? (byte)Alphabet[random.Next(Alphabet.Length)] : (byte)random.Next(0x20, 0x7F);
             }
-            _ = AgentLineParser.TryParse(buffer.AsSpan(0, length), out _, out _);
+            var input = buffer.AsSpan(0, length);
+            bool ok;
+            AgentLine? line;
+            LineParseError error;
+            try
+            {
+                ok = AgentLineParser.TryParse(input, out line, out error);
+            }
+            catch (Exception ex)
+            {
+                Assert.Fail($"seed {seed}, line {i}: {ex.GetType().Name} on '{Encoding.ASCII.GetString(input)}'");
+                return;
+            }
+            Assert.True(ok ? line is not null && length < ProtocolLimits.MaxLineLength : Enum.IsDefined(error.Kind),
+                $"seed {seed}, line {i}: '{Encoding.ASCII.GetString(input)}' gave ok={ok}, {error}");
+            if (length >= ProtocolLimits.MaxLineLength)
+            {
+                Assert.True(error.Kind == LineParseErrorKind.TooLong, $"seed {seed}: a {length}-byte line must be TooLong, was {error.Kind}");
+            }
         }
     }
 }

@@ -22,6 +22,7 @@ const char *wm_parse_result_str(enum wm_parse_result result)
 	case WM_PARSE_BAD_ESCAPE: return "only \\\" and \\\\ are escapes";
 	case WM_PARSE_DUPLICATE_KEY: return "a key appears twice";
 	case WM_PARSE_TOO_MANY_FIELDS: return "too many fields";
+	case WM_PARSE_TOO_LONG: return "lines are at most 256 bytes";
 	}
 	return "?";
 }
@@ -34,8 +35,9 @@ enum wm_parse_result wm_line_parse(struct wm_line *line, const char *text, size_
 
 	line->verb = NULL;
 	line->field_count = 0;
-	if (len > WM_LINE_MAX) {
-		return WM_PARSE_BAD_VALUE;
+	/* At most WM_LINE_MAX bytes with the LF that ended it (a CR counts as content). */
+	if (len + 1 > WM_LINE_MAX) {
+		return WM_PARSE_TOO_LONG;
 	}
 	if (len > 0 && text[len - 1] == '\r') {
 		len--;

@@ -108,7 +108,7 @@ internal sealed partial class AgentConnection : IDisposable
                     }
                     else if (error.Kind != LineParseErrorKind.Empty)
                     {
-                        await SendAsync(CommandHandler.Error(AgentErrorCodes.BadCommand, error.ToString()), ct);
+                        await SendAsync(CommandHandler.Error(AgentErrorCodes.BadCommand, error.ReplyText), ct);
                     }
                     break;
                 case FrameStatus.TooLong:

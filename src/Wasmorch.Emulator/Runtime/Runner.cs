@@ -82,25 +82,16 @@ public sealed partial class Runner
         }
     }
 
+    /// <summary>Calls the export; a seam for tests that make a job fail in a way no module can.</summary>
+    internal Func<Function, ValueBox[], object?> InvokeExport { get; set; } = static (function, args) => function.Invoke(args);
+
     private void Run(JobContext job, LoadedModule module, ValueBox[] args)
     {
         var clock = Stopwatch.StartNew();
-        AgentLineBuilder result;
+        AgentLineBuilder? result = null;
         try
         {
-            using var store = new Store(_runtime.Engine, job);
-            store.SetLimits(memorySize: _board.Options.MaxLinearMemoryBytes);
-            store.SetEpochDeadline(1);
-            store.SetEpochDeadlineCallback(_ => job.KillRequested ? throw new JobKilledException() : 1UL);
-            var instance = _runtime.Linker.Instantiate(store, module.Module);
-            var function = instance.GetFunction(job.Func)
-                ?? throw new InvalidOperationException($"export '{job.Func}' vanished");
-            var value = function.Invoke(args);
-            result = job.ResultLine(job.StopRequested ? JobStatus.Stopped : JobStatus.Ok);
-            if (function.Results.Count > 0)
-            {
-                result.Add("value", WasmValues.Format(value)).Add("type", WasmValues.TypeName(function.Results[0]));
-            }
+            result = Execute(job, module, args);
         }
         catch (Exception ex) when (ex is WasmtimeException or InvalidOperationException or ArgumentException)
         {
@@ -108,14 +99,46 @@ public sealed partial class Runner
                 ? job.ResultLine(JobStatus.Stopped).Add("msg", job.KillRequested ? "terminated after the STOP grace period" : "stopped")
                 : job.ResultLine(JobStatus.Trap).Add("msg", TrapMessages.Describe(ex));
         }
-        result.Add("elapsed_us", (long)clock.Elapsed.TotalMicroseconds);
-        lock (_gate)
+        catch (Exception ex)
         {
-            _current = null;
+            // Whatever went wrong, the job ends with a RESULT that says why and the board is IDLE again (§3, §4).
+            LogJobFailed(_logger, ex, _board.Name, job.Job);
+            result = job.ResultLine(JobStatus.Trap).Add("msg", $"agent: {ex.GetType().Name}: {ex.Message}");
         }
-        job.Dispose();
-        _board.Emit(result);
+        finally
+        {
+            lock (_gate)
+            {
+                _current = null;
+            }
+            job.Dispose();
+            if (result is not null)
+            {
+                _board.Emit(result.Add("elapsed_us", (long)clock.Elapsed.TotalMicroseconds));
+            }
+        }
     }
+
+    private AgentLineBuilder Execute(JobContext job, LoadedModule module, ValueBox[] args)
+    {
+        using var store = new Store(_runtime.Engine, job);
+        store.SetLimits(memorySize: _board.Options.MaxLinearMemoryBytes);
+        store.SetEpochDeadline(1);
+        store.SetEpochDeadlineCallback(_ => job.KillRequested ? throw new JobKilledException() : 1UL);
+        var instance = _runtime.Linker.Instantiate(store, module.Module);
+        var function = instance.GetFunction(job.Func)
+            ?? throw new InvalidOperationException($"export '{job.Func}' vanished");
+        var value = InvokeExport(function, args);
+        var result = job.ResultLine(job.StopRequested ? JobStatus.Stopped : JobStatus.Ok);
+        if (function.Results.Count > 0)
+        {
+            result.Add("value", WasmValues.Format(value)).Add("type", WasmValues.TypeName(function.Results[0]));
+        }
+        return result;
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Board {Board}: job {Job} failed inside the agent")]
+    private static partial void LogJobFailed(ILogger logger, Exception exception, string board, int job);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Board {Board}: job {Job} ignored STOP for the grace period; terminating it")]
     private static partial void LogKilling(ILogger logger, string board, int job);

@@ -30,6 +30,12 @@ public static class AgentLineParser
     public static bool TryParse(ReadOnlySpan<byte> line, out AgentLine? result, out LineParseError error)
     {
         result = null;
+        // §2: at most MaxLineLength bytes with the LF that ended it (a CR counts as content).
+        if (line.Length + 1 > ProtocolLimits.MaxLineLength)
+        {
+            error = new(LineParseErrorKind.TooLong, ProtocolLimits.MaxLineLength - 1, $"lines are at most {ProtocolLimits.MaxLineLength} bytes");
+            return false;
+        }
         if (line.Length > 0 && line[^1] == (byte)'\r')
         {
             line = line[..^1];
@@ -51,7 +57,7 @@ public static class AgentLineParser
         }
 
         var verbStart = pos;
-        while (pos < line.Length && line[pos] != (byte)' ')
+        while (pos < line.Length && !IsSeparator(line[pos]))
         {
             var b = line[pos];
             var ok = b is >= (byte)'A' and <= (byte)'Z' || b == (byte)'_' || (pos > verbStart && b is >= (byte)'0' and <= (byte)'9');
@@ -74,7 +80,7 @@ public static class AgentLineParser
             }
             if (fields.Count == MaxFields)
             {
-                error = new(LineParseErrorKind.BadKey, pos, $"more than {MaxFields} fields");
+                error = new(LineParseErrorKind.TooManyFields, pos, $"more than {MaxFields} fields");
                 return false;
             }
             if (!TryParseField(line, ref pos, out var key, out var value, out error))
@@ -122,7 +128,7 @@ public static class AgentLineParser
             return TryParseQuoted(line, ref pos, key, out value, out error);
         }
         var valueStart = pos;
-        while (pos < line.Length && line[pos] != (byte)' ' && line[pos] != (byte)'\t')
+        while (pos < line.Length && !IsSeparator(line[pos]))
         {
             if (line[pos] == (byte)'"')
             {
@@ -145,14 +151,16 @@ public static class AgentLineParser
     {
         value = string.Empty;
         var open = pos++;
-        Span<char> buffer = stackalloc char[ProtocolLimits.MaxLineLength];
+        // An unescaped value is never longer than what is left of the line, whatever that line's length.
+        var longest = line.Length - pos;
+        Span<char> buffer = longest <= ProtocolLimits.MaxLineLength ? stackalloc char[ProtocolLimits.MaxLineLength] : new char[longest];
         var length = 0;
         while (pos < line.Length)
         {
             var b = line[pos++];
             if (b == (byte)'"')
             {
-                if (pos < line.Length && line[pos] != (byte)' ' && line[pos] != (byte)'\t')
+                if (pos < line.Length && !IsSeparator(line[pos]))
                 {
                     error = new(LineParseErrorKind.BadValue, pos, $"quoted value of '{key}' must be followed by a space");
                     return false;
@@ -179,9 +187,12 @@ public static class AgentLineParser
     private static bool IsKeyByte(byte b) =>
         b is >= (byte)'a' and <= (byte)'z' or >= (byte)'A' and <= (byte)'Z' or >= (byte)'0' and <= (byte)'9' or (byte)'_';
 
+    /// <summary>§2: fields are separated by spaces or tabs (senders use spaces).</summary>
+    private static bool IsSeparator(byte b) => b is (byte)' ' or (byte)'\t';
+
     private static int SkipSpaces(ReadOnlySpan<byte> line, int pos)
     {
-        while (pos < line.Length && (line[pos] == (byte)' ' || line[pos] == (byte)'\t'))
+        while (pos < line.Length && IsSeparator(line[pos]))
         {
             pos++;
         }

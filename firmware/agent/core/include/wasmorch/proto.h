@@ -35,6 +35,7 @@ enum wm_parse_result {
 	WM_PARSE_BAD_ESCAPE,
 	WM_PARSE_DUPLICATE_KEY,
 	WM_PARSE_TOO_MANY_FIELDS,
+	WM_PARSE_TOO_LONG,
 };
 
 struct wm_field {
