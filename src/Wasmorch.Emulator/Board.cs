@@ -93,6 +93,11 @@ public sealed partial class Board : IDisposable
         old?.Dispose();
     }
 
+    private int _bootAnnounced;
+
+    /// <summary>True exactly once per board start: the caller sends the BOOT line (§6).</summary>
+    internal bool TakeBootAnnouncement() => Interlocked.Exchange(ref _bootAnnounced, 1) == 0;
+
     /// <summary>The link connection that now receives asynchronous lines (RESULT); null when none.</summary>
     internal void Attach(AgentOutput output) => Interlocked.Exchange(ref _output, output);
 

@@ -39,7 +39,29 @@ public sealed class AgentClient : IAsyncDisposable
         await _stream.FlushAsync();
     }
 
+    /// <summary>BOOT lines the agent sent (§6), taken aside so that replies line up with requests.</summary>
+    public List<string> Boots { get; } = [];
+
+    /// <summary>The next line, without its terminator; BOOT lines are taken aside into <see cref="Boots"/>.</summary>
     public async Task<string> ReadLineAsync(TimeSpan? timeout = null)
+    {
+        while (true)
+        {
+            var line = await ReadAnyLineAsync(timeout);
+            if (line.StartsWith("BOOT ", StringComparison.Ordinal))
+            {
+                Boots.Add(line);
+                continue;
+            }
+            return line;
+        }
+    }
+
+    private async Task<string> ReadAnyLineAsync(TimeSpan? timeout) =>
+        Encoding.ASCII.GetString(await ReadLineBytesAsync(timeout)).TrimEnd('\r');
+
+    /// <summary>The next line exactly as sent, without its LF (a CR stays), BOOT lines included.</summary>
+    public async Task<byte[]> ReadLineBytesAsync(TimeSpan? timeout = null)
     {
         using var cts = new CancellationTokenSource(timeout ?? DefaultTimeout);
         while (true)
@@ -47,7 +69,7 @@ public sealed class AgentClient : IAsyncDisposable
             var newline = _pending.IndexOf((byte)'\n');
             if (newline >= 0)
             {
-                var line = Encoding.ASCII.GetString([.. _pending.GetRange(0, newline)]).TrimEnd('\r');
+                var line = _pending.GetRange(0, newline).ToArray();
                 _pending.RemoveRange(0, newline + 1);
                 return line;
             }

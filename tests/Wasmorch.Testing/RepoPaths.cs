@@ -7,6 +7,9 @@ public static class RepoPaths
 
     public static string Module(string name) => Path.Combine(Root, "modules", "c", name);
 
+    /// <summary>The transcript vectors both agents replay (docs/protocol-vectors.txt).</summary>
+    public static string ProtocolVectors => Path.Combine(Root, "docs", "protocol-vectors.txt");
+
     public static string IncludeDir => Path.Combine(Root, "modules", "include");
 
     /// <summary>The CLI built in the same configuration as the tests (the test projects reference it).</summary>

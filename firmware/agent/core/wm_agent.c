@@ -71,6 +71,24 @@ void wm_agent_reset_link(struct wm_agent *agent)
 	agent->peer_negotiated = false;
 }
 
+void wm_agent_boot(struct wm_agent *a)
+{
+	struct wm_hello h;
+	char buf[WM_LINE_MAX];
+	struct wm_writer w;
+
+	if (!a->config.extensions) {
+		/* A seed-baseline agent knows no BOOT. */
+		return;
+	}
+	memset(&h, 0, sizeof(h));
+	a->ops->hello(a->ctx, &h);
+	wm_writer_begin(&w, buf, sizeof(buf), "BOOT");
+	wm_writer_str(&w, "agent", h.agent);
+	wm_writer_str(&w, "board", h.board);
+	send_line(a, &w);
+}
+
 static void do_status(struct wm_agent *a)
 {
 	struct wm_status st;
@@ -90,18 +108,18 @@ static void do_status(struct wm_agent *a)
 	}
 	wm_writer_str(&w, "modules", st.modules[0] ? st.modules : "-");
 	wm_writer_u32(&w, "uptime_ms", a->ops->uptime_ms(a->ctx));
+	/* Optional keys (§5): each only when the line with it whole still fits, never truncated. */
 	{
-		char gpio[12];
+		char number[12];
 
-		snprintf(gpio, sizeof(gpio), "0x%04lx", (unsigned long)st.gpio);
-		wm_writer_str(&w, "gpio", gpio);
+		snprintf(number, sizeof(number), "0x%04lx", (unsigned long)st.gpio);
+		wm_writer_str_if_fits(&w, "gpio", number);
+		snprintf(number, sizeof(number), "%lu", (unsigned long)st.gpio_writes);
+		wm_writer_str_if_fits(&w, "gpio_writes", number);
+		snprintf(number, sizeof(number), "%lu", (unsigned long)st.log_dropped);
+		wm_writer_str_if_fits(&w, "log_dropped", number);
 	}
-	wm_writer_u32(&w, "gpio_writes", st.gpio_writes);
-	wm_writer_u32(&w, "log_dropped", st.log_dropped);
-	/* Optional information: only when it fits whole, never truncated. */
-	if (w.len + strlen(st.module_crcs) + sizeof(" module_crcs=") < WM_LINE_MAX - 1) {
-		wm_writer_str(&w, "module_crcs", st.module_crcs[0] ? st.module_crcs : "-");
-	}
+	wm_writer_str_if_fits(&w, "module_crcs", st.module_crcs[0] ? st.module_crcs : "-");
 	send_line(a, &w);
 }
 
@@ -184,14 +202,27 @@ static void do_load(struct wm_agent *a, const struct wm_line *l)
 		send_err(a, "BAD_ARGS", "LOAD needs crc32=<8 hex digits>");
 		return;
 	}
-	if (!module_list_has_room(a, id)) {
-		send_err(a, "NO_MEMORY", "the loaded module ids would exceed the 80 bytes STATUS lists; UNLOAD one or use shorter ids");
-		return;
+	/* Refusals before any byte, in the order of §3: TOO_LARGE, then the board's BUSY and NO_MEMORY. */
+	{
+		struct wm_hello h;
+
+		memset(&h, 0, sizeof(h));
+		a->ops->hello(a->ctx, &h);
+		if (size > h.max_module) {
+			snprintf(msg, sizeof(msg), "module of %lu bytes exceeds this board's %lu", (unsigned long)size,
+				 (unsigned long)h.max_module);
+			send_err(a, "TOO_LARGE", msg);
+			return;
+		}
 	}
 	msg[0] = '\0';
 	code = a->ops->load_check(a->ctx, id, size, msg, sizeof(msg));
 	if (code != WM_OK) {
 		send_err(a, wm_code_str(code), msg[0] ? msg : wm_code_str(code));
+		return;
+	}
+	if (!module_list_has_room(a, id)) {
+		send_err(a, "NO_MEMORY", "the loaded module ids would exceed the 80 bytes STATUS lists; UNLOAD one or use shorter ids");
 		return;
 	}
 	a->load_buf = a->ops->load_buffer(a->ctx, size);
@@ -212,6 +243,7 @@ static void do_load(struct wm_agent *a, const struct wm_line *l)
 static void finish_load(struct wm_agent *a)
 {
 	uint32_t actual = wm_crc32_update(0, a->load_buf, a->load_size);
+	uint32_t verify_start;
 	char msg[96];
 	enum wm_code code;
 	char buf[WM_LINE_MAX];
@@ -226,6 +258,7 @@ static void finish_load(struct wm_agent *a)
 		return;
 	}
 	msg[0] = '\0';
+	verify_start = a->ops->uptime_us != NULL ? a->ops->uptime_us(a->ctx) : 0;
 	/* load_commit owns the buffer from here, whatever it answers. */
 	code = a->ops->load_commit(a->ctx, a->load_id, a->load_buf, a->load_size, actual, msg, sizeof(msg));
 	a->load_buf = NULL;
@@ -237,6 +270,10 @@ static void finish_load(struct wm_agent *a)
 	wm_writer_str(&w, "module_id", a->load_id);
 	wm_writer_u32(&w, "size", a->load_size);
 	wm_writer_hex32(&w, "crc32", actual);
+	if (a->ops->uptime_us != NULL) {
+		/* How long the board spent checking and installing the module, apart from link time. */
+		wm_writer_u32(&w, "verify_us", a->ops->uptime_us(a->ctx) - verify_start);
+	}
 	send_line(a, &w);
 }
 
@@ -257,7 +294,6 @@ static void do_start(struct wm_agent *a, const struct wm_line *l)
 {
 	const char *id = wm_line_get(l, "module_id");
 	const char *func = wm_line_get(l, "func");
-	const char *err = NULL;
 	char msg[128];
 	uint32_t job = 0;
 	enum wm_code code;
@@ -268,8 +304,8 @@ static void do_start(struct wm_agent *a, const struct wm_line *l)
 		send_err(a, "BAD_ARGS", "START needs module_id=<id> func=<name> [args=\"a=1,b=2\"]");
 		return;
 	}
-	if (wm_args_parse(wm_line_get(l, "args"), &a->args, &err) != 0) {
-		send_immediate_result(a, id, func, WM_BAD_ARGS, err);
+	if (wm_args_parse(wm_line_get(l, "args"), &a->args, msg, sizeof(msg)) != 0) {
+		send_immediate_result(a, id, func, WM_BAD_ARGS, msg);
 		return;
 	}
 	msg[0] = '\0';
@@ -295,11 +331,14 @@ static void do_stop(struct wm_agent *a, const struct wm_line *l)
 	struct wm_writer w;
 
 	if (!wm_module_id_valid(id)) {
-		send_err(a, "BAD_ARGS", "STOP needs module_id=<id>");
+		send_err(a, "BAD_ARGS", "STOP needs module_id=<id> ([A-Za-z0-9_.-]{1,32})");
 		return;
 	}
 	if (a->ops->stop(a->ctx, id, &pending, &job) != WM_OK) {
-		send_err(a, "NO_MODULE", "no such module is loaded");
+		char msg[64];
+
+		snprintf(msg, sizeof(msg), "no module '%s' is loaded", id);
+		send_err(a, "NO_MODULE", msg);
 		return;
 	}
 	wm_writer_begin(&w, buf, sizeof(buf), "STOP_OK");
@@ -319,12 +358,15 @@ static void do_unload(struct wm_agent *a, const struct wm_line *l)
 	struct wm_writer w;
 
 	if (!wm_module_id_valid(id)) {
-		send_err(a, "BAD_ARGS", "UNLOAD needs module_id=<id>");
+		send_err(a, "BAD_ARGS", "UNLOAD needs module_id=<id> ([A-Za-z0-9_.-]{1,32})");
 		return;
 	}
 	code = a->ops->unload(a->ctx, id);
 	if (code != WM_OK) {
-		send_err(a, wm_code_str(code), code == WM_BUSY ? "the module is running; STOP it first" : "no such module is loaded");
+		char msg[80];
+
+		snprintf(msg, sizeof(msg), code == WM_BUSY ? "module '%s' is running; STOP it first" : "no module '%s' is loaded", id);
+		send_err(a, wm_code_str(code), msg);
 		return;
 	}
 	wm_writer_begin(&w, buf, sizeof(buf), "UNLOAD_OK");
@@ -365,7 +407,10 @@ static void handle_line(struct wm_agent *a, const char *text, size_t len)
 	} else if (ext && a->ops->unload != NULL && strcmp(l->verb, "UNLOAD") == 0) {
 		do_unload(a, l);
 	} else {
-		send_err(a, "BAD_COMMAND", "unknown command");
+		char msg[WM_LINE_MAX];
+
+		snprintf(msg, sizeof(msg), "unknown command '%s'", l->verb);
+		send_err(a, "BAD_COMMAND", msg);
 	}
 }
 

@@ -1,6 +1,7 @@
 /* The args grammar (docs/protocol.md §3): positional numbers, optional names. */
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,8 +12,35 @@ static bool is_name_char(char c)
 	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
 }
 
-int wm_args_parse(const char *args, struct wm_args *out, const char **err)
+static bool is_name(const char *p, size_t len)
 {
+	if (len == 0 || len > WM_FUNC_NAME_MAX || (p[0] >= '0' && p[0] <= '9')) {
+		return false;
+	}
+	for (size_t i = 0; i < len; i++) {
+		if (!is_name_char(p[i])) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static void trim(const char **p, size_t *len)
+{
+	while (*len > 0 && **p == ' ') {
+		(*p)++;
+		(*len)--;
+	}
+	while (*len > 0 && (*p)[*len - 1] == ' ') {
+		(*len)--;
+	}
+}
+
+/* The messages are the emulator's (FuncArgs.cs) word for word: docs/protocol-vectors.txt checks both. */
+int wm_args_parse(const char *args, struct wm_args *out, char *err, size_t err_cap)
+{
+	int parts = 1;
+
 	out->count = 0;
 	if (args == NULL) {
 		return 0;
@@ -23,48 +51,51 @@ int wm_args_parse(const char *args, struct wm_args *out, const char **err)
 	if (*args == '\0') {
 		return 0;
 	}
+	for (const char *p = args; *p != '\0'; p++) {
+		parts += *p == ',';
+	}
+	if (parts > WM_MAX_ARGS) {
+		snprintf(err, err_cap, "%d arguments; at most %d", parts, WM_MAX_ARGS);
+		return -1;
+	}
 	for (;;) {
 		const char *end = strchr(args, ',');
 		size_t len = end ? (size_t)(end - args) : strlen(args);
 		const char *eq = memchr(args, '=', len);
+		const char *name = NULL;
+		size_t name_len = 0;
 		const char *value = args;
 		size_t value_len = len;
 		double ignored;
+		int64_t as_int;
+		int n = out->count + 1;
 
-		if (out->count == WM_MAX_ARGS) {
-			*err = "more than 16 arguments";
-			return -1;
-		}
 		if (eq != NULL) {
-			for (const char *p = args; p < eq; p++) {
-				if (!is_name_char(*p) && *p != ' ') {
-					*err = "an argument name is letters, digits and '_'";
-					return -1;
-				}
+			name = args;
+			name_len = (size_t)(eq - args);
+			trim(&name, &name_len);
+			if (!is_name(name, name_len)) {
+				snprintf(err, err_cap, "argument %d: '%.*s' is not a name", n, (int)name_len, name);
+				return -1;
 			}
 			value = eq + 1;
 			value_len = len - (size_t)(value - args);
 		}
-		while (value_len > 0 && *value == ' ') {
-			value++;
-			value_len--;
-		}
-		while (value_len > 0 && value[value_len - 1] == ' ') {
-			value_len--;
-		}
-		if (value_len == 0 || value_len >= sizeof(out->text[0])) {
-			*err = value_len == 0 ? "an argument is empty" : "an argument is too long";
+		trim(&value, &value_len);
+		if (value_len >= sizeof(out->text[0])) {
+			snprintf(err, err_cap, "argument %d: longer than %d characters", n, (int)sizeof(out->text[0]) - 1);
 			return -1;
 		}
 		memcpy(out->text[out->count], value, value_len);
 		out->text[out->count][value_len] = '\0';
-		if (!wm_arg_to_f64(out->text[out->count], &ignored)) {
-			int64_t as_int;
-
-			if (!wm_arg_to_i64(out->text[out->count], &as_int)) {
-				*err = "an argument is not a number";
-				return -1;
+		if (!wm_arg_to_f64(out->text[out->count], &ignored) && !wm_arg_to_i64(out->text[out->count], &as_int)) {
+			if (name != NULL) {
+				snprintf(err, err_cap, "argument %d (%.*s): '%s' is not a number", n, (int)name_len, name,
+					 out->text[out->count]);
+			} else {
+				snprintf(err, err_cap, "argument %d: '%s' is not a number", n, out->text[out->count]);
 			}
+			return -1;
 		}
 		out->count++;
 		if (end == NULL) {

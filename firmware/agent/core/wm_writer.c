@@ -54,15 +54,31 @@ void wm_writer_begin(struct wm_writer *w, char *buf, size_t cap, const char *ver
 	puts_raw(w, verb);
 }
 
+static size_t escaped_len(const char *value)
+{
+	size_t n = 0;
+
+	for (; *value; value++) {
+		n += (*value == '"' || *value == '\\') ? 2 : 1;
+	}
+	return n;
+}
+
+/*
+ * With `shorten`, a value that would overflow the line is cut to the longest prefix that, followed
+ * by "...", fits (docs/protocol.md §2; AgentLineBuilder.cs does the same, byte for byte).
+ */
 static void put_quoted(struct wm_writer *w, const char *value, bool shorten)
 {
+	bool cut = shorten && w->len + 2 + escaped_len(value) > limit(w);
+
 	put(w, '"');
 	for (; *value; value++) {
 		char c = *value;
-		/* Escapes take two bytes; keep room for `..."` when shortening. */
 		size_t need = (c == '"' || c == '\\') ? 2 : 1;
 
-		if (shorten && w->len + need + 4 > limit(w)) {
+		/* Keep room for `..."` when cutting. */
+		if (cut && w->len + need + 4 > limit(w)) {
 			puts_raw(w, "...");
 			break;
 		}
@@ -83,6 +99,15 @@ void wm_writer_str(struct wm_writer *w, const char *key, const char *value)
 		puts_raw(w, value);
 	} else {
 		put_quoted(w, value, false);
+	}
+}
+
+void wm_writer_str_if_fits(struct wm_writer *w, const char *key, const char *value)
+{
+	size_t need = 2 + strlen(key) + (is_bare(value) ? strlen(value) : 2 + escaped_len(value));
+
+	if (w->len + need <= limit(w)) {
+		wm_writer_str(w, key, value);
 	}
 }
 

@@ -39,6 +39,13 @@ static uint32_t uptime_ms(void *ctx)
 	return k_uptime_get_32();
 }
 
+/* LOAD_OK's verify_us: uptime in microseconds at tick resolution (wraps every ~71 minutes; differences stay right). */
+static uint32_t uptime_us(void *ctx)
+{
+	ARG_UNUSED(ctx);
+	return (uint32_t)k_ticks_to_us_floor64(k_uptime_ticks());
+}
+
 static void hello(void *ctx, struct wm_hello *h)
 {
 	ARG_UNUSED(ctx);
@@ -313,6 +320,7 @@ static enum wm_code unload(void *ctx, const char *id)
 const struct wm_board_ops wasmorch_board_ops = {
 	.send = send,
 	.uptime_ms = uptime_ms,
+	.uptime_us = uptime_us,
 	.hello = hello,
 	.status = status,
 	.load_check = load_check,

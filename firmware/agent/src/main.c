@@ -28,7 +28,7 @@ int main(void)
 		return -1;
 	}
 	/* docs/protocol.md §6: one BOOT line, so that a gateway learns the board restarted. */
-	link_send("BOOT agent=wasmorch-zephyr/0.1 board=" CONFIG_BOARD "\n", sizeof("BOOT agent=wasmorch-zephyr/0.1 board=" CONFIG_BOARD "\n") - 1);
+	wm_agent_boot(&wasmorch_agent);
 	k_thread_start(comm_tid);
 	return 0;
 }

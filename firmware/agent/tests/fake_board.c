@@ -60,6 +60,15 @@ static void send(void *ctx, const char *data, size_t len)
 
 static uint32_t uptime(void *ctx) { return ((struct fake_board *)ctx)->now_ms; }
 
+/* A microsecond clock that moves by 7 µs per reading: verify_us is never zero, like a real board's. */
+static uint32_t uptime_us(void *ctx)
+{
+	struct fake_board *b = ctx;
+
+	b->us_ticks += 7;
+	return b->now_ms * 1000u + b->us_ticks;
+}
+
 static void hello(void *ctx, struct wm_hello *h)
 {
 	struct fake_board *b = ctx;
@@ -207,6 +216,7 @@ static enum wm_code unload(void *ctx, const char *id)
 const struct wm_board_ops fake_board_ops = {
 	.send = send,
 	.uptime_ms = uptime,
+	.uptime_us = uptime_us,
 	.hello = hello,
 	.status = status,
 	.load_check = load_check,

@@ -26,6 +26,7 @@ struct fake_board {
 	char out[FAKE_OUT_MAX];
 	size_t out_len;
 	uint32_t now_ms;
+	uint32_t us_ticks;
 };
 
 extern const struct wm_board_ops fake_board_ops;

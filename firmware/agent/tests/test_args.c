@@ -7,24 +7,29 @@
 int main(void)
 {
 	struct wm_args a;
-	const char *err = NULL;
+	char err[96];
 	int32_t i32;
 	int64_t i64;
 	double f;
 
-	CHECK(wm_args_parse("a=10, b=-15,2.5,0x1F", &a, &err) == 0);
+	CHECK(wm_args_parse("a=10, b=-15,2.5,0x1F", &a, err, sizeof(err)) == 0);
 	CHECK(a.count == 4);
 	CHECK_STR(a.text[0], "10");
 	CHECK_STR(a.text[1], "-15");
 	CHECK_STR(a.text[2], "2.5");
 	CHECK_STR(a.text[3], "0x1F");
 	CHECK(wm_arg_to_i32(a.text[3], &i32) && i32 == 31);
-	CHECK(wm_args_parse(NULL, &a, &err) == 0 && a.count == 0);
-	CHECK(wm_args_parse("", &a, &err) == 0 && a.count == 0);
-	CHECK(wm_args_parse("a=ten", &a, &err) != 0);
-	CHECK(wm_args_parse("1 2", &a, &err) != 0);
-	CHECK(wm_args_parse("1,,2", &a, &err) != 0);
-	CHECK(wm_args_parse("1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17", &a, &err) != 0);
+	CHECK(wm_args_parse(NULL, &a, err, sizeof(err)) == 0 && a.count == 0);
+	CHECK(wm_args_parse("", &a, err, sizeof(err)) == 0 && a.count == 0);
+	CHECK(wm_args_parse("a=ten", &a, err, sizeof(err)) != 0);
+	CHECK(wm_args_parse("1 2", &a, err, sizeof(err)) != 0);
+	CHECK(wm_args_parse("1,,2", &a, err, sizeof(err)) != 0);
+	CHECK(wm_args_parse("1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17", &a, err, sizeof(err)) != 0);
+	CHECK_STR(err, "17 arguments; at most 16");
+	CHECK(wm_args_parse("a=1, b=x", &a, err, sizeof(err)) != 0);
+	CHECK_STR(err, "argument 2 (b): 'x' is not a number");
+	CHECK(wm_args_parse("1, 9a=2", &a, err, sizeof(err)) != 0);
+	CHECK_STR(err, "argument 2: '9a' is not a name");
 
 	CHECK(wm_arg_to_i32("-2147483648", &i32) && i32 == INT32_MIN);
 	CHECK(wm_arg_to_i32("4294967295", &i32) && i32 == -1);

@@ -36,6 +36,11 @@ internal sealed partial class AgentConnection : IDisposable
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct);
         _board.Attach(_output);
+        if (!_board.Options.Baseline && _board.TakeBootAnnouncement())
+        {
+            // §6: the board has just started; the first peer to connect hears it (a UART would have carried it to whoever listened).
+            _output.TryEnqueue(_commands.Boot());
+        }
         var receive = ReceiveAsync(stream, linked.Token);
         var transmit = _output.PumpAsync(stream, linked.Token);
         try

@@ -38,6 +38,9 @@ internal sealed class CommandHandler
             .AddIfFits("module_crcs", modules.Length == 0 ? "-" : string.Join(',', _board.ModuleCrcs()));
     }
 
+    /// <summary>§6: the line a board sends when it starts (the firmware core's wm_agent_boot).</summary>
+    public AgentLineBuilder Boot() => new AgentLineBuilder("BOOT").Add("agent", AgentName).Add("board", _board.Name);
+
     public AgentLineBuilder Hello() =>
         new AgentLineBuilder("HELLO_OK")
             .Add("proto", 1)
@@ -96,6 +99,11 @@ internal sealed class CommandHandler
         {
             return (Error(AgentErrorCodes.BadArgs, "START needs module_id=<id> func=<name> [args=\"a=1,b=2\"]"), null);
         }
+        // §3 order of refusals: the args' syntax, NO_MODULE, NO_FUNC, the args against the signature, BUSY.
+        if (!FuncArgs.TryParse(line["args"], out var args, out var argsError))
+        {
+            return (ImmediateResult(id, func, AgentErrorCodes.BadArgs, argsError), null);
+        }
         if (!_board.TryGetModule(id, out var module))
         {
             return (ImmediateResult(id, func, AgentErrorCodes.NoModule, $"no module '{id}' is loaded"), null);
@@ -109,8 +117,7 @@ internal sealed class CommandHandler
         {
             return (ImmediateResult(id, func, AgentErrorCodes.BadArgs, $"'{func}' uses types other than i32/i64/f32/f64"), null);
         }
-        if (!FuncArgs.TryParse(line["args"], out var args, out var argsError)
-            || !WasmValues.TryConvert(args, export.Parameters, out var values, out argsError))
+        if (!WasmValues.TryConvert(args, export.Parameters, out var values, out argsError))
         {
             return (ImmediateResult(id, func, AgentErrorCodes.BadArgs, argsError), null);
         }

@@ -88,22 +88,22 @@ public sealed partial class Runner
     private void Run(JobContext job, LoadedModule module, ValueBox[] args)
     {
         var clock = Stopwatch.StartNew();
-        AgentLineBuilder? result = null;
+        var outcome = new JobOutcome(JobStatus.Trap, null, null, null);
         try
         {
-            result = Execute(job, module, args);
+            outcome = Execute(job, module, args);
         }
         catch (Exception ex) when (ex is WasmtimeException or InvalidOperationException or ArgumentException)
         {
-            result = job.StopRequested
-                ? job.ResultLine(JobStatus.Stopped).Add("msg", job.KillRequested ? "terminated after the STOP grace period" : "stopped")
-                : job.ResultLine(JobStatus.Trap).Add("msg", TrapMessages.Describe(ex));
+            outcome = job.StopRequested
+                ? new(JobStatus.Stopped, null, null, job.KillRequested ? "terminated after the STOP grace period" : "stopped")
+                : new(JobStatus.Trap, null, null, TrapMessages.Describe(ex));
         }
         catch (Exception ex)
         {
             // Whatever went wrong, the job ends with a RESULT that says why and the board is IDLE again (§3, §4).
             LogJobFailed(_logger, ex, _board.Name, job.Job);
-            result = job.ResultLine(JobStatus.Trap).Add("msg", $"agent: {ex.GetType().Name}: {ex.Message}");
+            outcome = new(JobStatus.Trap, null, null, $"agent: {ex.GetType().Name}: {ex.Message}");
         }
         finally
         {
@@ -112,14 +112,18 @@ public sealed partial class Runner
                 _current = null;
             }
             job.Dispose();
-            if (result is not null)
+            // The firmware core's field order (wm_format_result): msg last, where a long one is shortened.
+            var result = job.ResultLine(outcome.Status);
+            if (outcome.Value is not null)
             {
-                _board.Emit(result.Add("elapsed_us", (long)clock.Elapsed.TotalMicroseconds));
+                result.Add("value", outcome.Value).Add("type", outcome.Type!);
             }
+            result.Add("elapsed_us", (long)clock.Elapsed.TotalMicroseconds).AddIfNotNull("msg", outcome.Message);
+            _board.Emit(result);
         }
     }
 
-    private AgentLineBuilder Execute(JobContext job, LoadedModule module, ValueBox[] args)
+    private JobOutcome Execute(JobContext job, LoadedModule module, ValueBox[] args)
     {
         using var store = new Store(_runtime.Engine, job);
         store.SetLimits(memorySize: _board.Options.MaxLinearMemoryBytes);
@@ -129,13 +133,13 @@ public sealed partial class Runner
         var function = instance.GetFunction(job.Func)
             ?? throw new InvalidOperationException($"export '{job.Func}' vanished");
         var value = InvokeExport(function, args);
-        var result = job.ResultLine(job.StopRequested ? JobStatus.Stopped : JobStatus.Ok);
-        if (function.Results.Count > 0)
-        {
-            result.Add("value", WasmValues.Format(value)).Add("type", WasmValues.TypeName(function.Results[0]));
-        }
-        return result;
+        var status = job.StopRequested ? JobStatus.Stopped : JobStatus.Ok;
+        return function.Results.Count > 0
+            ? new(status, WasmValues.Format(value), WasmValues.TypeName(function.Results[0]), null)
+            : new(status, null, null, null);
     }
+
+    private readonly record struct JobOutcome(string Status, string? Value, string? Type, string? Message);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Board {Board}: job {Job} failed inside the agent")]
     private static partial void LogJobFailed(ILogger logger, Exception exception, string board, int job);

@@ -47,24 +47,50 @@ public sealed class AgentLineBuilder
 
     public override string ToString() => System.Text.Encoding.ASCII.GetString(ToBytes()).TrimEnd('\n');
 
-    /// <summary>Writes the line and its <c>\n</c> terminator.</summary>
+    /// <summary>
+    /// Writes the line and its <c>\n</c> terminator. A line over the limit has its last quoted value
+    /// cut to the longest prefix that, followed by <c>...</c>, fits (§2; the firmware core's
+    /// <c>wm_writer_msg</c> does the same, byte for byte). A line that cannot fit even so (only an
+    /// over-long bare value would do that) is written whole, and receivers refuse it.
+    /// </summary>
     public void WriteTo(IBufferWriter<byte> output)
     {
         var keep = int.MaxValue;
-        while (true)
+        var length = FormattedLength(keep);
+        var last = LastQuoted();
+        if (length > ProtocolLimits.MaxLineLength && last >= 0)
         {
-            var length = FormattedLength(keep);
-            if (length <= ProtocolLimits.MaxLineLength || keep == 0 || LastQuoted() < 0)
+            var value = _fields[last].Value;
+            // What the line takes without the value's characters, but with "..." in their place.
+            var room = ProtocolLimits.MaxLineLength - (length - EscapedLength(value)) - 3;
+            keep = 0;
+            for (var used = 0; keep < value.Length; keep++)
             {
-                var span = output.GetSpan(length);
-                Format(span, keep);
-                output.Advance(length);
-                return;
+                used += value[keep] is '"' or '\\' ? 2 : 1;
+                if (used > room)
+                {
+                    break;
+                }
             }
-            // Each character dropped saves at least one byte; "..." costs three.
-            keep = Math.Max(0, Math.Min(keep, _fields[LastQuoted()].Value.Length) - (length - ProtocolLimits.MaxLineLength) - 3);
+            length = FormattedLength(keep);
         }
+        var span = output.GetSpan(length);
+        Format(span, keep);
+        output.Advance(length);
     }
+
+    private static int EscapedLength(string value)
+    {
+        var length = value.Length;
+        foreach (var c in value)
+        {
+            length += c is '"' or '\\' ? 1 : 0;
+        }
+        return length;
+    }
+
+    /// <summary>True when the formatted line, with every value whole, is within the limit.</summary>
+    public bool FitsWhole => FormattedLength(int.MaxValue) <= ProtocolLimits.MaxLineLength;
 
     private int LastQuoted()
     {

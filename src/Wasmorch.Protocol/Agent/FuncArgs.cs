@@ -15,6 +15,9 @@ public static class FuncArgs
 {
     public const int MaxArgs = 16;
 
+    /// <summary>§5: an argument's number is at most this many characters (a board keeps each in a 32-byte slot).</summary>
+    public const int MaxArgLength = 31;
+
     public static bool TryParse(string? text, out FuncArg[] args, out string error)
     {
         args = [];
@@ -32,18 +35,23 @@ public static class FuncArgs
         var list = new FuncArg[parts.Length];
         for (var i = 0; i < parts.Length; i++)
         {
-            var part = parts[i].Trim();
+            var part = parts[i].Trim(' ');
             string? name = null;
             var eq = part.IndexOf('=', StringComparison.Ordinal);
             if (eq >= 0)
             {
-                name = part[..eq].Trim();
-                part = part[(eq + 1)..].Trim();
+                name = part[..eq].Trim(' ');
+                part = part[(eq + 1)..].Trim(' ');
                 if (!ModuleId.IsValidFunctionName(name))
                 {
                     error = $"argument {i + 1}: '{name}' is not a name";
                     return false;
                 }
+            }
+            if (part.Length > MaxArgLength)
+            {
+                error = $"argument {i + 1}: longer than {MaxArgLength} characters";
+                return false;
             }
             if (!LooksNumeric(part))
             {
@@ -81,7 +89,7 @@ public static class FuncArgs
 
     public static bool TryParseDouble(string text, out double value)
     {
-        switch (text.ToLowerInvariant())
+        switch (text)
         {
             case "inf" or "+inf":
                 value = double.PositiveInfinity;

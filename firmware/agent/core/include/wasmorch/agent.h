@@ -58,6 +58,8 @@ struct wm_board_ops {
 	/* Sends bytes to the link. Called from the COMM context only. */
 	void (*send)(void *ctx, const char *data, size_t len);
 	uint32_t (*uptime_ms)(void *ctx);
+	/* Optional (NULL: LOAD_OK carries no verify_us): a microsecond clock, wrapping. */
+	uint32_t (*uptime_us)(void *ctx);
 	void (*hello)(void *ctx, struct wm_hello *hello);
 	void (*status)(void *ctx, struct wm_status *status);
 
@@ -119,6 +121,9 @@ struct wm_agent {
 };
 
 void wm_agent_init(struct wm_agent *agent, const struct wm_board_ops *ops, void *ctx, const struct wm_agent_config *config);
+
+/* Sends the BOOT line (docs/protocol.md §6); call once when the board starts, before feeding bytes. */
+void wm_agent_boot(struct wm_agent *agent);
 
 /* Feeds received bytes; replies go out through ops->send. */
 void wm_agent_feed(struct wm_agent *agent, const uint8_t *data, size_t len, uint32_t now_ms);

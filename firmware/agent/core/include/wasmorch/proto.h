@@ -79,6 +79,8 @@ struct wm_writer {
 void wm_writer_begin(struct wm_writer *w, char *buf, size_t cap, const char *verb);
 /* Adds key=value, quoting when the value is not bare. */
 void wm_writer_str(struct wm_writer *w, const char *key, const char *value);
+/* Adds an optional key=value only when the line with it whole still fits (never truncated). */
+void wm_writer_str_if_fits(struct wm_writer *w, const char *key, const char *value);
 /* Adds key="message" (always quoted), shortened with "..." if the line would overflow. */
 void wm_writer_msg(struct wm_writer *w, const char *key, const char *message);
 void wm_writer_u32(struct wm_writer *w, const char *key, uint32_t value);
@@ -93,8 +95,8 @@ struct wm_args {
 	int count;
 };
 
-/* Returns 0, or -1 with `err` (static string) describing the problem. */
-int wm_args_parse(const char *args, struct wm_args *out, const char **err);
+/* Returns 0, or -1 with `err` (err_cap bytes) saying which argument is wrong and why. */
+int wm_args_parse(const char *args, struct wm_args *out, char *err, size_t err_cap);
 bool wm_arg_to_i32(const char *text, int32_t *out);
 bool wm_arg_to_i64(const char *text, int64_t *out);
 bool wm_arg_to_f64(const char *text, double *out);
