@@ -61,6 +61,21 @@ public sealed class GatewayStateTests : IDisposable
     }
 
     [Fact]
+    public async Task A_reset_seen_after_the_link_dropped_marks_the_lost_job_device_reset()
+    {
+        await using var state = Open();
+        state.RecordJobStarted("b", 3, "m", "f", null);
+        state.RecordJobStarted("other", 3, "m", "f", null);
+        state.RecordLinkLost("b", "link failed: reset by peer");
+        state.RecordLinkLost("other", "link failed: reset by peer");
+        state.RecordDeviceReset("b", "b restarted (boot line)");
+        await state.FlushAsync();
+        Assert.Equal("DEVICE_RESET", state.Jobs("b", 1)[0].Status);
+        Assert.Equal("b restarted (boot line)", state.Jobs("b", 1)[0].Message);
+        Assert.Equal("LOST", state.Jobs("other", 1)[0].Status);
+    }
+
+    [Fact]
     public async Task A_job_number_reused_after_a_reset_updates_only_the_newest_record()
     {
         await using var state = Open();

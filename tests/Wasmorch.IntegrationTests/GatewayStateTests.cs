@@ -47,15 +47,21 @@ public sealed class GatewayStateTests
         try
         {
             var delays = new[] { 150, 400, 250, 600, 50 };
+            var acknowledged = new System.Collections.Concurrent.ConcurrentDictionary<(string Device, string Module), string>();
             foreach (var delay in delays)
             {
                 using var stop = new CancellationTokenSource();
                 var load = Enumerable.Range(0, 4).Select(i => Task.Run(async () =>
                 {
+                    var device = i % 2 == 0 ? "b1" : "b2";
                     while (!stop.IsCancellationRequested)
                     {
-                        await system.CliAsync("--device", i % 2 == 0 ? "b1" : "b2", "deploy", "--force", "--module-id", $"m{i}", "--file", module);
-                        await system.CliAsync("--device", i % 2 == 0 ? "b1" : "b2", "start", "--module-id", $"m{i}", "--func-name", "add", "--func-args", "1,2");
+                        var deployed = await system.CliAsync("--device", device, "--json", "deploy", "--force", "--module-id", $"m{i}", "--file", module);
+                        if (deployed.ExitCode == 0)
+                        {
+                            acknowledged[(device, $"m{i}")] = JsonDocument.Parse(deployed.Stdout).RootElement.GetProperty("sha256").GetString()!;
+                        }
+                        await system.CliAsync("--device", device, "start", "--module-id", $"m{i}", "--func-name", "add", "--func-args", "1,2");
                     }
                 })).ToArray();
                 await Task.Delay(delay);
@@ -64,7 +70,16 @@ public sealed class GatewayStateTests
                 await Task.WhenAll(load);
                 system.StartGateway();
                 CliAssert.Exit(0, await system.CliAsync("--json", "jobs", "--limit", "1000"));
+
+                // Every deploy acknowledged OK before this kill (or an earlier one) is in the state the restarted gateway reads.
+                var held = await HeldModulesAsync(system);
+                foreach (var ((device, id), sha256) in acknowledged)
+                {
+                    Assert.True(held.TryGetValue((device, id), out var recorded), $"deploy of {id} to {device} was acknowledged OK but is not in the state after the kill at {delay} ms");
+                    Assert.Equal(sha256, recorded);
+                }
             }
+            Assert.NotEmpty(acknowledged);
             Assert.DoesNotContain("moved it to", system.Logs, StringComparison.Ordinal);
             Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(system.StatePath)!, Path.GetFileName(system.StatePath) + ".corrupt-*"));
             // Every deploy that answered OK before a kill is on disk; the boards still hold them.
@@ -97,15 +112,30 @@ public sealed class GatewayStateTests
         var port = system.BoardPorts["nucleo"];
         await system.KillBoardAsync("nucleo");
         system.StartBoard("nucleo", port);
-        // The first STATUS after the board came back shows a lower uptime and no modules.
+        // The board came back: its BOOT line on the gateway's new link says it restarted.
         await LinkFaultTests.EventuallyAsync(async () => (await system.CliAsync("--device", "nucleo", "status")).ExitCode == 0);
-        await LinkFaultTests.EventuallyAsync(async () =>
-        {
-            var jobs = await JobsAsync(system);
-            return jobs["nucleo"].GetProperty("status").GetString() is "LOST" or "DEVICE_RESET";
-        });
+        await LinkFaultTests.EventuallyAsync(async () => (await JobsAsync(system))["nucleo"].GetProperty("status").GetString() is not ("RUNNING" or "LOST"));
+        var job = (await JobsAsync(system))["nucleo"];
+        Assert.Equal("DEVICE_RESET", job.GetProperty("status").GetString());
+        Assert.StartsWith("nucleo restarted (boot line: BOOT agent=wasmorch-emulator/0.1 board=nucleo)", job.GetProperty("message").GetString(), StringComparison.Ordinal);
         var devices = JsonDocument.Parse((await system.CliAsync("--json", "devices")).Stdout).RootElement.GetProperty("devices");
         Assert.Empty(devices[0].GetProperty("modules").EnumerateArray());
+    }
+
+    /// <summary>(device, module id) → SHA-256 of every module the gateway's state says a board holds.</summary>
+    private static async Task<Dictionary<(string, string), string?>> HeldModulesAsync(SystemUnderTest system)
+    {
+        var devices = await system.CliAsync("--json", "devices");
+        CliAssert.Exit(0, devices);
+        var held = new Dictionary<(string, string), string?>();
+        foreach (var device in JsonDocument.Parse(devices.Stdout).RootElement.GetProperty("devices").EnumerateArray())
+        {
+            foreach (var module in device.GetProperty("modules").EnumerateArray())
+            {
+                held[(device.GetProperty("name").GetString()!, module.GetProperty("module_id").GetString()!)] = module.GetProperty("sha256").GetString();
+            }
+        }
+        return held;
     }
 
     /// <summary>The newest job of each device, from <c>wasmorch jobs --json</c>.</summary>

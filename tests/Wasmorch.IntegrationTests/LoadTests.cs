@@ -2,12 +2,25 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Wasmorch.Testing;
+using Xunit.Abstractions;
 
 namespace Wasmorch.IntegrationTests;
 
 /// <summary>Many hosts at once against real gateway and emulator processes: nothing lost, duplicated or mismatched.</summary>
 public sealed class LoadTests
 {
+    /// <summary>
+    /// The share of START requests that must succeed. BUSY is a correct answer while another
+    /// client's job holds a board's runner, but a gateway that answered (nearly) everything BUSY
+    /// would be broken; this floor is well under what this 2-core machine measures (see the note
+    /// of issue 13) so that only a real failure trips it.
+    /// </summary>
+    private const double StartOkFloor = 0.25;
+
+    private readonly ITestOutputHelper _output;
+
+    public LoadTests(ITestOutputHelper output) => _output = output;
+
     [Fact]
     public async Task Fifty_clients_times_a_hundred_requests_over_ten_boards()
     {
@@ -41,6 +54,7 @@ public sealed class LoadTests
             }
             await stream.WriteAsync(Encoding.UTF8.GetBytes(request.ToString()));
             var seen = new HashSet<long>();
+            var startsOk = 0;
             using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(120));
             while (seen.Count < 100)
             {
@@ -53,14 +67,18 @@ public sealed class LoadTests
                 if (doc.RootElement.TryGetProperty("value", out var value))
                 {
                     Assert.Equal(expected[id], value.GetInt64());
+                    startsOk++;
                 }
                 // BUSY is a correct answer when another client's job holds the board's runner.
                 Assert.True(ok || doc.RootElement.GetProperty("error").GetProperty("code").GetString() == "BUSY", $"client {c}: {line}");
             }
-            return seen.Count;
+            return (Answered: seen.Count, StartsOk: startsOk);
         })).ToList();
-        var answered = await Task.WhenAll(clients);
-        Assert.Equal(5000, answered.Sum());
+        var results = await Task.WhenAll(clients);
+        Assert.Equal(5000, results.Sum(r => r.Answered));
+        var ok = results.Sum(r => r.StartsOk);
+        _output.WriteLine($"starts answered OK: {ok} of 3750");
+        Assert.True(ok >= StartOkFloor * 3750, $"only {ok} of 3750 starts succeeded (floor {StartOkFloor:P0}); the rest were BUSY");
     }
 
     /// <summary>
@@ -78,6 +96,7 @@ public sealed class LoadTests
             CliAssert.Exit(0, await system.CliAsync("--device", board, "build-and-deploy", "--module-id", "math_ops", "--source", RepoPaths.Module("math_ops.c")));
         }
         var perClient = Environment.GetEnvironmentVariable("WASMORCH_CLI") is { Length: > 0 } ? 100 : 10;
+        var startsOk = 0;
         var clients = Enumerable.Range(0, 50).Select(c => Task.Run(async () =>
         {
             for (var i = 0; i < perClient; i++)
@@ -98,6 +117,7 @@ public sealed class LoadTests
                 {
                     Assert.Equal(c + i, root.GetProperty("value").GetInt64());
                     Assert.Equal(board, root.GetProperty("device").GetString());
+                    Interlocked.Increment(ref startsOk);
                 }
                 else
                 {
@@ -107,5 +127,8 @@ public sealed class LoadTests
             return perClient;
         })).ToList();
         Assert.Equal(50 * perClient, (await Task.WhenAll(clients)).Sum());
+        var starts = 50 * (perClient - (perClient + 3) / 4);
+        _output.WriteLine($"starts answered OK: {startsOk} of {starts}");
+        Assert.True(startsOk >= StartOkFloor * starts, $"only {startsOk} of {starts} starts succeeded (floor {StartOkFloor:P0}); the rest were BUSY");
     }
 }

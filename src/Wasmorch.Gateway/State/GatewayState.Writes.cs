@@ -90,11 +90,14 @@ public sealed partial class GatewayState
         """,
         ("$d", device), ("$j", job), ("$s", status), ("$v", value), ("$msg", message), ("$e", elapsedUs), ("$t", Now()));
 
-    /// <summary>The board restarted: its RAM held the modules and the running job, and both are gone.</summary>
+    /// <summary>
+    /// The board restarted: its RAM held the modules and the running job, and both are gone. A job
+    /// whose end was not seen because the link had dropped (LOST) ended with this restart at the latest.
+    /// </summary>
     public void RecordDeviceReset(string device, string reason)
     {
         _lastReported.TryRemove(device, out _);
-        Enqueue("UPDATE jobs SET status = 'DEVICE_RESET', message = $r, ended_utc = $t WHERE device = $d AND status = 'RUNNING'",
+        Enqueue("UPDATE jobs SET status = 'DEVICE_RESET', message = $r, ended_utc = coalesce(ended_utc, $t) WHERE device = $d AND status IN ('RUNNING', 'LOST')",
             ("$d", device), ("$r", reason), ("$t", Now()));
         Enqueue("DELETE FROM modules WHERE device = $d", ("$d", device));
     }
