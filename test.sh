@@ -14,12 +14,15 @@ firmware/agent/tests/run-host-tests.sh 2>&1 | tee "$out.fw"
 fw_status=${PIPESTATUS[0]}
 fw_passed=$(grep -Eo '[0-9]+ tests failed out of [0-9]+' "$out.fw" | awk '{print $6 - $1}')
 fw_failed=$(grep -Eo '[0-9]+ tests failed out of [0-9]+' "$out.fw" | awk '{print $1}')
+# The libFuzzer run of the core is one check: passed, failed, or skipped (no clang fuzzer runtime).
+fw_skipped=$(grep -c '^fuzz_agent: skipped' "$out.fw")
+fw_passed=$(( ${fw_passed:-0} + $(grep -c '^fuzz_agent: Done' "$out.fw") ))
 [ "$fw_status" -eq 0 ] || fw_failed=$(( ${fw_failed:-0} > 0 ? ${fw_failed:-0} : 1 ))
 
 echo "== C# fuzzing: SharpFuzz + afl-fuzz, 20 s per target (longer runs: docs/performance.md)"
 scripts/fuzz.sh 20 2>&1 | tee "$out.fuzz"
 fuzz_status=${PIPESTATUS[0]}
-fuzz_passed=$(grep -c ' crashes=0 hangs=' "$out.fuzz")
+fuzz_passed=$(grep -Ec ' crashes=0 hangs=0$' "$out.fuzz")
 fuzz_failed=$(( 3 - fuzz_passed ))
 [ "$fuzz_status" -eq 0 ] || fuzz_failed=$(( fuzz_failed > 0 ? fuzz_failed : 1 ))
 fw_passed=$(( ${fw_passed:-0} + fuzz_passed ))
@@ -33,7 +36,7 @@ status=${PIPESTATUS[0]}
 
 passed=$(grep -Eo 'Passed: +[0-9]+' "$out" | awk -v fw="${fw_passed:-0}" '{s+=$2} END {print s+fw}')
 failed=$(grep -Eo 'Failed: +[0-9]+' "$out" | awk -v fw="${fw_failed:-0}" '{s+=$2} END {print s+fw}')
-skipped=$(grep -Eo 'Skipped: +[0-9]+' "$out" | awk '{s+=$2} END {print s+0}')
+skipped=$(grep -Eo 'Skipped: +[0-9]+' "$out" | awk -v fw="${fw_skipped:-0}" '{s+=$2} END {print s+fw}')
 rm -f "$out" "$out.fw" "$out.fuzz"
 echo "$passed passed, $failed failed, $skipped skipped"
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then

@@ -7,7 +7,8 @@
 # (the emulated agent's COMM loop: lines, LOAD handshakes and payloads), host-api (the gateway's
 # JSON request reader). Seeds are in fuzz/corpus/<target>; findings go to build/fuzz/out/<target>.
 # Prints one summary line per target and fails if afl-fuzz saved any crash (an input that made a
-# target break a rule); crashing inputs are listed so they can be replayed with
+# target break a rule) or any hang (an input that took over the 10 s limit); such inputs are
+# listed so they can be replayed with
 #   dotnet fuzz/Wasmorch.Fuzz/bin/Release/net10.0/Wasmorch.Fuzz.dll <target> --replay <dir>
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,9 +51,14 @@ for target in "${targets[@]}"; do
   stats="$out/out/$target/default/fuzzer_stats"
   get() { awk -F' *: *' -v k="$1" '$1 == k { print $2 }' "$stats"; }
   crashes=$(get saved_crashes)
-  echo "fuzz $target: ${seconds}s execs=$(get execs_done) execs_per_sec=$(get execs_per_sec) corpus=$(get corpus_count) edges=$(get edges_found) coverage=$(get bitmap_cvg) crashes=$crashes hangs=$(get saved_hangs)"
+  hangs=$(get saved_hangs)
+  echo "fuzz $target: ${seconds}s execs=$(get execs_done) execs_per_sec=$(get execs_per_sec) corpus=$(get corpus_count) edges=$(get edges_found) coverage=$(get bitmap_cvg) crashes=$crashes hangs=$hangs"
   if [ "$crashes" != "0" ]; then
     ls "$out/out/$target/default/crashes/" >&2
+    failed=1
+  fi
+  if [ "$hangs" != "0" ]; then
+    ls "$out/out/$target/default/hangs/" >&2
     failed=1
   fi
 done

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Host checks of the firmware's portable protocol core:
 #   1. unit tests with gcc + AddressSanitizer/UBSan (CTest)
-#   2. the libFuzzer target for a bounded time (clang), when clang's fuzzer runtime is present
+#   2. the libFuzzer target for a bounded time (clang; an input taking over 10 s fails it as a hang),
+#      when clang's fuzzer runtime is present
 #   3. a cross-compile of the core for the F446RE's Cortex-M4 with -Werror (arm-none-eabi-gcc)
 # Build trees go under $WM_BUILD (default: a temporary folder).
 set -euo pipefail
@@ -17,7 +18,7 @@ if command -v clang >/dev/null 2>&1 && ls /usr/lib/llvm-*/lib/clang/*/lib/linux/
   CC=clang cmake -S "$here" -B "$build/fuzz" -DWM_SANITIZE=OFF -DWM_FUZZ=ON >/dev/null
   cmake --build "$build/fuzz" -j2 --target fuzz_agent >/dev/null
   mkdir -p "$build/fuzz/corpus"
-  "$build/fuzz/fuzz_agent" -max_total_time="$fuzz_seconds" -max_len=2048 -rss_limit_mb=1024 "$build/fuzz/corpus" 2>"$build/fuzz/log" \
+  "$build/fuzz/fuzz_agent" -max_total_time="$fuzz_seconds" -max_len=2048 -rss_limit_mb=1024 -timeout=10 "$build/fuzz/corpus" 2>"$build/fuzz/log" \
     || { tail -40 "$build/fuzz/log"; echo "fuzz_agent: FAILED" >&2; exit 1; }
   echo "fuzz_agent: $(grep -Eo 'Done [0-9]+ runs in [0-9]+ second' "$build/fuzz/log" | tail -1)s, no crash"
 else
