@@ -1,3 +1,4 @@
+using Wasmorch.WasmtimeTarget;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -186,7 +187,7 @@ public static class SystemBenches
             $"(func (export \"f{i}\") (param i32) (result i32) (local i32) (local.set 1 (i32.const {i})) (block (loop (local.set 1 (i32.add (local.get 1) (i32.mul (local.get 0) (i32.const 3)))) (br_if 1 (i32.gt_s (local.get 1) (i32.const 1000))) (br 0))) (local.get 1))")) + ")";
         var wasm = Module.ConvertText(wat);
         using var runtime = new WasmRuntime();
-        using var config = WasmRuntime.CreateConfig();
+        using var config = EmulatedTarget.CreateConfig();
         using var engine = new Engine(config);
         byte[] aot;
         using (var m = Module.FromBytes(engine, "m", wasm))

@@ -46,7 +46,7 @@ public sealed class AgentProbe : IAsyncDisposable
     /// <summary>The RESULT of <paramref name="job"/> if it already arrived out of band.</summary>
     public AgentLine? TakeResult(string job)
     {
-        var index = _results.FindIndex(r => r["job"] == job);
+        var index = _results.FindIndex(r => r[AgentKeys.Job] == job);
         if (index < 0)
         {
             return null;
@@ -78,22 +78,22 @@ public sealed class AgentProbe : IAsyncDisposable
                 }
                 throw new ViolationException($"§2 lines: agent sent an unparseable line while {expecting} ({error}): '{text}'");
             }
-            if (line!.Verb == "LOG")
+            if (line!.Verb == AgentVerbs.Log)
             {
                 Logs.Add(line);
                 continue;
             }
-            if (line.Verb == "BOOT")
+            if (line.Verb == AgentVerbs.Boot)
             {
                 // §6: an agent announces a (re)start; it answers nothing.
                 continue;
             }
-            if (line.Verb == "START_OK" && line["job"] is { } started)
+            if (line.Verb == AgentVerbs.StartOk && line[AgentKeys.Job] is { } started)
             {
                 _startedJobs.Add(started);
             }
             // §3: RESULT lines of running jobs may come between a command and its reply.
-            if (line.Verb == "RESULT" && line["job"] is { } job && _startedJobs.Remove(job) && !expecting.Contains($"RESULT of job {job} ", StringComparison.Ordinal))
+            if (line.Verb == AgentVerbs.Result && line[AgentKeys.Job] is { } job && _startedJobs.Remove(job) && !expecting.Contains($"RESULT of job {job} ", StringComparison.Ordinal))
             {
                 _results.Add(line);
                 continue;
@@ -153,11 +153,11 @@ public sealed class AgentProbe : IAsyncDisposable
         {
             try
             {
-                await SendLineAsync("STATUS", ct);
+                await SendLineAsync(AgentVerbs.Status, ct);
                 while (true)
                 {
                     var line = await ReadAsync("resynchronising", ct, TimeSpan.FromSeconds(3));
-                    if (line.Verb == "STATUS")
+                    if (line.Verb == AgentVerbs.Status)
                     {
                         _pending.Clear();
                         return true;

@@ -1,4 +1,3 @@
-using Wasmorch.Gateway.Devices;
 using Wasmorch.Protocol.Agent;
 
 namespace Wasmorch.Conformance;
@@ -50,11 +49,11 @@ public sealed class CaseContext
     public async Task<AgentLine> LoadAsync(string id, byte[] module, uint? crc = null)
     {
         var ready = await RequestAsync($"LOAD module_id={id} size={module.Length} crc32={Crc32Hex.Format(crc ?? Crc32Hex.Compute(module))}");
-        if (ready.Verb != "LOAD_READY")
+        if (ready.Verb != AgentVerbs.LoadReady)
         {
             return ready;
         }
-        ExpectField(ready, "module_id", id, "§3 LOAD");
+        ExpectField(ready, AgentKeys.ModuleId, id, "§3 LOAD");
         await Probe.SendRawAsync(module, Ct);
         return await ReadAsync("waiting for LOAD_OK/LOAD_ERR after the payload");
     }
@@ -62,16 +61,16 @@ public sealed class CaseContext
     public async Task LoadOkAsync(string id, byte[] module)
     {
         var done = await LoadAsync(id, module);
-        ExpectVerb(done, "LOAD_OK", "§3 LOAD: a valid module with the right CRC is accepted");
+        ExpectVerb(done, AgentVerbs.LoadOk, "§3 LOAD: a valid module with the right CRC is accepted");
     }
 
     /// <summary>START that must be accepted; returns the job number.</summary>
     public async Task<string> StartOkAsync(string id, string func, string? args = null)
     {
         var started = await RequestAsync($"START module_id={id} func={func}{(args is null ? "" : $" args=\"{args}\"")}");
-        ExpectVerb(started, "START_OK", $"§3 START of {id}.{func}");
-        Expect(started.TryGetInt64("job", out _), "§3 START", "START_OK must carry job=<n>", started);
-        return started["job"]!;
+        ExpectVerb(started, AgentVerbs.StartOk, $"§3 START of {id}.{func}");
+        Expect(started.TryGetInt64(AgentKeys.Job, out _), "§3 START", "START_OK must carry job=<n>", started);
+        return started[AgentKeys.Job]!;
     }
 
     /// <summary>Reads the RESULT of <paramref name="job"/>, skipping nothing else: any other line is a violation.</summary>
@@ -79,9 +78,9 @@ public sealed class CaseContext
     {
         var result = Probe.TakeResult(job)
             ?? await ReadAsync($"waiting for the RESULT of job {job} (§3 START: a job ends with exactly one RESULT)", timeout);
-        ExpectVerb(result, "RESULT", "§3 START: a job ends with exactly one RESULT");
-        ExpectField(result, "job", job, "§3 START: RESULT names its job");
-        Expect(result.TryGetInt64("elapsed_us", out _), "§3 START", "RESULT of a job carries elapsed_us", result);
+        ExpectVerb(result, AgentVerbs.Result, "§3 START: a job ends with exactly one RESULT");
+        ExpectField(result, AgentKeys.Job, job, "§3 START: RESULT names its job");
+        Expect(result.TryGetInt64(AgentKeys.ElapsedUs, out _), "§3 START", "RESULT of a job carries elapsed_us", result);
         return result;
     }
 

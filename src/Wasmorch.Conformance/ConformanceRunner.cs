@@ -1,6 +1,6 @@
+using Wasmorch.Protocol.Agent;
 using System.Diagnostics;
 using Wasmorch.Conformance.Cases;
-using Wasmorch.Gateway.Devices;
 using Wasmorch.Transport;
 
 namespace Wasmorch.Conformance;
@@ -60,8 +60,8 @@ public sealed class ConformanceRunner
     {
         try
         {
-            var status = await probe.RequestAsync("STATUS", ct);
-            foreach (var id in (status["modules"] ?? string.Empty).Split(',').Where(m => m.StartsWith("cf_", StringComparison.Ordinal)))
+            var status = await probe.RequestAsync(AgentVerbs.Status, ct);
+            foreach (var id in (status[AgentKeys.Modules] ?? string.Empty).Split(',').Where(m => m.StartsWith("cf_", StringComparison.Ordinal)))
             {
                 await probe.RequestAsync($"UNLOAD module_id={id}", ct);
             }
@@ -94,14 +94,14 @@ public sealed class ConformanceRunner
         try
         {
             var reply = await probe.RequestAsync("HELLO proto=1", ct);
-            if (reply.Verb == "HELLO_OK")
+            if (reply.Verb == AgentVerbs.HelloOk)
             {
                 var missing = HelloKeys.Where(k => !reply.Has(k)).ToList();
                 return missing.Count == 0
-                    ? (AgentCapabilities.FromHello(reply), new("hello", rule, CaseOutcome.Pass, $"extensions: {reply["extensions"]}", clock.Elapsed))
+                    ? (AgentCapabilities.FromHello(reply), new("hello", rule, CaseOutcome.Pass, $"extensions: {reply[AgentKeys.Extensions]}", clock.Elapsed))
                     : (AgentCapabilities.FromHello(reply), new("hello", rule, CaseOutcome.Fail, $"{rule}: HELLO_OK lacks {string.Join(", ", missing)}; got '{reply}'", clock.Elapsed));
             }
-            if (reply.Verb == "ERR" && reply["code"] == "BAD_COMMAND")
+            if (reply.Verb == AgentVerbs.Err && reply[AgentKeys.Code] == "BAD_COMMAND")
             {
                 return (AgentCapabilities.Baseline, new("hello", rule, CaseOutcome.Pass, "seed-baseline agent (HELLO answered ERR code=BAD_COMMAND): extension cases are skipped", clock.Elapsed));
             }

@@ -128,7 +128,7 @@ public sealed partial class Board : IDisposable
         var output = Volatile.Read(ref _output);
         if (output is { ExtensionsEnabled: true })
         {
-            var line = new AgentLineBuilder("LOG").Add("module_id", job.ModuleId).Add("job", job.Job).Add("uptime_ms", UptimeMs).Add("msg", message);
+            var line = new AgentLineBuilder(AgentVerbs.Log).Add(AgentKeys.ModuleId, job.ModuleId).Add(AgentKeys.Job, job.Job).Add(AgentKeys.UptimeMs, UptimeMs).Add(AgentKeys.Msg, message);
             if (!output.TryEnqueueOptional(line))
             {
                 Interlocked.Increment(ref _logDropped);

@@ -1,3 +1,4 @@
+using Wasmorch.WasmtimeTarget;
 using Wasmorch.Emulator.Runtime;
 using Wasmorch.Testing;
 using Wasmtime;
@@ -13,7 +14,7 @@ public sealed class PrecompiledTests
 
     private static byte[] Precompile(byte[] wasm)
     {
-        using var config = WasmRuntime.CreateConfig();
+        using var config = EmulatedTarget.CreateConfig();
         using var engine = new Engine(config);
         using var module = Module.FromBytes(engine, "m", wasm);
         return module.Serialize();
@@ -24,7 +25,7 @@ public sealed class PrecompiledTests
     {
         await using var agent = await _boards.NewBoardAsync();
         var hello = await agent.RequestAsync("HELLO proto=1");
-        Assert.Equal(("wasm,aot", WasmRuntime.AotTarget), (hello["modes"], hello["aot_target"]));
+        Assert.Equal(("wasm,aot", EmulatedTarget.AotTarget), (hello["modes"], hello["aot_target"]));
         Assert.Equal("LOAD_OK", (await agent.LoadAsync("m", Precompile(ModuleBuilder.Build("math_ops.c")))).Verb);
         Assert.Equal("START_OK", (await agent.RequestAsync("START module_id=m func=add args=\"a=10,b=15\"")).Verb);
         Assert.Equal("25", (await agent.ReadUntilAsync("RESULT"))["value"]);

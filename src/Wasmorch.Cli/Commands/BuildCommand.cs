@@ -1,3 +1,4 @@
+using Wasmorch.WasmtimeTarget;
 using System.CommandLine;
 using Wasmorch.Emulator.Runtime;
 using Wasmorch.Gateway;
@@ -33,7 +34,7 @@ public static class BuildCommand
                 var kind = "wasm";
                 if (pr.GetValue(target) is { } name)
                 {
-                    var aotTarget = name == "emulator" ? new AotTarget("wasmtime", WasmRuntime.AotTarget) : new AotTarget("wamr", name);
+                    var aotTarget = name == "emulator" ? new AotTarget("wasmtime", EmulatedTarget.AotTarget) : new AotTarget("wamr", name);
                     bytes = (await aot.CompileAsync(bytes, aotTarget, ct)).Artifact;
                     kind = "aot";
                 }

@@ -1,3 +1,4 @@
+using Wasmorch.WasmtimeTarget;
 using System.CommandLine;
 using Wasmorch.Emulator.Runtime;
 using Wasmorch.Gateway.Build;
@@ -19,7 +20,7 @@ public static class DoctorCommand
             Console.WriteLine($"clang     {clang}");
             Console.WriteLine($"wasm-ld   {wasmLd}");
             Console.WriteLine($"wamrc     {wamrc}");
-            Console.WriteLine($"wasmtime  {WasmRuntime.Version} (built in; AOT target {WasmRuntime.AotTarget})");
+            Console.WriteLine($"wasmtime  {EmulatedTarget.Version} (built in; AOT target {EmulatedTarget.AotTarget})");
             Console.WriteLine($"socat     {socat}");
             Console.WriteLine();
             var wasmOk = clang != "not found" && wasmLd != "not found";

@@ -13,8 +13,8 @@ public static class JobCases
     private static async Task<AgentLine> ImmediateAsync(CaseContext c, string command, string status, string rule)
     {
         var reply = await c.RequestAsync(command);
-        ExpectVerb(reply, "RESULT", rule, status, "status");
-        Expect(!reply.Has("job"), rule, "an immediate refusal is a RESULT without job=", reply);
+        ExpectVerb(reply, AgentVerbs.Result, rule, status, AgentKeys.Status);
+        Expect(!reply.Has(AgentKeys.Job), rule, "an immediate refusal is a RESULT without job=", reply);
         return reply;
     }
 
@@ -24,22 +24,22 @@ public static class JobCases
         {
             await c.LoadOkAsync(Math, SuiteModules.Math);
             var result = await c.RunAsync(Math, "add", "a=10,b=15");
-            ExpectField(result, "status", "OK", "§3 START: a function that returns ends status=OK");
-            ExpectField(result, "value", "25", "§3 arguments: add(10,15)");
-            ExpectField(result, "module_id", Math, "§3 RESULT names its module");
+            ExpectField(result, AgentKeys.Status, "OK", "§3 START: a function that returns ends status=OK");
+            ExpectField(result, AgentKeys.Value, "25", "§3 arguments: add(10,15)");
+            ExpectField(result, AgentKeys.ModuleId, Math, "§3 RESULT names its module");
         }),
         new("args_by_signature", "§3 arguments and results", async c =>
         {
             await c.LoadOkAsync(Math, SuiteModules.Math);
-            ExpectField(await c.RunAsync(Math, "add_i64", "9000000000,1"), "value", "9000000001", "§3 arguments: i64 parameters take 64-bit values");
+            ExpectField(await c.RunAsync(Math, "add_i64", "9000000000,1"), AgentKeys.Value, "9000000001", "§3 arguments: i64 parameters take 64-bit values");
             var f32 = await c.RunAsync(Math, "mul_f32", "2.5,4");
-            Expect(double.TryParse(f32["value"], NumberStyles.Float, CultureInfo.InvariantCulture, out var product) && product == 10, "§3 arguments: f32", "mul_f32(2.5,4) is 10", f32);
+            Expect(double.TryParse(f32[AgentKeys.Value], NumberStyles.Float, CultureInfo.InvariantCulture, out var product) && product == 10, "§3 arguments: f32", "mul_f32(2.5,4) is 10", f32);
             var f64 = await c.RunAsync(Math, "add_f64", "0.25,-1.5");
-            Expect(double.TryParse(f64["value"], NumberStyles.Float, CultureInfo.InvariantCulture, out var sum) && sum == -1.25, "§3 arguments: f64", "add_f64(0.25,-1.5) is -1.25", f64);
-            ExpectField(await c.RunAsync(Math, "add", "-7,0x10"), "value", "9", "§3 arguments: signed decimal and 0x hex");
+            Expect(double.TryParse(f64[AgentKeys.Value], NumberStyles.Float, CultureInfo.InvariantCulture, out var sum) && sum == -1.25, "§3 arguments: f64", "add_f64(0.25,-1.5) is -1.25", f64);
+            ExpectField(await c.RunAsync(Math, "add", "-7,0x10"), AgentKeys.Value, "9", "§3 arguments: signed decimal and 0x hex");
             var none = await c.RunAsync(Math, "nothing");
-            ExpectField(none, "status", "OK", "§3 START: a function without result ends OK");
-            Expect(!none.Has("value"), "§3 results", "a function without result has no value=", none);
+            ExpectField(none, AgentKeys.Status, "OK", "§3 START: a function without result ends OK");
+            Expect(!none.Has(AgentKeys.Value), "§3 results", "a function without result has no value=", none);
         }),
         new("bad_args", "§3 arguments: BAD_ARGS", async c =>
         {
@@ -59,35 +59,35 @@ public static class JobCases
         {
             await c.LoadOkAsync(Blink, SuiteModules.Blink);
             var job = await c.StartOkAsync(Blink, "blink", "20");
-            var status = await c.RequestAsync("STATUS");
-            ExpectVerb(status, "STATUS", "§3 jobs: STATUS is answered while a job runs");
-            ExpectField(status, "state", "RUNNING", "§3 STATUS while a job runs");
-            ExpectField(status, "module", Blink, "§3 STATUS names the running module");
-            ExpectField(status, "job", job, "§3 STATUS names the running job");
+            var status = await c.RequestAsync(AgentVerbs.Status);
+            ExpectVerb(status, AgentVerbs.Status, "§3 jobs: STATUS is answered while a job runs");
+            ExpectField(status, AgentKeys.State, "RUNNING", "§3 STATUS while a job runs");
+            ExpectField(status, AgentKeys.Module, Blink, "§3 STATUS names the running module");
+            ExpectField(status, AgentKeys.Job, job, "§3 STATUS names the running job");
 
             var busy = await ImmediateAsync(c, $"START module_id={Blink} func=blink args=\"5\"", "BUSY", "§3 START while a job runs is RESULT status=BUSY");
             _ = busy;
             var reload = await c.RequestAsync($"LOAD module_id={Blink} size={SuiteModules.Blink.Length} crc32=00000000");
-            ExpectVerb(reload, "ERR", "§3 LOAD of the running module is ERR code=BUSY", "BUSY");
+            ExpectVerb(reload, AgentVerbs.Err, "§3 LOAD of the running module is ERR code=BUSY", "BUSY");
 
             var stop = await c.RequestAsync($"STOP module_id={Blink}");
-            ExpectVerb(stop, "STOP_OK", "§3 STOP of a running job");
-            ExpectField(stop, "status", "PENDING", "§3 STOP of a running job is STOP_OK status=PENDING");
+            ExpectVerb(stop, AgentVerbs.StopOk, "§3 STOP of a running job");
+            ExpectField(stop, AgentKeys.Status, "PENDING", "§3 STOP of a running job is STOP_OK status=PENDING");
             var result = await c.ResultAsync(job, StopDeadline);
-            ExpectField(result, "status", "STOPPED", "§3 jobs: a stopped job ends RESULT status=STOPPED");
+            ExpectField(result, AgentKeys.Status, "STOPPED", "§3 jobs: a stopped job ends RESULT status=STOPPED");
             var idle = await c.RequestAsync($"STOP module_id={Blink}");
-            ExpectField(idle, "status", "IDLE", "§3 STOP of a loaded, idle module is STOP_OK status=IDLE");
+            ExpectField(idle, AgentKeys.Status, "IDLE", "§3 STOP of a loaded, idle module is STOP_OK status=IDLE");
         }),
         new("stop_unknown_module", "§3 STOP: NO_MODULE", async c =>
-            ExpectVerb(await c.RequestAsync("STOP module_id=cf_absent"), "ERR", "§3 STOP of a module that is not loaded is ERR code=NO_MODULE", "NO_MODULE")),
+            ExpectVerb(await c.RequestAsync("STOP module_id=cf_absent"), AgentVerbs.Err, "§3 STOP of a module that is not loaded is ERR code=NO_MODULE", "NO_MODULE")),
         new("stop_backstop", "§3 jobs: STOP backstop", async c =>
         {
             await c.LoadOkAsync("cf_spin", SuiteModules.Spin);
             var job = await c.StartOkAsync("cf_spin", "spin");
-            ExpectField(await c.RequestAsync("STOP module_id=cf_spin"), "status", "PENDING", "§3 STOP of a running job");
+            ExpectField(await c.RequestAsync("STOP module_id=cf_spin"), AgentKeys.Status, "PENDING", "§3 STOP of a running job");
             var result = await c.ResultAsync(job, StopDeadline);
-            ExpectField(result, "status", "STOPPED", "§3 jobs: a job ignoring STOP is terminated after the grace period and ends STOPPED");
-            ExpectVerb(await c.RequestAsync("STATUS"), "STATUS", "§3 jobs: the agent never hangs");
+            ExpectField(result, AgentKeys.Status, "STOPPED", "§3 jobs: a job ignoring STOP is terminated after the grace period and ends STOPPED");
+            ExpectVerb(await c.RequestAsync(AgentVerbs.Status), AgentVerbs.Status, "§3 jobs: the agent never hangs");
         }),
         .. TrapCases(),
     ];
@@ -106,9 +106,9 @@ public static class JobCases
             {
                 await c.LoadOkAsync("cf_traps", SuiteModules.Traps);
                 var result = await c.RunAsync("cf_traps", func, args);
-                ExpectField(result, "status", "TRAP", $"§3 jobs: {func} ends status=TRAP");
-                Expect((result["msg"] ?? "").Contains(message, StringComparison.Ordinal), "§3 jobs: traps", $"msg should say '{message}'", result);
-                ExpectField(await c.RequestAsync("STATUS"), "state", "IDLE", "§3 jobs: after a trap the runner is idle");
+                ExpectField(result, AgentKeys.Status, "TRAP", $"§3 jobs: {func} ends status=TRAP");
+                Expect((result[AgentKeys.Msg] ?? "").Contains(message, StringComparison.Ordinal), "§3 jobs: traps", $"msg should say '{message}'", result);
+                ExpectField(await c.RequestAsync(AgentVerbs.Status), AgentKeys.State, "IDLE", "§3 jobs: after a trap the runner is idle");
             });
         }
     }

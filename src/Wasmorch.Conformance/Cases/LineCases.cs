@@ -1,3 +1,4 @@
+using Wasmorch.Protocol.Agent;
 using System.Text;
 using static Wasmorch.Conformance.CaseContext;
 
@@ -12,51 +13,51 @@ public static class LineCases
     [
         new("status_idle", "§3 STATUS", async c =>
         {
-            var status = await c.RequestAsync("STATUS");
-            ExpectVerb(status, "STATUS", "§3 STATUS");
+            var status = await c.RequestAsync(AgentVerbs.Status);
+            ExpectVerb(status, AgentVerbs.Status, "§3 STATUS");
             foreach (var key in StatusKeys)
             {
                 Expect(status.Has(key), "§3 STATUS", $"STATUS must carry {key}=", status);
             }
-            ExpectField(status, "state", "IDLE", "§3 STATUS: no job runs");
+            ExpectField(status, AgentKeys.State, "IDLE", "§3 STATUS: no job runs");
         }),
         new("unknown_verb", "§3 anything else", async c =>
-            ExpectVerb(await c.RequestAsync("FLASH everything=now"), "ERR", "§3 an unknown command is ERR code=BAD_COMMAND", "BAD_COMMAND")),
+            ExpectVerb(await c.RequestAsync("FLASH everything=now"), AgentVerbs.Err, "§3 an unknown command is ERR code=BAD_COMMAND", "BAD_COMMAND")),
         new("lowercase_verb", "§2 verb", async c =>
-            ExpectVerb(await c.RequestAsync("status"), "ERR", "§2 a verb is upper case; anything else is BAD_COMMAND", "BAD_COMMAND")),
+            ExpectVerb(await c.RequestAsync("status"), AgentVerbs.Err, "§2 a verb is upper case; anything else is BAD_COMMAND", "BAD_COMMAND")),
         new("over_long_line", "§2 line length", async c =>
         {
             var reply = await c.RequestAsync("STATUS pad=" + new string('x', 400));
-            ExpectVerb(reply, "ERR", "§2 a line over 256 bytes is answered ERR code=LINE_TOO_LONG", "LINE_TOO_LONG");
-            ExpectVerb(await c.RequestAsync("STATUS"), "STATUS", "§2 the line after an over-long one is read normally");
+            ExpectVerb(reply, AgentVerbs.Err, "§2 a line over 256 bytes is answered ERR code=LINE_TOO_LONG", "LINE_TOO_LONG");
+            ExpectVerb(await c.RequestAsync(AgentVerbs.Status), AgentVerbs.Status, "§2 the line after an over-long one is read normally");
         }),
         new("binary_garbage", "§2 lines", async c =>
         {
             await c.Probe.SendRawAsync(new byte[] { 0x00, 0xff, 0x80, 0x1b, 0x7f, 0xc3, 0x28, (byte)'\n' }, c.Ct);
-            ExpectVerb(await c.ReadAsync("waiting for the answer to binary garbage"), "ERR", "§2 a line that does not parse is ERR code=BAD_COMMAND", "BAD_COMMAND");
-            ExpectVerb(await c.RequestAsync("STATUS"), "STATUS", "§2 garbage does not disturb the next line");
+            ExpectVerb(await c.ReadAsync("waiting for the answer to binary garbage"), AgentVerbs.Err, "§2 a line that does not parse is ERR code=BAD_COMMAND", "BAD_COMMAND");
+            ExpectVerb(await c.RequestAsync(AgentVerbs.Status), AgentVerbs.Status, "§2 garbage does not disturb the next line");
         }),
         new("crlf_and_blank_lines", "§2 lines", async c =>
         {
             await c.Probe.SendRawAsync("\r\n\nSTATUS\r\n"u8.ToArray(), c.Ct);
-            ExpectVerb(await c.ReadAsync("waiting for STATUS sent with CRLF after blank lines"), "STATUS", "§2 CR LF is accepted and blank lines are ignored");
+            ExpectVerb(await c.ReadAsync("waiting for STATUS sent with CRLF after blank lines"), AgentVerbs.Status, "§2 CR LF is accepted and blank lines are ignored");
         }),
         new("missing_keys", "§3 LOAD/START/STOP", async c =>
         {
-            ExpectVerb(await c.RequestAsync("LOAD module_id=m crc32=00000000"), "ERR", "§3 LOAD without size is ERR code=BAD_ARGS", "BAD_ARGS");
-            ExpectVerb(await c.RequestAsync("START func=add"), "ERR", "§3 START without module_id is ERR code=BAD_ARGS", "BAD_ARGS");
-            ExpectVerb(await c.RequestAsync("STOP"), "ERR", "§3 STOP without module_id is ERR code=BAD_ARGS", "BAD_ARGS");
+            ExpectVerb(await c.RequestAsync("LOAD module_id=m crc32=00000000"), AgentVerbs.Err, "§3 LOAD without size is ERR code=BAD_ARGS", "BAD_ARGS");
+            ExpectVerb(await c.RequestAsync("START func=add"), AgentVerbs.Err, "§3 START without module_id is ERR code=BAD_ARGS", "BAD_ARGS");
+            ExpectVerb(await c.RequestAsync(AgentVerbs.Stop), AgentVerbs.Err, "§3 STOP without module_id is ERR code=BAD_ARGS", "BAD_ARGS");
         }),
         new("ill_typed_keys", "§3 LOAD", async c =>
         {
-            ExpectVerb(await c.RequestAsync("LOAD module_id=m size=abc crc32=00000000"), "ERR", "§3 LOAD with a non-numeric size is ERR code=BAD_ARGS", "BAD_ARGS");
-            ExpectVerb(await c.RequestAsync("LOAD module_id=m size=10 crc32=nothex!!"), "ERR", "§3 LOAD with a malformed crc32 is ERR code=BAD_ARGS", "BAD_ARGS");
-            ExpectVerb(await c.RequestAsync("LOAD module_id=../../x size=10 crc32=00000000"), "ERR", "§2 a module_id outside [A-Za-z0-9_.-]{1,32} is ERR code=BAD_ARGS", "BAD_ARGS");
+            ExpectVerb(await c.RequestAsync("LOAD module_id=m size=abc crc32=00000000"), AgentVerbs.Err, "§3 LOAD with a non-numeric size is ERR code=BAD_ARGS", "BAD_ARGS");
+            ExpectVerb(await c.RequestAsync("LOAD module_id=m size=10 crc32=nothex!!"), AgentVerbs.Err, "§3 LOAD with a malformed crc32 is ERR code=BAD_ARGS", "BAD_ARGS");
+            ExpectVerb(await c.RequestAsync("LOAD module_id=../../x size=10 crc32=00000000"), AgentVerbs.Err, "§2 a module_id outside [A-Za-z0-9_.-]{1,32} is ERR code=BAD_ARGS", "BAD_ARGS");
         }),
         new("duplicate_keys", "§2 fields", async c =>
-            ExpectVerb(await c.RequestAsync("STOP module_id=a module_id=b"), "ERR", "§2 keys are unique: a duplicate is ERR code=BAD_COMMAND", "BAD_COMMAND")),
+            ExpectVerb(await c.RequestAsync("STOP module_id=a module_id=b"), AgentVerbs.Err, "§2 keys are unique: a duplicate is ERR code=BAD_COMMAND", "BAD_COMMAND")),
         new("unknown_keys_ignored", "§2 fields", async c =>
-            ExpectVerb(await c.RequestAsync("STATUS verbose=1 color=blue"), "STATUS", "§2 receivers ignore keys they do not know")),
+            ExpectVerb(await c.RequestAsync("STATUS verbose=1 color=blue"), AgentVerbs.Status, "§2 receivers ignore keys they do not know")),
         new("back_to_back_1000", "§3 one reply per command, in order", async c =>
         {
             var batch = new StringBuilder();
@@ -68,7 +69,7 @@ public static class LineCases
             for (var i = 0; i < 1000; i++)
             {
                 var reply = await c.ReadAsync($"waiting for reply {i + 1} of 1000 back-to-back commands");
-                var expected = i % 2 == 0 ? "STATUS" : "ERR";
+                var expected = i % 2 == 0 ? AgentVerbs.Status : AgentVerbs.Err;
                 Expect(reply.Verb == expected, "§3 one reply per command, in order", $"reply {i + 1} of 1000 should be {expected}", reply);
             }
         }),

@@ -139,10 +139,10 @@ internal sealed partial class AgentConnection : IDisposable
     {
         switch (line.Verb)
         {
-            case "STATUS":
+            case AgentVerbs.Status:
                 await SendAsync(_commands.Status(), ct);
                 break;
-            case "START":
+            case AgentVerbs.Start:
                 var (reply, go) = _commands.Start(line);
                 try
                 {
@@ -155,20 +155,20 @@ internal sealed partial class AgentConnection : IDisposable
                     go?.Invoke();
                 }
                 break;
-            case "STOP":
+            case AgentVerbs.Stop:
                 await SendAsync(_commands.Stop(line), ct);
                 break;
-            case "LOAD":
+            case AgentVerbs.Load:
                 await LoadAsync(line, reader, ct);
                 break;
-            case "HELLO" when !_board.Options.Baseline:
+            case AgentVerbs.Hello when !_board.Options.Baseline:
                 _output.ExtensionsEnabled = true;
                 await SendAsync(_commands.Hello(), ct);
                 break;
-            case "PING" when !_board.Options.Baseline:
-                await SendAsync(new AgentLineBuilder("PONG").Add("uptime_ms", _board.UptimeMs), ct);
+            case AgentVerbs.Ping when !_board.Options.Baseline:
+                await SendAsync(new AgentLineBuilder(AgentVerbs.Pong).Add(AgentKeys.UptimeMs, _board.UptimeMs), ct);
                 break;
-            case "UNLOAD" when !_board.Options.Baseline:
+            case AgentVerbs.Unload when !_board.Options.Baseline:
                 await SendAsync(_commands.Unload(line), ct);
                 break;
             default:
@@ -185,7 +185,7 @@ internal sealed partial class AgentConnection : IDisposable
             await SendAsync(refusal, ct);
             return;
         }
-        await SendAsync(new AgentLineBuilder("LOAD_READY").Add("module_id", id), ct);
+        await SendAsync(new AgentLineBuilder(AgentVerbs.LoadReady).Add(AgentKeys.ModuleId, id), ct);
         var payload = await ReceivePayloadAsync(reader, size, ct);
         if (payload is null)
         {

@@ -1,3 +1,4 @@
+using Wasmorch.WasmtimeTarget;
 using Wasmorch.Emulator.Runtime;
 using Wasmorch.Protocol.Agent;
 
@@ -19,43 +20,43 @@ internal sealed class CommandHandler
     public CommandHandler(Board board) => _board = board;
 
     public static AgentLineBuilder Error(string code, string message) =>
-        new AgentLineBuilder("ERR").Add("code", code).Add("msg", message);
+        new AgentLineBuilder(AgentVerbs.Err).Add(AgentKeys.Code, code).Add(AgentKeys.Msg, message);
 
     public AgentLineBuilder Status()
     {
         var job = _board.Runner.Current;
         var modules = _board.ModuleIds();
-        return new AgentLineBuilder("STATUS")
-            .Add("state", job is null ? "IDLE" : "RUNNING")
-            .Add("module", job?.ModuleId ?? "-")
-            .Add("func", job?.Func ?? "-")
-            .Add("job", job is null ? "-" : job.Job.ToString(System.Globalization.CultureInfo.InvariantCulture))
-            .Add("modules", modules.Length == 0 ? "-" : string.Join(',', modules))
-            .Add("uptime_ms", _board.UptimeMs)
-            .AddIfFits("gpio", "0x" + _board.Gpio.Levels.ToString("x4", System.Globalization.CultureInfo.InvariantCulture))
-            .AddIfFits("gpio_writes", _board.Gpio.Writes.ToString(System.Globalization.CultureInfo.InvariantCulture))
-            .AddIfFits("log_dropped", _board.LogDropped.ToString(System.Globalization.CultureInfo.InvariantCulture))
-            .AddIfFits("module_crcs", modules.Length == 0 ? "-" : string.Join(',', _board.ModuleCrcs()));
+        return new AgentLineBuilder(AgentVerbs.Status)
+            .Add(AgentKeys.State, job is null ? "IDLE" : "RUNNING")
+            .Add(AgentKeys.Module, job?.ModuleId ?? "-")
+            .Add(AgentKeys.Func, job?.Func ?? "-")
+            .Add(AgentKeys.Job, job is null ? "-" : job.Job.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .Add(AgentKeys.Modules, modules.Length == 0 ? "-" : string.Join(',', modules))
+            .Add(AgentKeys.UptimeMs, _board.UptimeMs)
+            .AddIfFits(AgentKeys.Gpio, "0x" + _board.Gpio.Levels.ToString("x4", System.Globalization.CultureInfo.InvariantCulture))
+            .AddIfFits(AgentKeys.GpioWrites, _board.Gpio.Writes.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .AddIfFits(AgentKeys.LogDropped, _board.LogDropped.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .AddIfFits(AgentKeys.ModuleCrcs, modules.Length == 0 ? "-" : string.Join(',', _board.ModuleCrcs()));
     }
 
     /// <summary>§6: the line a board sends when it starts (the firmware core's wm_agent_boot).</summary>
-    public AgentLineBuilder Boot() => new AgentLineBuilder("BOOT").Add("agent", AgentName).Add("board", _board.Name);
+    public AgentLineBuilder Boot() => new AgentLineBuilder(AgentVerbs.Boot).Add(AgentKeys.Agent, AgentName).Add(AgentKeys.Board, _board.Name);
 
     public AgentLineBuilder Hello() =>
-        new AgentLineBuilder("HELLO_OK")
-            .Add("proto", 1)
-            .Add("agent", AgentName)
-            .Add("board", _board.Name)
-            .Add("runtime", WasmRuntime.Version)
-            .Add("modes", _board.Options.AcceptsPrecompiled ? "wasm,aot" : "wasm")
-            .Add("aot_target", _board.Options.AcceptsPrecompiled ? WasmRuntime.AotTarget : "-")
-            .Add("max_module", _board.Options.MaxModuleBytes)
-            .Add("max_modules", _board.Options.MaxModules)
-            .Add("extensions", Extensions);
+        new AgentLineBuilder(AgentVerbs.HelloOk)
+            .Add(AgentKeys.Proto, 1)
+            .Add(AgentKeys.Agent, AgentName)
+            .Add(AgentKeys.Board, _board.Name)
+            .Add(AgentKeys.Runtime, EmulatedTarget.Version)
+            .Add(AgentKeys.Modes, _board.Options.AcceptsPrecompiled ? "wasm,aot" : "wasm")
+            .Add(AgentKeys.AotTarget, _board.Options.AcceptsPrecompiled ? EmulatedTarget.AotTarget : "-")
+            .Add(AgentKeys.MaxModule, _board.Options.MaxModuleBytes)
+            .Add(AgentKeys.MaxModules, _board.Options.MaxModules)
+            .Add(AgentKeys.Extensions, Extensions);
 
     public AgentLineBuilder Stop(AgentLine line)
     {
-        var id = line["module_id"];
+        var id = line[AgentKeys.ModuleId];
         if (id is null || !ModuleId.IsValid(id))
         {
             return Error(AgentErrorCodes.BadArgs, "STOP needs module_id=<id> ([A-Za-z0-9_.-]{1,32})");
@@ -66,13 +67,13 @@ internal sealed class CommandHandler
         }
         var job = _board.Runner.Current;
         return _board.Runner.RequestStop(id)
-            ? new AgentLineBuilder("STOP_OK").Add("module_id", id).Add("status", "PENDING").Add("job", job!.Job)
-            : new AgentLineBuilder("STOP_OK").Add("module_id", id).Add("status", "IDLE");
+            ? new AgentLineBuilder(AgentVerbs.StopOk).Add(AgentKeys.ModuleId, id).Add(AgentKeys.Status, "PENDING").Add(AgentKeys.Job, job!.Job)
+            : new AgentLineBuilder(AgentVerbs.StopOk).Add(AgentKeys.ModuleId, id).Add(AgentKeys.Status, "IDLE");
     }
 
     public AgentLineBuilder Unload(AgentLine line)
     {
-        var id = line["module_id"];
+        var id = line[AgentKeys.ModuleId];
         if (id is null || !ModuleId.IsValid(id))
         {
             return Error(AgentErrorCodes.BadArgs, "UNLOAD needs module_id=<id> ([A-Za-z0-9_.-]{1,32})");
@@ -82,7 +83,7 @@ internal sealed class CommandHandler
             return Error(AgentErrorCodes.Busy, $"module '{id}' is running; STOP it first");
         }
         return _board.Remove(id)
-            ? new AgentLineBuilder("UNLOAD_OK").Add("module_id", id)
+            ? new AgentLineBuilder(AgentVerbs.UnloadOk).Add(AgentKeys.ModuleId, id)
             : Error(AgentErrorCodes.NoModule, $"no module '{id}' is loaded");
     }
 
@@ -93,14 +94,14 @@ internal sealed class CommandHandler
     /// <summary>START: an immediate answer (ERR, RESULT) with nothing to run, or START_OK and the job to run once it is sent.</summary>
     public (AgentLineBuilder Reply, Action? Go) Start(AgentLine line)
     {
-        var id = line["module_id"];
-        var func = line["func"];
+        var id = line[AgentKeys.ModuleId];
+        var func = line[AgentKeys.Func];
         if (id is null || !ModuleId.IsValid(id) || func is null || !ModuleId.IsValidFunctionName(func))
         {
             return (Error(AgentErrorCodes.BadArgs, "START needs module_id=<id> func=<name> [args=\"a=1,b=2\"]"), null);
         }
         // §3 order of refusals: the args' syntax, NO_MODULE, NO_FUNC, the args against the signature, BUSY.
-        if (!FuncArgs.TryParse(line["args"], out var args, out var argsError))
+        if (!FuncArgs.TryParse(line[AgentKeys.Args], out var args, out var argsError))
         {
             return (ImmediateResult(id, func, AgentErrorCodes.BadArgs, argsError), null);
         }
@@ -129,27 +130,27 @@ internal sealed class CommandHandler
         var job = _board.Runner.TryReserve(module, func, values, _board.NextJobId(), out var go);
         return job is null
             ? (ImmediateResult(id, func, AgentErrorCodes.Busy, "the runner is busy"), null)
-            : (new AgentLineBuilder("START_OK").Add("module_id", id).Add("func", func).Add("job", job.Job), go);
+            : (new AgentLineBuilder(AgentVerbs.StartOk).Add(AgentKeys.ModuleId, id).Add(AgentKeys.Func, func).Add(AgentKeys.Job, job.Job), go);
     }
 
     private static AgentLineBuilder ImmediateResult(string id, string func, string status, string message) =>
-        new AgentLineBuilder("RESULT").Add("module_id", id).Add("func", func).Add("status", status).Add("msg", message);
+        new AgentLineBuilder(AgentVerbs.Result).Add(AgentKeys.ModuleId, id).Add(AgentKeys.Func, func).Add(AgentKeys.Status, status).Add(AgentKeys.Msg, message);
 
     /// <summary>Checks a LOAD line; null means the payload may follow (after LOAD_READY).</summary>
     public AgentLineBuilder? CheckLoad(AgentLine line, out string id, out int size, out uint crc)
     {
-        id = line["module_id"] ?? string.Empty;
+        id = line[AgentKeys.ModuleId] ?? string.Empty;
         size = 0;
         crc = 0;
         if (!ModuleId.IsValid(id))
         {
             return Error(AgentErrorCodes.BadArgs, "LOAD needs module_id=<id> ([A-Za-z0-9_.-]{1,32})");
         }
-        if (!line.TryGetInt64("size", out var longSize) || longSize <= 0)
+        if (!line.TryGetInt64(AgentKeys.Size, out var longSize) || longSize <= 0)
         {
             return Error(AgentErrorCodes.BadArgs, "LOAD needs size=<bytes>, a positive integer");
         }
-        if (!Crc32Hex.TryParse(line["crc32"], out crc))
+        if (!Crc32Hex.TryParse(line[AgentKeys.Crc32], out crc))
         {
             return Error(AgentErrorCodes.BadArgs, "LOAD needs crc32=<8 hex digits>");
         }
@@ -192,10 +193,10 @@ internal sealed class CommandHandler
         }
         _board.Install(new LoadedModule(id, check.Module, payload.Length, actual));
         // verify_us: how long the board spent checking and compiling, so that link time can be told apart.
-        return new AgentLineBuilder("LOAD_OK").Add("module_id", id).Add("size", payload.Length).Add("crc32", Crc32Hex.Format(actual))
-            .Add("verify_us", (long)clock.Elapsed.TotalMicroseconds);
+        return new AgentLineBuilder(AgentVerbs.LoadOk).Add(AgentKeys.ModuleId, id).Add(AgentKeys.Size, payload.Length).Add(AgentKeys.Crc32, Crc32Hex.Format(actual))
+            .Add(AgentKeys.VerifyUs, (long)clock.Elapsed.TotalMicroseconds);
     }
 
     public static AgentLineBuilder LoadError(string id, string code, string message) =>
-        new AgentLineBuilder("LOAD_ERR").Add("module_id", id).Add("code", code).Add("msg", message);
+        new AgentLineBuilder(AgentVerbs.LoadErr).Add(AgentKeys.ModuleId, id).Add(AgentKeys.Code, code).Add(AgentKeys.Msg, message);
 }

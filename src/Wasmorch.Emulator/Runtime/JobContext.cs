@@ -36,11 +36,11 @@ public sealed class JobContext : IDisposable
     public void RequestKill() => _killRequested = true;
 
     public AgentLineBuilder ResultLine(string status) =>
-        new AgentLineBuilder("RESULT")
-            .Add("module_id", ModuleId)
-            .Add("func", Func)
-            .Add("job", Job)
-            .Add("status", status);
+        new AgentLineBuilder(AgentVerbs.Result)
+            .Add(AgentKeys.ModuleId, ModuleId)
+            .Add(AgentKeys.Func, Func)
+            .Add(AgentKeys.Job, Job)
+            .Add(AgentKeys.Status, status);
 
     public void Dispose() => _stop.Dispose();
 }

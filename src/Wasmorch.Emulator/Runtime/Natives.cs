@@ -1,4 +1,5 @@
 using System.Text;
+using Wasmorch.Protocol.Modules;
 using Wasmtime;
 
 namespace Wasmorch.Emulator.Runtime;
@@ -9,19 +10,14 @@ namespace Wasmorch.Emulator.Runtime;
 /// </summary>
 public static class Natives
 {
-    /// <summary>Name → (parameters, results), to refuse at LOAD a module that imports anything else.</summary>
-    public static readonly IReadOnlyDictionary<string, (ValueKind[] Params, ValueKind[] Results)> Signatures =
-        new Dictionary<string, (ValueKind[], ValueKind[])>
-        {
-            ["gpio_write"] = ([ValueKind.Int32, ValueKind.Int32], []),
-            ["gpio_toggle"] = ([ValueKind.Int32], []),
-            ["gpio_read"] = ([ValueKind.Int32], [ValueKind.Int32]),
-            ["delay_ms"] = ([ValueKind.Int32], [ValueKind.Int32]),
-            ["uptime_ms"] = ([], [ValueKind.Int64]),
-            ["should_stop"] = ([], [ValueKind.Int32]),
-            ["log_i32"] = ([ValueKind.Int32], []),
-            ["log_str"] = ([ValueKind.Int32], []),
-        };
+    /// <summary>A native's signature (Wasmorch.Protocol's table) in Wasmtime's terms.</summary>
+    public static ValueKind Kind(WasmType type) => type switch
+    {
+        WasmType.I32 => ValueKind.Int32,
+        WasmType.I64 => ValueKind.Int64,
+        WasmType.F32 => ValueKind.Float32,
+        _ => ValueKind.Float64,
+    };
 
     public const int MaxLogBytes = 120;
 

@@ -116,9 +116,9 @@ public sealed partial class Runner
             var result = job.ResultLine(outcome.Status);
             if (outcome.Value is not null)
             {
-                result.Add("value", outcome.Value).Add("type", outcome.Type!);
+                result.Add(AgentKeys.Value, outcome.Value).Add(AgentKeys.Type, outcome.Type!);
             }
-            result.Add("elapsed_us", (long)clock.Elapsed.TotalMicroseconds).AddIfNotNull("msg", outcome.Message);
+            result.Add(AgentKeys.ElapsedUs, (long)clock.Elapsed.TotalMicroseconds).AddIfNotNull(AgentKeys.Msg, outcome.Message);
             _board.Emit(result);
         }
     }

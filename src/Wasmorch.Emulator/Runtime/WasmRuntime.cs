@@ -1,4 +1,6 @@
 using Wasmorch.Protocol.Agent;
+using Wasmorch.Protocol.Modules;
+using Wasmorch.WasmtimeTarget;
 using Wasmtime;
 
 namespace Wasmorch.Emulator.Runtime;
@@ -12,34 +14,16 @@ public sealed class WasmRuntime : IDisposable
     /// <summary>How often the epoch advances; a killed job ends within about one tick.</summary>
     public static readonly TimeSpan EpochTick = TimeSpan.FromMilliseconds(5);
 
-    public const int MaxWasmStackBytes = 256 * 1024;
-
     private readonly Timer _ticker;
 
     public WasmRuntime()
     {
-        using var config = CreateConfig();
+        using var config = EmulatedTarget.CreateConfig();
         Engine = new Engine(config);
         Linker = new Linker(Engine);
         Natives.Define(Linker);
         _ticker = new Timer(_ => Engine.IncrementEpoch(), null, EpochTick, EpochTick);
     }
-
-    public static string Version => "wasmtime/50.0.1";
-
-    /// <summary>What HELLO_OK calls this runtime's AOT target: modules precompiled for it load here only.</summary>
-    public static string AotTarget { get; } = $"wasmtime-50.0.1-{System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture.ToString().ToLowerInvariant()}";
-
-    /// <summary>
-    /// The engine settings of every emulated board. The gateway precompiles AOT modules with the
-    /// same settings; Wasmtime refuses to load a module compiled with any others.
-    /// </summary>
-    public static Config CreateConfig() => new Config()
-        .WithEpochInterruption(true)
-        .WithMaximumStackSize(MaxWasmStackBytes);
-
-    /// <summary>A Wasmtime-precompiled module is an ELF image.</summary>
-    public static bool IsPrecompiled(ReadOnlySpan<byte> bytes) => bytes.StartsWith("\u007fELF"u8);
 
     public Engine Engine { get; }
 
@@ -51,7 +35,7 @@ public sealed class WasmRuntime : IDisposable
     /// </summary>
     public LoadCheck Compile(string moduleId, ReadOnlySpan<byte> bytes, long maxMemoryBytes, bool allowPrecompiled = false)
     {
-        var precompiled = IsPrecompiled(bytes);
+        var precompiled = EmulatedTarget.IsPrecompiled(bytes);
         if (precompiled && !allowPrecompiled)
         {
             return LoadCheck.Fail(AgentErrorCodes.InvalidModule,
@@ -65,7 +49,7 @@ public sealed class WasmRuntime : IDisposable
         catch (WasmtimeException ex)
         {
             return LoadCheck.Fail(AgentErrorCodes.InvalidModule, precompiled
-                ? $"precompiled module does not fit this emulator ({AotTarget}, its engine settings): {FirstLine(ex.Message)}"
+                ? $"precompiled module does not fit this emulator ({EmulatedTarget.AotTarget}, its engine settings): {FirstLine(ex.Message)}"
                 : "not a valid wasm module: " + FirstLine(ex.Message));
         }
 
@@ -97,12 +81,12 @@ public sealed class WasmRuntime : IDisposable
                 ? LoadCheck.Fail(AgentErrorCodes.NoMemory, NeedsMemory(memory.Minimum, maxMemoryBytes))
                 : LoadCheck.Fail(AgentErrorCodes.InvalidModule, "module imports its memory; build it to define and export its own (no --import-memory)");
         }
-        if (import is not FunctionImport function || import.ModuleName != "env" || !Natives.Signatures.TryGetValue(import.Name, out var signature))
+        if (import is not FunctionImport function || import.ModuleName != NativeImports.Module || !NativeImports.Signatures.TryGetValue(import.Name, out var signature))
         {
             return LoadCheck.Fail(AgentErrorCodes.InvalidModule,
-                $"module imports {import.ModuleName}::{import.Name}, which this board does not offer (natives: {string.Join(',', Natives.Signatures.Keys)})");
+                $"module imports {import.ModuleName}::{import.Name}, which this board does not offer (natives: {NativeImports.List})");
         }
-        if (!function.Parameters.SequenceEqual(signature.Params) || !function.Results.SequenceEqual(signature.Results))
+        if (!function.Parameters.SequenceEqual(signature.Params.Select(Natives.Kind)) || !function.Results.SequenceEqual(signature.Results.Select(Natives.Kind)))
         {
             return LoadCheck.Fail(AgentErrorCodes.InvalidModule,
                 $"module imports env::{import.Name} with a signature that differs from wasmorch.h");

@@ -71,7 +71,7 @@ public sealed class RequestHandler
     {
         var session = _devices.Get(request.Device);
         var line = await TimedAsync(() => session.StatusAsync(ct), timing);
-        if (line.Verb != "STATUS")
+        if (line.Verb != AgentVerbs.Status)
         {
             return FromAgentError(line);
         }
@@ -79,10 +79,10 @@ public sealed class RequestHandler
         return new HostResponse
         {
             Ok = true,
-            Status = line["state"],
-            ModuleId = Dash(line["module"]),
-            Func = Dash(line["func"]),
-            Job = line.TryGetInt64("job", out var job) ? job : null,
+            Status = line[AgentKeys.State],
+            ModuleId = Dash(line[AgentKeys.Module]),
+            Func = Dash(line[AgentKeys.Func]),
+            Job = line.TryGetInt64(AgentKeys.Job, out var job) ? job : null,
             Agent = Fields(line),
             Capabilities = session.Capabilities is { } capabilities ? new Dictionary<string, string>(capabilities.Fields) : null,
         };
@@ -92,7 +92,7 @@ public sealed class RequestHandler
     {
         var session = _devices.Get(request.Device);
         var line = await TimedAsync(() => session.PingAsync(ct), timing);
-        return line.Verb == "ERR"
+        return line.Verb == AgentVerbs.Err
             ? FromAgentError(line)
             : new HostResponse { Ok = true, Status = "ALIVE", Agent = Fields(line) };
     }
@@ -102,7 +102,7 @@ public sealed class RequestHandler
         var session = _devices.Get(request.Device);
         var moduleId = RequireModuleId(request);
         var line = await TimedAsync(() => session.UnloadAsync(moduleId, ct), timing);
-        if (line.Verb != "UNLOAD_OK")
+        if (line.Verb != AgentVerbs.UnloadOk)
         {
             return FromAgentError(line);
         }
@@ -175,15 +175,15 @@ public sealed class RequestHandler
         }
         var started = await TimedAsync(() => session.StartAsync(moduleId, request.Func, request.Args, ct), timing);
         var line = started.Line;
-        if (line.Verb == "ERR")
+        if (line.Verb == AgentVerbs.Err)
         {
             return FromAgentError(line);
         }
-        if (line.Verb == "RESULT")
+        if (line.Verb == AgentVerbs.Result)
         {
-            return Failure(line["status"] ?? HostErrorCodes.ProtocolError, line["msg"] ?? "the device refused START");
+            return Failure(line[AgentKeys.Status] ?? HostErrorCodes.ProtocolError, line[AgentKeys.Msg] ?? "the device refused START");
         }
-        if (!line.TryGetInt64("job", out var job))
+        if (!line.TryGetInt64(AgentKeys.Job, out var job))
         {
             throw new GatewayException(HostErrorCodes.ProtocolError, $"START_OK without job=: {line}");
         }
@@ -199,14 +199,14 @@ public sealed class RequestHandler
 
     private static HostResponse FromResult(AgentLine result, HostResponse response, Timing timing)
     {
-        response.Status = result["status"];
-        response.Message = result["msg"];
-        response.ValueType = result["type"];
-        if (result["value"] is { } value)
+        response.Status = result[AgentKeys.Status];
+        response.Message = result[AgentKeys.Msg];
+        response.ValueType = result[AgentKeys.Type];
+        if (result[AgentKeys.Value] is { } value)
         {
             response.Value = ToJsonValue(value);
         }
-        if (result.TryGetInt64("elapsed_us", out var elapsed))
+        if (result.TryGetInt64(AgentKeys.ElapsedUs, out var elapsed))
         {
             response.ElapsedUs = elapsed;
             timing.DeviceMs = elapsed / 1000.0;
@@ -228,7 +228,7 @@ public sealed class RequestHandler
         var session = _devices.Get(request.Device);
         var moduleId = RequireModuleId(request);
         var line = await TimedAsync(() => session.StopAsync(moduleId, ct), timing);
-        if (line.Verb != "STOP_OK")
+        if (line.Verb != AgentVerbs.StopOk)
         {
             return FromAgentError(line);
         }
@@ -236,8 +236,8 @@ public sealed class RequestHandler
         {
             Ok = true,
             ModuleId = moduleId,
-            Status = line["status"],
-            Job = line.TryGetInt64("job", out var job) ? job : null,
+            Status = line[AgentKeys.Status],
+            Job = line.TryGetInt64(AgentKeys.Job, out var job) ? job : null,
         };
     }
 
@@ -365,12 +365,12 @@ public sealed class RequestHandler
         timing.DeviceMs = clock.Elapsed.TotalMilliseconds;
         timing.TransferMs = reply.Transfer.TotalMilliseconds;
         var line = reply.Line;
-        if (line.TryGetInt64("verify_us", out var verifyUs))
+        if (line.TryGetInt64(AgentKeys.VerifyUs, out var verifyUs))
         {
             timing.VerifyMs = verifyUs / 1000.0;
             timing.TransferMs = Math.Max(0, timing.TransferMs.Value - timing.VerifyMs.Value);
         }
-        if (line.Verb != "LOAD_OK")
+        if (line.Verb != AgentVerbs.LoadOk)
         {
             return FromAgentError(line);
         }
@@ -378,8 +378,8 @@ public sealed class RequestHandler
         {
             Ok = true,
             ModuleId = moduleId,
-            Size = line.TryGetInt64("size", out var size) ? size : module.Length,
-            Crc32 = line["crc32"] ?? crc,
+            Size = line.TryGetInt64(AgentKeys.Size, out var size) ? size : module.Length,
+            Crc32 = line[AgentKeys.Crc32] ?? crc,
             Status = "LOADED",
             UploadSkipped = false,
             Sha256 = BuildService.Sha256(module),
@@ -406,20 +406,20 @@ public sealed class RequestHandler
     private async Task<bool> HoldsAsync(DeviceSession session, string moduleId, string crc, CancellationToken ct)
     {
         var status = await session.StatusAsync(ct);
-        if (status.Verb != "STATUS")
+        if (status.Verb != AgentVerbs.Status)
         {
             return false;
         }
         Reconcile(session, status);
-        return (status["module_crcs"] ?? string.Empty).Split(',').Contains($"{moduleId}:{crc}", StringComparer.OrdinalIgnoreCase);
+        return (status[AgentKeys.ModuleCrcs] ?? string.Empty).Split(',').Contains($"{moduleId}:{crc}", StringComparer.OrdinalIgnoreCase);
     }
 
     /// <summary>The device is the truth for what it holds: its STATUS corrects the gateway's record.</summary>
     private void Reconcile(DeviceSession session, AgentLine status)
     {
-        if (status["modules"] is { } modules)
+        if (status[AgentKeys.Modules] is { } modules)
         {
-            _devices.State?.ReconcileHoldings(session.Name, modules, status["module_crcs"]);
+            _devices.State?.ReconcileHoldings(session.Name, modules, status[AgentKeys.ModuleCrcs]);
         }
     }
 
@@ -477,7 +477,7 @@ public sealed class RequestHandler
     }
 
     private static HostResponse FromAgentError(AgentLine line) =>
-        Failure(line["code"] ?? HostErrorCodes.ProtocolError, line["msg"] ?? line.ToString());
+        Failure(line[AgentKeys.Code] ?? HostErrorCodes.ProtocolError, line[AgentKeys.Msg] ?? line.ToString());
 
     private static Dictionary<string, string> Fields(AgentLine line) => line.Fields.ToDictionary(f => f.Key, f => f.Value, StringComparer.Ordinal);
 

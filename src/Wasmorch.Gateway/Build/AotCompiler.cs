@@ -1,5 +1,5 @@
+using Wasmorch.WasmtimeTarget;
 using System.Diagnostics;
-using Wasmorch.Emulator.Runtime;
 using Wasmorch.Protocol.HostApi;
 using Wasmtime;
 
@@ -29,7 +29,7 @@ public sealed class AotCompiler : IDisposable
     private readonly TimeSpan _timeout;
     private readonly Lazy<Engine> _engine = new(() =>
     {
-        using var config = WasmRuntime.CreateConfig();
+        using var config = EmulatedTarget.CreateConfig();
         return new Engine(config);
     });
 
@@ -53,10 +53,10 @@ public sealed class AotCompiler : IDisposable
         var clock = Stopwatch.StartNew();
         if (target.Runtime == "wasmtime")
         {
-            if (target.Name != WasmRuntime.AotTarget)
+            if (target.Name != EmulatedTarget.AotTarget)
             {
                 throw new GatewayException(HostErrorCodes.Unsupported,
-                    $"the device runs {target.Name}; this gateway precompiles for {WasmRuntime.AotTarget} only: use --mode wasm");
+                    $"the device runs {target.Name}; this gateway precompiles for {EmulatedTarget.AotTarget} only: use --mode wasm");
             }
             using var module = Module.FromBytes(_engine.Value, "aot", wasm);
             return (module.Serialize(), clock.Elapsed);

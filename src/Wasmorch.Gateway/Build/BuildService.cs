@@ -1,7 +1,7 @@
+using Wasmorch.WasmtimeTarget;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
-using Wasmorch.Emulator.Runtime;
 
 namespace Wasmorch.Gateway.Build;
 
@@ -57,7 +57,7 @@ public sealed class BuildService : IDisposable
     public async Task<BuildOutput> PrecompileAsync(byte[] wasm, AotTarget target, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
-        var toolchain = target.Runtime == "wasmtime" ? WasmRuntime.Version : await _aot.WamrcIdentityAsync();
+        var toolchain = target.Runtime == "wasmtime" ? EmulatedTarget.Version : await _aot.WamrcIdentityAsync();
         var key = ArtifactCache.Key("aot", Sha256(wasm), target.ToString(), toolchain);
         var (artifact, hit) = await _cache.GetOrBuildAsync(key, async () => (await _aot.CompileAsync(wasm, target, ct)).Artifact);
         _index?.RecordArtifact(key, $"aot:{target}", Sha256(artifact), artifact.Length);

@@ -1,6 +1,5 @@
-using Wasmorch.Emulator.Runtime;
-using Wasmorch.Gateway.Devices;
 using Wasmorch.Protocol.Agent;
+using Wasmorch.Protocol.Modules;
 
 namespace Wasmorch.Gateway.Build;
 
@@ -10,9 +9,6 @@ namespace Wasmorch.Gateway.Build;
 /// </summary>
 public static class ModuleValidator
 {
-    /// <summary>The natives every agent offers (modules/include/wasmorch.h).</summary>
-    public static readonly IReadOnlySet<string> Natives = new HashSet<string>(Emulator.Runtime.Natives.Signatures.Keys, StringComparer.Ordinal);
-
     public const long BoardMemoryBytes = 64 * 1024;
 
     public static void Check(ReadOnlySpan<byte> wasm, AgentCapabilities? device, string deviceName)
@@ -32,10 +28,10 @@ public static class ModuleValidator
         }
         foreach (var (module, name, kind) in WasmBinary.Imports(wasm) ?? [])
         {
-            if (kind != 0 || module != "env" || !Natives.Contains(name))
+            if (kind != 0 || module != NativeImports.Module || !NativeImports.Signatures.ContainsKey(name))
             {
                 throw new GatewayException(AgentErrorCodes.InvalidModule,
-                    $"module imports {module}::{name}, which devices do not offer (natives: {string.Join(',', Natives.Order(StringComparer.Ordinal))})");
+                    $"module imports {module}::{name}, which devices do not offer (natives: {NativeImports.List})");
             }
         }
     }

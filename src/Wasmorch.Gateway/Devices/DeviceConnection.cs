@@ -208,12 +208,12 @@ internal sealed partial class DeviceConnection : IAsyncDisposable
 
     private void Route(AgentLine line)
     {
-        if (line.Verb == "BOOT")
+        if (line.Verb == AgentVerbs.Boot)
         {
             DeviceReset($"{_device} restarted (boot line: {line})");
             return;
         }
-        if (line.TryGetInt64("uptime_ms", out var uptime) && line.Verb is "STATUS" or "PONG")
+        if (line.TryGetInt64(AgentKeys.UptimeMs, out var uptime) && line.Verb is AgentVerbs.Status or AgentVerbs.Pong)
         {
             var previous = Interlocked.Exchange(ref _lastUptime, uptime);
             if (uptime < previous)
@@ -226,7 +226,7 @@ internal sealed partial class DeviceConnection : IAsyncDisposable
         TaskCompletionSource<AgentLine>? complete = null;
         lock (_gate)
         {
-            if (line.Verb == "RESULT" && line.TryGetInt64("job", out var job))
+            if (line.Verb == AgentVerbs.Result && line.TryGetInt64(AgentKeys.Job, out var job))
             {
                 _jobWaiters.Remove(job, out complete);
                 _events.JobEnded?.Invoke(job, line);
@@ -244,12 +244,12 @@ internal sealed partial class DeviceConnection : IAsyncDisposable
                 pending.OnAccepted?.Invoke(line);
             }
         }
-        if (complete is not null || line.Verb == "RESULT")
+        if (complete is not null || line.Verb == AgentVerbs.Result)
         {
             complete?.TrySetResult(line);
             return;
         }
-        if (line.Verb == "LOG")
+        if (line.Verb == AgentVerbs.Log)
         {
             LogFromDevice(_logger, _device, line);
             _events.Log?.Invoke(line);

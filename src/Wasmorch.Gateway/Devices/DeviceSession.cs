@@ -90,8 +90,8 @@ public sealed partial class DeviceSession : IAsyncDisposable
         }
         var connection = new DeviceConnection(Name, stream, _logger, new ConnectionEvents(
             Log: line => LogReceived?.Invoke(this, line),
-            JobEnded: (job, line) => _state?.RecordJobEnded(Name, job, line["status"] ?? "?", line["value"], line["msg"],
-                line.TryGetInt64("elapsed_us", out var us) ? us : null),
+            JobEnded: (job, line) => _state?.RecordJobEnded(Name, job, line[AgentKeys.Status] ?? "?", line[AgentKeys.Value], line[AgentKeys.Msg],
+                line.TryGetInt64(AgentKeys.ElapsedUs, out var us) ? us : null),
             Reset: reason => _state?.RecordDeviceReset(Name, reason),
             Closed: reason => _state?.RecordLinkLost(Name, reason)));
         try
@@ -116,8 +116,8 @@ public sealed partial class DeviceSession : IAsyncDisposable
     /// </summary>
     private async Task<AgentCapabilities> NegotiateAsync(DeviceConnection connection, CancellationToken ct)
     {
-        var reply = await connection.RequestAsync(new AgentLineBuilder("HELLO").Add("proto", 1), l => l.Verb is "HELLO_OK" or "ERR", _replyTimeout, ct);
-        return reply.Verb == "HELLO_OK" ? AgentCapabilities.FromHello(reply) : AgentCapabilities.Baseline;
+        var reply = await connection.RequestAsync(new AgentLineBuilder(AgentVerbs.Hello).Add(AgentKeys.Proto, 1), l => l.Verb is AgentVerbs.HelloOk or AgentVerbs.Err, _replyTimeout, ct);
+        return reply.Verb == AgentVerbs.HelloOk ? AgentCapabilities.FromHello(reply) : AgentCapabilities.Baseline;
     }
 
     /// <summary>What the agent offers, connecting (and negotiating) first if need be.</summary>
@@ -127,34 +127,34 @@ public sealed partial class DeviceSession : IAsyncDisposable
     /// <summary>PING where offered; a baseline agent gets STATUS, the cheapest baseline command.</summary>
     public Task<AgentLine> PingAsync(CancellationToken ct) =>
         ExclusiveAsync(c => Capabilities?.Offers(AgentCapabilities.Ping) == true
-            ? c.RequestAsync(new AgentLineBuilder("PING"), l => l.Verb is "PONG" or "ERR", _replyTimeout, ct)
-            : c.RequestAsync(new AgentLineBuilder("STATUS"), l => l.Verb is "STATUS" or "ERR", _replyTimeout, ct), ct);
+            ? c.RequestAsync(new AgentLineBuilder(AgentVerbs.Ping), l => l.Verb is AgentVerbs.Pong or AgentVerbs.Err, _replyTimeout, ct)
+            : c.RequestAsync(new AgentLineBuilder(AgentVerbs.Status), l => l.Verb is AgentVerbs.Status or AgentVerbs.Err, _replyTimeout, ct), ct);
 
     public Task<AgentLine> UnloadAsync(string moduleId, CancellationToken ct) =>
         ExclusiveAsync(c => Capabilities?.Offers(AgentCapabilities.Unload) == true
-            ? c.RequestAsync(new AgentLineBuilder("UNLOAD").Add("module_id", moduleId), l => l.Verb is "UNLOAD_OK" or "ERR", _replyTimeout, ct)
+            ? c.RequestAsync(new AgentLineBuilder(AgentVerbs.Unload).Add(AgentKeys.ModuleId, moduleId), l => l.Verb is AgentVerbs.UnloadOk or AgentVerbs.Err, _replyTimeout, ct)
             : throw new GatewayException(HostErrorCodes.Unsupported, $"device '{Name}' ({Describe(Capabilities)}) does not offer UNLOAD"), ct);
 
     private static string Describe(AgentCapabilities? capabilities) =>
         capabilities is null or { IsBaseline: true } ? "a seed-baseline agent" : capabilities.Agent ?? "its agent";
 
     public Task<AgentLine> StatusAsync(CancellationToken ct) =>
-        ExclusiveAsync(c => c.RequestAsync(new AgentLineBuilder("STATUS"), l => l.Verb is "STATUS" or "ERR", _replyTimeout, ct), ct);
+        ExclusiveAsync(c => c.RequestAsync(new AgentLineBuilder(AgentVerbs.Status), l => l.Verb is AgentVerbs.Status or AgentVerbs.Err, _replyTimeout, ct), ct);
 
     public Task<AgentLine> StopAsync(string moduleId, CancellationToken ct) =>
-        ExclusiveAsync(c => c.RequestAsync(new AgentLineBuilder("STOP").Add("module_id", moduleId),
-            l => l.Verb is "STOP_OK" or "ERR", _replyTimeout, ct), ct);
+        ExclusiveAsync(c => c.RequestAsync(new AgentLineBuilder(AgentVerbs.Stop).Add(AgentKeys.ModuleId, moduleId),
+            l => l.Verb is AgentVerbs.StopOk or AgentVerbs.Err, _replyTimeout, ct), ct);
 
     /// <summary>Sends START; the reply is START_OK, an immediate RESULT (no job=) or ERR.</summary>
     internal Task<StartReply> StartAsync(string moduleId, string func, string? args, CancellationToken ct) =>
         ExclusiveAsync(async c =>
         {
-            var command = new AgentLineBuilder("START").Add("module_id", moduleId).Add("func", func).AddIfNotNull("args", string.IsNullOrEmpty(args) ? null : args);
+            var command = new AgentLineBuilder(AgentVerbs.Start).Add(AgentKeys.ModuleId, moduleId).Add(AgentKeys.Func, func).AddIfNotNull(AgentKeys.Args, string.IsNullOrEmpty(args) ? null : args);
             // Recorded as the reply is routed, so the job's RESULT (which may follow at once) finds its record.
-            var reply = await c.RequestAsync(command, l => l.Verb is "START_OK" or "ERR" || (l.Verb == "RESULT" && !l.Has("job")), _replyTimeout, ct,
+            var reply = await c.RequestAsync(command, l => l.Verb is AgentVerbs.StartOk or AgentVerbs.Err || (l.Verb == AgentVerbs.Result && !l.Has(AgentKeys.Job)), _replyTimeout, ct,
                 l =>
                 {
-                    if (l.Verb == "START_OK" && l.TryGetInt64("job", out var job))
+                    if (l.Verb == AgentVerbs.StartOk && l.TryGetInt64(AgentKeys.Job, out var job))
                     {
                         _state?.RecordJobStarted(Name, job, moduleId, func, string.IsNullOrEmpty(args) ? null : args);
                     }
@@ -171,14 +171,14 @@ public sealed partial class DeviceSession : IAsyncDisposable
         ExclusiveAsync(async c =>
         {
             var crc = Crc32Hex.Format(Crc32Hex.Compute(module.Span));
-            var command = new AgentLineBuilder("LOAD").Add("module_id", moduleId).Add("size", module.Length).Add("crc32", crc);
-            var ready = await c.RequestAsync(command, l => l.Verb is "LOAD_READY" or "ERR" or "LOAD_ERR", _replyTimeout, ct);
-            if (ready.Verb != "LOAD_READY")
+            var command = new AgentLineBuilder(AgentVerbs.Load).Add(AgentKeys.ModuleId, moduleId).Add(AgentKeys.Size, module.Length).Add(AgentKeys.Crc32, crc);
+            var ready = await c.RequestAsync(command, l => l.Verb is AgentVerbs.LoadReady or AgentVerbs.Err or AgentVerbs.LoadErr, _replyTimeout, ct);
+            if (ready.Verb != AgentVerbs.LoadReady)
             {
                 return new LoadReply(ready, TimeSpan.Zero);
             }
             var transfer = Stopwatch.StartNew();
-            var reply = await c.RequestAfterWriteAsync(module, progress, l => l.Verb is "LOAD_OK" or "LOAD_ERR" or "ERR", WireTimeout(module.Length), ct);
+            var reply = await c.RequestAfterWriteAsync(module, progress, l => l.Verb is AgentVerbs.LoadOk or AgentVerbs.LoadErr or AgentVerbs.Err, WireTimeout(module.Length), ct);
             return new LoadReply(reply, transfer.Elapsed);
         }, ct);
 

@@ -27,10 +27,10 @@ public sealed class LogHub
         {
             Time = _time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture),
             Device = device,
-            ModuleId = line["module_id"],
-            Job = line.TryGetInt64("job", out var job) ? job : null,
-            UptimeMs = line.TryGetInt64("uptime_ms", out var uptime) ? uptime : null,
-            Message = line["msg"] ?? string.Empty,
+            ModuleId = line[AgentKeys.ModuleId],
+            Job = line.TryGetInt64(AgentKeys.Job, out var job) ? job : null,
+            UptimeMs = line.TryGetInt64(AgentKeys.UptimeMs, out var uptime) ? uptime : null,
+            Message = line[AgentKeys.Msg] ?? string.Empty,
         };
         lock (_recent)
         {

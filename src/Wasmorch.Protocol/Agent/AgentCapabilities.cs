@@ -1,6 +1,5 @@
-using Wasmorch.Protocol.Agent;
 
-namespace Wasmorch.Gateway.Devices;
+namespace Wasmorch.Protocol.Agent;
 
 /// <summary>
 /// What an agent said of itself in HELLO_OK, or the seed baseline when it answered HELLO with ERR.
@@ -18,9 +17,9 @@ public sealed record AgentCapabilities(
     IReadOnlySet<string> Extensions,
     IReadOnlyDictionary<string, string> Fields)
 {
-    public const string Ping = "PING";
-    public const string Unload = "UNLOAD";
-    public const string Log = "LOG";
+    public const string Ping = AgentVerbs.Ping;
+    public const string Unload = AgentVerbs.Unload;
+    public const string Log = AgentVerbs.Log;
 
     public static AgentCapabilities Baseline { get; } = new(
         true, null, null, null, new HashSet<string> { "wasm" }, null, null, null, new HashSet<string>(),
@@ -30,14 +29,14 @@ public sealed record AgentCapabilities(
 
     public static AgentCapabilities FromHello(AgentLine hello) => new(
         false,
-        hello["agent"],
-        hello["board"],
-        hello["runtime"],
-        List(hello["modes"] ?? "wasm"),
-        hello["aot_target"] is "-" or null ? null : hello["aot_target"],
-        hello.TryGetInt64("max_module", out var maxModule) ? maxModule : null,
-        hello.TryGetInt64("max_modules", out var maxModules) ? maxModules : null,
-        List(hello["extensions"]),
+        hello[AgentKeys.Agent],
+        hello[AgentKeys.Board],
+        hello[AgentKeys.Runtime],
+        List(hello[AgentKeys.Modes] ?? "wasm"),
+        hello[AgentKeys.AotTarget] is "-" or null ? null : hello[AgentKeys.AotTarget],
+        hello.TryGetInt64(AgentKeys.MaxModule, out var maxModule) ? maxModule : null,
+        hello.TryGetInt64(AgentKeys.MaxModules, out var maxModules) ? maxModules : null,
+        List(hello[AgentKeys.Extensions]),
         hello.Fields.ToDictionary(f => f.Key, f => f.Value, StringComparer.Ordinal));
 
     private static HashSet<string> List(string? text) =>

@@ -1,4 +1,4 @@
-namespace Wasmorch.Emulator.Runtime;
+namespace Wasmorch.Protocol.Modules;
 
 /// <summary>
 /// Reads the one fact Wasmtime's API does not expose: the minimum size of a memory the module

@@ -1,0 +1,65 @@
+namespace Wasmorch.Protocol.Agent;
+
+/// <summary>The keys of agent protocol lines (docs/protocol.md §3, §6); receivers ignore keys they do not know.</summary>
+public static class AgentKeys
+{
+    public const string ModuleId = "module_id";
+
+    public const string Func = "func";
+
+    public const string Args = "args";
+
+    public const string Job = "job";
+
+    public const string Status = "status";
+
+    public const string Value = "value";
+
+    public const string Type = "type";
+
+    public const string Msg = "msg";
+
+    public const string ElapsedUs = "elapsed_us";
+
+    public const string Size = "size";
+
+    public const string Crc32 = "crc32";
+
+    public const string VerifyUs = "verify_us";
+
+    public const string Code = "code";
+
+    public const string State = "state";
+
+    public const string Module = "module";
+
+    public const string Modules = "modules";
+
+    public const string UptimeMs = "uptime_ms";
+
+    public const string Gpio = "gpio";
+
+    public const string GpioWrites = "gpio_writes";
+
+    public const string LogDropped = "log_dropped";
+
+    public const string ModuleCrcs = "module_crcs";
+
+    public const string Proto = "proto";
+
+    public const string Agent = "agent";
+
+    public const string Board = "board";
+
+    public const string Runtime = "runtime";
+
+    public const string Modes = "modes";
+
+    public const string AotTarget = "aot_target";
+
+    public const string MaxModule = "max_module";
+
+    public const string MaxModules = "max_modules";
+
+    public const string Extensions = "extensions";
+}
