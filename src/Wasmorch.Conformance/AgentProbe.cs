@@ -37,8 +37,8 @@ public sealed class AgentProbe : IAsyncDisposable
 
     public List<AgentLine> Logs { get; } = [];
 
-    /// <summary>Jobs the agent acknowledged with START_OK: their RESULT lines are asynchronous.</summary>
-    private readonly HashSet<string> _startedJobs = [];
+    /// <summary>Jobs the agent acknowledged with START_OK and whose RESULT has not come yet: job → module id.</summary>
+    private readonly Dictionary<string, string> _startedJobs = [];
 
     /// <summary>RESULT lines of started jobs that came while something else was awaited.</summary>
     private readonly List<AgentLine> _results = [];
@@ -69,14 +69,15 @@ public sealed class AgentProbe : IAsyncDisposable
     {
         while (true)
         {
-            var text = await ReadTextAsync(expecting, timeout ?? ReplyTimeout, ct);
-            if (!AgentLineParser.TryParse(Encoding.ASCII.GetBytes(text), out var line, out var error))
+            // The line as bytes: what the agent sent is judged, not a decoding of it.
+            var bytes = await ReadLineBytesAsync(expecting, timeout ?? ReplyTimeout, ct);
+            if (!AgentLineParser.TryParse(bytes, out var line, out var error))
             {
                 if (error.Kind == LineParseErrorKind.Empty)
                 {
                     continue;
                 }
-                throw new ViolationException($"§2 lines: agent sent an unparseable line while {expecting} ({error}): '{text}'");
+                throw new ViolationException($"§2 lines: agent sent an unparseable line while {expecting} ({error}): '{Printable(bytes)}'");
             }
             if (line!.Verb == AgentVerbs.Log)
             {
@@ -90,7 +91,7 @@ public sealed class AgentProbe : IAsyncDisposable
             }
             if (line.Verb == AgentVerbs.StartOk && line[AgentKeys.Job] is { } started)
             {
-                _startedJobs.Add(started);
+                _startedJobs[started] = line[AgentKeys.ModuleId] ?? string.Empty;
             }
             // §3: RESULT lines of running jobs may come between a command and its reply.
             if (line.Verb == AgentVerbs.Result && line[AgentKeys.Job] is { } job && _startedJobs.Remove(job) && !expecting.Contains($"RESULT of job {job} ", StringComparison.Ordinal))
@@ -108,7 +109,48 @@ public sealed class AgentProbe : IAsyncDisposable
         return await ReadAsync($"waiting for the reply to '{Shorten(command)}'", ct, timeout);
     }
 
-    private async Task<string> ReadTextAsync(string expecting, TimeSpan timeout, CancellationToken ct)
+    /// <summary>
+    /// Ends every job a case left running: STOP, then its RESULT (within <paramref name="deadline"/>),
+    /// so that the next case finds an idle runner whatever this one did.
+    /// </summary>
+    public async Task SettleJobsAsync(TimeSpan deadline, CancellationToken ct)
+    {
+        foreach (var (job, module) in _startedJobs.ToList())
+        {
+            var stop = await RequestAsync($"STOP module_id={module}", ct);
+            if (stop.Verb == AgentVerbs.StopOk && stop[AgentKeys.Status] == "PENDING" && _startedJobs.ContainsKey(job))
+            {
+                var result = TakeResult(job) ?? await ReadAsync($"waiting for the RESULT of job {job} after the suite stopped it", ct, deadline);
+                if (result.Verb != AgentVerbs.Result || result[AgentKeys.Job] != job)
+                {
+                    throw new ViolationException($"§3 STOP: expected the RESULT of stopped job {job}; got '{result}'");
+                }
+            }
+            // STOP_OK status=IDLE or ERR NO_MODULE: the job is over, its RESULT lost or never sent.
+            _startedJobs.Remove(job);
+        }
+        _results.Clear();
+    }
+
+    private static string Printable(byte[] bytes) =>
+        string.Concat(bytes.Select(b => b is >= 0x20 and <= 0x7E ? ((char)b).ToString() : $"\\x{b:x2}"));
+
+    /// <summary>One line as sent (without LF), checked against §2's byte rules before anyone decodes it.</summary>
+    private async Task<byte[]> ReadLineBytesAsync(string expecting, TimeSpan timeout, CancellationToken ct)
+    {
+        var bytes = await ReadRawLineAsync(expecting, timeout, ct);
+        var content = bytes.Length > 0 && bytes[^1] == (byte)'\r' ? bytes.AsSpan(0, bytes.Length - 1) : bytes;
+        for (var i = 0; i < content.Length; i++)
+        {
+            if (content[i] is (< 0x20 and not (byte)'\t') or > 0x7E)
+            {
+                throw new ViolationException($"§2 lines: byte 0x{content[i]:x2} at offset {i} is not printable ASCII, while {expecting}: '{Printable(bytes)}'");
+            }
+        }
+        return bytes;
+    }
+
+    private async Task<byte[]> ReadRawLineAsync(string expecting, TimeSpan timeout, CancellationToken ct)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
         deadline.CancelAfter(timeout);
@@ -123,7 +165,7 @@ public sealed class AgentProbe : IAsyncDisposable
                 {
                     throw new ViolationException($"§2 lines: agent sent a line of {bytes.Length + 1} bytes (limit {ProtocolLimits.MaxLineLength}) while {expecting}");
                 }
-                return Encoding.Latin1.GetString(bytes).TrimEnd('\r');
+                return bytes;
             }
             if (_pending.Count > 64 * 1024)
             {

@@ -7,8 +7,10 @@ namespace Wasmorch.Conformance;
 
 /// <summary>
 /// Runs the suite against one agent over any link, case by case, on one connection (a UART has
-/// no other). After each case the link is resynchronised with STATUS so that one failure does not
-/// cascade; if the agent stops answering altogether, the remaining cases fail saying so.
+/// no other). Every case starts from a clean agent: after each one the runner stops any job the
+/// case left running and waits for its RESULT, unloads the suite's modules where UNLOAD is offered,
+/// and resynchronises the link with STATUS, so that one failure never makes later cases fail. If
+/// the agent stops answering altogether, the remaining cases fail saying so.
 /// </summary>
 public sealed class ConformanceRunner
 {
@@ -28,13 +30,13 @@ public sealed class ConformanceRunner
         var (capabilities, hello) = await HelloAsync(probe, ct);
         results.Add(hello);
         progress?.Invoke(hello);
-        var alive = hello.Outcome != CaseOutcome.Fail || await probe.ResyncAsync(ct);
+        string? stuck = hello.Outcome != CaseOutcome.Fail || await probe.ResyncAsync(ct) ? null : "the agent stopped answering STATUS after HELLO";
         foreach (var testCase in Cases.Where(c => filter is null || filter(c.Name)))
         {
             CaseResult result;
-            if (!alive)
+            if (stuck is not null)
             {
-                result = new(testCase.Name, testCase.Rule, CaseOutcome.Fail, "not run: the agent stopped answering STATUS after an earlier case", TimeSpan.Zero);
+                result = new(testCase.Name, testCase.Rule, CaseOutcome.Fail, $"not run: {stuck}", TimeSpan.Zero);
             }
             else if (testCase.Requires is { } needed && !capabilities.Offers(needed))
             {
@@ -43,32 +45,50 @@ public sealed class ConformanceRunner
             else
             {
                 result = await RunCaseAsync(testCase, new CaseContext(probe, capabilities, ct));
-                alive = await probe.ResyncAsync(ct);
+                stuck = await CleanAsync(probe, capabilities, ct) is { } why ? $"after case {testCase.Name}, {why}" : null;
             }
             results.Add(result);
             progress?.Invoke(result);
         }
-        if (alive && capabilities.Offers(AgentCapabilities.Unload))
-        {
-            await CleanUpAsync(probe, ct);
-        }
         return new ConformanceReport(_link.Description, capabilities, results);
     }
 
-    /// <summary>Leaves the board as it was found: the suite's modules (cf_*) are unloaded where UNLOAD is offered.</summary>
-    private static async Task CleanUpAsync(AgentProbe probe, CancellationToken ct)
+    /// <summary>
+    /// Back to a clean agent after a case: no job running, none of the suite's modules loaded (where
+    /// UNLOAD is offered), the link in step. Null when done; else why the agent cannot be used further.
+    /// </summary>
+    private static async Task<string?> CleanAsync(AgentProbe probe, AgentCapabilities capabilities, CancellationToken ct)
     {
+        if (!await probe.ResyncAsync(ct))
+        {
+            return "the agent stopped answering STATUS";
+        }
         try
         {
-            var status = await probe.RequestAsync(AgentVerbs.Status, ct);
-            foreach (var id in (status[AgentKeys.Modules] ?? string.Empty).Split(',').Where(m => m.StartsWith("cf_", StringComparison.Ordinal)))
+            await probe.SettleJobsAsync(CaseContext.StopDeadline, ct);
+            if (capabilities.Offers(AgentCapabilities.Unload))
             {
-                await probe.RequestAsync($"UNLOAD module_id={id}", ct);
+                await UnloadSuiteModulesAsync(probe, ct);
             }
         }
-        catch (ViolationException)
+        catch (ViolationException ex)
         {
-            // Clean-up is a courtesy; the report is already complete.
+            return $"the agent could not be brought back to a clean state: {ex.Message}";
+        }
+        return await probe.ResyncAsync(ct) ? null : "the agent stopped answering STATUS";
+    }
+
+    /// <summary>The suite's modules (cf_*) are unloaded, so the next case (and the board's owner) finds the board as it was.</summary>
+    private static async Task UnloadSuiteModulesAsync(AgentProbe probe, CancellationToken ct)
+    {
+        var status = await probe.RequestAsync(AgentVerbs.Status, ct);
+        foreach (var id in (status[AgentKeys.Modules] ?? string.Empty).Split(',').Where(m => m.StartsWith("cf_", StringComparison.Ordinal)))
+        {
+            var reply = await probe.RequestAsync($"UNLOAD module_id={id}", ct);
+            if (reply.Verb != AgentVerbs.UnloadOk)
+            {
+                throw new ViolationException($"§6 UNLOAD: UNLOAD of idle module {id} was answered '{reply}'");
+            }
         }
     }
 
@@ -78,11 +98,11 @@ public sealed class ConformanceRunner
         try
         {
             await testCase.Run(context);
-            return new(testCase.Name, testCase.Rule, CaseOutcome.Pass, "ok", clock.Elapsed);
+            return new(testCase.Name, testCase.Rule, CaseOutcome.Pass, "ok", clock.Elapsed, testCase.Level);
         }
         catch (ViolationException ex)
         {
-            return new(testCase.Name, testCase.Rule, CaseOutcome.Fail, ex.Message, clock.Elapsed);
+            return new(testCase.Name, testCase.Rule, testCase.Level == RuleLevel.Should ? CaseOutcome.Warn : CaseOutcome.Fail, ex.Message, clock.Elapsed, testCase.Level);
         }
     }
 
@@ -121,4 +141,7 @@ public sealed record ConformanceReport(string Endpoint, AgentCapabilities Capabi
     public int Failed => Results.Count(r => r.Outcome == CaseOutcome.Fail);
 
     public int Skipped => Results.Count(r => r.Outcome == CaseOutcome.Skip);
+
+    /// <summary>SHOULD rules the agent does not follow: reported, not failed.</summary>
+    public int Warned => Results.Count(r => r.Outcome == CaseOutcome.Warn);
 }

@@ -32,7 +32,7 @@ public sealed class ConformanceSuiteTests : IAsyncLifetime
     public async Task The_emulator_passes_every_case()
     {
         var report = await RunAsync(NewBoard());
-        Assert.True(report.Failed == 0 && report.Skipped == 0, Describe(report));
+        Assert.True(report.Failed == 0 && report.Warned == 0 && report.Skipped == 0, Describe(report));
         Assert.Equal(ConformanceRunner.Cases.Count + 1, report.Passed);
     }
 
@@ -41,7 +41,7 @@ public sealed class ConformanceSuiteTests : IAsyncLifetime
     {
         var report = await RunAsync(NewBoard(baseline: true));
         Assert.True(report.Failed == 0, Describe(report));
-        Assert.Equal(["log_lines", "ping", "status_full_module_table", "unload"], report.Results.Where(r => r.Outcome == CaseOutcome.Skip).Select(r => r.Name).Order());
+        Assert.Equal(["log_dropped_counted", "log_lines", "ping", "status_full_module_table", "unload"], report.Results.Where(r => r.Outcome == CaseOutcome.Skip).Select(r => r.Name).Order());
         Assert.Contains("seed-baseline", report.Results[0].Message, StringComparison.Ordinal);
     }
 
@@ -56,6 +56,8 @@ public sealed class ConformanceSuiteTests : IAsyncLifetime
         { "loses a reply under load", "back_to_back_1000", "in order", "drop" },
         { "incomplete HELLO_OK", "hello", "HELLO_OK lacks", "hello" },
         { "oversized lines", "status_idle", "256", "pad" },
+        { "a non-ASCII byte in a reply", "status_idle", "byte 0xe9 at offset", "latin1" },
+        { "a running module can be replaced", "status_and_stop_while_running", "LOAD of the running module is ERR code=BUSY", "replace" },
     };
 
     private static Func<string, string?> Rewrite(string kind)
@@ -71,6 +73,11 @@ public sealed class ConformanceSuiteTests : IAsyncLifetime
             "drop" => l => l.StartsWith("STATUS", StringComparison.Ordinal) && ++statusCount == 300 ? null : l,
             "hello" => l => l.StartsWith("HELLO_OK", StringComparison.Ordinal) ? "HELLO_OK proto=1" : l,
             "pad" => l => l.StartsWith("STATUS", StringComparison.Ordinal) ? l + " pad=" + new string('x', 300) : l,
+            // é as one Latin-1 byte (0xe9): a suite that decoded before judging would see a '?' and pass it.
+            "latin1" => l => l.StartsWith("STATUS", StringComparison.Ordinal) ? l + " note=caf\u00e9" : l,
+            // The agent refused to replace its running module (ERR BUSY); the suite is told it was ready to.
+            "replace" => l => l.StartsWith("ERR code=BUSY", StringComparison.Ordinal) ? "LOAD_READY module_id=cf_blink" : l,
+            "no_log_count" => l => l.Replace(" log_dropped=0", "", StringComparison.Ordinal),
             _ => throw new ArgumentOutOfRangeException(nameof(kind)),
         };
     }
@@ -85,5 +92,33 @@ public sealed class ConformanceSuiteTests : IAsyncLifetime
         Assert.True(result.Outcome == CaseOutcome.Fail, $"{violation}: {failingCase} should fail\n{Describe(report)}");
         Assert.Contains(words, result.Message, StringComparison.Ordinal);
         Assert.Contains("§", result.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The whole suite against a seed-baseline agent that breaks one rule: exactly the case that
+    /// checks that rule fails. Every other case starts from a clean agent (jobs stopped and their
+    /// RESULT awaited, modules unloaded where offered), so nothing cascades.
+    /// </summary>
+    [Theory]
+    [InlineData("replace", "status_and_stop_while_running")]
+    [InlineData("value", "start_add")]
+    [InlineData("crc", "load_crc_mismatch")]
+    [InlineData("long", "over_long_line")]
+    public async Task A_baseline_agent_breaking_one_rule_fails_exactly_that_case(string kind, string failingCase)
+    {
+        await using var broken = new ViolatingAgent(NewBoard(baseline: true), Rewrite(kind));
+        var report = await RunAsync(broken.Port);
+        Assert.Equal([failingCase], report.Results.Where(r => r.Outcome == CaseOutcome.Fail).Select(r => r.Name));
+    }
+
+    [Fact]
+    public async Task A_broken_should_rule_is_a_warning_not_a_failure()
+    {
+        await using var broken = new ViolatingAgent(NewBoard(), Rewrite("no_log_count"));
+        var report = await RunAsync(broken.Port);
+        Assert.Equal(0, report.Failed);
+        var warned = Assert.Single(report.Results, r => r.Outcome == CaseOutcome.Warn);
+        Assert.Equal(("log_dropped_counted", RuleLevel.Should), (warned.Name, warned.Level));
+        Assert.Contains("SHOULD count them", warned.Message, StringComparison.Ordinal);
     }
 }

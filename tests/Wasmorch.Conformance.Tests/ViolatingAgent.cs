@@ -60,14 +60,15 @@ public sealed class ViolatingAgent : IAsyncDisposable
 
     private async Task PumpLinesAsync(Stream from, Stream to)
     {
-        using var reader = new StreamReader(from, Encoding.ASCII);
+        // Latin-1 both ways: every byte passes through as itself, so a rewrite can put a non-ASCII byte on the wire.
+        using var reader = new StreamReader(from, Encoding.Latin1);
         try
         {
             while (await reader.ReadLineAsync(_stop.Token) is { } line)
             {
                 if (_rewrite(line) is { } sent)
                 {
-                    await to.WriteAsync(Encoding.ASCII.GetBytes(sent + "\n"), _stop.Token);
+                    await to.WriteAsync(Encoding.Latin1.GetBytes(sent + "\n"), _stop.Token);
                 }
             }
         }

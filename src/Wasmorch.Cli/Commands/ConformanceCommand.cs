@@ -14,14 +14,14 @@ public static class ConformanceCommand
         var endpoint = new Argument<string>("endpoint") { Description = "The agent: tcp://host:port or serial:///dev/ttyX?baud=N" };
         var only = new Option<string[]>("--case") { Description = "Run only cases whose name contains this; repeatable" };
         var list = new Option<bool>("--list") { Description = "List the cases and the rules they check, then exit" };
-        var command = new Command("conformance", "Check an agent against the protocol spec, case by case (PASS/FAIL/SKIP)") { endpoint, only, list };
+        var command = new Command("conformance", "Check an agent against the protocol spec, case by case: PASS, FAIL (a MUST rule broken), WARN (a SHOULD rule), SKIP") { endpoint, only, list };
         command.SetAction(async (pr, ct) =>
         {
             if (pr.GetValue(list))
             {
                 foreach (var c in ConformanceRunner.Cases)
                 {
-                    Console.WriteLine($"{c.Name,-32} {c.Rule}{(c.Requires is null ? "" : $" (needs {c.Requires})")}");
+                    Console.WriteLine($"{c.Name,-32} {c.Level.ToString().ToUpperInvariant(),-6} {c.Rule}{(c.Requires is null ? "" : $" (needs {c.Requires})")}");
                 }
                 return ExitCodes.Ok;
             }
@@ -60,6 +60,7 @@ public static class ConformanceCommand
                     {
                         ["name"] = r.Name,
                         ["rule"] = r.Rule,
+                        ["level"] = r.Level.ToString().ToUpperInvariant(),
                         ["outcome"] = r.Outcome.ToString().ToUpperInvariant(),
                         ["message"] = r.Message,
                         ["ms"] = Math.Round(r.Elapsed.TotalMilliseconds, 1),
@@ -72,13 +73,14 @@ public static class ConformanceCommand
                     ["agent"] = agent,
                     ["passed"] = report.Passed,
                     ["failed"] = report.Failed,
+                    ["warned"] = report.Warned,
                     ["skipped"] = report.Skipped,
                     ["cases"] = cases,
                 }.ToJsonString());
             }
             else
             {
-                Console.WriteLine($"{report.Endpoint}: {report.Passed} passed, {report.Failed} failed, {report.Skipped} skipped");
+                Console.WriteLine($"{report.Endpoint}: {report.Passed} passed, {report.Failed} failed (MUST), {report.Warned} warnings (SHOULD), {report.Skipped} skipped");
             }
             return report.Failed == 0 ? ExitCodes.Ok : ExitCodes.ConformanceFailed;
         });

@@ -30,6 +30,12 @@ public static class ExtensionCases
             var messages = c.Probe.Logs.Where(l => l[AgentKeys.ModuleId] == "cf_log").Select(l => l[AgentKeys.Msg]).ToList();
             Expect(messages.SequenceEqual(["1", "2", "3"]), "§6 LOG", $"log_i32(1..3) gives three LOG lines with msg=1,2,3 before the RESULT; got [{string.Join(",", messages)}]");
         }, Requires: AgentVerbs.Log),
+        new("log_dropped_counted", "§6 LOG: dropped lines counted (SHOULD)", async c =>
+        {
+            var status = await c.RequestAsync(AgentVerbs.Status);
+            Expect(status.TryGetInt64(AgentKeys.LogDropped, out var dropped) && dropped >= 0, "§6 LOG",
+                "an agent that may drop LOG lines SHOULD count them (STATUS log_dropped=<n>)", status);
+        }, Requires: AgentVerbs.Log, Level: RuleLevel.Should),
         new("status_full_module_table", "§5 STATUS modules", async c =>
         {
             // Fills the module table with the longest ids: every STATUS must still fit a line (the

@@ -58,6 +58,9 @@ public static class LineCases
             ExpectVerb(await c.RequestAsync("STOP module_id=a module_id=b"), AgentVerbs.Err, "§2 keys are unique: a duplicate is ERR code=BAD_COMMAND", "BAD_COMMAND")),
         new("unknown_keys_ignored", "§2 fields", async c =>
             ExpectVerb(await c.RequestAsync("STATUS verbose=1 color=blue"), AgentVerbs.Status, "§2 receivers ignore keys they do not know")),
+        new("bare_values_any_visible_ascii", "§2 bare values (SHOULD)", async c =>
+            ExpectVerb(await c.RequestAsync("STATUS note=a*b[c]{d}<e>"), AgentVerbs.Status, "§2 receivers SHOULD accept any visible ASCII except '\"' in a bare value"),
+            Level: RuleLevel.Should),
         new("back_to_back_1000", "§3 one reply per command, in order", async c =>
         {
             var batch = new StringBuilder();
