@@ -15,7 +15,7 @@ public sealed partial class Board : IDisposable
     private readonly Dictionary<string, LoadedModule> _modules = new(StringComparer.Ordinal);
     private readonly Stopwatch _uptime = Stopwatch.StartNew();
     private readonly ILogger _logger;
-    private AgentOutput? _output;
+    private IBoardOutput? _output;
     private int _lastJob;
     private long _logDropped;
 
@@ -96,12 +96,12 @@ public sealed partial class Board : IDisposable
     private int _bootAnnounced;
 
     /// <summary>True exactly once per board start: the caller sends the BOOT line (§6).</summary>
-    internal bool TakeBootAnnouncement() => Interlocked.Exchange(ref _bootAnnounced, 1) == 0;
+    public bool TakeBootAnnouncement() => Interlocked.Exchange(ref _bootAnnounced, 1) == 0;
 
     /// <summary>The link connection that now receives asynchronous lines (RESULT); null when none.</summary>
-    internal void Attach(AgentOutput output) => Interlocked.Exchange(ref _output, output);
+    public void Attach(IBoardOutput output) => Interlocked.Exchange(ref _output, output);
 
-    internal void Detach(AgentOutput output) => Interlocked.CompareExchange(ref _output, null, output);
+    public void Detach(IBoardOutput output) => Interlocked.CompareExchange(ref _output, null, output);
 
     /// <summary>Sends an asynchronous line, as a board prints to its UART whether or not anyone listens.</summary>
     public void Emit(AgentLineBuilder line)

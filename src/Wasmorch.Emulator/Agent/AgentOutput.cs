@@ -8,7 +8,7 @@ namespace Wasmorch.Emulator.Agent;
 /// The transmit side of a link: one queue, one writer, so replies and asynchronous lines leave in
 /// the order they were produced (START_OK before its RESULT) and never interleave mid-line.
 /// </summary>
-internal sealed partial class AgentOutput : IDisposable
+internal sealed partial class AgentOutput : IBoardOutput, IDisposable
 {
     /// <summary>Lines waiting for a peer that does not read; past this the peer is taken as gone.</summary>
     private const int Capacity = 256;

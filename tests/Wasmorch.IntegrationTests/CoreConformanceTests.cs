@@ -1,0 +1,32 @@
+using Wasmorch.Testing;
+
+namespace Wasmorch.IntegrationTests;
+
+/// <summary>
+/// `wasmorch conformance` against the firmware's C core, run on this machine behind a TCP socket
+/// (tests/Wasmorch.CoreHost: the core owns the link and every reply byte; an emulated board's
+/// runtime answers its board operations). CI has no board and no Zephyr build: this is how the
+/// suite reaches the C agent there.
+/// </summary>
+public sealed class CoreConformanceTests
+{
+    [Theory]
+    [InlineData(false, 0)]
+    [InlineData(true, 5)]
+    public async Task The_firmware_core_passes_the_conformance_suite(bool baseline, int skipped)
+    {
+        await using var core = StartCoreHost(baseline);
+        var port = core.WaitForLine(@"core agent listening on tcp://127\.0\.0\.1:(\d+)").Groups[1].Value;
+        var result = await CliRunner.RunAsync("127.0.0.1:1", "conformance", $"tcp://127.0.0.1:{port}");
+        CliAssert.Exit(0, result);
+        Assert.Contains("PASS  load_stall_timeout", result.Stdout, StringComparison.Ordinal);
+        Assert.Matches(@$"\d+ passed, 0 failed \(MUST\), 0 warnings \(SHOULD\), {skipped} skipped", result.Stdout);
+    }
+
+    private static RunningProcess StartCoreHost(bool baseline)
+    {
+        var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
+        var dll = Path.Combine(RepoPaths.Root, "tests", "Wasmorch.CoreHost", "bin", configuration, "net10.0", "Wasmorch.CoreHost.dll");
+        return RunningProcess.Start("dotnet", baseline ? [dll, "--port", "0", "--baseline"] : [dll, "--port", "0"]);
+    }
+}
