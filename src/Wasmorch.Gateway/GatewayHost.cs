@@ -53,8 +53,8 @@ public sealed class GatewayHost : IAsyncDisposable
             new AotCompiler(config.Wamrc, config.CompileTimeout, sandbox),
             new ArtifactCache(config.CacheDirectory, config.CacheCapBytes),
             _state);
-        var handler = new RequestHandler(_devices, _build, config, new Signing.ModuleSignatures(config.TrustedKeys));
-        _server = new HostApiServer(new IPEndPoint(address, config.Port), handler, loggers.CreateLogger("Wasmorch.Gateway.Api"), config.Token, config.MaxConnections, LoadCertificate(config))
+        var dispatcher = new RequestDispatcher(_devices, _build, config, new Signing.ModuleSignatures(config.TrustedKeys));
+        _server = new HostApiServer(new IPEndPoint(address, config.Port), dispatcher, loggers.CreateLogger("Wasmorch.Gateway.Api"), config.Token, config.MaxConnections, LoadCertificate(config))
         {
             IdleTimeout = config.IdleTimeout,
             PartialRequestTimeout = config.PartialRequestTimeout,

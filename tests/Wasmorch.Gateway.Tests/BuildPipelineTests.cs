@@ -105,13 +105,13 @@ public sealed class AotTargetTests : IDisposable
 
     public void Dispose() => Directory.Delete(_cache, true);
 
-    private RequestHandler Handler(int port, out DeviceRegistry registry)
+    private RequestDispatcher Handler(int port, out DeviceRegistry registry)
     {
         var config = new GatewayConfig { Wamrc = "/nonexistent/wamrc", CacheDirectory = _cache };
         config.AddDevice("nucleo", $"tcp://127.0.0.1:{port}", "test");
         registry = new DeviceRegistry(config, NullLogger.Instance);
         var build = new BuildService(new ClangCompiler("clang", TimeSpan.FromSeconds(30)), new AotCompiler(config.Wamrc, TimeSpan.FromSeconds(30)), new ArtifactCache(_cache, 1 << 20));
-        return new RequestHandler(registry, build, config);
+        return new RequestDispatcher(registry, build, config);
     }
 
     [Fact]

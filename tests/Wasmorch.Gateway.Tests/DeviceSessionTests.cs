@@ -33,7 +33,7 @@ public sealed class DeviceSessionTests
         await using var session = Session(agent);
         var started = await session.StartAsync("m", "f", null, CancellationToken.None);
         await Task.Delay(50);
-        var result = await DeviceSession.WaitForResultAsync(started, 9, TimeSpan.FromSeconds(2), CancellationToken.None);
+        var result = await started.WaitForResultAsync(9, TimeSpan.FromSeconds(2), CancellationToken.None);
         Assert.Equal("1", result["value"]);
     }
 
@@ -72,7 +72,7 @@ public sealed class DeviceSessionTests
             : throw new IOException("board reset"));
         await using var session = Session(agent);
         var started = await session.StartAsync("m", "f", null, CancellationToken.None);
-        var wait = DeviceSession.WaitForResultAsync(started, 1, TimeSpan.FromSeconds(5), CancellationToken.None);
+        var wait = started.WaitForResultAsync(1, TimeSpan.FromSeconds(5), CancellationToken.None);
         _ = session.StatusAsync(CancellationToken.None);
         var error = await Assert.ThrowsAsync<GatewayException>(() => wait);
         Assert.Equal(HostErrorCodes.DeviceUnreachable, error.Code);
@@ -93,7 +93,7 @@ public sealed class DeviceSessionTests
         });
         await using var session = Session(agent);
         var started = await session.StartAsync("m", "f", null, CancellationToken.None);
-        var wait = DeviceSession.WaitForResultAsync(started, 1, TimeSpan.FromSeconds(30), CancellationToken.None);
+        var wait = started.WaitForResultAsync(1, TimeSpan.FromSeconds(30), CancellationToken.None);
         await session.StatusAsync(CancellationToken.None);
         await session.StatusAsync(CancellationToken.None);
         var error = await Assert.ThrowsAsync<GatewayException>(() => wait.WaitAsync(TimeSpan.FromSeconds(5)));

@@ -6,40 +6,66 @@ using Wasmorch.Protocol.HostApi;
 
 namespace Wasmorch.Gateway.Devices;
 
-/// <summary>Logical device name → its session. The host never learns what kind of link is behind a name.</summary>
+/// <summary>
+/// Logical device name → the device. The host never learns what kind of link is behind a name.
+/// The state file, when there is one, observes every session and answers the read-only questions
+/// (what each device holds, the job history).
+/// </summary>
 public sealed class DeviceRegistry : IAsyncDisposable
 {
-    private readonly Dictionary<string, (DeviceEndpoint Endpoint, DeviceSession Session)> _devices = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (string Endpoint, IDevice Device)> _devices = new(StringComparer.Ordinal);
 
     private readonly GatewayState? _state;
 
     public DeviceRegistry(GatewayConfig config, ILogger logger, GatewayState? state = null)
     {
         _state = state;
+        var observer = state is null ? null : new StateRecorder(state);
         foreach (var (name, endpoint) in config.Devices)
         {
-            state?.RecordDevice(name, endpoint.Text);
-            var session = new DeviceSession(name, DeviceLinks.Create(endpoint, config.ConnectTimeout), config.ReplyTimeout, logger, state);
+            observer?.Mapped(name, endpoint.Text);
+            var session = new DeviceSession(name, DeviceLinks.Create(endpoint, config.ConnectTimeout), config.ReplyTimeout, logger, observer);
             session.LogReceived += (device, line) => Logs.Add(device.Name, line);
-            _devices[name] = (endpoint, session);
+            _devices[name] = (endpoint.Text, session);
+        }
+    }
+
+    /// <summary>
+    /// A device this gateway reaches by other means than its own link (a device of another gateway
+    /// of a fleet); handlers use it exactly as a local one. Its name must be new.
+    /// </summary>
+    public void Add(IDevice device, string endpoint)
+    {
+        if (!_devices.TryAdd(device.Name, (endpoint, device)))
+        {
+            throw new GatewayException(HostErrorCodes.BadRequest, $"device '{device.Name}' is already in the device map");
         }
     }
 
     public LogHub Logs { get; } = new();
 
-    public DeviceSession Get(string? name)
+    public IDevice Get(string? name)
     {
         if (string.IsNullOrEmpty(name))
         {
             throw new GatewayException(HostErrorCodes.BadRequest, "the request names no device");
         }
         return _devices.TryGetValue(name, out var device)
-            ? device.Session
+            ? device.Device
             : throw new GatewayException(HostErrorCodes.UnknownDevice,
                 $"no device '{name}' in the device map (known: {(_devices.Count == 0 ? "none" : string.Join(", ", _devices.Keys.Order(StringComparer.Ordinal)))})");
     }
 
     public GatewayState? State => _state;
+
+    /// <summary>For ops where the device is optional (logs, jobs): a named device must be in the map.</summary>
+    public void RequireKnownIfNamed(string? name)
+    {
+        if (name is not null)
+        {
+            Get(name);
+        }
+    }
 
     public List<DeviceInfo> Describe()
     {
@@ -47,17 +73,20 @@ public sealed class DeviceRegistry : IAsyncDisposable
         return [.. _devices.OrderBy(d => d.Key, StringComparer.Ordinal).Select(d => new DeviceInfo
         {
             Name = d.Key,
-            Endpoint = d.Value.Endpoint.Text,
-            Connected = d.Value.Session.IsConnected,
+            Endpoint = d.Value.Endpoint,
+            Connected = d.Value.Device.IsConnected,
             Modules = holdings is null ? null : holdings.GetValueOrDefault(d.Key) ?? [],
         })];
     }
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var (_, session) in _devices.Values)
+        foreach (var (_, device) in _devices.Values)
         {
-            await session.DisposeAsync();
+            if (device is IAsyncDisposable disposable)
+            {
+                await disposable.DisposeAsync();
+            }
         }
     }
 }

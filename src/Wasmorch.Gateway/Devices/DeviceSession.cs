@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
-using Wasmorch.Gateway.State;
 using Wasmorch.Transport;
 using Wasmorch.Protocol.Agent;
 using Wasmorch.Protocol.HostApi;
@@ -10,23 +9,24 @@ namespace Wasmorch.Gateway.Devices;
 /// <summary>
 /// The gateway's one session with one device: commands go out one at a time (the protocol's rule),
 /// the link is (re)opened on demand, and a link that failed or timed out is dropped so that a late
-/// reply can never be taken for the answer to the next command.
+/// reply can never be taken for the answer to the next command. What happens on the device is
+/// told to an <see cref="IDeviceObserver"/> (the state file), which the session never calls otherwise.
 /// </summary>
-public sealed partial class DeviceSession : IAsyncDisposable
+public sealed partial class DeviceSession : IDevice, IAsyncDisposable
 {
     private readonly SemaphoreSlim _commandLock = new(1, 1);
     private readonly ILogger _logger;
     private readonly TimeSpan _replyTimeout;
-    private readonly GatewayState? _state;
+    private readonly IDeviceObserver? _observer;
     private DeviceConnection? _connection;
 
-    public DeviceSession(string name, IDeviceLink link, TimeSpan replyTimeout, ILogger logger, GatewayState? state = null)
+    public DeviceSession(string name, IDeviceLink link, TimeSpan replyTimeout, ILogger logger, IDeviceObserver? observer = null)
     {
         Name = name;
         Link = link;
         _replyTimeout = replyTimeout;
         _logger = logger;
-        _state = state;
+        _observer = observer;
     }
 
     public string Name { get; }
@@ -90,10 +90,9 @@ public sealed partial class DeviceSession : IAsyncDisposable
         }
         var connection = new DeviceConnection(Name, stream, _logger, new ConnectionEvents(
             Log: line => LogReceived?.Invoke(this, line),
-            JobEnded: (job, line) => _state?.RecordJobEnded(Name, job, line[AgentKeys.Status] ?? "?", line[AgentKeys.Value], line[AgentKeys.Msg],
-                line.TryGetInt64(AgentKeys.ElapsedUs, out var us) ? us : null),
-            Reset: reason => _state?.RecordDeviceReset(Name, reason),
-            Closed: reason => _state?.RecordLinkLost(Name, reason)));
+            JobEnded: (job, line) => _observer?.JobEnded(Name, job, line),
+            Reset: reason => _observer?.Reset(Name, reason),
+            Closed: reason => _observer?.LinkLost(Name, reason)));
         try
         {
             Capabilities = await NegotiateAsync(connection, ct);
@@ -105,7 +104,7 @@ public sealed partial class DeviceSession : IAsyncDisposable
         }
         var agent = Capabilities.IsBaseline ? "seed baseline" : Capabilities.Agent ?? "?";
         LogConnected(_logger, Name, Link.Description, agent);
-        _state?.RecordAgent(Name, agent);
+        _observer?.Connected(Name, agent);
         _connection = connection;
         return connection;
     }
@@ -125,28 +124,50 @@ public sealed partial class DeviceSession : IAsyncDisposable
         ExclusiveAsync(_ => Task.FromResult(Capabilities ?? AgentCapabilities.Baseline), ct);
 
     /// <summary>PING where offered; a baseline agent gets STATUS, the cheapest baseline command.</summary>
-    public Task<AgentLine> PingAsync(CancellationToken ct) =>
-        ExclusiveAsync(c => Capabilities?.Offers(AgentCapabilities.Ping) == true
+    public async Task<AgentLine> PingAsync(CancellationToken ct)
+    {
+        var reply = await ExclusiveAsync(c => Capabilities?.Offers(AgentCapabilities.Ping) == true
             ? c.RequestAsync(new AgentLineBuilder(AgentVerbs.Ping), l => l.Verb is AgentVerbs.Pong or AgentVerbs.Err, _replyTimeout, ct)
             : c.RequestAsync(new AgentLineBuilder(AgentVerbs.Status), l => l.Verb is AgentVerbs.Status or AgentVerbs.Err, _replyTimeout, ct), ct);
+        return Observed(reply);
+    }
 
-    public Task<AgentLine> UnloadAsync(string moduleId, CancellationToken ct) =>
-        ExclusiveAsync(c => Capabilities?.Offers(AgentCapabilities.Unload) == true
+    public async Task<AgentLine> UnloadAsync(string moduleId, CancellationToken ct)
+    {
+        var reply = await ExclusiveAsync(c => Capabilities?.Offers(AgentCapabilities.Unload) == true
             ? c.RequestAsync(new AgentLineBuilder(AgentVerbs.Unload).Add(AgentKeys.ModuleId, moduleId), l => l.Verb is AgentVerbs.UnloadOk or AgentVerbs.Err, _replyTimeout, ct)
             : throw new GatewayException(HostErrorCodes.Unsupported, $"device '{Name}' ({Describe(Capabilities)}) does not offer UNLOAD"), ct);
+        if (reply.Verb == AgentVerbs.UnloadOk)
+        {
+            _observer?.ModuleUnloaded(Name, moduleId);
+        }
+        return reply;
+    }
+
+    /// <summary>Every STATUS reply reaches the observer: the device is the truth for what it holds.</summary>
+    private AgentLine Observed(AgentLine reply)
+    {
+        if (reply.Verb == AgentVerbs.Status)
+        {
+            _observer?.StatusReported(Name, reply);
+        }
+        return reply;
+    }
+
+    public void ReportHeld(HeldModule held) => _observer?.ModuleHeld(Name, held);
 
     private static string Describe(AgentCapabilities? capabilities) =>
         capabilities is null or { IsBaseline: true } ? "a seed-baseline agent" : capabilities.Agent ?? "its agent";
 
-    public Task<AgentLine> StatusAsync(CancellationToken ct) =>
-        ExclusiveAsync(c => c.RequestAsync(new AgentLineBuilder(AgentVerbs.Status), l => l.Verb is AgentVerbs.Status or AgentVerbs.Err, _replyTimeout, ct), ct);
+    public async Task<AgentLine> StatusAsync(CancellationToken ct) =>
+        Observed(await ExclusiveAsync(c => c.RequestAsync(new AgentLineBuilder(AgentVerbs.Status), l => l.Verb is AgentVerbs.Status or AgentVerbs.Err, _replyTimeout, ct), ct));
 
     public Task<AgentLine> StopAsync(string moduleId, CancellationToken ct) =>
         ExclusiveAsync(c => c.RequestAsync(new AgentLineBuilder(AgentVerbs.Stop).Add(AgentKeys.ModuleId, moduleId),
             l => l.Verb is AgentVerbs.StopOk or AgentVerbs.Err, _replyTimeout, ct), ct);
 
     /// <summary>Sends START; the reply is START_OK, an immediate RESULT (no job=) or ERR.</summary>
-    internal Task<StartReply> StartAsync(string moduleId, string func, string? args, CancellationToken ct) =>
+    public Task<StartReply> StartAsync(string moduleId, string func, string? args, CancellationToken ct) =>
         ExclusiveAsync(async c =>
         {
             var command = new AgentLineBuilder(AgentVerbs.Start).Add(AgentKeys.ModuleId, moduleId).Add(AgentKeys.Func, func).AddIfNotNull(AgentKeys.Args, string.IsNullOrEmpty(args) ? null : args);
@@ -156,18 +177,36 @@ public sealed partial class DeviceSession : IAsyncDisposable
                 {
                     if (l.Verb == AgentVerbs.StartOk && l.TryGetInt64(AgentKeys.Job, out var job))
                     {
-                        _state?.RecordJobStarted(Name, job, moduleId, func, string.IsNullOrEmpty(args) ? null : args);
+                        _observer?.JobStarted(Name, job, moduleId, func, string.IsNullOrEmpty(args) ? null : args);
                     }
                 });
-            return new StartReply(reply, c);
+            // The RESULT is awaited on the connection the job started on: a new link may reuse its number.
+            return new StartReply(reply, c.WaitForJobAsync);
         }, ct);
 
-    /// <summary>The RESULT of a job started on <paramref name="started"/>'s connection.</summary>
-    internal static Task<AgentLine> WaitForResultAsync(StartReply started, long job, TimeSpan timeout, CancellationToken ct) =>
-        started.Connection.WaitForJobAsync(job, timeout, ct);
+    /// <summary>
+    /// The LOAD handshake: LOAD → LOAD_READY, raw payload, LOAD_OK/LOAD_ERR. Returns the final line,
+    /// after the observer has recorded a LOAD_OK (<paramref name="artifact"/> says how the module was made).
+    /// </summary>
+    public async Task<LoadReply> LoadAsync(string moduleId, ReadOnlyMemory<byte> bytes, CancellationToken ct, IProgress<long>? progress = null, string artifact = HeldArtifacts.FileAsIs)
+    {
+        var module = bytes;
+        var reply = await UploadAsync(moduleId, module, progress, ct);
+        if (reply.Line.Verb == AgentVerbs.LoadOk && _observer is not null)
+        {
+            await _observer.ModuleLoadedAsync(Name, new HeldModule
+            {
+                ModuleId = moduleId,
+                Crc32 = reply.Line[AgentKeys.Crc32] ?? Crc32Hex.Format(Crc32Hex.Compute(module.Span)),
+                Sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(module.Span)),
+                Size = module.Length,
+                Artifact = artifact,
+            });
+        }
+        return reply;
+    }
 
-    /// <summary>The LOAD handshake: LOAD → LOAD_READY, raw payload, LOAD_OK/LOAD_ERR. Returns the final line.</summary>
-    public Task<LoadReply> LoadAsync(string moduleId, ReadOnlyMemory<byte> module, CancellationToken ct, IProgress<long>? progress = null) =>
+    private Task<LoadReply> UploadAsync(string moduleId, ReadOnlyMemory<byte> module, IProgress<long>? progress, CancellationToken ct) =>
         ExclusiveAsync(async c =>
         {
             var crc = Crc32Hex.Format(Crc32Hex.Compute(module.Span));
@@ -198,6 +237,4 @@ public sealed partial class DeviceSession : IAsyncDisposable
     private static partial void LogConnected(ILogger logger, string device, string endpoint, string agent);
 }
 
-internal sealed record StartReply(AgentLine Line, DeviceConnection Connection);
 
-public sealed record LoadReply(AgentLine Line, TimeSpan Transfer);

@@ -1,0 +1,254 @@
+using System.Diagnostics;
+using System.Text;
+using Wasmorch.Gateway.Api.Ops;
+using Wasmorch.Gateway.Build;
+using Wasmorch.Gateway.Config;
+using Wasmorch.Gateway.Devices;
+using Wasmorch.Gateway.Signing;
+using Wasmorch.Protocol.Agent;
+using Wasmorch.Protocol.HostApi;
+using static Wasmorch.Gateway.Api.Ops.Replies;
+
+namespace Wasmorch.Gateway.Api.Deploy;
+
+/// <summary>What a deploy starts from: C source to build (<c>build_and_deploy</c>) or module bytes (<c>deploy</c>).</summary>
+public enum DeploySource
+{
+    CSource,
+    ModuleBytes,
+}
+
+/// <summary>
+/// Getting a module onto a device, one step after the other:
+/// validate → signature → compile/AOT → skip if held → upload → record.
+/// Each step either hands the deployment on or ends it with an error naming what is wrong; no byte
+/// reaches the device before every check passed. Recording is the device session's: a LOAD_OK is
+/// answered only after its observer (the state file) has it.
+/// </summary>
+public sealed class DeployPipeline(DeviceRegistry devices, BuildService build, GatewayConfig config, ModuleSignatures signatures)
+{
+    /// <summary>The module on its way: filled in step by step.</summary>
+    private sealed class Deployment
+    {
+        public required OpContext Op { get; init; }
+
+        public required IDevice Device { get; init; }
+
+        public required string ModuleId { get; init; }
+
+        public required DeploySource Source { get; init; }
+
+        /// <summary>The bytes the signature covers: the C text, or the module as sent.</summary>
+        public byte[] Signed { get; set; } = [];
+
+        /// <summary>What goes to the device once built: wasm, or the device's AOT image.</summary>
+        public byte[] Module { get; set; } = [];
+
+        public AotTarget? Target { get; set; }
+
+        public bool SignatureVerified { get; set; }
+
+        public bool CacheHit { get; set; }
+
+        public string Diagnostics { get; set; } = string.Empty;
+
+        /// <summary>How the module came to be, as the state file records it.</summary>
+        public string Artifact => Source == DeploySource.CSource
+            ? $"built:{Op.Request.Mode ?? "wasm"}"
+            : $"file:{Op.Request.Mode ?? "as-is"}";
+    }
+
+    public async Task<HostResponse> RunAsync(OpContext op, DeploySource source)
+    {
+        var deployment = Validate(op, source);
+        CheckSignature(deployment);
+        await CompileAsync(deployment);
+        await CheckSizeAsync(deployment);
+        var response = await SkipIfHeldAsync(deployment) ?? await UploadAsync(deployment);
+        if (source == DeploySource.CSource)
+        {
+            response.CacheHit = deployment.CacheHit;
+            response.SignatureVerified = deployment.SignatureVerified;
+            response.Artifact = deployment.Target is null ? "wasm" : $"aot:{deployment.Target.Name}";
+            if (response.Ok && deployment.Diagnostics.Length > 0)
+            {
+                response.Message = deployment.Diagnostics.Trim();
+            }
+        }
+        return response;
+    }
+
+    /// <summary>Step 1: the request itself: module id, mode, and the source or bytes within the gateway's limits.</summary>
+    private Deployment Validate(OpContext op, DeploySource source)
+    {
+        var request = op.Request;
+        var moduleId = RequireModuleId(request);
+        var device = devices.Get(request.Device);
+        if (request.Mode is not (null or "wasm" or "aot"))
+        {
+            throw new GatewayException(HostErrorCodes.BadRequest, $"unknown mode '{request.Mode}' (wasm or aot)");
+        }
+        var deployment = new Deployment { Op = op, Device = device, ModuleId = moduleId, Source = source };
+        if (source == DeploySource.CSource)
+        {
+            if (string.IsNullOrEmpty(request.Source))
+            {
+                throw new GatewayException(HostErrorCodes.BadRequest, "build_and_deploy needs source (the C text)");
+            }
+            if (request.Source.Length > config.MaxSourceBytes)
+            {
+                throw new GatewayException(HostErrorCodes.BadRequest, $"source of {request.Source.Length} bytes exceeds the gateway's {config.MaxSourceBytes}");
+            }
+            deployment.Signed = Encoding.UTF8.GetBytes(request.Source);
+            return deployment;
+        }
+        deployment.Signed = deployment.Module = DecodeModule(request);
+        return deployment;
+    }
+
+    private byte[] DecodeModule(HostRequest request)
+    {
+        if (string.IsNullOrEmpty(request.Module))
+        {
+            throw new GatewayException(HostErrorCodes.BadRequest, "deploy needs module (base64 bytes)");
+        }
+        if (request.Module.Length / 4 * 3 > config.MaxModuleBytes + 3)
+        {
+            throw new GatewayException(AgentErrorCodes.TooLarge, $"module exceeds the gateway's {config.MaxModuleBytes} bytes");
+        }
+        try
+        {
+            return Convert.FromBase64String(request.Module);
+        }
+        catch (FormatException)
+        {
+            throw new GatewayException(HostErrorCodes.BadRequest, "module is not valid base64");
+        }
+    }
+
+    /// <summary>Step 2: an Ed25519 signature over the source or the bytes, required for devices that say so.</summary>
+    private void CheckSignature(Deployment d) =>
+        d.SignatureVerified = signatures.Check(d.Signed, d.Op.Request.Signature, config.RequireSigned.Contains(d.Device.Name), d.Device.Name);
+
+    /// <summary>Step 3: clang for C source; a wasm module checked against what devices run; the device's AOT image for --mode aot.</summary>
+    private async Task CompileAsync(Deployment d)
+    {
+        var request = d.Op.Request;
+        d.Target = await ResolveTargetAsync(d.Device, request.Mode, d.Op.Ct);
+        var clock = Stopwatch.StartNew();
+        if (d.Source == DeploySource.CSource)
+        {
+            var compiled = await build.CompileAsync(request.Source!, request.SourceName ?? d.ModuleId + ".c", BuildOptions.From(request), d.Op.Ct);
+            d.Module = compiled.Artifact;
+            d.CacheHit = compiled.CacheHit;
+            d.Diagnostics = compiled.Diagnostics;
+        }
+        if (!d.Module.AsSpan().StartsWith("\0asm"u8))
+        {
+            return; // An image for a device's own runtime: the device judges it.
+        }
+        ModuleValidator.Check(d.Module, d.Device.Capabilities, d.Device.Name);
+        if (d.Target is not null)
+        {
+            var aot = await build.PrecompileAsync(d.Module, d.Target, d.Op.Ct);
+            d.Module = aot.Artifact;
+            d.CacheHit = d.CacheHit && aot.CacheHit;
+        }
+        if (d.Source == DeploySource.CSource || d.Target is not null)
+        {
+            d.Op.Timing.CompileMs = clock.Elapsed.TotalMilliseconds;
+        }
+    }
+
+    /// <summary>null for wasm; the device's AOT target for aot, or why it has none.</summary>
+    private static async Task<AotTarget?> ResolveTargetAsync(IDevice device, string? mode, CancellationToken ct)
+    {
+        if (mode is null or "wasm")
+        {
+            return null;
+        }
+        var offered = await device.CapabilitiesAsync(ct);
+        if (!offered.Modes.Contains("aot") || offered.AotTarget is null || offered.Runtime is null)
+        {
+            throw new GatewayException(HostErrorCodes.Unsupported, offered.IsBaseline
+                ? $"--mode aot needs to know the device's AOT target, and '{device.Name}' is a seed-baseline agent (no HELLO); use --mode wasm"
+                : $"device '{device.Name}' ({offered.Agent}) does not run AOT modules (modes={string.Join(',', offered.Modes)}); use --mode wasm");
+        }
+        return new AotTarget(offered.Runtime.Split('/')[0], offered.AotTarget);
+    }
+
+    /// <summary>The module as built fits the gateway's limit and the device's max_module (connecting to learn it).</summary>
+    private async Task CheckSizeAsync(Deployment d)
+    {
+        if (d.Module.Length == 0 || d.Module.Length > config.MaxModuleBytes)
+        {
+            throw new GatewayException(AgentErrorCodes.TooLarge, $"module of {d.Module.Length} bytes; the gateway takes 1 to {config.MaxModuleBytes}");
+        }
+        if ((await d.Device.CapabilitiesAsync(d.Op.Ct)).MaxModule is { } deviceMax && d.Module.Length > deviceMax)
+        {
+            throw new GatewayException(AgentErrorCodes.TooLarge, $"module of {d.Module.Length} bytes exceeds device '{d.Device.Name}''s max_module of {deviceMax}");
+        }
+    }
+
+    /// <summary>Step 4: a device whose STATUS lists this id with this CRC already holds the module (unless --force).</summary>
+    private static async Task<HostResponse?> SkipIfHeldAsync(Deployment d)
+    {
+        if (d.Op.Request.Force)
+        {
+            return null;
+        }
+        var crc = Crc32Hex.Format(Crc32Hex.Compute(d.Module));
+        var status = await TimedAsync(() => d.Device.StatusAsync(d.Op.Ct), d.Op.Timing);
+        if (status.Verb != AgentVerbs.Status
+            || !(status[AgentKeys.ModuleCrcs] ?? string.Empty).Split(',').Contains($"{d.ModuleId}:{crc}", StringComparer.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+        var held = Loaded(d, d.Module.Length, crc, skipped: true);
+        d.Device.ReportHeld(HeldFrom(held, d.Artifact));
+        return held;
+    }
+
+    /// <summary>Steps 5 and 6: LOAD and the payload; the session records a LOAD_OK before it returns.</summary>
+    private static async Task<HostResponse> UploadAsync(Deployment d)
+    {
+        var op = d.Op;
+        var progress = op.Request.Progress && op.Events is { } events ? ProgressEvents.For(op.Request, d.Module.Length, events) : null;
+        var clock = Stopwatch.StartNew();
+        var reply = await d.Device.LoadAsync(d.ModuleId, d.Module, op.Ct, progress, d.Artifact);
+        op.Timing.DeviceMs = clock.Elapsed.TotalMilliseconds;
+        op.Timing.TransferMs = reply.Transfer.TotalMilliseconds;
+        var line = reply.Line;
+        if (line.TryGetInt64(AgentKeys.VerifyUs, out var verifyUs))
+        {
+            op.Timing.VerifyMs = verifyUs / 1000.0;
+            op.Timing.TransferMs = Math.Max(0, op.Timing.TransferMs.Value - op.Timing.VerifyMs.Value);
+        }
+        if (line.Verb != AgentVerbs.LoadOk)
+        {
+            return FromAgentError(line);
+        }
+        return Loaded(d, line.TryGetInt64(AgentKeys.Size, out var size) ? size : d.Module.Length, line[AgentKeys.Crc32] ?? Crc32Hex.Format(Crc32Hex.Compute(d.Module)), skipped: false);
+    }
+
+    private static HostResponse Loaded(Deployment d, long size, string crc, bool skipped) => new()
+    {
+        Ok = true,
+        ModuleId = d.ModuleId,
+        Size = size,
+        Crc32 = crc,
+        Status = "LOADED",
+        UploadSkipped = skipped,
+        Sha256 = BuildService.Sha256(d.Module),
+        Artifact = "file",
+    };
+
+    private static HeldModule HeldFrom(HostResponse deployed, string artifact) => new()
+    {
+        ModuleId = deployed.ModuleId!,
+        Crc32 = deployed.Crc32!,
+        Sha256 = deployed.Sha256,
+        Size = deployed.Size,
+        Artifact = artifact,
+    };
+}

@@ -1,0 +1,90 @@
+using Wasmorch.Gateway.Devices;
+using Wasmorch.Protocol.HostApi;
+using Wasmorch.Transport;
+using static Wasmorch.Gateway.Api.Ops.Replies;
+
+namespace Wasmorch.Gateway.Api.Ops;
+
+/// <summary><c>devices</c>: the device map, with what the state file says each device holds.</summary>
+public sealed class DevicesOp(DeviceRegistry devices) : IOpHandler
+{
+    public string Op => HostOps.Devices;
+
+    public Task<HostResponse> HandleAsync(OpContext op) => Task.FromResult(new HostResponse { Ok = true, Devices = devices.Describe() });
+}
+
+/// <summary><c>jobs</c>: the job history of the state file, newest first.</summary>
+public sealed class JobsOp(DeviceRegistry devices) : IOpHandler
+{
+    public string Op => HostOps.Jobs;
+
+    public Task<HostResponse> HandleAsync(OpContext op)
+    {
+        devices.RequireKnownIfNamed(op.Request.Device);
+        if (devices.State is not { } state)
+        {
+            throw new GatewayException(HostErrorCodes.Unsupported, "this gateway runs without a state file, so it keeps no job history");
+        }
+        return Task.FromResult(new HostResponse { Ok = true, Jobs = state.Jobs(op.Request.Device, op.Request.Limit ?? 20) });
+    }
+}
+
+/// <summary><c>scan</c>: serial ports on the gateway's machine, each with the endpoint that names it.</summary>
+public sealed class ScanOp : IOpHandler
+{
+    public string Op => HostOps.Scan;
+
+    public Task<HostResponse> HandleAsync(OpContext op) => Task.FromResult(new HostResponse
+    {
+        Ok = true,
+        Ports = [.. SerialPortScanner.Scan().Select(c => new SerialPortInfo
+        {
+            Path = c.Path,
+            UsbId = c.UsbId,
+            Serial = c.Serial,
+            Manufacturer = c.Manufacturer,
+            Product = c.Product,
+            ById = c.ById,
+            Endpoint = c.UsbId is null
+                ? $"serial://{c.ById ?? c.Path}?baud=115200"
+                : $"serial://usb/{c.UsbId}?{(c.Serial is null ? "" : $"serial={c.Serial}&")}baud=115200",
+        })],
+    });
+}
+
+/// <summary><c>logs</c>: the recent LOG lines of modules; with <c>follow</c>, every new one as it comes (<see cref="FollowAsync"/>).</summary>
+public sealed class LogsOp(DeviceRegistry devices) : IOpHandler
+{
+    public string Op => HostOps.Logs;
+
+    public Task<HostResponse> HandleAsync(OpContext op)
+    {
+        devices.RequireKnownIfNamed(op.Request.Device);
+        return Task.FromResult(new HostResponse { Ok = true, Logs = devices.Logs.Recent(op.Request.Device) });
+    }
+
+    /// <summary>The recent entries, then every new one as an event line, until the host goes away (<paramref name="ct"/>).</summary>
+    public async Task FollowAsync(HostRequest request, Func<HostResponse, Task> emit, CancellationToken ct)
+    {
+        HostResponse first;
+        try
+        {
+            first = await HandleAsync(new OpContext(request, new Timing(), null, ct));
+        }
+        catch (GatewayException ex)
+        {
+            first = Failure(ex.Code, ex.Message, ex.Details);
+        }
+        first.Id = request.Id;
+        first.Event = "logs";
+        await emit(first);
+        if (!first.Ok)
+        {
+            return;
+        }
+        await foreach (var entry in devices.Logs.FollowAsync(request.Device, ct))
+        {
+            await emit(new HostResponse { Id = request.Id, Ok = true, Event = "log", Log = entry, Device = entry.Device });
+        }
+    }
+}

@@ -1,0 +1,15 @@
+using Wasmorch.Protocol.HostApi;
+
+namespace Wasmorch.Gateway.Api.Ops;
+
+/// <summary>One request being carried out: the request, its timing breakdown, where its intermediate events go, and its cancellation.</summary>
+public sealed record OpContext(HostRequest Request, Timing Timing, Func<HostResponse, Task>? Events, CancellationToken Ct);
+
+/// <summary>Carries out one op of the host API (docs/protocol.md §9). A failure is a <see cref="GatewayException"/> or a failed response.</summary>
+public interface IOpHandler
+{
+    /// <summary>The op name it answers (<see cref="HostOps"/>).</summary>
+    string Op { get; }
+
+    Task<HostResponse> HandleAsync(OpContext op);
+}

@@ -1,0 +1,96 @@
+using System.Text.Json;
+using Wasmorch.Gateway.Config;
+using Wasmorch.Gateway.Devices;
+using Wasmorch.Protocol.Agent;
+using Wasmorch.Protocol.HostApi;
+using static Wasmorch.Gateway.Api.Ops.Replies;
+
+namespace Wasmorch.Gateway.Api.Ops;
+
+/// <summary><c>start</c>: START, and with <c>wait_result</c> the job's RESULT within its deadline.</summary>
+public sealed class StartOp(DeviceRegistry devices, GatewayConfig config) : IOpHandler
+{
+    public string Op => HostOps.Start;
+
+    public async Task<HostResponse> HandleAsync(OpContext op)
+    {
+        var request = op.Request;
+        var device = devices.Get(request.Device);
+        var moduleId = RequireModuleId(request);
+        if (request.Func is null || !ModuleId.IsValidFunctionName(request.Func))
+        {
+            throw new GatewayException(HostErrorCodes.BadRequest, "start needs func, a C identifier");
+        }
+        if (!FuncArgs.TryParse(request.Args, out _, out var argsError))
+        {
+            throw new GatewayException(AgentErrorCodes.BadArgs, $"args \"{request.Args}\": {argsError}");
+        }
+        var started = await TimedAsync(() => device.StartAsync(moduleId, request.Func, request.Args, op.Ct), op.Timing);
+        var line = started.Line;
+        if (line.Verb == AgentVerbs.Err)
+        {
+            return FromAgentError(line);
+        }
+        if (line.Verb == AgentVerbs.Result)
+        {
+            return Failure(line[AgentKeys.Status] ?? HostErrorCodes.ProtocolError, line[AgentKeys.Msg] ?? "the device refused START");
+        }
+        if (!line.TryGetInt64(AgentKeys.Job, out var job))
+        {
+            throw new GatewayException(HostErrorCodes.ProtocolError, $"START_OK without job=: {line}");
+        }
+        var response = new HostResponse { Ok = true, ModuleId = moduleId, Func = request.Func, Job = job, Status = "RUNNING" };
+        if (!request.WaitResult)
+        {
+            return response;
+        }
+        var timeout = request.TimeoutMs is > 0 ? TimeSpan.FromMilliseconds(request.TimeoutMs.Value) : config.DefaultResultTimeout;
+        var result = await started.WaitForResultAsync(job, timeout, op.Ct);
+        return FromResult(result, response, op.Timing);
+    }
+
+    private static HostResponse FromResult(AgentLine result, HostResponse response, Timing timing)
+    {
+        response.Status = result[AgentKeys.Status];
+        response.Message = result[AgentKeys.Msg];
+        response.ValueType = result[AgentKeys.Type];
+        if (result[AgentKeys.Value] is { } value)
+        {
+            response.Value = ToJsonValue(value);
+        }
+        if (result.TryGetInt64(AgentKeys.ElapsedUs, out var elapsed))
+        {
+            response.ElapsedUs = elapsed;
+            timing.DeviceMs = elapsed / 1000.0;
+        }
+        if (response.Status != JobStatus.Ok)
+        {
+            response.Ok = false;
+            response.Error = new HostError
+            {
+                Code = response.Status ?? HostErrorCodes.ProtocolError,
+                Message = $"job {response.Job} ended {response.Status}: {response.Message ?? "no message"}",
+            };
+        }
+        return response;
+    }
+
+    /// <summary>A result value as a JSON number where JSON can say it exactly, else the agent's text (nan, inf, ".5").</summary>
+    private static JsonElement ToJsonValue(string text)
+    {
+        if (double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var d) && double.IsFinite(d))
+        {
+            try
+            {
+                using var number = JsonDocument.Parse(text.StartsWith('+') ? text[1..] : text);
+                return number.RootElement.Clone();
+            }
+            catch (JsonException)
+            {
+                // Not JSON's number syntax (".5", "1."): fall through and keep the agent's text.
+            }
+        }
+        using var doc = JsonDocument.Parse(JsonSerializer.Serialize(text, HostJsonContext.Default.String));
+        return doc.RootElement.Clone();
+    }
+}

@@ -1,0 +1,43 @@
+using Wasmorch.Gateway.Devices;
+using Wasmorch.Protocol.Agent;
+using Wasmorch.Protocol.HostApi;
+
+namespace Wasmorch.Gateway.State;
+
+/// <summary>The state file as an observer of every device session: the one place that writes what happens on devices.</summary>
+public sealed class StateRecorder : IDeviceObserver
+{
+    private readonly GatewayState _state;
+
+    public StateRecorder(GatewayState state) => _state = state;
+
+    public void Mapped(string device, string endpoint) => _state.RecordDevice(device, endpoint);
+
+    public void Connected(string device, string agent) => _state.RecordAgent(device, agent);
+
+    public void JobStarted(string device, long job, string moduleId, string func, string? args) =>
+        _state.RecordJobStarted(device, job, moduleId, func, args);
+
+    public void JobEnded(string device, long job, AgentLine result) =>
+        _state.RecordJobEnded(device, job, result[AgentKeys.Status] ?? "?", result[AgentKeys.Value], result[AgentKeys.Msg],
+            result.TryGetInt64(AgentKeys.ElapsedUs, out var us) ? us : null);
+
+    public void Reset(string device, string reason) => _state.RecordDeviceReset(device, reason);
+
+    public void LinkLost(string device, string reason) => _state.RecordLinkLost(device, reason);
+
+    public void StatusReported(string device, AgentLine status)
+    {
+        if (status[AgentKeys.Modules] is { } modules)
+        {
+            _state.ReconcileHoldings(device, modules, status[AgentKeys.ModuleCrcs]);
+        }
+    }
+
+    public Task ModuleLoadedAsync(string device, HeldModule held) => _state.RecordDeployedAsync(device, held);
+
+    /// <summary>Fills in the SHA-256 that the device's STATUS cannot tell; not awaited: nothing new was deployed.</summary>
+    public void ModuleHeld(string device, HeldModule held) => _ = _state.RecordDeployedAsync(device, held);
+
+    public void ModuleUnloaded(string device, string moduleId) => _state.RecordUnloaded(device, moduleId);
+}
