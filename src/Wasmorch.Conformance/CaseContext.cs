@@ -16,6 +16,9 @@ public sealed class CaseContext
 
     public AgentCapabilities Capabilities { get; }
 
+    /// <summary>The agent's link key, when it offers AUTH and the user gave it.</summary>
+    public byte[]? LinkKey { get; init; }
+
     public CancellationToken Ct { get; }
 
     /// <summary>A STOP must end a cooperative job within this; a spinning one within grace + this.</summary>

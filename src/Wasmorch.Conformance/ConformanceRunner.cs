@@ -17,20 +17,28 @@ public sealed class ConformanceRunner
     private static readonly string[] HelloKeys = ["proto", "agent", "board", "runtime", "modes", "max_module", "extensions"];
 
     private readonly IDeviceLink _link;
+    private readonly byte[]? _linkKey;
 
-    public ConformanceRunner(IDeviceLink link) => _link = link;
+    /// <param name="linkKey">The agent's link key, for agents that offer AUTH (§6a); without it such an agent cannot be checked.</param>
+    public ConformanceRunner(IDeviceLink link, byte[]? linkKey = null)
+    {
+        _link = link;
+        _linkKey = linkKey;
+    }
 
     public static IReadOnlyList<ConformanceCase> Cases { get; } =
-        [.. LineCases.All, .. LoadCases.All, .. JobCases.All, .. ExtensionCases.All];
+        [.. LineCases.All, .. LoadCases.All, .. JobCases.All, .. ExtensionCases.All, .. AuthCases.All];
 
     public async Task<ConformanceReport> RunAsync(Func<string, bool>? filter, Action<CaseResult>? progress, CancellationToken ct)
     {
         var results = new List<CaseResult>();
         await using var probe = new AgentProbe(await _link.OpenAsync(ct));
-        var (capabilities, hello) = await HelloAsync(probe, ct);
+        var (capabilities, hello) = await HelloAsync(probe, _linkKey, ct);
         results.Add(hello);
         progress?.Invoke(hello);
-        string? stuck = hello.Outcome != CaseOutcome.Fail || await probe.ResyncAsync(ct) ? null : "the agent stopped answering STATUS after HELLO";
+        string? stuck = hello.Outcome != CaseOutcome.Fail ? null
+            : capabilities.Offers(LinkAuth.Extension) ? $"the agent requires link authentication, which failed: {hello.Message}"
+            : await probe.ResyncAsync(ct) ? null : "the agent stopped answering STATUS after HELLO";
         foreach (var testCase in Cases.Where(c => filter is null || filter(c.Name)))
         {
             CaseResult result;
@@ -44,7 +52,7 @@ public sealed class ConformanceRunner
             }
             else
             {
-                result = await RunCaseAsync(testCase, new CaseContext(probe, capabilities, ct));
+                result = await RunCaseAsync(testCase, new CaseContext(probe, capabilities, ct) { LinkKey = _linkKey });
                 stuck = await CleanAsync(probe, capabilities, ct) is { } why ? $"after case {testCase.Name}, {why}" : null;
             }
             results.Add(result);
@@ -107,7 +115,7 @@ public sealed class ConformanceRunner
     }
 
     /// <summary>HELLO decides which extension cases run; either answer is conformant, anything else is not.</summary>
-    private static async Task<(AgentCapabilities, CaseResult)> HelloAsync(AgentProbe probe, CancellationToken ct)
+    private static async Task<(AgentCapabilities, CaseResult)> HelloAsync(AgentProbe probe, byte[]? linkKey, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
         const string rule = "§6 HELLO";
@@ -117,6 +125,18 @@ public sealed class ConformanceRunner
             if (reply.Verb == AgentVerbs.HelloOk)
             {
                 var missing = HelloKeys.Where(k => !reply.Has(k)).ToList();
+                if (missing.Count == 0 && reply[AgentKeys.Extensions] is { } offered && offered.Split(',').Contains(LinkAuth.Extension))
+                {
+                    // §6a: the suite drives the agent as a gateway would, so it proves the key first.
+                    try
+                    {
+                        await AuthCases.AuthenticateAsync(probe, reply, linkKey, ct);
+                    }
+                    catch (ViolationException ex)
+                    {
+                        return (AgentCapabilities.FromHello(reply), new("hello", rule, CaseOutcome.Fail, ex.Message, clock.Elapsed));
+                    }
+                }
                 return missing.Count == 0
                     ? (AgentCapabilities.FromHello(reply), new("hello", rule, CaseOutcome.Pass, $"extensions: {reply[AgentKeys.Extensions]}", clock.Elapsed))
                     : (AgentCapabilities.FromHello(reply), new("hello", rule, CaseOutcome.Fail, $"{rule}: HELLO_OK lacks {string.Join(", ", missing)}; got '{reply}'", clock.Elapsed));

@@ -26,12 +26,22 @@ public sealed record BoardOptions
     public int GpioPins { get; init; } = 16;
 
     /// <summary>
-    /// Accept Wasmtime-precompiled (AOT) modules. They are native code, so by default only a board
-    /// that listens on loopback takes them.
+    /// The link key (docs/protocol.md §6a): when set, a peer must prove it holds the key (HELLO,
+    /// AUTH) before the board takes any command that changes it. Null: an open board.
+    /// </summary>
+    public byte[]? LinkKey { get; init; }
+
+    /// <summary>The nonce of each HELLO_OK (random; a test may make it predictable).</summary>
+    public Func<string> NewNonce { get; init; } = Protocol.Agent.LinkAuth.NewNonce;
+
+    /// <summary>
+    /// Accept Wasmtime-precompiled (AOT) modules when the board has a link key (false refuses them
+    /// even then). They are native code: they may only come from a peer that proved it holds the
+    /// key, never from whoever can open the board's port.
     /// </summary>
     public bool? AllowPrecompiled { get; init; }
 
-    public bool AcceptsPrecompiled => AllowPrecompiled ?? System.Net.IPAddress.IsLoopback(System.Net.IPAddress.Parse(BindAddress));
+    public bool AcceptsPrecompiled => LinkKey is not null && (AllowPrecompiled ?? true);
 
     /// <summary>Behave as a seed-baseline agent: no HELLO, no extensions (to test gateways against one).</summary>
     public bool Baseline { get; init; }

@@ -6,6 +6,7 @@ using Wasmorch.Gateway.Build;
 using Wasmorch.Gateway.Config;
 using Wasmorch.Gateway.Devices;
 using Wasmorch.Gateway.State;
+using Wasmorch.Transport;
 
 namespace Wasmorch.Gateway;
 
@@ -44,6 +45,17 @@ public sealed class GatewayHost : IAsyncDisposable
             catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or IOException or UnauthorizedAccessException)
             {
                 throw new ConfigException($"cannot open the state file {path}: {ex.Message}");
+            }
+        }
+        if (config.LinkKeyPath != "off")
+        {
+            try
+            {
+                config.LinkKey ??= LinkKeyFile.LoadOrCreate(config.LinkKeyPath ?? LinkKeyFile.DefaultPath());
+            }
+            catch (LinkKeyException ex)
+            {
+                throw new ConfigException(ex.Message);
             }
         }
         _devices = new DeviceRegistry(config, loggers.CreateLogger("Wasmorch.Gateway.Devices"), _state);

@@ -18,11 +18,16 @@ public sealed class ConformanceSuiteTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
 
-    private int NewBoard(bool baseline = false) =>
-        _host.AddBoard(new BoardOptions { Name = $"b{++_boards}", Port = 0, Baseline = baseline }).LocalEndpoint.Port;
+    private static readonly byte[] LinkKey = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
 
-    private static Task<ConformanceReport> RunAsync(int port, params string[] only) =>
-        new ConformanceRunner(new TcpDeviceLink("127.0.0.1", port, TimeSpan.FromSeconds(2)))
+    /// <summary>A board with a link key (as `emulate` makes them), or an open seed-baseline one.</summary>
+    private int NewBoard(bool baseline = false) =>
+        _host.AddBoard(new BoardOptions { Name = $"b{++_boards}", Port = 0, Baseline = baseline, LinkKey = baseline ? null : LinkKey }).LocalEndpoint.Port;
+
+    private static Task<ConformanceReport> RunAsync(int port, params string[] only) => RunAsync(port, LinkKey, only);
+
+    private static Task<ConformanceReport> RunAsync(int port, byte[]? key, params string[] only) =>
+        new ConformanceRunner(new TcpDeviceLink("127.0.0.1", port, TimeSpan.FromSeconds(2)), key)
             .RunAsync(only.Length == 0 ? null : name => only.Contains(name), null, CancellationToken.None);
 
     private static string Describe(ConformanceReport report) =>
@@ -41,7 +46,7 @@ public sealed class ConformanceSuiteTests : IAsyncLifetime
     {
         var report = await RunAsync(NewBoard(baseline: true));
         Assert.True(report.Failed == 0, Describe(report));
-        Assert.Equal(["log_dropped_counted", "log_lines", "ping", "status_full_module_table", "unload"], report.Results.Where(r => r.Outcome == CaseOutcome.Skip).Select(r => r.Name).Order());
+        Assert.Equal(["auth_fresh_nonce_per_hello", "auth_wrong_key_refused", "log_dropped_counted", "log_lines", "ping", "status_full_module_table", "unload"], report.Results.Where(r => r.Outcome == CaseOutcome.Skip).Select(r => r.Name).Order());
         Assert.Contains("seed-baseline", report.Results[0].Message, StringComparison.Ordinal);
     }
 
@@ -109,6 +114,16 @@ public sealed class ConformanceSuiteTests : IAsyncLifetime
         await using var broken = new ViolatingAgent(NewBoard(baseline: true), Rewrite(kind));
         var report = await RunAsync(broken.Port);
         Assert.Equal([failingCase], report.Results.Where(r => r.Outcome == CaseOutcome.Fail).Select(r => r.Name));
+    }
+
+    [Fact]
+    public async Task Without_the_link_key_an_agent_that_requires_auth_is_reported_not_checked()
+    {
+        var report = await RunAsync(NewBoard(), (byte[]?)null);
+        var hello = report.Results[0];
+        Assert.Equal(("hello", CaseOutcome.Fail), (hello.Name, hello.Outcome));
+        Assert.Contains("--link-key", hello.Message, StringComparison.Ordinal);
+        Assert.All(report.Results.Skip(1).Where(r => r.Outcome != CaseOutcome.Skip), r => Assert.StartsWith("not run: the agent requires link authentication", r.Message, StringComparison.Ordinal));
     }
 
     [Fact]

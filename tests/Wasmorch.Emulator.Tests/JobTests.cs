@@ -32,7 +32,7 @@ public sealed class JobTests
     [Fact]
     public async Task A_job_that_fails_inside_the_agent_ends_with_a_result_and_the_board_is_idle_again()
     {
-        var (agent, board) = await _boards.NewBoardWithStateAsync();
+        var (agent, board, _) = await _boards.NewBoardWithStateAsync();
         await using var _ = agent;
         Assert.Equal("LOAD_OK", (await agent.LoadAsync("math_ops", MathOps)).Verb);
         board.Runner.InvokeExport = static (_, _) => throw new KeyNotFoundException("planted failure");

@@ -119,6 +119,20 @@ public sealed class AgentClient : IAsyncDisposable
         }
     }
 
+    /// <summary>HELLO, then AUTH with <paramref name="key"/> (docs/protocol.md §6a); returns HELLO_OK after checking the agent's proof.</summary>
+    public async Task<AgentLine> AuthenticateAsync(byte[] key)
+    {
+        var hello = await RequestAsync("HELLO proto=1");
+        var agentNonce = hello[LinkAuth.NonceKey] ?? throw new InvalidOperationException($"no {LinkAuth.NonceKey} in '{hello}'");
+        var nonce = LinkAuth.NewNonce();
+        var ok = await RequestAsync($"AUTH nonce={nonce} mac={LinkAuth.GatewayMac(key, agentNonce, nonce)}");
+        if (ok.Verb != AgentVerbs.AuthOk || !LinkAuth.Equal(LinkAuth.AgentMac(key, agentNonce, nonce), ok[AgentKeys.Mac]))
+        {
+            throw new InvalidOperationException($"AUTH failed: '{ok}'");
+        }
+        return hello;
+    }
+
     /// <summary>The full LOAD handshake; returns the final line (LOAD_OK, LOAD_ERR or ERR).</summary>
     public async Task<AgentLine> LoadAsync(string moduleId, byte[] module, uint? crc = null)
     {

@@ -14,7 +14,8 @@ public static class ConformanceCommand
         var endpoint = new Argument<string>("endpoint") { Description = "The agent: tcp://host:port or serial:///dev/ttyX?baud=N" };
         var only = new Option<string[]>("--case") { Description = "Run only cases whose name contains this; repeatable" };
         var list = new Option<bool>("--list") { Description = "List the cases and the rules they check, then exit" };
-        var command = new Command("conformance", "Check an agent against the protocol spec, case by case: PASS, FAIL (a MUST rule broken), WARN (a SHOULD rule), SKIP") { endpoint, only, list };
+        var linkKey = new Option<string>("--link-key") { Description = "The agent's link key file, for agents that require AUTH (default ~/.config/wasmorch/link.key when it exists)" };
+        var command = new Command("conformance", "Check an agent against the protocol spec, case by case: PASS, FAIL (a MUST rule broken), WARN (a SHOULD rule), SKIP") { endpoint, only, list, linkKey };
         command.SetAction(async (pr, ct) =>
         {
             if (pr.GetValue(list))
@@ -32,7 +33,21 @@ public static class ConformanceCommand
             }
             var filters = pr.GetValue(only) ?? [];
             var json = pr.GetValue(global.Json);
-            var runner = new ConformanceRunner(DeviceLinks.Create(parsed, TimeSpan.FromSeconds(5)));
+            byte[]? agentKey = null;
+            var keyPath = pr.GetValue(linkKey) ?? LinkKeyFile.DefaultPath();
+            if (pr.GetValue(linkKey) is not null || File.Exists(keyPath))
+            {
+                try
+                {
+                    agentKey = LinkKeyFile.Load(keyPath);
+                }
+                catch (LinkKeyException ex)
+                {
+                    await Console.Error.WriteLineAsync($"error: {ex.Message}");
+                    return ExitCodes.Usage;
+                }
+            }
+            var runner = new ConformanceRunner(DeviceLinks.Create(parsed, TimeSpan.FromSeconds(5)), agentKey);
             ConformanceReport report;
             try
             {

@@ -15,9 +15,10 @@ public static class EmulateCommand
         var bind = new Option<string>("--bind") { Description = "Address to listen on", DefaultValueFactory = _ => "127.0.0.1" };
         var maxModule = new Option<int>("--max-module") { Description = "Largest module a board accepts, bytes", DefaultValueFactory = _ => 64 * 1024 };
         var grace = new Option<int>("--stop-grace-ms") { Description = "How long a stopped job may run on before it is terminated", DefaultValueFactory = _ => 500 };
-        var allowAot = new Option<bool?>("--allow-aot") { Description = "Accept Wasmtime-precompiled (native) modules; default: only on a loopback address" };
+        var allowAot = new Option<bool?>("--allow-aot") { Description = "Accept Wasmtime-precompiled (native) modules from authenticated peers (default true; false refuses them)" };
+        var linkKey = new Option<string>("--link-key") { Description = "Link key file: only a peer proving it holds the key may drive the boards (default ~/.config/wasmorch/link.key, created if missing; \"off\" for open boards)" };
         var baseline = new Option<bool>("--baseline") { Description = "Act as a seed-baseline agent: answer HELLO with ERR, offer no extensions" };
-        var command = new Command("emulate", "Run emulated boards that speak the agent protocol over TCP") { boards, config, bind, maxModule, grace, baseline, allowAot };
+        var command = new Command("emulate", "Run emulated boards that speak the agent protocol over TCP") { boards, config, bind, maxModule, grace, baseline, allowAot, linkKey };
         command.SetAction(async (pr, ct) =>
         {
             List<(string Name, int Port, DeviceEndpoint? Serial)> specs;
@@ -35,6 +36,20 @@ public static class EmulateCommand
                 await Console.Error.WriteLineAsync("error: no boards: give --board name=port or --config with emulate = true devices");
                 return ExitCodes.Usage;
             }
+            byte[]? key = null;
+            // A seed-baseline agent knows no AUTH: its boards are open, as the seed's were.
+            if (pr.GetValue(linkKey) is not "off" && !pr.GetValue(baseline))
+            {
+                try
+                {
+                    key = LinkKeyFile.LoadOrCreate(pr.GetValue(linkKey) ?? LinkKeyFile.DefaultPath());
+                }
+                catch (LinkKeyException ex)
+                {
+                    await Console.Error.WriteLineAsync($"error: {ex.Message}");
+                    return ExitCodes.Usage;
+                }
+            }
             using var loggers = Logging.Create(pr.GetValue(global.Verbose));
             await using var host = new EmulatorHost(loggers);
             foreach (var (name, port, serial) in specs)
@@ -48,6 +63,7 @@ public static class EmulateCommand
                     StopGracePeriod = TimeSpan.FromMilliseconds(pr.GetValue(grace)),
                     Baseline = pr.GetValue(baseline),
                     AllowPrecompiled = pr.GetValue(allowAot),
+                    LinkKey = key,
                 };
                 try
                 {

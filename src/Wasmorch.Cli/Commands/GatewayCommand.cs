@@ -17,7 +17,8 @@ public static class GatewayCommand
         var state = new Option<string>("--state") { Description = "SQLite state file (default ~/.local/state/wasmorch/gateway-<port>.db; \"off\" keeps none)" };
         var tlsCert = new Option<string>("--tls-cert") { Description = "Serve the host API over TLS with this PEM certificate (with --tls-key)" };
         var tlsKey = new Option<string>("--tls-key") { Description = "PEM private key of --tls-cert" };
-        var command = new Command("gateway", "Run the gateway: host API, device sessions, compiler") { port, bind, config, devices, wamrc, insecure, state, tlsCert, tlsKey };
+        var linkKey = new Option<string>("--link-key") { Description = "Link key file shared with the devices (default ~/.config/wasmorch/link.key, created if missing; \"off\" for none)" };
+        var command = new Command("gateway", "Run the gateway: host API, device sessions, compiler") { port, bind, config, devices, wamrc, insecure, state, tlsCert, tlsKey, linkKey };
         command.SetAction(async (pr, ct) =>
         {
             GatewayConfig settings;
@@ -46,6 +47,7 @@ public static class GatewayCommand
             settings.StatePath = pr.GetValue(state) ?? settings.StatePath;
             settings.TlsCertificate = pr.GetValue(tlsCert) ?? settings.TlsCertificate;
             settings.TlsKey = pr.GetValue(tlsKey) ?? settings.TlsKey;
+            settings.LinkKeyPath = pr.GetValue(linkKey) ?? settings.LinkKeyPath;
             using var loggers = Logging.Create(pr.GetValue(global.Verbose));
             GatewayHost gatewayHost;
             try

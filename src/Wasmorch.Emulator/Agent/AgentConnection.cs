@@ -135,8 +135,20 @@ internal sealed partial class AgentConnection : IDisposable
 
     public void Dispose() => _output.Dispose();
 
+    /// <summary>The AUTH challenge of this link's last HELLO_OK, until AUTH uses it up.</summary>
+    private string? _nonce;
+
+    /// <summary>The peer proved it holds the board's link key (or the board has none).</summary>
+    private bool _authenticated;
+
     private async Task HandleAsync(AgentLine line, PipeReader reader, CancellationToken ct)
     {
+        var secured = _board.Options.LinkKey is not null && !_board.Options.Baseline;
+        if (secured && !_authenticated && line.Verb is not (AgentVerbs.Hello or AgentVerbs.Auth or AgentVerbs.Ping))
+        {
+            await SendAsync(CommandHandler.NotAuthenticated(line.Verb), ct);
+            return;
+        }
         switch (line.Verb)
         {
             case AgentVerbs.Status:
@@ -163,7 +175,13 @@ internal sealed partial class AgentConnection : IDisposable
                 break;
             case AgentVerbs.Hello when !_board.Options.Baseline:
                 _output.ExtensionsEnabled = true;
-                await SendAsync(_commands.Hello(), ct);
+                _nonce = secured ? _board.Options.NewNonce() : null;
+                await SendAsync(_commands.Hello(_nonce), ct);
+                break;
+            case AgentVerbs.Auth when secured:
+                var answer = _commands.Auth(line, Interlocked.Exchange(ref _nonce, null), out var authenticated);
+                _authenticated |= authenticated;
+                await SendAsync(answer, ct);
                 break;
             case AgentVerbs.Ping when !_board.Options.Baseline:
                 await SendAsync(new AgentLineBuilder(AgentVerbs.Pong).Add(AgentKeys.UptimeMs, _board.UptimeMs), ct);

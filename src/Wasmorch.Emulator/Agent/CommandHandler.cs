@@ -12,7 +12,7 @@ internal sealed class CommandHandler
 {
     public const string AgentName = "wasmorch-emulator/0.1";
 
-    /// <summary>What HELLO_OK offers; docs/protocol.md §6.</summary>
+    /// <summary>What HELLO_OK offers; docs/protocol.md §6 (AUTH too when the board has a link key).</summary>
     public const string Extensions = "PING,UNLOAD,LOG";
 
     private readonly Board _board;
@@ -42,7 +42,8 @@ internal sealed class CommandHandler
     /// <summary>§6: the line a board sends when it starts (the firmware core's wm_agent_boot).</summary>
     public AgentLineBuilder Boot() => new AgentLineBuilder(AgentVerbs.Boot).Add(AgentKeys.Agent, AgentName).Add(AgentKeys.Board, _board.Name);
 
-    public AgentLineBuilder Hello() =>
+    /// <summary>HELLO_OK; <paramref name="nonce"/> is this link's AUTH challenge when the board has a link key.</summary>
+    public AgentLineBuilder Hello(string? nonce = null) =>
         new AgentLineBuilder(AgentVerbs.HelloOk)
             .Add(AgentKeys.Proto, 1)
             .Add(AgentKeys.Agent, AgentName)
@@ -52,7 +53,38 @@ internal sealed class CommandHandler
             .Add(AgentKeys.AotTarget, _board.Options.AcceptsPrecompiled ? EmulatedTarget.AotTarget : "-")
             .Add(AgentKeys.MaxModule, _board.Options.MaxModuleBytes)
             .Add(AgentKeys.MaxModules, _board.Options.MaxModules)
-            .Add(AgentKeys.Extensions, Extensions);
+            .Add(AgentKeys.Extensions, nonce is null ? Extensions : Extensions + "," + LinkAuth.Extension)
+            .AddIfNotNull(AgentKeys.AuthNonce, nonce);
+
+    /// <summary>
+    /// AUTH against the nonce of this link's last HELLO_OK (used up either way): AUTH_OK proving the
+    /// board holds the key too, or ERR. <paramref name="authenticated"/> tells the caller which.
+    /// </summary>
+    public AgentLineBuilder Auth(AgentLine line, string? agentNonce, out bool authenticated)
+    {
+        authenticated = false;
+        var gatewayNonce = line[AgentKeys.Nonce];
+        var mac = line[AgentKeys.Mac];
+        if (gatewayNonce is not { Length: LinkAuth.NonceBytes * 2 } || !IsHex(gatewayNonce) || mac is not { Length: 64 } || !IsHex(mac))
+        {
+            return Error(AgentErrorCodes.BadArgs, "AUTH needs nonce=<32 hex digits> mac=<64 hex digits>");
+        }
+        if (agentNonce is null)
+        {
+            return Error(AgentErrorCodes.Unauthorized, "no challenge to answer: send HELLO first (AUTH answers the auth_nonce of this link's last HELLO_OK)");
+        }
+        if (!LinkAuth.Equal(LinkAuth.GatewayMac(_board.Options.LinkKey!, agentNonce, gatewayNonce), mac))
+        {
+            return Error(AgentErrorCodes.Unauthorized, "link authentication failed: the peer does not hold this board's link key");
+        }
+        authenticated = true;
+        return new AgentLineBuilder(AgentVerbs.AuthOk).Add(AgentKeys.Mac, LinkAuth.AgentMac(_board.Options.LinkKey!, agentNonce, gatewayNonce));
+    }
+
+    private static bool IsHex(string text) => text.All(char.IsAsciiHexDigitLower);
+
+    public static AgentLineBuilder NotAuthenticated(string verb) =>
+        Error(AgentErrorCodes.Unauthorized, $"{verb} refused: this board requires link authentication (HELLO, then AUTH with the link key; docs/protocol.md §6a)");
 
     public AgentLineBuilder Stop(AgentLine line)
     {

@@ -39,7 +39,7 @@ public sealed class WasmRuntime : IDisposable
         if (precompiled && !allowPrecompiled)
         {
             return LoadCheck.Fail(AgentErrorCodes.InvalidModule,
-                "this board does not take precompiled modules (they are native code; start the emulator with --allow-aot to accept them)");
+                "this board does not take precompiled modules: they are native code, taken only from a peer that proved it holds the board's link key (emulate --link-key; --allow-aot false refuses them always)");
         }
         Module module;
         try

@@ -62,6 +62,12 @@ public sealed class GatewayConfig
 
     public TimeSpan CompileTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>The link key file (docs/protocol.md §6a): null for the installation's, "off" for none.</summary>
+    public string? LinkKeyPath { get; set; }
+
+    /// <summary>The key itself, once <see cref="GatewayHost"/> read it; null: the gateway cannot authenticate to devices.</summary>
+    public byte[]? LinkKey { get; set; }
+
     public Dictionary<string, DeviceEndpoint> Devices { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Devices that take only signed modules (<c>require_signed = true</c>).</summary>
@@ -106,6 +112,7 @@ public sealed class GatewayConfig
             config.StatePath = String(gateway, "state", origin) ?? config.StatePath;
             config.TlsCertificate = String(gateway, "tls_cert", origin) ?? config.TlsCertificate;
             config.TlsKey = String(gateway, "tls_key", origin) ?? config.TlsKey;
+            config.LinkKeyPath = String(gateway, "link_key", origin) ?? config.LinkKeyPath;
             config.MaxConnections = (int)(Integer(gateway, "max_connections", origin) ?? config.MaxConnections);
             config.IdleTimeout = Millis(gateway, "idle_timeout_ms", origin) ?? config.IdleTimeout;
             config.PartialRequestTimeout = Millis(gateway, "partial_request_timeout_ms", origin) ?? config.PartialRequestTimeout;

@@ -24,7 +24,7 @@ public sealed class DeviceRegistry : IAsyncDisposable
         foreach (var (name, endpoint) in config.Devices)
         {
             observer?.Mapped(name, endpoint.Text);
-            var session = new DeviceSession(name, DeviceLinks.Create(endpoint, config.ConnectTimeout), config.ReplyTimeout, logger, observer);
+            var session = new DeviceSession(name, DeviceLinks.Create(endpoint, config.ConnectTimeout), config.ReplyTimeout, logger, observer, config.LinkKey);
             session.LogReceived += (device, line) => Logs.Add(device.Name, line);
             _devices[name] = (endpoint.Text, session);
         }

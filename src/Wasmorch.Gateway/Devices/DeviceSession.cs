@@ -18,15 +18,17 @@ public sealed partial class DeviceSession : IDevice, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly TimeSpan _replyTimeout;
     private readonly IDeviceObserver? _observer;
+    private readonly byte[]? _linkKey;
     private DeviceConnection? _connection;
 
-    public DeviceSession(string name, IDeviceLink link, TimeSpan replyTimeout, ILogger logger, IDeviceObserver? observer = null)
+    public DeviceSession(string name, IDeviceLink link, TimeSpan replyTimeout, ILogger logger, IDeviceObserver? observer = null, byte[]? linkKey = null)
     {
         Name = name;
         Link = link;
         _replyTimeout = replyTimeout;
         _logger = logger;
         _observer = observer;
+        _linkKey = linkKey;
     }
 
     public string Name { get; }
@@ -116,7 +118,45 @@ public sealed partial class DeviceSession : IDevice, IAsyncDisposable
     private async Task<AgentCapabilities> NegotiateAsync(DeviceConnection connection, CancellationToken ct)
     {
         var reply = await connection.RequestAsync(new AgentLineBuilder(AgentVerbs.Hello).Add(AgentKeys.Proto, 1), l => l.Verb is AgentVerbs.HelloOk or AgentVerbs.Err, _replyTimeout, ct);
-        return reply.Verb == AgentVerbs.HelloOk ? AgentCapabilities.FromHello(reply) : AgentCapabilities.Baseline;
+        if (reply.Verb != AgentVerbs.HelloOk)
+        {
+            return AgentCapabilities.Baseline;
+        }
+        var capabilities = AgentCapabilities.FromHello(reply);
+        if (capabilities.Offers(LinkAuth.Extension))
+        {
+            await AuthenticateAsync(connection, reply[LinkAuth.NonceKey], ct);
+        }
+        return capabilities;
+    }
+
+    /// <summary>
+    /// §6a: proves this gateway holds the device's link key, and checks that the device holds it
+    /// too (a device that answers without it is not the device it claims to be).
+    /// </summary>
+    private async Task AuthenticateAsync(DeviceConnection connection, string? agentNonce, CancellationToken ct)
+    {
+        if (_linkKey is null)
+        {
+            throw new GatewayException(HostErrorCodes.Unauthorized,
+                $"device '{Name}' requires link authentication and this gateway has no link key ([gateway] link_key, --link-key)");
+        }
+        if (agentNonce is null)
+        {
+            throw new GatewayException(HostErrorCodes.ProtocolError, $"device '{Name}' offers AUTH but its HELLO_OK carries no {LinkAuth.NonceKey}");
+        }
+        var nonce = LinkAuth.NewNonce();
+        var command = new AgentLineBuilder(AgentVerbs.Auth).Add(AgentKeys.Nonce, nonce).Add(AgentKeys.Mac, LinkAuth.GatewayMac(_linkKey, agentNonce, nonce));
+        var reply = await connection.RequestAsync(command, l => l.Verb is AgentVerbs.AuthOk or AgentVerbs.Err, _replyTimeout, ct);
+        if (reply.Verb != AgentVerbs.AuthOk)
+        {
+            throw new GatewayException(HostErrorCodes.Unauthorized,
+                $"device '{Name}' refused this gateway's link key ({reply[AgentKeys.Msg] ?? reply.ToString()}); the gateway and the device must share one key");
+        }
+        if (!LinkAuth.Equal(LinkAuth.AgentMac(_linkKey, agentNonce, nonce), reply[AgentKeys.Mac]))
+        {
+            throw new GatewayException(HostErrorCodes.Unauthorized, $"device '{Name}' answered AUTH without proof of the link key: it is not the device it claims to be");
+        }
     }
 
     /// <summary>What the agent offers, connecting (and negotiating) first if need be.</summary>

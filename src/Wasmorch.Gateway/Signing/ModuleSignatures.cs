@@ -33,7 +33,7 @@ public sealed class ModuleSignatures
         if (signature is null)
         {
             return required
-                ? throw new GatewayException("UNSIGNED", $"device '{device}' takes only signed modules: sign with `wasmorch keygen` / --sign-key")
+                ? throw new GatewayException(HostErrorCodes.NotSigned, $"device '{device}' takes only signed modules: sign with `wasmorch keygen` / --sign-key")
                 : false;
         }
         if (!TryDecode(signature, 64, out var raw))
@@ -47,7 +47,7 @@ public sealed class ModuleSignatures
                 return true;
             }
         }
-        throw new GatewayException("BAD_SIGNATURE", _trusted.Count == 0
+        throw new GatewayException(HostErrorCodes.BadSignature, _trusted.Count == 0
             ? "the module is signed, but this gateway trusts no keys ([signing] trusted_keys)"
             : "the signature does not match the content under any trusted key");
     }

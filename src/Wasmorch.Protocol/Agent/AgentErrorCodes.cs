@@ -14,6 +14,7 @@ public static class AgentErrorCodes
     public const string CrcMismatch = "CRC_MISMATCH";
     public const string Timeout = "TIMEOUT";
     public const string InvalidModule = "INVALID_MODULE";
+    public const string Unauthorized = "UNAUTHORIZED";
 }
 
 /// <summary>Values of <c>status=</c> in RESULT lines.</summary>

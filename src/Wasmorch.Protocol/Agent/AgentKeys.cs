@@ -62,4 +62,10 @@ public static class AgentKeys
     public const string MaxModules = "max_modules";
 
     public const string Extensions = "extensions";
+
+    public const string AuthNonce = "auth_nonce";
+
+    public const string Nonce = "nonce";
+
+    public const string Mac = "mac";
 }

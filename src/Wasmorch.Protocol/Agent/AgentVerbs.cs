@@ -40,4 +40,8 @@ public static class AgentVerbs
     public const string Boot = "BOOT";
 
     public const string Err = "ERR";
+
+    public const string Auth = "AUTH";
+
+    public const string AuthOk = "AUTH_OK";
 }

@@ -15,5 +15,7 @@ public static class HostErrorCodes
     public const string ProtocolError = "PROTOCOL_ERROR";
     public const string Internal = "INTERNAL";
     public const string Unauthorized = "UNAUTHORIZED";
+    public const string NotSigned = "UNSIGNED";
+    public const string BadSignature = "BAD_SIGNATURE";
     public const string TooManyConnections = "TOO_MANY_CONNECTIONS";
 }

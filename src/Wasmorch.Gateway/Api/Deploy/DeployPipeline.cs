@@ -145,7 +145,15 @@ public sealed class DeployPipeline(DeviceRegistry devices, BuildService build, G
         }
         if (!d.Module.AsSpan().StartsWith("\0asm"u8))
         {
-            return; // An image for a device's own runtime: the device judges it.
+            // Native code (a Wasmtime or WAMR AOT image) runs as the device's own code: it may come
+            // only from a builder the device trusts, which is this gateway (--mode aot builds it
+            // from checked wasm) or a holder of a trusted signing key.
+            if (!d.SignatureVerified)
+            {
+                throw new GatewayException(HostErrorCodes.NotSigned,
+                    $"module '{d.ModuleId}' is not wasm but native code (an AOT image); the gateway forwards native code only when it built it (deploy the .wasm with --mode aot) or a trusted key signed it (--sign-key)");
+            }
+            return;
         }
         ModuleValidator.Check(d.Module, d.Device.Capabilities, d.Device.Name);
         if (d.Target is not null)
