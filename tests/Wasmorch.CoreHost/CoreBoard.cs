@@ -35,7 +35,8 @@ internal static unsafe class CoreBoard
 
     public static uint NowMs => (uint)Clock.ElapsedMilliseconds;
 
-    public static void Start(Board board)
+    /// <param name="linkKey">The core's link key (AUTH, docs/protocol.md §6a), or null for an open agent.</param>
+    public static void Start(Board board, byte[]? linkKey)
     {
         _board = board;
         _handler = new CommandHandler(board);
@@ -58,10 +59,18 @@ internal static unsafe class CoreBoard
             StartGo = &StartGo,
             Stop = &Stop,
             Unload = &Unload,
+            Random = &Random,
         };
+        // The core keeps the key's address for as long as it runs: copied once to memory never freed.
+        byte* key = null;
+        if (linkKey is not null)
+        {
+            key = (byte*)NativeMemory.Alloc((nuint)linkKey.Length);
+            linkKey.CopyTo(new Span<byte>(key, linkKey.Length));
+        }
         lock (Gate)
         {
-            NativeCore.Init(&callbacks, (uint)board.Options.LoadTimeout.TotalMilliseconds, board.Options.Baseline ? 0 : 1);
+            NativeCore.Init(&callbacks, (uint)board.Options.LoadTimeout.TotalMilliseconds, board.Options.Baseline ? 0 : 1, key, (nuint)(linkKey?.Length ?? 0));
         }
     }
 
@@ -243,6 +252,9 @@ internal static unsafe class CoreBoard
         *job = reply.TryGetInt64(AgentKeys.Job, out var number) ? (uint)number : 0;
         return 0;
     }
+
+    [UnmanagedCallersOnly]
+    private static void Random(byte* buffer, nuint length) => System.Security.Cryptography.RandomNumberGenerator.Fill(new Span<byte>(buffer, (int)length));
 
     [UnmanagedCallersOnly]
     private static int Unload(byte* id)

@@ -54,10 +54,11 @@ internal static unsafe partial class NativeCore
         public delegate* unmanaged<void> StartGo;
         public delegate* unmanaged<byte*, int*, uint*, int> Stop;
         public delegate* unmanaged<byte*, int> Unload;
+        public delegate* unmanaged<byte*, nuint, void> Random;
     }
 
     [LibraryImport(Library, EntryPoint = "wmh_init")]
-    public static partial void Init(Callbacks* callbacks, uint loadTimeoutMs, int extensions);
+    public static partial void Init(Callbacks* callbacks, uint loadTimeoutMs, int extensions, byte* linkKey, nuint linkKeyLength);
 
     [LibraryImport(Library, EntryPoint = "wmh_boot")]
     public static partial void Boot();

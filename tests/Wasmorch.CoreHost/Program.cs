@@ -6,14 +6,16 @@ using Wasmorch.Emulator;
 using Wasmorch.Emulator.Runtime;
 
 // The firmware's C core on the host, behind a TCP socket, over an emulated board's runtime:
-//   dotnet Wasmorch.CoreHost.dll [--port N] [--baseline]
+//   dotnet Wasmorch.CoreHost.dll [--port N] [--baseline] [--link-key FILE]
 // prints "core agent listening on tcp://127.0.0.1:PORT" and serves one peer at a time (a UART has
 // no other), until killed. `wasmorch conformance tcp://127.0.0.1:PORT` then checks the C core.
 var port = args.SkipWhile(a => a != "--port").Skip(1).Select(int.Parse).FirstOrDefault();
 var baseline = args.Contains("--baseline");
+var linkKey = args.SkipWhile(a => a != "--link-key").Skip(1).Select(Wasmorch.Transport.LinkKeyFile.Load).FirstOrDefault();
 using var runtime = new WasmRuntime();
-using var board = new Board(new BoardOptions { Name = "core-host", Port = port, Baseline = baseline, StopGracePeriod = TimeSpan.FromMilliseconds(300) }, runtime, NullLogger.Instance);
-CoreBoard.Start(board);
+// The board decides what it accepts as the core does: precompiled (native) modules only with a link key.
+using var board = new Board(new BoardOptions { Name = "core-host", Port = port, Baseline = baseline, LinkKey = linkKey, StopGracePeriod = TimeSpan.FromMilliseconds(300) }, runtime, NullLogger.Instance);
+CoreBoard.Start(board, linkKey);
 
 using var poll = new Timer(_ => CoreBoard.Poll(), null, TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(20));
 var listener = new TcpListener(IPAddress.Loopback, port);

@@ -12,21 +12,23 @@ public sealed class CoreConformanceTests
 {
     [Theory]
     [InlineData(false, 0)]
-    [InlineData(true, 5)]
+    [InlineData(true, 7)]
     public async Task The_firmware_core_passes_the_conformance_suite(bool baseline, int skipped)
     {
-        await using var core = StartCoreHost(baseline);
+        var key = Path.Combine(Directory.CreateTempSubdirectory("wasmorch-core-key-").FullName, "link.key");
+        Wasmorch.Transport.LinkKeyFile.LoadOrCreate(key);
+        await using var core = StartCoreHost(baseline ? ["--baseline"] : ["--link-key", key]);
         var port = core.WaitForLine(@"core agent listening on tcp://127\.0\.0\.1:(\d+)").Groups[1].Value;
-        var result = await CliRunner.RunAsync("127.0.0.1:1", "conformance", $"tcp://127.0.0.1:{port}");
+        var result = await CliRunner.RunAsync("127.0.0.1:1", "conformance", $"tcp://127.0.0.1:{port}", "--link-key", key);
         CliAssert.Exit(0, result);
         Assert.Contains("PASS  load_stall_timeout", result.Stdout, StringComparison.Ordinal);
         Assert.Matches(@$"\d+ passed, 0 failed \(MUST\), 0 warnings \(SHOULD\), {skipped} skipped", result.Stdout);
     }
 
-    private static RunningProcess StartCoreHost(bool baseline)
+    private static RunningProcess StartCoreHost(string[] options)
     {
         var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
         var dll = Path.Combine(RepoPaths.Root, "tests", "Wasmorch.CoreHost", "bin", configuration, "net10.0", "Wasmorch.CoreHost.dll");
-        return RunningProcess.Start("dotnet", baseline ? [dll, "--port", "0", "--baseline"] : [dll, "--port", "0"]);
+        return RunningProcess.Start("dotnet", [dll, "--port", "0", .. options]);
     }
 }

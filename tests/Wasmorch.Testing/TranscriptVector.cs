@@ -10,7 +10,14 @@ public sealed record VectorStep(char Kind, int LineNumber, byte[] Bytes, int Mil
 /// One case of docs/protocol-vectors.txt (the file's header says the format). The firmware core's
 /// test_vectors.c reads the same file with the same rules.
 /// </summary>
-public sealed record TranscriptVector(string Name, bool Baseline, IReadOnlyList<VectorStep> Steps)
+public sealed record TranscriptVector(string Name, bool Baseline, byte[]? LinkKey, IReadOnlyList<VectorStep> Steps)
+{
+    /// <summary>The nonce an agent with a link key sends in the vectors: bytes 0, 1, 2, ... 15.</summary>
+    public const string PredictableNonce = "000102030405060708090a0b0c0d0e0f";
+}
+
+/// <summary>Reads docs/protocol-vectors.txt.</summary>
+public static class TranscriptVectors
 {
     public static IReadOnlyList<TranscriptVector> ReadAll(string path)
     {
@@ -24,7 +31,8 @@ public sealed record TranscriptVector(string Name, bool Baseline, IReadOnlyList<
             {
                 var spec = line[5..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
                 steps = [];
-                vectors.Add(new TranscriptVector(spec[0], spec.Contains("baseline"), steps));
+                var key = spec.FirstOrDefault(s => s.StartsWith("key=", StringComparison.Ordinal));
+                vectors.Add(new TranscriptVector(spec[0], spec.Contains("baseline"), key is null ? null : Convert.FromHexString(key[4..]), steps));
             }
             else if (line.Length == 0 || line.StartsWith('#'))
             {

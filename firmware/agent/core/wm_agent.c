@@ -69,6 +69,90 @@ void wm_agent_reset_link(struct wm_agent *agent)
 	agent->mode = WM_MODE_LINE;
 	agent->line_len = 0;
 	agent->peer_negotiated = false;
+	agent->authenticated = false;
+	agent->auth_nonce[0] = '\0';
+}
+
+static bool secured(const struct wm_agent *a) { return a->config.link_key != NULL && a->config.extensions; }
+
+static void to_hex(char *out, const uint8_t *bytes, size_t len)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < len; i++) {
+		out[2 * i] = digits[bytes[i] >> 4];
+		out[2 * i + 1] = digits[bytes[i] & 15];
+	}
+	out[2 * len] = '\0';
+}
+
+static bool is_lower_hex(const char *text, size_t len)
+{
+	if (text == NULL || strlen(text) != len) {
+		return false;
+	}
+	for (size_t i = 0; i < len; i++) {
+		if (!((text[i] >= '0' && text[i] <= '9') || (text[i] >= 'a' && text[i] <= 'f'))) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* HMAC-SHA256(link key, "wasmorch-link-v1 <role> <first> <second>") as hex (LinkAuth.cs does the same). */
+static void auth_mac(const struct wm_agent *a, const char *role, const char *first, const char *second,
+		     char out[WM_AUTH_MAC_HEX + 1])
+{
+	char message[96];
+	uint8_t mac[32];
+	int len = snprintf(message, sizeof(message), "wasmorch-link-v1 %s %s %s", role, first, second);
+
+	wm_hmac_sha256(a->config.link_key, a->config.link_key_len, (const uint8_t *)message, (size_t)len, mac);
+	to_hex(out, mac, sizeof(mac));
+}
+
+/* Compares without an early exit: a wrong MAC takes as long to refuse as a nearly right one. */
+static bool same(const char *x, const char *y, size_t len)
+{
+	unsigned diff = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		diff |= (unsigned)(x[i] ^ y[i]);
+	}
+	return diff == 0;
+}
+
+static void do_auth(struct wm_agent *a, const struct wm_line *l)
+{
+	const char *nonce = wm_line_get(l, "nonce");
+	const char *mac = wm_line_get(l, "mac");
+	char agent_nonce[WM_AUTH_NONCE_HEX + 1];
+	char expected[WM_AUTH_MAC_HEX + 1];
+	char buf[WM_LINE_MAX];
+	struct wm_writer w;
+
+	/* The challenge answers one AUTH only, whatever becomes of it. */
+	strcpy(agent_nonce, a->auth_nonce);
+	a->auth_nonce[0] = '\0';
+	if (!is_lower_hex(nonce, WM_AUTH_NONCE_HEX) || !is_lower_hex(mac, WM_AUTH_MAC_HEX)) {
+		send_err(a, "BAD_ARGS", "AUTH needs nonce=<32 hex digits> mac=<64 hex digits>");
+		return;
+	}
+	if (agent_nonce[0] == '\0') {
+		send_err(a, "UNAUTHORIZED",
+			 "no challenge to answer: send HELLO first (AUTH answers the auth_nonce of this link's last HELLO_OK)");
+		return;
+	}
+	auth_mac(a, "gateway", agent_nonce, nonce, expected);
+	if (!same(expected, mac, WM_AUTH_MAC_HEX)) {
+		send_err(a, "UNAUTHORIZED", "link authentication failed: the peer does not hold this board's link key");
+		return;
+	}
+	a->authenticated = true;
+	auth_mac(a, "agent", nonce, agent_nonce, expected);
+	wm_writer_begin(&w, buf, sizeof(buf), "AUTH_OK");
+	wm_writer_str(&w, "mac", expected);
+	send_line(a, &w);
 }
 
 void wm_agent_boot(struct wm_agent *a)
@@ -141,7 +225,16 @@ static void do_hello(struct wm_agent *a)
 	wm_writer_str(&w, "aot_target", h.aot_target ? h.aot_target : "-");
 	wm_writer_u32(&w, "max_module", h.max_module);
 	wm_writer_u32(&w, "max_modules", h.max_modules);
-	wm_writer_str(&w, "extensions", a->ops->unload ? "PING,UNLOAD,LOG" : "PING,LOG");
+	if (secured(a)) {
+		uint8_t nonce[WM_AUTH_NONCE_HEX / 2];
+
+		a->ops->random(a->ctx, nonce, sizeof(nonce));
+		to_hex(a->auth_nonce, nonce, sizeof(nonce));
+		wm_writer_str(&w, "extensions", a->ops->unload ? "PING,UNLOAD,LOG,AUTH" : "PING,LOG,AUTH");
+		wm_writer_str(&w, "auth_nonce", a->auth_nonce);
+	} else {
+		wm_writer_str(&w, "extensions", a->ops->unload ? "PING,UNLOAD,LOG" : "PING,LOG");
+	}
 	send_line(a, &w);
 }
 
@@ -387,6 +480,16 @@ static void handle_line(struct wm_agent *a, const char *text, size_t len)
 		send_err(a, "BAD_COMMAND", wm_parse_result_str(r));
 		return;
 	}
+	if (secured(a) && !a->authenticated && strcmp(l->verb, "HELLO") != 0 && strcmp(l->verb, "AUTH") != 0 &&
+	    strcmp(l->verb, "PING") != 0) {
+		char msg[WM_LINE_MAX];
+
+		snprintf(msg, sizeof(msg),
+			 "%s refused: this board requires link authentication (HELLO, then AUTH with the link key; docs/protocol.md section 6a)",
+			 l->verb);
+		send_err(a, "UNAUTHORIZED", msg);
+		return;
+	}
 	if (strcmp(l->verb, "STATUS") == 0) {
 		do_status(a);
 	} else if (strcmp(l->verb, "LOAD") == 0) {
@@ -406,6 +509,8 @@ static void handle_line(struct wm_agent *a, const char *text, size_t len)
 		send_line(a, &w);
 	} else if (ext && a->ops->unload != NULL && strcmp(l->verb, "UNLOAD") == 0) {
 		do_unload(a, l);
+	} else if (secured(a) && strcmp(l->verb, "AUTH") == 0) {
+		do_auth(a, l);
 	} else {
 		char msg[WM_LINE_MAX];
 

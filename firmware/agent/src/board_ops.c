@@ -4,6 +4,10 @@
 
 #include "wasmorch_agent.h"
 
+#ifdef CONFIG_WASMORCH_LINK_AUTH
+#include <zephyr/random/random.h>
+#endif
+
 struct wm_agent wasmorch_agent;
 static struct loaded_module modules[CONFIG_WASMORCH_MAX_MODULES];
 
@@ -45,6 +49,15 @@ static uint32_t uptime_us(void *ctx)
 	ARG_UNUSED(ctx);
 	return (uint32_t)k_ticks_to_us_floor64(k_uptime_ticks());
 }
+
+#ifdef CONFIG_WASMORCH_LINK_AUTH
+/* The AUTH challenge: unpredictable bytes from the board's entropy source. */
+static void random_bytes(void *ctx, uint8_t *buf, size_t len)
+{
+	ARG_UNUSED(ctx);
+	sys_rand_get(buf, len);
+}
+#endif
 
 static void hello(void *ctx, struct wm_hello *h)
 {
@@ -321,6 +334,9 @@ const struct wm_board_ops wasmorch_board_ops = {
 	.send = send,
 	.uptime_ms = uptime_ms,
 	.uptime_us = uptime_us,
+#ifdef CONFIG_WASMORCH_LINK_AUTH
+	.random = random_bytes,
+#endif
 	.hello = hello,
 	.status = status,
 	.load_check = load_check,

@@ -7,6 +7,30 @@ static uint8_t wamr_pool[CONFIG_WASMORCH_WAMR_POOL_SIZE] __aligned(8);
 
 extern const k_tid_t comm_tid;
 
+#ifdef CONFIG_WASMORCH_LINK_AUTH
+static uint8_t link_key[32];
+
+/* CONFIG_WASMORCH_LINK_KEY as bytes; false for an empty or malformed key (the board then stays open). */
+static bool parse_link_key(void)
+{
+	const char *hex = CONFIG_WASMORCH_LINK_KEY;
+
+	if (strlen(hex) != 2 * sizeof(link_key)) {
+		return false;
+	}
+	for (size_t i = 0; i < 2 * sizeof(link_key); i++) {
+		char c = hex[i];
+		int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+
+		if (d < 0) {
+			return false;
+		}
+		link_key[i / 2] = (uint8_t)((link_key[i / 2] << 4) | d);
+	}
+	return true;
+}
+#endif
+
 int main(void)
 {
 	RuntimeInitArgs init;
@@ -14,6 +38,15 @@ int main(void)
 		.load_timeout_ms = CONFIG_WASMORCH_LOAD_TIMEOUT_MS,
 		.extensions = IS_ENABLED(CONFIG_WASMORCH_EXTENSIONS),
 	};
+
+#ifdef CONFIG_WASMORCH_LINK_AUTH
+	if (!parse_link_key()) {
+		/* Fail closed: a board built to require AUTH never runs open with a broken key. */
+		return -1;
+	}
+	config.link_key = link_key;
+	config.link_key_len = sizeof(link_key);
+#endif
 
 	memset(&init, 0, sizeof(init));
 	init.mem_alloc_type = Alloc_With_Pool;

@@ -213,6 +213,15 @@ static enum wm_code unload(void *ctx, const char *id)
 	return WM_OK;
 }
 
+/* Predictable "random" bytes (0, 1, 2, ...): the transcript vectors know the AUTH nonce in advance. */
+static void fake_random(void *ctx, uint8_t *buf, size_t len)
+{
+	(void)ctx;
+	for (size_t i = 0; i < len; i++) {
+		buf[i] = (uint8_t)i;
+	}
+}
+
 const struct wm_board_ops fake_board_ops = {
 	.send = send,
 	.uptime_ms = uptime,
@@ -227,4 +236,5 @@ const struct wm_board_ops fake_board_ops = {
 	.start_go = start_go,
 	.stop = stop,
 	.unload = unload,
+	.random = fake_random,
 };

@@ -98,9 +98,12 @@ static void end_case(void)
 	fake_board_free(&board);
 }
 
+static uint8_t link_key[64];
+
 static void begin_case(const char *spec)
 {
 	struct wm_agent_config config = { .load_timeout_ms = 2000, .extensions = strstr(spec, " baseline") == NULL };
+	const char *key = strstr(spec, " key=");
 	char boot[WM_LINE_MAX + 1];
 	int has_boot;
 
@@ -110,6 +113,15 @@ static void begin_case(const char *spec)
 	fake_board_init(&board);
 	board.max_module = 4096;
 	board.now_ms = 1000;
+	if (key != NULL) {
+		size_t n = 0;
+
+		for (const char *p = key + 5; n < sizeof(link_key) && hex_digit(p[0]) >= 0 && hex_digit(p[1]) >= 0; p += 2) {
+			link_key[n++] = (uint8_t)(hex_digit(p[0]) * 16 + hex_digit(p[1]));
+		}
+		config.link_key = link_key;
+		config.link_key_len = n;
+	}
 	wm_agent_init(&agent, &fake_board_ops, &board, &config);
 	wm_agent_boot(&agent);
 	has_boot = fake_board_next_line(&board, boot, sizeof(boot));

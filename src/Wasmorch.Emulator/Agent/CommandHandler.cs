@@ -84,7 +84,7 @@ internal sealed class CommandHandler
     private static bool IsHex(string text) => text.All(char.IsAsciiHexDigitLower);
 
     public static AgentLineBuilder NotAuthenticated(string verb) =>
-        Error(AgentErrorCodes.Unauthorized, $"{verb} refused: this board requires link authentication (HELLO, then AUTH with the link key; docs/protocol.md §6a)");
+        Error(AgentErrorCodes.Unauthorized, $"{verb} refused: this board requires link authentication (HELLO, then AUTH with the link key; docs/protocol.md section 6a)");
 
     public AgentLineBuilder Stop(AgentLine line)
     {

@@ -28,6 +28,7 @@ struct wmh_callbacks {
 	void (*start_go)(void);
 	int (*stop)(const char *id, int *pending, uint32_t *job);
 	int (*unload)(const char *id);
+	void (*random)(uint8_t *buf, size_t len);
 };
 
 static struct wmh_callbacks cb;
@@ -150,6 +151,12 @@ static enum wm_code op_unload(void *ctx, const char *id)
 	return (enum wm_code)cb.unload(id);
 }
 
+static void op_random(void *ctx, uint8_t *buf, size_t len)
+{
+	(void)ctx;
+	cb.random(buf, len);
+}
+
 static const struct wm_board_ops ops = {
 	.send = op_send,
 	.uptime_ms = op_uptime_ms,
@@ -164,11 +171,17 @@ static const struct wm_board_ops ops = {
 	.start_go = op_start_go,
 	.stop = op_stop,
 	.unload = op_unload,
+	.random = op_random,
 };
 
-EXPORT void wmh_init(const struct wmh_callbacks *callbacks, uint32_t load_timeout_ms, int extensions)
+/* link_key: NULL for an open agent; else link_key_len bytes that must outlive the agent. */
+EXPORT void wmh_init(const struct wmh_callbacks *callbacks, uint32_t load_timeout_ms, int extensions, const uint8_t *link_key,
+		     size_t link_key_len)
 {
-	struct wm_agent_config config = { .load_timeout_ms = load_timeout_ms, .extensions = extensions != 0 };
+	struct wm_agent_config config = { .load_timeout_ms = load_timeout_ms,
+					  .extensions = extensions != 0,
+					  .link_key = link_key,
+					  .link_key_len = link_key_len };
 
 	cb = *callbacks;
 	wm_agent_init(&agent, &ops, NULL, &config);

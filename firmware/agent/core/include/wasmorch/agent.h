@@ -85,12 +85,21 @@ struct wm_board_ops {
 	enum wm_code (*stop)(void *ctx, const char *id, bool *pending, uint32_t *job);
 	/* Optional (NULL: UNLOAD is not offered). */
 	enum wm_code (*unload)(void *ctx, const char *id);
+	/* Fills buf with unpredictable bytes (the AUTH nonce); required when the agent has a link key. */
+	void (*random)(void *ctx, uint8_t *buf, size_t len);
 };
+
+/* docs/protocol.md §6a: the AUTH nonce (16 bytes) and MAC (32 bytes), as hex. */
+#define WM_AUTH_NONCE_HEX 32
+#define WM_AUTH_MAC_HEX 64
 
 struct wm_agent_config {
 	uint32_t load_timeout_ms;
 	/* Offer HELLO and extensions; false makes a seed-baseline agent. */
 	bool extensions;
+	/* The link key (docs/protocol.md §6a): NULL for an open agent; else only an authenticated peer drives it. */
+	const uint8_t *link_key;
+	size_t link_key_len;
 };
 
 enum wm_agent_mode {
@@ -115,6 +124,9 @@ struct wm_agent {
 	uint32_t load_last_ms;
 	/* The peer sent HELLO on this link: it understands extension lines (LOG). */
 	bool peer_negotiated;
+	/* AUTH: the challenge of this link's last HELLO_OK (empty once used) and whether the peer answered it. */
+	char auth_nonce[WM_AUTH_NONCE_HEX + 1];
+	bool authenticated;
 	/* Scratch for parsing (kept here, not on a small thread stack). */
 	struct wm_line parsed;
 	struct wm_args args;

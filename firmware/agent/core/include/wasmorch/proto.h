@@ -101,6 +101,19 @@ bool wm_arg_to_i32(const char *text, int32_t *out);
 bool wm_arg_to_i64(const char *text, int64_t *out);
 bool wm_arg_to_f64(const char *text, double *out);
 
+/* SHA-256 and HMAC-SHA256, for the link handshake (docs/protocol.md §6a). */
+struct wm_sha256 {
+	uint32_t h[8];
+	uint64_t total;
+	uint8_t buf[64];
+	size_t used;
+};
+
+void wm_sha256_init(struct wm_sha256 *s);
+void wm_sha256_update(struct wm_sha256 *s, const uint8_t *data, size_t len);
+void wm_sha256_final(struct wm_sha256 *s, uint8_t out[32]);
+void wm_hmac_sha256(const uint8_t *key, size_t key_len, const uint8_t *msg, size_t msg_len, uint8_t out[32]);
+
 /* CRC32, IEEE 802.3 (zlib's). Start with crc = 0. */
 uint32_t wm_crc32_update(uint32_t crc, const uint8_t *data, size_t len);
 
