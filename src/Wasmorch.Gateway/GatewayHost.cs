@@ -31,9 +31,9 @@ public sealed class GatewayHost : IAsyncDisposable
                 $"refusing to listen on {address} without a token: anyone who reaches it could run code on your boards. " +
                 "Set [gateway] token or WASMORCH_TOKEN, or pass --insecure on a network you trust.");
         }
-        if (config.Token is { Length: < 16 })
+        if (config.Token is { } secret && (secret.Length < 16 || secret.Any(char.IsWhiteSpace)))
         {
-            throw new ConfigException("the gateway token must be at least 16 characters");
+            throw new ConfigException("the gateway token must be at least 16 characters, none of them white space");
         }
         if (config.StatePath != "off")
         {

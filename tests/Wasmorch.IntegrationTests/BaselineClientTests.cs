@@ -2,14 +2,17 @@ using Wasmorch.Testing;
 
 namespace Wasmorch.IntegrationTests;
 
-/// <summary>A client that knows only the seed's baseline lines (no HELLO) drives the emulator process.</summary>
+/// <summary>
+/// A client that knows only the seed's baseline lines (no HELLO, so no AUTH) drives an emulator
+/// process whose boards are open (--link-key off); boards with a link key refuse it (LinkSecurityTests).
+/// </summary>
 public sealed class BaselineClientTests
 {
     [Fact]
-    public async Task Seed_baseline_lines_work_against_the_emulator_process()
+    public async Task Seed_baseline_lines_work_against_an_open_emulator_process()
     {
         await using var system = new SystemUnderTest();
-        system.StartBoard("nucleo", 0);
+        system.StartBoard("nucleo", 0, "--link-key", "off");
         await using var agent = await AgentClient.ConnectAsync(system.BoardPorts["nucleo"]);
 
         var loaded = await agent.LoadAsync("math_ops", ModuleBuilder.Build("math_ops.c"));

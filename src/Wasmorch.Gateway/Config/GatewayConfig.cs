@@ -105,72 +105,62 @@ public sealed class GatewayConfig
             throw new ConfigException($"{origin}: {ex.Message}");
         }
         var config = new GatewayConfig();
-        if (Table(root, "gateway", origin) is { } gateway)
+        var file = new TomlSection(root, origin, "");
+        if (file.Table("gateway") is { } gateway)
         {
-            config.BindAddress = String(gateway, "bind", origin) ?? config.BindAddress;
-            config.Token = String(gateway, "token", origin) ?? config.Token;
-            config.StatePath = String(gateway, "state", origin) ?? config.StatePath;
-            config.TlsCertificate = String(gateway, "tls_cert", origin) ?? config.TlsCertificate;
-            config.TlsKey = String(gateway, "tls_key", origin) ?? config.TlsKey;
-            config.LinkKeyPath = String(gateway, "link_key", origin) ?? config.LinkKeyPath;
-            config.MaxConnections = (int)(Integer(gateway, "max_connections", origin) ?? config.MaxConnections);
-            config.IdleTimeout = Millis(gateway, "idle_timeout_ms", origin) ?? config.IdleTimeout;
-            config.PartialRequestTimeout = Millis(gateway, "partial_request_timeout_ms", origin) ?? config.PartialRequestTimeout;
-            config.Port = (int)(Integer(gateway, "port", origin) ?? config.Port);
-            config.ReplyTimeout = Millis(gateway, "reply_timeout_ms", origin) ?? config.ReplyTimeout;
-            config.DefaultResultTimeout = Millis(gateway, "result_timeout_ms", origin) ?? config.DefaultResultTimeout;
-            config.MaxModuleBytes = (int)(Integer(gateway, "max_module_bytes", origin) ?? config.MaxModuleBytes);
-            config.MaxSourceBytes = (int)(Integer(gateway, "max_source_bytes", origin) ?? config.MaxSourceBytes);
+            config.BindAddress = gateway.String("bind") ?? config.BindAddress;
+            config.Token = gateway.String("token") ?? config.Token;
+            config.StatePath = gateway.String("state") ?? config.StatePath;
+            config.TlsCertificate = gateway.String("tls_cert") ?? config.TlsCertificate;
+            config.TlsKey = gateway.String("tls_key") ?? config.TlsKey;
+            config.LinkKeyPath = gateway.String("link_key") ?? config.LinkKeyPath;
+            config.MaxConnections = (int)(gateway.Integer("max_connections", 1, 65_536) ?? config.MaxConnections);
+            config.IdleTimeout = gateway.Millis("idle_timeout_ms", 1_000, 86_400_000) ?? config.IdleTimeout;
+            config.PartialRequestTimeout = gateway.Millis("partial_request_timeout_ms", 100, 600_000) ?? config.PartialRequestTimeout;
+            config.Port = (int)(gateway.Integer("port", 0, 65_535) ?? config.Port);
+            config.ReplyTimeout = gateway.Millis("reply_timeout_ms", 100, 600_000) ?? config.ReplyTimeout;
+            config.DefaultResultTimeout = gateway.Millis("result_timeout_ms", 1, 86_400_000) ?? config.DefaultResultTimeout;
+            config.MaxModuleBytes = (int)(gateway.Integer("max_module_bytes", 1, 16 << 20, " (bytes)") ?? config.MaxModuleBytes);
+            config.MaxSourceBytes = (int)(gateway.Integer("max_source_bytes", 1, 16 << 20, " (bytes)") ?? config.MaxSourceBytes);
+            gateway.RejectUnknown();
         }
-        if (Table(root, "build", origin) is { } build)
+        if (file.Table("build") is { } build)
         {
-            config.Clang = String(build, "clang", origin) ?? config.Clang;
-            config.Wamrc = String(build, "wamrc", origin) ?? config.Wamrc;
-            config.Sandbox = String(build, "sandbox", origin) ?? config.Sandbox;
+            config.Clang = build.String("clang") ?? config.Clang;
+            config.Wamrc = build.String("wamrc") ?? config.Wamrc;
+            config.Sandbox = build.String("sandbox") ?? config.Sandbox;
             if (config.Sandbox is not ("bwrap" or "off"))
             {
-                throw new ConfigException($"{origin}: [build] sandbox must be \"bwrap\" or \"off\"");
+                throw new ConfigException($"{origin}: [build] sandbox: must be \"bwrap\" or \"off\", not \"{config.Sandbox}\"");
             }
-            config.CacheDirectory = String(build, "cache_dir", origin) ?? config.CacheDirectory;
-            config.CacheCapBytes = Integer(build, "cache_max_bytes", origin) ?? config.CacheCapBytes;
-            config.CompileTimeout = Millis(build, "timeout_ms", origin) ?? config.CompileTimeout;
+            config.CacheDirectory = build.String("cache_dir") ?? config.CacheDirectory;
+            config.CacheCapBytes = build.Integer("cache_max_bytes", 1 << 20, 1L << 40, " (bytes)") ?? config.CacheCapBytes;
+            config.CompileTimeout = build.Millis("timeout_ms", 1_000, 600_000) ?? config.CompileTimeout;
+            build.RejectUnknown();
         }
-        if (Table(root, "signing", origin) is { } signing && signing.TryGetValue("trusted_keys", out var keys))
+        if (file.Table("signing") is { } signing)
         {
-            if (keys is not TomlArray array || array.Any(k => k is not string))
-            {
-                throw new ConfigException($"{origin}: [signing] trusted_keys must be a list of base64 public keys");
-            }
-            config.TrustedKeys.AddRange(array.OfType<string>());
+            config.TrustedKeys.AddRange(signing.Strings("trusted_keys") ?? []);
+            signing.RejectUnknown();
         }
-        if (Table(root, "devices", origin) is { } devices)
+        if (file.Table("devices") is { } devices)
         {
-            foreach (var (name, value) in devices)
+            foreach (var (name, device) in devices.Tables())
             {
-                if (value is not TomlTable device)
-                {
-                    throw new ConfigException($"{origin}: [devices.{name}] must be a table with endpoint = \"...\"");
-                }
-                var endpoint = String(device, "endpoint", origin)
-                    ?? throw new ConfigException($"{origin}: [devices.{name}] has no endpoint");
+                var endpoint = device.String("endpoint") ?? throw new ConfigException($"{origin}: {device.Name} has no endpoint");
                 config.AddDevice(name, endpoint, origin);
-                if (device.TryGetValue("require_signed", out var signed) && signed is true)
+                if (device.Bool("require_signed") == true)
                 {
                     config.RequireSigned.Add(name);
                 }
-                if (device.TryGetValue("emulate", out var emulate))
+                if (device.Bool("emulate") == true)
                 {
-                    if (emulate is not bool flag)
-                    {
-                        throw new ConfigException($"{origin}: [devices.{name}] emulate must be true or false");
-                    }
-                    if (flag)
-                    {
-                        config.Emulated.Add(name);
-                    }
+                    config.Emulated.Add(name);
                 }
+                device.RejectUnknown();
             }
         }
+        file.RejectUnknown();
         return config;
     }
 
@@ -186,21 +176,6 @@ public sealed class GatewayConfig
         }
         Devices[name] = parsed;
     }
-
-    private static TomlTable? Table(TomlTable parent, string key, string origin) =>
-        !parent.TryGetValue(key, out var value) ? null
-        : value as TomlTable ?? throw new ConfigException($"{origin}: '{key}' must be a table");
-
-    private static string? String(TomlTable table, string key, string origin) =>
-        !table.TryGetValue(key, out var value) ? null
-        : value as string ?? throw new ConfigException($"{origin}: '{key}' must be a string");
-
-    private static long? Integer(TomlTable table, string key, string origin) =>
-        !table.TryGetValue(key, out var value) ? null
-        : value is long l && l >= 0 ? l : throw new ConfigException($"{origin}: '{key}' must be a non-negative integer");
-
-    private static TimeSpan? Millis(TomlTable table, string key, string origin) =>
-        Integer(table, key, origin) is { } ms ? TimeSpan.FromMilliseconds(ms) : null;
 
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"{BindAddress}:{Port} with {Devices.Count} device(s)");
