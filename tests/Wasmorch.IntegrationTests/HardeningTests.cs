@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Wasmorch.Protocol.HostApi;
 using Wasmorch.Testing;
 
 namespace Wasmorch.IntegrationTests;
@@ -171,5 +172,71 @@ public sealed class SignedModuleTests
         {
             Directory.Delete(dir, true);
         }
+    }
+
+    /// <summary>
+    /// Finding 4 of issue 14: a signature over the source alone could be replayed with other exports,
+    /// options, module id or device. It now covers the whole deploy statement (docs: README, Security).
+    /// </summary>
+    [Fact]
+    public async Task A_signature_cannot_be_replayed_with_other_options_module_id_or_device()
+    {
+        var dir = Directory.CreateTempSubdirectory("wasmorch-replay-").FullName;
+        try
+        {
+            var key = Path.Combine(dir, "key");
+            CliAssert.Exit(0, await CliRunner.RunAsync("127.0.0.1:1", "keygen", "--out", key));
+            var publicKey = (await File.ReadAllTextAsync(key + ".pub")).Trim();
+            await using var system = new SystemUnderTest();
+            system.StartBoard("secure", 0);
+            system.StartBoard("secure2", 0);
+            var config = Path.Combine(dir, "gw.toml");
+            await File.WriteAllTextAsync(config,
+                $"[signing]\ntrusted_keys = [\"{publicKey}\"]\n" +
+                $"[devices.secure]\nendpoint = \"tcp://127.0.0.1:{system.BoardPorts["secure"]}\"\nrequire_signed = true\n" +
+                $"[devices.secure2]\nendpoint = \"tcp://127.0.0.1:{system.BoardPorts["secure2"]}\"\nrequire_signed = true\n");
+            system.BoardPorts.Clear();
+            system.GatewayArgs.AddRange(["--config", config]);
+            system.StartGateway();
+
+            var source = await File.ReadAllTextAsync(RepoPaths.Module("math_ops.c"));
+            var signed = new HostRequest { Id = 1, Op = HostOps.BuildAndDeploy, Device = "secure", ModuleId = "m", Source = source, SourceName = "math_ops.c", Exports = ["add"] };
+            signed.Signature = Wasmorch.Gateway.Signing.ModuleSignatures.Sign(await File.ReadAllTextAsync(key), DeployStatement.For(signed, System.Text.Encoding.UTF8.GetBytes(source)));
+            Assert.True((await SendAsync(system, signed)).GetProperty("ok").GetBoolean());
+
+            foreach (var replay in new Action<HostRequest>[]
+            {
+                r => r.Exports = ["add", "sub"],
+                r => r.ModuleId = "n",
+                r => r.Device = "secure2",
+                r => r.OptLevel = "0",
+                r => r.StackSize = 4096,
+                r => r.SourceName = "other.c",
+                r => r.Mode = "aot",
+            })
+            {
+                var copy = new HostRequest { Id = 2, Op = signed.Op, Device = signed.Device, ModuleId = signed.ModuleId, Source = source, SourceName = signed.SourceName, Exports = signed.Exports, Signature = signed.Signature, Force = true };
+                replay(copy);
+                var answer = await SendAsync(system, copy);
+                Assert.False(answer.GetProperty("ok").GetBoolean(), answer.ToString());
+                Assert.Equal("BAD_SIGNATURE", answer.GetProperty("error").GetProperty("code").GetString());
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    private static async Task<System.Text.Json.JsonElement> SendAsync(SystemUnderTest system, HostRequest request)
+    {
+        var (host, port) = (system.Gateway.Split(':')[0], int.Parse(system.Gateway.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture));
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(host, port);
+        var stream = tcp.GetStream();
+        await stream.WriteAsync((byte[])[.. HostJson.Serialize(request), (byte)'\n']);
+        using var reader = new StreamReader(stream);
+        var line = await reader.ReadLineAsync() ?? throw new EndOfStreamException("the gateway closed the connection");
+        return System.Text.Json.JsonDocument.Parse(line).RootElement.Clone();
     }
 }

@@ -68,9 +68,8 @@ public static class DeviceCommands
                 Module = Convert.ToBase64String(bytes),
                 Mode = pr.GetValue(mode),
                 Force = pr.GetValue(force),
-                Signature = await SignAsync(pr.GetValue(signKey), bytes, ct),
             };
-        }, TimeSpan.FromMinutes(5), ct));
+        }, TimeSpan.FromMinutes(5), ct, signKey: pr.GetValue(signKey)));
         return command;
     }
 
@@ -96,26 +95,25 @@ public static class DeviceCommands
                 SourceName = path.Name,
                 Mode = pr.GetValue(mode),
                 Force = pr.GetValue(force),
-                Signature = await SignAsync(pr.GetValue(signKey), System.Text.Encoding.UTF8.GetBytes(text), ct),
             };
             build.Apply(pr, path, request);
             return request;
-        }, TimeSpan.FromMinutes(5), ct));
+        }, TimeSpan.FromMinutes(5), ct, signKey: pr.GetValue(signKey)));
         return command;
     }
 
-    private static Option<FileInfo> SignKeyOption() => new("--sign-key") { Description = "Sign what is deployed with this Ed25519 private key (from `wasmorch keygen`)" };
+    private static Option<FileInfo> SignKeyOption() => new("--sign-key") { Description = "Sign the deploy (device, module id, mode, build options and the content's SHA-256) with this Ed25519 private key (from `wasmorch keygen`)" };
 
-    private static async Task<string?> SignAsync(FileInfo? key, byte[] content, CancellationToken ct)
+    /// <summary>Signs the request's <see cref="DeployStatement"/>: its content and everything that decides what lands where.</summary>
+    private static async Task<string> SignAsync(FileInfo key, HostRequest request, CancellationToken ct)
     {
-        if (key is null)
-        {
-            return null;
-        }
         var text = await ReadInputAsync(key, (p, c) => File.ReadAllTextAsync(p, c), ct);
+        var content = request.Op == HostOps.BuildAndDeploy
+            ? System.Text.Encoding.UTF8.GetBytes(request.Source ?? "")
+            : Convert.FromBase64String(request.Module ?? "");
         try
         {
-            return Wasmorch.Gateway.Signing.ModuleSignatures.Sign(text, content);
+            return Wasmorch.Gateway.Signing.ModuleSignatures.Sign(text, DeployStatement.For(request, content));
         }
         catch (ArgumentException ex)
         {
@@ -194,7 +192,7 @@ public static class DeviceCommands
         }
     }
 
-    internal static async Task<int> Run(ParseResult pr, GlobalOptions global, string name, Func<Task<HostRequest>> build, TimeSpan timeout, CancellationToken ct, bool needsDevice = true)
+    internal static async Task<int> Run(ParseResult pr, GlobalOptions global, string name, Func<Task<HostRequest>> build, TimeSpan timeout, CancellationToken ct, bool needsDevice = true, FileInfo? signKey = null)
     {
         var printer = new ResponsePrinter(Console.Out, Console.Error, pr.GetValue(global.Json));
         try
@@ -210,6 +208,10 @@ public static class DeviceCommands
             }
             var request = await build();
             request.Device = device;
+            if (signKey is not null)
+            {
+                request.Signature = await SignAsync(signKey, request, ct);
+            }
             request.Token = pr.GetValue(global.Token) ?? Environment.GetEnvironmentVariable("WASMORCH_TOKEN");
             await using var client = await GatewayClient.ConnectAsync(address, ct, pr.GetValue(global.TlsCa));
             ProgressBar? bar = null;

@@ -126,9 +126,13 @@ public sealed class DeployPipeline(DeviceRegistry devices, BuildService build, G
         }
     }
 
-    /// <summary>Step 2: an Ed25519 signature over the source or the bytes, required for devices that say so.</summary>
+    /// <summary>
+    /// Step 2: an Ed25519 signature over the request's <see cref="DeployStatement"/> (the content's
+    /// SHA-256 and everything that decides what lands where), required for devices that say so.
+    /// </summary>
     private void CheckSignature(Deployment d) =>
-        d.SignatureVerified = signatures.Check(d.Signed, d.Op.Request.Signature, config.RequireSigned.Contains(d.Device.Name), d.Device.Name);
+        d.SignatureVerified = signatures.Check(DeployStatement.For(d.Op.Request, d.Signed), d.Op.Request.Signature,
+            config.RequireSigned.Contains(d.Device.Name), d.Device.Name);
 
     /// <summary>Step 3: clang for C source; a wasm module checked against what devices run; the device's AOT image for --mode aot.</summary>
     private async Task CompileAsync(Deployment d)

@@ -1,0 +1,59 @@
+using System.Text;
+using Wasmorch.Protocol.HostApi;
+
+namespace Wasmorch.Protocol.Tests;
+
+public sealed class DeployStatementTests
+{
+    private static HostRequest Build() => new()
+    {
+        Op = HostOps.BuildAndDeploy, Device = "d", ModuleId = "m", Mode = "wasm", SourceName = "m.c", OptLevel = "z", StackSize = 8192, Exports = ["b", "a"],
+    };
+
+    private static string Statement(HostRequest request, string content = "int x;") => Encoding.UTF8.GetString(DeployStatement.For(request, Encoding.UTF8.GetBytes(content)));
+
+    [Fact]
+    public void The_statement_names_everything_that_decides_the_artifact_and_where_it_goes()
+    {
+        Assert.Equal(
+            "wasmorch-deploy-v1\nop=build_and_deploy\ndevice=d\nmodule_id=m\nmode=wasm\n" +
+            "content_sha256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n" +
+            "source_name=m.c\nopt_level=z\nstack_size=8192\nexports=a,b\n",
+            Statement(Build(), ""));
+    }
+
+    [Theory]
+    [InlineData("device")]
+    [InlineData("module_id")]
+    [InlineData("mode")]
+    [InlineData("source_name")]
+    [InlineData("opt_level")]
+    [InlineData("stack_size")]
+    [InlineData("exports")]
+    [InlineData("content")]
+    public void Changing_any_part_changes_the_statement(string part)
+    {
+        var changed = Build();
+        var content = "int x;";
+        switch (part)
+        {
+            case "device": changed.Device = "e"; break;
+            case "module_id": changed.ModuleId = "n"; break;
+            case "mode": changed.Mode = "aot"; break;
+            case "source_name": changed.SourceName = "n.c"; break;
+            case "opt_level": changed.OptLevel = "0"; break;
+            case "stack_size": changed.StackSize = 4096; break;
+            case "exports": changed.Exports = ["a", "b", "secret"]; break;
+            default: content = "int y;"; break;
+        }
+        Assert.NotEqual(Statement(Build()), Statement(changed, content));
+    }
+
+    [Fact]
+    public void Export_order_does_not_matter()
+    {
+        var reordered = Build();
+        reordered.Exports = ["a", "b"];
+        Assert.Equal(Statement(Build()), Statement(reordered));
+    }
+}
