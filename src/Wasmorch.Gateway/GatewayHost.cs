@@ -66,7 +66,7 @@ public sealed class GatewayHost : IAsyncDisposable
             new ArtifactCache(config.CacheDirectory, config.CacheCapBytes),
             _state);
         var dispatcher = new RequestDispatcher(_devices, _build, config, new Signing.ModuleSignatures(config.TrustedKeys));
-        _server = new HostApiServer(new IPEndPoint(address, config.Port), dispatcher, loggers.CreateLogger("Wasmorch.Gateway.Api"), config.Token, config.MaxConnections, LoadCertificate(config))
+        _server = new HostApiServer(new IPEndPoint(address, config.Port), dispatcher, loggers.CreateLogger("Wasmorch.Gateway.Api"), config.Token, config.MaxConnections, LoadCertificate(config), config.MaxConnectionsPerPeer)
         {
             IdleTimeout = config.IdleTimeout,
             PartialRequestTimeout = config.PartialRequestTimeout,

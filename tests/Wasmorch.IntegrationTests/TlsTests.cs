@@ -31,7 +31,7 @@ public sealed class TlsTests : IAsyncLifetime
         Directory.Delete(_dir, recursive: true);
     }
 
-    private static void WriteSelfSigned(string certPath, string keyPath, string ip)
+    internal static void WriteSelfSigned(string certPath, string keyPath, string ip)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest("CN=wasmorch test gateway", key, HashAlgorithmName.SHA256);

@@ -30,11 +30,11 @@ public sealed partial class HostApiServer : IAsyncDisposable
 
     private readonly byte[]? _token;
     private readonly int _maxConnections;
-    private int _connectionCount;
+    private readonly ConnectionTable _table;
 
     private readonly X509Certificate2? _certificate;
 
-    public HostApiServer(IPEndPoint endpoint, RequestDispatcher dispatcher, ILogger logger, string? token = null, int maxConnections = 256, X509Certificate2? certificate = null)
+    public HostApiServer(IPEndPoint endpoint, RequestDispatcher dispatcher, ILogger logger, string? token = null, int maxConnections = 256, X509Certificate2? certificate = null, int maxConnectionsPerPeer = 64)
     {
         _certificate = certificate;
         _listener = new TcpListener(endpoint);
@@ -42,6 +42,7 @@ public sealed partial class HostApiServer : IAsyncDisposable
         _logger = logger;
         _token = token is null ? null : System.Text.Encoding.UTF8.GetBytes(token);
         _maxConnections = maxConnections;
+        _table = new ConnectionTable(maxConnections, Math.Min(maxConnections, maxConnectionsPerPeer));
     }
 
     /// <summary>Constant-time comparison: a wrong token takes as long to refuse as a nearly right one.</summary>
@@ -63,46 +64,56 @@ public sealed partial class HostApiServer : IAsyncDisposable
 
     private Task AcceptLoopAsync(CancellationToken ct) => TcpAcceptLoop.RunAsync(_listener, socket =>
     {
-        if (Interlocked.Increment(ref _connectionCount) > _maxConnections)
+        var slot = _table.TryAdmit((socket.RemoteEndPoint as IPEndPoint)?.Address);
+        Task task;
+        if (slot is null)
         {
-            Interlocked.Decrement(ref _connectionCount);
             LogRefused(_logger, socket.RemoteEndPoint, _maxConnections);
-            _ = RefuseAsync(socket);
-            return Task.CompletedTask;
+            task = RefuseAsync(socket, ct);
+        }
+        else
+        {
+            task = ServeInSlotAsync(socket, slot, ct);
         }
         lock (_connections)
         {
             _connections.RemoveAll(t => t.IsCompleted);
-            _connections.Add(ServeCountedAsync(socket, ct));
+            _connections.Add(task);
         }
         return Task.CompletedTask;
     }, ct);
 
-    private async Task ServeCountedAsync(Socket socket, CancellationToken ct)
+    private async Task ServeInSlotAsync(Socket socket, ConnectionTable.Slot slot, CancellationToken ct)
     {
+        using var evictable = CancellationTokenSource.CreateLinkedTokenSource(ct, slot.Evicted);
         try
         {
-            await ServeAsync(socket, ct);
+            await ServeAsync(socket, slot, evictable.Token);
         }
         finally
         {
-            Interlocked.Decrement(ref _connectionCount);
+            _table.Release(slot);
+            slot.Dispose();
         }
     }
 
-    private static async Task RefuseAsync(Socket socket)
+    /// <summary>TOO_MANY_CONNECTIONS, in the connection's own terms: over TLS when the gateway serves TLS.</summary>
+    private async Task RefuseAsync(Socket socket, CancellationToken ct)
     {
-        using (socket)
+        var peer = socket.RemoteEndPoint;
+        await using var stream = await SecureAsync(new NetworkStream(socket, ownsSocket: true), peer, ct);
+        if (stream is null)
         {
-            var refusal = Replies.Failure(HostErrorCodes.TooManyConnections, "the gateway has too many host connections; try again later");
-            try
-            {
-                await socket.SendAsync((byte[])[.. HostJson.Serialize(refusal), (byte)'\n']);
-            }
-            catch (SocketException)
-            {
-                // The peer is gone already; nothing else to tell it.
-            }
+            return;
+        }
+        var refusal = Replies.Failure(HostErrorCodes.TooManyConnections, "the gateway has too many host connections busy; try again later");
+        try
+        {
+            await stream.WriteAsync((byte[])[.. HostJson.Serialize(refusal), (byte)'\n'], ct);
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException)
+        {
+            LogConnectionLost(_logger, peer, ex.Message);
         }
     }
 
@@ -129,7 +140,7 @@ public sealed partial class HostApiServer : IAsyncDisposable
         }
     }
 
-    private async Task ServeAsync(Socket socket, CancellationToken ct)
+    private async Task ServeAsync(Socket socket, ConnectionTable.Slot slot, CancellationToken ct)
     {
         var peer = socket.RemoteEndPoint;
         await using var stream = await SecureAsync(new NetworkStream(socket, ownsSocket: true), peer, ct);
@@ -137,7 +148,7 @@ public sealed partial class HostApiServer : IAsyncDisposable
         {
             return;
         }
-        using var connection = new HostConnection(stream, peer, _dispatcher, Authorized, new ConnectionDeadlines(IdleTimeout, PartialRequestTimeout), _logger);
+        using var connection = new HostConnection(stream, peer, _dispatcher, Authorized, new ConnectionDeadlines(IdleTimeout, PartialRequestTimeout), _logger, slot.SetBusy);
         await connection.ServeAsync(ct);
     }
 
@@ -158,7 +169,10 @@ public sealed partial class HostApiServer : IAsyncDisposable
         _stopping.Dispose();
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused host connection from {Peer}: {Max} connections already")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Host {Peer}: refusal not delivered: {Reason}")]
+    private static partial void LogConnectionLost(ILogger logger, EndPoint? peer, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused host connection from {Peer}: every connection busy (at most {Max}, and per peer)")]
     private static partial void LogRefused(ILogger logger, EndPoint? peer, int max);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Host {Peer}: TLS handshake failed: {Reason}")]

@@ -24,10 +24,16 @@ internal sealed partial class HostConnection : IDisposable
     private readonly ConnectionDeadlines _deadlines;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
-    private readonly SemaphoreSlim _inFlight = new(MaxInFlight, MaxInFlight);
+    private readonly SemaphoreSlim _slots = new(MaxInFlight, MaxInFlight);
     private readonly List<Task> _running = [];
+    private readonly Action<bool> _busy;
+    private int _inFlight;
 
-    public HostConnection(Stream stream, EndPoint? peer, RequestDispatcher dispatcher, Func<HostRequest, bool> authorized, ConnectionDeadlines deadlines, ILogger logger)
+    /// <summary>When the unfinished request line's first byte came (Stopwatch timestamp); null when no line is half-read.</summary>
+    private long? _partialSince;
+
+    /// <param name="busy">Told whether the connection is busy (a request running or half-sent), so that an idle one can make room for a newcomer.</param>
+    public HostConnection(Stream stream, EndPoint? peer, RequestDispatcher dispatcher, Func<HostRequest, bool> authorized, ConnectionDeadlines deadlines, ILogger logger, Action<bool>? busy = null)
     {
         _stream = stream;
         _peer = peer;
@@ -35,7 +41,10 @@ internal sealed partial class HostConnection : IDisposable
         _authorized = authorized;
         _deadlines = deadlines;
         _logger = logger;
+        _busy = busy ?? (_ => { });
     }
+
+    private void ReportBusy() => _busy(Volatile.Read(ref _inFlight) > 0 || _partialSince is not null);
 
     public async Task ServeAsync(CancellationToken ct)
     {
@@ -47,21 +56,28 @@ internal sealed partial class HostConnection : IDisposable
         var framing = new RequestFraming();
         try
         {
-            var partial = false;
-            while (true)
+            ReportBusy();
+            var open = true;
+            while (open)
             {
-                var read = await ReadWithDeadlineAsync(reader, partial, connection.Token);
+                var read = await ReadWithDeadlineAsync(reader, connection.Token);
                 if (read is not { } result)
                 {
                     break;
                 }
                 var buffer = result.Buffer;
-                while (framing.TryRead(ref buffer, out var framed))
+                while (open && framing.TryRead(ref buffer, out var framed))
                 {
-                    await DispatchAsync(framed, connection.Token, hostGone.Token);
+                    open = await DispatchAsync(framed, connection.Token, hostGone.Token);
+                    // A complete line ends the request's deadline; what follows it starts a new one.
+                    _partialSince = null;
                 }
                 reader.AdvanceTo(buffer.Start, buffer.End);
-                partial = !buffer.IsEmpty || framing.IsDiscarding;
+                if (!buffer.IsEmpty || framing.IsDiscarding)
+                {
+                    _partialSince ??= System.Diagnostics.Stopwatch.GetTimestamp();
+                }
+                ReportBusy();
                 if (result.IsCompleted)
                 {
                     break;
@@ -84,10 +100,12 @@ internal sealed partial class HostConnection : IDisposable
     }
 
     /// <summary>The next bytes, or null when the connection's deadline passed (<see cref="ConnectionDeadlines"/>).</summary>
-    private async Task<ReadResult?> ReadWithDeadlineAsync(PipeReader reader, bool partial, CancellationToken ct)
+    private async Task<ReadResult?> ReadWithDeadlineAsync(PipeReader reader, CancellationToken ct)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        if (_deadlines.ForNextRead(!_running.TrueForAll(t => t.IsCompleted), partial) is { } limit)
+        var partial = _partialSince is not null;
+        var partialFor = _partialSince is { } since ? System.Diagnostics.Stopwatch.GetElapsedTime(since) : (TimeSpan?)null;
+        if (_deadlines.ForNextRead(!_running.TrueForAll(t => t.IsCompleted), partialFor) is { } limit)
         {
             deadline.CancelAfter(limit);
         }
@@ -103,26 +121,41 @@ internal sealed partial class HostConnection : IDisposable
         }
     }
 
-    /// <summary>A refusal is answered at once; an authorized request starts running (waiting for a slot when <see cref="MaxInFlight"/> run).</summary>
-    private async Task DispatchAsync(Framed framed, CancellationToken ct, CancellationToken hostGone)
+    /// <summary>
+    /// A refusal is answered at once; an authorized request starts running (waiting for a slot when
+    /// <see cref="MaxInFlight"/> run). False ends the connection: a host without the token gets its
+    /// answer and nothing more, so it cannot hold a connection open.
+    /// </summary>
+    private async Task<bool> DispatchAsync(Framed framed, CancellationToken ct, CancellationToken hostGone)
     {
         if (framed.Refusal is { } refusal)
         {
             await RespondAsync(refusal, ct);
-            return;
+            return true;
         }
         var request = framed.Request!;
         if (!_authorized(request))
         {
             LogUnauthorized(_logger, _peer, request.Op);
-            var denied = Replies.Failure(HostErrorCodes.Unauthorized, "this gateway requires a valid token (--token or WASMORCH_TOKEN)");
+            var denied = Replies.Failure(HostErrorCodes.Unauthorized, "this gateway requires a valid token (--token or WASMORCH_TOKEN); closing the connection");
             denied.Id = request.Id;
             await RespondAsync(denied, ct);
-            return;
+            return false;
         }
-        await _inFlight.WaitAsync(ct);
+        await _slots.WaitAsync(ct);
+        Interlocked.Increment(ref _inFlight);
+        ReportBusy();
         _running.RemoveAll(t => t.IsCompleted);
         _running.Add(request.Op == HostOps.Logs && request.Follow ? FollowAsync(request, hostGone) : RunAsync(request, ct));
+        return true;
+    }
+
+    /// <summary>A request finished: its slot is free, and the connection may be idle again.</summary>
+    private void Finished()
+    {
+        Interlocked.Decrement(ref _inFlight);
+        _slots.Release();
+        ReportBusy();
     }
 
     private async Task RunAsync(HostRequest request, CancellationToken ct)
@@ -150,7 +183,7 @@ internal sealed partial class HostConnection : IDisposable
         }
         finally
         {
-            _inFlight.Release();
+            Finished();
         }
     }
 
@@ -179,7 +212,7 @@ internal sealed partial class HostConnection : IDisposable
         }
         finally
         {
-            _inFlight.Release();
+            Finished();
         }
     }
 
@@ -201,7 +234,7 @@ internal sealed partial class HostConnection : IDisposable
     public void Dispose()
     {
         _writeLock.Dispose();
-        _inFlight.Dispose();
+        _slots.Dispose();
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Request {Id} {Op} {Device}: ok={Ok} {Error}")]

@@ -53,6 +53,9 @@ public sealed class GatewayConfig
     /// <summary>Host connections at once; more are refused.</summary>
     public int MaxConnections { get; set; } = 256;
 
+    /// <summary>Host connections from one address; at a cap, the longest-idle connection makes room.</summary>
+    public int MaxConnectionsPerPeer { get; set; } = 64;
+
     /// <summary>The SQLite state file; null: <see cref="State.GatewayState.DefaultPath"/> for the port; "off": none.</summary>
     public string? StatePath { get; set; }
 
@@ -115,6 +118,7 @@ public sealed class GatewayConfig
             config.TlsKey = gateway.String("tls_key") ?? config.TlsKey;
             config.LinkKeyPath = gateway.String("link_key") ?? config.LinkKeyPath;
             config.MaxConnections = (int)(gateway.Integer("max_connections", 1, 65_536) ?? config.MaxConnections);
+            config.MaxConnectionsPerPeer = (int)(gateway.Integer("max_connections_per_peer", 1, 65_536) ?? config.MaxConnectionsPerPeer);
             config.IdleTimeout = gateway.Millis("idle_timeout_ms", 1_000, 86_400_000) ?? config.IdleTimeout;
             config.PartialRequestTimeout = gateway.Millis("partial_request_timeout_ms", 100, 600_000) ?? config.PartialRequestTimeout;
             config.Port = (int)(gateway.Integer("port", 0, 65_535) ?? config.Port);
