@@ -58,10 +58,18 @@ public sealed class AgentProbe : IAsyncDisposable
 
     public Task SendLineAsync(string line, CancellationToken ct) => SendRawAsync(Encoding.ASCII.GetBytes(line + "\n"), ct);
 
+    /// <summary>Sends bytes; a link the agent closed or reset is a violation of the case, never a crash of the suite.</summary>
     public async Task SendRawAsync(ReadOnlyMemory<byte> bytes, CancellationToken ct)
     {
-        await _stream.WriteAsync(bytes, ct);
-        await _stream.FlushAsync(ct);
+        try
+        {
+            await _stream.WriteAsync(bytes, ct);
+            await _stream.FlushAsync(ct);
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+        {
+            throw new ViolationException($"the agent closed or reset the link while the suite was sending ({ex.Message})");
+        }
     }
 
     /// <summary>The next line that is not LOG, parsed; a violation if none comes or it does not parse.</summary>
@@ -179,6 +187,10 @@ public sealed class AgentProbe : IAsyncDisposable
             catch (OperationCanceledException) when (!ct.IsCancellationRequested)
             {
                 throw new ViolationException($"no reply within {timeout.TotalMilliseconds:0} ms while {expecting}");
+            }
+            catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+            {
+                throw new ViolationException($"the agent reset the link while {expecting} ({ex.Message})");
             }
             if (read == 0)
             {

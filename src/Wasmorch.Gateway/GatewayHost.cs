@@ -11,7 +11,7 @@ using Wasmorch.Transport;
 namespace Wasmorch.Gateway;
 
 /// <summary>The gateway process: device registry, compiler and host API server, wired together.</summary>
-public sealed class GatewayHost : IAsyncDisposable
+public sealed partial class GatewayHost : IAsyncDisposable
 {
     private readonly DeviceRegistry _devices;
     private readonly HostApiServer _server;
@@ -63,7 +63,7 @@ public sealed class GatewayHost : IAsyncDisposable
         _build = new BuildService(
             new ClangCompiler(config.Clang, config.CompileTimeout, sandbox),
             new AotCompiler(config.Wamrc, config.CompileTimeout, sandbox),
-            new ArtifactCache(config.CacheDirectory, config.CacheCapBytes),
+            Cache(config, loggers.CreateLogger("Wasmorch.Gateway.Build")),
             _state);
         var dispatcher = new RequestDispatcher(_devices, _build, config, new Signing.ModuleSignatures(config.TrustedKeys));
         _server = new HostApiServer(new IPEndPoint(address, config.Port), dispatcher, loggers.CreateLogger("Wasmorch.Gateway.Api"), config.Token, config.MaxConnections, LoadCertificate(config), config.MaxConnectionsPerPeer)
@@ -119,4 +119,14 @@ public sealed class GatewayHost : IAsyncDisposable
 
     /// <summary>The state file in use (null when running without one).</summary>
     public string? StatePath => _state?.Path;
+
+    private static ArtifactCache Cache(GatewayConfig config, ILogger logger)
+    {
+        var cache = new ArtifactCache(config.CacheDirectory, config.CacheCapBytes);
+        cache.Discarded += (key, reason) => LogCacheDiscarded(logger, key, reason);
+        return cache;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Artifact cache: discarded {Key}: {Reason}; it is built again")]
+    private static partial void LogCacheDiscarded(ILogger logger, string key, string reason);
 }

@@ -83,6 +83,7 @@ public sealed class ConformanceSuiteTests : IAsyncLifetime
             // The agent refused to replace its running module (ERR BUSY); the suite is told it was ready to.
             "replace" => l => l.StartsWith("ERR code=BUSY", StringComparison.Ordinal) ? "LOAD_READY module_id=cf_blink" : l,
             "no_log_count" => l => l.Replace(" log_dropped=0", "", StringComparison.Ordinal),
+            "reset" => l => l.Contains("code=CRC_MISMATCH", StringComparison.Ordinal) ? ViolatingAgent.Reset : l,
             _ => throw new ArgumentOutOfRangeException(nameof(kind)),
         };
     }
@@ -124,6 +125,20 @@ public sealed class ConformanceSuiteTests : IAsyncLifetime
         Assert.Equal(("hello", CaseOutcome.Fail), (hello.Name, hello.Outcome));
         Assert.Contains("--link-key", hello.Message, StringComparison.Ordinal);
         Assert.All(report.Results.Skip(1).Where(r => r.Outcome != CaseOutcome.Skip), r => Assert.StartsWith("not run: the agent requires link authentication", r.Message, StringComparison.Ordinal));
+    }
+
+    /// <summary>Finding 13 of issue 14: an agent that resets the connection crashed the suite (unhandled IOException, exit 1).</summary>
+    [Fact]
+    public async Task An_agent_that_resets_the_link_fails_the_case_and_the_suite_stops_cleanly()
+    {
+        await using var broken = new ViolatingAgent(NewBoard(), Rewrite("reset"));
+        var report = await RunAsync(broken.Port);
+        var reset = report.Results.Single(r => r.Name == "load_crc_mismatch");
+        Assert.Equal(CaseOutcome.Fail, reset.Outcome);
+        Assert.Contains("reset the link", reset.Message, StringComparison.Ordinal);
+        var after = report.Results.SkipWhile(r => r.Name != "load_crc_mismatch").Skip(1).Where(r => r.Outcome != CaseOutcome.Skip).ToList();
+        Assert.NotEmpty(after);
+        Assert.All(after, r => Assert.StartsWith("not run: after case load_crc_mismatch", r.Message, StringComparison.Ordinal));
     }
 
     [Fact]

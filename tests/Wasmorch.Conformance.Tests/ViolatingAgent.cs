@@ -15,7 +15,10 @@ public sealed class ViolatingAgent : IAsyncDisposable
     private readonly Func<string, string?> _rewrite;
     private readonly CancellationTokenSource _stop = new();
 
-    /// <param name="rewrite">Maps each line the board sends to what the suite sees; null drops it.</param>
+    /// <summary>A rewrite returning this resets the suite's connection (TCP RST) instead of sending a line.</summary>
+    public const string Reset = "\u0000RESET";
+
+    /// <param name="rewrite">Maps each line the board sends to what the suite sees; null drops it; <see cref="Reset"/> resets the link.</param>
     public ViolatingAgent(int upstream, Func<string, string?> rewrite)
     {
         _upstream = upstream;
@@ -36,7 +39,7 @@ public sealed class ViolatingAgent : IAsyncDisposable
                 var board = new TcpClient();
                 await board.ConnectAsync(IPAddress.Loopback, _upstream, _stop.Token);
                 _ = PumpRawAsync(client.GetStream(), board.GetStream());
-                _ = PumpLinesAsync(board.GetStream(), client.GetStream());
+                _ = PumpLinesAsync(board.GetStream(), client.GetStream(), client);
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
@@ -58,7 +61,7 @@ public sealed class ViolatingAgent : IAsyncDisposable
         await to.DisposeAsync();
     }
 
-    private async Task PumpLinesAsync(Stream from, Stream to)
+    private async Task PumpLinesAsync(Stream from, Stream to, TcpClient suite)
     {
         // Latin-1 both ways: every byte passes through as itself, so a rewrite can put a non-ASCII byte on the wire.
         using var reader = new StreamReader(from, Encoding.Latin1);
@@ -66,7 +69,14 @@ public sealed class ViolatingAgent : IAsyncDisposable
         {
             while (await reader.ReadLineAsync(_stop.Token) is { } line)
             {
-                if (_rewrite(line) is { } sent)
+                var rewritten = _rewrite(line);
+                if (rewritten == Reset)
+                {
+                    suite.Client.LingerState = new LingerOption(true, 0);
+                    suite.Client.Close();
+                    return;
+                }
+                if (rewritten is { } sent)
                 {
                     await to.WriteAsync(Encoding.Latin1.GetBytes(sent + "\n"), _stop.Token);
                 }

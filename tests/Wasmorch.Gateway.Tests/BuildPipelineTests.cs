@@ -43,6 +43,37 @@ public sealed class ArtifactCacheTests : IDisposable
         Assert.All(results, r => Assert.Equal(42, r.Bytes[0]));
     }
 
+    /// <summary>Finding 10 of issue 14: a modified cache file was deployed as a "cache hit".</summary>
+    [Fact]
+    public async Task A_cache_file_changed_on_disk_is_discarded_and_built_again()
+    {
+        var builds = 0;
+        var discarded = new List<string>();
+        var cache = new ArtifactCache(_dir, 1 << 20);
+        cache.Discarded += (key, reason) => discarded.Add($"{key}: {reason}");
+        await cache.GetOrBuildAsync("k1", () => Task.FromResult(new byte[] { 1, 2, 3, (byte)++builds }));
+        var path = Path.Combine(_dir, "k1.bin");
+        var file = await File.ReadAllBytesAsync(path);
+        file[^2] ^= 0xff;
+        await File.WriteAllBytesAsync(path, file);
+
+        var (bytes, hit) = await cache.GetOrBuildAsync("k1", () => Task.FromResult(new byte[] { 1, 2, 3, (byte)++builds }));
+        Assert.Equal((false, 2), (hit, builds));
+        Assert.Equal([1, 2, 3, 2], bytes);
+        Assert.StartsWith("k1: its bytes no longer have the SHA-256 recorded", Assert.Single(discarded), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task The_cache_is_private_to_its_owner()
+    {
+        var dir = Path.Combine(_dir, "private");
+        var cache = new ArtifactCache(dir, 1 << 20);
+        await cache.GetOrBuildAsync("k", () => Task.FromResult(new byte[] { 7 }));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(dir));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(dir, "k.bin")));
+    }
+
     [Fact]
     public async Task Least_recently_used_artifacts_go_first_past_the_cap()
     {

@@ -1,3 +1,4 @@
+using Wasmorch.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 using Wasmorch.Gateway.Devices;
 using Wasmorch.Transport;
@@ -22,6 +23,61 @@ public sealed class DeviceSessionTests
         await using var session = Session(agent);
         var status = await session.StatusAsync(CancellationToken.None);
         Assert.Equal(("STATUS", "IDLE"), (status.Verb, status["state"]));
+    }
+
+    /// <summary>Finding 8 of issue 14: replies that do not answer their command were reported as success.</summary>
+    [Theory]
+    [InlineData("START", "START_OK module_id=m func=other job=3", "with a reply for function 'other'")]
+    [InlineData("START", "START_OK module_id=x func=f job=3", "with a reply for module 'x'")]
+    [InlineData("START", "RESULT module_id=m func=f status=OK", "no refusal (status=OK, no job)")]
+    [InlineData("STOP", "STOP_OK module_id=x status=IDLE", "with a reply for module 'x'")]
+    public async Task A_reply_for_another_command_is_a_protocol_error_and_drops_the_link(string command, string reply, string words)
+    {
+        await using var agent = new ScriptedAgent(line => line.StartsWith(command, StringComparison.Ordinal) ? [reply] : ["STATUS state=IDLE modules=-"]);
+        await using var session = Session(agent);
+        var error = await Assert.ThrowsAsync<GatewayException>(async () =>
+        {
+            if (command == "START")
+            {
+                await session.StartAsync("m", "f", null, CancellationToken.None);
+            }
+            else
+            {
+                await session.StopAsync("m", CancellationToken.None);
+            }
+        });
+        Assert.Equal(HostErrorCodes.ProtocolError, error.Code);
+        Assert.Contains(words, error.Message, StringComparison.Ordinal);
+        await session.StatusAsync(CancellationToken.None);
+        Assert.Equal(2, agent.Connections);
+    }
+
+    [Fact]
+    public async Task A_load_ok_for_other_bytes_is_not_reported_as_loaded()
+    {
+        // The "module" ends with LF so that this line-based fake sees the payload as one line.
+        var module = "ABCDEFG\n"u8.ToArray();
+        await using var agent = new ScriptedAgent(line => line switch
+        {
+            _ when line.StartsWith("LOAD", StringComparison.Ordinal) => ["LOAD_READY module_id=m"],
+            "ABCDEFG" => ["LOAD_OK module_id=m size=8 crc32=00000000"],
+            _ => [],
+        });
+        await using var session = Session(agent);
+        var error = await Assert.ThrowsAsync<GatewayException>(() => session.LoadAsync("m", module, CancellationToken.None));
+        Assert.Equal(HostErrorCodes.ProtocolError, error.Code);
+        Assert.Contains("acknowledged a module other than the one sent", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task No_payload_goes_to_a_device_ready_for_another_module()
+    {
+        await using var agent = new ScriptedAgent(line => line.StartsWith("LOAD", StringComparison.Ordinal) ? ["LOAD_READY module_id=other"] : []);
+        await using var session = Session(agent);
+        var error = await Assert.ThrowsAsync<GatewayException>(() => session.LoadAsync("m", "ABCDEFG\n"u8.ToArray(), CancellationToken.None));
+        Assert.Equal(HostErrorCodes.ProtocolError, error.Code);
+        await Task.Delay(200);
+        Assert.DoesNotContain("ABCDEFG", agent.Received);
     }
 
     [Fact]

@@ -7,10 +7,15 @@ namespace Wasmorch.Gateway.Build;
 /// Build artifacts on disk, addressed by what went into them (source, options, compiler identity,
 /// target). Survives restarts; bounded by a size cap with least-recently-used eviction; safe under
 /// concurrent builds (write to a temporary file, then an atomic rename; identical keys built at
-/// the same time in this process share one build).
+/// the same time in this process share one build). Private to its owner (folder 0700, files 0600),
+/// and every file carries the SHA-256 of its artifact, checked on each read: a file changed on disk
+/// is never served; it is discarded and built again.
 /// </summary>
 public sealed class ArtifactCache
 {
+    /// <summary>First line of every cache file; the artifact's SHA-256 follows it on the same line.</summary>
+    private const string Header = "wasmorch-artifact-v1 ";
+
     private readonly string _dir;
     private readonly long _capBytes;
     private readonly Dictionary<string, Task<byte[]>> _building = new(StringComparer.Ordinal);
@@ -19,8 +24,18 @@ public sealed class ArtifactCache
     {
         _dir = dir;
         _capBytes = capBytes;
-        Directory.CreateDirectory(dir);
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(dir);
+        }
+        else
+        {
+            Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
     }
+
+    /// <summary>Raised with the key and the reason of a cache file that failed its check and was discarded.</summary>
+    public event Action<string, string>? Discarded;
 
     public static string DefaultDirectory()
     {
@@ -49,7 +64,7 @@ public sealed class ArtifactCache
     public async Task<(byte[] Bytes, bool Hit)> GetOrBuildAsync(string key, Func<Task<byte[]>> build)
     {
         var path = PathOf(key);
-        if (TryRead(path) is { } cached)
+        if (TryRead(key, path) is { } cached)
         {
             return (cached, true);
         }
@@ -84,25 +99,60 @@ public sealed class ArtifactCache
     {
         var bytes = await build();
         var temp = path + "." + Guid.NewGuid().ToString("n") + ".tmp";
-        await File.WriteAllBytesAsync(temp, bytes);
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+        await using (var file = new FileStream(temp, options))
+        {
+            await file.WriteAsync(Encoding.ASCII.GetBytes(Header + Convert.ToHexStringLower(SHA256.HashData(bytes)) + "\n"));
+            await file.WriteAsync(bytes);
+        }
         File.Move(temp, path, overwrite: true);
         Evict();
         return bytes;
     }
 
-    private static byte[]? TryRead(string path)
+    /// <summary>The artifact, if its file is there and its bytes still have the SHA-256 written with them.</summary>
+    private byte[]? TryRead(string key, string path)
     {
+        byte[] file;
         try
         {
-            var bytes = File.ReadAllBytes(path);
-            // The access time is the LRU clock (many file systems mount noatime).
-            File.SetLastAccessTimeUtc(path, DateTime.UtcNow);
-            return bytes;
+            file = File.ReadAllBytes(path);
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
             return null;
         }
+        var headerLength = Header.Length + 64 + 1;
+        var bytes = file.Length >= headerLength ? file.AsSpan(headerLength) : [];
+        var recorded = file.Length >= headerLength ? Encoding.ASCII.GetString(file, 0, headerLength) : "";
+        if (!recorded.StartsWith(Header, StringComparison.Ordinal)
+            || recorded[Header.Length..^1] != Convert.ToHexStringLower(SHA256.HashData(bytes)))
+        {
+            Discard(key, path, recorded.StartsWith(Header, StringComparison.Ordinal)
+                ? "its bytes no longer have the SHA-256 recorded when it was built (changed on disk)"
+                : "it is not a cache file of this version");
+            return null;
+        }
+        // The access time is the LRU clock (many file systems mount noatime).
+        File.SetLastAccessTimeUtc(path, DateTime.UtcNow);
+        return bytes.ToArray();
+    }
+
+    private void Discard(string key, string path, string reason)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+            // Already gone; it is rebuilt either way.
+        }
+        Discarded?.Invoke(key, reason);
     }
 
     /// <summary>Removes least recently used artifacts until the cache is under its cap.</summary>

@@ -53,9 +53,11 @@ public sealed partial class DeviceSession : IDevice, IAsyncDisposable
             {
                 return await action(connection);
             }
-            catch (GatewayException ex) when (ex.Code == HostErrorCodes.Timeout)
+            catch (GatewayException ex) when (ex.Code is HostErrorCodes.Timeout or HostErrorCodes.ProtocolError)
             {
-                connection.Close($"dropped after a timeout ({ex.Message})");
+                // After a missed deadline or a reply that does not answer its command, the next line
+                // could belong to either: a new link keeps replies and commands paired.
+                connection.Close($"dropped after {(ex.Code == HostErrorCodes.Timeout ? "a timeout" : "a reply that does not match its command")} ({ex.Message})");
                 throw;
             }
             catch (OperationCanceledException)
@@ -203,8 +205,22 @@ public sealed partial class DeviceSession : IDevice, IAsyncDisposable
         Observed(await ExclusiveAsync(c => c.RequestAsync(new AgentLineBuilder(AgentVerbs.Status), l => l.Verb is AgentVerbs.Status or AgentVerbs.Err, _replyTimeout, ct), ct));
 
     public Task<AgentLine> StopAsync(string moduleId, CancellationToken ct) =>
-        ExclusiveAsync(c => c.RequestAsync(new AgentLineBuilder(AgentVerbs.Stop).Add(AgentKeys.ModuleId, moduleId),
-            l => l.Verb is AgentVerbs.StopOk or AgentVerbs.Err, _replyTimeout, ct), ct);
+        ExclusiveAsync(async c => Matching(await c.RequestAsync(new AgentLineBuilder(AgentVerbs.Stop).Add(AgentKeys.ModuleId, moduleId),
+            l => l.Verb is AgentVerbs.StopOk or AgentVerbs.Err, _replyTimeout, ct), "STOP", moduleId), ct);
+
+    /// <summary>A reply must answer its own command: a success naming another module is a protocol error, never taken as success.</summary>
+    private AgentLine Matching(AgentLine reply, string command, string moduleId, string? func = null)
+    {
+        if (reply.Verb != AgentVerbs.Err && reply[AgentKeys.ModuleId] is { } id && id != moduleId)
+        {
+            throw new GatewayException(HostErrorCodes.ProtocolError, $"device '{Name}' answered {command} of module '{moduleId}' with a reply for module '{id}': '{reply}'");
+        }
+        if (func is not null && reply.Verb != AgentVerbs.Err && reply[AgentKeys.Func] is { } f && f != func)
+        {
+            throw new GatewayException(HostErrorCodes.ProtocolError, $"device '{Name}' answered {command} of {moduleId}.{func} with a reply for function '{f}': '{reply}'");
+        }
+        return reply;
+    }
 
     /// <summary>Sends START; the reply is START_OK, an immediate RESULT (no job=) or ERR.</summary>
     public Task<StartReply> StartAsync(string moduleId, string func, string? args, CancellationToken ct) =>
@@ -221,6 +237,12 @@ public sealed partial class DeviceSession : IDevice, IAsyncDisposable
                     }
                 });
             // The RESULT is awaited on the connection the job started on: a new link may reuse its number.
+            Matching(reply, "START", moduleId, func);
+            // An immediate RESULT is a refusal: any other status there is not an answer to START.
+            if (reply.Verb == AgentVerbs.Result && reply[AgentKeys.Status] is not (AgentErrorCodes.NoModule or AgentErrorCodes.NoFunc or AgentErrorCodes.Busy or AgentErrorCodes.BadArgs))
+            {
+                throw new GatewayException(HostErrorCodes.ProtocolError, $"device '{Name}' answered START with a RESULT that is no refusal (status={reply[AgentKeys.Status]}, no job): '{reply}'");
+            }
             return new StartReply(reply, c.WaitForJobAsync);
         }, ct);
 
@@ -254,10 +276,19 @@ public sealed partial class DeviceSession : IDevice, IAsyncDisposable
             var ready = await c.RequestAsync(command, l => l.Verb is AgentVerbs.LoadReady or AgentVerbs.Err or AgentVerbs.LoadErr, _replyTimeout, ct);
             if (ready.Verb != AgentVerbs.LoadReady)
             {
-                return new LoadReply(ready, TimeSpan.Zero);
+                return new LoadReply(Matching(ready, "LOAD", moduleId), TimeSpan.Zero);
             }
+            // No payload byte goes to a device that got ready for another module.
+            Matching(ready, "LOAD", moduleId);
             var transfer = Stopwatch.StartNew();
             var reply = await c.RequestAfterWriteAsync(module, progress, l => l.Verb is AgentVerbs.LoadOk or AgentVerbs.LoadErr or AgentVerbs.Err, WireTimeout(module.Length), ct);
+            Matching(reply, "LOAD", moduleId);
+            if (reply.Verb == AgentVerbs.LoadOk && (reply[AgentKeys.Crc32] is not { } acknowledged || !string.Equals(acknowledged, crc, StringComparison.OrdinalIgnoreCase)
+                || (reply.TryGetInt64(AgentKeys.Size, out var size) && size != module.Length)))
+            {
+                throw new GatewayException(HostErrorCodes.ProtocolError,
+                    $"device '{Name}' acknowledged a module other than the one sent (sent {module.Length} bytes, crc32 {crc}): '{reply}'; it is not reported as loaded");
+            }
             return new LoadReply(reply, transfer.Elapsed);
         }, ct);
 

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace Wasmorch.Gateway.Tests;
+namespace Wasmorch.Testing;
 
 /// <summary>
 /// An in-process agent whose answers a test scripts line by line: the way to show the gateway's

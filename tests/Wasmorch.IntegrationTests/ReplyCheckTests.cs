@@ -1,0 +1,38 @@
+using Wasmorch.Testing;
+
+namespace Wasmorch.IntegrationTests;
+
+/// <summary>Finding 8 of issue 14 over the real gateway: a device whose replies do not answer the command is reported as such.</summary>
+public sealed class ReplyCheckTests
+{
+    [Fact]
+    public async Task A_stray_ok_result_during_start_is_a_protocol_error_not_error_ok()
+    {
+        await using var agent = new ScriptedAgent(line => line.StartsWith("START", StringComparison.Ordinal)
+            ? ["RESULT module_id=m func=f status=OK"]
+            : ["STATUS state=IDLE module=- func=- job=- modules=- uptime_ms=5"]);
+        await using var system = new SystemUnderTest();
+        system.AddDevice("fake", $"tcp://127.0.0.1:{agent.Port}");
+        system.StartGateway();
+        var start = await system.CliAsync("--device", "fake", "start", "--module-id", "m", "--func-name", "f");
+        Assert.NotEqual(0, start.ExitCode);
+        Assert.Contains("PROTOCOL_ERROR", start.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("error: OK", start.Stderr, StringComparison.Ordinal);
+        CliAssert.Exit(0, await system.CliAsync("--device", "fake", "status"));
+    }
+
+    [Fact]
+    public async Task A_start_ok_for_another_function_is_not_reported_as_the_requested_job()
+    {
+        await using var agent = new ScriptedAgent(line => line.StartsWith("START", StringComparison.Ordinal)
+            ? ["START_OK module_id=m func=format_flash job=1"]
+            : ["STATUS state=IDLE module=- func=- job=- modules=- uptime_ms=5"]);
+        await using var system = new SystemUnderTest();
+        system.AddDevice("fake", $"tcp://127.0.0.1:{agent.Port}");
+        system.StartGateway();
+        var start = await system.CliAsync("--device", "fake", "start", "--module-id", "m", "--func-name", "blink");
+        Assert.NotEqual(0, start.ExitCode);
+        Assert.Contains("PROTOCOL_ERROR", start.Stderr, StringComparison.Ordinal);
+        Assert.Contains("format_flash", start.Stderr, StringComparison.Ordinal);
+    }
+}
