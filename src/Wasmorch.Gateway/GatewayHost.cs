@@ -101,7 +101,13 @@ public sealed partial class GatewayHost : IAsyncDisposable
         }
     }
 
-    public void Start() => _server.Start();
+    public void Start()
+    {
+        _server.Start();
+        // The compiler's identity is part of every cache key: learn it now, so that the first
+        // build's compile_ms is not the time of `clang --version` on a cache hit.
+        _ = _build.Clang.IdentityAsync();
+    }
 
     /// <summary>Resolves once everything recorded so far (the device map at start-up, say) is committed.</summary>
     public Task FlushStateAsync() => _state?.FlushAsync() ?? Task.CompletedTask;

@@ -54,7 +54,7 @@ public sealed class ConfigTests
     [InlineData("[gateway]\nidle_timeout_ms = 9999999999", "test.toml: [gateway] idle_timeout_ms: 9999999999 is out of range: 1000 to 86400000 (milliseconds)")]
     [InlineData("[gateway]\nport = 70000", "test.toml: [gateway] port: 70000 is out of range: 0 to 65535")]
     [InlineData("[gateway]\nmax_connections = 4294967297", "test.toml: [gateway] max_connections: 4294967297 is out of range: 1 to 65536")]
-    [InlineData("[gateway]\nmax_module_bytes = 4294967296", "test.toml: [gateway] max_module_bytes: 4294967296 is out of range: 1 to 16777216 (bytes)")]
+    [InlineData("[gateway]\nmax_module_bytes = 4294967296", "test.toml: [gateway] max_module_bytes: 4294967296 is out of range: 1 to 786432 (bytes)")]
     [InlineData("[build]\ntimeout_ms = 9223372036854775807", "test.toml: [build] timeout_ms: 9223372036854775807 is out of range: 1000 to 600000 (milliseconds)")]
     [InlineData("[gateway]\nreply_timeout_ms = 1.5", "test.toml: [gateway] reply_timeout_ms: must be a whole number, not 1.5")]
     [InlineData("[gateway]\nreply_timeout_ms = -5", "test.toml: [gateway] reply_timeout_ms: -5 is out of range: 100 to 600000 (milliseconds)")]

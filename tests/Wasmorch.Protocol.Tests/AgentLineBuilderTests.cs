@@ -52,3 +52,19 @@ public class AgentLineBuilderTests
         Assert.Equal("TRAP", line["status"]);
     }
 }
+
+public sealed class HostJsonErrorTests
+{
+    [Theory]
+    [InlineData("{\"id\":1,\"timeout_ms\":\"soon\"}", "field 'timeout_ms' must be a whole number of milliseconds (32 bits)")]
+    [InlineData("{\"id\":1,\"wait_result\":1}", "field 'wait_result' must be true or false")]
+    [InlineData("{\"id\":1,\"exports\":\"add\"}", "field 'exports' must be a list of strings")]
+    [InlineData("{\"id\":1,", "malformed JSON")]
+    [InlineData("{\"id\":5,\"op\":\"start\",\"device\":\"nucleo\",\"timeout_ms\":99999999999}", "field 'timeout_ms' must be a whole number of milliseconds (32 bits)")]
+    public void Errors_name_the_field_and_the_json_type_never_a_dotnet_type(string json, string message)
+    {
+        Assert.False(Wasmorch.Protocol.HostApi.HostJson.TryParseRequest(System.Text.Encoding.UTF8.GetBytes(json), out _, out var error));
+        Assert.Contains(message, error, StringComparison.Ordinal);
+        Assert.DoesNotContain("System.", error, StringComparison.Ordinal);
+    }
+}

@@ -117,7 +117,44 @@ public sealed class GatewayClient : IAsyncDisposable
         }
         catch (IOException ex)
         {
+            // A gateway that refused the connection (TOO_MANY_CONNECTIONS) said so and closed it; our
+            // write may fail first ("broken pipe"), but its answer is there to be read.
+            if (await RefusalAsync() is { } refusal)
+            {
+                return (refusal, clock.Elapsed);
+            }
             throw new GatewayUnreachableException($"lost the gateway connection: {ex.Message}");
+        }
+    }
+
+    /// <summary>The gateway's refusal (id 0, not ok) if it sent one before closing; null otherwise.</summary>
+    private async Task<HostResponse?> RefusalAsync()
+    {
+        using var wait = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+        try
+        {
+            while (true)
+            {
+                var read = await _reader.ReadAsync(wait.Token);
+                var buffer = read.Buffer;
+                while (_framer.TryRead(ref buffer, out var line) == FrameStatus.Line)
+                {
+                    if (HostJson.TryParseResponse(line.ToArray(), out var parsed, out _) && parsed!.Id == 0 && !parsed.Ok)
+                    {
+                        return parsed;
+                    }
+                }
+                _reader.AdvanceTo(buffer.Start, buffer.End);
+                if (read.IsCompleted)
+                {
+                    return null;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException)
+        {
+            // Nothing readable: the connection was simply lost.
+            return null;
         }
     }
 

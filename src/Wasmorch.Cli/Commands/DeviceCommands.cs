@@ -60,6 +60,8 @@ public static class DeviceCommands
         command.SetAction((pr, ct) => Run(pr, global, "deploy", async () =>
         {
             var path = pr.GetValue(file)!;
+            // Base64 makes 3 bytes 4: what fits a request line of the host API.
+            CheckSize(path, HostJson.MaxRequestBytes / 4 * 3 - 4096, "module");
             var bytes = await ReadInputAsync(path, File.ReadAllBytesAsync, ct);
             return new HostRequest
             {
@@ -86,6 +88,7 @@ public static class DeviceCommands
         command.SetAction((pr, ct) => Run(pr, global, "build-and-deploy", async () =>
         {
             var path = pr.GetValue(source)!;
+            CheckSize(path, HostJson.MaxRequestBytes - 4096, "source");
             var text = await ReadInputAsync(path, (p, c) => File.ReadAllTextAsync(p, c), ct);
             var request = new HostRequest
             {
@@ -178,6 +181,15 @@ public static class DeviceCommands
         command.SetAction((pr, ct) => Run(pr, global, "jobs",
             () => Task.FromResult(new HostRequest { Op = HostOps.Jobs, Limit = pr.GetValue(limit) }), TimeSpan.FromSeconds(30), ct, needsDevice: false));
         return command;
+    }
+
+    /// <summary>Refuses a file too large for any gateway before a byte is sent (a gateway's own limit may be lower still).</summary>
+    private static void CheckSize(FileInfo path, long max, string what)
+    {
+        if (path.Exists && path.Length > max)
+        {
+            throw new UsageException($"{path}: {path.Length} bytes is more {what} than a request to a gateway can carry ({max} bytes at most; gateways take 262144 unless configured otherwise)");
+        }
     }
 
     private static async Task<T> ReadInputAsync<T>(FileInfo path, Func<string, CancellationToken, Task<T>> read, CancellationToken ct)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Tomlyn;
 using Tomlyn.Model;
+using Wasmorch.Protocol.HostApi;
 using Wasmorch.Transport;
 
 namespace Wasmorch.Gateway.Config;
@@ -124,8 +125,9 @@ public sealed class GatewayConfig
             config.Port = (int)(gateway.Integer("port", 0, 65_535) ?? config.Port);
             config.ReplyTimeout = gateway.Millis("reply_timeout_ms", 100, 600_000) ?? config.ReplyTimeout;
             config.DefaultResultTimeout = gateway.Millis("result_timeout_ms", 1, 86_400_000) ?? config.DefaultResultTimeout;
-            config.MaxModuleBytes = (int)(gateway.Integer("max_module_bytes", 1, 16 << 20, " (bytes)") ?? config.MaxModuleBytes);
-            config.MaxSourceBytes = (int)(gateway.Integer("max_source_bytes", 1, 16 << 20, " (bytes)") ?? config.MaxSourceBytes);
+            // A request line carries at most 1 MiB (the module in base64): larger limits could never be reached.
+            config.MaxModuleBytes = (int)(gateway.Integer("max_module_bytes", 1, HostJson.MaxRequestBytes / 4 * 3, " (bytes)") ?? config.MaxModuleBytes);
+            config.MaxSourceBytes = (int)(gateway.Integer("max_source_bytes", 1, HostJson.MaxRequestBytes, " (bytes)") ?? config.MaxSourceBytes);
             gateway.RejectUnknown();
         }
         if (file.Table("build") is { } build)

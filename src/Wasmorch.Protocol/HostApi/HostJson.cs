@@ -35,10 +35,47 @@ public static class HostJson
         catch (JsonException ex)
         {
             request = null;
-            error = $"malformed JSON: {ex.Message}";
+            error = Describe(ex);
             return false;
         }
     }
+
+    /// <summary>What is wrong with a request, in the host API's own words (field names and JSON types, never .NET type names).</summary>
+    private static string Describe(JsonException ex)
+    {
+        var field = ex.Path is { Length: > 2 } path && path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : null;
+        if (field is not null && ExpectedTypes.TryGetValue(field.Split('[')[0], out var expected))
+        {
+            return $"malformed request: field '{field}' must be {expected}";
+        }
+        var position = ex.BytePositionInLine is { } at ? $" at byte {at}" : "";
+        return field is null ? $"malformed JSON{position}" : $"malformed request: field '{field}' has a value of the wrong type{position}";
+    }
+
+    private static readonly Dictionary<string, string> ExpectedTypes = new(StringComparer.Ordinal)
+    {
+        ["id"] = "a whole number",
+        ["timeout_ms"] = "a whole number of milliseconds (32 bits)",
+        ["stack_size"] = "a whole number of bytes (32 bits)",
+        ["limit"] = "a whole number (32 bits)",
+        ["wait_result"] = "true or false",
+        ["force"] = "true or false",
+        ["progress"] = "true or false",
+        ["follow"] = "true or false",
+        ["exports"] = "a list of strings",
+        ["op"] = "a string",
+        ["device"] = "a string",
+        ["module_id"] = "a string",
+        ["func"] = "a string",
+        ["args"] = "a string",
+        ["token"] = "a string",
+        ["source"] = "a string",
+        ["source_name"] = "a string",
+        ["module"] = "a string (base64)",
+        ["mode"] = "a string",
+        ["opt_level"] = "a string",
+        ["signature"] = "a string (base64)",
+    };
 
     public static bool TryParseResponse(ReadOnlySpan<byte> line, out HostResponse? response, out string error)
     {
