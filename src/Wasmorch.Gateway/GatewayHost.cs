@@ -64,7 +64,8 @@ public sealed partial class GatewayHost : IAsyncDisposable
             new ClangCompiler(config.Clang, config.CompileTimeout, sandbox),
             new AotCompiler(config.Wamrc, config.CompileTimeout, sandbox),
             Cache(config, loggers.CreateLogger("Wasmorch.Gateway.Build")),
-            _state);
+            _state,
+            new CompileSlots(config.MaxParallelCompiles ?? CompileSlots.DefaultParallel(Sandbox.MemoryBytes)));
         var dispatcher = new RequestDispatcher(_devices, _build, config, new Signing.ModuleSignatures(config.TrustedKeys));
         _server = new HostApiServer(new IPEndPoint(address, config.Port), dispatcher, loggers.CreateLogger("Wasmorch.Gateway.Api"), config.Token, config.MaxConnections, LoadCertificate(config), config.MaxConnectionsPerPeer)
         {

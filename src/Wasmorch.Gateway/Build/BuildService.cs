@@ -18,11 +18,14 @@ public sealed class BuildService : IDisposable
     private readonly ArtifactCache _cache;
     private readonly State.GatewayState? _index;
 
-    public BuildService(ClangCompiler clang, AotCompiler aot, ArtifactCache cache, State.GatewayState? index = null)
+    private readonly CompileSlots _queue;
+
+    public BuildService(ClangCompiler clang, AotCompiler aot, ArtifactCache cache, State.GatewayState? index = null, CompileSlots? queue = null)
     {
         _clang = clang;
         _aot = aot;
         _cache = cache;
+        _queue = queue ?? new CompileSlots(CompileSlots.DefaultParallel(Sandbox.MemoryBytes));
         _index = index;
         if (index is not null)
         {
@@ -39,14 +42,15 @@ public sealed class BuildService : IDisposable
 
     public AotCompiler Aot => _aot;
 
-    public async Task<BuildOutput> CompileAsync(string source, string sourceName, BuildOptions options, CancellationToken ct)
+    /// <param name="queued">Told how many compiles are ahead when this one must wait for a slot.</param>
+    public async Task<BuildOutput> CompileAsync(string source, string sourceName, BuildOptions options, CancellationToken ct, Action<int>? queued = null)
     {
         var clock = Stopwatch.StartNew();
         var diagnostics = string.Empty;
         var key = ArtifactCache.Key("wasm", Sha256(Encoding.UTF8.GetBytes(source)), sourceName, options.ToString(), await _clang.IdentityAsync(), Sha256(ClangCompiler.Header));
         var (wasm, hit) = await _cache.GetOrBuildAsync(key, async () =>
         {
-            var compiled = await _clang.CompileAsync(source, sourceName, ct, options);
+            var compiled = await _queue.RunAsync(() => _clang.CompileAsync(source, sourceName, ct, options), queued, ct);
             diagnostics = compiled.Diagnostics;
             return compiled.Module;
         });
@@ -54,17 +58,21 @@ public sealed class BuildService : IDisposable
         return new BuildOutput(wasm, hit, clock.Elapsed, diagnostics);
     }
 
-    public async Task<BuildOutput> PrecompileAsync(byte[] wasm, AotTarget target, CancellationToken ct)
+    public async Task<BuildOutput> PrecompileAsync(byte[] wasm, AotTarget target, CancellationToken ct, Action<int>? queued = null)
     {
         var clock = Stopwatch.StartNew();
         var toolchain = target.Runtime == "wasmtime" ? EmulatedTarget.Version : await _aot.WamrcIdentityAsync();
         var key = ArtifactCache.Key("aot", Sha256(wasm), target.ToString(), toolchain);
-        var (artifact, hit) = await _cache.GetOrBuildAsync(key, async () => (await _aot.CompileAsync(wasm, target, ct)).Artifact);
+        var (artifact, hit) = await _cache.GetOrBuildAsync(key, async () => (await _queue.RunAsync(() => _aot.CompileAsync(wasm, target, ct), queued, ct)).Artifact);
         _index?.RecordArtifact(key, $"aot:{target}", Sha256(artifact), artifact.Length);
         return new BuildOutput(artifact, hit, clock.Elapsed, string.Empty);
     }
 
     public static string Sha256(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
 
-    public void Dispose() => _aot.Dispose();
+    public void Dispose()
+    {
+        _aot.Dispose();
+        _queue.Dispose();
+    }
 }

@@ -66,6 +66,9 @@ public sealed class GatewayConfig
 
     public TimeSpan CompileTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Compiles at once (each capped at 2 GiB); null: as many as cores, within half the memory.</summary>
+    public int? MaxParallelCompiles { get; set; }
+
     /// <summary>The link key file (docs/protocol.md §6a): null for the installation's, "off" for none.</summary>
     public string? LinkKeyPath { get; set; }
 
@@ -142,6 +145,7 @@ public sealed class GatewayConfig
             config.CacheDirectory = build.String("cache_dir") ?? config.CacheDirectory;
             config.CacheCapBytes = build.Integer("cache_max_bytes", 1 << 20, 1L << 40, " (bytes)") ?? config.CacheCapBytes;
             config.CompileTimeout = build.Millis("timeout_ms", 1_000, 600_000) ?? config.CompileTimeout;
+            config.MaxParallelCompiles = (int?)build.Integer("max_parallel", 1, 64) ?? config.MaxParallelCompiles;
             build.RejectUnknown();
         }
         if (file.Table("signing") is { } signing)

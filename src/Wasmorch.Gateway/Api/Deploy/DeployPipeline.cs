@@ -142,7 +142,7 @@ public sealed class DeployPipeline(DeviceRegistry devices, BuildService build, G
         var clock = Stopwatch.StartNew();
         if (d.Source == DeploySource.CSource)
         {
-            var compiled = await build.CompileAsync(request.Source!, request.SourceName ?? d.ModuleId + ".c", BuildOptions.From(request), d.Op.Ct);
+            var compiled = await build.CompileAsync(request.Source!, request.SourceName ?? d.ModuleId + ".c", BuildOptions.From(request), d.Op.Ct, Queued(d.Op));
             d.Module = compiled.Artifact;
             d.CacheHit = compiled.CacheHit;
             d.Diagnostics = compiled.Diagnostics;
@@ -162,7 +162,7 @@ public sealed class DeployPipeline(DeviceRegistry devices, BuildService build, G
         ModuleValidator.Check(d.Module, d.Device.Capabilities, d.Device.Name);
         if (d.Target is not null)
         {
-            var aot = await build.PrecompileAsync(d.Module, d.Target, d.Op.Ct);
+            var aot = await build.PrecompileAsync(d.Module, d.Target, d.Op.Ct, Queued(d.Op));
             d.Module = aot.Artifact;
             d.CacheHit = d.CacheHit && aot.CacheHit;
         }
@@ -171,6 +171,16 @@ public sealed class DeployPipeline(DeviceRegistry devices, BuildService build, G
             d.Op.Timing.CompileMs = clock.Elapsed.TotalMilliseconds;
         }
     }
+
+    /// <summary>A host that asked for progress hears that its build waits for a compile slot.</summary>
+    private static Action<int>? Queued(OpContext op) =>
+        op.Request.Progress && op.Events is { } events
+            ? ahead => _ = events(new HostResponse
+            {
+                Id = op.Request.Id, Ok = true, Event = "queued", Device = op.Request.Device,
+                Message = $"waiting for a compile slot: {ahead} build(s) ahead",
+            })
+            : null;
 
     /// <summary>null for wasm; the device's AOT target for aot, or why it has none.</summary>
     private static async Task<AotTarget?> ResolveTargetAsync(IDevice device, string? mode, CancellationToken ct)
