@@ -84,6 +84,18 @@ public sealed class RemoteDeviceTests : IAsyncDisposable
         Assert.Empty(_device.Calls);
     }
 
+    /// <summary>Finding 12 of issue 14: the gateway summed nothing; all memories and tables count.</summary>
+    [Theory]
+    [InlineData(100, "(memory 1)", "INVALID_MODULE", "module defines 100 memories; boards give one")]
+    [InlineData(1, "(table 10000000 funcref)", "NO_MEMORY", "module's tables need 10000000 elements; boards give 4096")]
+    public async Task Memories_and_tables_are_checked_together_before_upload(int copies, string item, string code, string message)
+    {
+        var module = Wasmtime.Module.ConvertText("(module " + string.Concat(Enumerable.Repeat(item + " ", copies)) + ")");
+        var response = await Run(new HostRequest { Id = 7, Op = HostOps.Deploy, Device = "far", ModuleId = "m", Module = Convert.ToBase64String(module) });
+        Assert.Equal((code, message), (response.Error?.Code, response.Error?.Message));
+        Assert.Empty(_device.Calls);
+    }
+
     /// <summary>An idle device that holds what <see cref="Held"/> says, answering in the protocol's lines, recording what it was asked.</summary>
     private sealed class FakeDevice(string name) : IDevice
     {

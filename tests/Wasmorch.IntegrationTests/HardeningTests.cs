@@ -59,7 +59,7 @@ public sealed class HardeningTests
         {
             var result = await system.CliAsync("--device", "nucleo", "build-and-deploy", "--module-id", "huge", "--source", path);
             CliAssert.Exit(2, result);
-            Assert.Contains("exceeds", result.Stderr, StringComparison.Ordinal);
+            Assert.Contains("more source than a request to a gateway can carry", result.Stderr, StringComparison.Ordinal);
             CliAssert.Exit(0, await system.CliAsync("--device", "nucleo", "status"));
         }
         finally

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Wasmorch.Protocol.Agent;
+using Wasmorch.Protocol.Modules;
 using Wasmtime;
 
 namespace Wasmorch.Emulator.Runtime;
@@ -126,7 +127,8 @@ public sealed partial class Runner
     private JobOutcome Execute(JobContext job, LoadedModule module, ValueBox[] args)
     {
         using var store = new Store(_runtime.Engine, job);
-        store.SetLimits(memorySize: _board.Options.MaxLinearMemoryBytes);
+        // The board's limits hold at run time too: memory.grow and table.grow past them fail.
+        store.SetLimits(memorySize: _board.Options.MaxLinearMemoryBytes, tableElements: BoardLimits.TableElements, memories: BoardLimits.Memories);
         store.SetEpochDeadline(1);
         store.SetEpochDeadlineCallback(_ => job.KillRequested ? throw new JobKilledException() : 1UL);
         var instance = _runtime.Linker.Instantiate(store, module.Module);

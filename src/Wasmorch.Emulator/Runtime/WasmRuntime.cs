@@ -62,13 +62,15 @@ public sealed class WasmRuntime : IDisposable
                 return problem.Value;
             }
         }
-        var pages = precompiled
-            ? module.Exports.OfType<MemoryExport>().Select(m => m.Minimum).DefaultIfEmpty(0).Max()
-            : WasmBinary.DefinedMemoryMinimumPages(bytes);
-        if (pages * 65536 > maxMemoryBytes)
+        // A precompiled module's sections are native code: its exported memories tell its size (and
+        // the store's limits bound it at instantiation); a wasm module's own sections tell everything.
+        var footprint = precompiled
+            ? new ModuleFootprint(0, module.Exports.OfType<MemoryExport>().Sum(m => m.Minimum), 0, 0)
+            : WasmBinary.Footprint(bytes) ?? new ModuleFootprint(0, 0, 0, 0);
+        if (BoardLimits.Check(footprint, maxMemoryBytes) is { } tooBig)
         {
             module.Dispose();
-            return LoadCheck.Fail(AgentErrorCodes.NoMemory, NeedsMemory(pages, maxMemoryBytes));
+            return LoadCheck.Fail(tooBig.Code, tooBig.Message.Replace("boards give", "this board gives", StringComparison.Ordinal));
         }
         return LoadCheck.Ok(module);
     }

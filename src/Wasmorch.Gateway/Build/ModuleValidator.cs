@@ -9,7 +9,7 @@ namespace Wasmorch.Gateway.Build;
 /// </summary>
 public static class ModuleValidator
 {
-    public const long BoardMemoryBytes = 64 * 1024;
+    public const long BoardMemoryBytes = BoardLimits.LinearMemoryBytes;
 
     public static void Check(ReadOnlySpan<byte> wasm, AgentCapabilities? device, string deviceName)
     {
@@ -21,10 +21,10 @@ public static class ModuleValidator
         {
             throw new GatewayException(AgentErrorCodes.TooLarge, $"module of {wasm.Length} bytes exceeds device '{deviceName}''s max_module of {max}");
         }
-        var pages = WasmBinary.DefinedMemoryMinimumPages(wasm);
-        if (pages * 65536 > BoardMemoryBytes)
+        // All memories and tables summed: a hundred small memories take as much as one big one.
+        if (WasmBinary.Footprint(wasm) is { } footprint && BoardLimits.Check(footprint, BoardMemoryBytes) is { } problem)
         {
-            throw new GatewayException(AgentErrorCodes.NoMemory, $"module needs {pages * 64} KiB of linear memory; boards give {BoardMemoryBytes / 1024} KiB");
+            throw new GatewayException(problem.Code, problem.Message);
         }
         foreach (var (module, name, kind) in WasmBinary.Imports(wasm) ?? [])
         {

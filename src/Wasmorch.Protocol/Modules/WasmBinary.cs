@@ -1,55 +1,67 @@
 namespace Wasmorch.Protocol.Modules;
 
+/// <summary>What a module asks of a board's memory at instantiation: defined memories and tables, counted and summed.</summary>
+public readonly record struct ModuleFootprint(int Memories, long MemoryPages, int Tables, long TableElements);
+
 /// <summary>
-/// Reads the one fact Wasmtime's API does not expose: the minimum size of a memory the module
-/// defines without exporting it. Pure and bounded; anything malformed reports "unknown" (-1) and
-/// is left to Wasmtime's validator.
+/// Reads what Wasmtime's API does not expose before instantiation: the memories and tables a module
+/// defines (not imports) with their minimum sizes, summed over all of them, so that neither one big
+/// memory nor a hundred small ones pass a board's limits. Pure and bounded; anything malformed reports
+/// null and is left to Wasmtime's validator.
 /// </summary>
 public static class WasmBinary
 {
+    private const byte TableSectionId = 4;
     private const byte MemorySectionId = 5;
 
-    /// <summary>Largest minimum, in 64 KiB pages, of the memories the module defines; 0 if none; -1 if unreadable.</summary>
-    public static long DefinedMemoryMinimumPages(ReadOnlySpan<byte> module)
+    public static ModuleFootprint? Footprint(ReadOnlySpan<byte> module)
     {
         if (module.Length < 8 || !module[..4].SequenceEqual("\0asm"u8))
         {
-            return -1;
+            return null;
         }
         var pos = 8;
-        long largest = 0;
+        var footprint = new ModuleFootprint(0, 0, 0, 0);
         while (pos < module.Length)
         {
             var id = module[pos++];
             if (!TryReadLeb(module, ref pos, out var size) || size > (ulong)(module.Length - pos))
             {
-                return -1;
+                return null;
             }
             var end = pos + (int)size;
-            if (id == MemorySectionId)
+            if (id is MemorySectionId or TableSectionId)
             {
                 var section = module[..end];
                 if (!TryReadLeb(section, ref pos, out var count))
                 {
-                    return -1;
+                    return null;
                 }
                 for (ulong i = 0; i < count; i++)
                 {
+                    // A table type starts with its element type; a memory type is limits alone.
+                    if (id == TableSectionId && pos++ >= end)
+                    {
+                        return null;
+                    }
                     if (pos >= end)
                     {
-                        return -1;
+                        return null;
                     }
                     var flags = section[pos++];
                     if (!TryReadLeb(section, ref pos, out var minimum) || ((flags & 1) != 0 && !TryReadLeb(section, ref pos, out _)))
                     {
-                        return -1;
+                        return null;
                     }
-                    largest = Math.Max(largest, (long)Math.Min(minimum, int.MaxValue));
+                    var min = (long)Math.Min(minimum, int.MaxValue);
+                    footprint = id == MemorySectionId
+                        ? footprint with { Memories = footprint.Memories + 1, MemoryPages = footprint.MemoryPages + min }
+                        : footprint with { Tables = footprint.Tables + 1, TableElements = footprint.TableElements + min };
                 }
             }
             pos = end;
         }
-        return largest;
+        return footprint;
     }
 
     private const byte ImportSectionId = 2;
