@@ -80,6 +80,64 @@ public sealed class DeviceSessionTests
         Assert.DoesNotContain("ABCDEFG", agent.Received);
     }
 
+    /// <summary>Finding 9 of issue 14: the reason a device's reply was unreadable reached only the gateway's log.</summary>
+    [Theory]
+    [InlineData("HELLO_OK proto=1 agent= board=b runtime=r modes=wasm max_module=1 extensions=PING", "key 'agent' has an empty value")]
+    [InlineData("STATUS state=IDLE pad=", "key 'pad' has an empty value")]
+    public async Task A_timeout_names_the_unreadable_line_the_device_sent_meanwhile(string reply, string reason)
+    {
+        await using var agent = new ScriptedAgent(line => line.StartsWith("HELLO", StringComparison.Ordinal) || line == "STATUS" ? [reply] : [])
+        {
+            AnswerHelloAsBaseline = !reply.StartsWith("HELLO", StringComparison.Ordinal),
+        };
+        await using var session = Session(agent, replyTimeoutMs: 500);
+        var error = await Assert.ThrowsAsync<GatewayException>(() => session.StatusAsync(CancellationToken.None));
+        Assert.Equal(HostErrorCodes.Timeout, error.Code);
+        Assert.Contains("meanwhile it sent a line that is not protocol", error.Message, StringComparison.Ordinal);
+        Assert.Contains(reason, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_over_long_reply_is_named_in_the_timeout()
+    {
+        await using var agent = new ScriptedAgent(line => line == "STATUS" ? ["STATUS state=IDLE modules=" + new string('m', 300)] : []);
+        await using var session = Session(agent, replyTimeoutMs: 500);
+        var error = await Assert.ThrowsAsync<GatewayException>(() => session.StatusAsync(CancellationToken.None));
+        Assert.Contains("a line longer than 256 bytes", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_device_speaking_another_protocol_version_is_refused()
+    {
+        await using var agent = new ScriptedAgent(line => line.StartsWith("HELLO", StringComparison.Ordinal)
+            ? ["HELLO_OK proto=2 agent=a/2 board=b runtime=r modes=wasm max_module=1 extensions=PING"]
+            : ["STATUS state=IDLE modules=-"])
+        {
+            AnswerHelloAsBaseline = false,
+        };
+        await using var session = Session(agent);
+        var error = await Assert.ThrowsAsync<GatewayException>(() => session.StatusAsync(CancellationToken.None));
+        Assert.Equal(HostErrorCodes.ProtocolError, error.Code);
+        Assert.Contains("speaks protocol 2; this gateway speaks protocol 1", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Requests_queued_behind_a_command_the_device_never_answered_fail_with_it()
+    {
+        await using var agent = new ScriptedAgent(_ => []);
+        await using var session = Session(agent, replyTimeoutMs: 800);
+        var requests = Enumerable.Range(0, 4).Select(_ => session.StatusAsync(CancellationToken.None)).ToList();
+        var errors = new List<GatewayException>();
+        foreach (var request in requests)
+        {
+            errors.Add(await Assert.ThrowsAsync<GatewayException>(() => request));
+        }
+        Assert.All(errors, e => Assert.Equal(HostErrorCodes.Timeout, e.Code));
+        // One waited its full deadline; the three queued behind it were not sent at all.
+        Assert.Equal(3, errors.Count(e => e.Message.StartsWith("not sent: dev did not answer", StringComparison.Ordinal)));
+        Assert.Equal(1, agent.Received.Count(l => l == "STATUS"));
+    }
+
     [Fact]
     public async Task A_result_that_races_ahead_of_the_waiter_is_kept_for_it()
     {

@@ -35,4 +35,24 @@ public sealed class ReplyCheckTests
         Assert.Contains("PROTOCOL_ERROR", start.Stderr, StringComparison.Ordinal);
         Assert.Contains("format_flash", start.Stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task The_cli_hears_why_a_device_reply_could_not_be_read()
+    {
+        await using var agent = new ScriptedAgent(line => line == "STATUS" ? ["STATUS state=IDLE modules=" + new string('m', 300)] : []);
+        await using var system = new SystemUnderTest();
+        system.AddDevice("fake", $"tcp://127.0.0.1:{agent.Port}");
+        system.GatewayArgs.AddRange(["--config", await ConfigAsync("[gateway]\nreply_timeout_ms = 500\n")]);
+        system.StartGateway();
+        var status = await system.CliAsync("--device", "fake", "status");
+        CliAssert.Exit(6, status);
+        Assert.Contains("meanwhile it sent a line that is not protocol: a line longer than 256 bytes", status.Stderr, StringComparison.Ordinal);
+    }
+
+    private static async Task<string> ConfigAsync(string toml)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"wasmorch-replies-{Guid.NewGuid():n}.toml");
+        await File.WriteAllTextAsync(path, toml);
+        return path;
+    }
 }

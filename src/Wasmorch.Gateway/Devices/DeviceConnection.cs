@@ -67,6 +67,7 @@ internal sealed partial class DeviceConnection : IAsyncDisposable
         {
             ThrowIfClosed();
             _pending = (reply, accepts, onAccepted);
+            _strayWhilePending = null;
         }
         try
         {
@@ -88,7 +89,15 @@ internal sealed partial class DeviceConnection : IAsyncDisposable
         }
         catch (TimeoutException)
         {
-            throw new GatewayException(HostErrorCodes.Timeout, $"{_device} did not answer {what} within {timeout.TotalMilliseconds:0} ms");
+            // The reason is often a reply this gateway could not read (an empty value, a line past
+            // 256 bytes): the host hears it, not only the gateway's log.
+            string? stray;
+            lock (_gate)
+            {
+                stray = _strayWhilePending;
+            }
+            throw new GatewayException(HostErrorCodes.Timeout, $"{_device} did not answer {what} within {timeout.TotalMilliseconds:0} ms"
+                + (stray is null ? "" : $"; meanwhile it sent a line that is not protocol: {stray}"));
         }
         finally
         {
@@ -171,6 +180,7 @@ internal sealed partial class DeviceConnection : IAsyncDisposable
                     if (status == FrameStatus.TooLong)
                     {
                         LogStray(_logger, _device, "an over-long line");
+                        NoteStray($"a line longer than {ProtocolLimits.MaxLineLength} bytes");
                     }
                     else if (AgentLineParser.TryParse(line, out var parsed, out var error))
                     {
@@ -179,6 +189,8 @@ internal sealed partial class DeviceConnection : IAsyncDisposable
                     else if (error.Kind != LineParseErrorKind.Empty)
                     {
                         LogStray(_logger, _device, error.ToString());
+                        var text = System.Text.Encoding.ASCII.GetString(System.Buffers.BuffersExtensions.ToArray(line));
+                        NoteStray($"'{(text.Length > 80 ? text[..77] + "..." : text)}' ({error})");
                     }
                 }
                 reader.AdvanceTo(buffer.Start, buffer.End);
@@ -205,6 +217,20 @@ internal sealed partial class DeviceConnection : IAsyncDisposable
 
     /// <summary>The highest uptime_ms the agent reported on this link; a lower one means it restarted.</summary>
     private long _lastUptime = -1;
+
+    /// <summary>An unreadable line that came while a command awaited its reply (the first one is kept).</summary>
+    private string? _strayWhilePending;
+
+    private void NoteStray(string what)
+    {
+        lock (_gate)
+        {
+            if (_pending is not null)
+            {
+                _strayWhilePending ??= what;
+            }
+        }
+    }
 
     private void Route(AgentLine line)
     {

@@ -43,11 +43,23 @@ public sealed partial class DeviceSession : IDevice, IAsyncDisposable
     /// <summary>Raised for each LOG line (from the link's read loop: handlers must not block).</summary>
     public event Action<DeviceSession, AgentLine>? LogReceived;
 
+    /// <summary>Counts the commands that timed out: a request that waited through one fails with it.</summary>
+    private int _timeouts;
+
+    private string _lastTimeout = string.Empty;
+
     internal async Task<T> ExclusiveAsync<T>(Func<DeviceConnection, Task<T>> action, CancellationToken ct)
     {
+        var timeoutsBefore = Volatile.Read(ref _timeouts);
         await _commandLock.WaitAsync(ct);
         try
         {
+            // The device stopped answering while this request waited its turn: it fails now, with
+            // the one before it, instead of spending its own full deadline on a silent device.
+            if (Volatile.Read(ref _timeouts) != timeoutsBefore)
+            {
+                throw new GatewayException(HostErrorCodes.Timeout, $"not sent: {_lastTimeout} while this request waited its turn");
+            }
             var connection = await EnsureConnectedAsync(ct);
             try
             {
@@ -55,6 +67,11 @@ public sealed partial class DeviceSession : IDevice, IAsyncDisposable
             }
             catch (GatewayException ex) when (ex.Code is HostErrorCodes.Timeout or HostErrorCodes.ProtocolError)
             {
+                if (ex.Code == HostErrorCodes.Timeout)
+                {
+                    _lastTimeout = ex.Message;
+                    Interlocked.Increment(ref _timeouts);
+                }
                 // After a missed deadline or a reply that does not answer its command, the next line
                 // could belong to either: a new link keeps replies and commands paired.
                 connection.Close($"dropped after {(ex.Code == HostErrorCodes.Timeout ? "a timeout" : "a reply that does not match its command")} ({ex.Message})");
@@ -123,6 +140,12 @@ public sealed partial class DeviceSession : IDevice, IAsyncDisposable
         if (reply.Verb != AgentVerbs.HelloOk)
         {
             return AgentCapabilities.Baseline;
+        }
+        if (reply[AgentKeys.Proto] != "1")
+        {
+            // §8: proto changes only for a change an old peer would misread, so this gateway must not drive it.
+            throw new GatewayException(HostErrorCodes.ProtocolError,
+                $"device '{Name}' speaks protocol {reply[AgentKeys.Proto] ?? "(none given)"}; this gateway speaks protocol 1 and will not drive it");
         }
         var capabilities = AgentCapabilities.FromHello(reply);
         if (capabilities.Offers(LinkAuth.Extension))
