@@ -69,6 +69,67 @@ public sealed class DeviceSessionTests
         Assert.Contains("acknowledged a module other than the one sent", error.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>Finding 11 of issue 14: a deploy the device took was reported INTERNAL when the state file failed.</summary>
+    [Fact]
+    public async Task A_module_the_device_loaded_is_reported_loaded_even_when_its_record_fails()
+    {
+        var module = "ABCDEFG\n"u8.ToArray();
+        var crc = Wasmorch.Protocol.Agent.Crc32Hex.Format(Wasmorch.Protocol.Agent.Crc32Hex.Compute(module));
+        await using var agent = new ScriptedAgent(line => line switch
+        {
+            _ when line.StartsWith("LOAD", StringComparison.Ordinal) => ["LOAD_READY module_id=m"],
+            "ABCDEFG" => [$"LOAD_OK module_id=m size=8 crc32={crc}"],
+            _ => [],
+        });
+        await using var session = new DeviceSession("dev", new TcpDeviceLink("127.0.0.1", agent.Port, TimeSpan.FromSeconds(2)), TimeSpan.FromSeconds(2),
+            NullLogger.Instance, new FailingRecorder());
+        var reply = await session.LoadAsync("m", module, CancellationToken.None);
+        Assert.Equal("LOAD_OK", reply.Line.Verb);
+        Assert.Contains("the device loaded the module, but the gateway could not record it in its state file (disk full)", reply.RecordWarning, StringComparison.Ordinal);
+    }
+
+    /// <summary>A state file whose writes fail (a full disk).</summary>
+    private sealed class FailingRecorder : IDeviceObserver
+    {
+        public void Mapped(string device, string endpoint)
+        {
+        }
+
+        public void Connected(string device, string agent)
+        {
+        }
+
+        public void JobStarted(string device, long job, string moduleId, string func, string? args)
+        {
+        }
+
+        public void JobEnded(string device, long job, Wasmorch.Protocol.Agent.AgentLine result)
+        {
+        }
+
+        public void Reset(string device, string reason)
+        {
+        }
+
+        public void LinkLost(string device, string reason)
+        {
+        }
+
+        public void StatusReported(string device, Wasmorch.Protocol.Agent.AgentLine status)
+        {
+        }
+
+        public Task ModuleLoadedAsync(string device, HeldModule held) => Task.FromException(new IOException("disk full"));
+
+        public void ModuleHeld(string device, HeldModule held)
+        {
+        }
+
+        public void ModuleUnloaded(string device, string moduleId)
+        {
+        }
+    }
+
     [Fact]
     public async Task No_payload_goes_to_a_device_ready_for_another_module()
     {

@@ -14,6 +14,30 @@ public sealed class GatewayStateTests : IDisposable
 
     private static HeldModule Module(string id, string crc) => new() { ModuleId = id, Crc32 = crc, Sha256 = new string('a', 64), Size = 123, Artifact = "file:as-is" };
 
+    /// <summary>Finding 11 of issue 14: the state file was created readable by everyone.</summary>
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task The_state_file_is_created_private_to_its_owner()
+    {
+        await using var state = Open();
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(_path));
+    }
+
+    /// <summary>Finding 11 of issue 14: a 0-byte file was taken silently; it is now started afresh with a warning, never moved aside as corrupt.</summary>
+    [Fact]
+    public async Task An_empty_state_file_starts_fresh_and_is_not_taken_for_a_corrupt_one()
+    {
+        await File.WriteAllBytesAsync(_path, []);
+        await using (var state = Open())
+        {
+            state.RecordDevice("nucleo", "tcp://127.0.0.1:7001");
+            await state.RecordDeployedAsync("nucleo", Module("m", "00000001"));
+        }
+        Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(_path)!, Path.GetFileName(_path) + ".corrupt-*"));
+        await using var reopened = Open();
+        Assert.Single(reopened.Holdings()["nucleo"]);
+    }
+
     [Fact]
     public async Task A_recorded_deploy_and_finished_job_survive_a_reopen()
     {

@@ -70,4 +70,21 @@ public sealed class HostInputTests : IAsyncDisposable
         Assert.Contains("TOO_MANY_CONNECTIONS", status.Stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("Broken pipe", status.Stderr, StringComparison.Ordinal);
     }
+
+    /// <summary>Finding 7 of issue 14: a 1 MiB args string came back as a 6 MB error.</summary>
+    [Fact]
+    public async Task Huge_input_is_never_echoed_back_whole()
+    {
+        await using var system = await SystemUnderTest.StartAsync("nucleo");
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync("127.0.0.1", int.Parse(system.Gateway.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture));
+        var stream = tcp.GetStream();
+        var args = "x=" + new string('y', 600_000);
+        var request = Wasmorch.Protocol.HostApi.HostJson.Serialize(new Wasmorch.Protocol.HostApi.HostRequest { Id = 9, Op = "start", Device = "nucleo", ModuleId = "m", Func = "f", Args = args });
+        await stream.WriteAsync((byte[])[.. request, (byte)'\n']);
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        var line = await reader.ReadLineAsync() ?? "";
+        Assert.Contains("BAD_ARGS", line, StringComparison.Ordinal);
+        Assert.True(line.Length < 2000, $"the answer is {line.Length} characters long");
+    }
 }

@@ -35,6 +35,11 @@ public sealed class ResponsePrinter
             if (response.Ok)
             {
                 _out.WriteLine(Describe(command, response));
+                if (command is "deploy" or "build-and-deploy" && !string.IsNullOrWhiteSpace(response.Message))
+                {
+                    // Compiler warnings, or a deploy the state file could not record: worth seeing, not failures.
+                    _err.WriteLine($"warning: {response.Message.TrimEnd()}");
+                }
             }
             else
             {

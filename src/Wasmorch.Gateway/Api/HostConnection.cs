@@ -27,6 +27,15 @@ internal sealed partial class HostConnection : IDisposable
     private readonly SemaphoreSlim _slots = new(MaxInFlight, MaxInFlight);
     private readonly List<Task> _running = [];
     private readonly Action<bool> _busy;
+
+    /// <summary>Answers waiting to be written to a host that does not read: past this, the connection is cut.</summary>
+    public const long MaxPendingBytes = 8L << 20;
+
+    /// <summary>How long one answer may take to write before the host is taken for one that stopped reading.</summary>
+    public static readonly TimeSpan WriteTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly CancellationTokenSource _cut = new();
+    private long _pendingBytes;
     private int _inFlight;
 
     /// <summary>When the unfinished request line's first byte came (Stopwatch timestamp); null when no line is half-read.</summary>
@@ -48,7 +57,7 @@ internal sealed partial class HostConnection : IDisposable
 
     public async Task ServeAsync(CancellationToken ct)
     {
-        using var connection = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        using var connection = CancellationTokenSource.CreateLinkedTokenSource(ct, _cut.Token);
         // Streams (logs --follow) end when the host stops sending; answers owed to ordinary
         // requests are still written after a half-close.
         using var hostGone = CancellationTokenSource.CreateLinkedTokenSource(connection.Token);
@@ -216,25 +225,65 @@ internal sealed partial class HostConnection : IDisposable
         }
     }
 
+    /// <summary>
+    /// Writes one answer. A host that stops reading cannot make the gateway hold its answers without
+    /// bound: past <see cref="MaxPendingBytes"/> waiting, or an answer not written within
+    /// <see cref="WriteTimeout"/>, the connection is cut.
+    /// </summary>
     private async Task RespondAsync(HostResponse response, CancellationToken ct)
     {
         var bytes = HostJson.Serialize(response);
-        await _writeLock.WaitAsync(ct);
+        if (Interlocked.Add(ref _pendingBytes, bytes.Length) > MaxPendingBytes)
+        {
+            Interlocked.Add(ref _pendingBytes, -bytes.Length);
+            Cut($"more than {MaxPendingBytes} bytes of answers wait for a host that does not read");
+            throw new IOException("the host does not read its answers");
+        }
         try
         {
-            await _stream.WriteAsync(bytes, ct);
-            await _stream.WriteAsync("\n"u8.ToArray(), ct);
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct, _cut.Token);
+            deadline.CancelAfter(WriteTimeout);
+            try
+            {
+                await _writeLock.WaitAsync(deadline.Token);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested && !_cut.IsCancellationRequested)
+            {
+                Cut($"an answer waited over {WriteTimeout.TotalSeconds:0} s for the answers before it to be written");
+                throw new IOException("the host does not read its answers");
+            }
+            try
+            {
+                await _stream.WriteAsync(bytes, deadline.Token);
+                await _stream.WriteAsync("\n"u8.ToArray(), deadline.Token);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested && !_cut.IsCancellationRequested)
+            {
+                Cut($"an answer took over {WriteTimeout.TotalSeconds:0} s to write");
+                throw new IOException("the host does not read its answers");
+            }
+            finally
+            {
+                _writeLock.Release();
+            }
         }
         finally
         {
-            _writeLock.Release();
+            Interlocked.Add(ref _pendingBytes, -bytes.Length);
         }
+    }
+
+    private void Cut(string why)
+    {
+        LogConnectionEnded(_logger, _peer, why);
+        _cut.Cancel();
     }
 
     public void Dispose()
     {
         _writeLock.Dispose();
         _slots.Dispose();
+        _cut.Dispose();
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Request {Id} {Op} {Device}: ok={Ok} {Error}")]

@@ -279,14 +279,23 @@ public sealed partial class DeviceSession : IDevice, IAsyncDisposable
         var reply = await UploadAsync(moduleId, module, progress, ct);
         if (reply.Line.Verb == AgentVerbs.LoadOk && _observer is not null)
         {
-            await _observer.ModuleLoadedAsync(Name, new HeldModule
+            try
             {
-                ModuleId = moduleId,
-                Crc32 = reply.Line[AgentKeys.Crc32] ?? Crc32Hex.Format(Crc32Hex.Compute(module.Span)),
-                Sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(module.Span)),
-                Size = module.Length,
-                Artifact = artifact,
-            });
+                await _observer.ModuleLoadedAsync(Name, new HeldModule
+                {
+                    ModuleId = moduleId,
+                    Crc32 = reply.Line[AgentKeys.Crc32] ?? Crc32Hex.Format(Crc32Hex.Compute(module.Span)),
+                    Sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(module.Span)),
+                    Size = module.Length,
+                    Artifact = artifact,
+                });
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // The device holds the module whatever the state file says: the deploy succeeded, and the host is told what was not recorded.
+                LogRecordFailed(_logger, ex, Name, moduleId);
+                return reply with { RecordWarning = $"the device loaded the module, but the gateway could not record it in its state file ({ex.Message}); `devices` may not list it until the next STATUS" };
+            }
         }
         return reply;
     }
@@ -326,6 +335,9 @@ public sealed partial class DeviceSession : IDevice, IAsyncDisposable
         }
         _commandLock.Dispose();
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Device {Device}: module {Module} loaded, but its record could not be written")]
+    private static partial void LogRecordFailed(ILogger logger, Exception exception, string device, string module);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Device {Device}: connected to {Endpoint} ({Agent})")]
     private static partial void LogConnected(ILogger logger, string device, string endpoint, string agent);

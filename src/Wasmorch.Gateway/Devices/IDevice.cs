@@ -42,7 +42,8 @@ public interface IDevice
 /// <summary>The reply to START, and for START_OK the way to its job's RESULT.</summary>
 public sealed record StartReply(AgentLine Line, Func<long, TimeSpan, CancellationToken, Task<AgentLine>> WaitForResultAsync);
 
-public sealed record LoadReply(AgentLine Line, TimeSpan Transfer);
+/// <param name="RecordWarning">Set when the device loaded the module but its record could not be written (the state file failed).</param>
+public sealed record LoadReply(AgentLine Line, TimeSpan Transfer, string? RecordWarning = null);
 
 /// <summary>How a held module came to be: <c>built:&lt;mode&gt;</c> or <c>file:&lt;mode&gt;</c>.</summary>
 public static class HeldArtifacts

@@ -50,6 +50,21 @@ public sealed partial class GatewayState : IAsyncDisposable
         if (dir is not null)
         {
             Directory.CreateDirectory(dir);
+            // A directory the gateway cannot write makes a sound file look broken (no -wal, no -shm):
+            // say what it is instead of moving a good file aside.
+            try
+            {
+                using var probe = new FileStream(System.IO.Path.Combine(dir, $".wasmorch-write-test-{Environment.ProcessId}"), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose);
+            }
+            catch (Exception ex) when (ex is UnauthorizedAccessException or IOException)
+            {
+                throw new IOException($"the state directory {dir} is not writable ({ex.Message}); fix its permissions or choose another file with --state", ex);
+            }
+        }
+        if (File.Exists(path) && new FileInfo(path).Length == 0)
+        {
+            LogEmptyFile(logger, path);
+            File.Delete(path);
         }
         if (!IsSound(path, out var problem))
         {
@@ -62,6 +77,14 @@ public sealed partial class GatewayState : IAsyncDisposable
                 }
             }
             LogMovedAside(logger, path, problem, aside);
+        }
+        if (!File.Exists(path) && !OperatingSystem.IsWindows())
+        {
+            // Private from the start: SQLite gives its -wal and -shm files the database's mode.
+            using var create = new FileStream(path, new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+            });
         }
         using (var setup = OpenConnection(path))
         {
@@ -167,4 +190,7 @@ public sealed partial class GatewayState : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "State file {Path} was unreadable ({Problem}); moved it to {Aside} and started afresh")]
     private static partial void LogMovedAside(ILogger logger, string path, string problem, string aside);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "State file {Path} was empty (0 bytes): starting a new one; nothing was recorded in it")]
+    private static partial void LogEmptyFile(ILogger logger, string path);
 }

@@ -44,7 +44,7 @@ public static class FuncArgs
                 part = part[(eq + 1)..].Trim(' ');
                 if (!ModuleId.IsValidFunctionName(name))
                 {
-                    error = $"argument {i + 1}: '{name}' is not a name";
+                    error = $"argument {i + 1}: '{(name.Length > 64 ? name[..61] + "..." : name)}' is not a name";
                     return false;
                 }
             }

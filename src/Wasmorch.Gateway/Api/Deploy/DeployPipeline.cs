@@ -72,7 +72,7 @@ public sealed class DeployPipeline(DeviceRegistry devices, BuildService build, G
             response.Artifact = deployment.Target is null ? "wasm" : $"aot:{deployment.Target.Name}";
             if (response.Ok && deployment.Diagnostics.Length > 0)
             {
-                response.Message = deployment.Diagnostics.Trim();
+                response.Message = response.Message is null ? deployment.Diagnostics.Trim() : $"{response.Message}\n{deployment.Diagnostics.Trim()}";
             }
         }
         return response;
@@ -250,7 +250,9 @@ public sealed class DeployPipeline(DeviceRegistry devices, BuildService build, G
         {
             return FromAgentError(line);
         }
-        return Loaded(d, line.TryGetInt64(AgentKeys.Size, out var size) ? size : d.Module.Length, line[AgentKeys.Crc32] ?? Crc32Hex.Format(Crc32Hex.Compute(d.Module)), skipped: false);
+        var loaded = Loaded(d, line.TryGetInt64(AgentKeys.Size, out var size) ? size : d.Module.Length, line[AgentKeys.Crc32] ?? Crc32Hex.Format(Crc32Hex.Compute(d.Module)), skipped: false);
+        loaded.Message = reply.RecordWarning;
+        return loaded;
     }
 
     private static HostResponse Loaded(Deployment d, long size, string crc, bool skipped) => new()

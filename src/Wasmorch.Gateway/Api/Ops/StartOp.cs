@@ -23,7 +23,8 @@ public sealed class StartOp(DeviceRegistry devices, GatewayConfig config) : IOpH
         }
         if (!FuncArgs.TryParse(request.Args, out _, out var argsError))
         {
-            throw new GatewayException(AgentErrorCodes.BadArgs, $"args \"{request.Args}\": {argsError}");
+            // The host's input is never echoed whole: an error stays small whatever was sent.
+            throw new GatewayException(AgentErrorCodes.BadArgs, $"args ({request.Args!.Length} characters): {Clip(argsError, 200)}");
         }
         var started = await TimedAsync(() => device.StartAsync(moduleId, request.Func, request.Args, op.Ct), op.Timing);
         var line = started.Line;
@@ -48,6 +49,8 @@ public sealed class StartOp(DeviceRegistry devices, GatewayConfig config) : IOpH
         var result = await started.WaitForResultAsync(job, timeout, op.Ct);
         return FromResult(result, response, op.Timing);
     }
+
+    private static string Clip(string text, int max) => text.Length <= max ? text : text[..(max - 3)] + "...";
 
     private static HostResponse FromResult(AgentLine result, HostResponse response, Timing timing)
     {
