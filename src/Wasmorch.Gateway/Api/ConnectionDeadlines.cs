@@ -7,8 +7,14 @@ namespace Wasmorch.Gateway.Api;
 /// complete within <see cref="PartialRequest"/> of its first byte, however its bytes trickle in
 /// (a slowloris sending a byte now and then cannot hold a slot).
 /// </summary>
-public sealed record ConnectionDeadlines(TimeSpan Idle, TimeSpan PartialRequest)
+/// <param name="Write">How long one answer may take to write before the host is taken for one that stopped reading.</param>
+public sealed record ConnectionDeadlines(TimeSpan Idle, TimeSpan PartialRequest, TimeSpan Write)
 {
+    public ConnectionDeadlines(TimeSpan idle, TimeSpan partialRequest)
+        : this(idle, partialRequest, TimeSpan.FromSeconds(30))
+    {
+    }
+
     /// <summary>The deadline of the next read, or null for none; <paramref name="partialFor"/> is how long the unfinished line has been arriving.</summary>
     public TimeSpan? ForNextRead(bool requestsRunning, TimeSpan? partialFor) =>
         requestsRunning ? null

@@ -31,9 +31,6 @@ internal sealed partial class HostConnection : IDisposable
     /// <summary>Answers waiting to be written to a host that does not read: past this, the connection is cut.</summary>
     public const long MaxPendingBytes = 8L << 20;
 
-    /// <summary>How long one answer may take to write before the host is taken for one that stopped reading.</summary>
-    public static readonly TimeSpan WriteTimeout = TimeSpan.FromSeconds(30);
-
     private readonly CancellationTokenSource _cut = new();
     private long _pendingBytes;
     private int _inFlight;
@@ -242,14 +239,14 @@ internal sealed partial class HostConnection : IDisposable
         try
         {
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct, _cut.Token);
-            deadline.CancelAfter(WriteTimeout);
+            deadline.CancelAfter(_deadlines.Write);
             try
             {
                 await _writeLock.WaitAsync(deadline.Token);
             }
             catch (OperationCanceledException) when (!ct.IsCancellationRequested && !_cut.IsCancellationRequested)
             {
-                Cut($"an answer waited over {WriteTimeout.TotalSeconds:0} s for the answers before it to be written");
+                Cut($"an answer waited over {_deadlines.Write.TotalSeconds:0.#} s for the answers before it to be written");
                 throw new IOException("the host does not read its answers");
             }
             try
@@ -259,7 +256,7 @@ internal sealed partial class HostConnection : IDisposable
             }
             catch (OperationCanceledException) when (!ct.IsCancellationRequested && !_cut.IsCancellationRequested)
             {
-                Cut($"an answer took over {WriteTimeout.TotalSeconds:0} s to write");
+                Cut($"an answer took over {_deadlines.Write.TotalSeconds:0.#} s to write");
                 throw new IOException("the host does not read its answers");
             }
             finally
