@@ -57,3 +57,16 @@ public sealed class DeployStatementTests
         Assert.Equal(Statement(Build()), Statement(reordered));
     }
 }
+
+public sealed class AgentCapabilitiesTests
+{
+    [Fact]
+    public void The_auth_challenge_is_not_reported_as_a_capability()
+    {
+        Assert.True(Wasmorch.Protocol.Agent.AgentLineParser.TryParse(
+            "HELLO_OK proto=1 agent=a/1 board=b runtime=r/1 modes=wasm max_module=1 extensions=PING,AUTH auth_nonce=000102030405060708090a0b0c0d0e0f"u8, out var hello, out _));
+        var capabilities = Wasmorch.Protocol.Agent.AgentCapabilities.FromHello(hello!);
+        Assert.True(capabilities.Offers("AUTH"));
+        Assert.False(capabilities.Fields.ContainsKey("auth_nonce"));
+    }
+}

@@ -37,7 +37,8 @@ public sealed record AgentCapabilities(
         hello.TryGetInt64(AgentKeys.MaxModule, out var maxModule) ? maxModule : null,
         hello.TryGetInt64(AgentKeys.MaxModules, out var maxModules) ? maxModules : null,
         List(hello[AgentKeys.Extensions]),
-        hello.Fields.ToDictionary(f => f.Key, f => f.Value, StringComparer.Ordinal));
+        // The AUTH challenge is used up at link start: it describes the handshake, not the agent.
+        hello.Fields.Where(f => f.Key != LinkAuth.NonceKey).ToDictionary(f => f.Key, f => f.Value, StringComparer.Ordinal));
 
     private static HashSet<string> List(string? text) =>
         new((text ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), StringComparer.Ordinal);
