@@ -20,8 +20,7 @@ public sealed class CompileSlotTests
             system.StartBoard("nucleo", 0);
             system.GatewayArgs.AddRange(["--config", config]);
             system.StartGateway();
-            using var tcp = new TcpClient();
-            await tcp.ConnectAsync("127.0.0.1", int.Parse(system.Gateway.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture));
+            using var tcp = await system.ConnectHostAsync();
             var stream = tcp.GetStream();
             // A macro bomb holds the one slot until the compile deadline; a normal build asked right after must wait.
             var bomb = new HostRequest

@@ -36,7 +36,7 @@ public sealed class ConnectionSlotTests : IAsyncDisposable
     {
         var client = new TcpClient();
         _clients.Add(client);
-        await client.ConnectAsync("127.0.0.1", int.Parse(system.Gateway.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture));
+        await client.ConnectAsync("127.0.0.1", system.GatewayPort);
         return client;
     }
 

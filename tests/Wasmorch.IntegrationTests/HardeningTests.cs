@@ -110,7 +110,7 @@ public sealed class SlowClientTests
         system.StartGateway();
         try
         {
-            var port = int.Parse(system.Gateway.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture);
+            var port = system.GatewayPort;
             using var slow = new TcpClient();
             await slow.ConnectAsync("127.0.0.1", port);
             await slow.GetStream().WriteAsync("{\"id\":1,\"op\":\"sta"u8.ToArray());
@@ -230,7 +230,7 @@ public sealed class SignedModuleTests
 
     private static async Task<System.Text.Json.JsonElement> SendAsync(SystemUnderTest system, HostRequest request)
     {
-        var (host, port) = (system.Gateway.Split(':')[0], int.Parse(system.Gateway.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture));
+        var (host, port) = (system.Gateway.Split(':')[0], system.GatewayPort);
         using var tcp = new System.Net.Sockets.TcpClient();
         await tcp.ConnectAsync(host, port);
         var stream = tcp.GetStream();

@@ -42,8 +42,7 @@ public sealed class HostInputTests : IAsyncDisposable
     public async Task A_wrongly_typed_field_is_named_in_the_host_apis_terms()
     {
         await using var system = await SystemUnderTest.StartAsync("nucleo");
-        using var tcp = new TcpClient();
-        await tcp.ConnectAsync("127.0.0.1", int.Parse(system.Gateway.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture));
+        using var tcp = await system.ConnectHostAsync();
         var stream = tcp.GetStream();
         await stream.WriteAsync("{\"id\":5,\"op\":\"start\",\"device\":\"nucleo\",\"timeout_ms\":99999999999}\n"u8.ToArray());
         using var reader = new StreamReader(stream, Encoding.UTF8);
@@ -61,8 +60,7 @@ public sealed class HostInputTests : IAsyncDisposable
         system.StartBoard("nucleo", 0);
         system.GatewayArgs.AddRange(["--config", config]);
         system.StartGateway();
-        using var busy = new TcpClient();
-        await busy.ConnectAsync("127.0.0.1", int.Parse(system.Gateway.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture));
+        using var busy = await system.ConnectHostAsync();
         await busy.GetStream().WriteAsync("{\"id\":1,"u8.ToArray());
         await Task.Delay(300);
         var status = await system.CliAsync("--device", "nucleo", "status");
@@ -76,8 +74,7 @@ public sealed class HostInputTests : IAsyncDisposable
     public async Task Huge_input_is_never_echoed_back_whole()
     {
         await using var system = await SystemUnderTest.StartAsync("nucleo");
-        using var tcp = new TcpClient();
-        await tcp.ConnectAsync("127.0.0.1", int.Parse(system.Gateway.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture));
+        using var tcp = await system.ConnectHostAsync();
         var stream = tcp.GetStream();
         var args = "x=" + new string('y', 600_000);
         var request = Wasmorch.Protocol.HostApi.HostJson.Serialize(new Wasmorch.Protocol.HostApi.HostRequest { Id = 9, Op = "start", Device = "nucleo", ModuleId = "m", Func = "f", Args = args });

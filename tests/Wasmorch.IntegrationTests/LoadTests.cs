@@ -32,7 +32,7 @@ public sealed class LoadTests
         {
             Assert.Equal(0, (await system.CliAsync("--device", board, "build-and-deploy", "--module-id", "math_ops", "--source", RepoPaths.Module("math_ops.c"))).ExitCode);
         }
-        var port = int.Parse(system.Gateway.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture);
+        var port = system.GatewayPort;
 
         var clients = Enumerable.Range(0, 50).Select(c => Task.Run(async () =>
         {

@@ -18,6 +18,17 @@ public sealed class SystemUnderTest : IAsyncDisposable
 
     public string Gateway { get; private set; } = string.Empty;
 
+    /// <summary>The gateway's host API port (it listens on loopback).</summary>
+    public int GatewayPort => int.Parse(Gateway.Split(':')[1], CultureInfo.InvariantCulture);
+
+    /// <summary>A raw host API connection, for tests that speak JSON lines themselves.</summary>
+    public async Task<System.Net.Sockets.TcpClient> ConnectHostAsync()
+    {
+        var client = new System.Net.Sockets.TcpClient();
+        await client.ConnectAsync("127.0.0.1", GatewayPort);
+        return client;
+    }
+
     public static async Task<SystemUnderTest> StartAsync(params string[] boards)
     {
         var system = new SystemUnderTest();
