@@ -11,9 +11,7 @@ public sealed class ReplyCheckTests
         await using var agent = new ScriptedAgent(line => line.StartsWith("START", StringComparison.Ordinal)
             ? ["RESULT module_id=m func=f status=OK"]
             : ["STATUS state=IDLE module=- func=- job=- modules=- uptime_ms=5"]);
-        await using var system = new SystemUnderTest();
-        system.AddDevice("fake", $"tcp://127.0.0.1:{agent.Port}");
-        system.StartGateway();
+        await using var system = GatewayFor(agent);
         var start = await system.CliAsync("--device", "fake", "start", "--module-id", "m", "--func-name", "f");
         Assert.NotEqual(0, start.ExitCode);
         Assert.Contains("PROTOCOL_ERROR", start.Stderr, StringComparison.Ordinal);
@@ -27,9 +25,7 @@ public sealed class ReplyCheckTests
         await using var agent = new ScriptedAgent(line => line.StartsWith("START", StringComparison.Ordinal)
             ? ["START_OK module_id=m func=format_flash job=1"]
             : ["STATUS state=IDLE module=- func=- job=- modules=- uptime_ms=5"]);
-        await using var system = new SystemUnderTest();
-        system.AddDevice("fake", $"tcp://127.0.0.1:{agent.Port}");
-        system.StartGateway();
+        await using var system = GatewayFor(agent);
         var start = await system.CliAsync("--device", "fake", "start", "--module-id", "m", "--func-name", "blink");
         Assert.NotEqual(0, start.ExitCode);
         Assert.Contains("PROTOCOL_ERROR", start.Stderr, StringComparison.Ordinal);
@@ -40,13 +36,20 @@ public sealed class ReplyCheckTests
     public async Task The_cli_hears_why_a_device_reply_could_not_be_read()
     {
         await using var agent = new ScriptedAgent(line => line == "STATUS" ? ["STATUS state=IDLE modules=" + new string('m', 300)] : []);
-        await using var system = new SystemUnderTest();
-        system.AddDevice("fake", $"tcp://127.0.0.1:{agent.Port}");
-        system.GatewayArgs.AddRange(["--config", await ConfigAsync("[gateway]\nreply_timeout_ms = 500\n")]);
-        system.StartGateway();
+        await using var system = GatewayFor(agent, "--config", await ConfigAsync("[gateway]\nreply_timeout_ms = 500\n"));
         var status = await system.CliAsync("--device", "fake", "status");
         CliAssert.Exit(6, status);
         Assert.Contains("meanwhile it sent a line that is not protocol: a line longer than 256 bytes", status.Stderr, StringComparison.Ordinal);
+    }
+
+    /// <summary>A real gateway process whose one device, "fake", is the scripted agent.</summary>
+    private static SystemUnderTest GatewayFor(ScriptedAgent agent, params string[] gatewayArgs)
+    {
+        var system = new SystemUnderTest();
+        system.AddDevice("fake", $"tcp://127.0.0.1:{agent.Port}");
+        system.GatewayArgs.AddRange(gatewayArgs);
+        system.StartGateway();
+        return system;
     }
 
     private static async Task<string> ConfigAsync(string toml)
