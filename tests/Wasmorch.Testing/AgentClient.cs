@@ -124,9 +124,9 @@ public sealed class AgentClient : IAsyncDisposable
     {
         var hello = await RequestAsync("HELLO proto=1");
         var agentNonce = hello[LinkAuth.NonceKey] ?? throw new InvalidOperationException($"no {LinkAuth.NonceKey} in '{hello}'");
-        var nonce = LinkAuth.NewNonce();
-        var ok = await RequestAsync($"AUTH nonce={nonce} mac={LinkAuth.GatewayMac(key, agentNonce, nonce)}");
-        if (ok.Verb != AgentVerbs.AuthOk || !LinkAuth.Equal(LinkAuth.AgentMac(key, agentNonce, nonce), ok[AgentKeys.Mac]))
+        var challenge = LinkAuth.Answer(key, agentNonce);
+        var ok = await RequestAsync(challenge.Command.ToString());
+        if (!challenge.ProvedBy(ok))
         {
             throw new InvalidOperationException($"AUTH failed: '{ok}'");
         }

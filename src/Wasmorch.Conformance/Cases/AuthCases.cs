@@ -41,9 +41,9 @@ public static class AuthCases
             throw new ViolationException("the agent offers AUTH and refuses commands until it is authenticated: give its link key (--link-key)");
         }
         var agentNonce = hello[LinkAuth.NonceKey] ?? throw new ViolationException($"{Rule}: HELLO_OK offers AUTH without {LinkAuth.NonceKey}; got '{hello}'");
-        var nonce = LinkAuth.NewNonce();
-        var reply = await probe.RequestAsync($"AUTH nonce={nonce} mac={LinkAuth.GatewayMac(key, agentNonce, nonce)}", ct);
+        var challenge = LinkAuth.Answer(key, agentNonce);
+        var reply = await probe.RequestAsync(challenge.Command.ToString(), ct);
         ExpectVerb(reply, AgentVerbs.AuthOk, $"{Rule}: AUTH with the link key is answered AUTH_OK (is --link-key this agent's key?)");
-        Expect(LinkAuth.Equal(LinkAuth.AgentMac(key, agentNonce, nonce), reply[AgentKeys.Mac]), Rule, "AUTH_OK's mac proves the agent holds the key", reply);
+        Expect(challenge.ProvedBy(reply), Rule, "AUTH_OK's mac proves the agent holds the key", reply);
     }
 }

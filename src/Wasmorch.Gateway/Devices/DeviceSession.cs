@@ -170,15 +170,14 @@ public sealed partial class DeviceSession : IDevice, IAsyncDisposable
         {
             throw new GatewayException(HostErrorCodes.ProtocolError, $"device '{Name}' offers AUTH but its HELLO_OK carries no {LinkAuth.NonceKey}");
         }
-        var nonce = LinkAuth.NewNonce();
-        var command = new AgentLineBuilder(AgentVerbs.Auth).Add(AgentKeys.Nonce, nonce).Add(AgentKeys.Mac, LinkAuth.GatewayMac(_linkKey, agentNonce, nonce));
-        var reply = await connection.RequestAsync(command, l => l.Verb is AgentVerbs.AuthOk or AgentVerbs.Err, _replyTimeout, ct);
+        var challenge = LinkAuth.Answer(_linkKey, agentNonce);
+        var reply = await connection.RequestAsync(challenge.Command, l => l.Verb is AgentVerbs.AuthOk or AgentVerbs.Err, _replyTimeout, ct);
         if (reply.Verb != AgentVerbs.AuthOk)
         {
             throw new GatewayException(HostErrorCodes.Unauthorized,
                 $"device '{Name}' refused this gateway's link key ({reply[AgentKeys.Msg] ?? reply.ToString()}); the gateway and the device must share one key");
         }
-        if (!LinkAuth.Equal(LinkAuth.AgentMac(_linkKey, agentNonce, nonce), reply[AgentKeys.Mac]))
+        if (!challenge.ProvedBy(reply))
         {
             throw new GatewayException(HostErrorCodes.Unauthorized, $"device '{Name}' answered AUTH without proof of the link key: it is not the device it claims to be");
         }

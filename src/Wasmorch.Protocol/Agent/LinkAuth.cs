@@ -29,6 +29,34 @@ public static class LinkAuth
     public static bool Equal(string? expected, string? given) =>
         expected is not null && given is not null && CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(given));
 
+    /// <summary>
+    /// The peer's side of the handshake, one object per attempt: the AUTH line answering
+    /// <paramref name="agentNonce"/> with a fresh nonce of the peer's, and the check of AUTH_OK.
+    /// </summary>
+    public static Challenge Answer(byte[] key, string agentNonce) => new(key, agentNonce, NewNonce());
+
+    public sealed class Challenge
+    {
+        private readonly byte[] _key;
+        private readonly string _agentNonce;
+        private readonly string _nonce;
+
+        internal Challenge(byte[] key, string agentNonce, string nonce)
+        {
+            _key = key;
+            _agentNonce = agentNonce;
+            _nonce = nonce;
+        }
+
+        /// <summary><c>AUTH nonce=&lt;ours&gt; mac=&lt;proof we hold the key&gt;</c>.</summary>
+        public AgentLineBuilder Command =>
+            new AgentLineBuilder(AgentVerbs.Auth).Add(AgentKeys.Nonce, _nonce).Add(AgentKeys.Mac, GatewayMac(_key, _agentNonce, _nonce));
+
+        /// <summary>True when <paramref name="reply"/> is AUTH_OK with the agent's proof that it holds the key too.</summary>
+        public bool ProvedBy(AgentLine reply) =>
+            reply.Verb == AgentVerbs.AuthOk && Equal(AgentMac(_key, _agentNonce, _nonce), reply[AgentKeys.Mac]);
+    }
+
     private static string Mac(ReadOnlySpan<byte> key, string message) =>
         Convert.ToHexStringLower(HMACSHA256.HashData(key, Encoding.ASCII.GetBytes(message)));
 }
