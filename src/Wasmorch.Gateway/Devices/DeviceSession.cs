@@ -274,8 +274,7 @@ public sealed partial class DeviceSession : IDevice, IAsyncDisposable
     /// </summary>
     public async Task<LoadReply> LoadAsync(string moduleId, ReadOnlyMemory<byte> bytes, CancellationToken ct, IProgress<long>? progress = null, string artifact = HeldArtifacts.FileAsIs)
     {
-        var module = bytes;
-        var reply = await UploadAsync(moduleId, module, progress, ct);
+        var reply = await UploadAsync(moduleId, bytes, progress, ct);
         if (reply.Line.Verb == AgentVerbs.LoadOk && _observer is not null)
         {
             try
@@ -283,9 +282,10 @@ public sealed partial class DeviceSession : IDevice, IAsyncDisposable
                 await _observer.ModuleLoadedAsync(Name, new HeldModule
                 {
                     ModuleId = moduleId,
-                    Crc32 = reply.Line[AgentKeys.Crc32] ?? Crc32Hex.Format(Crc32Hex.Compute(module.Span)),
-                    Sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(module.Span)),
-                    Size = module.Length,
+                    // UploadAsync took LOAD_OK only with the CRC and size of these bytes.
+                    Crc32 = reply.Line[AgentKeys.Crc32]!,
+                    Sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes.Span)),
+                    Size = bytes.Length,
                     Artifact = artifact,
                 });
             }

@@ -32,7 +32,10 @@ public interface IDevice
     /// <summary>START; the reply is START_OK (whose RESULT the reply can await), an immediate RESULT, or ERR.</summary>
     Task<StartReply> StartAsync(string moduleId, string func, string? args, CancellationToken ct);
 
-    /// <summary>The LOAD handshake and payload; on LOAD_OK the module is recorded (<see cref="IDeviceObserver.ModuleLoadedAsync"/>) before this returns.</summary>
+    /// <summary>
+    /// The LOAD handshake and payload; on LOAD_OK the module is recorded (<see cref="IDeviceObserver.ModuleLoadedAsync"/>)
+    /// before this returns. A LOAD_OK is returned only when it names these bytes' CRC and size (else PROTOCOL_ERROR).
+    /// </summary>
     Task<LoadReply> LoadAsync(string moduleId, ReadOnlyMemory<byte> bytes, CancellationToken ct, IProgress<long>? progress = null, string artifact = HeldArtifacts.FileAsIs);
 
     /// <summary>The device was found to hold this module already (its STATUS said so): observers learn what the device cannot tell (SHA-256, kind).</summary>

@@ -250,7 +250,8 @@ public sealed class DeployPipeline(DeviceRegistry devices, BuildService build, G
         {
             return FromAgentError(line);
         }
-        var loaded = Loaded(d, line.TryGetInt64(AgentKeys.Size, out var size) ? size : d.Module.Length, line[AgentKeys.Crc32] ?? Crc32Hex.Format(Crc32Hex.Compute(d.Module)), skipped: false);
+        // The session took LOAD_OK only with the CRC and size of the bytes sent.
+        var loaded = Loaded(d, d.Module.Length, line[AgentKeys.Crc32]!, skipped: false);
         loaded.Message = reply.RecordWarning;
         return loaded;
     }
