@@ -228,15 +228,6 @@ public sealed class SignedModuleTests
         }
     }
 
-    private static async Task<System.Text.Json.JsonElement> SendAsync(SystemUnderTest system, HostRequest request)
-    {
-        var (host, port) = (system.Gateway.Split(':')[0], system.GatewayPort);
-        using var tcp = new System.Net.Sockets.TcpClient();
-        await tcp.ConnectAsync(host, port);
-        var stream = tcp.GetStream();
-        await stream.WriteAsync((byte[])[.. HostJson.Serialize(request), (byte)'\n']);
-        using var reader = new StreamReader(stream);
-        var line = await reader.ReadLineAsync() ?? throw new EndOfStreamException("the gateway closed the connection");
-        return System.Text.Json.JsonDocument.Parse(line).RootElement.Clone();
-    }
+    private static async Task<System.Text.Json.JsonElement> SendAsync(SystemUnderTest system, HostRequest request) =>
+        System.Text.Json.JsonDocument.Parse(await system.HostExchangeAsync(HostJson.Serialize(request))).RootElement.Clone();
 }

@@ -42,11 +42,8 @@ public sealed class HostInputTests : IAsyncDisposable
     public async Task A_wrongly_typed_field_is_named_in_the_host_apis_terms()
     {
         await using var system = await SystemUnderTest.StartAsync("nucleo");
-        using var tcp = await system.ConnectHostAsync();
-        var stream = tcp.GetStream();
-        await stream.WriteAsync("{\"id\":5,\"op\":\"start\",\"device\":\"nucleo\",\"timeout_ms\":99999999999}\n"u8.ToArray());
-        using var reader = new StreamReader(stream, Encoding.UTF8);
-        var error = System.Text.Json.JsonDocument.Parse(await reader.ReadLineAsync() ?? "{}").RootElement.GetProperty("error");
+        var answer = await system.HostExchangeAsync("{\"id\":5,\"op\":\"start\",\"device\":\"nucleo\",\"timeout_ms\":99999999999}"u8.ToArray());
+        var error = System.Text.Json.JsonDocument.Parse(answer).RootElement.GetProperty("error");
         Assert.Equal("BAD_REQUEST", error.GetProperty("code").GetString());
         Assert.Equal("malformed request: field 'timeout_ms' must be a whole number of milliseconds (32 bits)", error.GetProperty("message").GetString());
     }
@@ -74,13 +71,8 @@ public sealed class HostInputTests : IAsyncDisposable
     public async Task Huge_input_is_never_echoed_back_whole()
     {
         await using var system = await SystemUnderTest.StartAsync("nucleo");
-        using var tcp = await system.ConnectHostAsync();
-        var stream = tcp.GetStream();
         var args = "x=" + new string('y', 600_000);
-        var request = Wasmorch.Protocol.HostApi.HostJson.Serialize(new Wasmorch.Protocol.HostApi.HostRequest { Id = 9, Op = "start", Device = "nucleo", ModuleId = "m", Func = "f", Args = args });
-        await stream.WriteAsync((byte[])[.. request, (byte)'\n']);
-        using var reader = new StreamReader(stream, Encoding.UTF8);
-        var line = await reader.ReadLineAsync() ?? "";
+        var line = await system.HostExchangeAsync(Wasmorch.Protocol.HostApi.HostJson.Serialize(new Wasmorch.Protocol.HostApi.HostRequest { Id = 9, Op = "start", Device = "nucleo", ModuleId = "m", Func = "f", Args = args }));
         Assert.Contains("BAD_ARGS", line, StringComparison.Ordinal);
         Assert.True(line.Length < 2000, $"the answer is {line.Length} characters long");
     }

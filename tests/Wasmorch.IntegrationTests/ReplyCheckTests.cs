@@ -5,31 +5,22 @@ namespace Wasmorch.IntegrationTests;
 /// <summary>Finding 8 of issue 14 over the real gateway: a device whose replies do not answer the command is reported as such.</summary>
 public sealed class ReplyCheckTests
 {
-    [Fact]
-    public async Task A_stray_ok_result_during_start_is_a_protocol_error_not_error_ok()
+    /// <summary>A stray OK RESULT during START (no job) was shown as "error: OK"; a START_OK for another function was taken as the requested job.</summary>
+    [Theory]
+    [InlineData("RESULT module_id=m func=blink status=OK", "no refusal (status=OK, no job)")]
+    [InlineData("START_OK module_id=m func=format_flash job=1", "with a reply for function 'format_flash'")]
+    public async Task A_start_reply_that_does_not_answer_the_start_is_a_protocol_error(string reply, string words)
     {
         await using var agent = new ScriptedAgent(line => line.StartsWith("START", StringComparison.Ordinal)
-            ? ["RESULT module_id=m func=f status=OK"]
-            : ["STATUS state=IDLE module=- func=- job=- modules=- uptime_ms=5"]);
-        await using var system = GatewayFor(agent);
-        var start = await system.CliAsync("--device", "fake", "start", "--module-id", "m", "--func-name", "f");
-        Assert.NotEqual(0, start.ExitCode);
-        Assert.Contains("PROTOCOL_ERROR", start.Stderr, StringComparison.Ordinal);
-        Assert.DoesNotContain("error: OK", start.Stderr, StringComparison.Ordinal);
-        CliAssert.Exit(0, await system.CliAsync("--device", "fake", "status"));
-    }
-
-    [Fact]
-    public async Task A_start_ok_for_another_function_is_not_reported_as_the_requested_job()
-    {
-        await using var agent = new ScriptedAgent(line => line.StartsWith("START", StringComparison.Ordinal)
-            ? ["START_OK module_id=m func=format_flash job=1"]
+            ? [reply]
             : ["STATUS state=IDLE module=- func=- job=- modules=- uptime_ms=5"]);
         await using var system = GatewayFor(agent);
         var start = await system.CliAsync("--device", "fake", "start", "--module-id", "m", "--func-name", "blink");
         Assert.NotEqual(0, start.ExitCode);
         Assert.Contains("PROTOCOL_ERROR", start.Stderr, StringComparison.Ordinal);
-        Assert.Contains("format_flash", start.Stderr, StringComparison.Ordinal);
+        Assert.Contains(words, start.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("error: OK", start.Stderr, StringComparison.Ordinal);
+        CliAssert.Exit(0, await system.CliAsync("--device", "fake", "status"));
     }
 
     [Fact]

@@ -21,6 +21,16 @@ public sealed class SystemUnderTest : IAsyncDisposable
     /// <summary>The gateway's host API port (it listens on loopback).</summary>
     public int GatewayPort => int.Parse(Gateway.Split(':')[1], CultureInfo.InvariantCulture);
 
+    /// <summary>Sends one request line (its LF added) on a new host API connection and returns the first line answered.</summary>
+    public async Task<string> HostExchangeAsync(byte[] request)
+    {
+        using var tcp = await ConnectHostAsync();
+        var stream = tcp.GetStream();
+        await stream.WriteAsync((byte[])[.. request, (byte)'\n']);
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        return await reader.ReadLineAsync() ?? throw new EndOfStreamException("the gateway closed the connection without an answer");
+    }
+
     /// <summary>A raw host API connection, for tests that speak JSON lines themselves.</summary>
     public async Task<System.Net.Sockets.TcpClient> ConnectHostAsync()
     {
