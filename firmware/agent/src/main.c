@@ -7,6 +7,10 @@ static uint8_t wamr_pool[CONFIG_WASMORCH_WAMR_POOL_SIZE] __aligned(8);
 
 extern const k_tid_t comm_tid;
 
+#if defined(CONFIG_PICOLIBC) && !defined(CONFIG_THREAD_LOCAL_STORAGE)
+#error "picolibc's errno lives in thread-local storage: build with a toolchain that has TLS (Kconfig WASMORCH_GNUARMEMB_TLS)"
+#endif
+
 #ifdef CONFIG_WASMORCH_LINK_AUTH
 static uint8_t link_key[32];
 
