@@ -17,6 +17,7 @@ const char *wm_code_str(enum wm_code code)
 	case WM_CRC_MISMATCH: return "CRC_MISMATCH";
 	case WM_TIMEOUT: return "TIMEOUT";
 	case WM_INVALID_MODULE: return "INVALID_MODULE";
+	case WM_RX_OVERRUN: return "RX_OVERRUN";
 	}
 	return "?";
 }
@@ -60,11 +61,20 @@ void wm_agent_init(struct wm_agent *agent, const struct wm_board_ops *ops, void 
 	agent->mode = WM_MODE_LINE;
 }
 
+/* Ends a LOAD whose payload will not be committed; the receive path lets go of its buffer first. */
+static void abort_load(struct wm_agent *a)
+{
+	if (a->rx != NULL) {
+		wm_rx_disarm(a->rx);
+	}
+	a->ops->load_abort(a->ctx, a->load_buf);
+	a->load_buf = NULL;
+}
+
 void wm_agent_reset_link(struct wm_agent *agent)
 {
 	if (agent->mode == WM_MODE_PAYLOAD && agent->load_buf != NULL) {
-		agent->ops->load_abort(agent->ctx, agent->load_buf);
-		agent->load_buf = NULL;
+		abort_load(agent);
 	}
 	agent->mode = WM_MODE_LINE;
 	agent->line_len = 0;
@@ -202,6 +212,10 @@ static void do_status(struct wm_agent *a)
 		wm_writer_str_if_fits(&w, "gpio_writes", number);
 		snprintf(number, sizeof(number), "%lu", (unsigned long)st.log_dropped);
 		wm_writer_str_if_fits(&w, "log_dropped", number);
+		if (a->rx != NULL) {
+			snprintf(number, sizeof(number), "%lu", (unsigned long)wm_rx_overruns(a->rx));
+			wm_writer_str_if_fits(&w, "rx_overruns", number);
+		}
 	}
 	wm_writer_str_if_fits(&w, "module_crcs", st.module_crcs[0] ? st.module_crcs : "-");
 	send_line(a, &w);
@@ -327,7 +341,14 @@ static void do_load(struct wm_agent *a, const struct wm_line *l)
 	a->load_size = size;
 	a->load_received = 0;
 	a->load_crc = crc;
+	a->load_fed_limit = size;
+	a->load_direct_seen = 0;
 	a->mode = WM_MODE_PAYLOAD;
+	if (a->rx != NULL) {
+		/* Before LOAD_READY: a peer that waits for it must find the payload's bytes expected. */
+		a->load_fed_limit = (uint32_t)wm_rx_arm(a->rx, a->load_buf, size, a->feed_rest);
+		a->load_direct_seen = a->load_fed_limit;
+	}
 	wm_writer_begin(&w, buf, sizeof(buf), "LOAD_READY");
 	wm_writer_str(&w, "module_id", id);
 	send_line(a, &w);
@@ -343,10 +364,12 @@ static void finish_load(struct wm_agent *a)
 	struct wm_writer w;
 
 	a->mode = WM_MODE_LINE;
+	if (a->rx != NULL) {
+		wm_rx_disarm(a->rx);
+	}
 	if (actual != a->load_crc) {
 		snprintf(msg, sizeof(msg), "expected %08lx, received %08lx", (unsigned long)a->load_crc, (unsigned long)actual);
-		a->ops->load_abort(a->ctx, a->load_buf);
-		a->load_buf = NULL;
+		abort_load(a);
 		send_load_err(a, WM_CRC_MISMATCH, msg);
 		return;
 	}
@@ -519,13 +542,20 @@ static void handle_line(struct wm_agent *a, const char *text, size_t len)
 	}
 }
 
+/* The payload is whole: every byte fed, and every byte the receive path lands itself arrived. */
+static bool payload_whole(struct wm_agent *a)
+{
+	return a->load_received == a->load_fed_limit &&
+	       (a->load_fed_limit == a->load_size || wm_rx_filled(a->rx) == a->load_size);
+}
+
 void wm_agent_feed(struct wm_agent *a, const uint8_t *data, size_t len, uint32_t now_ms)
 {
 	size_t i = 0;
 
 	while (i < len) {
 		if (a->mode == WM_MODE_PAYLOAD) {
-			size_t take = a->load_size - a->load_received;
+			size_t take = a->load_fed_limit - a->load_received;
 
 			if (take > len - i) {
 				take = len - i;
@@ -534,8 +564,22 @@ void wm_agent_feed(struct wm_agent *a, const uint8_t *data, size_t len, uint32_t
 			a->load_received += (uint32_t)take;
 			a->load_last_ms = now_ms;
 			i += take;
-			if (a->load_received == a->load_size) {
+			if (a->load_received == a->load_fed_limit) {
+				if (!payload_whole(a)) {
+					/* Bytes behind a payload the producer is still landing: the receive path never does that. */
+					return;
+				}
 				finish_load(a);
+			}
+			continue;
+		}
+		if (a->mode == WM_MODE_SKIP) {
+			size_t take = a->skip_left < len - i ? a->skip_left : len - i;
+
+			a->skip_left -= (uint32_t)take;
+			i += take;
+			if (a->skip_left == 0) {
+				a->mode = WM_MODE_LINE;
 			}
 			continue;
 		}
@@ -546,7 +590,11 @@ void wm_agent_feed(struct wm_agent *a, const uint8_t *data, size_t len, uint32_t
 				if (a->mode == WM_MODE_DISCARD) {
 					a->mode = WM_MODE_LINE;
 					send_err(a, "LINE_TOO_LONG", "lines are at most 256 bytes");
+				} else if (a->mode == WM_MODE_OVERRUN) {
+					a->mode = WM_MODE_LINE;
+					send_err(a, "RX_OVERRUN", "bytes were lost: the board's receive buffer overflowed; this line was discarded");
 				} else {
+					a->feed_rest = len - i;
 					handle_line(a, a->line, a->line_len);
 					if (a->mode == WM_MODE_PAYLOAD) {
 						a->load_last_ms = now_ms;
@@ -565,14 +613,76 @@ void wm_agent_feed(struct wm_agent *a, const uint8_t *data, size_t len, uint32_t
 	}
 }
 
+void wm_agent_lost(struct wm_agent *a, size_t lost)
+{
+	if (a->mode == WM_MODE_PAYLOAD) {
+		/* The payload cannot be whole: fail now rather than stall, and skip what is left of it. */
+		char msg[96];
+		size_t left = a->load_size - a->load_received;
+
+		abort_load(a);
+		snprintf(msg, sizeof(msg), "%lu payload bytes lost: the board's receive buffer overflowed", (unsigned long)lost);
+		send_load_err(a, WM_RX_OVERRUN, msg);
+		a->skip_left = lost <= left ? (uint32_t)(left - lost) : 0;
+		/* A gap that ran on past the payload broke the line after it too: that one gets RX_OVERRUN. */
+		a->mode = lost > left ? WM_MODE_OVERRUN : a->skip_left > 0 ? WM_MODE_SKIP : WM_MODE_LINE;
+		a->line_len = 0;
+		return;
+	}
+	if (a->mode == WM_MODE_SKIP && lost <= a->skip_left) {
+		a->skip_left -= (uint32_t)lost;
+		a->mode = a->skip_left > 0 ? WM_MODE_SKIP : WM_MODE_LINE;
+		return;
+	}
+	a->line_len = 0;
+	a->mode = WM_MODE_OVERRUN;
+}
+
+void wm_agent_attach_rx(struct wm_agent *a, struct wm_rx *rx) { a->rx = rx; }
+
+void wm_agent_service(struct wm_agent *a, uint32_t now_ms)
+{
+	uint8_t chunk[64];
+
+	if (a->rx != NULL) {
+		for (;;) {
+			size_t lost;
+			size_t n = wm_rx_take(a->rx, chunk, sizeof(chunk), &lost);
+
+			if (n > 0) {
+				wm_agent_feed(a, chunk, n, now_ms);
+			}
+			if (lost > 0) {
+				wm_agent_lost(a, lost);
+			}
+			if (n == 0 && lost == 0) {
+				break;
+			}
+		}
+	}
+	wm_agent_poll(a, now_ms);
+}
+
 void wm_agent_poll(struct wm_agent *a, uint32_t now_ms)
 {
+	if (a->mode == WM_MODE_PAYLOAD && a->load_fed_limit < a->load_size) {
+		/* Bytes the receive path lands itself count as progress, and may complete the payload. */
+		size_t filled = wm_rx_filled(a->rx);
+
+		if (filled > a->load_direct_seen) {
+			a->load_direct_seen = filled;
+			a->load_last_ms = now_ms;
+		}
+		if (payload_whole(a)) {
+			finish_load(a);
+			return;
+		}
+	}
 	if (a->mode == WM_MODE_PAYLOAD && (uint32_t)(now_ms - a->load_last_ms) >= a->config.load_timeout_ms) {
 		char msg[64];
 
 		snprintf(msg, sizeof(msg), "payload stalled for %lu ms; back in line mode", (unsigned long)a->config.load_timeout_ms);
-		a->ops->load_abort(a->ctx, a->load_buf);
-		a->load_buf = NULL;
+		abort_load(a);
 		a->mode = WM_MODE_LINE;
 		a->line_len = 0;
 		send_load_err(a, WM_TIMEOUT, msg);

@@ -1,21 +1,40 @@
 /*
- * The link: the console UART, interrupt-driven. The ISR only moves bytes into a ring buffer and
- * wakes the COMM thread (mcumgr's pattern: ISR -> queue -> worker), so a LOAD payload at 115200
- * baud is never dropped while the RUNNER keeps the CPU busy. Transmit is polled under a mutex:
- * replies (COMM) and RESULT/LOG lines (RUNNER) never interleave mid-line.
+ * The link: the console UART, interrupt-driven. The ISR only hands bytes to the core's receive
+ * path (core/wm_rx.c) and wakes the COMM thread (mcumgr's pattern: ISR -> queue -> worker).
+ * Command lines wait in a ring; while a LOAD payload is expected its bytes go straight into the
+ * module buffer, so a payload of any accepted size survives a peer faster than the board (an
+ * emulator's socket, a USB bridge, a pipelining host). Bytes the ring cannot take are counted and
+ * answered with RX_OVERRUN (docs/protocol.md §3a), never silently lost.
+ * Transmit is polled under a mutex: replies (COMM) and RESULT/LOG lines (RUNNER) never
+ * interleave mid-line.
  */
 #include <zephyr/device.h>
 #include <zephyr/drivers/uart.h>
-#include <zephyr/sys/ring_buffer.h>
 
 #include "wasmorch_agent.h"
+#include "wasmorch/rx.h"
 
 static const struct device *const uart = DEVICE_DT_GET(DT_CHOSEN(zephyr_console));
 
-RING_BUF_DECLARE(rx_ring, CONFIG_WASMORCH_RX_RING_SIZE);
+static uint8_t rx_ring[CONFIG_WASMORCH_RX_RING_SIZE];
+static struct wm_rx rx;
 static K_SEM_DEFINE(rx_sem, 0, 1);
 static K_MUTEX_DEFINE(tx_lock);
-static atomic_t rx_overruns;
+
+/* Single core: interrupts off is the lock between the ISR and the COMM thread. */
+static unsigned int rx_key;
+
+static void rx_lock(void *ctx)
+{
+	ARG_UNUSED(ctx);
+	rx_key = irq_lock();
+}
+
+static void rx_unlock(void *ctx)
+{
+	ARG_UNUSED(ctx);
+	irq_unlock(rx_key);
+}
 
 static void uart_isr(const struct device *dev, void *user_data)
 {
@@ -28,9 +47,7 @@ static void uart_isr(const struct device *dev, void *user_data)
 		if (n <= 0) {
 			break;
 		}
-		if (ring_buf_put(&rx_ring, buf, (uint32_t)n) < (uint32_t)n) {
-			atomic_inc(&rx_overruns);
-		}
+		wm_rx_put(&rx, buf, (size_t)n);
 		k_sem_give(&rx_sem);
 	}
 }
@@ -46,9 +63,13 @@ void link_send(const char *data, size_t len)
 
 int link_init(void)
 {
+	static const struct wm_rx_lock lock = { .lock = rx_lock, .unlock = rx_unlock };
+
 	if (!device_is_ready(uart)) {
 		return -ENODEV;
 	}
+	wm_rx_init(&rx, rx_ring, sizeof(rx_ring), &lock);
+	wm_agent_attach_rx(&wasmorch_agent, &rx);
 	uart_irq_callback_user_data_set(uart, uart_isr, NULL);
 	uart_irq_rx_enable(uart);
 	/*
@@ -56,34 +77,25 @@ int link_init(void)
 	 * interrupt and holds the receiver full (QEMU's CMSDK UART then takes no more): drain it.
 	 */
 	{
-		unsigned int key = irq_lock();
 		unsigned char c;
 
 		while (uart_poll_in(uart, &c) == 0) {
-			ring_buf_put(&rx_ring, &c, 1);
+			wm_rx_put(&rx, &c, 1);
 		}
-		irq_unlock(key);
 	}
 	k_sem_give(&rx_sem);
 	return 0;
 }
 
-/* The COMM thread: drains the ring into the protocol state machine, polls the LOAD timeout. */
+/* The COMM thread: drains the receive path into the protocol state machine, polls the LOAD timeout. */
 static void comm_thread(void *a, void *b, void *c)
 {
-	uint8_t chunk[64];
-
 	ARG_UNUSED(a);
 	ARG_UNUSED(b);
 	ARG_UNUSED(c);
 	for (;;) {
-		uint32_t n;
-
 		k_sem_take(&rx_sem, K_MSEC(50));
-		while ((n = ring_buf_get(&rx_ring, chunk, sizeof(chunk))) > 0) {
-			wm_agent_feed(&wasmorch_agent, chunk, n, k_uptime_get_32());
-		}
-		wm_agent_poll(&wasmorch_agent, k_uptime_get_32());
+		wm_agent_service(&wasmorch_agent, k_uptime_get_32());
 	}
 }
 

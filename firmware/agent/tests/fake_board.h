@@ -5,7 +5,7 @@
 #include "wasmorch/agent.h"
 
 #define FAKE_MAX_MODULES 4
-#define FAKE_OUT_MAX 8192
+#define FAKE_OUT_MAX 65536
 
 struct fake_module {
 	char id[WM_MODULE_ID_MAX + 1];

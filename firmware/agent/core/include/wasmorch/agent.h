@@ -8,6 +8,7 @@
 #define WASMORCH_AGENT_H
 
 #include "wasmorch/proto.h"
+#include "wasmorch/rx.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -25,6 +26,7 @@ enum wm_code {
 	WM_CRC_MISMATCH,
 	WM_TIMEOUT,
 	WM_INVALID_MODULE,
+	WM_RX_OVERRUN,
 };
 
 const char *wm_code_str(enum wm_code code);
@@ -106,6 +108,10 @@ enum wm_agent_mode {
 	WM_MODE_LINE,
 	WM_MODE_DISCARD,
 	WM_MODE_PAYLOAD,
+	/* Bytes were lost (§3a): discard up to the next LF, then answer ERR code=RX_OVERRUN. */
+	WM_MODE_OVERRUN,
+	/* The rest of a payload whose LOAD failed on an overrun: skipped, never read as lines. */
+	WM_MODE_SKIP,
 };
 
 struct wm_agent {
@@ -122,6 +128,15 @@ struct wm_agent {
 	uint32_t load_received;
 	uint32_t load_crc;
 	uint32_t load_last_ms;
+	/* Payload bytes that come through feed; the rest the receive path lands in load_buf itself. */
+	uint32_t load_fed_limit;
+	size_t load_direct_seen;
+	/* Payload bytes still to skip in WM_MODE_SKIP. */
+	uint32_t skip_left;
+	/* The receive path feeding this agent (wm_agent_service), or NULL when fed by wm_agent_feed alone. */
+	struct wm_rx *rx;
+	/* Bytes of the chunk being fed that follow the line in hand (a LOAD's first payload bytes). */
+	size_t feed_rest;
 	/* The peer sent HELLO on this link: it understands extension lines (LOG). */
 	bool peer_negotiated;
 	/* AUTH: the challenge of this link's last HELLO_OK (empty once used) and whether the peer answered it. */
@@ -139,6 +154,18 @@ void wm_agent_boot(struct wm_agent *agent);
 
 /* Feeds received bytes; replies go out through ops->send. */
 void wm_agent_feed(struct wm_agent *agent, const uint8_t *data, size_t len, uint32_t now_ms);
+
+/*
+ * Lets the agent take its bytes from a receive path (rx.h): payloads then land in the module
+ * buffer straight from the producer, and lost bytes are answered with RX_OVERRUN.
+ */
+void wm_agent_attach_rx(struct wm_agent *agent, struct wm_rx *rx);
+
+/* Drains the attached receive path into the agent and polls it; call whenever bytes arrive and periodically. */
+void wm_agent_service(struct wm_agent *agent, uint32_t now_ms);
+
+/* Bytes were lost after everything fed so far (§3a): a LOAD in progress fails, a broken line is answered RX_OVERRUN. */
+void wm_agent_lost(struct wm_agent *agent, size_t lost);
 
 /* Call periodically (and when no byte arrives): ends a stalled LOAD with LOAD_ERR code=TIMEOUT. */
 void wm_agent_poll(struct wm_agent *agent, uint32_t now_ms);
