@@ -25,6 +25,21 @@ public sealed class DeviceSessionTests
         Assert.Equal(("STATUS", "IDLE"), (status.Verb, status["state"]));
     }
 
+    /// <summary>docs/protocol.md §1: an agent left inside an abandoned payload takes the cancel line as payload.</summary>
+    [Fact]
+    public async Task A_cancel_line_answered_by_the_end_of_an_abandoned_payload_is_sent_again()
+    {
+        await using var agent = new ScriptedAgent(line => line == "STATUS" ? ["STATUS state=IDLE modules=-"] : [])
+        {
+            CancelLineAnswers = n => n == 0 ? ["LOAD_ERR module_id=m code=TIMEOUT msg=\"payload stalled for 2000 ms; back in line mode\""] : [],
+        };
+        await using var session = Session(agent);
+        var status = await session.StatusAsync(CancellationToken.None);
+        Assert.Equal(("STATUS", "IDLE"), (status.Verb, status["state"]));
+        Assert.Equal(2, agent.CancelLines);
+        Assert.Equal(["HELLO proto=1", "STATUS"], agent.Received);
+    }
+
     /// <summary>Finding 8 of issue 14: replies that do not answer their command were reported as success.</summary>
     [Theory]
     [InlineData("START", "START_OK module_id=m func=other job=3", "with a reply for function 'other'")]

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Wasmorch.Protocol.Agent;
 using Wasmorch.Testing;
 
 namespace Wasmorch.IntegrationTests;
@@ -41,9 +42,32 @@ public sealed class FirmwareQemuTests
 {
     private static string Script => Path.Combine(RepoPaths.Root, "firmware", "qemu", "run-agent.sh");
 
+    /// <summary>
+    /// The image under test requires AUTH with this key (a test key: QEMU's board has no entropy
+    /// source, so its challenge comes from Zephyr's test generator), so the suite's AUTH cases run
+    /// against the real firmware too.
+    /// </summary>
+    private const string LinkKeyHex = "5741534d4f5243482d71656d752d746573742d6b65792d6e6f742d7365637265";
+
+    private static string BuildDir =>
+        (Environment.GetEnvironmentVariable("WASMORCH_FW_BUILD") ?? Path.Combine(RepoPaths.Root, "firmware", "agent", "build", "mps2_an385")) + "_auth";
+
+    private static ProcessStartInfo AgentScript(params string[] args)
+    {
+        var start = new ProcessStartInfo(Script) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+        start.Environment["WASMORCH_FW_BUILD"] = BuildDir;
+        start.Environment["WASMORCH_FW_CMAKE_ARGS"] = $"{Environment.GetEnvironmentVariable("WASMORCH_FW_CMAKE_ARGS")} " +
+            $"-DCONFIG_TEST_RANDOM_GENERATOR=y -DCONFIG_WASMORCH_LINK_AUTH=y -DCONFIG_WASMORCH_LINK_KEY=\"{LinkKeyHex}\"";
+        return start;
+    }
+
     private static async Task BuildAsync()
     {
-        using var build = Process.Start(new ProcessStartInfo(Script, "--build-only") { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        using var build = Process.Start(AgentScript("--build-only"))!;
         var stderr = build.StandardError.ReadToEndAsync();
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(8));
         await build.WaitForExitAsync(cts.Token);
@@ -55,23 +79,53 @@ public sealed class FirmwareQemuTests
     {
         await BuildAsync();
         var port = FreePort();
-        await using var qemu = RunningProcess.Start(Script, port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var key = Path.Combine(Path.GetTempPath(), $"qemu_{Guid.NewGuid():n}.key");
+        File.WriteAllText(key, LinkKeyHex + "\n");
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(key, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+        try
+        {
+            await RunAgainstQemuAsync(port, key);
+        }
+        finally
+        {
+            File.Delete(key);
+        }
+    }
+
+    private static async Task RunAgainstQemuAsync(int port, string key)
+    {
+        await using var qemu = RunningProcess.Start(AgentScript(port.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         qemu.WaitForLine("UART0 on tcp");
         // QEMU listens before the guest has booted: wait until the agent answers at all.
         for (var attempt = 0; attempt < 10; attempt++)
         {
-            var ready = await CliRunner.RunAsync("127.0.0.1:1", "conformance", $"tcp://127.0.0.1:{port}", "--case", "status_idle");
+            var ready = await CliRunner.RunAsync("127.0.0.1:1", "conformance", $"tcp://127.0.0.1:{port}", "--case", "status_idle", "--link-key", key);
             if (ready.ExitCode == 0)
             {
                 break;
             }
         }
 
-        var conformance = await CliRunner.RunAsync("127.0.0.1:1", "conformance", $"tcp://127.0.0.1:{port}");
+        var conformance = await CliRunner.RunAsync("127.0.0.1:1", "conformance", $"tcp://127.0.0.1:{port}", "--link-key", key);
         CliAssert.Exit(0, conformance);
         Assert.Matches(@"\d+ passed, 0 failed \(MUST\), 0 warnings \(SHOULD\), 0 skipped", conformance.Stdout);
 
+        // 500 pipelined STATUS lines in one write: QEMU's UART paces them, so every one is answered.
+        await using (var raw = await AgentClient.ConnectAsync(port))
+        {
+            await raw.AuthenticateAsync(Convert.FromHexString(LinkKeyHex));
+            await raw.SendRawAsync(System.Text.Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("STATUS\n", 500))));
+            for (var i = 0; i < 500; i++)
+            {
+                Assert.Equal(AgentVerbs.Status, (await raw.ReadParsedAsync()).Verb);
+            }
+        }
+
         await using var system = new SystemUnderTest();
+        system.GatewayArgs.AddRange(["--link-key", key]);
         var wamrc = Environment.GetEnvironmentVariable("WASMORCH_WAMRC");
         if (wamrc is not null)
         {

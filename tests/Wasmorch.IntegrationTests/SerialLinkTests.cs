@@ -31,6 +31,35 @@ public sealed class SerialLinkTests
     }
 
     [Fact]
+    public async Task A_command_left_half_sent_on_the_line_never_runs_and_the_next_gateway_still_negotiates()
+    {
+        var dir = PtyPair.NewDirectory();
+        await using var pty = await PtyPair.CreateAsync(dir);
+        await using var system = new SystemUnderTest();
+        system.StartSerialBoard("nucleo", pty.BoardSide, 921600);
+        system.AddDevice("nucleo", $"serial://{pty.GatewaySide}?baud=921600");
+        system.StartGateway();
+        CliAssert.Exit(0, await system.CliAsync("--device", "nucleo", "build-and-deploy", "--module-id", "math_ops", "--source", RepoPaths.Module("math_ops.c")));
+        await system.KillGatewayAsync();
+
+        // A previous peer sent a whole command but its LF, and went away. A UART keeps those bytes:
+        // without the cancel line they would prefix the next gateway's HELLO.
+        await using (var previous = new FileStream(pty.GatewaySide, FileMode.Open, FileAccess.Write))
+        {
+            await previous.WriteAsync("UNLOAD module_id=math_ops"u8.ToArray());
+        }
+        system.StartGateway();
+
+        var status = await system.CliAsync("--device", "nucleo", "status");
+        CliAssert.Exit(0, status);
+        Assert.Contains("extensions=PING,UNLOAD,LOG", status.Stdout, StringComparison.Ordinal);
+        Assert.Contains("modules=math_ops", status.Stdout, StringComparison.Ordinal);
+        var add = await system.CliAsync("--device", "nucleo", "start", "--module-id", "math_ops", "--func-name", "add", "--func-args", "a=10,b=15", "--wait-result");
+        CliAssert.Exit(0, add);
+        Assert.Contains("value=25", add.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Conformance_passes_over_a_serial_line()
     {
         var dir = PtyPair.NewDirectory();

@@ -38,6 +38,16 @@ public sealed class RunningProcess : IAsyncDisposable
     /// <summary>Any program (QEMU, a script), with stdout watched the same way.</summary>
     public static RunningProcess Start(string fileName, params string[] args) => new(Process.Start(StartInfo(fileName, args))!);
 
+    /// <summary>Starts a process described in full (its environment, say); output is captured as for the others.</summary>
+    public static RunningProcess Start(ProcessStartInfo info)
+    {
+        info.RedirectStandardOutput = true;
+        info.RedirectStandardError = true;
+        info.RedirectStandardInput = true;
+        info.UseShellExecute = false;
+        return new(Process.Start(info)!);
+    }
+
     private static ProcessStartInfo StartInfo(string fileName, IEnumerable<string> args)
     {
         var info = new ProcessStartInfo(fileName)

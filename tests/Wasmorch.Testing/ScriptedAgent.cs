@@ -31,6 +31,17 @@ public sealed class ScriptedAgent : IAsyncDisposable
     /// <summary>Answer HELLO as a seed-baseline agent (ERR) without consulting the script.</summary>
     public bool AnswerHelloAsBaseline { get; init; } = true;
 
+    /// <summary>
+    /// Answers to the cancel line, by how many came before it on this agent (0 for the first);
+    /// null, or an empty answer, means the usual one ERR.
+    /// </summary>
+    public Func<int, IReadOnlyList<string>>? CancelLineAnswers { get; init; }
+
+    /// <summary>Cancel lines received so far.</summary>
+    public int CancelLines => _cancelLines;
+
+    private int _cancelLines;
+
     /// <summary>Lines to send as soon as a peer connects (a boot banner).</summary>
     public IReadOnlyList<string> Greeting { get; init; } = [];
 
@@ -68,6 +79,16 @@ public sealed class ScriptedAgent : IAsyncDisposable
                 }
                 while (await reader.ReadLineAsync(_stop.Token) is { } line)
                 {
+                    if (line == "\u0018")
+                    {
+                        // The cancel line every gateway sends first (docs/protocol.md §1).
+                        var answers = CancelLineAnswers?.Invoke(Interlocked.Increment(ref _cancelLines) - 1) ?? [];
+                        foreach (var answer in answers.Count > 0 ? answers : ["ERR code=BAD_COMMAND msg=\"byte is not printable ASCII\""])
+                        {
+                            await stream.WriteAsync(Encoding.ASCII.GetBytes(answer + "\n"), _stop.Token);
+                        }
+                        continue;
+                    }
                     lock (Received)
                     {
                         Received.Add(line);

@@ -4,7 +4,7 @@
  * Command lines wait in a ring; while a LOAD payload is expected its bytes go straight into the
  * module buffer, so a payload of any accepted size survives a peer faster than the board (an
  * emulator's socket, a USB bridge, a pipelining host). Bytes the ring cannot take are counted and
- * answered with RX_OVERRUN (docs/protocol.md §3a), never silently lost.
+ * answered with RX_OVERRUN (docs/protocol.md §3, Lost bytes), never silently lost.
  * Transmit is polled under a mutex: replies (COMM) and RESULT/LOG lines (RUNNER) never
  * interleave mid-line.
  */

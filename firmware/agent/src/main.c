@@ -14,6 +14,9 @@ extern const k_tid_t comm_tid;
 #ifdef CONFIG_WASMORCH_LINK_AUTH
 static uint8_t link_key[32];
 
+BUILD_ASSERT(sizeof(CONFIG_WASMORCH_LINK_KEY) == 2 * sizeof(link_key) + 1,
+	     "CONFIG_WASMORCH_LINK_KEY must be 64 hex digits (the gateway's link key file)");
+
 /* CONFIG_WASMORCH_LINK_KEY as bytes; false for an empty or malformed key (the board then stays open). */
 static bool parse_link_key(void)
 {

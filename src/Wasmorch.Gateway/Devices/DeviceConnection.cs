@@ -56,6 +56,10 @@ internal sealed partial class DeviceConnection : IAsyncDisposable
     public Task<AgentLine> RequestAfterWriteAsync(ReadOnlyMemory<byte> payload, IProgress<long>? progress, Func<AgentLine, bool> accepts, TimeSpan timeout, CancellationToken ct) =>
         SendAndWaitAsync(payload, "the LOAD payload", accepts, timeout, ct, progress);
 
+    /// <summary>Writes raw bytes (not a command line) and waits for the reply that <paramref name="accepts"/> recognises.</summary>
+    public Task<AgentLine> RequestRawAsync(ReadOnlyMemory<byte> bytes, string what, Func<AgentLine, bool> accepts, TimeSpan timeout, CancellationToken ct) =>
+        SendAndWaitAsync(bytes, what, accepts, timeout, ct);
+
     /// <summary>Progress granularity: about 90 ms of a 115200-baud wire.</summary>
     private const int PayloadChunk = 1024;
 

@@ -136,6 +136,14 @@ public sealed partial class DeviceSession : IDevice, IAsyncDisposable
     /// </summary>
     private async Task<AgentCapabilities> NegotiateAsync(DeviceConnection connection, CancellationToken ct)
     {
+        // §1: whatever a previous peer left half-sent is cancelled, never completed into a command.
+        var cancelled = await connection.RequestRawAsync(CancelLine.Bytes, "the cancel line", CancelLine.IsAnswer, _replyTimeout, ct);
+        if (cancelled.Verb == AgentVerbs.LoadErr)
+        {
+            // The agent was inside a payload its previous peer abandoned; it has given it up, and
+            // the cancel line was part of it: send it again, now read as a line.
+            await connection.RequestRawAsync(CancelLine.Bytes, "the cancel line", l => l.Verb == AgentVerbs.Err, _replyTimeout, ct);
+        }
         var reply = await connection.RequestAsync(new AgentLineBuilder(AgentVerbs.Hello).Add(AgentKeys.Proto, 1), l => l.Verb is AgentVerbs.HelloOk or AgentVerbs.Err, _replyTimeout, ct);
         if (reply.Verb != AgentVerbs.HelloOk)
         {

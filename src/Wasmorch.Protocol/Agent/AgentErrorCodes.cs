@@ -15,6 +15,9 @@ public static class AgentErrorCodes
     public const string Timeout = "TIMEOUT";
     public const string InvalidModule = "INVALID_MODULE";
     public const string Unauthorized = "UNAUTHORIZED";
+
+    /// <summary>Received bytes were lost: the line they broke, or a payload sent before LOAD_READY (§3, Lost bytes).</summary>
+    public const string RxOverrun = "RX_OVERRUN";
 }
 
 /// <summary>Values of <c>status=</c> in RESULT lines.</summary>

@@ -42,6 +42,7 @@ public static class AgentKeys
     public const string GpioWrites = "gpio_writes";
 
     public const string LogDropped = "log_dropped";
+    public const string RxOverruns = "rx_overruns";
 
     public const string ModuleCrcs = "module_crcs";
 

@@ -108,7 +108,7 @@ enum wm_agent_mode {
 	WM_MODE_LINE,
 	WM_MODE_DISCARD,
 	WM_MODE_PAYLOAD,
-	/* Bytes were lost (§3a): discard up to the next LF, then answer ERR code=RX_OVERRUN. */
+	/* Bytes were lost (§3, Lost bytes): discard up to the next LF, then answer ERR code=RX_OVERRUN. */
 	WM_MODE_OVERRUN,
 	/* The rest of a payload whose LOAD failed on an overrun: skipped, never read as lines. */
 	WM_MODE_SKIP,
@@ -164,7 +164,7 @@ void wm_agent_attach_rx(struct wm_agent *agent, struct wm_rx *rx);
 /* Drains the attached receive path into the agent and polls it; call whenever bytes arrive and periodically. */
 void wm_agent_service(struct wm_agent *agent, uint32_t now_ms);
 
-/* Bytes were lost after everything fed so far (§3a): a LOAD in progress fails, a broken line is answered RX_OVERRUN. */
+/* Bytes were lost after everything fed so far (§3, Lost bytes): a LOAD in progress fails, a broken line is answered RX_OVERRUN. */
 void wm_agent_lost(struct wm_agent *agent, size_t lost);
 
 /* Call periodically (and when no byte arrives): ends a stalled LOAD with LOAD_ERR code=TIMEOUT. */

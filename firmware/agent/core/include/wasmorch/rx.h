@@ -1,6 +1,6 @@
 /*
  * The receive path between the UART interrupt (producer) and the COMM thread (consumer),
- * docs/protocol.md §3a. Two guarantees:
+ * docs/protocol.md §3, "Lost bytes". Two guarantees:
  *   - lossless payloads: while a LOAD payload is expected, the producer writes its bytes
  *     straight into the module buffer, so a payload of any accepted size arrives intact however
  *     fast its bytes come (the ring only ever holds command lines);
