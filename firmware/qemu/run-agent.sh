@@ -35,5 +35,8 @@ echo "run-agent: $build/zephyr/zephyr.elf"
 cpu=cortex-m3
 [ "$machine" = "mps2-an386" ] && cpu=cortex-m4
 echo "run-agent: $machine ($cpu), UART0 on tcp://127.0.0.1:$port"
-exec qemu-system-arm -machine "$machine" -cpu "$cpu" -nographic -monitor none \
+# -icount shift=3: guest time advances 8 ns per instruction run (a 125 MIPS core), so the SysTick
+# cycle counter behind elapsed_us and verify_us reads the job's own time, the same on every run;
+# in QEMU's real-time mode the counter moves in steps of milliseconds and a short job reads 0.
+exec qemu-system-arm -machine "$machine" -cpu "$cpu" -nographic -monitor none -icount shift=3 \
   -serial "tcp:127.0.0.1:$port,server=on,wait=off" -kernel "$build/zephyr/zephyr.elf"

@@ -137,6 +137,13 @@ public sealed class FirmwareQemuTests
         var add = await system.CliAsync("--device", "qemu", "start", "--module-id", "math_ops", "--func-name", "add", "--func-args", "a=10,b=15", "--wait-result");
         CliAssert.Exit(0, add);
         Assert.Contains("value=25", add.Stdout, StringComparison.Ordinal);
+        // The board times its jobs with its cycle counter: a short job reads its own time, not 0,
+        // and a job that sleeps 3 x 20 ms reads those 60 ms and the little it did beside them.
+        Assert.InRange(ElapsedUs(add.Stdout), 1, 5_000);
+        CliAssert.Exit(0, await system.CliAsync("--device", "qemu", "build-and-deploy", "--module-id", "counter", "--source", RepoPaths.Module("counter.c")));
+        var counted = await system.CliAsync("--device", "qemu", "start", "--module-id", "counter", "--func-name", "count", "--func-args", "3,20", "--wait-result");
+        CliAssert.Exit(0, counted);
+        Assert.InRange(ElapsedUs(counted.Stdout), 60_000, 70_000);
 
         if (wamrc is not null)
         {
@@ -179,6 +186,9 @@ public sealed class FirmwareQemuTests
             File.Delete(source);
         }
     }
+
+    private static long ElapsedUs(string output) =>
+        long.Parse(System.Text.RegularExpressions.Regex.Match(output, @"elapsed_us=(\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
 
     private static int FreePort()
     {

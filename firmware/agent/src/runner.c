@@ -98,7 +98,7 @@ static void run_job(void)
 	const char *msg = NULL;
 	wasm_val_t result = { 0 };
 	wasm_exec_env_t env;
-	uint32_t start = k_cycle_get_32();
+	uint64_t start = k_cycle_get_64();
 	uint32_t elapsed_us;
 	bool ok;
 
@@ -106,7 +106,7 @@ static void run_job(void)
 	env = wasm_runtime_create_exec_env(current_job.inst, CONFIG_WASMORCH_WASM_STACK_SIZE);
 	ok = env != NULL && wasm_runtime_call_wasm_a(env, current_job.func, current_job.result_count, &result,
 						     current_job.arg_count, current_job.args);
-	elapsed_us = (uint32_t)k_cyc_to_us_floor64(k_cycle_get_32() - start);
+	elapsed_us = (uint32_t)k_cyc_to_us_floor64(k_cycle_get_64() - start);
 	k_work_cancel_delayable(&terminate_work);
 
 	if (atomic_get(&job_stop_requested)) {
