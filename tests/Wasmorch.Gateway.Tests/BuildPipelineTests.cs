@@ -114,6 +114,26 @@ public sealed class BuildOptionsAndValidationTests
         Assert.Contains("-Wl,--max-memory=65536", options.ClangArguments());
     }
 
+    /// <summary>
+    /// WAMR sizes a module's memory to __heap_base only when the module exports it and __data_end,
+    /// and its AOT runtime runs such a module only when its data ends above its stack.
+    /// </summary>
+    [Fact]
+    public async Task Built_modules_say_where_their_data_ends_and_it_ends_above_the_stack()
+    {
+        var compiler = new ClangCompiler("clang", TimeSpan.FromSeconds(60));
+        var built = await compiler.CompileAsync("__attribute__((export_name(\"add\"))) int add(int a, int b) { return a + b; }\n", "add.c", CancellationToken.None);
+        using var engine = new Wasmtime.Engine();
+        using var module = Wasmtime.Module.FromBytes(engine, "add", built.Module);
+        using var store = new Wasmtime.Store(engine);
+        using var linker = new Wasmtime.Linker(engine);
+        var instance = linker.Instantiate(store, module);
+        var dataEnd = (int)instance.GetGlobal("__data_end")!.GetValue()!;
+        var heapBase = (int)instance.GetGlobal("__heap_base")!.GetValue()!;
+        Assert.True(dataEnd > BuildOptions.Seed.StackSize, $"__data_end {dataEnd} should be above the {BuildOptions.Seed.StackSize}-byte stack");
+        Assert.True(heapBase >= dataEnd, $"__heap_base {heapBase} should not be below __data_end {dataEnd}");
+    }
+
     [Fact]
     public void Modules_that_need_what_boards_lack_are_refused_before_upload()
     {

@@ -227,15 +227,21 @@ public sealed class DeviceSessionTests
         Assert.Equal("1", result["value"]);
     }
 
-    [Fact]
-    public async Task Immediate_error_result_is_the_reply_to_start()
+    /// <summary>docs/protocol.md §3: the refusals a START may get as a RESULT without job (NO_MEMORY: a board whose pool cannot hold the instance).</summary>
+    [Theory]
+    [InlineData("NO_MODULE")]
+    [InlineData("NO_FUNC")]
+    [InlineData("BUSY")]
+    [InlineData("BAD_ARGS")]
+    [InlineData("NO_MEMORY")]
+    public async Task Immediate_error_result_is_the_reply_to_start(string status)
     {
         await using var agent = new ScriptedAgent(line => line.StartsWith("START", StringComparison.Ordinal)
-            ? ["RESULT module_id=m func=f status=NO_MODULE msg=\"no module\""]
+            ? [$"RESULT module_id=m func=f status={status} msg=\"refused\""]
             : []);
         await using var session = Session(agent);
         var started = await session.StartAsync("m", "f", "a=1", CancellationToken.None);
-        Assert.Equal(("RESULT", "NO_MODULE"), (started.Line.Verb, started.Line["status"]));
+        Assert.Equal(("RESULT", status), (started.Line.Verb, started.Line["status"]));
         Assert.Contains("START module_id=m func=f args=\"a=1\"", agent.Received);
     }
 

@@ -253,6 +253,17 @@ static enum wm_code start_prepare(void *ctx, const char *id, const char *func, c
 		snprintf(msg, cap, "cannot instantiate: %s", err);
 		return WM_NO_MEMORY;
 	}
+	{
+		/* The job's stack comes from the pool too: refuse now rather than trap after START_OK. */
+		void *room = wasm_runtime_malloc(CONFIG_WASMORCH_WASM_STACK_SIZE + 2048);
+
+		if (room == NULL) {
+			snprintf(msg, cap, "no room for the job's %u-byte stack", (unsigned)CONFIG_WASMORCH_WASM_STACK_SIZE);
+			wasm_runtime_deinstantiate(inst);
+			return WM_NO_MEMORY;
+		}
+		wasm_runtime_free(room);
+	}
 	fn = wasm_runtime_lookup_function(inst, func);
 	if (fn == NULL) {
 		snprintf(msg, cap, "module '%s' exports no function '%s'", id, func);

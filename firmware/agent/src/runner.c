@@ -116,7 +116,7 @@ static void run_job(void)
 		status = "OK";
 	} else {
 		status = "TRAP";
-		msg = env == NULL ? "cannot create an execution environment" : trap_message(wasm_runtime_get_exception(current_job.inst));
+		msg = env == NULL ? "agent: no memory for the job's execution environment" : trap_message(wasm_runtime_get_exception(current_job.inst));
 	}
 	if ((ok || atomic_get(&job_stop_requested)) && current_job.result_count == 1 && !atomic_get(&job_killed)) {
 		result.kind = current_job.result_kind;

@@ -46,8 +46,25 @@ public sealed partial record BuildOptions(string OptLevel, int StackSize, IReadO
         "-Wl,--max-memory=65536",
         "-Wl,--stack-first",
         "-Wl,-z,stack-size=" + StackSize.ToString(CultureInfo.InvariantCulture),
+        // Where data ends: WAMR then gives a module that never grows its memory only the bytes up
+        // to __heap_base (stack and data, a few KiB) instead of the whole 64 KiB page, which is
+        // what lets a 128 KB board hold modules of 24 KiB (firmware/README.md, RAM).
+        "-Wl,--export=__heap_base",
+        "-Wl,--export=__data_end",
         .. Exports.Select(e => "-Wl,--export=" + e),
+        LayoutSource,
     ];
+
+    /// <summary>
+    /// Compiled beside every source: 16 bytes of data, so that data always ends above the stack.
+    /// WAMR's AOT runtime refuses an execution environment to a module whose __data_end equals its
+    /// stack top (a stack-first module without data), once the module says where its data ends.
+    /// </summary>
+    public const string LayoutSource = "include/wasmorch_layout.c";
+
+    public const string LayoutSourceText =
+        "/* Added by the Wasmorch gateway: keeps __data_end above the stack (BuildOptions.LayoutSource). */\n" +
+        "__attribute__((used)) unsigned char wasmorch_layout_pad[16] = {1};\n";
 
     public override string ToString() => string.Join(' ', ClangArguments());
 

@@ -57,6 +57,7 @@ public sealed partial class ClangCompiler
         {
             Directory.CreateDirectory(Path.Combine(dir.FullName, "include"));
             await File.WriteAllBytesAsync(Path.Combine(dir.FullName, "include", "wasmorch.h"), SdkHeader.Value, ct);
+            await File.WriteAllTextAsync(Path.Combine(dir.FullName, BuildOptions.LayoutSource), BuildOptions.LayoutSourceText, ct);
             // No byte-order mark: clang would count it as text on line 1 (diagnostics showing <U+FEFF>, columns off by 3).
             await File.WriteAllTextAsync(Path.Combine(dir.FullName, sourceName), source, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), ct);
             var run = await ToolRunner.RunAsync(_clang, [.. options.ClangArguments(), "-fno-color-diagnostics", "-I", "include", "-o", "module.wasm", sourceName],

@@ -269,7 +269,7 @@ public sealed partial class DeviceSession : IDevice, IAsyncDisposable
             // The RESULT is awaited on the connection the job started on: a new link may reuse its number.
             Matching(reply, "START", moduleId, func);
             // An immediate RESULT is a refusal: any other status there is not an answer to START.
-            if (reply.Verb == AgentVerbs.Result && reply[AgentKeys.Status] is not (AgentErrorCodes.NoModule or AgentErrorCodes.NoFunc or AgentErrorCodes.Busy or AgentErrorCodes.BadArgs))
+            if (reply.Verb == AgentVerbs.Result && reply[AgentKeys.Status] is not (AgentErrorCodes.NoModule or AgentErrorCodes.NoFunc or AgentErrorCodes.Busy or AgentErrorCodes.BadArgs or AgentErrorCodes.NoMemory))
             {
                 throw new GatewayException(HostErrorCodes.ProtocolError, $"device '{Name}' answered START with a RESULT that is no refusal (status={reply[AgentKeys.Status]}, no job): '{reply}'");
             }
