@@ -49,35 +49,60 @@ public sealed class FirmwareQemuTests
     /// </summary>
     private const string LinkKeyHex = "5741534d4f5243482d71656d752d746573742d6b65792d6e6f742d7365637265";
 
-    private static string BuildDir =>
-        (Environment.GetEnvironmentVariable("WASMORCH_FW_BUILD") ?? Path.Combine(RepoPaths.Root, "firmware", "agent", "build", "mps2_an385")) + "_auth";
+    /// <summary>One build of the firmware for QEMU's MPS2 board: its own build folder, its own Kconfig values.</summary>
+    private sealed record Image(string Variant, string KconfigArgs);
 
-    private static ProcessStartInfo AgentScript(params string[] args)
+    /// <summary>Requires AUTH with <see cref="LinkKeyHex"/>.</summary>
+    private static readonly Image WithAuth = new("auth",
+        $"-DCONFIG_TEST_RANDOM_GENERATOR=y -DCONFIG_WASMORCH_LINK_AUTH=y -DCONFIG_WASMORCH_LINK_KEY=\"{LinkKeyHex}\"");
+
+    /// <summary>The NUCLEO-F446RE's RAM budget (its WAMR pool, module size limit and stacks), read from its board file.</summary>
+    private static readonly Image SizedLikeF446re = new("f446re",
+        string.Join(' ', File.ReadAllLines(Path.Combine(RepoPaths.Root, "firmware", "agent", "boards", "nucleo_f446re.conf"))
+            .Where(l => l.StartsWith("CONFIG_", StringComparison.Ordinal)).Select(l => "-D" + l.Trim())));
+
+    private static ProcessStartInfo AgentScript(Image image, params string[] args)
     {
         var start = new ProcessStartInfo(Script) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
         }
-        start.Environment["WASMORCH_FW_BUILD"] = BuildDir;
-        start.Environment["WASMORCH_FW_CMAKE_ARGS"] = $"{Environment.GetEnvironmentVariable("WASMORCH_FW_CMAKE_ARGS")} " +
-            $"-DCONFIG_TEST_RANDOM_GENERATOR=y -DCONFIG_WASMORCH_LINK_AUTH=y -DCONFIG_WASMORCH_LINK_KEY=\"{LinkKeyHex}\"";
+        start.Environment["WASMORCH_FW_BUILD"] =
+            (Environment.GetEnvironmentVariable("WASMORCH_FW_BUILD") ?? Path.Combine(RepoPaths.Root, "firmware", "agent", "build", "mps2_an385")) + "_" + image.Variant;
+        start.Environment["WASMORCH_FW_CMAKE_ARGS"] = $"{Environment.GetEnvironmentVariable("WASMORCH_FW_CMAKE_ARGS")} {image.KconfigArgs}";
         return start;
     }
 
-    private static async Task BuildAsync()
+    private static async Task BuildAsync(Image image)
     {
-        using var build = Process.Start(AgentScript("--build-only"))!;
+        using var build = Process.Start(AgentScript(image, "--build-only"))!;
         var stderr = build.StandardError.ReadToEndAsync();
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(8));
         await build.WaitForExitAsync(cts.Token);
         Assert.True(build.ExitCode == 0, "firmware build failed:\n" + await stderr);
     }
 
+    /// <summary>Starts QEMU and waits until the agent answers at all (QEMU listens before the guest has booted).</summary>
+    private static async Task<RunningProcess> StartAsync(Image image, int port, params string[] conformanceArgs)
+    {
+        var qemu = RunningProcess.Start(AgentScript(image, port.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        qemu.WaitForLine("UART0 on tcp");
+        for (var attempt = 0; attempt < 10; attempt++)
+        {
+            var ready = await CliRunner.RunAsync("127.0.0.1:1", ["conformance", $"tcp://127.0.0.1:{port}", "--case", "status_idle", .. conformanceArgs]);
+            if (ready.ExitCode == 0)
+            {
+                break;
+            }
+        }
+        return qemu;
+    }
+
     [QemuFact]
     public async Task Firmware_passes_conformance_and_runs_the_seed_demo_through_the_gateway()
     {
-        await BuildAsync();
+        await BuildAsync(WithAuth);
         var port = FreePort();
         var key = Path.Combine(Path.GetTempPath(), $"qemu_{Guid.NewGuid():n}.key");
         File.WriteAllText(key, LinkKeyHex + "\n");
@@ -97,17 +122,7 @@ public sealed class FirmwareQemuTests
 
     private static async Task RunAgainstQemuAsync(int port, string key)
     {
-        await using var qemu = RunningProcess.Start(AgentScript(port.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-        qemu.WaitForLine("UART0 on tcp");
-        // QEMU listens before the guest has booted: wait until the agent answers at all.
-        for (var attempt = 0; attempt < 10; attempt++)
-        {
-            var ready = await CliRunner.RunAsync("127.0.0.1:1", "conformance", $"tcp://127.0.0.1:{port}", "--case", "status_idle", "--link-key", key);
-            if (ready.ExitCode == 0)
-            {
-                break;
-            }
-        }
+        await using var qemu = await StartAsync(WithAuth, port, "--link-key", key);
 
         var conformance = await CliRunner.RunAsync("127.0.0.1:1", "conformance", $"tcp://127.0.0.1:{port}", "--link-key", key);
         CliAssert.Exit(0, conformance);
@@ -180,6 +195,52 @@ public sealed class FirmwareQemuTests
             CliAssert.Exit(0, sum);
             var expected = unchecked((int)table.Aggregate(0u, (s, v) => s + (uint)v));
             Assert.Contains($"value={expected}", sum.Stdout, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(source);
+        }
+    }
+
+    /// <summary>
+    /// The F446RE's RAM budget (issue 15: RAM at most 96 KB, modules of 24 KiB): the whole suite,
+    /// including its modules of one full 64 KiB page, and a 24 KiB module beside another.
+    /// </summary>
+    [QemuFact]
+    public async Task Firmware_with_the_F446RE_RAM_budget_passes_conformance_and_holds_a_24_KiB_module()
+    {
+        await BuildAsync(SizedLikeF446re);
+        var port = FreePort();
+        await using var qemu = await StartAsync(SizedLikeF446re, port);
+        var conformance = await CliRunner.RunAsync("127.0.0.1:1", "conformance", $"tcp://127.0.0.1:{port}");
+        CliAssert.Exit(0, conformance);
+        // The two AUTH cases skip: this image has no link key.
+        Assert.Matches(@"\d+ passed, 0 failed \(MUST\), 0 warnings \(SHOULD\), 2 skipped", conformance.Stdout);
+
+        await using var system = new SystemUnderTest();
+        system.AddDevice("f446", $"tcp://127.0.0.1:{port}");
+        system.StartGateway();
+        var status = await system.CliAsync("--device", "f446", "status");
+        Assert.Contains("max_module=24576", status.Stdout, StringComparison.Ordinal);
+        CliAssert.Exit(0, await system.CliAsync("--device", "f446", "build-and-deploy", "--module-id", "math_ops", "--source", RepoPaths.Module("math_ops.c")));
+
+        // 6,000 words of data: a module of 24,3xx bytes whose instance holds them all.
+        var random = new Random(2);
+        var table = Enumerable.Range(0, 6_000).Select(_ => random.Next(int.MinValue, int.MaxValue)).ToArray();
+        var source = Path.Combine(Path.GetTempPath(), $"big24_{Guid.NewGuid():n}.c");
+        await File.WriteAllTextAsync(source, "#include \"wasmorch.h\"\nstatic const int32_t table[] = {" + string.Join(',', table) +
+            "};\nWASMORCH_EXPORT(\"sum\") int32_t sum(void) { uint32_t s = 0; for (unsigned i = 0; i < sizeof table / sizeof table[0]; i++) s += (uint32_t)table[i]; return (int32_t)s; }\n");
+        try
+        {
+            var deploy = await system.CliAsync("--device", "f446", "build-and-deploy", "--module-id", "big", "--source", source);
+            CliAssert.Exit(0, deploy);
+            Assert.Matches(@"size=24\d{3} ", deploy.Stdout);
+            var sum = await system.CliAsync("--device", "f446", "start", "--module-id", "big", "--func-name", "sum", "--wait-result");
+            CliAssert.Exit(0, sum);
+            Assert.Contains($"value={unchecked((int)table.Aggregate(0u, (s, v) => s + (uint)v))}", sum.Stdout, StringComparison.Ordinal);
+            var add = await system.CliAsync("--device", "f446", "start", "--module-id", "math_ops", "--func-name", "add", "--func-args", "a=10,b=15", "--wait-result");
+            CliAssert.Exit(0, add);
+            Assert.Contains("value=25", add.Stdout, StringComparison.Ordinal);
         }
         finally
         {
