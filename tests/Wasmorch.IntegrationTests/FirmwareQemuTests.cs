@@ -68,9 +68,10 @@ public sealed class FirmwareQemuTests
         {
             start.ArgumentList.Add(arg);
         }
-        start.Environment["WASMORCH_FW_BUILD"] =
-            (Environment.GetEnvironmentVariable("WASMORCH_FW_BUILD") ?? Path.Combine(RepoPaths.Root, "firmware", "agent", "build", "mps2_an385")) + "_" + image.Variant;
-        start.Environment["WASMORCH_FW_CMAKE_ARGS"] = $"{Environment.GetEnvironmentVariable("WASMORCH_FW_CMAKE_ARGS")} {image.KconfigArgs}";
+        var build = (Environment.GetEnvironmentVariable("WASMORCH_FW_BUILD") ?? Path.Combine(RepoPaths.Root, "firmware", "agent", "build", "mps2_an385")) + "_" + image.Variant;
+        start.Environment["WASMORCH_FW_BUILD"] = build;
+        // Its images stay in its build folder: build/firmware/mps2_an385 is the plain image's.
+        start.Environment["WASMORCH_FW_CMAKE_ARGS"] = $"{Environment.GetEnvironmentVariable("WASMORCH_FW_CMAKE_ARGS")} {image.KconfigArgs} -DWASMORCH_IMAGES_DIR={build}/images";
         return start;
     }
 
