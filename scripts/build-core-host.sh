@@ -8,4 +8,4 @@ cd "$(dirname "$0")/.."
 mkdir -p build/core-host
 gcc -shared -fPIC -O2 -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Werror -fvisibility=hidden \
   -Ifirmware/agent/core/include firmware/agent/core/*.c tests/Wasmorch.CoreHost/native/core_host.c \
-  -o build/core-host/libwm_core_host.so -lm
+  -o build/core-host/libwm_core_host.so -lm -pthread

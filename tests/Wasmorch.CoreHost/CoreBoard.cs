@@ -107,11 +107,34 @@ internal static unsafe class CoreBoard
         }
     }
 
-    public static void Feed(ReadOnlySpan<byte> bytes)
+    /// <summary>True once <see cref="UseReceivePath"/> put the boards' receive path in front of the core.</summary>
+    private static bool _receivePath;
+
+    /// <summary>
+    /// Bytes go through the core's receive path (a ring of <paramref name="ringSize"/> bytes, payloads
+    /// landed directly) and the core takes them only when <see cref="Poll"/> runs, as a board's COMM
+    /// loop would when the link is faster than it: a burst then overruns the ring for real.
+    /// </summary>
+    public static void UseReceivePath(int ringSize)
     {
         lock (Gate)
         {
-            fixed (byte* data = bytes)
+            NativeCore.RxInit((nuint)ringSize);
+            _receivePath = true;
+        }
+    }
+
+    public static void Feed(ReadOnlySpan<byte> bytes)
+    {
+        fixed (byte* data = bytes)
+        {
+            if (_receivePath)
+            {
+                // The producer side has its own lock: it runs beside the COMM loop, like an interrupt.
+                NativeCore.RxPut(data, (nuint)bytes.Length);
+                return;
+            }
+            lock (Gate)
             {
                 NativeCore.Feed(data, (nuint)bytes.Length, NowMs);
             }
@@ -122,7 +145,14 @@ internal static unsafe class CoreBoard
     {
         lock (Gate)
         {
-            NativeCore.Poll(NowMs);
+            if (_receivePath)
+            {
+                NativeCore.Service(NowMs);
+            }
+            else
+            {
+                NativeCore.Poll(NowMs);
+            }
         }
     }
 

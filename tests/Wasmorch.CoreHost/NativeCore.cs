@@ -69,6 +69,15 @@ internal static unsafe partial class NativeCore
     [LibraryImport(Library, EntryPoint = "wmh_poll")]
     public static partial void Poll(uint nowMs);
 
+    [LibraryImport(Library, EntryPoint = "wmh_rx_init")]
+    public static partial void RxInit(nuint ringSize);
+
+    [LibraryImport(Library, EntryPoint = "wmh_rx_put")]
+    public static partial nuint RxPut(byte* data, nuint length);
+
+    [LibraryImport(Library, EntryPoint = "wmh_service")]
+    public static partial void Service(uint nowMs);
+
     [LibraryImport(Library, EntryPoint = "wmh_reset_link")]
     public static partial void ResetLink();
 

@@ -6,7 +6,7 @@ using Wasmorch.Emulator;
 using Wasmorch.Emulator.Runtime;
 
 // The firmware's C core on the host, behind a TCP socket, over an emulated board's runtime:
-//   dotnet Wasmorch.CoreHost.dll [--port N] [--baseline] [--link-key FILE]
+//   dotnet Wasmorch.CoreHost.dll [--port N] [--baseline] [--link-key FILE] [--rx-ring BYTES]
 // prints "core agent listening on tcp://127.0.0.1:PORT" and serves one peer at a time (a UART has
 // no other), until killed. `wasmorch conformance tcp://127.0.0.1:PORT` then checks the C core.
 var port = args.SkipWhile(a => a != "--port").Skip(1).Select(int.Parse).FirstOrDefault();
@@ -16,6 +16,11 @@ using var runtime = new WasmRuntime();
 // The board decides what it accepts as the core does: precompiled (native) modules only with a link key.
 using var board = new Board(new BoardOptions { Name = "core-host", Port = port, Baseline = baseline, LinkKey = linkKey, StopGracePeriod = TimeSpan.FromMilliseconds(300) }, runtime, NullLogger.Instance);
 CoreBoard.Start(board, linkKey);
+// --rx-ring: the boards' receive path in front of the core, drained every 20 ms (so bursts overrun it).
+if (args.SkipWhile(a => a != "--rx-ring").Skip(1).Select(int.Parse).FirstOrDefault() is > 0 and var ring)
+{
+    CoreBoard.UseReceivePath(ring);
+}
 
 using var poll = new Timer(_ => CoreBoard.Poll(), null, TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(20));
 var listener = new TcpListener(IPAddress.Loopback, port);

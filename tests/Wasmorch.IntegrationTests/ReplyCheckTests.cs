@@ -27,7 +27,9 @@ public sealed class ReplyCheckTests
     public async Task The_cli_hears_why_a_device_reply_could_not_be_read()
     {
         await using var agent = new ScriptedAgent(line => line == "STATUS" ? ["STATUS state=IDLE modules=" + new string('m', 300)] : []);
-        await using var system = GatewayFor(agent, "--config", await ConfigAsync("[gateway]\nreply_timeout_ms = 500\n"));
+        // 2 s, not less: opening the link takes three round trips (cancel line, HELLO, STATUS), which a
+        // loaded 2-core machine can stretch past half a second.
+        await using var system = GatewayFor(agent, "--config", await ConfigAsync("[gateway]\nreply_timeout_ms = 2000\n"));
         var status = await system.CliAsync("--device", "fake", "status");
         CliAssert.Exit(6, status);
         Assert.Contains("meanwhile it sent a line that is not protocol: a line longer than 256 bytes", status.Stderr, StringComparison.Ordinal);

@@ -591,8 +591,8 @@ void wm_agent_feed(struct wm_agent *a, const uint8_t *data, size_t len, uint32_t
 					a->mode = WM_MODE_LINE;
 					send_err(a, "LINE_TOO_LONG", "lines are at most 256 bytes");
 				} else if (a->mode == WM_MODE_OVERRUN) {
+					/* The end of the line the loss broke, answered when the loss was found. */
 					a->mode = WM_MODE_LINE;
-					send_err(a, "RX_OVERRUN", "bytes were lost: the board's receive buffer overflowed; this line was discarded");
 				} else {
 					a->feed_rest = len - i;
 					handle_line(a, a->line, a->line_len);
@@ -624,7 +624,7 @@ void wm_agent_lost(struct wm_agent *a, size_t lost)
 		snprintf(msg, sizeof(msg), "%lu payload bytes lost: the board's receive buffer overflowed", (unsigned long)lost);
 		send_load_err(a, WM_RX_OVERRUN, msg);
 		a->skip_left = lost <= left ? (uint32_t)(left - lost) : 0;
-		/* A gap that ran on past the payload broke the line after it too: that one gets RX_OVERRUN. */
+		/* A gap that ran on past the payload broke the line after it too: discarded, the LOAD_ERR said so. */
 		a->mode = lost > left ? WM_MODE_OVERRUN : a->skip_left > 0 ? WM_MODE_SKIP : WM_MODE_LINE;
 		a->line_len = 0;
 		return;
@@ -634,8 +634,10 @@ void wm_agent_lost(struct wm_agent *a, size_t lost)
 		a->mode = a->skip_left > 0 ? WM_MODE_SKIP : WM_MODE_LINE;
 		return;
 	}
+	/* Said at once, not at the next LF: the bytes that would bring it may never come. */
 	a->line_len = 0;
 	a->mode = WM_MODE_OVERRUN;
+	send_err(a, "RX_OVERRUN", "bytes were lost: the board's receive buffer overflowed; the line they broke is discarded");
 }
 
 void wm_agent_attach_rx(struct wm_agent *a, struct wm_rx *rx) { a->rx = rx; }

@@ -4,6 +4,7 @@
  * (tests/Wasmorch.CoreHost) through flat callbacks. The conformance suite then checks the core
  * over a real socket, where no board and no Zephyr build exist (CI).
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -193,7 +194,52 @@ EXPORT void wmh_feed(const uint8_t *data, size_t len, uint32_t now_ms) { wm_agen
 
 EXPORT void wmh_poll(uint32_t now_ms) { wm_agent_poll(&agent, now_ms); }
 
-EXPORT void wmh_reset_link(void) { wm_agent_reset_link(&agent); }
+/*
+ * The receive path of the boards (core/wm_rx.c) in front of the core, when the host asks for it:
+ * the socket reader is the producer (the UART interrupt), wmh_service the COMM loop.
+ */
+static struct wm_rx rx;
+static int rx_on;
+static pthread_mutex_t rx_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+static void rx_lock(void *ctx)
+{
+	(void)ctx;
+	pthread_mutex_lock(&rx_mutex);
+}
+
+static void rx_unlock(void *ctx)
+{
+	(void)ctx;
+	pthread_mutex_unlock(&rx_mutex);
+}
+
+EXPORT void wmh_rx_init(size_t ring_size)
+{
+	static const struct wm_rx_lock lock = { .lock = rx_lock, .unlock = rx_unlock };
+
+	wm_rx_init(&rx, malloc(ring_size), ring_size, &lock);
+	wm_agent_attach_rx(&agent, &rx);
+	rx_on = 1;
+}
+
+EXPORT size_t wmh_rx_put(const uint8_t *data, size_t len) { return wm_rx_put(&rx, data, len); }
+
+EXPORT void wmh_service(uint32_t now_ms) { wm_agent_service(&agent, now_ms); }
+
+EXPORT void wmh_reset_link(void)
+{
+	wm_agent_reset_link(&agent);
+	if (rx_on) {
+		/* A new TCP peer is a new link here (a UART would keep the bytes): start it empty. */
+		rx_lock(NULL);
+		rx.start = 0;
+		rx.count = 0;
+		rx.gap = false;
+		rx.gap_bytes = 0;
+		rx_unlock(NULL);
+	}
+}
 
 EXPORT int wmh_peer_negotiated(void) { return agent.peer_negotiated; }
 

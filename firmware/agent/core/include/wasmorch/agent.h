@@ -108,7 +108,7 @@ enum wm_agent_mode {
 	WM_MODE_LINE,
 	WM_MODE_DISCARD,
 	WM_MODE_PAYLOAD,
-	/* Bytes were lost (§3, Lost bytes): discard up to the next LF, then answer ERR code=RX_OVERRUN. */
+	/* Bytes were lost (§3, Lost bytes): ERR code=RX_OVERRUN is sent, the rest of the broken line discarded. */
 	WM_MODE_OVERRUN,
 	/* The rest of a payload whose LOAD failed on an overrun: skipped, never read as lines. */
 	WM_MODE_SKIP,
