@@ -20,6 +20,8 @@ command -v arm-none-eabi-gcc >/dev/null 2>&1 || need_apt+=(gcc-arm-none-eabi)
 [ -f /usr/include/zlib.h ] || need_apt+=(zlib1g-dev)
 # C# fuzzing: SharpFuzz-instrumented assemblies driven by afl-fuzz.
 command -v afl-fuzz >/dev/null 2>&1 || need_apt+=(afl++)
+# Fleet tests: a real NATS server with JetStream (docs/fleet.md); the gateway on its own never needs it.
+command -v nats-server >/dev/null 2>&1 || need_apt+=(nats-server)
 [ -f /usr/lib/picolibc/arm-none-eabi/picolibc.specs ] || ls /usr/lib/picolibc/arm-none-eabi/*.specs >/dev/null 2>&1 || need_apt+=(picolibc-arm-none-eabi)
 
 if [ ${#need_apt[@]} -gt 0 ]; then

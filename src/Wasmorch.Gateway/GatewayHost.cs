@@ -17,9 +17,13 @@ public sealed partial class GatewayHost : IAsyncDisposable
     private readonly HostApiServer _server;
     private readonly BuildService _build;
     private readonly GatewayState? _state;
+    private readonly Fleet.IFleet? _fleet;
+    private readonly RequestDispatcher _dispatcher;
 
-    public GatewayHost(GatewayConfig config, ILoggerFactory loggers)
+    /// <param name="fleet">The fleet this gateway joins (<see cref="JoinFleetAsync"/>), or null for a gateway on its own.</param>
+    public GatewayHost(GatewayConfig config, ILoggerFactory loggers, Fleet.IFleet? fleet = null)
     {
+        _fleet = fleet;
         if (!IPAddress.TryParse(config.BindAddress, out var address))
         {
             throw new ConfigException($"bind address '{config.BindAddress}' is not an IP address");
@@ -66,8 +70,8 @@ public sealed partial class GatewayHost : IAsyncDisposable
             Cache(config, loggers.CreateLogger("Wasmorch.Gateway.Build")),
             _state,
             new CompileSlots(config.MaxParallelCompiles ?? CompileSlots.DefaultParallel(Sandbox.MemoryBytes)));
-        var dispatcher = new RequestDispatcher(_devices, _build, config, new Signing.ModuleSignatures(config.TrustedKeys));
-        _server = new HostApiServer(new IPEndPoint(address, config.Port), dispatcher, loggers.CreateLogger("Wasmorch.Gateway.Api"), config.Token, config.MaxConnections, LoadCertificate(config), config.MaxConnectionsPerPeer)
+        _dispatcher = new RequestDispatcher(_devices, _build, config, new Signing.ModuleSignatures(config.TrustedKeys), fleet);
+        _server = new HostApiServer(new IPEndPoint(address, config.Port), _dispatcher, loggers.CreateLogger("Wasmorch.Gateway.Api"), config.Token, config.MaxConnections, LoadCertificate(config), config.MaxConnectionsPerPeer)
         {
             IdleTimeout = config.IdleTimeout,
             PartialRequestTimeout = config.PartialRequestTimeout,
@@ -110,12 +114,23 @@ public sealed partial class GatewayHost : IAsyncDisposable
         _ = _build.Clang.IdentityAsync();
     }
 
+    /// <summary>
+    /// Claims this gateway's devices in the fleet and serves the requests other gateways forward
+    /// here; a device another gateway owns fails it (<see cref="GatewayException"/>).
+    /// </summary>
+    public Task JoinFleetAsync(CancellationToken ct) =>
+        _fleet?.JoinAsync(_devices.Names, _dispatcher.HandleForwardedAsync, ct) ?? Task.CompletedTask;
+
     /// <summary>Resolves once everything recorded so far (the device map at start-up, say) is committed.</summary>
     public Task FlushStateAsync() => _state?.FlushAsync() ?? Task.CompletedTask;
 
     public async ValueTask DisposeAsync()
     {
         await _server.DisposeAsync();
+        if (_fleet is not null)
+        {
+            await _fleet.DisposeAsync();
+        }
         await _devices.DisposeAsync();
         _build.Dispose();
         if (_state is not null)

@@ -55,7 +55,8 @@ public sealed class ResponsePrinter
                     _err.WriteLine(error.Details.TrimEnd());
                 }
             }
-            _out.WriteLine(FormattableString.Invariant($"e2e_latency_ms={latencyMs:0.000}{TimingSuffix(response.Timing)}"));
+            _out.WriteLine(FormattableString.Invariant($"e2e_latency_ms={latencyMs:0.000}{TimingSuffix(response.Timing)}")
+                + (response.Gateway is { } via ? $" gateway={via}" : ""));
         }
         return response.Ok ? ExitCodes.Ok : ExitCodes.ForError(response.Error?.Code ?? "");
     }
@@ -115,7 +116,7 @@ public sealed class ResponsePrinter
 
     private static string DescribeDevice(DeviceInfo d)
     {
-        var line = $"{d.Name,-16} {d.Endpoint,-40} {(d.Connected ? "connected" : "not connected")}";
+        var line = $"{d.Name,-16} {d.Endpoint,-40} {(d.Connected ? "connected" : "not connected")}" + (d.Gateway is { } gateway ? $"  gateway={gateway}" : "");
         foreach (var m in d.Modules ?? [])
         {
             line += Environment.NewLine + $"  {m.ModuleId,-20} crc32={m.Crc32} sha256={m.Sha256 ?? "(not deployed by this gateway)"}"

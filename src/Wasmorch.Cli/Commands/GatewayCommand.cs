@@ -18,7 +18,10 @@ public static class GatewayCommand
         var tlsCert = new Option<string>("--tls-cert") { Description = "Serve the host API over TLS with this PEM certificate (with --tls-key)" };
         var tlsKey = new Option<string>("--tls-key") { Description = "PEM private key of --tls-cert" };
         var linkKey = new Option<string>("--link-key") { Description = "Link key file shared with the devices (default ~/.config/wasmorch/link.key, created if missing; \"off\" for none)" };
-        var command = new Command("gateway", "Run the gateway: host API, device sessions, compiler") { port, bind, config, devices, wamrc, insecure, state, tlsCert, tlsKey, linkKey };
+        var nats = new Option<string>("--nats") { Description = "Join the fleet on this NATS server (nats://host:4222; [fleet] nats); docs/fleet.md" };
+        var name = new Option<string>("--name") { Description = "This gateway's name in the fleet, unique in it ([fleet] name)" };
+        var fleet = new Option<string>("--fleet") { Description = "The fleet's name, so fleets can share a NATS server ([fleet] fleet; default \"default\")" };
+        var command = new Command("gateway", "Run the gateway: host API, device sessions, compiler") { port, bind, config, devices, wamrc, insecure, state, tlsCert, tlsKey, linkKey, nats, name, fleet };
         command.SetAction(async (pr, ct) =>
         {
             GatewayConfig settings;
@@ -48,13 +51,16 @@ public static class GatewayCommand
             settings.TlsCertificate = pr.GetValue(tlsCert) ?? settings.TlsCertificate;
             settings.TlsKey = pr.GetValue(tlsKey) ?? settings.TlsKey;
             settings.LinkKeyPath = pr.GetValue(linkKey) ?? settings.LinkKeyPath;
+            settings.FleetNats = pr.GetValue(nats) ?? settings.FleetNats;
+            settings.FleetGatewayName = pr.GetValue(name) ?? settings.FleetGatewayName;
+            settings.FleetName = pr.GetValue(fleet) ?? settings.FleetName;
             using var loggers = Logging.Create(pr.GetValue(global.Verbose));
             GatewayHost gatewayHost;
             try
             {
-                gatewayHost = new GatewayHost(settings, loggers);
+                gatewayHost = new GatewayHost(settings, loggers, Fleet(settings, loggers));
             }
-            catch (ConfigException ex)
+            catch (Exception ex) when (ex is ConfigException or GatewayException)
             {
                 await Console.Error.WriteLineAsync($"error: {ex.Message}");
                 return ExitCodes.Usage;
@@ -69,6 +75,19 @@ public static class GatewayCommand
                 await Console.Error.WriteLineAsync($"error: cannot listen on {settings.BindAddress}:{settings.Port}: {ex.Message}");
                 return ExitCodes.Usage;
             }
+            try
+            {
+                await host.JoinFleetAsync(ct);
+            }
+            catch (GatewayException ex)
+            {
+                await Console.Error.WriteLineAsync($"error: {ex.Code}: {ex.Message}");
+                return ExitCodes.Usage;
+            }
+            if (settings.FleetNats is not null)
+            {
+                Console.WriteLine($"fleet {settings.FleetName} at {settings.FleetNats} as gateway {settings.FleetGatewayName}");
+            }
             Console.WriteLine($"gateway listening on {host.LocalEndpoint}{(host.Tls ? " (TLS)" : "")}");
             Console.WriteLine($"state {host.StatePath ?? "off"}");
             foreach (var (name, endpoint) in settings.Devices.OrderBy(d => d.Key, StringComparer.Ordinal))
@@ -81,6 +100,20 @@ public static class GatewayCommand
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>The fleet of [fleet] / --nats, or null for a gateway on its own.</summary>
+    private static Wasmorch.Fleet.NatsFleet? Fleet(GatewayConfig settings, Microsoft.Extensions.Logging.ILoggerFactory loggers)
+    {
+        if (settings.FleetNats is null)
+        {
+            return settings.FleetGatewayName is null ? null : throw new ConfigException("a fleet name for this gateway (--name, [fleet] name) needs the fleet's NATS server (--nats, [fleet] nats)");
+        }
+        if (settings.FleetGatewayName is null)
+        {
+            throw new ConfigException("joining a fleet needs this gateway's name in it: --name or [fleet] name");
+        }
+        return new Wasmorch.Fleet.NatsFleet(settings.FleetNats, settings.FleetGatewayName, settings.FleetName, loggers.CreateLogger("Wasmorch.Fleet"));
     }
 
     internal static async Task WaitForShutdownAsync(CancellationToken ct)

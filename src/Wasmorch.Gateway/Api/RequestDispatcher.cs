@@ -4,6 +4,7 @@ using Wasmorch.Gateway.Api.Ops;
 using Wasmorch.Gateway.Build;
 using Wasmorch.Gateway.Config;
 using Wasmorch.Gateway.Devices;
+using Wasmorch.Gateway.Fleet;
 using Wasmorch.Gateway.Signing;
 using Wasmorch.Protocol.HostApi;
 
@@ -18,21 +19,32 @@ public sealed class RequestDispatcher
 {
     private readonly Dictionary<string, IOpHandler> _handlers;
     private readonly LogsOp _logs;
+    private readonly DeviceRegistry _devices;
+    private readonly IFleet? _fleet;
 
-    public RequestDispatcher(DeviceRegistry devices, BuildService build, GatewayConfig config, ModuleSignatures? signatures = null)
+    public RequestDispatcher(DeviceRegistry devices, BuildService build, GatewayConfig config, ModuleSignatures? signatures = null, IFleet? fleet = null)
     {
+        _devices = devices;
+        _fleet = fleet;
         var pipeline = new DeployPipeline(devices, build, config, signatures ?? new ModuleSignatures([]));
         _logs = new LogsOp(devices);
         IOpHandler[] handlers =
         [
             new StatusOp(devices), new StartOp(devices, config), new StopOp(devices), new DeployOp(pipeline),
-            new BuildAndDeployOp(pipeline), new DevicesOp(devices), new PingOp(devices), new UnloadOp(devices),
+            new BuildAndDeployOp(pipeline), new DevicesOp(devices, fleet), new PingOp(devices), new UnloadOp(devices),
             _logs, new ScanOp(), new JobsOp(devices),
         ];
         _handlers = handlers.ToDictionary(h => h.Op, StringComparer.Ordinal);
     }
 
-    public async Task<HostResponse> HandleAsync(HostRequest request, CancellationToken ct, Func<HostResponse, Task>? emit = null)
+    public Task<HostResponse> HandleAsync(HostRequest request, CancellationToken ct, Func<HostResponse, Task>? emit = null) =>
+        HandleAsync(request, forwardable: true, emit, ct);
+
+    /// <summary>A request another gateway of the fleet forwarded here: served with this gateway's own devices only.</summary>
+    public Task<HostResponse> HandleForwardedAsync(HostRequest request, CancellationToken ct) =>
+        HandleAsync(request, forwardable: false, emit: null, ct);
+
+    private async Task<HostResponse> HandleAsync(HostRequest request, bool forwardable, Func<HostResponse, Task>? emit, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
         var timing = new Timing();
@@ -47,7 +59,17 @@ public sealed class RequestDispatcher
             {
                 throw new GatewayException(HostErrorCodes.BadRequest, $"unknown op '{request.Op}' (ops: {string.Join(", ", _handlers.Keys)})");
             }
-            response = await handler.HandleAsync(new OpContext(request, timing, emit, ct));
+            if (forwardable && await RemoteOwnerAsync(request, ct) is { } owner)
+            {
+                // Location transparency: the owner answers with its own fields, codes and timing.
+                response = await _fleet!.ForwardAsync(owner, request, ct);
+                response.Gateway = owner;
+                response.Id = request.Id;
+                response.Timing ??= timing;
+                response.Timing.GatewayMs = clock.Elapsed.TotalMilliseconds;
+                return response;
+            }
+            response = await handler.HandleAsync(new OpContext(request, timing, emit, ct) { Forwarded = !forwardable });
         }
         catch (GatewayException ex)
         {
@@ -58,6 +80,17 @@ public sealed class RequestDispatcher
         timing.GatewayMs = clock.Elapsed.TotalMilliseconds;
         response.Timing = timing;
         return response;
+    }
+
+    /// <summary>The fleet gateway that owns the request's device, when the device is not this gateway's own.</summary>
+    private async Task<string?> RemoteOwnerAsync(HostRequest request, CancellationToken ct)
+    {
+        if (_fleet is null || request.Device is not { Length: > 0 } device || _devices.Contains(device))
+        {
+            return null;
+        }
+        var owner = await _fleet.OwnerOfAsync(device, ct);
+        return owner == _fleet.GatewayName ? null : owner;
     }
 
     /// <summary><c>logs</c> with <c>follow</c>: a stream of events until the host goes away.</summary>

@@ -77,6 +77,15 @@ public sealed class GatewayConfig
 
     public Dictionary<string, DeviceEndpoint> Devices { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>[fleet] nats: the NATS server of the fleet this gateway joins (null: a gateway on its own).</summary>
+    public string? FleetNats { get; set; }
+
+    /// <summary>[fleet] name: this gateway's name in the fleet, unique in it.</summary>
+    public string? FleetGatewayName { get; set; }
+
+    /// <summary>[fleet] fleet: the namespace of the fleet's subjects and buckets, so fleets can share a server.</summary>
+    public string FleetName { get; set; } = "default";
+
     /// <summary>Devices that take only signed modules (<c>require_signed = true</c>).</summary>
     public HashSet<string> RequireSigned { get; } = new(StringComparer.Ordinal);
 
@@ -147,6 +156,13 @@ public sealed class GatewayConfig
             config.CompileTimeout = build.Millis("timeout_ms", 1_000, 600_000) ?? config.CompileTimeout;
             config.MaxParallelCompiles = (int?)build.Integer("max_parallel", 1, 64) ?? config.MaxParallelCompiles;
             build.RejectUnknown();
+        }
+        if (file.Table("fleet") is { } fleet)
+        {
+            config.FleetNats = fleet.String("nats") ?? config.FleetNats;
+            config.FleetGatewayName = fleet.String("name") ?? config.FleetGatewayName;
+            config.FleetName = fleet.String("fleet") ?? config.FleetName;
+            fleet.RejectUnknown();
         }
         if (file.Table("signing") is { } signing)
         {

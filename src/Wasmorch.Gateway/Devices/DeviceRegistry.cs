@@ -58,6 +58,12 @@ public sealed class DeviceRegistry : IAsyncDisposable
 
     public GatewayState? State => _state;
 
+    /// <summary>Whether <paramref name="name"/> is one of this gateway's own devices.</summary>
+    public bool Contains(string name) => _devices.ContainsKey(name);
+
+    /// <summary>This gateway's devices, by name.</summary>
+    public IReadOnlyCollection<string> Names => _devices.Keys;
+
     /// <summary>For ops where the device is optional (logs, jobs): a named device must be in the map.</summary>
     public void RequireKnownIfNamed(string? name)
     {

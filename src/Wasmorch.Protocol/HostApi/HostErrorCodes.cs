@@ -18,4 +18,7 @@ public static class HostErrorCodes
     public const string NotSigned = "UNSIGNED";
     public const string BadSignature = "BAD_SIGNATURE";
     public const string TooManyConnections = "TOO_MANY_CONNECTIONS";
+
+    /// <summary>A gateway joining a fleet names a device another gateway of the fleet owns (docs/fleet.md).</summary>
+    public const string DeviceClaimed = "DEVICE_CLAIMED";
 }

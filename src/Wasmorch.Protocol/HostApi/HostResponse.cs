@@ -11,6 +11,9 @@ public sealed class HostResponse
 
     public string? Device { get; set; }
 
+    /// <summary>In a fleet: the gateway that owns the device and served the request (docs/fleet.md).</summary>
+    public string? Gateway { get; set; }
+
     public string? ModuleId { get; set; }
 
     public string? Func { get; set; }
@@ -152,6 +155,9 @@ public sealed class DeviceInfo
     public string Endpoint { get; set; } = string.Empty;
 
     public bool Connected { get; set; }
+
+    /// <summary>In a fleet: the gateway whose link the device is on.</summary>
+    public string? Gateway { get; set; }
 
     /// <summary>What the gateway last knew this device to hold (from its own deploys and the device's STATUS).</summary>
     public List<HeldModule>? Modules { get; set; }

@@ -6,11 +6,35 @@ using static Wasmorch.Gateway.Api.Ops.Replies;
 namespace Wasmorch.Gateway.Api.Ops;
 
 /// <summary><c>devices</c>: the device map, with what the state file says each device holds.</summary>
-public sealed class DevicesOp(DeviceRegistry devices) : IOpHandler
+public sealed class DevicesOp(DeviceRegistry devices, Fleet.IFleet? fleet = null) : IOpHandler
 {
     public string Op => HostOps.Devices;
 
-    public Task<HostResponse> HandleAsync(OpContext op) => Task.FromResult(new HostResponse { Ok = true, Devices = devices.Describe() });
+    public async Task<HostResponse> HandleAsync(OpContext op)
+    {
+        var list = devices.Describe();
+        if (fleet is not null && !op.Forwarded)
+        {
+            foreach (var own in list)
+            {
+                own.Gateway = fleet.GatewayName;
+            }
+            // The rest of the fleet: each device as its owner describes it, named by its gateway.
+            foreach (var group in (await fleet.DevicesAsync(op.Ct)).Where(d => d.Gateway != fleet.GatewayName).GroupBy(d => d.Gateway))
+            {
+                var remote = await fleet.ForwardAsync(group.Key, new HostRequest { Op = HostOps.Devices }, op.Ct);
+                var described = (remote.Devices ?? []).ToDictionary(d => d.Name, StringComparer.Ordinal);
+                foreach (var (device, gateway) in group)
+                {
+                    var info = described.GetValueOrDefault(device) ?? new DeviceInfo { Name = device, Endpoint = "-" };
+                    info.Gateway = gateway;
+                    list.Add(info);
+                }
+            }
+            list.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
+        }
+        return new HostResponse { Ok = true, Devices = list };
+    }
 }
 
 /// <summary><c>jobs</c>: the job history of the state file, newest first.</summary>

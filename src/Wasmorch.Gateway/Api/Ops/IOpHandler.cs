@@ -3,7 +3,11 @@ using Wasmorch.Protocol.HostApi;
 namespace Wasmorch.Gateway.Api.Ops;
 
 /// <summary>One request being carried out: the request, its timing breakdown, where its intermediate events go, and its cancellation.</summary>
-public sealed record OpContext(HostRequest Request, Timing Timing, Func<HostResponse, Task>? Events, CancellationToken Ct);
+public sealed record OpContext(HostRequest Request, Timing Timing, Func<HostResponse, Task>? Events, CancellationToken Ct)
+{
+    /// <summary>Another gateway of the fleet forwarded it: answer for this gateway alone.</summary>
+    public bool Forwarded { get; init; }
+}
 
 /// <summary>Carries out one op of the host API (docs/protocol.md §9). A failure is a <see cref="GatewayException"/> or a failed response.</summary>
 public interface IOpHandler

@@ -1,0 +1,209 @@
+using System.Text;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Logging;
+using NATS.Client.Core;
+using NATS.Client.KeyValueStore;
+using NATS.Net;
+using Wasmorch.Gateway;
+using Wasmorch.Gateway.Fleet;
+using Wasmorch.Protocol.HostApi;
+
+namespace Wasmorch.Fleet;
+
+/// <summary>
+/// A gateway's place in a fleet, on NATS (docs/fleet.md): device ownership in the JetStream
+/// key-value bucket <c>wasmorch_&lt;fleet&gt;_devices</c> (device name -> gateway name, claimed with
+/// create-if-absent, so no gateway takes a device over), and the host API of every gateway on the
+/// subject <c>wasmorch.&lt;fleet&gt;.gateway.&lt;name&gt;.api</c> (request/reply, the host API's JSON).
+/// </summary>
+public sealed partial class NatsFleet : IFleet
+{
+    private static readonly NatsRawSerializer<byte[]> Raw = NatsRawSerializer<byte[]>.Default;
+
+    private readonly NatsConnection _nats;
+    private readonly string _fleet;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stop = new();
+    private INatsKVStore? _devices;
+    private Task? _serving;
+
+    public NatsFleet(string url, string gatewayName, string fleet, ILogger logger)
+    {
+        if (!NamePattern().IsMatch(gatewayName))
+        {
+            throw new GatewayException(HostErrorCodes.BadRequest, $"fleet gateway name '{gatewayName}' must be 1 to 64 of A-Z a-z 0-9 _ -");
+        }
+        if (!NamePattern().IsMatch(fleet))
+        {
+            throw new GatewayException(HostErrorCodes.BadRequest, $"fleet name '{fleet}' must be 1 to 64 of A-Z a-z 0-9 _ -");
+        }
+        GatewayName = gatewayName;
+        _fleet = fleet;
+        _logger = logger;
+        Url = url;
+        _nats = new NatsConnection(NatsOpts.Default with { Url = url, Name = $"wasmorch-gateway-{gatewayName}" });
+    }
+
+    public string GatewayName { get; }
+
+    /// <summary>The NATS server of the fleet.</summary>
+    public string Url { get; }
+
+    /// <summary>How long a forwarded request may take beyond its own deadline (a build, an upload).</summary>
+    public static TimeSpan ForwardMargin { get; } = TimeSpan.FromMinutes(2);
+
+    private string ApiSubject(string gateway) => $"wasmorch.{_fleet}.gateway.{gateway}.api";
+
+    public async Task JoinAsync(IReadOnlyCollection<string> devices, Func<HostRequest, CancellationToken, Task<HostResponse>> serve, CancellationToken ct)
+    {
+        try
+        {
+            await _nats.ConnectAsync();
+            _devices = await _nats.CreateKeyValueStoreContext().CreateOrUpdateStoreAsync(new NatsKVConfig($"wasmorch_{_fleet}_devices"), ct);
+        }
+        catch (Exception ex) when (ex is NatsException or NatsKVException or NATS.Client.JetStream.NatsJSException)
+        {
+            throw new GatewayException(HostErrorCodes.DeviceUnreachable, $"cannot join fleet '{_fleet}' at {Url}: {ex.Message}");
+        }
+        foreach (var device in devices)
+        {
+            await ClaimAsync(device, ct);
+        }
+        // Subscribed before Join returns: a request forwarded the moment after finds it listening.
+        var subscription = await _nats.SubscribeCoreAsync(ApiSubject(GatewayName), serializer: Raw, cancellationToken: ct);
+        _serving = ServeAsync(subscription, serve, _stop.Token);
+        LogJoined(_logger, GatewayName, _fleet, Url, devices.Count);
+    }
+
+    private async Task ClaimAsync(string device, CancellationToken ct)
+    {
+        var claimed = await _devices!.TryCreateAsync(device, Encoding.UTF8.GetBytes(GatewayName), Raw, ct);
+        if (claimed.Success)
+        {
+            return;
+        }
+        var owner = await OwnerOfAsync(device, ct);
+        if (owner != GatewayName)
+        {
+            throw new GatewayException(HostErrorCodes.DeviceClaimed,
+                $"device '{device}' belongs to gateway '{owner}' of fleet '{_fleet}'; a device name is unique in a fleet, and this gateway takes nothing over: rename it here or remove it from '{owner}'");
+        }
+    }
+
+    public async Task<string?> OwnerOfAsync(string device, CancellationToken ct)
+    {
+        if (_devices is null)
+        {
+            return null;
+        }
+        var entry = await _devices.TryGetEntryAsync(device, serializer: Raw, cancellationToken: ct);
+        return entry.Success && entry.Value.Value is { Length: > 0 } owner ? Encoding.UTF8.GetString(owner) : null;
+    }
+
+    public async Task<IReadOnlyList<(string Device, string Gateway)>> DevicesAsync(CancellationToken ct)
+    {
+        var list = new List<(string, string)>();
+        if (_devices is null)
+        {
+            return list;
+        }
+        try
+        {
+            await foreach (var key in _devices.GetKeysAsync(cancellationToken: ct))
+            {
+                if (await OwnerOfAsync(key, ct) is { } owner)
+                {
+                    list.Add((key, owner));
+                }
+            }
+        }
+        catch (NatsKVException)
+        {
+            // An empty bucket has no keys to list.
+        }
+        return list;
+    }
+
+    public async Task<HostResponse> ForwardAsync(string gateway, HostRequest request, CancellationToken ct)
+    {
+        var deadline = TimeSpan.FromMilliseconds(request.TimeoutMs ?? 60_000) + ForwardMargin;
+        NatsMsg<byte[]> reply;
+        try
+        {
+            reply = await _nats.RequestAsync(ApiSubject(gateway), HostJson.Serialize(request), requestSerializer: Raw, replySerializer: Raw,
+                replyOpts: new NatsSubOpts { Timeout = deadline }, cancellationToken: ct);
+        }
+        catch (NatsNoRespondersException)
+        {
+            throw new GatewayException(HostErrorCodes.DeviceUnreachable,
+                $"device '{request.Device}' is on gateway '{gateway}', which is not connected to fleet '{_fleet}'");
+        }
+        catch (NatsNoReplyException)
+        {
+            throw new GatewayException(HostErrorCodes.Timeout, $"gateway '{gateway}' did not answer within {deadline.TotalSeconds:0} s");
+        }
+        catch (NatsException ex)
+        {
+            throw new GatewayException(HostErrorCodes.DeviceUnreachable, $"cannot reach gateway '{gateway}' through fleet '{_fleet}': {ex.Message}");
+        }
+        if (!HostJson.TryParseResponse(reply.Data ?? [], out var response, out var error))
+        {
+            throw new GatewayException(HostErrorCodes.ProtocolError, $"gateway '{gateway}' answered with something that is not a host API response: {error}");
+        }
+        return response!;
+    }
+
+    private async Task ServeAsync(INatsSub<byte[]> subscription, Func<HostRequest, CancellationToken, Task<HostResponse>> serve, CancellationToken ct)
+    {
+        try
+        {
+            await foreach (var message in subscription.Msgs.ReadAllAsync(ct))
+            {
+                // Each request on its own: a long job must not hold up a STATUS behind it.
+                _ = Task.Run(() => AnswerAsync(message, serve, ct), ct);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            await subscription.DisposeAsync();
+        }
+    }
+
+    private async Task AnswerAsync(NatsMsg<byte[]> message, Func<HostRequest, CancellationToken, Task<HostResponse>> serve, CancellationToken ct)
+    {
+        try
+        {
+            var response = HostJson.TryParseRequest(message.Data ?? [], out var request, out var error)
+                ? await serve(request!, ct)
+                : new HostResponse { Ok = false, Error = new HostError { Code = HostErrorCodes.BadRequest, Message = error } };
+            await message.ReplyAsync(HostJson.Serialize(response), serializer: Raw, cancellationToken: ct);
+        }
+        catch (Exception ex) when (ex is NatsException or OperationCanceledException)
+        {
+            LogAnswerFailed(_logger, message.Subject, ex.Message);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        if (_serving is not null)
+        {
+            await _serving;
+        }
+        await _nats.DisposeAsync();
+        _stop.Dispose();
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
+    private static partial Regex NamePattern();
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Fleet: gateway {Gateway} joined fleet {Fleet} at {Url} with {Devices} device(s)")]
+    private static partial void LogJoined(ILogger logger, string gateway, string fleet, string url, int devices);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Fleet: could not answer a forwarded request on {Subject}: {Reason}")]
+    private static partial void LogAnswerFailed(ILogger logger, string subject, string reason);
+}

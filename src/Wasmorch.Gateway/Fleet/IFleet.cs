@@ -1,0 +1,30 @@
+using Wasmorch.Protocol.HostApi;
+
+namespace Wasmorch.Gateway.Fleet;
+
+/// <summary>
+/// The gateways this one shares a fleet with (docs/fleet.md): who owns which device, and a way to
+/// hand a request to the owner. A gateway without a fleet has none; the transport (NATS) lives
+/// behind this interface, in Wasmorch.Fleet.
+/// </summary>
+public interface IFleet : IAsyncDisposable
+{
+    /// <summary>This gateway's name in the fleet.</summary>
+    string GatewayName { get; }
+
+    /// <summary>
+    /// Claims <paramref name="devices"/> for this gateway (a device another gateway owns is a
+    /// <see cref="GatewayException"/>: nothing is taken over) and starts serving requests that
+    /// other gateways forward here with <paramref name="serve"/>.
+    /// </summary>
+    Task JoinAsync(IReadOnlyCollection<string> devices, Func<HostRequest, CancellationToken, Task<HostResponse>> serve, CancellationToken ct);
+
+    /// <summary>The gateway that owns <paramref name="device"/>, or null when no gateway of the fleet claims it.</summary>
+    Task<string?> OwnerOfAsync(string device, CancellationToken ct);
+
+    /// <summary>Has <paramref name="gateway"/> carry out <paramref name="request"/>; its answer, as it gave it.</summary>
+    Task<HostResponse> ForwardAsync(string gateway, HostRequest request, CancellationToken ct);
+
+    /// <summary>Every device the fleet's gateways claim, with its gateway.</summary>
+    Task<IReadOnlyList<(string Device, string Gateway)>> DevicesAsync(CancellationToken ct);
+}

@@ -1,0 +1,75 @@
+using System.Text.Json;
+using Wasmorch.Testing;
+
+namespace Wasmorch.IntegrationTests;
+
+/// <summary>
+/// Gateways joined in one fleet over a real nats-server (docs/fleet.md): any gateway serves any
+/// device of the fleet, and device names are unique in it.
+/// </summary>
+public sealed class FleetTests
+{
+    private static SystemUnderTest Member(NatsServer nats, string gateway, string board)
+    {
+        var system = new SystemUnderTest();
+        system.StartBoard(board, 0);
+        system.GatewayArgs.AddRange(["--nats", nats.Url, "--name", gateway, "--fleet", "lab"]);
+        system.StartGateway();
+        return system;
+    }
+
+    [Fact]
+    public async Task Any_gateway_serves_a_device_of_another_with_the_same_answers()
+    {
+        await using var nats = NatsServer.Start();
+        await using var a = Member(nats, "gw-a", "nucleo");
+        await using var b = Member(nats, "gw-b", "disco");
+
+        // Through gw-a, a board on gw-b: deploy (compiled there), start, wait for the result.
+        var deploy = await a.CliAsync("--device", "disco", "build-and-deploy", "--module-id", "math_ops", "--source", RepoPaths.Module("math_ops.c"));
+        CliAssert.Exit(0, deploy);
+        Assert.Contains("gateway=gw-b", deploy.Stdout, StringComparison.Ordinal);
+        var add = await a.CliAsync("--json", "--device", "disco", "start", "--module-id", "math_ops", "--func-name", "add", "--func-args", "a=10,b=15", "--wait-result");
+        CliAssert.Exit(0, add);
+        using (var json = JsonDocument.Parse(add.Stdout))
+        {
+            Assert.Equal(25, json.RootElement.GetProperty("value").GetInt32());
+            Assert.Equal("gw-b", json.RootElement.GetProperty("gateway").GetString());
+            Assert.Equal("disco", json.RootElement.GetProperty("device").GetString());
+            Assert.True(json.RootElement.GetProperty("timing").GetProperty("device_ms").GetDouble() >= 0);
+        }
+
+        // A refusal keeps its code and exit code across the hop.
+        var missing = await a.CliAsync("--device", "disco", "start", "--module-id", "nothing_here", "--func-name", "f", "--wait-result");
+        CliAssert.Exit(7, missing);
+        Assert.Contains("NO_MODULE", missing.Stderr, StringComparison.Ordinal);
+
+        // Each gateway lists the whole fleet, every device with its gateway.
+        var devices = await b.CliAsync("--json", "devices");
+        CliAssert.Exit(0, devices);
+        using (var json = JsonDocument.Parse(devices.Stdout))
+        {
+            var byName = json.RootElement.GetProperty("devices").EnumerateArray().ToDictionary(d => d.GetProperty("name").GetString()!, d => d.GetProperty("gateway").GetString());
+            Assert.Equal(new Dictionary<string, string?> { ["disco"] = "gw-b", ["nucleo"] = "gw-a" }, byName);
+        }
+
+        // An unknown device is still unknown: the fleet does not invent owners.
+        CliAssert.Exit(4, await a.CliAsync("--device", "nowhere", "status"));
+    }
+
+    [Fact]
+    public async Task A_gateway_claiming_a_device_of_another_is_refused_and_takes_nothing_over()
+    {
+        await using var nats = NatsServer.Start();
+        await using var a = Member(nats, "gw-a", "nucleo");
+
+        await using var intruder = RunningProcess.StartCli("gateway", "--port", "0", "--state", "off", "--nats", nats.Url, "--name", "gw-c", "--fleet", "lab",
+            "--add-device", $"nucleo=tcp://127.0.0.1:{a.BoardPorts["nucleo"]}");
+        Assert.Equal(2, await intruder.WaitForExitAsync(TimeSpan.FromSeconds(20)));
+        Assert.Contains("DEVICE_CLAIMED: device 'nucleo' belongs to gateway 'gw-a' of fleet 'lab'", intruder.Output, StringComparison.Ordinal);
+
+        var status = await a.CliAsync("--json", "--device", "nucleo", "status");
+        CliAssert.Exit(0, status);
+        Assert.DoesNotContain("\"gateway\"", status.Stdout, StringComparison.Ordinal);
+    }
+}

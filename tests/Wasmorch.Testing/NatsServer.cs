@@ -1,0 +1,59 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Wasmorch.Testing;
+
+/// <summary>
+/// A real nats-server (Debian's, installed by scripts/setup.sh) for fleet tests: loopback only, a
+/// free port, JetStream on, its store in a fresh folder removed afterwards.
+/// </summary>
+public sealed class NatsServer : IAsyncDisposable
+{
+    private readonly RunningProcess _process;
+    private readonly string _store;
+
+    private NatsServer(RunningProcess process, string store, int port)
+    {
+        _process = process;
+        _store = store;
+        Port = port;
+    }
+
+    public int Port { get; }
+
+    public string Url => $"nats://127.0.0.1:{Port}";
+
+    public static NatsServer Start()
+    {
+        var store = Directory.CreateTempSubdirectory("wasmorch-nats-").FullName;
+        var port = FreePort();
+        var process = RunningProcess.Start("nats-server", "-a", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-js", "-sd", store);
+        // It logs to stderr; ready is when it takes connections.
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                using var probe = new TcpClient();
+                probe.Connect(IPAddress.Loopback, port);
+                return new NatsServer(process, store, port);
+            }
+            catch (SocketException) when (attempt < 100 && !process.HasExited)
+            {
+                Thread.Sleep(100);
+            }
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _process.DisposeAsync();
+        Directory.Delete(_store, recursive: true);
+    }
+}
