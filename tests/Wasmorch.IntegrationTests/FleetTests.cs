@@ -58,6 +58,31 @@ public sealed class FleetTests
     }
 
     [Fact]
+    public async Task A_lost_gateway_makes_its_devices_unreachable_by_name_and_they_return_with_it()
+    {
+        await using var nats = NatsServer.Start();
+        await using var a = Member(nats, "gw-a", "nucleo");
+        await using var b = Member(nats, "gw-b", "disco");
+        CliAssert.Exit(0, await a.CliAsync("--device", "disco", "status"));
+        CliAssert.Exit(0, await a.CliAsync("--device", "nucleo", "status"));
+
+        await b.KillGatewayAsync();
+        var lost = await a.CliAsync("--device", "disco", "status");
+        CliAssert.Exit(4, lost);
+        Assert.Contains("DEVICE_UNREACHABLE: device 'disco' is on gateway 'gw-b', which is not connected to fleet 'lab'", lost.Stderr, StringComparison.Ordinal);
+        var devices = await a.CliAsync("devices");
+        CliAssert.Exit(0, devices);
+        Assert.Matches(@"disco\s+-\s+gateway-lost  gateway=gw-b", devices.Stdout);
+        Assert.Matches(@"nucleo\s+tcp://127\.0\.0\.1:\d+\s+connected  gateway=gw-a", devices.Stdout);
+
+        // The same gateway back (same name): its claims are its own, and its device is served again.
+        b.StartGateway();
+        var back = await a.CliAsync("--device", "disco", "status");
+        CliAssert.Exit(0, back);
+        Assert.Contains("gateway=gw-b", back.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_gateway_claiming_a_device_of_another_is_refused_and_takes_nothing_over()
     {
         await using var nats = NatsServer.Start();

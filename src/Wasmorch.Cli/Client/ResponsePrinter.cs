@@ -116,7 +116,7 @@ public sealed class ResponsePrinter
 
     private static string DescribeDevice(DeviceInfo d)
     {
-        var line = $"{d.Name,-16} {d.Endpoint,-40} {(d.Connected ? "connected" : "not connected")}" + (d.Gateway is { } gateway ? $"  gateway={gateway}" : "");
+        var line = $"{d.Name,-16} {d.Endpoint,-40} {(d.GatewayLost == true ? "gateway-lost" : d.Connected ? "connected" : "not connected")}" + (d.Gateway is { } gateway ? $"  gateway={gateway}" : "");
         foreach (var m in d.Modules ?? [])
         {
             line += Environment.NewLine + $"  {m.ModuleId,-20} crc32={m.Crc32} sha256={m.Sha256 ?? "(not deployed by this gateway)"}"

@@ -159,6 +159,9 @@ public sealed class DeviceInfo
     /// <summary>In a fleet: the gateway whose link the device is on.</summary>
     public string? Gateway { get; set; }
 
+    /// <summary>In a fleet: that gateway does not answer (stopped, crashed, cut off); the device is out of reach until it returns.</summary>
+    public bool? GatewayLost { get; set; }
+
     /// <summary>What the gateway last knew this device to hold (from its own deploys and the device's STATUS).</summary>
     public List<HeldModule>? Modules { get; set; }
 }
