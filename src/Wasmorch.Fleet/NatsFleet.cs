@@ -54,35 +54,86 @@ public sealed partial class NatsFleet : IFleet
 
     private string ApiSubject(string gateway) => $"wasmorch.{_fleet}.gateway.{gateway}.api";
 
+    /// <summary>How often a gateway that could not reach NATS at start tries again.</summary>
+    public static TimeSpan RejoinInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     public async Task JoinAsync(IReadOnlyCollection<string> devices, Func<HostRequest, CancellationToken, Task<HostResponse>> serve, CancellationToken ct)
     {
         try
         {
+            await JoinOnceAsync(devices, serve, ct);
+        }
+        catch (FleetUnreachableException ex)
+        {
+            // The gateway's own devices do not need the fleet: serve them, and join when NATS is back.
+            LogUnreachable(_logger, _fleet, Url, ex.Message);
+            _joining = RejoinAsync(devices, serve, _stop.Token);
+        }
+    }
+
+    private Task? _joining;
+
+    private async Task RejoinAsync(IReadOnlyCollection<string> devices, Func<HostRequest, CancellationToken, Task<HostResponse>> serve, CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(RejoinInterval, ct);
+                await JoinOnceAsync(devices, serve, ct);
+                return;
+            }
+            catch (FleetUnreachableException)
+            {
+                // Still away; the next round tries again.
+            }
+            catch (GatewayException ex)
+            {
+                // A claim another gateway made meanwhile: nothing is taken over, this gateway stays on its own.
+                LogJoinRefused(_logger, _fleet, ex.Message);
+                return;
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task JoinOnceAsync(IReadOnlyCollection<string> devices, Func<HostRequest, CancellationToken, Task<HostResponse>> serve, CancellationToken ct)
+    {
+        INatsKVStore store;
+        try
+        {
             await _nats.ConnectAsync();
-            _devices = await _nats.CreateKeyValueStoreContext().CreateOrUpdateStoreAsync(new NatsKVConfig($"wasmorch_{_fleet}_devices"), ct);
+            store = await _nats.CreateKeyValueStoreContext().CreateOrUpdateStoreAsync(new NatsKVConfig($"wasmorch_{_fleet}_devices"), ct);
         }
         catch (Exception ex) when (ex is NatsException or NatsKVException or NATS.Client.JetStream.NatsJSException)
         {
-            throw new GatewayException(HostErrorCodes.DeviceUnreachable, $"cannot join fleet '{_fleet}' at {Url}: {ex.Message}");
+            throw new FleetUnreachableException(ex.Message);
         }
         foreach (var device in devices)
         {
-            await ClaimAsync(device, ct);
+            await ClaimAsync(store, device, ct);
         }
-        // Subscribed before Join returns: a request forwarded the moment after finds it listening.
+        // Subscribed before the store is published: a request forwarded the moment after finds it listening.
         var subscription = await _nats.SubscribeCoreAsync(ApiSubject(GatewayName), serializer: Raw, cancellationToken: ct);
         _serving = ServeAsync(subscription, serve, _stop.Token);
+        _devices = store;
         LogJoined(_logger, GatewayName, _fleet, Url, devices.Count);
     }
 
-    private async Task ClaimAsync(string device, CancellationToken ct)
+    private sealed class FleetUnreachableException(string message) : Exception(message);
+
+    private async Task ClaimAsync(INatsKVStore store, string device, CancellationToken ct)
     {
-        var claimed = await _devices!.TryCreateAsync(device, Encoding.UTF8.GetBytes(GatewayName), Raw, ct);
+        var claimed = await store.TryCreateAsync(device, Encoding.UTF8.GetBytes(GatewayName), Raw, ct);
         if (claimed.Success)
         {
             return;
         }
-        var owner = await OwnerOfAsync(device, ct);
+        var entry = await store.TryGetEntryAsync(device, serializer: Raw, cancellationToken: ct);
+        var owner = entry.Success && entry.Value.Value is { Length: > 0 } bytes ? Encoding.UTF8.GetString(bytes) : "?";
         if (owner != GatewayName)
         {
             throw new GatewayException(HostErrorCodes.DeviceClaimed,
@@ -190,6 +241,10 @@ public sealed partial class NatsFleet : IFleet
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
+        if (_joining is not null)
+        {
+            await _joining;
+        }
         if (_serving is not null)
         {
             await _serving;
@@ -203,6 +258,12 @@ public sealed partial class NatsFleet : IFleet
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Fleet: gateway {Gateway} joined fleet {Fleet} at {Url} with {Devices} device(s)")]
     private static partial void LogJoined(ILogger logger, string gateway, string fleet, string url, int devices);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Fleet: cannot reach fleet {Fleet} at {Url} ({Reason}); serving this gateway's own devices and joining when it answers")]
+    private static partial void LogUnreachable(ILogger logger, string fleet, string url, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Fleet: not joining fleet {Fleet}: {Reason}")]
+    private static partial void LogJoinRefused(ILogger logger, string fleet, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Fleet: could not answer a forwarded request on {Subject}: {Reason}")]
     private static partial void LogAnswerFailed(ILogger logger, string subject, string reason);

@@ -9,11 +9,13 @@ namespace Wasmorch.IntegrationTests;
 /// </summary>
 public sealed class FleetTests
 {
-    private static SystemUnderTest Member(NatsServer nats, string gateway, string board)
+    private static SystemUnderTest Member(NatsServer nats, string gateway, string board) => Member(nats.Url, gateway, board);
+
+    private static SystemUnderTest Member(string natsUrl, string gateway, string board)
     {
         var system = new SystemUnderTest();
         system.StartBoard(board, 0);
-        system.GatewayArgs.AddRange(["--nats", nats.Url, "--name", gateway, "--fleet", "lab"]);
+        system.GatewayArgs.AddRange(["--nats", natsUrl, "--name", gateway, "--fleet", "lab"]);
         system.StartGateway();
         return system;
     }
@@ -80,6 +82,26 @@ public sealed class FleetTests
         var back = await a.CliAsync("--device", "disco", "status");
         CliAssert.Exit(0, back);
         Assert.Contains("gateway=gw-b", back.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_gateway_started_while_NATS_is_away_serves_its_own_devices_and_joins_when_it_answers()
+    {
+        var port = NatsServer.FreePort();
+        await using var a = Member($"nats://127.0.0.1:{port}", "gw-a", "nucleo");
+        CliAssert.Exit(0, await a.CliAsync("--device", "nucleo", "status"));
+
+        await using var nats = NatsServer.Start(port);
+        await using var b = Member(nats, "gw-b", "disco");
+        // gw-a retries every second; within 20 s gw-b reaches its device through the fleet.
+        CliResult? through = null;
+        for (var attempt = 0; attempt < 40 && through?.ExitCode != 0; attempt++)
+        {
+            await Task.Delay(500);
+            through = await b.CliAsync("--device", "nucleo", "status");
+        }
+        CliAssert.Exit(0, through!);
+        Assert.Contains("gateway=gw-a", through!.Stdout, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -23,10 +23,11 @@ public sealed class NatsServer : IAsyncDisposable
 
     public string Url => $"nats://127.0.0.1:{Port}";
 
-    public static NatsServer Start()
+    /// <param name="port">0 for a free one.</param>
+    public static NatsServer Start(int port = 0)
     {
         var store = Directory.CreateTempSubdirectory("wasmorch-nats-").FullName;
-        var port = FreePort();
+        port = port == 0 ? FreePort() : port;
         var process = RunningProcess.Start("nats-server", "-a", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-js", "-sd", store);
         // It logs to stderr; ready is when it takes connections.
         for (var attempt = 0; ; attempt++)
@@ -44,7 +45,7 @@ public sealed class NatsServer : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
