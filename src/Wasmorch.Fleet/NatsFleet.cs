@@ -125,6 +125,27 @@ public sealed partial class NatsFleet : IFleet
 
     private sealed class FleetUnreachableException(string message) : Exception(message);
 
+    /// <summary>
+    /// Opens the fleet without joining it: no device claimed, no request served. For a client (the
+    /// CLI with <c>--gateway nats://…</c>) that only looks up owners and forwards to them.
+    /// </summary>
+    public async Task ObserveAsync(CancellationToken ct)
+    {
+        try
+        {
+            await _nats.ConnectAsync();
+            _devices = await _nats.CreateKeyValueStoreContext().GetStoreAsync($"wasmorch_{_fleet}_devices", ct);
+        }
+        catch (NatsKVException ex)
+        {
+            throw new GatewayException(HostErrorCodes.DeviceUnreachable, $"fleet '{_fleet}' at {Url} has no gateway yet ({ex.Message})");
+        }
+        catch (Exception ex) when (ex is NatsException or NATS.Client.JetStream.NatsJSException)
+        {
+            throw new GatewayException(HostErrorCodes.DeviceUnreachable, $"cannot reach fleet '{_fleet}' at {Url}: {ex.Message}");
+        }
+    }
+
     private async Task ClaimAsync(INatsKVStore store, string device, CancellationToken ct)
     {
         var claimed = await store.TryCreateAsync(device, Encoding.UTF8.GetBytes(GatewayName), Raw, ct);

@@ -60,6 +60,32 @@ public sealed class FleetTests
     }
 
     [Fact]
+    public async Task The_cli_reaches_the_fleet_with_no_gateway_of_its_own()
+    {
+        await using var nats = NatsServer.Start();
+        await using var a = Member(nats, "gw-a", "nucleo");
+        await using var b = Member(nats, "gw-b", "disco");
+        var fleet = $"{nats.Url}?fleet=lab";
+
+        CliAssert.Exit(0, await CliRunner.RunAsync(fleet, "--device", "disco", "build-and-deploy", "--module-id", "math_ops", "--source", RepoPaths.Module("math_ops.c")));
+        var add = await CliRunner.RunAsync(fleet, "--device", "disco", "start", "--module-id", "math_ops", "--func-name", "add", "--func-args", "a=10,b=15", "--wait-result");
+        CliAssert.Exit(0, add);
+        Assert.Contains("value=25", add.Stdout, StringComparison.Ordinal);
+        Assert.Contains("gateway=gw-b", add.Stdout, StringComparison.Ordinal);
+        var devices = await CliRunner.RunAsync(fleet, "devices");
+        CliAssert.Exit(0, devices);
+        Assert.Matches(@"disco\s+tcp://127\.0\.0\.1:\d+\s+connected  gateway=gw-b", devices.Stdout);
+        Assert.Matches(@"nucleo\s+tcp://127\.0\.0\.1:\d+\s+not connected  gateway=gw-a", devices.Stdout);
+
+        var unknown = await CliRunner.RunAsync(fleet, "--device", "nowhere", "status");
+        CliAssert.Exit(4, unknown);
+        Assert.Contains("UNKNOWN_DEVICE: no gateway of fleet 'lab' owns a device 'nowhere'", unknown.Stderr, StringComparison.Ordinal);
+        var misspelt = await CliRunner.RunAsync($"{nats.Url}?flet=lab", "--device", "disco", "status");
+        CliAssert.Exit(2, misspelt);
+        Assert.Contains("unknown parameter 'flet=lab' (only fleet=<name>)", misspelt.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_lost_gateway_makes_its_devices_unreachable_by_name_and_they_return_with_it()
     {
         await using var nats = NatsServer.Start();

@@ -214,7 +214,9 @@ public static class DeviceCommands
             {
                 throw new UsageException($"{name} needs --device <name>");
             }
-            if (!GatewayAddress.TryResolve(pr.GetValue(global.Gateway), out var address, out var addressError))
+            var fleetAddress = FleetAddress.TryParse(pr.GetValue(global.Gateway), out var inFleet) ? inFleet : null;
+            GatewayAddress address = GatewayAddress.Default;
+            if (fleetAddress is null && !GatewayAddress.TryResolve(pr.GetValue(global.Gateway), out address, out var addressError))
             {
                 throw new UsageException(addressError);
             }
@@ -225,6 +227,11 @@ public static class DeviceCommands
                 request.Signature = await SignAsync(signKey, request, ct);
             }
             request.Token = pr.GetValue(global.Token) ?? Environment.GetEnvironmentVariable("WASMORCH_TOKEN");
+            if (fleetAddress is not null)
+            {
+                var (answer, took) = await FleetClient.SendAsync(fleetAddress, request, ct);
+                return printer.Print(name, answer, took);
+            }
             await using var client = await GatewayClient.ConnectAsync(address, ct, pr.GetValue(global.TlsCa));
             ProgressBar? bar = null;
             if (request.Op is HostOps.Deploy or HostOps.BuildAndDeploy && ProgressBar.Wanted(pr.GetValue(global.Json)))

@@ -19,28 +19,7 @@ public sealed class DevicesOp(DeviceRegistry devices, Fleet.IFleet? fleet = null
             {
                 own.Gateway = fleet.GatewayName;
             }
-            // The rest of the fleet: each device as its owner describes it, named by its gateway.
-            foreach (var group in (await fleet.DevicesAsync(op.Ct)).Where(d => d.Gateway != fleet.GatewayName).GroupBy(d => d.Gateway))
-            {
-                Dictionary<string, DeviceInfo>? described = null;
-                try
-                {
-                    var remote = await fleet.ForwardAsync(group.Key, new HostRequest { Op = HostOps.Devices }, op.Ct);
-                    described = (remote.Devices ?? []).ToDictionary(d => d.Name, StringComparer.Ordinal);
-                }
-                catch (GatewayException ex) when (ex.Code is HostErrorCodes.DeviceUnreachable or HostErrorCodes.Timeout)
-                {
-                    // Its gateway is gone: the devices are listed, as out of reach, not left out.
-                }
-                foreach (var (device, gateway) in group)
-                {
-                    var info = described?.GetValueOrDefault(device) ?? new DeviceInfo { Name = device, Endpoint = "-" };
-                    info.Gateway = gateway;
-                    info.GatewayLost = described is null ? true : null;
-                    list.Add(info);
-                }
-            }
-            list.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
+            await Fleet.FleetDevices.DescribeAsync(fleet, list, op.Ct);
         }
         return new HostResponse { Ok = true, Devices = list };
     }

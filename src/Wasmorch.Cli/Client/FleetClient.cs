@@ -1,0 +1,44 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging.Abstractions;
+using Wasmorch.Fleet;
+using Wasmorch.Gateway;
+using Wasmorch.Gateway.Fleet;
+using Wasmorch.Protocol.HostApi;
+
+namespace Wasmorch.Cli.Client;
+
+/// <summary>The CLI's requests sent straight to the fleet: to the device's gateway, or to every gateway for <c>devices</c>.</summary>
+public static class FleetClient
+{
+    public static async Task<(HostResponse Response, TimeSpan Latency)> SendAsync(FleetAddress address, HostRequest request, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        HostResponse response;
+        try
+        {
+            await using var fleet = new NatsFleet(address.NatsUrl, $"cli-{Environment.ProcessId}", address.Fleet, NullLogger.Instance);
+            await fleet.ObserveAsync(ct);
+            if (request.Device is { Length: > 0 } device)
+            {
+                var owner = await fleet.OwnerOfAsync(device, ct)
+                    ?? throw new GatewayException(HostErrorCodes.UnknownDevice, $"no gateway of fleet '{address.Fleet}' owns a device '{device}'");
+                response = await fleet.ForwardAsync(owner, request, ct);
+                response.Gateway = owner;
+            }
+            else if (request.Op == HostOps.Devices)
+            {
+                response = new HostResponse { Ok = true, Devices = await FleetDevices.DescribeAsync(fleet, [], ct) };
+            }
+            else
+            {
+                throw new GatewayException(HostErrorCodes.Unsupported, $"'{request.Op}' without a device needs a gateway (--gateway host:port); through the fleet only device commands and devices are served");
+            }
+        }
+        catch (GatewayException ex)
+        {
+            response = new HostResponse { Ok = false, Error = new HostError { Code = ex.Code, Message = ex.Message } };
+        }
+        response.Id = request.Id;
+        return (response, clock.Elapsed);
+    }
+}
