@@ -3,7 +3,9 @@ using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using NATS.Client.Core;
 using NATS.Client.KeyValueStore;
+using NATS.Client.ObjectStore;
 using NATS.Net;
+using Wasmorch.Gateway.Build;
 using Wasmorch.Gateway;
 using Wasmorch.Gateway.Fleet;
 using Wasmorch.Protocol.HostApi;
@@ -14,9 +16,11 @@ namespace Wasmorch.Fleet;
 /// A gateway's place in a fleet, on NATS (docs/fleet.md): device ownership in the JetStream
 /// key-value bucket <c>wasmorch_&lt;fleet&gt;_devices</c> (device name -> gateway name, claimed with
 /// create-if-absent, so no gateway takes a device over), and the host API of every gateway on the
-/// subject <c>wasmorch.&lt;fleet&gt;.gateway.&lt;name&gt;.api</c> (request/reply, the host API's JSON).
+/// subject <c>wasmorch.&lt;fleet&gt;.gateway.&lt;name&gt;.api</c> (request/reply, the host API's JSON),
+/// and every artifact a gateway builds in the object store <c>wasmorch_&lt;fleet&gt;_artifacts</c>
+/// under its cache key, so the others fetch it instead of compiling it again.
 /// </summary>
-public sealed partial class NatsFleet : IFleet
+public sealed partial class NatsFleet : IFleet, ISharedArtifacts
 {
     private static readonly NatsRawSerializer<byte[]> Raw = NatsRawSerializer<byte[]>.Default;
 
@@ -25,6 +29,7 @@ public sealed partial class NatsFleet : IFleet
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
     private INatsKVStore? _devices;
+    private INatsObjStore? _artifacts;
     private Task? _serving;
 
     public NatsFleet(string url, string gatewayName, string fleet, ILogger logger)
@@ -107,6 +112,7 @@ public sealed partial class NatsFleet : IFleet
         {
             await _nats.ConnectAsync();
             store = await _nats.CreateKeyValueStoreContext().CreateOrUpdateStoreAsync(new NatsKVConfig($"wasmorch_{_fleet}_devices"), ct);
+            _artifacts = await _nats.CreateObjectStoreContext().CreateObjectStoreAsync(new NatsObjConfig($"wasmorch_{_fleet}_artifacts"), ct);
         }
         catch (Exception ex) when (ex is NatsException or NatsKVException or NATS.Client.JetStream.NatsJSException)
         {
@@ -225,6 +231,46 @@ public sealed partial class NatsFleet : IFleet
         return response!;
     }
 
+    public async Task<byte[]?> FetchAsync(string key, CancellationToken ct)
+    {
+        if (_artifacts is null)
+        {
+            return null;
+        }
+        try
+        {
+            // The object store checks the bytes against the digest it stored with them.
+            var artifact = await _artifacts.GetBytesAsync(key, ct);
+            LogFetched(_logger, key, artifact.Length);
+            return artifact;
+        }
+        catch (NatsObjNotFoundException)
+        {
+            return null;
+        }
+        catch (NatsException ex)
+        {
+            LogSharedFailed(_logger, "fetch", key, ex.Message);
+            return null;
+        }
+    }
+
+    public async Task PublishAsync(string key, byte[] artifact, CancellationToken ct)
+    {
+        if (_artifacts is null)
+        {
+            return;
+        }
+        try
+        {
+            await _artifacts.PutAsync(key, artifact, ct);
+        }
+        catch (NatsException ex)
+        {
+            LogSharedFailed(_logger, "publish", key, ex.Message);
+        }
+    }
+
     private async Task ServeAsync(INatsSub<byte[]> subscription, Func<HostRequest, CancellationToken, Task<HostResponse>> serve, CancellationToken ct)
     {
         try
@@ -285,6 +331,12 @@ public sealed partial class NatsFleet : IFleet
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Fleet: not joining fleet {Fleet}: {Reason}")]
     private static partial void LogJoinRefused(ILogger logger, string fleet, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Fleet: artifact {Key} ({Bytes} bytes) fetched from the fleet, not compiled")]
+    private static partial void LogFetched(ILogger logger, string key, int bytes);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Fleet: could not {Action} artifact {Key}: {Reason}; it is compiled here instead")]
+    private static partial void LogSharedFailed(ILogger logger, string action, string key, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Fleet: could not answer a forwarded request on {Subject}: {Reason}")]
     private static partial void LogAnswerFailed(ILogger logger, string subject, string reason);

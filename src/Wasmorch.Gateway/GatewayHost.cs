@@ -69,7 +69,10 @@ public sealed partial class GatewayHost : IAsyncDisposable
             new AotCompiler(config.Wamrc, config.CompileTimeout, sandbox),
             Cache(config, loggers.CreateLogger("Wasmorch.Gateway.Build")),
             _state,
-            new CompileSlots(config.MaxParallelCompiles ?? CompileSlots.DefaultParallel(Sandbox.MemoryBytes)));
+            new CompileSlots(config.MaxParallelCompiles ?? CompileSlots.DefaultParallel(Sandbox.MemoryBytes)))
+        {
+            Shared = fleet as ISharedArtifacts,
+        };
         _dispatcher = new RequestDispatcher(_devices, _build, config, new Signing.ModuleSignatures(config.TrustedKeys), fleet);
         _server = new HostApiServer(new IPEndPoint(address, config.Port), _dispatcher, loggers.CreateLogger("Wasmorch.Gateway.Api"), config.Token, config.MaxConnections, LoadCertificate(config), config.MaxConnectionsPerPeer)
         {

@@ -11,11 +11,17 @@ public sealed class FleetTests
 {
     private static SystemUnderTest Member(NatsServer nats, string gateway, string board) => Member(nats.Url, gateway, board);
 
-    private static SystemUnderTest Member(string natsUrl, string gateway, string board)
+    private static SystemUnderTest Member(string natsUrl, string gateway, string board, string? cacheDir = null)
     {
         var system = new SystemUnderTest();
         system.StartBoard(board, 0);
         system.GatewayArgs.AddRange(["--nats", natsUrl, "--name", gateway, "--fleet", "lab"]);
+        if (cacheDir is not null)
+        {
+            var config = Path.Combine(cacheDir, "wasmorch.toml");
+            File.WriteAllText(config, $"[build]\ncache_dir = \"{cacheDir}\"\n");
+            system.GatewayArgs.AddRange(["--config", config]);
+        }
         system.StartGateway();
         return system;
     }
@@ -83,6 +89,29 @@ public sealed class FleetTests
         var misspelt = await CliRunner.RunAsync($"{nats.Url}?flet=lab", "--device", "disco", "status");
         CliAssert.Exit(2, misspelt);
         Assert.Contains("unknown parameter 'flet=lab' (only fleet=<name>)", misspelt.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_module_compiled_by_one_gateway_is_fetched_not_compiled_by_another()
+    {
+        await using var nats = NatsServer.Start();
+        var cacheA = Directory.CreateTempSubdirectory("wasmorch-fleet-cache-a-").FullName;
+        var cacheB = Directory.CreateTempSubdirectory("wasmorch-fleet-cache-b-").FullName;
+        await using var a = Member(nats.Url, "gw-a", "nucleo", cacheA);
+        await using var b = Member(nats.Url, "gw-b", "disco", cacheB);
+        // A source no other test builds: neither cache can hold it already.
+        var source = Path.Combine(cacheA, "unique.c");
+        await File.WriteAllTextAsync(source, $"#include \"wasmorch.h\"\nWASMORCH_EXPORT(\"id\") int32_t id(void) {{ return {Random.Shared.Next(1, 1_000_000)}; }}\n");
+
+        var first = await a.CliAsync("--device", "nucleo", "build-and-deploy", "--module-id", "unique", "--source", source);
+        CliAssert.Exit(0, first);
+        Assert.DoesNotContain("cache hit", first.Stdout, StringComparison.Ordinal);
+        var second = await b.CliAsync("--device", "disco", "build-and-deploy", "--module-id", "unique", "--source", source);
+        CliAssert.Exit(0, second);
+        Assert.Contains("(cache hit: nothing compiled)", second.Stdout, StringComparison.Ordinal);
+        Assert.Contains("fetched from the fleet, not compiled", b.Logs, StringComparison.Ordinal);
+        var crc = System.Text.RegularExpressions.Regex.Match(first.Stdout, "crc32=([0-9a-f]{8})").Groups[1].Value;
+        Assert.Contains($"crc32={crc}", second.Stdout, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -5,6 +5,7 @@ using System.Text;
 
 namespace Wasmorch.Gateway.Build;
 
+/// <param name="CacheHit">Nothing was compiled: the artifact came from this gateway's cache or from the fleet's.</param>
 public sealed record BuildOutput(byte[] Artifact, bool CacheHit, TimeSpan Elapsed, string Diagnostics);
 
 /// <summary>
@@ -19,6 +20,9 @@ public sealed class BuildService : IDisposable
     private readonly State.GatewayState? _index;
 
     private readonly CompileSlots _queue;
+
+    /// <summary>The fleet's artifacts, consulted before compiling and given what this gateway compiles (null: none).</summary>
+    public ISharedArtifacts? Shared { get; set; }
 
     public BuildService(ClangCompiler clang, AotCompiler aot, ArtifactCache cache, State.GatewayState? index = null, CompileSlots? queue = null)
     {
@@ -48,12 +52,20 @@ public sealed class BuildService : IDisposable
         var clock = Stopwatch.StartNew();
         var diagnostics = string.Empty;
         var key = ArtifactCache.Key("wasm", Sha256(Encoding.UTF8.GetBytes(source)), sourceName, options.ToString(), await _clang.IdentityAsync(), Sha256(ClangCompiler.Header));
+        var fetched = false;
         var (wasm, hit) = await _cache.GetOrBuildAsync(key, async () =>
         {
+            if (await FetchSharedAsync(key, ct) is { } shared)
+            {
+                fetched = true;
+                return shared;
+            }
             var compiled = await _queue.RunAsync(() => _clang.CompileAsync(source, sourceName, ct, options), queued, ct);
             diagnostics = compiled.Diagnostics;
+            await PublishSharedAsync(key, compiled.Module, ct);
             return compiled.Module;
         });
+        hit |= fetched;
         _index?.RecordArtifact(key, "wasm", Sha256(wasm), wasm.Length);
         return new BuildOutput(wasm, hit, clock.Elapsed, diagnostics);
     }
@@ -63,12 +75,28 @@ public sealed class BuildService : IDisposable
         var clock = Stopwatch.StartNew();
         var toolchain = target.Runtime == "wasmtime" ? EmulatedTarget.Version : await _aot.WamrcIdentityAsync();
         var key = ArtifactCache.Key("aot", Sha256(wasm), target.ToString(), toolchain);
-        var (artifact, hit) = await _cache.GetOrBuildAsync(key, async () => (await _queue.RunAsync(() => _aot.CompileAsync(wasm, target, ct), queued, ct)).Artifact);
+        var fetched = false;
+        var (artifact, hit) = await _cache.GetOrBuildAsync(key, async () =>
+        {
+            if (await FetchSharedAsync(key, ct) is { } shared)
+            {
+                fetched = true;
+                return shared;
+            }
+            var compiled = (await _queue.RunAsync(() => _aot.CompileAsync(wasm, target, ct), queued, ct)).Artifact;
+            await PublishSharedAsync(key, compiled, ct);
+            return compiled;
+        });
+        hit |= fetched;
         _index?.RecordArtifact(key, $"aot:{target}", Sha256(artifact), artifact.Length);
         return new BuildOutput(artifact, hit, clock.Elapsed, string.Empty);
     }
 
     public static string Sha256(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
+
+    private Task<byte[]?> FetchSharedAsync(string key, CancellationToken ct) => Shared?.FetchAsync(key, ct) ?? Task.FromResult<byte[]?>(null);
+
+    private Task PublishSharedAsync(string key, byte[] artifact, CancellationToken ct) => Shared?.PublishAsync(key, artifact, ct) ?? Task.CompletedTask;
 
     public void Dispose()
     {
