@@ -24,6 +24,7 @@ var benchmarks = new (string Name, Func<Task<IReadOnlyList<BenchResult>>> Run)[]
     ("cli-process", () => SystemBenches.CliProcessAsync(cacheDir, Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", ".."))),
     ("tcp-upload", () => SystemBenches.TcpUploadAsync(cacheDir)),
     ("fleet", () => SystemBenches.FleetAsync(cacheDir)),
+    ("fleet-routing", () => FleetRoutingBench.RunAsync(cacheDir)),
     ("emulator-execution", () => SystemBenches.EmulatorExecutionAsync(cacheDir)),
     ("stop-latency", () => SystemBenches.StopLatencyAsync(cacheDir)),
     ("aot-instantiate", SystemBenches.AotInstantiateAsync),

@@ -30,6 +30,10 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
     private readonly CancellationTokenSource _stop = new();
     private INatsKVStore? _devices;
     private INatsObjStore? _artifacts;
+
+    /// <summary>Device → gateway as the bucket says, kept current by a watch: a request needs no lookup round trip.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _owners = new(StringComparer.Ordinal);
+    private Task? _watching;
     private Task? _serving;
 
     public NatsFleet(string url, string gatewayName, string fleet, ILogger logger)
@@ -126,6 +130,7 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
         var subscription = await _nats.SubscribeCoreAsync(ApiSubject(GatewayName), serializer: Raw, cancellationToken: ct);
         _serving = ServeAsync(subscription, serve, _stop.Token);
         _devices = store;
+        _watching = WatchOwnersAsync(store, _stop.Token);
         LogJoined(_logger, GatewayName, _fleet, Url, devices.Count);
     }
 
@@ -168,8 +173,39 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
         }
     }
 
+    private async Task WatchOwnersAsync(INatsKVStore store, CancellationToken ct)
+    {
+        try
+        {
+            await foreach (var entry in store.WatchAsync(serializer: Raw, cancellationToken: ct))
+            {
+                if (entry.Operation == NatsKVOperation.Put && entry.Value is { Length: > 0 } owner)
+                {
+                    _owners[entry.Key] = Encoding.UTF8.GetString(owner);
+                }
+                else
+                {
+                    _owners.TryRemove(entry.Key, out _);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+        catch (NatsException ex)
+        {
+            // Owners are then looked up in the bucket on every request, which is slower, not wrong.
+            _owners.Clear();
+            LogWatchFailed(_logger, ex.Message);
+        }
+    }
+
     public async Task<string?> OwnerOfAsync(string device, CancellationToken ct)
     {
+        if (_owners.TryGetValue(device, out var known))
+        {
+            return known;
+        }
         if (_devices is null)
         {
             return null;
@@ -312,6 +348,10 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
         {
             await _joining;
         }
+        if (_watching is not null)
+        {
+            await _watching;
+        }
         if (_serving is not null)
         {
             await _serving;
@@ -331,6 +371,9 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Fleet: not joining fleet {Fleet}: {Reason}")]
     private static partial void LogJoinRefused(ILogger logger, string fleet, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Fleet: the watch on device owners ended ({Reason}); owners are looked up per request")]
+    private static partial void LogWatchFailed(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Fleet: artifact {Key} ({Bytes} bytes) fetched from the fleet, not compiled")]
     private static partial void LogFetched(ILogger logger, string key, int bytes);
