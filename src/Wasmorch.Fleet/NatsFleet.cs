@@ -36,7 +36,9 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
     private Task? _watching;
     private Task? _serving;
 
-    public NatsFleet(string url, string gatewayName, string fleet, ILogger logger)
+    /// <param name="url">nats://[user:password@]host:port</param>
+    /// <param name="security">Credentials and TLS beyond the URL's (null: none).</param>
+    public NatsFleet(string url, string gatewayName, string fleet, ILogger logger, FleetSecurity? security = null)
     {
         if (!NamePattern().IsMatch(gatewayName))
         {
@@ -49,14 +51,29 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
         GatewayName = gatewayName;
         _fleet = fleet;
         _logger = logger;
-        Url = url;
-        _nats = new NatsConnection(NatsOpts.Default with { Url = url, Name = $"wasmorch-gateway-{gatewayName}" });
+        Url = Redacted(url);
+        var opts = NatsOpts.Default with { Url = url, Name = $"wasmorch-gateway-{gatewayName}" };
+        if (security?.CredsFile is { } creds)
+        {
+            opts = opts with { AuthOpts = NatsAuthOpts.Default with { CredsFile = creds } };
+        }
+        if (security is { TlsCa: not null } or { TlsCert: not null })
+        {
+            opts = opts with { TlsOpts = NatsTlsOpts.Default with { CaFile = security.TlsCa, CertFile = security.TlsCert, KeyFile = security.TlsKey, Mode = TlsMode.Require } };
+        }
+        _nats = new NatsConnection(opts);
     }
 
     public string GatewayName { get; }
 
-    /// <summary>The NATS server of the fleet.</summary>
+    /// <summary>The NATS server of the fleet, without the password a URL may carry.</summary>
     public string Url { get; }
+
+    /// <summary><paramref name="url"/> with the password of its user info replaced, for logs and messages.</summary>
+    public static string Redacted(string url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.UserInfo.Contains(':', StringComparison.Ordinal)
+            ? url.Replace(uri.UserInfo, uri.UserInfo[..uri.UserInfo.IndexOf(':', StringComparison.Ordinal)] + ":***", StringComparison.Ordinal)
+            : url;
 
     /// <summary>How long a forwarded request may take beyond its own deadline (a build, an upload).</summary>
     public static TimeSpan ForwardMargin { get; } = TimeSpan.FromMinutes(2);
@@ -120,6 +137,12 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
         }
         catch (Exception ex) when (ex is NatsException or NatsKVException or NATS.Client.JetStream.NatsJSException)
         {
+            if (Refused(ex))
+            {
+                // Wrong credentials do not get better by waiting: fail closed, and say which.
+                throw new GatewayException(HostErrorCodes.Unauthorized,
+                    $"NATS at {Url} refused this gateway's credentials ({Innermost(ex).Message.Trim()}); check the user:password of the URL or [fleet] creds");
+            }
             throw new FleetUnreachableException(ex.Message);
         }
         foreach (var device in devices)
@@ -135,6 +158,11 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
     }
 
     private sealed class FleetUnreachableException(string message) : Exception(message);
+
+    private static Exception Innermost(Exception ex) => ex.InnerException is { } inner ? Innermost(inner) : ex;
+
+    private static bool Refused(Exception ex) =>
+        Innermost(ex).Message.Contains("authorization", StringComparison.OrdinalIgnoreCase) || ex.Message.Contains("authorization", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
     /// Opens the fleet without joining it: no device claimed, no request served. For a client (the

@@ -160,6 +160,21 @@ public sealed class FleetTests
     }
 
     [Fact]
+    public async Task A_fleet_behind_a_password_takes_the_right_one_hides_it_and_refuses_a_wrong_one()
+    {
+        await using var nats = NatsServer.Start(0, "--user", "wasmorch", "--pass", "s3cret-fleet");
+        await using var a = Member($"nats://wasmorch:s3cret-fleet@127.0.0.1:{nats.Port}", "gw-a", "nucleo");
+        Assert.Contains($"fleet lab at nats://wasmorch:***@127.0.0.1:{nats.Port} as gateway gw-a", a.Logs, StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cret-fleet", a.Logs, StringComparison.Ordinal);
+        CliAssert.Exit(0, await a.CliAsync("--device", "nucleo", "status"));
+
+        await using var wrong = RunningProcess.StartCli("gateway", "--port", "0", "--state", "off", "--nats", $"nats://wasmorch:guess@127.0.0.1:{nats.Port}", "--name", "gw-x", "--fleet", "lab");
+        Assert.Equal(2, await wrong.WaitForExitAsync(TimeSpan.FromSeconds(20)));
+        Assert.Contains($"UNAUTHORIZED: NATS at nats://wasmorch:***@127.0.0.1:{nats.Port} refused this gateway's credentials", wrong.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("guess", wrong.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_gateway_claiming_a_device_of_another_is_refused_and_takes_nothing_over()
     {
         await using var nats = NatsServer.Start();

@@ -24,11 +24,12 @@ public sealed class NatsServer : IAsyncDisposable
     public string Url => $"nats://127.0.0.1:{Port}";
 
     /// <param name="port">0 for a free one.</param>
-    public static NatsServer Start(int port = 0)
+    /// <param name="options">More nats-server options (--user, --pass, ...).</param>
+    public static NatsServer Start(int port = 0, params string[] options)
     {
         var store = Directory.CreateTempSubdirectory("wasmorch-nats-").FullName;
         port = port == 0 ? FreePort() : port;
-        var process = RunningProcess.Start("nats-server", "-a", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-js", "-sd", store);
+        var process = RunningProcess.Start("nats-server", ["-a", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-js", "-sd", store, .. options]);
         // It logs to stderr; ready is when it takes connections.
         for (var attempt = 0; ; attempt++)
         {

@@ -86,7 +86,7 @@ public static class GatewayCommand
             }
             if (settings.FleetNats is not null)
             {
-                Console.WriteLine($"fleet {settings.FleetName} at {settings.FleetNats} as gateway {settings.FleetGatewayName}");
+                Console.WriteLine($"fleet {settings.FleetName} at {Wasmorch.Fleet.NatsFleet.Redacted(settings.FleetNats)} as gateway {settings.FleetGatewayName}");
             }
             Console.WriteLine($"gateway listening on {host.LocalEndpoint}{(host.Tls ? " (TLS)" : "")}");
             Console.WriteLine($"state {host.StatePath ?? "off"}");
@@ -113,7 +113,8 @@ public static class GatewayCommand
         {
             throw new ConfigException("joining a fleet needs this gateway's name in it: --name or [fleet] name");
         }
-        return new Wasmorch.Fleet.NatsFleet(settings.FleetNats, settings.FleetGatewayName, settings.FleetName, loggers.CreateLogger("Wasmorch.Fleet"));
+        return new Wasmorch.Fleet.NatsFleet(settings.FleetNats, settings.FleetGatewayName, settings.FleetName, loggers.CreateLogger("Wasmorch.Fleet"),
+            new Wasmorch.Fleet.FleetSecurity(settings.FleetCreds, settings.FleetTlsCa, settings.FleetTlsCert, settings.FleetTlsKey));
     }
 
     internal static async Task WaitForShutdownAsync(CancellationToken ct)

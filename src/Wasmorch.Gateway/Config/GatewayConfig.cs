@@ -86,6 +86,15 @@ public sealed class GatewayConfig
     /// <summary>[fleet] fleet: the namespace of the fleet's subjects and buckets, so fleets can share a server.</summary>
     public string FleetName { get; set; } = "default";
 
+    /// <summary>[fleet] creds, tls_ca, tls_cert, tls_key: NATS credentials file and TLS files (docs/fleet.md).</summary>
+    public string? FleetCreds { get; set; }
+
+    public string? FleetTlsCa { get; set; }
+
+    public string? FleetTlsCert { get; set; }
+
+    public string? FleetTlsKey { get; set; }
+
     /// <summary>Devices that take only signed modules (<c>require_signed = true</c>).</summary>
     public HashSet<string> RequireSigned { get; } = new(StringComparer.Ordinal);
 
@@ -162,6 +171,10 @@ public sealed class GatewayConfig
             config.FleetNats = fleet.String("nats") ?? config.FleetNats;
             config.FleetGatewayName = fleet.String("name") ?? config.FleetGatewayName;
             config.FleetName = fleet.String("fleet") ?? config.FleetName;
+            config.FleetCreds = fleet.String("creds") ?? config.FleetCreds;
+            config.FleetTlsCa = fleet.String("tls_ca") ?? config.FleetTlsCa;
+            config.FleetTlsCert = fleet.String("tls_cert") ?? config.FleetTlsCert;
+            config.FleetTlsKey = fleet.String("tls_key") ?? config.FleetTlsKey;
             fleet.RejectUnknown();
         }
         if (file.Table("signing") is { } signing)

@@ -1,0 +1,8 @@
+namespace Wasmorch.Fleet;
+
+/// <summary>
+/// How a gateway proves itself to the fleet's NATS server and checks it (docs/fleet.md, Security):
+/// a NATS credentials file (JWT + NKey seed), and TLS with the server's CA and, for mutual TLS, a
+/// client certificate. A user and password go in the URL (nats://user:password@host:4222).
+/// </summary>
+public sealed record FleetSecurity(string? CredsFile = null, string? TlsCa = null, string? TlsCert = null, string? TlsKey = null);
