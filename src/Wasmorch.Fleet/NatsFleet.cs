@@ -30,6 +30,7 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
     private readonly CancellationTokenSource _stop = new();
     private INatsKVStore? _devices;
     private INatsObjStore? _artifacts;
+    private readonly int _replicas;
 
     /// <summary>Device → gateway as the bucket says, kept current by a watch: a request needs no lookup round trip.</summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _owners = new(StringComparer.Ordinal);
@@ -38,8 +39,10 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
 
     /// <param name="url">nats://[user:password@]host:port</param>
     /// <param name="security">Credentials and TLS beyond the URL's (null: none).</param>
-    public NatsFleet(string url, string gatewayName, string fleet, ILogger logger, FleetSecurity? security = null)
+    /// <param name="replicas">Copies JetStream keeps of the fleet's buckets: 1 for one server, 3 for a 3-node cluster.</param>
+    public NatsFleet(string url, string gatewayName, string fleet, ILogger logger, FleetSecurity? security = null, int replicas = 1)
     {
+        _replicas = replicas;
         if (!NamePattern().IsMatch(gatewayName))
         {
             throw new GatewayException(HostErrorCodes.BadRequest, $"fleet gateway name '{gatewayName}' must be 1 to 64 of A-Z a-z 0-9 _ -");
@@ -132,8 +135,13 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
         try
         {
             await _nats.ConnectAsync();
-            store = await _nats.CreateKeyValueStoreContext().CreateOrUpdateStoreAsync(new NatsKVConfig($"wasmorch_{_fleet}_devices"), ct);
-            _artifacts = await _nats.CreateObjectStoreContext().CreateObjectStoreAsync(new NatsObjConfig($"wasmorch_{_fleet}_artifacts"), ct);
+            store = await _nats.CreateKeyValueStoreContext().CreateOrUpdateStoreAsync(new NatsKVConfig($"wasmorch_{_fleet}_devices") { NumberOfReplicas = _replicas }, ct);
+            _artifacts = await _nats.CreateObjectStoreContext().CreateObjectStoreAsync(new NatsObjConfig($"wasmorch_{_fleet}_artifacts") { NumberOfReplicas = _replicas }, ct);
+        }
+        catch (NATS.Client.JetStream.NatsJSApiException ex)
+        {
+            // The server answered and said no (replicas beyond its cluster, say): waiting will not help.
+            throw new GatewayException(HostErrorCodes.BadRequest, $"NATS at {Url} refused the buckets of fleet '{_fleet}': {ex.Error.Description} (code {ex.Error.Code})");
         }
         catch (Exception ex) when (ex is NatsException or NatsKVException or NATS.Client.JetStream.NatsJSException)
         {

@@ -175,6 +175,17 @@ public sealed class FleetTests
     }
 
     [Fact]
+    public async Task Replicas_beyond_what_the_server_can_keep_are_refused_at_start()
+    {
+        await using var nats = NatsServer.Start();
+        var config = Path.Combine(Directory.CreateTempSubdirectory("wasmorch-fleet-r3-").FullName, "wasmorch.toml");
+        await File.WriteAllTextAsync(config, $"[fleet]\nnats = \"{nats.Url}\"\nname = \"gw-a\"\nreplicas = 3\n");
+        await using var gateway = RunningProcess.StartCli("gateway", "--port", "0", "--state", "off", "--config", config);
+        Assert.Equal(2, await gateway.WaitForExitAsync(TimeSpan.FromSeconds(20)));
+        Assert.Contains($"BAD_REQUEST: NATS at {nats.Url} refused the buckets of fleet 'default'", gateway.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_gateway_claiming_a_device_of_another_is_refused_and_takes_nothing_over()
     {
         await using var nats = NatsServer.Start();

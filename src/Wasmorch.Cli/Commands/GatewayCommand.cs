@@ -114,7 +114,7 @@ public static class GatewayCommand
             throw new ConfigException("joining a fleet needs this gateway's name in it: --name or [fleet] name");
         }
         return new Wasmorch.Fleet.NatsFleet(settings.FleetNats, settings.FleetGatewayName, settings.FleetName, loggers.CreateLogger("Wasmorch.Fleet"),
-            new Wasmorch.Fleet.FleetSecurity(settings.FleetCreds, settings.FleetTlsCa, settings.FleetTlsCert, settings.FleetTlsKey));
+            new Wasmorch.Fleet.FleetSecurity(settings.FleetCreds, settings.FleetTlsCa, settings.FleetTlsCert, settings.FleetTlsKey), settings.FleetReplicas);
     }
 
     internal static async Task WaitForShutdownAsync(CancellationToken ct)

@@ -95,6 +95,9 @@ public sealed class GatewayConfig
 
     public string? FleetTlsKey { get; set; }
 
+    /// <summary>[fleet] replicas: copies of the fleet's buckets JetStream keeps (1 for one NATS server, 3 for a cluster).</summary>
+    public int FleetReplicas { get; set; } = 1;
+
     /// <summary>Devices that take only signed modules (<c>require_signed = true</c>).</summary>
     public HashSet<string> RequireSigned { get; } = new(StringComparer.Ordinal);
 
@@ -175,6 +178,7 @@ public sealed class GatewayConfig
             config.FleetTlsCa = fleet.String("tls_ca") ?? config.FleetTlsCa;
             config.FleetTlsCert = fleet.String("tls_cert") ?? config.FleetTlsCert;
             config.FleetTlsKey = fleet.String("tls_key") ?? config.FleetTlsKey;
+            config.FleetReplicas = (int)(fleet.Integer("replicas", 1, 5) ?? config.FleetReplicas);
             fleet.RejectUnknown();
         }
         if (file.Table("signing") is { } signing)
