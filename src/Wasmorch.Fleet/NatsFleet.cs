@@ -303,6 +303,71 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
         return response!;
     }
 
+    private string LogSubject(string gateway) => $"wasmorch.{_fleet}.logs.{gateway}";
+
+    public void PublishLog(LogEntry entry)
+    {
+        if (_devices is null)
+        {
+            return;
+        }
+        var line = HostJson.Serialize(new HostResponse { Ok = true, Event = "log", Log = entry, Device = entry.Device });
+        _ = PublishLogAsync(line);
+    }
+
+    private async Task PublishLogAsync(byte[] line)
+    {
+        try
+        {
+            await _nats.PublishAsync(LogSubject(GatewayName), line, serializer: Raw, cancellationToken: _stop.Token);
+        }
+        catch (Exception ex) when (ex is NatsException or OperationCanceledException)
+        {
+            // A log line is best effort: the device's own gateway still keeps and serves it.
+        }
+    }
+
+    public async IAsyncEnumerable<LogEntry> FollowLogsAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        var entries = System.Threading.Channels.Channel.CreateBounded<LogEntry>(new System.Threading.Channels.BoundedChannelOptions(1000)
+        {
+            FullMode = System.Threading.Channels.BoundedChannelFullMode.DropOldest,
+        });
+        var subscribing = SubscribeLogsAsync(entries.Writer, ct);
+        await foreach (var entry in entries.Reader.ReadAllAsync(ct))
+        {
+            yield return entry;
+        }
+        await subscribing;
+    }
+
+    private async Task SubscribeLogsAsync(System.Threading.Channels.ChannelWriter<LogEntry> into, CancellationToken ct)
+    {
+        var own = LogSubject(GatewayName);
+        try
+        {
+            await foreach (var message in _nats.SubscribeAsync($"wasmorch.{_fleet}.logs.>", serializer: Raw, cancellationToken: ct))
+            {
+                if (message.Subject != own && HostJson.TryParseResponse(message.Data ?? [], out var response, out _) && response!.Log is { } entry)
+                {
+                    into.TryWrite(entry);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+        catch (NatsException ex)
+        {
+            // The follower still gets this gateway's own lines.
+            LogFollowFailed(_logger, ex.Message);
+        }
+        finally
+        {
+            into.TryComplete();
+        }
+    }
+
     public async Task<byte[]?> FetchAsync(string key, CancellationToken ct)
     {
         if (_artifacts is null)
@@ -410,6 +475,9 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Fleet: the watch on device owners ended ({Reason}); owners are looked up per request")]
     private static partial void LogWatchFailed(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Fleet: cannot follow the other gateways' logs: {Reason}")]
+    private static partial void LogFollowFailed(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Fleet: artifact {Key} ({Bytes} bytes) fetched from the fleet, not compiled")]
     private static partial void LogFetched(ILogger logger, string key, int bytes);

@@ -63,6 +63,14 @@ public sealed partial class GatewayHost : IAsyncDisposable
             }
         }
         _devices = new DeviceRegistry(config, loggers.CreateLogger("Wasmorch.Gateway.Devices"), _state);
+        if (fleet is not null)
+        {
+            _devices.Logs.Added += entry =>
+            {
+                entry.Gateway = fleet.GatewayName;
+                fleet.PublishLog(entry);
+            };
+        }
         var sandbox = config.Sandbox == "off" ? Sandbox.Off : Sandbox.Bubblewrap();
         _build = new BuildService(
             new ClangCompiler(config.Clang, config.CompileTimeout, sandbox),

@@ -115,6 +115,36 @@ public sealed class FleetTests
     }
 
     [Fact]
+    public async Task Logs_followed_on_one_gateway_show_the_modules_of_the_whole_fleet()
+    {
+        await using var nats = NatsServer.Start();
+        await using var a = Member(nats, "gw-a", "nucleo");
+        await using var b = Member(nats, "gw-b", "disco");
+        await using var follower = RunningProcess.StartCli("--gateway", a.Gateway, "logs", "--follow");
+        CliAssert.Exit(0, await b.CliAsync("--device", "disco", "build-and-deploy", "--module-id", "counter", "--source", RepoPaths.Module("counter.c")));
+        // The follower subscribes to the fleet a moment after it starts: jobs run until one of
+        // gw-b's lines reaches it through gw-a (lines from before the subscription are not replayed).
+        var seen = false;
+        for (var attempt = 0; attempt < 10 && !seen; attempt++)
+        {
+            CliAssert.Exit(0, await b.CliAsync("--device", "disco", "start", "--module-id", "counter", "--func-name", "count", "--func-args", "2,5", "--wait-result"));
+            try
+            {
+                follower.WaitForLine(@"disco counter job=\d+: done", TimeSpan.FromSeconds(2));
+                seen = true;
+            }
+            catch (TimeoutException)
+            {
+                // Not subscribed yet: the next job's lines will be.
+            }
+        }
+        Assert.True(seen, "no LOG line of gw-b's board reached a follower on gw-a:\n" + follower.Output);
+        CliAssert.Exit(0, await a.CliAsync("--device", "nucleo", "build-and-deploy", "--module-id", "counter", "--source", RepoPaths.Module("counter.c")));
+        CliAssert.Exit(0, await a.CliAsync("--device", "nucleo", "start", "--module-id", "counter", "--func-name", "count", "--func-args", "2,5", "--wait-result"));
+        follower.WaitForLine(@"nucleo counter job=1: done");
+    }
+
+    [Fact]
     public async Task A_lost_gateway_makes_its_devices_unreachable_by_name_and_they_return_with_it()
     {
         await using var nats = NatsServer.Start();

@@ -27,7 +27,7 @@ public sealed class RequestDispatcher
         _devices = devices;
         _fleet = fleet;
         var pipeline = new DeployPipeline(devices, build, config, signatures ?? new ModuleSignatures([]));
-        _logs = new LogsOp(devices);
+        _logs = new LogsOp(devices, fleet);
         IOpHandler[] handlers =
         [
             new StatusOp(devices), new StartOp(devices, config), new StopOp(devices), new DeployOp(pipeline),

@@ -21,6 +21,9 @@ public sealed class LogHub
 
     public LogHub(TimeProvider? time = null) => _time = time ?? TimeProvider.System;
 
+    /// <summary>Raised with each entry after it is kept and handed to the followers (a fleet publishes it).</summary>
+    public event Action<LogEntry>? Added;
+
     public void Add(string device, AgentLine line)
     {
         var entry = new LogEntry
@@ -44,6 +47,7 @@ public sealed class LogHub
                 subscriber.Writer.TryWrite(entry);
             }
         }
+        Added?.Invoke(entry);
     }
 
     public List<LogEntry> Recent(string? device)

@@ -27,4 +27,10 @@ public interface IFleet : IAsyncDisposable
 
     /// <summary>Every device the fleet's gateways claim, with its gateway.</summary>
     Task<IReadOnlyList<(string Device, string Gateway)>> DevicesAsync(CancellationToken ct);
+
+    /// <summary>Tells the fleet about a LOG line of one of this gateway's devices (best effort, never blocks).</summary>
+    void PublishLog(LogEntry entry);
+
+    /// <summary>The LOG lines the other gateways publish from now on, until <paramref name="ct"/> ends.</summary>
+    IAsyncEnumerable<LogEntry> FollowLogsAsync(CancellationToken ct);
 }

@@ -128,6 +128,9 @@ public sealed class LogEntry
     public long? UptimeMs { get; set; }
 
     public string Message { get; set; } = string.Empty;
+
+    /// <summary>In a fleet: the gateway whose device sent it.</summary>
+    public string? Gateway { get; set; }
 }
 
 public sealed class SerialPortInfo
