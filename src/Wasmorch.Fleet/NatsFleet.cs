@@ -2,6 +2,8 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using NATS.Client.Core;
+using NATS.Client.JetStream;
+using NATS.Client.JetStream.Models;
 using NATS.Client.KeyValueStore;
 using NATS.Client.ObjectStore;
 using NATS.Net;
@@ -31,6 +33,12 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
     private INatsKVStore? _devices;
     private INatsObjStore? _artifacts;
     private readonly int _replicas;
+    private INatsJSStream? _events;
+
+    /// <summary>LOG lines the fleet keeps (all gateways together).</summary>
+    public const long EventsKept = 10_000;
+
+    private string EventsStream => $"wasmorch_{_fleet}_events";
 
     /// <summary>Device → gateway as the bucket says, kept current by a watch: a request needs no lookup round trip.</summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _owners = new(StringComparer.Ordinal);
@@ -137,6 +145,9 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
             await _nats.ConnectAsync();
             store = await _nats.CreateKeyValueStoreContext().CreateOrUpdateStoreAsync(new NatsKVConfig($"wasmorch_{_fleet}_devices") { NumberOfReplicas = _replicas }, ct);
             _artifacts = await _nats.CreateObjectStoreContext().CreateObjectStoreAsync(new NatsObjConfig($"wasmorch_{_fleet}_artifacts") { NumberOfReplicas = _replicas }, ct);
+            // What gateways publish on logs subjects, kept by the server: it outlives any one gateway.
+            _events = await _nats.CreateJetStreamContext().CreateOrUpdateStreamAsync(
+                new StreamConfig(EventsStream, [$"wasmorch.{_fleet}.logs.>"]) { MaxMsgs = EventsKept, NumReplicas = _replicas }, ct);
         }
         catch (NATS.Client.JetStream.NatsJSApiException ex)
         {
@@ -368,6 +379,45 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
         }
     }
 
+    public async Task<List<LogEntry>?> RecentLogsAsync(int count, CancellationToken ct)
+    {
+        if (_events is null)
+        {
+            return null;
+        }
+        var entries = new List<LogEntry>();
+        try
+        {
+            await _events.RefreshAsync(ct);
+            var state = _events.Info.State;
+            if (state.Messages == 0)
+            {
+                return entries;
+            }
+            var last = state.LastSeq;
+            var first = Math.Max(state.FirstSeq, last >= (ulong)count ? last - (ulong)count + 1 : 1);
+            var consumer = await _nats.CreateJetStreamContext().CreateOrderedConsumerAsync(EventsStream,
+                new NatsJSOrderedConsumerOpts { DeliverPolicy = ConsumerConfigDeliverPolicy.ByStartSequence, OptStartSeq = first }, ct);
+            await foreach (var message in consumer.ConsumeAsync(serializer: Raw, cancellationToken: ct))
+            {
+                if (HostJson.TryParseResponse(message.Data ?? [], out var response, out _) && response!.Log is { } entry)
+                {
+                    entries.Add(entry);
+                }
+                if (message.Metadata is not { } meta || meta.Sequence.Stream >= last)
+                {
+                    break;
+                }
+            }
+            return entries;
+        }
+        catch (Exception ex) when (ex is NatsException or NatsJSException)
+        {
+            LogEventsFailed(_logger, ex.Message);
+            return null;
+        }
+    }
+
     public async Task<byte[]?> FetchAsync(string key, CancellationToken ct)
     {
         if (_artifacts is null)
@@ -475,6 +525,9 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Fleet: the watch on device owners ended ({Reason}); owners are looked up per request")]
     private static partial void LogWatchFailed(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Fleet: cannot read the fleet's logs ({Reason}); this gateway's own are shown")]
+    private static partial void LogEventsFailed(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Fleet: cannot follow the other gateways' logs: {Reason}")]
     private static partial void LogFollowFailed(ILogger logger, string reason);

@@ -145,6 +145,29 @@ public sealed class FleetTests
     }
 
     [Fact]
+    public async Task Recent_logs_are_the_fleets_and_outlive_the_gateway_that_sent_them()
+    {
+        await using var nats = NatsServer.Start();
+        await using var a = Member(nats, "gw-a", "nucleo");
+        await using var b = Member(nats, "gw-b", "disco");
+        CliAssert.Exit(0, await b.CliAsync("--device", "disco", "build-and-deploy", "--module-id", "counter", "--source", RepoPaths.Module("counter.c")));
+        CliAssert.Exit(0, await b.CliAsync("--device", "disco", "start", "--module-id", "counter", "--func-name", "count", "--func-args", "2,5", "--wait-result"));
+
+        // gw-b publishes as the lines come: wait until the fleet holds them, then lose gw-b.
+        CliResult? logs = null;
+        for (var attempt = 0; attempt < 20 && logs?.Stdout.Contains("disco counter job=1: done", StringComparison.Ordinal) != true; attempt++)
+        {
+            await Task.Delay(250);
+            logs = await a.CliAsync("logs");
+        }
+        Assert.Contains("disco counter job=1: done", logs!.Stdout, StringComparison.Ordinal);
+        await b.KillGatewayAsync();
+        var after = await a.CliAsync("logs");
+        CliAssert.Exit(0, after);
+        Assert.Matches(@"(?s)disco counter job=1: 1.*disco counter job=1: 2.*disco counter job=1: done", after.Stdout);
+    }
+
+    [Fact]
     public async Task A_lost_gateway_makes_its_devices_unreachable_by_name_and_they_return_with_it()
     {
         await using var nats = NatsServer.Start();

@@ -31,6 +31,12 @@ public interface IFleet : IAsyncDisposable
     /// <summary>Tells the fleet about a LOG line of one of this gateway's devices (best effort, never blocks).</summary>
     void PublishLog(LogEntry entry);
 
+    /// <summary>
+    /// The last <paramref name="count"/> LOG lines of the whole fleet, oldest first, as the fleet
+    /// keeps them (so they outlive the gateway that sent them); null when the fleet is out of reach.
+    /// </summary>
+    Task<List<LogEntry>?> RecentLogsAsync(int count, CancellationToken ct);
+
     /// <summary>The LOG lines the other gateways publish from now on, until <paramref name="ct"/> ends.</summary>
     IAsyncEnumerable<LogEntry> FollowLogsAsync(CancellationToken ct);
 }

@@ -69,10 +69,14 @@ public sealed class LogsOp(DeviceRegistry devices, Fleet.IFleet? fleet = null) :
 {
     public string Op => HostOps.Logs;
 
-    public Task<HostResponse> HandleAsync(OpContext op)
+    public async Task<HostResponse> HandleAsync(OpContext op)
     {
         devices.RequireKnownIfNamed(op.Request.Device);
-        return Task.FromResult(new HostResponse { Ok = true, Logs = devices.Logs.Recent(op.Request.Device) });
+        // Without a device, in a fleet: the fleet's own record, which outlives any one gateway.
+        var logs = fleet is not null && !op.Forwarded && op.Request.Device is null
+            ? await fleet.RecentLogsAsync(LogHub.Kept, op.Ct)
+            : null;
+        return new HostResponse { Ok = true, Logs = logs ?? devices.Logs.Recent(op.Request.Device) };
     }
 
     /// <summary>The recent entries, then every new one as an event line, until the host goes away (<paramref name="ct"/>).</summary>
