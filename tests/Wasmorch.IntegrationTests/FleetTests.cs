@@ -63,6 +63,14 @@ public sealed class FleetTests
 
         // An unknown device is still unknown: the fleet does not invent owners.
         CliAssert.Exit(4, await a.CliAsync("--device", "nowhere", "status"));
+
+        // The job history of the whole fleet, from either gateway: gw-b ran it, gw-a lists it.
+        CliAssert.Exit(0, await a.CliAsync("--device", "nucleo", "build-and-deploy", "--module-id", "math_ops", "--source", RepoPaths.Module("math_ops.c")));
+        CliAssert.Exit(0, await a.CliAsync("--device", "nucleo", "start", "--module-id", "math_ops", "--func-name", "mul", "--func-args", "6,7", "--wait-result"));
+        var jobs = await a.CliAsync("jobs");
+        CliAssert.Exit(0, jobs);
+        Assert.Matches(@"disco\s+job=1\s+math_ops\.add\(a=10,b=15\) OK value=25", jobs.Stdout);
+        Assert.Matches(@"nucleo\s+job=1\s+math_ops\.mul\(6,7\) OK value=42", jobs.Stdout);
     }
 
     [Fact]

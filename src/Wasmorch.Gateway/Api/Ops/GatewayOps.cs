@@ -25,19 +25,38 @@ public sealed class DevicesOp(DeviceRegistry devices, Fleet.IFleet? fleet = null
     }
 }
 
-/// <summary><c>jobs</c>: the job history of the state file, newest first.</summary>
-public sealed class JobsOp(DeviceRegistry devices) : IOpHandler
+/// <summary><c>jobs</c>: the job history of the state file, newest first; in a fleet, of every gateway that answers.</summary>
+public sealed class JobsOp(DeviceRegistry devices, Fleet.IFleet? fleet = null) : IOpHandler
 {
     public string Op => HostOps.Jobs;
 
-    public Task<HostResponse> HandleAsync(OpContext op)
+    public async Task<HostResponse> HandleAsync(OpContext op)
     {
         devices.RequireKnownIfNamed(op.Request.Device);
         if (devices.State is not { } state)
         {
             throw new GatewayException(HostErrorCodes.Unsupported, "this gateway runs without a state file, so it keeps no job history");
         }
-        return Task.FromResult(new HostResponse { Ok = true, Jobs = state.Jobs(op.Request.Device, op.Request.Limit ?? 20) });
+        var limit = op.Request.Limit ?? 20;
+        var jobs = state.Jobs(op.Request.Device, limit);
+        if (fleet is not null && !op.Forwarded && op.Request.Device is null)
+        {
+            var others = (await fleet.DevicesAsync(op.Ct)).Select(d => d.Gateway).Where(g => g != fleet.GatewayName).Distinct(StringComparer.Ordinal);
+            foreach (var gateway in others)
+            {
+                try
+                {
+                    var remote = await fleet.ForwardAsync(gateway, new HostRequest { Op = HostOps.Jobs, Limit = limit }, op.Ct);
+                    jobs.AddRange(remote.Jobs ?? []);
+                }
+                catch (GatewayException ex) when (ex.Code is HostErrorCodes.DeviceUnreachable or HostErrorCodes.Timeout)
+                {
+                    // A gateway that is gone keeps its history to itself until it is back.
+                }
+            }
+            jobs = [.. jobs.OrderByDescending(j => j.StartedAt, StringComparer.Ordinal).Take(limit)];
+        }
+        return new HostResponse { Ok = true, Jobs = jobs };
     }
 }
 
