@@ -10,6 +10,7 @@ foreach (var command in DeviceCommands.Create(global))
     root.Subcommands.Add(command);
 }
 root.Subcommands.Add(GatewayCommand.Create(global));
+root.Subcommands.Add(FleetCommand.Create(global));
 root.Subcommands.Add(EmulateCommand.Create(global));
 root.Subcommands.Add(ConformanceCommand.Create(global));
 root.Subcommands.Add(BuildCommand.Create());

@@ -261,6 +261,33 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
         return entry.Success && entry.Value.Value is { Length: > 0 } owner ? Encoding.UTF8.GetString(owner) : null;
     }
 
+    /// <summary>
+    /// Gives up the claim on <paramref name="device"/> so that another gateway may take it (a board
+    /// moved to another machine). Refused while its owner answers, unless <paramref name="force"/>:
+    /// a running gateway would go on driving the board.
+    /// </summary>
+    public async Task<string> ReleaseAsync(string device, bool force, CancellationToken ct)
+    {
+        var owner = await OwnerOfAsync(device, ct)
+            ?? throw new GatewayException(HostErrorCodes.UnknownDevice, $"no gateway of fleet '{_fleet}' owns a device '{device}'");
+        if (!force)
+        {
+            try
+            {
+                await ForwardAsync(owner, new HostRequest { Op = HostOps.Devices, TimeoutMs = 5_000 }, ct);
+                throw new GatewayException(HostErrorCodes.DeviceClaimed,
+                    $"gateway '{owner}' is running and owns '{device}': remove the device from it first (or --force, and stop '{owner}' from driving it yourself)");
+            }
+            catch (GatewayException ex) when (ex.Code == HostErrorCodes.DeviceUnreachable)
+            {
+                // Its owner is gone: the claim is an orphan.
+            }
+        }
+        await _devices!.DeleteAsync(device, cancellationToken: ct);
+        _owners.TryRemove(device, out _);
+        return owner;
+    }
+
     public async Task<IReadOnlyList<(string Device, string Gateway)>> DevicesAsync(CancellationToken ct)
     {
         var list = new List<(string, string)>();

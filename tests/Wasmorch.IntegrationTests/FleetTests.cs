@@ -247,6 +247,31 @@ public sealed class FleetTests
     }
 
     [Fact]
+    public async Task A_board_moves_to_another_gateway_once_its_old_gateway_is_gone_and_its_claim_released()
+    {
+        await using var nats = NatsServer.Start();
+        await using var a = Member(nats, "gw-a", "nucleo");
+        var fleet = $"{nats.Url}?fleet=lab";
+
+        var busy = await CliRunner.RunAsync(fleet, "--device", "nucleo", "fleet", "release");
+        CliAssert.Exit(7, busy);
+        Assert.Contains("DEVICE_CLAIMED: gateway 'gw-a' is running and owns 'nucleo'", busy.Stderr, StringComparison.Ordinal);
+
+        await a.KillGatewayAsync();
+        var released = await CliRunner.RunAsync(fleet, "--device", "nucleo", "fleet", "release");
+        CliAssert.Exit(0, released);
+        Assert.Contains("released nucleo (was gateway gw-a)", released.Stdout, StringComparison.Ordinal);
+
+        await using var c = new SystemUnderTest();
+        c.AddDevice("nucleo", $"tcp://127.0.0.1:{a.BoardPorts["nucleo"]}");
+        c.GatewayArgs.AddRange(["--nats", nats.Url, "--name", "gw-c", "--fleet", "lab"]);
+        c.StartGateway();
+        var status = await CliRunner.RunAsync(fleet, "--device", "nucleo", "status");
+        CliAssert.Exit(0, status);
+        Assert.Contains("gateway=gw-c", status.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_gateway_claiming_a_device_of_another_is_refused_and_takes_nothing_over()
     {
         await using var nats = NatsServer.Start();

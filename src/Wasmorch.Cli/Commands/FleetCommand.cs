@@ -1,0 +1,44 @@
+using System.CommandLine;
+using Microsoft.Extensions.Logging.Abstractions;
+using Wasmorch.Cli.Client;
+using Wasmorch.Fleet;
+using Wasmorch.Gateway;
+
+namespace Wasmorch.Cli.Commands;
+
+/// <summary><c>wasmorch fleet release</c>: fleet housekeeping through NATS (docs/fleet.md).</summary>
+public static class FleetCommand
+{
+    public static Command Create(GlobalOptions global)
+    {
+        var force = new Option<bool>("--force") { Description = "Release even though the owning gateway still answers" };
+        var release = new Command("release", "Give up a device's claim so another gateway may take it (needs --gateway nats://...)") { force };
+        release.SetAction(async (pr, ct) =>
+        {
+            if (!FleetAddress.TryParse(pr.GetValue(global.Gateway), out var address) || address is null)
+            {
+                await Console.Error.WriteLineAsync("error: fleet release talks to the fleet itself: --gateway nats://host:port[?fleet=name]");
+                return ExitCodes.Usage;
+            }
+            if (pr.GetValue(global.Device) is not { Length: > 0 } device)
+            {
+                await Console.Error.WriteLineAsync("error: fleet release needs --device <name>");
+                return ExitCodes.Usage;
+            }
+            try
+            {
+                await using var fleet = new NatsFleet(address.NatsUrl, $"cli-{Environment.ProcessId}", address.Fleet, NullLogger.Instance);
+                await fleet.ObserveAsync(ct);
+                var owner = await fleet.ReleaseAsync(device, pr.GetValue(force), ct);
+                Console.WriteLine($"released {device} (was gateway {owner})");
+                return ExitCodes.Ok;
+            }
+            catch (GatewayException ex)
+            {
+                await Console.Error.WriteLineAsync($"error: {ex.Code}: {ex.Message}");
+                return ExitCodes.ForError(ex.Code);
+            }
+        });
+        return new Command("fleet", "Fleet housekeeping (docs/fleet.md)") { release };
+    }
+}
