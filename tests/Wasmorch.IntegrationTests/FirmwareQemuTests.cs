@@ -104,7 +104,7 @@ public sealed class FirmwareQemuTests
     public async Task Firmware_passes_conformance_and_runs_the_seed_demo_through_the_gateway()
     {
         await BuildAsync(WithAuth);
-        var port = FreePort();
+        var port = TcpPorts.Unused();
         var key = Path.Combine(Path.GetTempPath(), $"qemu_{Guid.NewGuid():n}.key");
         File.WriteAllText(key, LinkKeyHex + "\n");
         if (!OperatingSystem.IsWindows())
@@ -182,11 +182,7 @@ public sealed class FirmwareQemuTests
         }
 
         // A 48 KiB module: a table of 12,000 words whose sum the board computes.
-        var random = new Random(1);
-        var table = Enumerable.Range(0, 12_000).Select(_ => random.Next(int.MinValue, int.MaxValue)).ToArray();
-        var source = Path.Combine(Path.GetTempPath(), $"big_{Guid.NewGuid():n}.c");
-        await File.WriteAllTextAsync(source, "#include \"wasmorch.h\"\nstatic const int32_t table[] = {" + string.Join(',', table) +
-            "};\nWASMORCH_EXPORT(\"sum\") int32_t sum(void) { uint32_t s = 0; for (unsigned i = 0; i < sizeof table / sizeof table[0]; i++) s += (uint32_t)table[i]; return (int32_t)s; }\n");
+        var (source, expected) = await TestSources.SumTableAsync(12_000, seed: 1);
         try
         {
             var deploy = await system.CliAsync("--device", "qemu", "build-and-deploy", "--module-id", "big", "--source", source);
@@ -194,7 +190,6 @@ public sealed class FirmwareQemuTests
             Assert.Matches(@"size=4\d{4} ", deploy.Stdout);
             var sum = await system.CliAsync("--device", "qemu", "start", "--module-id", "big", "--func-name", "sum", "--wait-result");
             CliAssert.Exit(0, sum);
-            var expected = unchecked((int)table.Aggregate(0u, (s, v) => s + (uint)v));
             Assert.Contains($"value={expected}", sum.Stdout, StringComparison.Ordinal);
         }
         finally
@@ -211,7 +206,7 @@ public sealed class FirmwareQemuTests
     public async Task Firmware_with_the_F446RE_RAM_budget_passes_conformance_and_holds_a_24_KiB_module()
     {
         await BuildAsync(SizedLikeF446re);
-        var port = FreePort();
+        var port = TcpPorts.Unused();
         await using var qemu = await StartAsync(SizedLikeF446re, port);
         var conformance = await CliRunner.RunAsync("127.0.0.1:1", "conformance", $"tcp://127.0.0.1:{port}");
         CliAssert.Exit(0, conformance);
@@ -226,11 +221,7 @@ public sealed class FirmwareQemuTests
         CliAssert.Exit(0, await system.CliAsync("--device", "f446", "build-and-deploy", "--module-id", "math_ops", "--source", RepoPaths.Module("math_ops.c")));
 
         // 6,000 words of data: a module of 24,3xx bytes whose instance holds them all.
-        var random = new Random(2);
-        var table = Enumerable.Range(0, 6_000).Select(_ => random.Next(int.MinValue, int.MaxValue)).ToArray();
-        var source = Path.Combine(Path.GetTempPath(), $"big24_{Guid.NewGuid():n}.c");
-        await File.WriteAllTextAsync(source, "#include \"wasmorch.h\"\nstatic const int32_t table[] = {" + string.Join(',', table) +
-            "};\nWASMORCH_EXPORT(\"sum\") int32_t sum(void) { uint32_t s = 0; for (unsigned i = 0; i < sizeof table / sizeof table[0]; i++) s += (uint32_t)table[i]; return (int32_t)s; }\n");
+        var (source, expected) = await TestSources.SumTableAsync(6_000, seed: 2);
         try
         {
             var deploy = await system.CliAsync("--device", "f446", "build-and-deploy", "--module-id", "big", "--source", source);
@@ -238,7 +229,7 @@ public sealed class FirmwareQemuTests
             Assert.Matches(@"size=24\d{3} ", deploy.Stdout);
             var sum = await system.CliAsync("--device", "f446", "start", "--module-id", "big", "--func-name", "sum", "--wait-result");
             CliAssert.Exit(0, sum);
-            Assert.Contains($"value={unchecked((int)table.Aggregate(0u, (s, v) => s + (uint)v))}", sum.Stdout, StringComparison.Ordinal);
+            Assert.Contains($"value={expected}", sum.Stdout, StringComparison.Ordinal);
             var add = await system.CliAsync("--device", "f446", "start", "--module-id", "math_ops", "--func-name", "add", "--func-args", "a=10,b=15", "--wait-result");
             CliAssert.Exit(0, add);
             Assert.Contains("value=25", add.Stdout, StringComparison.Ordinal);
@@ -252,10 +243,4 @@ public sealed class FirmwareQemuTests
     private static long ElapsedUs(string output) =>
         long.Parse(System.Text.RegularExpressions.Regex.Match(output, @"elapsed_us=(\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
 
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

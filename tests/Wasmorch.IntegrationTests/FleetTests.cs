@@ -163,11 +163,7 @@ public sealed class FleetTests
 
         // gw-b publishes as the lines come: wait until the fleet holds them, then lose gw-b.
         CliResult? logs = null;
-        for (var attempt = 0; attempt < 20 && logs?.Stdout.Contains("disco counter job=1: done", StringComparison.Ordinal) != true; attempt++)
-        {
-            await Task.Delay(250);
-            logs = await a.CliAsync("logs");
-        }
+        await LinkFaultTests.EventuallyAsync(async () => (logs = await a.CliAsync("logs")).Stdout.Contains("disco counter job=1: done", StringComparison.Ordinal), TimeSpan.FromSeconds(5));
         Assert.Contains("disco counter job=1: done", logs!.Stdout, StringComparison.Ordinal);
         await b.KillGatewayAsync();
         var after = await a.CliAsync("logs");
@@ -203,19 +199,15 @@ public sealed class FleetTests
     [Fact]
     public async Task A_gateway_started_while_NATS_is_away_serves_its_own_devices_and_joins_when_it_answers()
     {
-        var port = NatsServer.FreePort();
+        var port = TcpPorts.Unused();
         await using var a = Member($"nats://127.0.0.1:{port}", "gw-a", "nucleo");
         CliAssert.Exit(0, await a.CliAsync("--device", "nucleo", "status"));
 
         await using var nats = NatsServer.Start(port);
         await using var b = Member(nats, "gw-b", "disco");
-        // gw-a retries every second; within 20 s gw-b reaches its device through the fleet.
+        // gw-a retries every second; within 20 s (EventuallyAsync's bound) gw-b reaches its device through the fleet.
         CliResult? through = null;
-        for (var attempt = 0; attempt < 40 && through?.ExitCode != 0; attempt++)
-        {
-            await Task.Delay(500);
-            through = await b.CliAsync("--device", "nucleo", "status");
-        }
+        await LinkFaultTests.EventuallyAsync(async () => (through = await b.CliAsync("--device", "nucleo", "status")).ExitCode == 0);
         CliAssert.Exit(0, through!);
         Assert.Contains("gateway=gw-a", through!.Stdout, StringComparison.Ordinal);
     }

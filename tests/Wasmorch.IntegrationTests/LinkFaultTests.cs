@@ -62,7 +62,7 @@ public sealed class LinkFaultTests
     {
         await using var system = new SystemUnderTest();
         system.StartBoard("disco", 0);
-        system.AddDevice("dead", $"tcp://127.0.0.1:{UnusedPort()}");
+        system.AddDevice("dead", $"tcp://127.0.0.1:{TcpPorts.Unused()}");
         system.StartGateway();
 
         var dead = await system.CliAsync("--device", "dead", "status");
@@ -70,7 +70,7 @@ public sealed class LinkFaultTests
         Assert.Contains("DEVICE_UNREACHABLE", dead.Stderr, StringComparison.Ordinal);
         CliAssert.Exit(0, await system.CliAsync("--device", "disco", "status"));
 
-        var noGateway = await CliRunner.RunAsync($"127.0.0.1:{UnusedPort()}", "--device", "disco", "status");
+        var noGateway = await CliRunner.RunAsync($"127.0.0.1:{TcpPorts.Unused()}", "--device", "disco", "status");
         CliAssert.Exit(3, noGateway);
         Assert.Contains("cannot reach the gateway", noGateway.Stderr, StringComparison.Ordinal);
     }
@@ -99,22 +99,16 @@ public sealed class LinkFaultTests
         Assert.Contains("\"id\":5,\"ok\":true", status, StringComparison.Ordinal);
     }
 
-    private static int UnusedPort()
+    /// <summary>Polls <paramref name="condition"/> until it holds (at most <paramref name="within"/>, 20 s by default).</summary>
+    internal static async Task EventuallyAsync(Func<Task<bool>> condition, TimeSpan? within = null, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(condition))] string? what = null)
     {
-        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    /// <summary>Polls <paramref name="condition"/> until it holds (at most 20 s).</summary>
-    internal static async Task EventuallyAsync(Func<Task<bool>> condition, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(condition))] string? what = null)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        var limit = within ?? TimeSpan.FromSeconds(20);
+        var deadline = DateTime.UtcNow + limit;
         while (!await condition())
         {
             if (DateTime.UtcNow > deadline)
             {
-                throw new Xunit.Sdk.XunitException($"never became true within 20 s: {what}");
+                throw new Xunit.Sdk.XunitException($"never became true within {limit.TotalSeconds:0} s: {what}");
             }
             await Task.Delay(100);
         }

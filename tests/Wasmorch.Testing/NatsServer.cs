@@ -28,7 +28,7 @@ public sealed class NatsServer : IAsyncDisposable
     public static NatsServer Start(int port = 0, params string[] options)
     {
         var store = Directory.CreateTempSubdirectory("wasmorch-nats-").FullName;
-        port = port == 0 ? FreePort() : port;
+        port = port == 0 ? TcpPorts.Unused() : port;
         var process = RunningProcess.Start("nats-server", ["-a", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-js", "-sd", store, .. options]);
         // It logs to stderr; ready is when it takes connections.
         for (var attempt = 0; ; attempt++)
@@ -44,13 +44,6 @@ public sealed class NatsServer : IAsyncDisposable
                 Thread.Sleep(100);
             }
         }
-    }
-
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async ValueTask DisposeAsync()
