@@ -211,8 +211,7 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
         {
             return;
         }
-        var entry = await store.TryGetEntryAsync(device, serializer: Raw, cancellationToken: ct);
-        var owner = entry.Success && entry.Value.Value is { Length: > 0 } bytes ? Encoding.UTF8.GetString(bytes) : "?";
+        var owner = await ReadOwnerAsync(store, device, ct) ?? "?";
         if (owner != GatewayName)
         {
             throw new GatewayException(HostErrorCodes.DeviceClaimed,
@@ -257,7 +256,13 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
         {
             return null;
         }
-        var entry = await _devices.TryGetEntryAsync(device, serializer: Raw, cancellationToken: ct);
+        return await ReadOwnerAsync(_devices, device, ct);
+    }
+
+    /// <summary>The gateway a claim in <paramref name="store"/> names, or null when <paramref name="device"/> is not claimed.</summary>
+    private static async Task<string?> ReadOwnerAsync(INatsKVStore store, string device, CancellationToken ct)
+    {
+        var entry = await store.TryGetEntryAsync(device, serializer: Raw, cancellationToken: ct);
         return entry.Success && entry.Value.Value is { Length: > 0 } owner ? Encoding.UTF8.GetString(owner) : null;
     }
 

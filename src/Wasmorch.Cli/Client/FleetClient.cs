@@ -10,14 +10,29 @@ namespace Wasmorch.Cli.Client;
 /// <summary>The CLI's requests sent straight to the fleet: to the device's gateway, or to every gateway for <c>devices</c>.</summary>
 public static class FleetClient
 {
+    /// <summary>The fleet at <paramref name="address"/>, opened as an observer: the CLI claims nothing and serves nothing.</summary>
+    public static async Task<NatsFleet> ObserveAsync(FleetAddress address, CancellationToken ct)
+    {
+        var fleet = new NatsFleet(address.NatsUrl, $"cli-{Environment.ProcessId}", address.Fleet, NullLogger.Instance);
+        try
+        {
+            await fleet.ObserveAsync(ct);
+            return fleet;
+        }
+        catch
+        {
+            await fleet.DisposeAsync();
+            throw;
+        }
+    }
+
     public static async Task<(HostResponse Response, TimeSpan Latency)> SendAsync(FleetAddress address, HostRequest request, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
         HostResponse response;
         try
         {
-            await using var fleet = new NatsFleet(address.NatsUrl, $"cli-{Environment.ProcessId}", address.Fleet, NullLogger.Instance);
-            await fleet.ObserveAsync(ct);
+            await using var fleet = await ObserveAsync(address, ct);
             if (request.Device is { Length: > 0 } device)
             {
                 var owner = await fleet.OwnerOfAsync(device, ct)

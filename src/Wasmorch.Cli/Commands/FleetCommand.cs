@@ -1,7 +1,5 @@
 using System.CommandLine;
-using Microsoft.Extensions.Logging.Abstractions;
 using Wasmorch.Cli.Client;
-using Wasmorch.Fleet;
 using Wasmorch.Gateway;
 
 namespace Wasmorch.Cli.Commands;
@@ -27,8 +25,7 @@ public static class FleetCommand
             }
             try
             {
-                await using var fleet = new NatsFleet(address.NatsUrl, $"cli-{Environment.ProcessId}", address.Fleet, NullLogger.Instance);
-                await fleet.ObserveAsync(ct);
+                await using var fleet = await FleetClient.ObserveAsync(address, ct);
                 var owner = await fleet.ReleaseAsync(device, pr.GetValue(force), ct);
                 Console.WriteLine($"released {device} (was gateway {owner})");
                 return ExitCodes.Ok;
