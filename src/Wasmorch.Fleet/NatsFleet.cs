@@ -40,6 +40,13 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
 
     private string EventsStream => $"wasmorch_{_fleet}_events";
 
+    /// <summary>Job records the fleet keeps (a job's start and its end are two, so at least half as many jobs).</summary>
+    public const long JobRecordsKept = 20_000;
+
+    private string JobsStream => $"wasmorch_{_fleet}_jobs";
+
+    private INatsJSStream? _jobs;
+
     /// <summary>Device → gateway as the bucket says, kept current by a watch: a request needs no lookup round trip.</summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _owners = new(StringComparer.Ordinal);
     private Task? _watching;
@@ -148,6 +155,8 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
             // What gateways publish on logs subjects, kept by the server: it outlives any one gateway.
             _events = await _nats.CreateJetStreamContext().CreateOrUpdateStreamAsync(
                 new StreamConfig(EventsStream, [$"wasmorch.{_fleet}.logs.>"]) { MaxMsgs = EventsKept, NumReplicas = _replicas }, ct);
+            _jobs = await _nats.CreateJetStreamContext().CreateOrUpdateStreamAsync(
+                new StreamConfig(JobsStream, [$"wasmorch.{_fleet}.jobs.>"]) { MaxMsgs = JobRecordsKept, NumReplicas = _replicas }, ct);
         }
         catch (NATS.Client.JetStream.NatsJSApiException ex)
         {
@@ -355,18 +364,18 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
             return;
         }
         var line = HostJson.Serialize(new HostResponse { Ok = true, Event = "log", Log = entry, Device = entry.Device });
-        _ = PublishLogAsync(line);
+        _ = PublishBestEffortAsync(LogSubject(GatewayName), line);
     }
 
-    private async Task PublishLogAsync(byte[] line)
+    private async Task PublishBestEffortAsync(string subject, byte[] data)
     {
         try
         {
-            await _nats.PublishAsync(LogSubject(GatewayName), line, serializer: Raw, cancellationToken: _stop.Token);
+            await _nats.PublishAsync(subject, data, serializer: Raw, cancellationToken: _stop.Token);
         }
         catch (Exception ex) when (ex is NatsException or OperationCanceledException)
         {
-            // A log line is best effort: the device's own gateway still keeps and serves it.
+            // Log lines and job records are best effort: the device's own gateway still keeps and serves them.
         }
     }
 
@@ -413,40 +422,97 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
 
     public async Task<List<LogEntry>?> RecentLogsAsync(int count, CancellationToken ct)
     {
-        if (_events is null)
-        {
-            return null;
-        }
         var entries = new List<LogEntry>();
+        var read = await ReadStreamAsync(_events, $"wasmorch.{_fleet}.logs.>", (ulong)count, data =>
+        {
+            if (HostJson.TryParseResponse(data, out var response, out _) && response!.Log is { } entry)
+            {
+                entries.Add(entry);
+            }
+        }, ct);
+        return read ? entries : null;
+    }
+
+    /// <summary>
+    /// The subject of a job record: by gateway and device, so one device's history can be read
+    /// alone. Device names may hold '.', which splits subject tokens, so the device goes in hex.
+    /// </summary>
+    private string JobSubject(string gateway, string? device) =>
+        $"wasmorch.{_fleet}.jobs.{gateway}.{(device is null ? "*" : Convert.ToHexStringLower(Encoding.UTF8.GetBytes(device)))}";
+
+    public void PublishJob(JobRecord job)
+    {
+        if (_devices is null)
+        {
+            return;
+        }
+        var record = HostJson.Serialize(new HostResponse { Ok = true, Jobs = [job] });
+        _ = PublishBestEffortAsync(JobSubject(GatewayName, job.Device), record);
+    }
+
+    public async Task<List<JobRecord>?> RecentJobsAsync(string? device, int limit, CancellationToken ct)
+    {
+        // A job is recorded when it starts and again when it ends: the newest record of each counts.
+        var jobs = new Dictionary<(string?, string, long, string), JobRecord>();
+        var read = await ReadStreamAsync(_jobs, device is null ? $"wasmorch.{_fleet}.jobs.>" : JobSubject("*", device),
+            device is null ? 3 * (ulong)limit + 64 : 0, data =>
+            {
+                if (HostJson.TryParseResponse(data, out var response, out _) && response!.Jobs is [var job])
+                {
+                    jobs[(job.Gateway, job.Device, job.Job, job.StartedAt)] = job;
+                }
+            }, ct);
+        return read ? [.. jobs.Values.OrderByDescending(j => j.StartedAt, StringComparer.Ordinal).Take(limit)] : null;
+    }
+
+    /// <summary>
+    /// Hands <paramref name="each"/> the messages of <paramref name="stream"/> on
+    /// <paramref name="filter"/>, oldest first: the last <paramref name="window"/> of the stream
+    /// (0: all of it). False when the stream is out of reach.
+    /// </summary>
+    private async Task<bool> ReadStreamAsync(INatsJSStream? stream, string filter, ulong window, Action<byte[]> each, CancellationToken ct)
+    {
+        if (stream is null)
+        {
+            return false;
+        }
         try
         {
-            await _events.RefreshAsync(ct);
-            var state = _events.Info.State;
+            await stream.RefreshAsync(ct);
+            var state = stream.Info.State;
             if (state.Messages == 0)
             {
-                return entries;
+                return true;
             }
-            var last = state.LastSeq;
-            var first = Math.Max(state.FirstSeq, last >= (ulong)count ? last - (ulong)count + 1 : 1);
-            var consumer = await _nats.CreateJetStreamContext().CreateOrderedConsumerAsync(EventsStream,
-                new NatsJSOrderedConsumerOpts { DeliverPolicy = ConsumerConfigDeliverPolicy.ByStartSequence, OptStartSeq = first }, ct);
-            await foreach (var message in consumer.ConsumeAsync(serializer: Raw, cancellationToken: ct))
+            var first = window == 0 ? state.FirstSeq : Math.Max(state.FirstSeq, state.LastSeq >= window ? state.LastSeq - window + 1 : 1);
+            var consumer = await _nats.CreateJetStreamContext().CreateOrderedConsumerAsync(stream.Info.Config.Name!, new NatsJSOrderedConsumerOpts
             {
-                if (HostJson.TryParseResponse(message.Data ?? [], out var response, out _) && response!.Log is { } entry)
+                DeliverPolicy = ConsumerConfigDeliverPolicy.ByStartSequence,
+                OptStartSeq = first,
+                FilterSubjects = [filter],
+            }, ct);
+            while (true)
+            {
+                var fetched = 0;
+                await foreach (var message in consumer.FetchNoWaitAsync(new NatsJSFetchOpts { MaxMsgs = 1000 }, serializer: Raw, cancellationToken: ct))
                 {
-                    entries.Add(entry);
+                    fetched++;
+                    each(message.Data ?? []);
+                    if (message.Metadata is { NumPending: 0 })
+                    {
+                        return true;
+                    }
                 }
-                if (message.Metadata is not { } meta || meta.Sequence.Stream >= last)
+                if (fetched == 0)
                 {
-                    break;
+                    return true;
                 }
             }
-            return entries;
         }
         catch (Exception ex) when (ex is NatsException or NatsJSException)
         {
-            LogEventsFailed(_logger, ex.Message);
-            return null;
+            LogEventsFailed(_logger, stream.Info.Config.Name ?? "?", ex.Message);
+            return false;
         }
     }
 
@@ -558,8 +624,8 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
     [LoggerMessage(Level = LogLevel.Warning, Message = "Fleet: the watch on device owners ended ({Reason}); owners are looked up per request")]
     private static partial void LogWatchFailed(ILogger logger, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Fleet: cannot read the fleet's logs ({Reason}); this gateway's own are shown")]
-    private static partial void LogEventsFailed(ILogger logger, string reason);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Fleet: cannot read the fleet's stream {Stream} ({Reason}); this gateway's own record is shown")]
+    private static partial void LogEventsFailed(ILogger logger, string stream, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Fleet: cannot follow the other gateways' logs: {Reason}")]
     private static partial void LogFollowFailed(ILogger logger, string reason);

@@ -62,7 +62,7 @@ public sealed partial class GatewayHost : IAsyncDisposable
                 throw new ConfigException(ex.Message);
             }
         }
-        _devices = new DeviceRegistry(config, loggers.CreateLogger("Wasmorch.Gateway.Devices"), _state);
+        _devices = new DeviceRegistry(config, loggers.CreateLogger("Wasmorch.Gateway.Devices"), _state, fleet is null ? null : new Fleet.FleetJobRecorder(fleet));
         if (fleet is not null)
         {
             _devices.Logs.Added += entry =>

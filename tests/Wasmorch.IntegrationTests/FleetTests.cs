@@ -172,6 +172,37 @@ public sealed class FleetTests
     }
 
     [Fact]
+    public async Task The_job_history_is_the_fleets_and_outlives_the_gateway_that_ran_the_jobs()
+    {
+        await using var nats = NatsServer.Start();
+        await using var a = Member(nats, "gw-a", "nucleo");
+        await using var b = Member(nats, "gw-b", "disco.lab");
+        CliAssert.Exit(0, await b.CliAsync("--device", "disco.lab", "build-and-deploy", "--module-id", "math_ops", "--source", RepoPaths.Module("math_ops.c")));
+        CliAssert.Exit(0, await b.CliAsync("--device", "disco.lab", "start", "--module-id", "math_ops", "--func-name", "add", "--func-args", "a=10,b=15", "--wait-result"));
+        CliAssert.Exit(0, await a.CliAsync("--device", "nucleo", "build-and-deploy", "--module-id", "math_ops", "--source", RepoPaths.Module("math_ops.c")));
+        CliAssert.Exit(0, await a.CliAsync("--device", "nucleo", "start", "--module-id", "math_ops", "--func-name", "mul", "--func-args", "6,7", "--wait-result"));
+
+        // gw-b records its job in the fleet as it ends: wait until the fleet holds the end, then lose gw-b.
+        await LinkFaultTests.EventuallyAsync(async () => (await a.CliAsync("jobs")).Stdout.Contains("add(a=10,b=15) OK", StringComparison.Ordinal), TimeSpan.FromSeconds(5));
+        await b.KillGatewayAsync();
+
+        var jobs = await a.CliAsync("jobs");
+        CliAssert.Exit(0, jobs);
+        Assert.Matches(@"disco\.lab\s+job=1\s+math_ops\.add\(a=10,b=15\) OK value=25 elapsed_us=\d+ gateway=gw-b", jobs.Stdout);
+        Assert.Matches(@"nucleo\s+job=1\s+math_ops\.mul\(6,7\) OK value=42 elapsed_us=\d+ gateway=gw-a", jobs.Stdout);
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Count(jobs.Stdout, " job="));
+
+        // One device's history, of a device whose gateway is gone: the fleet's record answers.
+        var disco = await a.CliAsync("--json", "--device", "disco.lab", "jobs");
+        CliAssert.Exit(0, disco);
+        using var json = JsonDocument.Parse(disco.Stdout);
+        var only = Assert.Single(json.RootElement.GetProperty("jobs").EnumerateArray());
+        Assert.Equal("disco.lab", only.GetProperty("device").GetString());
+        Assert.Equal("OK", only.GetProperty("status").GetString());
+        Assert.Equal("gw-b", only.GetProperty("gateway").GetString());
+    }
+
+    [Fact]
     public async Task A_lost_gateway_makes_its_devices_unreachable_by_name_and_they_return_with_it()
     {
         await using var nats = NatsServer.Start();

@@ -150,7 +150,8 @@ public sealed class ResponsePrinter
                 $"{j.StartedAt} {j.Device,-12} job={j.Job,-5} {j.ModuleId}.{j.Func}({j.Args}) {j.Status}"
                 + (j.Value is null ? "" : $" value={j.Value}")
                 + (j.ElapsedUs is { } us ? $" elapsed_us={us}" : "")
-                + (j.Message is null ? "" : $" \"{j.Message}\""))),
+                + (j.Message is null ? "" : $" \"{j.Message}\"")
+                + (j.Gateway is null ? "" : $" gateway={j.Gateway}"))),
         _ => "ok",
     };
 }

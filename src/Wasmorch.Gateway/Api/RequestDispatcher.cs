@@ -59,7 +59,7 @@ public sealed class RequestDispatcher
             {
                 throw new GatewayException(HostErrorCodes.BadRequest, $"unknown op '{request.Op}' (ops: {string.Join(", ", _handlers.Keys)})");
             }
-            if (forwardable && await RemoteOwnerAsync(request, ct) is { } owner)
+            if (forwardable && !handler.AnswersForFleet && await RemoteOwnerAsync(request, ct) is { } owner)
             {
                 // Location transparency: the owner answers with its own fields, codes and timing.
                 response = await _fleet!.ForwardAsync(owner, request, ct);

@@ -17,10 +17,11 @@ public sealed class DeviceRegistry : IAsyncDisposable
 
     private readonly GatewayState? _state;
 
-    public DeviceRegistry(GatewayConfig config, ILogger logger, GatewayState? state = null)
+    /// <param name="observer">Besides the state file, who else is told what happens on devices (the fleet).</param>
+    public DeviceRegistry(GatewayConfig config, ILogger logger, GatewayState? state = null, IDeviceObserver? observer = null)
     {
         _state = state;
-        var observer = state is null ? null : new StateRecorder(state);
+        observer = DeviceObservers.Of(state is null ? null : new StateRecorder(state), observer);
         foreach (var (name, endpoint) in config.Devices)
         {
             observer?.Mapped(name, endpoint.Text);

@@ -39,4 +39,14 @@ public interface IFleet : IAsyncDisposable
 
     /// <summary>The LOG lines the other gateways publish from now on, until <paramref name="ct"/> ends.</summary>
     IAsyncEnumerable<LogEntry> FollowLogsAsync(CancellationToken ct);
+
+    /// <summary>Tells the fleet about a job of one of this gateway's devices, as it now stands (best effort, never blocks).</summary>
+    void PublishJob(JobRecord job);
+
+    /// <summary>
+    /// The newest <paramref name="limit"/> jobs of the fleet (of <paramref name="device"/> only, when
+    /// named), newest first, as the fleet keeps them (so they outlive the gateway that ran them);
+    /// null when the fleet is out of reach.
+    /// </summary>
+    Task<List<JobRecord>?> RecentJobsAsync(string? device, int limit, CancellationToken ct);
 }

@@ -212,4 +212,7 @@ public sealed class JobRecord
     public string StartedAt { get; set; } = string.Empty;
 
     public string? EndedAt { get; set; }
+
+    /// <summary>In a fleet: the gateway whose device ran the job.</summary>
+    public string? Gateway { get; set; }
 }

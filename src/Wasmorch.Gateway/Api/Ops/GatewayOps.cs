@@ -25,39 +25,90 @@ public sealed class DevicesOp(DeviceRegistry devices, Fleet.IFleet? fleet = null
     }
 }
 
-/// <summary><c>jobs</c>: the job history of the state file, newest first; in a fleet, of every gateway that answers.</summary>
+/// <summary>
+/// <c>jobs</c>: the job history, newest first. Alone, the state file's; in a fleet, this
+/// gateway's own from its state file and every other gateway's from the fleet's record, which
+/// outlives the gateway that ran the job (docs/fleet.md).
+/// </summary>
 public sealed class JobsOp(DeviceRegistry devices, Fleet.IFleet? fleet = null) : IOpHandler
 {
     public string Op => HostOps.Jobs;
 
+    public bool AnswersForFleet => fleet is not null;
+
     public async Task<HostResponse> HandleAsync(OpContext op)
     {
-        devices.RequireKnownIfNamed(op.Request.Device);
+        var device = op.Request.Device;
+        var limit = Math.Clamp(op.Request.Limit ?? 20, 1, State.GatewayState.MaxJobsListed);
+        if (fleet is null || op.Forwarded)
+        {
+            devices.RequireKnownIfNamed(device);
+            return new HostResponse { Ok = true, Jobs = OwnJobs(device, limit) };
+        }
+        var remoteOwner = device is not null && !devices.Contains(device)
+            ? await fleet.OwnerOfAsync(device, op.Ct) ?? throw UnknownDevice(device)
+            : null;
+        var shared = await fleet.RecentJobsAsync(device, limit, op.Ct);
+        if (shared is null)
+        {
+            return new HostResponse { Ok = true, Jobs = await WithoutTheFleetsRecordAsync(device, remoteOwner, limit, op.Ct) };
+        }
+        // This gateway's own jobs come from its state file, which has them all (also those from before it joined).
+        var jobs = devices.State is null ? shared : [.. shared.Where(j => j.Gateway != fleet.GatewayName)];
+        if (remoteOwner is null && devices.State is not null)
+        {
+            jobs.AddRange(OwnJobs(device, limit));
+        }
+        return new HostResponse { Ok = true, Jobs = Newest(jobs, limit) };
+    }
+
+    private List<JobRecord> OwnJobs(string? device, int limit)
+    {
         if (devices.State is not { } state)
         {
             throw new GatewayException(HostErrorCodes.Unsupported, "this gateway runs without a state file, so it keeps no job history");
         }
-        var limit = op.Request.Limit ?? 20;
-        var jobs = state.Jobs(op.Request.Device, limit);
-        if (fleet is not null && !op.Forwarded && op.Request.Device is null)
+        var jobs = state.Jobs(device, limit);
+        foreach (var job in jobs)
         {
-            var others = (await fleet.DevicesAsync(op.Ct)).Select(d => d.Gateway).Where(g => g != fleet.GatewayName).Distinct(StringComparer.Ordinal);
-            foreach (var gateway in others)
-            {
-                try
-                {
-                    var remote = await fleet.ForwardAsync(gateway, new HostRequest { Op = HostOps.Jobs, Limit = limit }, op.Ct);
-                    jobs.AddRange(remote.Jobs ?? []);
-                }
-                catch (GatewayException ex) when (ex.Code is HostErrorCodes.DeviceUnreachable or HostErrorCodes.Timeout)
-                {
-                    // A gateway that is gone keeps its history to itself until it is back.
-                }
-            }
-            jobs = [.. jobs.OrderByDescending(j => j.StartedAt, StringComparer.Ordinal).Take(limit)];
+            job.Gateway = fleet?.GatewayName;
         }
-        return new HostResponse { Ok = true, Jobs = jobs };
+        return jobs;
     }
+
+    /// <summary>The fleet's record out of reach: this gateway's own history, and what the gateways that answer say of theirs.</summary>
+    private async Task<List<JobRecord>> WithoutTheFleetsRecordAsync(string? device, string? remoteOwner, int limit, CancellationToken ct)
+    {
+        var request = new HostRequest { Op = HostOps.Jobs, Device = device, Limit = limit };
+        if (remoteOwner is not null)
+        {
+            return (await fleet!.ForwardAsync(remoteOwner, request, ct)).Jobs ?? [];
+        }
+        var jobs = OwnJobs(device, limit);
+        if (device is not null)
+        {
+            return jobs;
+        }
+        var others = (await fleet!.DevicesAsync(ct)).Select(d => d.Gateway).Where(g => g != fleet.GatewayName).Distinct(StringComparer.Ordinal);
+        foreach (var gateway in others)
+        {
+            try
+            {
+                jobs.AddRange((await fleet.ForwardAsync(gateway, request, ct)).Jobs ?? []);
+            }
+            catch (GatewayException ex) when (ex.Code is HostErrorCodes.DeviceUnreachable or HostErrorCodes.Timeout)
+            {
+                // A gateway that is gone keeps its history to itself until it or the fleet's record is back.
+            }
+        }
+        return Newest(jobs, limit);
+    }
+
+    private static List<JobRecord> Newest(List<JobRecord> jobs, int limit) =>
+        [.. jobs.OrderByDescending(j => j.StartedAt, StringComparer.Ordinal).Take(limit)];
+
+    private static GatewayException UnknownDevice(string device) =>
+        new(HostErrorCodes.UnknownDevice, $"no device '{device}' in this gateway's map, and no gateway of its fleet owns one");
 }
 
 /// <summary><c>scan</c>: serial ports on the gateway's machine, each with the endpoint that names it.</summary>

@@ -16,4 +16,10 @@ public interface IOpHandler
     string Op { get; }
 
     Task<HostResponse> HandleAsync(OpContext op);
+
+    /// <summary>
+    /// In a fleet: the handler answers for a device of another gateway itself (from the fleet's
+    /// shared record) instead of having the request forwarded to the device's gateway.
+    /// </summary>
+    bool AnswersForFleet => false;
 }
