@@ -49,6 +49,9 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
 
     /// <summary>Device → gateway as the bucket says, kept current by a watch: a request needs no lookup round trip.</summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _owners = new(StringComparer.Ordinal);
+
+    /// <summary>Where the replies to this gateway's forwarded requests come in.</summary>
+    private readonly ReplyInbox _inbox;
     private Task? _watching;
     private Task? _serving;
 
@@ -80,6 +83,7 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
             opts = opts with { TlsOpts = NatsTlsOpts.Default with { CaFile = security.TlsCa, CertFile = security.TlsCert, KeyFile = security.TlsKey, Mode = TlsMode.Require } };
         }
         _nats = new NatsConnection(opts);
+        _inbox = new ReplyInbox(_nats, fleet);
     }
 
     public string GatewayName { get; }
@@ -101,7 +105,7 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
     /// <summary>How often a gateway that could not reach NATS at start tries again.</summary>
     public static TimeSpan RejoinInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    public async Task JoinAsync(IReadOnlyCollection<string> devices, Func<HostRequest, CancellationToken, Task<HostResponse>> serve, CancellationToken ct)
+    public async Task JoinAsync(IReadOnlyCollection<string> devices, ServeForwarded serve, CancellationToken ct)
     {
         try
         {
@@ -117,7 +121,7 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
 
     private Task? _joining;
 
-    private async Task RejoinAsync(IReadOnlyCollection<string> devices, Func<HostRequest, CancellationToken, Task<HostResponse>> serve, CancellationToken ct)
+    private async Task RejoinAsync(IReadOnlyCollection<string> devices, ServeForwarded serve, CancellationToken ct)
     {
         while (!ct.IsCancellationRequested)
         {
@@ -144,7 +148,7 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
         }
     }
 
-    private async Task JoinOnceAsync(IReadOnlyCollection<string> devices, Func<HostRequest, CancellationToken, Task<HostResponse>> serve, CancellationToken ct)
+    private async Task JoinOnceAsync(IReadOnlyCollection<string> devices, ServeForwarded serve, CancellationToken ct)
     {
         INatsKVStore store;
         try
@@ -288,7 +292,7 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
         {
             try
             {
-                await ForwardAsync(owner, new HostRequest { Op = HostOps.Devices, TimeoutMs = 5_000 }, ct);
+                await ForwardAsync(owner, new HostRequest { Op = HostOps.Devices, TimeoutMs = 5_000 }, null, ct);
                 throw new GatewayException(HostErrorCodes.DeviceClaimed,
                     $"gateway '{owner}' is running and owns '{device}': remove the device from it first (or --force, and stop '{owner}' from driving it yourself)");
             }
@@ -326,34 +330,78 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
         return list;
     }
 
-    public async Task<HostResponse> ForwardAsync(string gateway, HostRequest request, CancellationToken ct)
+    /// <summary>
+    /// How a reply to a forwarded request says what it is (a NATS header): the answer, an event on
+    /// the way to it (upload progress), or only that the gateway is still at work. A reply without
+    /// the header is the answer.
+    /// </summary>
+    private const string ReplyKind = "Wasmorch-Reply";
+
+    /// <summary>How often a gateway serving a forwarded request says it is still at work.</summary>
+    public static TimeSpan WorkingInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How long the gateway that forwarded a request waits without hearing from the gateway serving
+    /// it before it gives up: that gateway, or its NATS server, is gone mid-request. Long enough for
+    /// a client's reconnect to another node of a cluster (its replies come through then).
+    /// </summary>
+    public static TimeSpan SilenceLimit { get; set; } = TimeSpan.FromSeconds(10);
+
+    public async Task<HostResponse> ForwardAsync(string gateway, HostRequest request, Func<HostResponse, Task>? emit, CancellationToken ct)
     {
         var deadline = TimeSpan.FromMilliseconds(request.TimeoutMs ?? 60_000) + ForwardMargin;
-        NatsMsg<byte[]> reply;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var (replyTo, replies) = await _inbox.OpenAsync(ct);
         try
         {
-            reply = await _nats.RequestAsync(ApiSubject(gateway), HostJson.Serialize(request), requestSerializer: Raw, replySerializer: Raw,
-                replyOpts: new NatsSubOpts { Timeout = deadline }, cancellationToken: ct);
-        }
-        catch (NatsNoRespondersException)
-        {
-            throw new GatewayException(HostErrorCodes.DeviceUnreachable,
-                $"device '{request.Device}' is on gateway '{gateway}', which is not connected to fleet '{_fleet}'");
-        }
-        catch (NatsNoReplyException)
-        {
-            throw new GatewayException(HostErrorCodes.Timeout, $"gateway '{gateway}' did not answer within {deadline.TotalSeconds:0} s");
+            await _nats.PublishAsync(ApiSubject(gateway), HostJson.Serialize(request), replyTo: replyTo, serializer: Raw, cancellationToken: ct);
+            while (true)
+            {
+                var reply = await replies.NextAsync(Min(SilenceLimit, deadline - clock.Elapsed), ct);
+                if (reply is not { } message)
+                {
+                    // Nothing heard in time: the deadline passed, or the serving gateway fell silent.
+                    throw clock.Elapsed >= deadline
+                        ? new GatewayException(HostErrorCodes.Timeout, $"gateway '{gateway}' did not answer within {deadline.TotalSeconds:0} s")
+                        : new GatewayException(HostErrorCodes.DeviceUnreachable,
+                            $"gateway '{gateway}' fell silent for {SilenceLimit.TotalSeconds:0} s in the middle of {request.Op} on '{request.Device}' (it, or its NATS server, is gone): " +
+                            "whether it was carried out is not known; status says what the device holds");
+                }
+                if (message.HasNoResponders)
+                {
+                    throw new GatewayException(HostErrorCodes.DeviceUnreachable,
+                        $"device '{request.Device}' is on gateway '{gateway}', which is not connected to fleet '{_fleet}'");
+                }
+                var kind = message.Headers is { } headers && headers.TryGetValue(ReplyKind, out var value) ? value.ToString() : "answer";
+                if (kind == "working")
+                {
+                    continue;
+                }
+                if (!HostJson.TryParseResponse(message.Data ?? [], out var response, out var error))
+                {
+                    throw new GatewayException(HostErrorCodes.ProtocolError, $"gateway '{gateway}' answered with something that is not a host API response: {error}");
+                }
+                if (kind != "event")
+                {
+                    return response!;
+                }
+                if (emit is not null)
+                {
+                    await emit(response!);
+                }
+            }
         }
         catch (NatsException ex)
         {
             throw new GatewayException(HostErrorCodes.DeviceUnreachable, $"cannot reach gateway '{gateway}' through fleet '{_fleet}': {ex.Message}");
         }
-        if (!HostJson.TryParseResponse(reply.Data ?? [], out var response, out var error))
+        finally
         {
-            throw new GatewayException(HostErrorCodes.ProtocolError, $"gateway '{gateway}' answered with something that is not a host API response: {error}");
+            replies.Dispose();
         }
-        return response!;
     }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
     private string LogSubject(string gateway) => $"wasmorch.{_fleet}.logs.{gateway}";
 
@@ -556,7 +604,7 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
         }
     }
 
-    private async Task ServeAsync(INatsSub<byte[]> subscription, Func<HostRequest, CancellationToken, Task<HostResponse>> serve, CancellationToken ct)
+    private async Task ServeAsync(INatsSub<byte[]> subscription, ServeForwarded serve, CancellationToken ct)
     {
         try
         {
@@ -575,17 +623,78 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
         }
     }
 
-    private async Task AnswerAsync(NatsMsg<byte[]> message, Func<HostRequest, CancellationToken, Task<HostResponse>> serve, CancellationToken ct)
+    private async Task AnswerAsync(NatsMsg<byte[]> message, ServeForwarded serve, CancellationToken ct)
     {
+        using var done = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var working = SayWorkingAsync(message, done.Token);
+        var events = new List<Task>();
         try
         {
             var response = HostJson.TryParseRequest(message.Data ?? [], out var request, out var error)
-                ? await serve(request!, ct)
+                ? await serve(request!, e =>
+                {
+                    // Handlers emit without awaiting (progress): the answer waits for every event sent before it.
+                    var sent = ReplyAsync(message, "event", e, ct);
+                    lock (events)
+                    {
+                        events.Add(sent);
+                    }
+                    return sent;
+                }, ct)
                 : new HostResponse { Ok = false, Error = new HostError { Code = HostErrorCodes.BadRequest, Message = error } };
+            await done.CancelAsync();
+            await working;
+            Task[] pending;
+            lock (events)
+            {
+                pending = [.. events];
+            }
+            await Task.WhenAll(pending);
             await message.ReplyAsync(HostJson.Serialize(response), serializer: Raw, cancellationToken: ct);
         }
         catch (Exception ex) when (ex is NatsException or OperationCanceledException)
         {
+            LogAnswerFailed(_logger, message.Subject, ex.Message);
+        }
+        catch (Exception ex)
+        {
+            // A fault of this gateway's own: the gateway that forwarded the request hears of it at once.
+            LogAnswerFault(_logger, ex, message.Subject);
+            await ReplyAsync(message, "answer", new HostResponse { Ok = false, Error = new HostError { Code = HostErrorCodes.Internal, Message = $"gateway '{GatewayName}' failed to serve the request: {ex.Message}" } }, ct);
+        }
+        finally
+        {
+            await done.CancelAsync();
+            await working;
+        }
+    }
+
+    /// <summary>Until <paramref name="ct"/> ends, tells the gateway that forwarded a request that this one is still at it.</summary>
+    private static async Task SayWorkingAsync(NatsMsg<byte[]> message, CancellationToken ct)
+    {
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(WorkingInterval, ct);
+                await message.ReplyAsync(Array.Empty<byte>(), new NatsHeaders { [ReplyKind] = "working" }, serializer: Raw, cancellationToken: ct);
+            }
+        }
+        catch (Exception ex) when (ex is NatsException or OperationCanceledException)
+        {
+            // Done, or NATS away: a gateway that cannot say it is working cannot answer either.
+        }
+    }
+
+    private async Task ReplyAsync(NatsMsg<byte[]> message, string kind, HostResponse response, CancellationToken ct)
+    {
+        try
+        {
+            await message.ReplyAsync(HostJson.Serialize(response), new NatsHeaders { [ReplyKind] = kind }, serializer: Raw, cancellationToken: ct);
+        }
+        catch (Exception ex) when (ex is NatsException or OperationCanceledException)
+        {
+            // An event is best effort; the answer says how the request ended.
             LogAnswerFailed(_logger, message.Subject, ex.Message);
         }
     }
@@ -605,6 +714,7 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
         {
             await _serving;
         }
+        await _inbox.DisposeAsync();
         await _nats.DisposeAsync();
         _stop.Dispose();
     }
@@ -635,6 +745,9 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Fleet: could not {Action} artifact {Key}: {Reason}; it is compiled here instead")]
     private static partial void LogSharedFailed(ILogger logger, string action, string key, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Fleet: serving a forwarded request on {Subject} failed")]
+    private static partial void LogAnswerFault(ILogger logger, Exception exception, string subject);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Fleet: could not answer a forwarded request on {Subject}: {Reason}")]
     private static partial void LogAnswerFailed(ILogger logger, string subject, string reason);

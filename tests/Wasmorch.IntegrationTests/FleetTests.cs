@@ -203,6 +203,62 @@ public sealed class FleetTests
     }
 
     [Fact]
+    public async Task Upload_progress_of_a_deploy_comes_back_across_the_hop()
+    {
+        await using var nats = NatsServer.Start();
+        await using var a = Member(nats, "gw-a", "nucleo");
+        await using var b = Member(nats, "gw-b", "disco");
+        using var tcp = await a.ConnectHostAsync();
+        var stream = tcp.GetStream();
+        var deploy = new Wasmorch.Protocol.HostApi.HostRequest
+        {
+            Id = 7, Op = Wasmorch.Protocol.HostApi.HostOps.BuildAndDeploy, Device = "disco", ModuleId = "math_ops", SourceName = "math_ops.c", Progress = true,
+            Source = await File.ReadAllTextAsync(RepoPaths.Module("math_ops.c")),
+        };
+        await stream.WriteAsync((byte[])[.. Wasmorch.Protocol.HostApi.HostJson.Serialize(deploy), (byte)'\n']);
+
+        using var reader = new StreamReader(stream, System.Text.Encoding.UTF8);
+        var progress = new List<JsonElement>();
+        JsonElement answer;
+        while (true)
+        {
+            var root = JsonDocument.Parse(await reader.ReadLineAsync() ?? throw new EndOfStreamException()).RootElement;
+            Assert.Equal(7, root.GetProperty("id").GetInt64());
+            if (!root.TryGetProperty("event", out var kind))
+            {
+                answer = root;
+                break;
+            }
+            Assert.Equal("progress", kind.GetString());
+            progress.Add(root);
+        }
+        Assert.True(answer.GetProperty("ok").GetBoolean());
+        Assert.Equal("gw-b", answer.GetProperty("gateway").GetString());
+        Assert.NotEmpty(progress);
+        Assert.All(progress, p => Assert.Equal("gw-b", p.GetProperty("gateway").GetString()));
+        var last = progress[^1].GetProperty("progress");
+        Assert.Equal(answer.GetProperty("size").GetInt64(), last.GetProperty("total").GetInt64());
+        Assert.Equal(last.GetProperty("total").GetInt64(), last.GetProperty("sent").GetInt64());
+    }
+
+    [Fact]
+    public async Task A_gateway_lost_in_the_middle_of_a_request_is_said_once_it_falls_silent_not_at_the_deadline()
+    {
+        await using var nats = NatsServer.Start();
+        await using var a = Member(nats, "gw-a", "nucleo");
+        await using var b = Member(nats, "gw-b", "disco");
+        CliAssert.Exit(0, await a.CliAsync("--device", "disco", "build-and-deploy", "--module-id", "toggle_forever", "--source", RepoPaths.Module("toggle_forever.c")));
+        await using var waiter = RunningProcess.StartCli("--gateway", a.Gateway, "--device", "disco", "start", "--module-id", "toggle_forever", "--func-name", "run", "--wait-result");
+        // Long enough for gw-b to have said "still at work" more than once: it is the silence that ends the wait.
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        Assert.False(waiter.HasExited);
+        await b.KillGatewayAsync();
+
+        Assert.Equal(4, await waiter.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("DEVICE_UNREACHABLE: gateway 'gw-b' fell silent for 10 s in the middle of start on 'disco'", waiter.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_lost_gateway_makes_its_devices_unreachable_by_name_and_they_return_with_it()
     {
         await using var nats = NatsServer.Start();

@@ -37,7 +37,7 @@ public static class FleetClient
             {
                 var owner = await fleet.OwnerOfAsync(device, ct)
                     ?? throw new GatewayException(HostErrorCodes.UnknownDevice, $"no gateway of fleet '{address.Fleet}' owns a device '{device}'");
-                response = await fleet.ForwardAsync(owner, request, ct);
+                response = await fleet.ForwardAsync(owner, request, null, ct);
                 response.Gateway = owner;
             }
             else if (request.Op == HostOps.Devices)

@@ -41,8 +41,8 @@ public sealed class RequestDispatcher
         HandleAsync(request, forwardable: true, emit, ct);
 
     /// <summary>A request another gateway of the fleet forwarded here: served with this gateway's own devices only.</summary>
-    public Task<HostResponse> HandleForwardedAsync(HostRequest request, CancellationToken ct) =>
-        HandleAsync(request, forwardable: false, emit: null, ct);
+    public Task<HostResponse> HandleForwardedAsync(HostRequest request, Func<HostResponse, Task> emit, CancellationToken ct) =>
+        HandleAsync(request, forwardable: false, emit, ct);
 
     private async Task<HostResponse> HandleAsync(HostRequest request, bool forwardable, Func<HostResponse, Task>? emit, CancellationToken ct)
     {
@@ -62,7 +62,11 @@ public sealed class RequestDispatcher
             if (forwardable && !handler.AnswersForFleet && await RemoteOwnerAsync(request, ct) is { } owner)
             {
                 // Location transparency: the owner answers with its own fields, codes and timing.
-                response = await _fleet!.ForwardAsync(owner, request, ct);
+                response = await _fleet!.ForwardAsync(owner, request, emit is null ? null : e =>
+                {
+                    e.Gateway = owner;
+                    return emit(e);
+                }, ct);
                 response.Gateway = owner;
                 response.Id = request.Id;
                 response.Timing ??= timing;

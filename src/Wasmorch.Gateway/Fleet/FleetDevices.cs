@@ -17,7 +17,7 @@ public static class FleetDevices
             Dictionary<string, DeviceInfo>? described = null;
             try
             {
-                var remote = await fleet.ForwardAsync(group.Key, new HostRequest { Op = HostOps.Devices }, ct);
+                var remote = await fleet.ForwardAsync(group.Key, new HostRequest { Op = HostOps.Devices }, null, ct);
                 described = (remote.Devices ?? []).ToDictionary(d => d.Name, StringComparer.Ordinal);
             }
             catch (GatewayException ex) when (ex.Code is HostErrorCodes.DeviceUnreachable or HostErrorCodes.Timeout)

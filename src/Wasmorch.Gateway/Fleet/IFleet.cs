@@ -7,6 +7,9 @@ namespace Wasmorch.Gateway.Fleet;
 /// hand a request to the owner. A gateway without a fleet has none; the transport (NATS) lives
 /// behind this interface, in Wasmorch.Fleet.
 /// </summary>
+/// <summary>Serves a request another gateway forwarded here, emitting its events (progress) on the way.</summary>
+public delegate Task<HostResponse> ServeForwarded(HostRequest request, Func<HostResponse, Task> emit, CancellationToken ct);
+
 public interface IFleet : IAsyncDisposable
 {
     /// <summary>This gateway's name in the fleet.</summary>
@@ -17,13 +20,16 @@ public interface IFleet : IAsyncDisposable
     /// <see cref="GatewayException"/>: nothing is taken over) and starts serving requests that
     /// other gateways forward here with <paramref name="serve"/>.
     /// </summary>
-    Task JoinAsync(IReadOnlyCollection<string> devices, Func<HostRequest, CancellationToken, Task<HostResponse>> serve, CancellationToken ct);
+    Task JoinAsync(IReadOnlyCollection<string> devices, ServeForwarded serve, CancellationToken ct);
 
     /// <summary>The gateway that owns <paramref name="device"/>, or null when no gateway of the fleet claims it.</summary>
     Task<string?> OwnerOfAsync(string device, CancellationToken ct);
 
-    /// <summary>Has <paramref name="gateway"/> carry out <paramref name="request"/>; its answer, as it gave it.</summary>
-    Task<HostResponse> ForwardAsync(string gateway, HostRequest request, CancellationToken ct);
+    /// <summary>
+    /// Has <paramref name="gateway"/> carry out <paramref name="request"/>; its answer, as it gave it.
+    /// The events it emits on the way (upload progress) go to <paramref name="emit"/> when given.
+    /// </summary>
+    Task<HostResponse> ForwardAsync(string gateway, HostRequest request, Func<HostResponse, Task>? emit, CancellationToken ct);
 
     /// <summary>Every device the fleet's gateways claim, with its gateway.</summary>
     Task<IReadOnlyList<(string Device, string Gateway)>> DevicesAsync(CancellationToken ct);

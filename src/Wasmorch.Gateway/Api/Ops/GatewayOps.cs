@@ -82,7 +82,7 @@ public sealed class JobsOp(DeviceRegistry devices, Fleet.IFleet? fleet = null) :
         var request = new HostRequest { Op = HostOps.Jobs, Device = device, Limit = limit };
         if (remoteOwner is not null)
         {
-            return (await fleet!.ForwardAsync(remoteOwner, request, ct)).Jobs ?? [];
+            return (await fleet!.ForwardAsync(remoteOwner, request, null, ct)).Jobs ?? [];
         }
         var jobs = OwnJobs(device, limit);
         if (device is not null)
@@ -94,7 +94,7 @@ public sealed class JobsOp(DeviceRegistry devices, Fleet.IFleet? fleet = null) :
         {
             try
             {
-                jobs.AddRange((await fleet.ForwardAsync(gateway, request, ct)).Jobs ?? []);
+                jobs.AddRange((await fleet.ForwardAsync(gateway, request, null, ct)).Jobs ?? []);
             }
             catch (GatewayException ex) when (ex.Code is HostErrorCodes.DeviceUnreachable or HostErrorCodes.Timeout)
             {
