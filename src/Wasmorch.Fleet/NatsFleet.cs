@@ -53,6 +53,9 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
     /// <summary>Where the replies to this gateway's forwarded requests come in.</summary>
     private readonly ReplyInbox _inbox;
     private Task? _watching;
+
+    /// <summary>True once the watch has delivered every claim in the bucket (and while it goes on): <see cref="_owners"/> is the whole fleet.</summary>
+    private volatile bool _ownersComplete;
     private Task? _serving;
 
     /// <param name="url">nats://[user:password@]host:port</param>
@@ -69,6 +72,7 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
         {
             throw new GatewayException(HostErrorCodes.BadRequest, $"fleet name '{fleet}' must be 1 to 64 of A-Z a-z 0-9 _ -");
         }
+        RequireServerUrls(url);
         GatewayName = gatewayName;
         _fleet = fleet;
         _logger = logger;
@@ -92,10 +96,27 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
     public string Url { get; }
 
     /// <summary><paramref name="url"/> with the password of its user info replaced, for logs and messages.</summary>
-    public static string Redacted(string url) =>
-        Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.UserInfo.Contains(':', StringComparison.Ordinal)
-            ? url.Replace(uri.UserInfo, uri.UserInfo[..uri.UserInfo.IndexOf(':', StringComparison.Ordinal)] + ":***", StringComparison.Ordinal)
-            : url;
+    public static string Redacted(string url) => string.Join(',', url.Split(',').Select(one =>
+        Uri.TryCreate(one, UriKind.Absolute, out var uri) && uri.UserInfo.Contains(':', StringComparison.Ordinal)
+            ? one.Replace(uri.UserInfo, uri.UserInfo[..uri.UserInfo.IndexOf(':', StringComparison.Ordinal)] + ":***", StringComparison.Ordinal)
+            : one));
+
+    /// <summary>
+    /// Checks a fleet's server list (one URL, or several comma-separated for a cluster): each
+    /// nats:// or tls:// (or ws://, wss://) with a host. A typo would otherwise only show as a
+    /// server that never answers.
+    /// </summary>
+    public static void RequireServerUrls(string urls)
+    {
+        foreach (var one in urls.Split(','))
+        {
+            if (!Uri.TryCreate(one.Trim(), UriKind.Absolute, out var uri) || uri.Scheme is not ("nats" or "tls" or "ws" or "wss") || uri.Host.Length == 0)
+            {
+                throw new GatewayException(HostErrorCodes.BadRequest,
+                    $"fleet NATS server '{Redacted(one)}' is not a nats://host:port URL (nats://, tls://, ws:// or wss://; several are comma-separated)");
+            }
+        }
+    }
 
     /// <summary>How long a forwarded request may take beyond its own deadline (a build, an upload).</summary>
     public static TimeSpan ForwardMargin { get; } = TimeSpan.FromMinutes(2);
@@ -236,7 +257,16 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
     {
         try
         {
-            await foreach (var entry in store.WatchAsync(serializer: Raw, cancellationToken: ct))
+            var opts = new NatsKVWatchOpts
+            {
+                // An empty bucket: nothing to wait for.
+                OnNoData = _ =>
+                {
+                    _ownersComplete = true;
+                    return ValueTask.FromResult(false);
+                },
+            };
+            await foreach (var entry in store.WatchAsync(serializer: Raw, opts: opts, cancellationToken: ct))
             {
                 if (entry.Operation == NatsKVOperation.Put && entry.Value is { Length: > 0 } owner)
                 {
@@ -246,6 +276,10 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
                 {
                     _owners.TryRemove(entry.Key, out _);
                 }
+                if (entry.Delta == 0)
+                {
+                    _ownersComplete = true;
+                }
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -254,6 +288,7 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
         catch (NatsException ex)
         {
             // Owners are then looked up in the bucket on every request, which is slower, not wrong.
+            _ownersComplete = false;
             _owners.Clear();
             LogWatchFailed(_logger, ex.Message);
         }
@@ -269,7 +304,14 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
         {
             return null;
         }
-        return await ReadOwnerAsync(_devices, device, ct);
+        try
+        {
+            return await ReadOwnerAsync(_devices, device, ct);
+        }
+        catch (NatsException ex)
+        {
+            throw new GatewayException(HostErrorCodes.DeviceUnreachable, $"cannot look up which gateway owns '{device}' in fleet '{_fleet}': {ex.Message}");
+        }
     }
 
     /// <summary>The gateway a claim in <paramref name="store"/> names, or null when <paramref name="device"/> is not claimed.</summary>
@@ -308,6 +350,11 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
 
     public async Task<IReadOnlyList<(string Device, string Gateway)>> DevicesAsync(CancellationToken ct)
     {
+        if (_ownersComplete)
+        {
+            // Kept current by the watch: no round trip, and no JetStream API call while a cluster elects a leader.
+            return [.. _owners.Select(o => (o.Key, o.Value))];
+        }
         var list = new List<(string, string)>();
         if (_devices is null)
         {
@@ -317,7 +364,7 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
         {
             await foreach (var key in _devices.GetKeysAsync(cancellationToken: ct))
             {
-                if (await OwnerOfAsync(key, ct) is { } owner)
+                if (await ReadOwnerAsync(_devices, key, ct) is { } owner)
                 {
                     list.Add((key, owner));
                 }
@@ -326,6 +373,10 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
         catch (NatsKVException)
         {
             // An empty bucket has no keys to list.
+        }
+        catch (NatsException ex)
+        {
+            throw new GatewayException(HostErrorCodes.DeviceUnreachable, $"cannot list the devices of fleet '{_fleet}': {ex.Message}");
         }
         return list;
     }
@@ -402,6 +453,25 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
     }
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    /// <summary>
+    /// Runs a JetStream call, and once more when the server did not answer it: a cluster that has
+    /// just lost a node leaves requests unanswered while it elects new leaders (seconds).
+    /// </summary>
+    private static async Task<T> AgainIfUnansweredAsync<T>(Func<Task<T>> call)
+    {
+        try
+        {
+            return await call();
+        }
+        catch (NatsJSApiNoResponseException)
+        {
+            return await call();
+        }
+    }
+
+    /// <summary>How long reading the fleet's record (jobs, logs) may take before the gateways are asked instead.</summary>
+    public static TimeSpan RecordReadLimit { get; set; } = TimeSpan.FromSeconds(10);
 
     private string LogSubject(string gateway) => $"wasmorch.{_fleet}.logs.{gateway}";
 
@@ -524,6 +594,21 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
         {
             return false;
         }
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        bounded.CancelAfter(RecordReadLimit);
+        try
+        {
+            return await ReadStreamWithinAsync(stream, filter, window, each, bounded.Token);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            LogEventsFailed(_logger, stream.Info.Config.Name ?? "?", $"no answer within {RecordReadLimit.TotalSeconds:0} s");
+            return false;
+        }
+    }
+
+    private async Task<bool> ReadStreamWithinAsync(INatsJSStream stream, string filter, ulong window, Action<byte[]> each, CancellationToken ct)
+    {
         try
         {
             await stream.RefreshAsync(ct);
@@ -573,7 +658,7 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
         try
         {
             // The object store checks the bytes against the digest it stored with them.
-            var artifact = await _artifacts.GetBytesAsync(key, ct);
+            var artifact = await AgainIfUnansweredAsync(() => _artifacts.GetBytesAsync(key, ct).AsTask());
             LogFetched(_logger, key, artifact.Length);
             return artifact;
         }
@@ -596,7 +681,7 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
         }
         try
         {
-            await _artifacts.PutAsync(key, artifact, ct);
+            await AgainIfUnansweredAsync(() => _artifacts.PutAsync(key, artifact, ct).AsTask());
         }
         catch (NatsException ex)
         {

@@ -30,4 +30,16 @@ public sealed class ConfigStrictnessTests
             File.Delete(file);
         }
     }
+
+    [Theory]
+    [InlineData("http://127.0.0.1:4222", "fleet NATS server 'http://127.0.0.1:4222' is not a nats://host:port URL")]
+    [InlineData("nats://a:secret@127.0.0.1:4222,127.0.0.1:4223", "fleet NATS server '127.0.0.1:4223' is not a nats://host:port URL")]
+    public async Task A_fleet_server_that_is_not_a_nats_url_stops_the_gateway_with_exit_2(string servers, string message)
+    {
+        var result = await CliRunner.RunAsync("127.0.0.1:1", "gateway", "--port", "0", "--state", "off", "--nats", servers, "--name", "gw-a");
+        CliAssert.Exit(2, result);
+        Assert.Contains(message, result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("secret", result.Stdout + result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("gateway listening", result.Stdout, StringComparison.Ordinal);
+    }
 }
