@@ -47,6 +47,9 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
 
     private INatsJSStream? _jobs;
 
+    /// <summary>Writes job records to <see cref="_jobs"/>, acknowledged and in order; null until joined.</summary>
+    private RecordWriter? _records;
+
     /// <summary>Device → gateway as the bucket says, kept current by a watch: a request needs no lookup round trip.</summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _owners = new(StringComparer.Ordinal);
 
@@ -205,6 +208,7 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
         // Subscribed before the store is published: a request forwarded the moment after finds it listening.
         var subscription = await _nats.SubscribeCoreAsync(ApiSubject(GatewayName), serializer: Raw, cancellationToken: ct);
         _serving = ServeAsync(subscription, serve, _stop.Token);
+        _records = new RecordWriter(_nats.CreateJetStreamContext(), _logger);
         _devices = store;
         _watching = WatchOwnersAsync(store, _stop.Token);
         LogJoined(_logger, GatewayName, _fleet, Url, devices.Count);
@@ -493,7 +497,7 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
         }
         catch (Exception ex) when (ex is NatsException or OperationCanceledException)
         {
-            // Log lines and job records are best effort: the device's own gateway still keeps and serves them.
+            // Log lines are best effort, like LOG itself: the device's own gateway still keeps and serves them.
         }
     }
 
@@ -564,8 +568,7 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
         {
             return;
         }
-        var record = HostJson.Serialize(new HostResponse { Ok = true, Jobs = [job] });
-        _ = PublishBestEffortAsync(JobSubject(GatewayName, job.Device), record);
+        _records?.Add(JobSubject(GatewayName, job.Device), HostJson.Serialize(new HostResponse { Ok = true, Jobs = [job] }));
     }
 
     public async Task<List<JobRecord>?> RecentJobsAsync(string? device, int limit, CancellationToken ct)
@@ -800,6 +803,10 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
             await _serving;
         }
         await _inbox.DisposeAsync();
+        if (_records is not null)
+        {
+            await _records.DisposeAsync();
+        }
         await _nats.DisposeAsync();
         _stop.Dispose();
     }

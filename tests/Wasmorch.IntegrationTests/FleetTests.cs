@@ -332,15 +332,18 @@ public sealed class FleetTests
             Assert.Matches(@"disco\s+\S+\s+connected  gateway=gw-b", devices.Stdout);
             Assert.Matches(@"nucleo\s+tcp://\S+\s+not connected  gateway=gw-a", devices.Stdout);
             Assert.Matches(@"nrf\s+\S+\s+not connected  gateway=gw-c", devices.Stdout);
-            // The job records: every run acknowledged, from the fleet's record.
-            var jobs = await a.CliAsync("--json", "--device", "disco", "jobs", "--limit", "100");
-            CliAssert.Exit(0, jobs);
-            using (var json = JsonDocument.Parse(jobs.Stdout))
+            // The job records: every run acknowledged, from the fleet's record (written as each job ends).
+            async Task<List<int>> RecordedResultsAsync()
             {
-                var values = json.RootElement.GetProperty("jobs").EnumerateArray()
-                    .Where(j => j.GetProperty("status").GetString() == "OK").Select(j => int.Parse(j.GetProperty("value").GetString()!, System.Globalization.CultureInfo.InvariantCulture));
-                Assert.Equal([1, 2, 3, 5, 6, 7], values.Order());
+                var jobs = await a.CliAsync("--json", "--device", "disco", "jobs", "--limit", "100");
+                CliAssert.Exit(0, jobs);
+                using var json = JsonDocument.Parse(jobs.Stdout);
+                return [.. json.RootElement.GetProperty("jobs").EnumerateArray().Where(j => j.GetProperty("status").GetString() == "OK")
+                    .Select(j => int.Parse(j.GetProperty("value").GetString()!, System.Globalization.CultureInfo.InvariantCulture)).Order()];
             }
+            List<int> recorded = [];
+            await LinkFaultTests.EventuallyAsync(async () => (recorded = await RecordedResultsAsync()).Count >= 6, TimeSpan.FromSeconds(10));
+            Assert.Equal([1, 2, 3, 5, 6, 7], recorded);
             // The artifacts: gw-c, on the third node with an empty cache, compiles none of them.
             foreach (var version in before.Concat(after))
             {
