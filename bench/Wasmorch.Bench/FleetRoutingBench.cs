@@ -21,7 +21,8 @@ public static class FleetRoutingBench
 
     public static async Task<IReadOnlyList<BenchResult>> RunAsync(string cacheDir)
     {
-        using var nats = StartNats(out var url, out var store);
+        var (nats, url, store) = StartNats();
+        using var _ = nats;
         try
         {
             await using var emulator = new EmulatorHost(NullLoggerFactory.Instance);
@@ -81,7 +82,8 @@ public static class FleetRoutingBench
         return result;
     }
 
-    private static Process StartNats(out string url, out string store)
+    /// <summary>A local nats-server with JetStream in a fresh store (the caller kills it and deletes the store).</summary>
+    internal static (Process Nats, string Url, string Store) StartNats()
     {
         int port;
         using (var listener = new TcpListener(IPAddress.Loopback, 0))
@@ -89,8 +91,8 @@ public static class FleetRoutingBench
             listener.Start();
             port = ((IPEndPoint)listener.LocalEndpoint).Port;
         }
-        store = Directory.CreateTempSubdirectory("wasmorch-bench-nats-").FullName;
-        url = $"nats://127.0.0.1:{port}";
+        var store = Directory.CreateTempSubdirectory("wasmorch-bench-nats-").FullName;
+        var url = $"nats://127.0.0.1:{port}";
         var process = Process.Start(new ProcessStartInfo("nats-server", ["-a", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-js", "-sd", store])
         {
             RedirectStandardError = true,
@@ -104,7 +106,7 @@ public static class FleetRoutingBench
             {
                 using var probe = new TcpClient();
                 probe.Connect(IPAddress.Loopback, port);
-                return process;
+                return (process, url, store);
             }
             catch (SocketException) when (attempt < 100)
             {

@@ -16,6 +16,8 @@ public sealed class WasmRuntime : IDisposable
 
     private readonly Timer _ticker;
 
+    private readonly CompiledModules _compiled = new();
+
     public WasmRuntime()
     {
         using var config = EmulatedTarget.CreateConfig();
@@ -44,7 +46,7 @@ public sealed class WasmRuntime : IDisposable
         Module module;
         try
         {
-            module = precompiled ? Module.Deserialize(Engine, moduleId, bytes) : Module.FromBytes(Engine, moduleId, bytes);
+            module = precompiled ? Module.Deserialize(Engine, moduleId, bytes) : _compiled.Load(Engine, moduleId, bytes);
         }
         catch (WasmtimeException ex)
         {
