@@ -419,6 +419,51 @@ public sealed class FleetTests
     }
 
     [Fact]
+    public async Task Two_fleets_in_two_accounts_of_one_server_see_nothing_of_each_other()
+    {
+        var config = Path.Combine(Path.GetTempPath(), $"wasmorch-nats-{Guid.NewGuid():n}.conf");
+        // As docs/fleet.md advises: an account per fleet (its own subjects and JetStream assets),
+        // and in LAB, the gateway's user narrowed to the permissions docs/fleet.md lists.
+        await File.WriteAllTextAsync(config, """
+            accounts {
+              LAB { jetstream: enabled, users: [ { user: lab, password: lab-secret-1, permissions: {
+                publish:   { allow: [ "wasmorch.lab.>", "$JS.API.>", "$KV.wasmorch_lab_devices.>",
+                                      "$O.wasmorch_lab_artifacts.>", "$JS.FC.>", "$JS.ACK.>", "_INBOX.>" ] }
+                subscribe: { allow: [ "wasmorch.lab.>", "$KV.wasmorch_lab_devices.>",
+                                      "$O.wasmorch_lab_artifacts.>", "_INBOX.>" ] } } } ] }
+              SHOP { jetstream: enabled, users: [ { user: shop, password: shop-secret-2 } ] }
+            }
+            """);
+        try
+        {
+            await using var nats = NatsServer.Start(0, "-c", config);
+            // Both call their fleet "lab" and their board "disco": in separate accounts, no clash.
+            await using var lab = Member($"nats://lab:lab-secret-1@127.0.0.1:{nats.Port}", "gw-lab", "disco");
+            await using var shop = Member($"nats://shop:shop-secret-2@127.0.0.1:{nats.Port}", "gw-shop", "disco");
+
+            CliAssert.Exit(0, await CliRunner.RunAsync($"nats://lab:lab-secret-1@127.0.0.1:{nats.Port}?fleet=lab", "--device", "disco", "status"));
+            var seenByLab = await CliRunner.RunAsync($"nats://lab:lab-secret-1@127.0.0.1:{nats.Port}?fleet=lab", "devices");
+            CliAssert.Exit(0, seenByLab);
+            Assert.Matches(@"^disco\s+\S+\s+connected  gateway=gw-lab\s*$", seenByLab.Stdout.Split('\n')[0]);
+            Assert.DoesNotContain("gw-shop", seenByLab.Stdout, StringComparison.Ordinal);
+            // Under those permissions the lab gateway builds, deploys, runs and records (buckets, streams, replies).
+            var labCli = $"nats://lab:lab-secret-1@127.0.0.1:{nats.Port}?fleet=lab";
+            CliAssert.Exit(0, await CliRunner.RunAsync(labCli, "--device", "disco", "build-and-deploy", "--module-id", "math_ops", "--source", RepoPaths.Module("math_ops.c")));
+            var run = await CliRunner.RunAsync(labCli, "--device", "disco", "start", "--module-id", "math_ops", "--func-name", "mul", "--func-args", "6,7", "--wait-result");
+            CliAssert.Exit(0, run);
+            Assert.Contains("value=42", run.Stdout, StringComparison.Ordinal);
+            Assert.DoesNotContain("Permissions Violation", lab.Logs, StringComparison.OrdinalIgnoreCase);
+            var seenByShop = await CliRunner.RunAsync($"nats://shop:shop-secret-2@127.0.0.1:{nats.Port}?fleet=lab", "--device", "disco", "status");
+            CliAssert.Exit(0, seenByShop);
+            Assert.Contains("gateway=gw-shop", seenByShop.Stdout, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(config);
+        }
+    }
+
+    [Fact]
     public async Task Replicas_beyond_what_the_server_can_keep_are_refused_at_start()
     {
         await using var nats = NatsServer.Start();
