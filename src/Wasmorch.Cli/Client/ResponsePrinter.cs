@@ -61,6 +61,50 @@ public sealed class ResponsePrinter
         return response.Ok ? ExitCodes.Ok : ExitCodes.ForError(response.Error?.Code ?? "");
     }
 
+    private readonly Lock _many = new();
+
+    /// <summary>
+    /// One device's answer among many (a selector's): one line, naming the device, whatever the
+    /// outcome (a failure on stderr); safe to call from several tasks at once.
+    /// </summary>
+    public int PrintOfMany(string command, HostResponse response, TimeSpan latency)
+    {
+        var exit = response.Ok ? ExitCodes.Ok : ExitCodes.ForError(response.Error?.Code ?? "");
+        lock (_many)
+        {
+            if (_json)
+            {
+                Print(command, response, latency);
+            }
+            else if (response.Ok || (command == "start" && response.Job is not null && response.Status is not null))
+            {
+                _out.WriteLine(FormattableString.Invariant($"{Describe(command, response)}  ({latency.TotalMilliseconds:0.0} ms)") + (response.Ok ? "" : $" error: {response.Error!.Code}"));
+            }
+            else
+            {
+                _err.WriteLine($"{response.Device}: error: {response.Error!.Code}: {response.Error.Message}");
+            }
+        }
+        return exit;
+    }
+
+    /// <summary>The line after a selector's answers: how many devices, how many failed, the exit code.</summary>
+    public void PrintSummary(string command, string selector, int devices, int ok, int failed, int exitCode)
+    {
+        lock (_many)
+        {
+            if (_json)
+            {
+                var node = new JsonObject { ["command"] = command, ["selector"] = selector, ["devices"] = devices, ["ok"] = ok, ["failed"] = failed, ["exit_code"] = exitCode };
+                _out.WriteLine(node.ToJsonString());
+            }
+            else
+            {
+                _out.WriteLine($"{command} on '{selector}': {devices} device(s), {ok} ok, {failed} failed");
+            }
+        }
+    }
+
     private static string Fields(IReadOnlyDictionary<string, string>? fields) =>
         string.Join(' ', (fields ?? new Dictionary<string, string>()).Select(kv => $"{kv.Key}={kv.Value}"));
 
@@ -116,7 +160,8 @@ public sealed class ResponsePrinter
 
     private static string DescribeDevice(DeviceInfo d)
     {
-        var line = $"{d.Name,-16} {d.Endpoint,-40} {(d.GatewayLost == true ? "gateway-lost" : d.Connected ? "connected" : "not connected")}" + (d.Gateway is { } gateway ? $"  gateway={gateway}" : "");
+        var line = $"{d.Name,-16} {d.Endpoint,-40} {(d.GatewayLost == true ? "gateway-lost" : d.Connected ? "connected" : "not connected")}" + (d.Gateway is { } gateway ? $"  gateway={gateway}" : "")
+            + (d.Labels is { Count: > 0 } labels ? "  labels=" + string.Join(',', labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => $"{l.Key}={l.Value}")) : "");
         foreach (var m in d.Modules ?? [])
         {
             line += Environment.NewLine + $"  {m.ModuleId,-20} crc32={m.Crc32} sha256={m.Sha256 ?? "(not deployed by this gateway)"}"

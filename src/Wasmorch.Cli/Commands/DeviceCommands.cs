@@ -204,15 +204,62 @@ public static class DeviceCommands
         }
     }
 
+    /// <summary>The command on every device <paramref name="selector"/> matches, through one connection per parallel lane.</summary>
+    private static async Task<int> RunOnSelectedAsync(string name, Selector selector, HostRequest request, FleetAddress? fleet, GatewayAddress address, string? tlsCa,
+        int parallel, TimeSpan timeout, ResponsePrinter printer, CancellationToken ct)
+    {
+        var clients = new List<GatewayClient>();
+        try
+        {
+            return await SelectorFanOut.RunAsync(name, selector, request, parallel, async connectCt =>
+            {
+                if (fleet is not null)
+                {
+                    return r => FleetClient.SendAsync(fleet, r, ct);
+                }
+                var client = await GatewayClient.ConnectAsync(address, connectCt, tlsCa);
+                lock (clients)
+                {
+                    clients.Add(client);
+                }
+                return r => client.SendAsync(r, timeout, ct);
+            }, printer, ct);
+        }
+        finally
+        {
+            foreach (var client in clients)
+            {
+                await client.DisposeAsync();
+            }
+        }
+    }
+
     internal static async Task<int> Run(ParseResult pr, GlobalOptions global, string name, Func<Task<HostRequest>> build, TimeSpan timeout, CancellationToken ct, bool needsDevice = true, FileInfo? signKey = null)
     {
         var printer = new ResponsePrinter(Console.Out, Console.Error, pr.GetValue(global.Json));
         try
         {
             var device = pr.GetValue(global.Device);
-            if (needsDevice && string.IsNullOrEmpty(device))
+            var selectorText = pr.GetValue(global.Selector);
+            Selector? selector = null;
+            if (selectorText is not null)
             {
-                throw new UsageException($"{name} needs --device <name>");
+                if (!needsDevice || device is not null)
+                {
+                    throw new UsageException(needsDevice ? "give --device or --selector, not both" : $"{name} does not take --selector");
+                }
+                if (!Selector.TryParse(selectorText, out selector, out var selectorError))
+                {
+                    throw new UsageException(selectorError!);
+                }
+                if (pr.GetValue(global.Parallel) is < 1 or > 256)
+                {
+                    throw new UsageException($"--parallel {pr.GetValue(global.Parallel)} is out of range (1 to 256)");
+                }
+            }
+            else if (needsDevice && string.IsNullOrEmpty(device))
+            {
+                throw new UsageException($"{name} needs --device <name> or --selector <labels>");
             }
             var fleetAddress = FleetAddress.TryParse(pr.GetValue(global.Gateway), out var inFleet) ? inFleet : null;
             GatewayAddress address = GatewayAddress.Default;
@@ -227,6 +274,10 @@ public static class DeviceCommands
                 request.Signature = await SignAsync(signKey, request, ct);
             }
             request.Token = pr.GetValue(global.Token) ?? Environment.GetEnvironmentVariable("WASMORCH_TOKEN");
+            if (selector is not null)
+            {
+                return await RunOnSelectedAsync(name, selector, request, fleetAddress, address, pr.GetValue(global.TlsCa), pr.GetValue(global.Parallel), timeout, printer, ct);
+            }
             if (fleetAddress is not null)
             {
                 var (answer, took) = await FleetClient.SendAsync(fleetAddress, request, ct);

@@ -11,6 +11,19 @@ public sealed class GlobalOptions
         Recursive = true,
     };
 
+    public Option<string> Selector { get; } = new("--selector", "-l")
+    {
+        Description = "Every device whose labels match, instead of one --device: key=value[,key=value…] (key!=value excludes); docs/fleet-ops.md",
+        Recursive = true,
+    };
+
+    public Option<int> Parallel { get; } = new("--parallel")
+    {
+        Description = "With --selector: how many devices at a time (1-256)",
+        Recursive = true,
+        DefaultValueFactory = _ => Client.SelectorFanOut.DefaultParallel,
+    };
+
     public Option<string> Gateway { get; } = new("--gateway")
     {
         Description = "Gateway address [tls://]host:port (default: $WASMORCH_GATEWAY, else 127.0.0.1:9000)",
@@ -44,6 +57,8 @@ public sealed class GlobalOptions
     public void AddTo(RootCommand root)
     {
         root.Options.Add(Device);
+        root.Options.Add(Selector);
+        root.Options.Add(Parallel);
         root.Options.Add(Gateway);
         root.Options.Add(Json);
         root.Options.Add(Token);

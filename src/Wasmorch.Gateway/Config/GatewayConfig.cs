@@ -101,6 +101,18 @@ public sealed class GatewayConfig
     /// <summary>Devices that take only signed modules (<c>require_signed = true</c>).</summary>
     public HashSet<string> RequireSigned { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>[devices.x] labels: what selectors match a device by (besides those its HELLO_OK gives).</summary>
+    public Dictionary<string, Dictionary<string, string>> Labels { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Labels a board gives of itself in HELLO_OK; the device map may not set them.</summary>
+    public static readonly IReadOnlySet<string> AutomaticLabels = new HashSet<string>(["board", "runtime", "runtime_version"], StringComparer.Ordinal);
+
+    private static string? LabelProblem(string key, string value) =>
+        !Wasmorch.Protocol.HostApi.Selector.IsKey(key) ? "a label key must be 1 to 63 of a-z 0-9 _ . - starting with a letter or digit"
+        : AutomaticLabels.Contains(key) ? $"'{key}' is set by the board itself (HELLO_OK), not in the device map"
+        : !Wasmorch.Protocol.HostApi.Selector.IsValue(value) ? $"'{value}' is not a label value: 1 to 63 of A-Z a-z 0-9 _ . - / +"
+        : null;
+
     /// <summary>Ed25519 public keys (base64) whose signatures the gateway accepts.</summary>
     public List<string> TrustedKeys { get; } = [];
 
@@ -199,6 +211,10 @@ public sealed class GatewayConfig
                 if (device.Bool("emulate") == true)
                 {
                     config.Emulated.Add(name);
+                }
+                if (device.StringTable("labels", LabelProblem) is { } labels)
+                {
+                    config.Labels[name] = labels;
                 }
                 device.RejectUnknown();
             }

@@ -82,6 +82,30 @@ internal sealed class TomlSection
             : throw Error(key, $"must be a table ([{key}]), not {Describe(value)}");
     }
 
+    /// <summary>An inline table of strings (<c>labels = { site = "lab1" }</c>), each key and value checked by <paramref name="check"/>.</summary>
+    public Dictionary<string, string>? StringTable(string key, Func<string, string, string?> check)
+    {
+        if (!TryGet(key, out var value))
+        {
+            return null;
+        }
+        if (value is not TomlTable table)
+        {
+            throw Error(key, $"must be a table of strings ({key} = {{ name = \"value\" }}), not {Describe(value)}");
+        }
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (name, item) in table)
+        {
+            var text = item as string ?? throw Error($"{key}.{name}", $"must be a string (in quotes), not {Describe(item)}");
+            if (check(name, text) is { } problem)
+            {
+                throw Error($"{key}.{name}", problem);
+            }
+            result[name] = text;
+        }
+        return result;
+    }
+
     /// <summary>The tables under this one (the device map); anything else under it is an error.</summary>
     public IEnumerable<(string Key, TomlSection Table)> Tables()
     {

@@ -18,9 +18,12 @@ public sealed class DeviceRegistry : IAsyncDisposable
     private readonly GatewayState? _state;
 
     /// <param name="observer">Besides the state file, who else is told what happens on devices (the fleet).</param>
+    private readonly Dictionary<string, Dictionary<string, string>> _labels;
+
     public DeviceRegistry(GatewayConfig config, ILogger logger, GatewayState? state = null, IDeviceObserver? observer = null)
     {
         _state = state;
+        _labels = config.Labels;
         observer = DeviceObservers.Of(state is null ? null : new StateRecorder(state), observer);
         foreach (var (name, endpoint) in config.Devices)
         {
@@ -83,7 +86,34 @@ public sealed class DeviceRegistry : IAsyncDisposable
             Endpoint = d.Value.Endpoint,
             Connected = d.Value.Device.IsConnected,
             Modules = holdings is null ? null : holdings.GetValueOrDefault(d.Key) ?? [],
+            Labels = LabelsOf(d.Key, d.Value.Device),
         })];
+    }
+
+    /// <summary>The device map's labels of <paramref name="name"/>, and what its board said of itself in HELLO_OK.</summary>
+    private Dictionary<string, string> LabelsOf(string name, IDevice device)
+    {
+        var labels = _labels.TryGetValue(name, out var configured) ? new Dictionary<string, string>(configured, StringComparer.Ordinal) : new(StringComparer.Ordinal);
+        if (device.Capabilities?.Fields is { } hello)
+        {
+            if (hello.TryGetValue("board", out var board) && Protocol.HostApi.Selector.IsValue(board))
+            {
+                labels["board"] = board;
+            }
+            // runtime=wamr/2.4.3: the name and the version are two labels, so runtime=wamr selects every version.
+            if (hello.TryGetValue("runtime", out var runtime) && runtime.Split('/', 2) is [var engine, .. var version])
+            {
+                if (Protocol.HostApi.Selector.IsValue(engine))
+                {
+                    labels["runtime"] = engine;
+                }
+                if (version is [var v] && Protocol.HostApi.Selector.IsValue(v))
+                {
+                    labels["runtime_version"] = v;
+                }
+            }
+        }
+        return labels;
     }
 
     public async ValueTask DisposeAsync()

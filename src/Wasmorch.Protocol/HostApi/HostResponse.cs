@@ -167,6 +167,12 @@ public sealed class DeviceInfo
 
     /// <summary>What the gateway last knew this device to hold (from its own deploys and the device's STATUS).</summary>
     public List<HeldModule>? Modules { get; set; }
+
+    /// <summary>
+    /// Its labels, for selectors (<see cref="Selector"/>): those of the device map, and
+    /// <c>board</c>, <c>runtime</c>, <c>runtime_version</c> from the board's HELLO_OK once it has spoken.
+    /// </summary>
+    public Dictionary<string, string>? Labels { get; set; }
 }
 
 /// <summary>A module a device holds, as recorded by the gateway.</summary>
