@@ -90,6 +90,11 @@ public sealed class FleetTests
         CliAssert.Exit(0, devices);
         Assert.Matches(@"disco\s+tcp://127\.0\.0\.1:\d+\s+connected  gateway=gw-b", devices.Stdout);
         Assert.Matches(@"nucleo\s+tcp://127\.0\.0\.1:\d+\s+not connected  gateway=gw-a", devices.Stdout);
+        // In a fleet the gateway is a label: a selector through the fleet reaches its boards.
+        var onB = await CliRunner.RunAsync(fleet, "--selector", "gateway=gw-b", "start", "--module-id", "math_ops", "--func-name", "mul", "--func-args", "6,7", "--wait-result");
+        CliAssert.Exit(0, onB);
+        Assert.Matches(@"(?m)^disco: math_ops\.mul job=2 status=OK value=42", onB.Stdout);
+        Assert.Contains("start on 'gateway=gw-b': 1 device(s), 1 ok, 0 failed", onB.Stdout, StringComparison.Ordinal);
 
         var unknown = await CliRunner.RunAsync(fleet, "--device", "nowhere", "status");
         CliAssert.Exit(4, unknown);

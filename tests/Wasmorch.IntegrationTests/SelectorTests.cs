@@ -117,7 +117,7 @@ public sealed class SelectorTests
 
     [Theory]
     [InlineData("labels = { site = 3 }", "[devices.extra] labels.site: must be a string (in quotes), not 3")]
-    [InlineData("labels = { board = \"f446re\" }", "[devices.extra] labels.board: 'board' is set by the board itself (HELLO_OK), not in the device map")]
+    [InlineData("labels = { board = \"f446re\" }", "[devices.extra] labels.board: 'board' is set by the board itself (HELLO_OK) or the fleet, not in the device map")]
     [InlineData("labels = { site = \"lab 1\" }", "[devices.extra] labels.site: 'lab 1' is not a label value")]
     [InlineData("labels = \"site=lab1\"", "[devices.extra] labels: must be a table of strings")]
     public async Task A_wrong_label_in_the_device_map_stops_the_gateway_naming_it(string labels, string message)

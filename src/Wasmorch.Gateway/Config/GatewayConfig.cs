@@ -105,11 +105,11 @@ public sealed class GatewayConfig
     public Dictionary<string, Dictionary<string, string>> Labels { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Labels a board gives of itself in HELLO_OK; the device map may not set them.</summary>
-    public static readonly IReadOnlySet<string> AutomaticLabels = new HashSet<string>(["board", "runtime", "runtime_version"], StringComparer.Ordinal);
+    public static readonly IReadOnlySet<string> AutomaticLabels = new HashSet<string>(["board", "runtime", "runtime_version", "gateway"], StringComparer.Ordinal);
 
     private static string? LabelProblem(string key, string value) =>
         !Wasmorch.Protocol.HostApi.Selector.IsKey(key) ? "a label key must be 1 to 63 of a-z 0-9 _ . - starting with a letter or digit"
-        : AutomaticLabels.Contains(key) ? $"'{key}' is set by the board itself (HELLO_OK), not in the device map"
+        : AutomaticLabels.Contains(key) ? $"'{key}' is set by the board itself (HELLO_OK) or the fleet, not in the device map"
         : !Wasmorch.Protocol.HostApi.Selector.IsValue(value) ? $"'{value}' is not a label value: 1 to 63 of A-Z a-z 0-9 _ . - / +"
         : null;
 

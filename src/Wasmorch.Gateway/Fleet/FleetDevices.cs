@@ -32,6 +32,11 @@ public static class FleetDevices
                 list.Add(info);
             }
         }
+        foreach (var info in list.Where(d => d.Gateway is not null))
+        {
+            // In a fleet, the gateway is a label too: --selector gateway=gw-b.
+            (info.Labels ??= new(StringComparer.Ordinal))["gateway"] = info.Gateway!;
+        }
         list.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
         return list;
     }
