@@ -187,8 +187,17 @@ public sealed class ResponsePrinter
         "deploy" or "build-and-deploy" => $"{r.Device}: deployed {r.ModuleId} size={r.Size} crc32={r.Crc32}"
             + (r.Artifact is { } a and not "file" ? $" artifact={a}" : "")
             + (r.CacheHit == true ? " (cache hit: nothing compiled)" : "")
-            + (r.UploadSkipped == true ? " (upload skipped: the device already holds it; --force uploads)" : ""),
+            + (r.UploadSkipped == true ? " (upload skipped: the device already holds it; --force uploads)" : "")
+            + (r.Version is { } version ? $" version={version}" : ""),
         "devices" => string.Join(Environment.NewLine, (r.Devices ?? []).Select(DescribeDevice)),
+        "rollback" => $"{r.Device}: {r.ModuleId} is version {r.Version} again" + (r.Message is { } from ? $" ({from})" : "") + $" size={r.Size} crc32={r.Crc32}"
+            + (r.UploadSkipped == true ? " (upload skipped: the device already holds it)" : ""),
+        "history" => r.Versions is null or { Count: 0 }
+            ? $"no versions of {r.ModuleId} recorded"
+            : string.Join(Environment.NewLine, r.Versions.Select(v =>
+                $"{v.ModuleId} version {v.Version,-3} {v.CreatedAt} sha256={v.Sha256[..12]} crc32={v.Crc32} size={v.Size} {v.Artifact}"
+                + (v.SignatureVerified ? " signed" : "") + (v.By is null ? "" : $" by {v.By}")
+                + (v.Devices is { Count: > 0 } held ? $"  on: {string.Join(',', held)}" : ""))),
         "jobs" => r.Jobs is null or { Count: 0 }
             ? "no jobs recorded"
             : string.Join(Environment.NewLine, r.Jobs.Select(j =>

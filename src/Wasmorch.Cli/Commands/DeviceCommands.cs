@@ -18,7 +18,26 @@ public static class DeviceCommands
         yield return Jobs(global);
         yield return Ping(global);
         yield return Unload(global);
+        yield return History(global);
+        yield return Rollback(global);
         yield return LogsCommand.Create(global);
+    }
+
+    private static Command History(GlobalOptions global)
+    {
+        var moduleId = ModuleIdOption();
+        var command = new Command("history", "The versions of a module id the gateway deployed, newest first, with the devices holding each (--device: its versions only)") { moduleId };
+        command.SetAction((pr, ct) => Run(pr, global, "history", () => Task.FromResult(new HostRequest { Op = HostOps.History, ModuleId = pr.GetValue(moduleId) }), TimeSpan.FromSeconds(30), ct, needsDevice: false));
+        return command;
+    }
+
+    private static Command Rollback(GlobalOptions global)
+    {
+        var moduleId = ModuleIdOption();
+        var to = new Option<int?>("--to") { Description = "The version to put back (default: the one before the device's current; history lists them)" };
+        var command = new Command("rollback", "Put the previous version of a module back on a device (or --selector's), from the gateway's record: nothing is rebuilt") { moduleId, to };
+        command.SetAction((pr, ct) => Run(pr, global, "rollback", () => Task.FromResult(new HostRequest { Op = HostOps.Rollback, ModuleId = pr.GetValue(moduleId), Version = pr.GetValue(to) }), TimeSpan.FromSeconds(120), ct));
+        return command;
     }
 
     private static Command Ping(GlobalOptions global)
@@ -274,6 +293,8 @@ public static class DeviceCommands
                 request.Signature = await SignAsync(signKey, request, ct);
             }
             request.Token = pr.GetValue(global.Token) ?? Environment.GetEnvironmentVariable("WASMORCH_TOKEN");
+            // Recorded with each module version a deploy makes (history shows it).
+            request.By = $"{Environment.UserName}@{Environment.MachineName}";
             if (selector is not null)
             {
                 return await RunOnSelectedAsync(name, selector, request, fleetAddress, address, pr.GetValue(global.TlsCa), pr.GetValue(global.Parallel), timeout, printer, ct);

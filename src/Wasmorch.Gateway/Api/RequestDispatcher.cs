@@ -32,7 +32,7 @@ public sealed class RequestDispatcher
         [
             new StatusOp(devices), new StartOp(devices, config), new StopOp(devices), new DeployOp(pipeline),
             new BuildAndDeployOp(pipeline), new DevicesOp(devices, fleet), new PingOp(devices), new UnloadOp(devices),
-            _logs, new ScanOp(), new JobsOp(devices, fleet),
+            _logs, new ScanOp(), new JobsOp(devices, fleet), new HistoryOp(devices), new RollbackOp(devices, pipeline),
         ];
         _handlers = handlers.ToDictionary(h => h.Op, StringComparer.Ordinal);
     }

@@ -19,7 +19,7 @@ namespace Wasmorch.Gateway.State;
 /// </remarks>
 public sealed partial class GatewayState : IAsyncDisposable
 {
-    private const int SchemaVersion = 1;
+    private const int SchemaVersion = 2;
     private const string LostOnRestart = "the gateway stopped while the job ran; its result was not seen";
 
     private readonly Channel<StateWrite> _writes = Channel.CreateUnbounded<StateWrite>(new UnboundedChannelOptions { SingleReader = true });
@@ -170,7 +170,11 @@ public sealed partial class GatewayState : IAsyncDisposable
             CREATE TABLE IF NOT EXISTS artifacts(
                 key TEXT PRIMARY KEY, kind TEXT NOT NULL, sha256 TEXT NOT NULL, size INTEGER NOT NULL,
                 created_utc TEXT NOT NULL, last_used_utc TEXT NOT NULL);
-            PRAGMA user_version = 1;
+            CREATE TABLE IF NOT EXISTS versions(
+                module_id TEXT NOT NULL, version INTEGER NOT NULL, sha256 TEXT NOT NULL, crc32 TEXT NOT NULL,
+                size INTEGER NOT NULL, artifact TEXT, source_sha256 TEXT, signed INTEGER NOT NULL, by TEXT,
+                created_utc TEXT NOT NULL, PRIMARY KEY(module_id, version), UNIQUE(module_id, sha256));
+            PRAGMA user_version = 2;
             COMMIT;
             """);
     }

@@ -58,6 +58,8 @@ public static class HostJson
         ["timeout_ms"] = "a whole number of milliseconds (32 bits)",
         ["stack_size"] = "a whole number of bytes (32 bits)",
         ["limit"] = "a whole number (32 bits)",
+        ["version"] = "a whole number (32 bits)",
+        ["by"] = "a string",
         ["wait_result"] = "true or false",
         ["force"] = "true or false",
         ["progress"] = "true or false",

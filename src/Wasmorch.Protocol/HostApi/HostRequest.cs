@@ -59,6 +59,12 @@ public sealed class HostRequest
 
     /// <summary>For <c>jobs</c>: how many records, newest first (default 20, at most 1000).</summary>
     public int? Limit { get; set; }
+
+    /// <summary>rollback: the version to put back (default: the one before the device's current).</summary>
+    public int? Version { get; set; }
+
+    /// <summary>Who asks (user@host, as the CLI says it): recorded with each module version deployed.</summary>
+    public string? By { get; set; }
 }
 
 public static class HostOps
@@ -74,4 +80,10 @@ public static class HostOps
     public const string Logs = "logs";
     public const string Scan = "scan";
     public const string Jobs = "jobs";
+
+    /// <summary>The versions of a module id this gateway has deployed (docs/fleet-ops.md).</summary>
+    public const string History = "history";
+
+    /// <summary>Puts a device's previous version of a module back, from the gateway's own record of it.</summary>
+    public const string Rollback = "rollback";
 }

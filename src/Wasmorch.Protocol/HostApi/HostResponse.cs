@@ -75,6 +75,12 @@ public sealed class HostResponse
     /// <summary>The job history of <c>jobs</c>, newest first.</summary>
     public List<JobRecord>? Jobs { get; set; }
 
+    /// <summary>deploy, build_and_deploy, rollback: the version of the module id this deploy is (history numbers them 1, 2, …).</summary>
+    public int? Version { get; set; }
+
+    /// <summary>history: the versions of a module id, newest first.</summary>
+    public List<ModuleVersion>? Versions { get; set; }
+
     public HostError? Error { get; set; }
 
     public Timing? Timing { get; set; }
@@ -221,4 +227,34 @@ public sealed class JobRecord
 
     /// <summary>In a fleet: the gateway whose device ran the job.</summary>
     public string? Gateway { get; set; }
+}
+
+/// <summary>One version of a module id: the bytes a deploy sent, as this gateway recorded them.</summary>
+public sealed class ModuleVersion
+{
+    public string ModuleId { get; set; } = string.Empty;
+
+    public int Version { get; set; }
+
+    public string Sha256 { get; set; } = string.Empty;
+
+    public string Crc32 { get; set; } = string.Empty;
+
+    public long Size { get; set; }
+
+    /// <summary>How it came to be: built:wasm, built:aot, file:as-is, …</summary>
+    public string? Artifact { get; set; }
+
+    /// <summary>The SHA-256 of the C source it was built from, when it was.</summary>
+    public string? SourceSha256 { get; set; }
+
+    /// <summary>Whether a trusted key signed it when it was first deployed.</summary>
+    public bool SignatureVerified { get; set; }
+
+    public string? By { get; set; }
+
+    public string CreatedAt { get; set; } = string.Empty;
+
+    /// <summary>The devices of this gateway that hold it now.</summary>
+    public List<string>? Devices { get; set; }
 }

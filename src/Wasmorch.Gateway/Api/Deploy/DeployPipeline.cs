@@ -16,6 +16,9 @@ public enum DeploySource
 {
     CSource,
     ModuleBytes,
+
+    /// <summary>A version this gateway deployed before, from its own record (rollback).</summary>
+    Stored,
 }
 
 /// <summary>
@@ -52,15 +55,21 @@ public sealed class DeployPipeline(DeviceRegistry devices, BuildService build, G
 
         public string Diagnostics { get; set; } = string.Empty;
 
+        /// <summary>For <see cref="DeploySource.Stored"/>: the version put back.</summary>
+        public ModuleVersion? Stored { get; init; }
+
         /// <summary>How the module came to be, as the state file records it.</summary>
-        public string Artifact => Source == DeploySource.CSource
-            ? $"built:{Op.Request.Mode ?? "wasm"}"
-            : $"file:{Op.Request.Mode ?? "as-is"}";
+        public string Artifact => Source switch
+        {
+            DeploySource.CSource => $"built:{Op.Request.Mode ?? "wasm"}",
+            DeploySource.Stored => Stored!.Artifact ?? "file:as-is",
+            _ => $"file:{Op.Request.Mode ?? "as-is"}",
+        };
     }
 
-    public async Task<HostResponse> RunAsync(OpContext op, DeploySource source)
+    public async Task<HostResponse> RunAsync(OpContext op, DeploySource source, ModuleVersion? stored = null)
     {
-        var deployment = Validate(op, source);
+        var deployment = Validate(op, source, stored);
         CheckSignature(deployment);
         await CompileAsync(deployment);
         await CheckSizeAsync(deployment);
@@ -75,15 +84,28 @@ public sealed class DeployPipeline(DeviceRegistry devices, BuildService build, G
                 response.Message = response.Message is null ? deployment.Diagnostics.Trim() : $"{response.Message}\n{deployment.Diagnostics.Trim()}";
             }
         }
+        if (response.Ok && devices.State is { } state)
+        {
+            // Every module a deploy sent is a version of its id: history lists it, rollback puts it back.
+            response.Version = await state.RecordVersionAsync(deployment.ModuleId, deployment.Module, response.Sha256!, response.Crc32!, deployment.Artifact,
+                source == DeploySource.CSource ? BuildService.Sha256(deployment.Signed) : deployment.Stored?.SourceSha256,
+                deployment.SignatureVerified, op.Request.By);
+        }
         return response;
     }
 
     /// <summary>Step 1: the request itself: module id, mode, and the source or bytes within the gateway's limits.</summary>
-    private Deployment Validate(OpContext op, DeploySource source)
+    private Deployment Validate(OpContext op, DeploySource source, ModuleVersion? stored)
     {
         var request = op.Request;
         var moduleId = RequireModuleId(request);
         var device = devices.Get(request.Device);
+        if (source == DeploySource.Stored)
+        {
+            var bytes = devices.State?.VersionBytes(stored!.Sha256)
+                ?? throw new GatewayException(HostErrorCodes.Unsupported, $"the bytes of version {stored!.Version} of '{moduleId}' are gone from {devices.State?.VersionsDirectory}");
+            return new Deployment { Op = op, Device = device, ModuleId = moduleId, Source = source, Stored = stored, Signed = bytes, Module = bytes };
+        }
         if (request.Mode is not (null or "wasm" or "aot"))
         {
             throw new GatewayException(HostErrorCodes.BadRequest, $"unknown mode '{request.Mode}' (wasm or aot)");
@@ -130,9 +152,22 @@ public sealed class DeployPipeline(DeviceRegistry devices, BuildService build, G
     /// Step 2: an Ed25519 signature over the request's <see cref="DeployStatement"/> (the content's
     /// SHA-256 and everything that decides what lands where), required for devices that say so.
     /// </summary>
-    private void CheckSignature(Deployment d) =>
+    private void CheckSignature(Deployment d)
+    {
+        if (d.Source == DeploySource.Stored)
+        {
+            // A version put back is trusted as far as it was when first deployed, no further.
+            d.SignatureVerified = d.Stored!.SignatureVerified;
+            if (config.RequireSigned.Contains(d.Device.Name) && !d.SignatureVerified)
+            {
+                throw new GatewayException(HostErrorCodes.NotSigned,
+                    $"version {d.Stored.Version} of '{d.ModuleId}' was not signed when it was deployed, and device '{d.Device.Name}' requires signed modules");
+            }
+            return;
+        }
         d.SignatureVerified = signatures.Check(DeployStatement.For(d.Op.Request, d.Signed), d.Op.Request.Signature,
             config.RequireSigned.Contains(d.Device.Name), d.Device.Name);
+    }
 
     /// <summary>Step 3: clang for C source; a wasm module checked against what devices run; the device's AOT image for --mode aot.</summary>
     private async Task CompileAsync(Deployment d)
@@ -152,7 +187,8 @@ public sealed class DeployPipeline(DeviceRegistry devices, BuildService build, G
             // Native code (a Wasmtime or WAMR AOT image) runs as the device's own code: it may come
             // only from a builder the device trusts, which is this gateway (--mode aot builds it
             // from checked wasm) or a holder of a trusted signing key.
-            if (!d.SignatureVerified)
+            // A version this gateway built as AOT itself is as trusted as when it built it.
+            if (!d.SignatureVerified && !(d.Source == DeploySource.Stored && d.Artifact.StartsWith("built:aot", StringComparison.Ordinal)))
             {
                 throw new GatewayException(HostErrorCodes.NotSigned,
                     $"module '{d.ModuleId}' is not wasm but native code (an AOT image); the gateway forwards native code only when it built it (deploy the .wasm with --mode aot) or a trusted key signed it (--sign-key)");

@@ -1,0 +1,78 @@
+using Wasmorch.Protocol.HostApi;
+
+namespace Wasmorch.Gateway.State;
+
+/// <summary>
+/// Module versions (docs/fleet-ops.md): every distinct module a deploy sent under a module id is a
+/// version (1, 2, …), and its bytes are kept next to the state file, by SHA-256, so that a
+/// rollback puts a version back without building anything.
+/// </summary>
+public sealed partial class GatewayState
+{
+    /// <summary>Where the bytes of every version are: <c>&lt;state file&gt;.versions/&lt;sha256&gt;</c>.</summary>
+    public string VersionsDirectory => Path + ".versions";
+
+    /// <summary>
+    /// Records <paramref name="module"/> as a version of <paramref name="moduleId"/> (the same
+    /// bytes again are the same version) and keeps its bytes; its version number.
+    /// </summary>
+    public async Task<int> RecordVersionAsync(string moduleId, byte[] module, string sha256, string crc32, string? artifact, string? sourceSha256, bool signatureVerified, string? by)
+    {
+        var file = System.IO.Path.Combine(VersionsDirectory, sha256);
+        if (!File.Exists(file))
+        {
+            Directory.CreateDirectory(VersionsDirectory);
+            // Written whole, then moved into place: a file there is never half a module. Each
+            // writer has its own partial file (the same module may be deployed to many boards at once).
+            var partial = $"{file}.{Guid.NewGuid():n}.partial";
+            await File.WriteAllBytesAsync(partial, module);
+            File.Move(partial, file, overwrite: true);
+        }
+        var committed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Enqueue(committed,
+            """
+            INSERT INTO versions(module_id, version, sha256, crc32, size, artifact, source_sha256, signed, by, created_utc)
+            SELECT $m, coalesce(max(version), 0) + 1, $s, $c, $z, $a, $src, $sig, $by, $t FROM versions WHERE module_id = $m
+            ON CONFLICT(module_id, sha256) DO NOTHING
+            """,
+            ("$m", moduleId), ("$s", sha256), ("$c", crc32.ToLowerInvariant()), ("$z", module.Length), ("$a", artifact), ("$src", sourceSha256),
+            ("$sig", signatureVerified ? 1 : 0), ("$by", by), ("$t", Now()));
+        await committed.Task;
+        return Versions(moduleId).First(v => v.Sha256 == sha256).Version;
+    }
+
+    /// <summary>The versions of <paramref name="moduleId"/>, newest first, each with the devices that hold it now.</summary>
+    public List<ModuleVersion> Versions(string moduleId)
+    {
+        var versions = new List<ModuleVersion>();
+        Query("""
+            SELECT version, sha256, crc32, size, artifact, source_sha256, signed, by, created_utc FROM versions
+            WHERE module_id = $m ORDER BY version DESC
+            """, [("$m", moduleId)], row => versions.Add(new ModuleVersion
+        {
+            ModuleId = moduleId,
+            Version = row.GetInt32(0),
+            Sha256 = row.GetString(1),
+            Crc32 = row.GetString(2),
+            Size = row.GetInt64(3),
+            Artifact = NullableString(row, 4),
+            SourceSha256 = NullableString(row, 5),
+            SignatureVerified = row.GetInt64(6) != 0,
+            By = NullableString(row, 7),
+            CreatedAt = row.GetString(8),
+        }));
+        var holders = Holdings();
+        foreach (var version in versions)
+        {
+            version.Devices = [.. holders.Where(h => h.Value.Any(m => m.ModuleId == moduleId && m.Sha256 == version.Sha256)).Select(h => h.Key).Order(StringComparer.Ordinal)];
+        }
+        return versions;
+    }
+
+    /// <summary>The bytes of a version, or null when they are gone from <see cref="VersionsDirectory"/>.</summary>
+    public byte[]? VersionBytes(string sha256)
+    {
+        var file = System.IO.Path.Combine(VersionsDirectory, sha256);
+        return File.Exists(file) ? File.ReadAllBytes(file) : null;
+    }
+}
