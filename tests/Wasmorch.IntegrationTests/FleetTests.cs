@@ -449,7 +449,7 @@ public sealed class FleetTests
             CliAssert.Exit(0, await CliRunner.RunAsync($"nats://lab:lab-secret-1@127.0.0.1:{nats.Port}?fleet=lab", "--device", "disco", "status"));
             var seenByLab = await CliRunner.RunAsync($"nats://lab:lab-secret-1@127.0.0.1:{nats.Port}?fleet=lab", "devices");
             CliAssert.Exit(0, seenByLab);
-            Assert.Matches(@"^disco\s+\S+\s+connected  gateway=gw-lab\s*$", seenByLab.Stdout.Split('\n')[0]);
+            Assert.Matches(@"^disco\s+\S+\s+connected  gateway=gw-lab  labels=board=disco,gateway=gw-lab,runtime=wasmtime,runtime_version=[0-9.]+$", seenByLab.Stdout.Split('\n')[0]);
             Assert.DoesNotContain("gw-shop", seenByLab.Stdout, StringComparison.Ordinal);
             // Under those permissions the lab gateway builds, deploys, runs and records (buckets, streams, replies).
             var labCli = $"nats://lab:lab-secret-1@127.0.0.1:{nats.Port}?fleet=lab";
