@@ -11,6 +11,10 @@ foreach (var command in DeviceCommands.Create(global))
 }
 root.Subcommands.Add(GatewayCommand.Create(global));
 root.Subcommands.Add(FleetCommand.Create(global));
+foreach (var command in DesiredStateCommands.Create(global))
+{
+    root.Subcommands.Add(command);
+}
 root.Subcommands.Add(EmulateCommand.Create(global));
 root.Subcommands.Add(ConformanceCommand.Create(global));
 root.Subcommands.Add(BuildCommand.Create());

@@ -18,6 +18,9 @@ public sealed partial class GatewayHost : IAsyncDisposable
     private readonly BuildService _build;
     private readonly GatewayState? _state;
     private readonly Fleet.IFleet? _fleet;
+
+    /// <summary>Keeps devices at the desired state (null without a state file, which keeps it).</summary>
+    private readonly Desired.Reconciler? _reconciler;
     private readonly RequestDispatcher _dispatcher;
 
     /// <param name="fleet">The fleet this gateway joins (<see cref="JoinFleetAsync"/>), or null for a gateway on its own.</param>
@@ -62,7 +65,10 @@ public sealed partial class GatewayHost : IAsyncDisposable
                 throw new ConfigException(ex.Message);
             }
         }
-        _devices = new DeviceRegistry(config, loggers.CreateLogger("Wasmorch.Gateway.Devices"), _state, fleet is null ? null : new Fleet.FleetJobRecorder(fleet));
+        _reconciler = _state is null ? null : new Desired.Reconciler(_state, loggers.CreateLogger("Wasmorch.Gateway.Desired"));
+        _devices = new DeviceRegistry(config, loggers.CreateLogger("Wasmorch.Gateway.Devices"), _state,
+            DeviceObservers.Of(fleet is null ? null : new Fleet.FleetJobRecorder(fleet), _reconciler));
+        _reconciler?.Attach(_devices);
         if (fleet is not null)
         {
             _devices.Logs.Added += entry =>
@@ -81,7 +87,11 @@ public sealed partial class GatewayHost : IAsyncDisposable
         {
             Shared = fleet as ISharedArtifacts,
         };
-        _dispatcher = new RequestDispatcher(_devices, _build, config, new Signing.ModuleSignatures(config.TrustedKeys), fleet);
+        _dispatcher = new RequestDispatcher(_devices, _build, config, new Signing.ModuleSignatures(config.TrustedKeys), fleet, _reconciler);
+        if (_reconciler is not null)
+        {
+            _reconciler.Dispatch = (request, ct) => _dispatcher.HandleAsync(request, ct);
+        }
         _server = new HostApiServer(new IPEndPoint(address, config.Port), _dispatcher, loggers.CreateLogger("Wasmorch.Gateway.Api"), config.Token, config.MaxConnections, LoadCertificate(config), config.MaxConnectionsPerPeer)
         {
             IdleTimeout = config.IdleTimeout,
@@ -120,6 +130,8 @@ public sealed partial class GatewayHost : IAsyncDisposable
     public void Start()
     {
         _server.Start();
+        // Devices converge to the desired state the state file keeps, from the start.
+        _reconciler?.Start();
         // The compiler's identity is part of every cache key: learn it now, so that the first
         // build's compile_ms is not the time of `clang --version` on a cache hit.
         _ = _build.Clang.IdentityAsync();
@@ -138,6 +150,10 @@ public sealed partial class GatewayHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _server.DisposeAsync();
+        if (_reconciler is not null)
+        {
+            await _reconciler.DisposeAsync();
+        }
         if (_fleet is not null)
         {
             await _fleet.DisposeAsync();

@@ -43,7 +43,7 @@ public sealed class ResponsePrinter
             }
             else
             {
-                if (command == "start" && response.Job is not null && response.Status is not null)
+                if ((command == "start" && response.Job is not null && response.Status is not null) || (command is "apply" or "diff" && response.Plan is not null))
                 {
                     // A job that ran but ended badly still has an outcome worth showing (value, elapsed).
                     _out.WriteLine(Describe(command, response));
@@ -158,6 +158,19 @@ public sealed class ResponsePrinter
         return text.ToString();
     }
 
+    private static readonly string[] PlanStates = ["missing", "different", "same", "extra", "unreachable"];
+
+    /// <summary>One line per device and module (what it needs, and what came of it), then a count of each.</summary>
+    private static string DescribePlan(List<PlanStep> plan) => string.Join(Environment.NewLine, plan.Select(p =>
+            $"{p.Device,-16} {p.ModuleId,-16} {p.State}"
+            + (p.HeldVersion is { } held ? $" (version {held} there)" : "")
+            + (p.DesiredVersion is { } wanted && p.State != "extra" ? $" -> version {wanted}" : "")
+            + (p.Outcome is { } outcome ? $": {outcome}" : "")
+            + (p.Error is { } e ? $" {e.Code}: {e.Message}" : ""))
+        .Append($"{plan.Select(p => p.Device).Distinct().Count()} device(s): " + string.Join(", ",
+            PlanStates.Select(s => $"{plan.Count(p => p.State == s)} {s}"))
+            + (plan.Any(p => p.Outcome is not null) ? $"; {plan.Count(p => p.Outcome is "deployed" or "started")} deployed, {plan.Count(p => p.Outcome == "failed")} failed" : "")));
+
     private static string DescribeDevice(DeviceInfo d)
     {
         var line = $"{d.Name,-16} {d.Endpoint,-40} {(d.GatewayLost == true ? "gateway-lost" : d.Connected ? "connected" : "not connected")}" + (d.Gateway is { } gateway ? $"  gateway={gateway}" : "")
@@ -198,6 +211,7 @@ public sealed class ResponsePrinter
                 $"{v.ModuleId} version {v.Version,-3} {v.CreatedAt} sha256={v.Sha256[..12]} crc32={v.Crc32} size={v.Size} {v.Artifact}"
                 + (v.SignatureVerified ? " signed" : "") + (v.By is null ? "" : $" by {v.By}")
                 + (v.Devices is { Count: > 0 } held ? $"  on: {string.Join(',', held)}" : ""))),
+        "apply" or "diff" => DescribePlan(r.Plan ?? []),
         "jobs" => r.Jobs is null or { Count: 0 }
             ? "no jobs recorded"
             : string.Join(Environment.NewLine, r.Jobs.Select(j =>

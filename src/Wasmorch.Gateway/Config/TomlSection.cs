@@ -106,6 +106,18 @@ internal sealed class TomlSection
         return result;
     }
 
+    /// <summary>An array of tables (<c>[[module]]</c>), each read strictly as its own section (<c>[[module]] #2</c>).</summary>
+    public List<TomlSection>? TableArray(string key)
+    {
+        if (!TryGet(key, out var value))
+        {
+            return null;
+        }
+        return value is TomlTableArray tables
+            ? [.. tables.Select((t, i) => new TomlSection(t, _origin, $"[[{key}]] #{i + 1}"))]
+            : throw Error(key, $"must be tables ([[{key}]]), not {Describe(value)}");
+    }
+
     /// <summary>The tables under this one (the device map); anything else under it is an error.</summary>
     public IEnumerable<(string Key, TomlSection Table)> Tables()
     {

@@ -18,16 +18,7 @@ public sealed partial class GatewayState
     /// </summary>
     public async Task<int> RecordVersionAsync(string moduleId, byte[] module, string sha256, string crc32, string? artifact, string? sourceSha256, bool signatureVerified, string? by)
     {
-        var file = System.IO.Path.Combine(VersionsDirectory, sha256);
-        if (!File.Exists(file))
-        {
-            Directory.CreateDirectory(VersionsDirectory);
-            // Written whole, then moved into place: a file there is never half a module. Each
-            // writer has its own partial file (the same module may be deployed to many boards at once).
-            var partial = $"{file}.{Guid.NewGuid():n}.partial";
-            await File.WriteAllBytesAsync(partial, module);
-            File.Move(partial, file, overwrite: true);
-        }
+        await KeepBytesAsync(sha256, module);
         var committed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Enqueue(committed,
             """
@@ -67,6 +58,48 @@ public sealed partial class GatewayState
             version.Devices = [.. holders.Where(h => h.Value.Any(m => m.ModuleId == moduleId && m.Sha256 == version.Sha256)).Select(h => h.Key).Order(StringComparer.Ordinal)];
         }
         return versions;
+    }
+
+    /// <summary>Keeps <paramref name="module"/> in <see cref="VersionsDirectory"/> under its SHA-256.</summary>
+    public async Task KeepBytesAsync(string sha256, byte[] module)
+    {
+        var file = System.IO.Path.Combine(VersionsDirectory, sha256);
+        if (!File.Exists(file))
+        {
+            Directory.CreateDirectory(VersionsDirectory);
+            // Written whole, then moved into place: a file there is never half a module. Each
+            // writer has its own partial file (the same module may be deployed to many boards at once).
+            var partial = $"{file}.{Guid.NewGuid():n}.partial";
+            await File.WriteAllBytesAsync(partial, module);
+            File.Move(partial, file, overwrite: true);
+        }
+    }
+
+    /// <summary>Replaces the desired state (docs/fleet-ops.md): it outlives restarts; the reconciler loads it at start.</summary>
+    public Task SaveDesiredAsync(IReadOnlyList<(string ModuleId, string Selector, string Sha256, string? Mode, string? Autostart)> entries)
+    {
+        var committed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Enqueue("DELETE FROM desired");
+        for (var i = 0; i < entries.Count; i++)
+        {
+            var e = entries[i];
+            Enqueue(i == entries.Count - 1 ? committed : null,
+                "INSERT INTO desired(position, module_id, selector, sha256, mode, autostart) VALUES($p, $m, $s, $h, $mode, $a)",
+                ("$p", i), ("$m", e.ModuleId), ("$s", e.Selector), ("$h", e.Sha256), ("$mode", e.Mode), ("$a", e.Autostart));
+        }
+        if (entries.Count == 0)
+        {
+            Enqueue(committed, "SELECT 1");
+        }
+        return committed.Task;
+    }
+
+    public List<(string ModuleId, string Selector, string Sha256, string? Mode, string? Autostart)> Desired()
+    {
+        var entries = new List<(string, string, string, string?, string?)>();
+        Query("SELECT module_id, selector, sha256, mode, autostart FROM desired ORDER BY position", [],
+            row => entries.Add((row.GetString(0), row.GetString(1), row.GetString(2), NullableString(row, 3), NullableString(row, 4))));
+        return entries;
     }
 
     /// <summary>The bytes of a version, or null when they are gone from <see cref="VersionsDirectory"/>.</summary>

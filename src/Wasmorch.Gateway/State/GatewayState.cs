@@ -174,6 +174,9 @@ public sealed partial class GatewayState : IAsyncDisposable
                 module_id TEXT NOT NULL, version INTEGER NOT NULL, sha256 TEXT NOT NULL, crc32 TEXT NOT NULL,
                 size INTEGER NOT NULL, artifact TEXT, source_sha256 TEXT, signed INTEGER NOT NULL, by TEXT,
                 created_utc TEXT NOT NULL, PRIMARY KEY(module_id, version), UNIQUE(module_id, sha256));
+            CREATE TABLE IF NOT EXISTS desired(
+                position INTEGER PRIMARY KEY, module_id TEXT NOT NULL, selector TEXT NOT NULL, sha256 TEXT NOT NULL,
+                mode TEXT, autostart TEXT);
             PRAGMA user_version = 2;
             COMMIT;
             """);

@@ -60,6 +60,8 @@ public static class HostJson
         ["limit"] = "a whole number (32 bits)",
         ["version"] = "a whole number (32 bits)",
         ["by"] = "a string",
+        ["dry_run"] = "true or false",
+        ["desired"] = "a list of objects (module_id, selector, source or module, mode, autostart)",
         ["wait_result"] = "true or false",
         ["force"] = "true or false",
         ["progress"] = "true or false",

@@ -65,6 +65,12 @@ public sealed class HostRequest
 
     /// <summary>Who asks (user@host, as the CLI says it): recorded with each module version deployed.</summary>
     public string? By { get; set; }
+
+    /// <summary>apply: which modules go on which devices (docs/fleet-ops.md).</summary>
+    public List<DesiredModule>? Desired { get; set; }
+
+    /// <summary>apply: say what would be done, do nothing.</summary>
+    public bool DryRun { get; set; }
 }
 
 public static class HostOps
@@ -86,4 +92,33 @@ public static class HostOps
 
     /// <summary>Puts a device's previous version of a module back, from the gateway's own record of it.</summary>
     public const string Rollback = "rollback";
+
+    /// <summary>Makes <c>desired</c> the gateway's desired state and converges its devices to it (<c>dry_run</c>: only the plan).</summary>
+    public const string Apply = "apply";
+
+    /// <summary>How the devices differ from the gateway's desired state (the plan apply would carry out).</summary>
+    public const string Diff = "diff";
+}
+
+/// <summary>One entry of a desired state: this module on every device the selector matches.</summary>
+public sealed class DesiredModule
+{
+    public string ModuleId { get; set; } = string.Empty;
+
+    /// <summary>A selector (<see cref="Selector"/>) of the devices the module goes on.</summary>
+    public string Selector { get; set; } = string.Empty;
+
+    /// <summary>C source to build (exactly one of source and module).</summary>
+    public string? Source { get; set; }
+
+    public string? SourceName { get; set; }
+
+    /// <summary>The module's bytes, base64.</summary>
+    public string? Module { get; set; }
+
+    /// <summary>wasm (default) or aot.</summary>
+    public string? Mode { get; set; }
+
+    /// <summary>func[:args] to start once the module is on a device, and again after the device restarts.</summary>
+    public string? Autostart { get; set; }
 }

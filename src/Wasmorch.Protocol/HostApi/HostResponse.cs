@@ -81,6 +81,9 @@ public sealed class HostResponse
     /// <summary>history: the versions of a module id, newest first.</summary>
     public List<ModuleVersion>? Versions { get; set; }
 
+    /// <summary>apply, diff: what each device needs (and, for apply, what came of it).</summary>
+    public List<PlanStep>? Plan { get; set; }
+
     public HostError? Error { get; set; }
 
     public Timing? Timing { get; set; }
@@ -257,4 +260,25 @@ public sealed class ModuleVersion
 
     /// <summary>The devices of this gateway that hold it now.</summary>
     public List<string>? Devices { get; set; }
+}
+
+/// <summary>One device and module of a plan: what it needs to match the desired state.</summary>
+public sealed class PlanStep
+{
+    public string Device { get; set; } = string.Empty;
+
+    public string ModuleId { get; set; } = string.Empty;
+
+    /// <summary>missing (not on the device), different (another version there), same, or extra (on the device, not desired).</summary>
+    public string State { get; set; } = string.Empty;
+
+    /// <summary>The version on the device now (when this gateway knows it), and the one desired.</summary>
+    public int? HeldVersion { get; set; }
+
+    public int? DesiredVersion { get; set; }
+
+    /// <summary>apply: deployed, started, or failed (with <see cref="Error"/>); null for a dry run or nothing to do.</summary>
+    public string? Outcome { get; set; }
+
+    public HostError? Error { get; set; }
 }

@@ -1,0 +1,291 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Wasmorch.Gateway.Devices;
+using Wasmorch.Gateway.State;
+using Wasmorch.Protocol.Agent;
+using Wasmorch.Protocol.HostApi;
+
+namespace Wasmorch.Gateway.Desired;
+
+/// <summary>One entry of the desired state, ready to deploy: the module's bytes are kept by the state file.</summary>
+public sealed record DesiredEntry(string ModuleId, Selector Selector, string Sha256, string Crc32, string? Mode, string? Autostart);
+
+/// <summary>
+/// Keeps this gateway's devices at the desired state (docs/fleet-ops.md): which module goes on
+/// which devices, by selector. A device that restarts (DEVICE_RESET), whose link comes back, or
+/// that answers for the first time is converged again without anyone asking: what it lacks is
+/// deployed from the kept bytes (nothing is built) and its autostart functions started. Every
+/// step goes through the gateway's own request handling (<see cref="Dispatch"/>), so a deploy here
+/// is recorded, versioned and checked like any other.
+/// </summary>
+public sealed partial class Reconciler(GatewayState state, ILogger logger) : IDeviceObserver, IAsyncDisposable
+{
+    /// <summary>The device map; set once it exists (it is built with this reconciler among its observers).</summary>
+    private DeviceRegistry devices = null!;
+
+    public void Attach(DeviceRegistry registry) => devices = registry;
+
+    private volatile IReadOnlyList<DesiredEntry> _desired = [];
+    private readonly ConcurrentDictionary<string, bool> _dirty = new(StringComparer.Ordinal);
+    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly CancellationTokenSource _stop = new();
+    private Task? _loop;
+
+    /// <summary>How often devices that could not be converged are tried again.</summary>
+    public static TimeSpan RetryInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The gateway's request handling, for status, deploy and start.</summary>
+    public Func<HostRequest, CancellationToken, Task<HostResponse>>? Dispatch { get; set; }
+
+    public IReadOnlyList<DesiredEntry> Desired => _desired;
+
+    /// <summary>Loads the desired state the state file keeps and starts converging.</summary>
+    public void Start()
+    {
+        _desired = [.. state.Desired().Select(e => new DesiredEntry(e.ModuleId, Parse(e.Selector), e.Sha256,
+            Crc32Hex.Format(Crc32Hex.Compute(state.VersionBytes(e.Sha256) ?? [])), e.Mode, e.Autostart))];
+        MarkAll();
+        _loop = LoopAsync(_stop.Token);
+    }
+
+    /// <summary>
+    /// The new desired state (already kept by the state file). The caller converges the devices
+    /// itself and hands back those it could not (<see cref="Retry"/>); the loop takes them from there.
+    /// </summary>
+    public void Replace(IReadOnlyList<DesiredEntry> desired)
+    {
+        _desired = desired;
+        // Marks from before are for the old state; the caller converges every device now.
+        _dirty.Clear();
+    }
+
+    /// <summary>Devices of <paramref name="plan"/> that are not converged: tried again by the loop.</summary>
+    public void Retry(IEnumerable<PlanStep> plan)
+    {
+        foreach (var step in plan.Where(p => p.Outcome == "failed" || p.State == "unreachable"))
+        {
+            Mark(step.Device);
+        }
+    }
+
+    /// <summary>One convergence of a device at a time: the loop and an apply never deploy to it side by side.</summary>
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _converging = new(StringComparer.Ordinal);
+
+    private static Selector Parse(string text) =>
+        Selector.TryParse(text, out var selector, out var error) ? selector! : throw new InvalidOperationException($"stored selector '{text}': {error}");
+
+    private void MarkAll()
+    {
+        foreach (var device in devices.Names)
+        {
+            _dirty[device] = true;
+        }
+        _wake.Writer.TryWrite(true);
+    }
+
+    private void Mark(string device)
+    {
+        _dirty[device] = true;
+        _wake.Writer.TryWrite(true);
+    }
+
+    private async Task LoopAsync(CancellationToken ct)
+    {
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                var due = _dirty.Keys.ToList();
+                if (due.Count > 0 && Dispatch is not null && _desired.Count > 0)
+                {
+                    await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct }, async (device, token) =>
+                    {
+                        _dirty.TryRemove(device, out _);
+                        var plan = await ConvergeAsync(device, token);
+                        if (plan.Any(p => p.Outcome == "failed" || p.State == "unreachable"))
+                        {
+                            _dirty[device] = true;
+                        }
+                    });
+                }
+                using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                wait.CancelAfter(RetryInterval);
+                try
+                {
+                    await _wake.Reader.ReadAsync(wait.Token);
+                }
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                {
+                    // Time to retry what failed.
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>What <paramref name="device"/> needs to match <paramref name="desired"/> (default: the current desired state), asking it for its STATUS.</summary>
+    public async Task<List<PlanStep>> PlanAsync(string device, IReadOnlyList<DesiredEntry>? desired, CancellationToken ct)
+    {
+        desired ??= _desired;
+        var labels = devices.Describe().FirstOrDefault(d => d.Name == device)?.Labels;
+        var wanted = desired.Where(e => e.Selector.Matches(labels)).ToList();
+        var steps = new List<PlanStep>();
+        if (wanted.Count == 0)
+        {
+            return steps;
+        }
+        var status = await Dispatch!(new HostRequest { Op = HostOps.Status, Device = device }, ct);
+        if (!status.Ok)
+        {
+            return [.. wanted.Select(e => new PlanStep { Device = device, ModuleId = e.ModuleId, State = "unreachable", Error = status.Error })];
+        }
+        var held = Held(status);
+        var versions = new Dictionary<string, List<ModuleVersion>>(StringComparer.Ordinal);
+        int? VersionOf(string moduleId, Func<ModuleVersion, bool> which)
+        {
+            if (!versions.TryGetValue(moduleId, out var list))
+            {
+                versions[moduleId] = list = state.Versions(moduleId);
+            }
+            return list.FirstOrDefault(which)?.Version;
+        }
+        foreach (var entry in wanted)
+        {
+            var step = new PlanStep { Device = device, ModuleId = entry.ModuleId, DesiredVersion = VersionOf(entry.ModuleId, v => v.Sha256 == entry.Sha256) };
+            if (!held.TryGetValue(entry.ModuleId, out var crc))
+            {
+                step.State = "missing";
+            }
+            else
+            {
+                step.State = string.Equals(crc, entry.Crc32, StringComparison.OrdinalIgnoreCase) ? "same" : "different";
+                step.HeldVersion = VersionOf(entry.ModuleId, v => string.Equals(v.Crc32, crc, StringComparison.OrdinalIgnoreCase));
+            }
+            steps.Add(step);
+        }
+        foreach (var extra in held.Keys.Where(m => wanted.All(e => e.ModuleId != m)))
+        {
+            steps.Add(new PlanStep { Device = device, ModuleId = extra, State = "extra" });
+        }
+        return steps;
+    }
+
+    /// <summary>Plans <paramref name="device"/> and carries the plan out: deploys what is missing or different, starts autostart functions of what it deployed.</summary>
+    public async Task<List<PlanStep>> ConvergeAsync(string device, CancellationToken ct)
+    {
+        var turn = _converging.GetOrAdd(device, _ => new SemaphoreSlim(1, 1));
+        await turn.WaitAsync(ct);
+        try
+        {
+            return await ConvergeNowAsync(device, ct);
+        }
+        finally
+        {
+            turn.Release();
+        }
+    }
+
+    private async Task<List<PlanStep>> ConvergeNowAsync(string device, CancellationToken ct)
+    {
+        var desired = _desired;
+        var steps = await PlanAsync(device, desired, ct);
+        foreach (var step in steps.Where(s => s.State is "missing" or "different"))
+        {
+            var entry = desired.First(e => e.ModuleId == step.ModuleId && e.Selector.Matches(devices.Describe().First(d => d.Name == device).Labels));
+            var bytes = state.VersionBytes(entry.Sha256);
+            if (bytes is null)
+            {
+                step.Outcome = "failed";
+                step.Error = new HostError { Code = HostErrorCodes.Internal, Message = $"the kept bytes of {entry.ModuleId} ({entry.Sha256}) are gone from {state.VersionsDirectory}" };
+                continue;
+            }
+            var deployed = await Dispatch!(new HostRequest { Op = HostOps.Deploy, Device = device, ModuleId = entry.ModuleId, Module = Convert.ToBase64String(bytes), Mode = entry.Mode, By = "reconciler" }, ct);
+            if (!deployed.Ok)
+            {
+                step.Outcome = "failed";
+                step.Error = deployed.Error;
+                LogFailed(logger, device, entry.ModuleId, deployed.Error?.Message ?? "?");
+                continue;
+            }
+            step.Outcome = "deployed";
+            step.DesiredVersion = deployed.Version;
+            if (entry.Autostart is { } autostart)
+            {
+                var (func, args) = autostart.Split(':', 2) is [var f, var a] ? (f, a) : (autostart, null);
+                var started = await Dispatch!(new HostRequest { Op = HostOps.Start, Device = device, ModuleId = entry.ModuleId, Func = func, Args = args }, ct);
+                step.Outcome = started.Ok ? "started" : "failed";
+                step.Error = started.Ok ? null : started.Error;
+            }
+            LogConverged(logger, device, entry.ModuleId, step.Outcome);
+        }
+        return steps;
+    }
+
+    /// <summary>Module id → CRC-32 of what the device's STATUS says it holds.</summary>
+    private static Dictionary<string, string> Held(HostResponse status)
+    {
+        var held = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (status.Agent?.GetValueOrDefault(AgentKeys.ModuleCrcs) is { } crcs)
+        {
+            foreach (var pair in crcs.Split(',', StringSplitOptions.RemoveEmptyEntries))
+            {
+                if (pair.Split(':') is [var id, var crc])
+                {
+                    held[id] = crc;
+                }
+            }
+        }
+        return held;
+    }
+
+    public void Reset(string device, string reason) => Mark(device);
+
+    public void LinkLost(string device, string reason) => Mark(device);
+
+    public void Connected(string device, string agent) => Mark(device);
+
+    public void Mapped(string device, string endpoint)
+    {
+    }
+
+    public void JobStarted(string device, long job, string moduleId, string func, string? args)
+    {
+    }
+
+    public void JobEnded(string device, long job, AgentLine result)
+    {
+    }
+
+    public void StatusReported(string device, AgentLine status)
+    {
+    }
+
+    public Task ModuleLoadedAsync(string device, HeldModule held) => Task.CompletedTask;
+
+    public void ModuleHeld(string device, HeldModule held)
+    {
+    }
+
+    public void ModuleUnloaded(string device, string moduleId)
+    {
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        if (_loop is not null)
+        {
+            await _loop;
+        }
+        _stop.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Desired state: {Device} {ModuleId} {Outcome}")]
+    private static partial void LogConverged(ILogger logger, string device, string moduleId, string outcome);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Desired state: {Device} {ModuleId} could not be deployed: {Reason}; tried again")]
+    private static partial void LogFailed(ILogger logger, string device, string moduleId, string reason);
+}
