@@ -11,6 +11,7 @@ foreach (var command in DeviceCommands.Create(global))
 }
 root.Subcommands.Add(GatewayCommand.Create(global));
 root.Subcommands.Add(FleetCommand.Create(global));
+root.Subcommands.Add(RolloutCommand.Create(global));
 foreach (var command in DesiredStateCommands.Create(global))
 {
     root.Subcommands.Add(command);

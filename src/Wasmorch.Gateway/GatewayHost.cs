@@ -21,6 +21,9 @@ public sealed partial class GatewayHost : IAsyncDisposable
 
     /// <summary>Keeps devices at the desired state (null without a state file, which keeps it).</summary>
     private readonly Desired.Reconciler? _reconciler;
+
+    /// <summary>Staged rollouts (null without a state file, which keeps them).</summary>
+    private readonly Rollouts.RolloutEngine? _rollouts;
     private readonly RequestDispatcher _dispatcher;
 
     /// <param name="fleet">The fleet this gateway joins (<see cref="JoinFleetAsync"/>), or null for a gateway on its own.</param>
@@ -87,10 +90,15 @@ public sealed partial class GatewayHost : IAsyncDisposable
         {
             Shared = fleet as ISharedArtifacts,
         };
-        _dispatcher = new RequestDispatcher(_devices, _build, config, new Signing.ModuleSignatures(config.TrustedKeys), fleet, _reconciler);
+        _rollouts = _state is null ? null : new Rollouts.RolloutEngine(_devices, _state, _build, loggers.CreateLogger("Wasmorch.Gateway.Rollouts"));
+        _dispatcher = new RequestDispatcher(_devices, _build, config, new Signing.ModuleSignatures(config.TrustedKeys), fleet, _reconciler, _rollouts);
         if (_reconciler is not null)
         {
             _reconciler.Dispatch = (request, ct) => _dispatcher.HandleAsync(request, ct);
+        }
+        if (_rollouts is not null)
+        {
+            _rollouts.Dispatch = (request, ct) => _dispatcher.HandleAsync(request, ct);
         }
         _server = new HostApiServer(new IPEndPoint(address, config.Port), _dispatcher, loggers.CreateLogger("Wasmorch.Gateway.Api"), config.Token, config.MaxConnections, LoadCertificate(config), config.MaxConnectionsPerPeer)
         {
@@ -132,6 +140,8 @@ public sealed partial class GatewayHost : IAsyncDisposable
         _server.Start();
         // Devices converge to the desired state the state file keeps, from the start.
         _reconciler?.Start();
+        // A rollout that was running when the gateway stopped carries on.
+        _rollouts?.Start();
         // The compiler's identity is part of every cache key: learn it now, so that the first
         // build's compile_ms is not the time of `clang --version` on a cache hit.
         _ = _build.Clang.IdentityAsync();
@@ -150,6 +160,10 @@ public sealed partial class GatewayHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _server.DisposeAsync();
+        if (_rollouts is not null)
+        {
+            await _rollouts.DisposeAsync();
+        }
         if (_reconciler is not null)
         {
             await _reconciler.DisposeAsync();

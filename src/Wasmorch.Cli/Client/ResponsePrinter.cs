@@ -212,6 +212,11 @@ public sealed class ResponsePrinter
                 + (v.SignatureVerified ? " signed" : "") + (v.By is null ? "" : $" by {v.By}")
                 + (v.Devices is { Count: > 0 } held ? $"  on: {string.Join(',', held)}" : ""))),
         "apply" or "diff" => DescribePlan(r.Plan ?? []),
+        "rollout" when r.Rollout is { } o => string.Join(Environment.NewLine, new[]
+            {
+                $"rollout {o.Id} of {o.ModuleId}" + (o.Version is { } v ? $" version {v}" : "") + $" on '{o.Selector}': {o.State}, wave {o.Wave} of {o.Waves}, {o.Failures} failed (at most {o.MaxFailures})"
+                + (o.Reason is { } reason ? $": {reason}" : ""),
+            }.Concat(o.Devices.Select(d => $"  {d.Device,-16} wave {d.Wave} {d.Outcome}" + (d.Message is { } m ? $" ({m})" : "")))),
         "jobs" => r.Jobs is null or { Count: 0 }
             ? "no jobs recorded"
             : string.Join(Environment.NewLine, r.Jobs.Select(j =>

@@ -253,13 +253,14 @@ public static class DeviceCommands
         }
     }
 
-    internal static async Task<int> Run(ParseResult pr, GlobalOptions global, string name, Func<Task<HostRequest>> build, TimeSpan timeout, CancellationToken ct, bool needsDevice = true, FileInfo? signKey = null)
+    internal static async Task<int> Run(ParseResult pr, GlobalOptions global, string name, Func<Task<HostRequest>> build, TimeSpan timeout, CancellationToken ct, bool needsDevice = true, FileInfo? signKey = null, bool takesSelector = false)
     {
         var printer = new ResponsePrinter(Console.Out, Console.Error, pr.GetValue(global.Json));
         try
         {
             var device = pr.GetValue(global.Device);
-            var selectorText = pr.GetValue(global.Selector);
+            // A command that takes the selector itself (rollout) sends it; the others run once per match.
+            var selectorText = takesSelector ? null : pr.GetValue(global.Selector);
             Selector? selector = null;
             if (selectorText is not null)
             {

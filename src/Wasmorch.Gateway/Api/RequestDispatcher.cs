@@ -22,7 +22,7 @@ public sealed class RequestDispatcher
     private readonly DeviceRegistry _devices;
     private readonly IFleet? _fleet;
 
-    public RequestDispatcher(DeviceRegistry devices, BuildService build, GatewayConfig config, ModuleSignatures? signatures = null, IFleet? fleet = null, Desired.Reconciler? reconciler = null)
+    public RequestDispatcher(DeviceRegistry devices, BuildService build, GatewayConfig config, ModuleSignatures? signatures = null, IFleet? fleet = null, Desired.Reconciler? reconciler = null, Rollouts.RolloutEngine? rollouts = null)
     {
         _devices = devices;
         _fleet = fleet;
@@ -33,7 +33,7 @@ public sealed class RequestDispatcher
             new StatusOp(devices), new StartOp(devices, config), new StopOp(devices), new DeployOp(pipeline),
             new BuildAndDeployOp(pipeline), new DevicesOp(devices, fleet), new PingOp(devices), new UnloadOp(devices),
             _logs, new ScanOp(), new JobsOp(devices, fleet), new HistoryOp(devices), new RollbackOp(devices, pipeline),
-            new ApplyOp(devices, build, reconciler), new DiffOp(devices, reconciler),
+            new ApplyOp(devices, build, reconciler), new DiffOp(devices, reconciler), new RolloutOp(rollouts),
         ];
         _handlers = handlers.ToDictionary(h => h.Op, StringComparer.Ordinal);
     }

@@ -177,6 +177,13 @@ public sealed partial class GatewayState : IAsyncDisposable
             CREATE TABLE IF NOT EXISTS desired(
                 position INTEGER PRIMARY KEY, module_id TEXT NOT NULL, selector TEXT NOT NULL, sha256 TEXT NOT NULL,
                 mode TEXT, autostart TEXT);
+            CREATE TABLE IF NOT EXISTS rollouts(
+                id INTEGER PRIMARY KEY AUTOINCREMENT, module_id TEXT NOT NULL, selector TEXT NOT NULL, sha256 TEXT NOT NULL,
+                mode TEXT, check_func TEXT NOT NULL, max_failures INTEGER NOT NULL, soak_ms INTEGER NOT NULL, waves INTEGER NOT NULL,
+                state TEXT NOT NULL, wave INTEGER NOT NULL, reason TEXT, created_utc TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS rollout_devices(
+                rollout_id INTEGER NOT NULL, device TEXT NOT NULL, wave INTEGER NOT NULL, outcome TEXT NOT NULL,
+                message TEXT, previous_sha256 TEXT, PRIMARY KEY(rollout_id, device));
             PRAGMA user_version = 2;
             COMMIT;
             """);

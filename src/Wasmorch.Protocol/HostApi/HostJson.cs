@@ -61,6 +61,8 @@ public static class HostJson
         ["version"] = "a whole number (32 bits)",
         ["by"] = "a string",
         ["dry_run"] = "true or false",
+        ["max_failures"] = "a whole number (32 bits)",
+        ["soak_ms"] = "a whole number of milliseconds (32 bits)",
         ["desired"] = "a list of objects (module_id, selector, source or module, mode, autostart)",
         ["wait_result"] = "true or false",
         ["force"] = "true or false",

@@ -71,6 +71,24 @@ public sealed class HostRequest
 
     /// <summary>apply: say what would be done, do nothing.</summary>
     public bool DryRun { get; set; }
+
+    /// <summary>rollout: start, status, pause, resume or abort.</summary>
+    public string? Action { get; set; }
+
+    /// <summary>rollout start: the devices, by their labels.</summary>
+    public string? Selector { get; set; }
+
+    /// <summary>rollout start: wave sizes, each a count or a percentage of the devices, growing (1,10%,50%,100%).</summary>
+    public string? Waves { get; set; }
+
+    /// <summary>rollout start: func[:args] each device runs after the deploy; it must return 0.</summary>
+    public string? Check { get; set; }
+
+    /// <summary>rollout start: failed devices the rollout tolerates; one more stops it and rolls back.</summary>
+    public int? MaxFailures { get; set; }
+
+    /// <summary>rollout start: how long a device is watched after its check (a job that ends badly then fails it).</summary>
+    public int? SoakMs { get; set; }
 }
 
 public static class HostOps
@@ -98,6 +116,9 @@ public static class HostOps
 
     /// <summary>How the devices differ from the gateway's desired state (the plan apply would carry out).</summary>
     public const string Diff = "diff";
+
+    /// <summary>A staged rollout: <c>action</c> start, status, pause, resume or abort (docs/fleet-ops.md).</summary>
+    public const string Rollout = "rollout";
 }
 
 /// <summary>One entry of a desired state: this module on every device the selector matches.</summary>

@@ -84,6 +84,9 @@ public sealed class HostResponse
     /// <summary>apply, diff: what each device needs (and, for apply, what came of it).</summary>
     public List<PlanStep>? Plan { get; set; }
 
+    /// <summary>rollout: the rollout as it stands.</summary>
+    public RolloutInfo? Rollout { get; set; }
+
     public HostError? Error { get; set; }
 
     public Timing? Timing { get; set; }
@@ -281,4 +284,47 @@ public sealed class PlanStep
     public string? Outcome { get; set; }
 
     public HostError? Error { get; set; }
+}
+
+/// <summary>A staged rollout (docs/fleet-ops.md) and where each of its devices is.</summary>
+public sealed class RolloutInfo
+{
+    public long Id { get; set; }
+
+    public string ModuleId { get; set; } = string.Empty;
+
+    public string Selector { get; set; } = string.Empty;
+
+    public int? Version { get; set; }
+
+    /// <summary>running, paused, done, rolled-back (it failed), aborted.</summary>
+    public string State { get; set; } = string.Empty;
+
+    /// <summary>The wave under way (1-based), of <see cref="Waves"/>.</summary>
+    public int Wave { get; set; }
+
+    public int Waves { get; set; }
+
+    public int Failures { get; set; }
+
+    public int MaxFailures { get; set; }
+
+    public string? Reason { get; set; }
+
+    public List<RolloutDevice> Devices { get; set; } = [];
+}
+
+public sealed class RolloutDevice
+{
+    public string Device { get; set; } = string.Empty;
+
+    public int Wave { get; set; }
+
+    /// <summary>pending, deploying, ok, failed, rolled-back.</summary>
+    public string Outcome { get; set; } = string.Empty;
+
+    public string? Message { get; set; }
+
+    /// <summary>The SHA-256 of the version it had before (null: it did not hold the module).</summary>
+    public string? PreviousSha256 { get; set; }
 }

@@ -1,0 +1,335 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Wasmorch.Gateway.Build;
+using Wasmorch.Gateway.Devices;
+using Wasmorch.Gateway.State;
+using Wasmorch.Protocol.Agent;
+using Wasmorch.Protocol.HostApi;
+
+namespace Wasmorch.Gateway.Rollouts;
+
+/// <summary>
+/// Staged rollouts (docs/fleet-ops.md), hawkBit style: the selected devices in waves (1, 10%, 50%,
+/// 100%), each device deployed and then made to pass a health check (a function that must return
+/// 0) and a soak (no job of it may end badly meanwhile); more failures than allowed stop the
+/// rollout and put every touched device back to the version it had. Every step is written to the
+/// state file as it happens, so a gateway that restarts carries the rollout on where it was. All
+/// device work goes through the gateway's own request handling (<see cref="Dispatch"/>).
+/// </summary>
+public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState state, BuildService build, ILogger logger) : IAsyncDisposable
+{
+    private readonly Lock _gate = new();
+    private CancellationTokenSource? _run;
+    private Task _running = Task.CompletedTask;
+
+    public Func<HostRequest, CancellationToken, Task<HostResponse>>? Dispatch { get; set; }
+
+    /// <summary>Carries on a rollout the state file says was running when the gateway stopped.</summary>
+    public void Start()
+    {
+        if (state.LatestRollout() is { State: "running" } stored)
+        {
+            LogResumed(logger, stored.Id, stored.Wave);
+            Launch(stored);
+        }
+    }
+
+    public async Task<HostResponse> HandleAsync(HostRequest request, CancellationToken ct)
+    {
+        switch (request.Action)
+        {
+            case "start":
+                await StartRolloutAsync(request, ct);
+                break;
+            case "pause":
+                await StopRunAsync();
+                await SetStateAsync(Latest("pause"), "running", "paused");
+                break;
+            case "resume":
+                var paused = Latest("resume");
+                await SetStateAsync(paused, "paused", "running");
+                Launch(state.LatestRollout()!);
+                break;
+            case "abort":
+                var aborting = Latest("abort");
+                if (aborting.State is not ("running" or "paused"))
+                {
+                    throw new GatewayException(HostErrorCodes.BadRequest, $"rollout {aborting.Id} is {aborting.State}: there is nothing to abort");
+                }
+                await StopRunAsync();
+                await RollBackAsync(aborting, "aborted", "aborted by request", ct);
+                break;
+            case "status":
+                Latest("status");
+                break;
+            default:
+                throw new GatewayException(HostErrorCodes.BadRequest, $"rollout action '{request.Action}' is not one of start, status, pause, resume, abort");
+        }
+        return new HostResponse { Ok = true, Rollout = Describe(state.LatestRollout()!) };
+    }
+
+    private StoredRollout Latest(string action) => state.LatestRollout()
+        ?? throw new GatewayException(HostErrorCodes.BadRequest, $"there is no rollout to {action}");
+
+    private async Task SetStateAsync(StoredRollout rollout, string from, string to)
+    {
+        if (rollout.State != from)
+        {
+            throw new GatewayException(HostErrorCodes.BadRequest, $"rollout {rollout.Id} is {rollout.State}, not {from}");
+        }
+        await state.SetRolloutAsync(rollout.Id, to, rollout.Wave);
+    }
+
+    public RolloutInfo Describe(StoredRollout rollout)
+    {
+        var list = state.RolloutDevices(rollout.Id);
+        return new RolloutInfo
+        {
+            Id = rollout.Id,
+            ModuleId = rollout.ModuleId,
+            Selector = rollout.Selector,
+            Version = state.Versions(rollout.ModuleId).FirstOrDefault(v => v.Sha256 == rollout.Sha256)?.Version,
+            State = rollout.State,
+            Wave = rollout.Wave,
+            Waves = rollout.Waves,
+            Failures = list.Count(d => d.Outcome == "failed" || (d.Outcome == "rolled-back" && d.Message?.StartsWith("failed", StringComparison.Ordinal) == true)),
+            MaxFailures = rollout.MaxFailures,
+            Reason = state.RolloutReason(rollout.Id),
+            Devices = list,
+        };
+    }
+
+    private async Task StartRolloutAsync(HostRequest request, CancellationToken ct)
+    {
+        if (state.LatestRollout() is { State: "running" or "paused" } busy)
+        {
+            throw new GatewayException(HostErrorCodes.BadRequest, $"rollout {busy.Id} of '{busy.ModuleId}' is {busy.State}: abort it or let it end first");
+        }
+        var moduleId = Api.Ops.Replies.RequireModuleId(request);
+        if (!Selector.TryParse(request.Selector, out var selector, out var selectorError))
+        {
+            throw new GatewayException(HostErrorCodes.BadRequest, selectorError!);
+        }
+        var selected = devices.Describe().Where(d => selector!.Matches(d.Labels)).Select(d => d.Name).Order(StringComparer.Ordinal).ToList();
+        if (selected.Count == 0)
+        {
+            throw new GatewayException(HostErrorCodes.BadRequest, $"selector '{selector}' matches none of this gateway's devices");
+        }
+        var waves = Waves(request.Waves ?? "1,10%,50%,100%", selected);
+        var check = request.Check ?? throw new GatewayException(HostErrorCodes.BadRequest, "a rollout needs check: the function (func[:args]) each device must pass, returning 0");
+        var (func, args) = SplitCall(check);
+        if (!ModuleId.IsValidFunctionName(func) || !FuncArgs.TryParse(args, out _, out _))
+        {
+            throw new GatewayException(HostErrorCodes.BadRequest, $"check '{check}' is not func[:args]");
+        }
+        if (request.MaxFailures is < 0 || request.SoakMs is < 0 or > 600_000)
+        {
+            throw new GatewayException(HostErrorCodes.BadRequest, "max_failures must be 0 or more, soak_ms 0 to 600000");
+        }
+        byte[] module;
+        if ((request.Source is null) == (request.Module is null))
+        {
+            throw new GatewayException(HostErrorCodes.BadRequest, "a rollout needs exactly one of source (C) and module (wasm)");
+        }
+        if (request.Source is not null)
+        {
+            module = (await build.CompileAsync(request.Source, request.SourceName ?? moduleId + ".c", BuildOptions.From(request), ct)).Artifact;
+        }
+        else
+        {
+            try
+            {
+                module = Convert.FromBase64String(request.Module!);
+            }
+            catch (FormatException)
+            {
+                throw new GatewayException(HostErrorCodes.BadRequest, "module is not valid base64");
+            }
+        }
+        var sha = BuildService.Sha256(module);
+        // The rollout's module is a version of its id from now on: status and history name it.
+        await state.RecordVersionAsync(moduleId, module, sha, Crc32Hex.Format(Crc32Hex.Compute(module)), request.Source is null ? "file:as-is" : "built:wasm",
+            request.Source is null ? null : BuildService.Sha256(System.Text.Encoding.UTF8.GetBytes(request.Source)), signatureVerified: false, request.By);
+        var id = await state.CreateRolloutAsync(moduleId, selector!.Text, sha, request.Mode, check, request.MaxFailures ?? 0, request.SoakMs ?? 0, waves);
+        Launch(state.LatestRollout()!);
+        LogStarted(logger, id, moduleId, selected.Count, waves.Count);
+    }
+
+    /// <summary>Devices per wave: each size a count or a percentage of all, growing, the last reaching every device.</summary>
+    private static List<IReadOnlyList<string>> Waves(string spec, List<string> selected)
+    {
+        var waves = new List<IReadOnlyList<string>>();
+        var done = 0;
+        foreach (var term in spec.Split(','))
+        {
+            var percent = term.EndsWith('%');
+            if (!int.TryParse(percent ? term[..^1] : term, NumberStyles.None, CultureInfo.InvariantCulture, out var size) || size < 1 || (percent && size > 100))
+            {
+                throw new GatewayException(HostErrorCodes.BadRequest, $"wave '{term}' is not a count (1 or more) or a percentage (1% to 100%)");
+            }
+            var upTo = Math.Min(selected.Count, percent ? (int)Math.Ceiling(selected.Count * size / 100.0) : size);
+            if (upTo <= done)
+            {
+                continue;
+            }
+            waves.Add(selected[done..upTo]);
+            done = upTo;
+        }
+        return done == selected.Count
+            ? waves
+            : throw new GatewayException(HostErrorCodes.BadRequest, $"waves '{spec}' reach {done} of the {selected.Count} device(s): the last must reach every one (100%)");
+    }
+
+    private static (string Func, string? Args) SplitCall(string call) => call.Split(':', 2) is [var f, var a] ? (f, a) : (call, null);
+
+    private void Launch(StoredRollout rollout)
+    {
+        lock (_gate)
+        {
+            _run = new CancellationTokenSource();
+            var token = _run.Token;
+            _running = Task.Run(() => RunAsync(rollout, token), CancellationToken.None);
+        }
+    }
+
+    private async Task StopRunAsync()
+    {
+        Task running;
+        lock (_gate)
+        {
+            _run?.Cancel();
+            running = _running;
+        }
+        await running;
+    }
+
+    private async Task RunAsync(StoredRollout rollout, CancellationToken ct)
+    {
+        try
+        {
+            for (var wave = rollout.Wave; wave <= rollout.Waves; wave++)
+            {
+                await state.SetRolloutAsync(rollout.Id, "running", wave);
+                var due = state.RolloutDevices(rollout.Id).Where(d => d.Wave == wave && d.Outcome is "pending" or "deploying").ToList();
+                await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct }, async (device, token) =>
+                    await RollOneAsync(rollout, device.Device, token));
+                var failures = state.RolloutDevices(rollout.Id).Count(d => d.Outcome == "failed");
+                if (failures > rollout.MaxFailures)
+                {
+                    await RollBackAsync(rollout with { Wave = wave }, "rolled-back",
+                        $"{failures} device(s) failed in wave {wave} (at most {rollout.MaxFailures} allowed)", CancellationToken.None);
+                    return;
+                }
+            }
+            await state.SetRolloutAsync(rollout.Id, "done", rollout.Waves);
+            LogDone(logger, rollout.Id);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // Paused or aborted: the state file says where it stopped.
+        }
+        catch (Exception ex) when (ex is GatewayException or IOException)
+        {
+            LogFailed(logger, ex, rollout.Id);
+            await state.SetRolloutAsync(rollout.Id, "paused", rollout.Wave, $"stopped by an error: {ex.Message}");
+        }
+    }
+
+    /// <summary>One device: note what it had, deploy, check, soak. Its outcome is written whatever happens.</summary>
+    private async Task RollOneAsync(StoredRollout rollout, string device, CancellationToken ct)
+    {
+        var status = await Dispatch!(new HostRequest { Op = HostOps.Status, Device = device }, ct);
+        if (!status.Ok)
+        {
+            await state.SetRolloutDeviceAsync(rollout.Id, device, "failed", $"failed: {status.Error?.Code}: {status.Error?.Message}");
+            return;
+        }
+        var heldCrc = (status.Agent?.GetValueOrDefault(AgentKeys.ModuleCrcs) ?? "").Split(',')
+            .Select(p => p.Split(':')).FirstOrDefault(p => p.Length == 2 && p[0] == rollout.ModuleId)?[1];
+        string? previous = null;
+        if (heldCrc is not null)
+        {
+            previous = state.Versions(rollout.ModuleId).FirstOrDefault(v => string.Equals(v.Crc32, heldCrc, StringComparison.OrdinalIgnoreCase))?.Sha256;
+            if (previous is null)
+            {
+                // Without a copy of what it holds, a rollback could not give the device its module back.
+                await state.SetRolloutDeviceAsync(rollout.Id, device, "failed", $"failed: it holds a '{rollout.ModuleId}' (crc32 {heldCrc}) this gateway has no copy of");
+                return;
+            }
+        }
+        await state.SetRolloutDeviceAsync(rollout.Id, device, "deploying", null, previous);
+        var since = GatewayState.Now();
+        var deployed = await Dispatch!(new HostRequest
+        {
+            Op = HostOps.Deploy, Device = device, ModuleId = rollout.ModuleId, Mode = rollout.Mode, By = $"rollout {rollout.Id}",
+            Module = Convert.ToBase64String(state.VersionBytes(rollout.Sha256) ?? throw new IOException($"the kept bytes of rollout {rollout.Id} are gone")),
+        }, ct);
+        if (!deployed.Ok)
+        {
+            await state.SetRolloutDeviceAsync(rollout.Id, device, "failed", $"failed: deploy: {deployed.Error?.Code}: {deployed.Error?.Message}");
+            return;
+        }
+        var (func, args) = SplitCall(rollout.Check);
+        var checkedOut = await Dispatch!(new HostRequest { Op = HostOps.Start, Device = device, ModuleId = rollout.ModuleId, Func = func, Args = args, WaitResult = true, TimeoutMs = 10_000 }, ct);
+        if (!checkedOut.Ok || checkedOut.Value?.ToString() != "0")
+        {
+            var why = checkedOut.Ok ? $"returned {checkedOut.Value}" : $"{checkedOut.Error?.Code}: {checkedOut.Error?.Message}";
+            await state.SetRolloutDeviceAsync(rollout.Id, device, "failed", $"failed: check {rollout.Check} {why}");
+            return;
+        }
+        if (rollout.SoakMs > 0)
+        {
+            await Task.Delay(rollout.SoakMs, ct);
+            var bad = state.Jobs(device, 50).FirstOrDefault(j => string.CompareOrdinal(j.StartedAt, since) >= 0 && j.Status is not ("OK" or "RUNNING" or "STOPPED"));
+            if (bad is not null)
+            {
+                await state.SetRolloutDeviceAsync(rollout.Id, device, "failed", $"failed: during the soak, job {bad.Job} ({bad.Func}) ended {bad.Status}");
+                return;
+            }
+        }
+        await state.SetRolloutDeviceAsync(rollout.Id, device, "ok", null);
+    }
+
+    /// <summary>Every device the rollout touched gets the version it had back (or loses the module, if it had none).</summary>
+    private async Task RollBackAsync(StoredRollout rollout, string endState, string reason, CancellationToken ct)
+    {
+        LogRollingBack(logger, rollout.Id, reason);
+        foreach (var device in state.RolloutDevices(rollout.Id).Where(d => d.Outcome is "ok" or "failed" or "deploying"))
+        {
+            var failed = device.Outcome == "failed" ? "failed, then " : "";
+            HostResponse back = device.PreviousSha256 is { } previous && state.VersionBytes(previous) is { } bytes
+                ? await Dispatch!(new HostRequest { Op = HostOps.Deploy, Device = device.Device, ModuleId = rollout.ModuleId, Module = Convert.ToBase64String(bytes), By = $"rollout {rollout.Id} rollback" }, ct)
+                : await Dispatch!(new HostRequest { Op = HostOps.Unload, Device = device.Device, ModuleId = rollout.ModuleId }, ct);
+            await state.SetRolloutDeviceAsync(rollout.Id, device.Device, back.Ok ? "rolled-back" : "rollback-failed",
+                back.Ok ? $"{failed}put back {(device.PreviousSha256 is null ? "(module removed: it had none)" : "its previous version")}" : $"{failed}rollback: {back.Error?.Code}: {back.Error?.Message}");
+        }
+        await state.SetRolloutAsync(rollout.Id, endState, rollout.Wave, reason);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Task running;
+        lock (_gate)
+        {
+            _run?.Cancel();
+            running = _running;
+        }
+        await running;
+        _run?.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Rollout {Id} of {ModuleId}: {Devices} device(s) in {Waves} wave(s)")]
+    private static partial void LogStarted(ILogger logger, long id, string moduleId, int devices, int waves);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Rollout {Id} carried on after a restart, in wave {Wave}")]
+    private static partial void LogResumed(ILogger logger, long id, int wave);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Rollout {Id} done")]
+    private static partial void LogDone(ILogger logger, long id);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Rollout {Id}: rolling back ({Reason})")]
+    private static partial void LogRollingBack(ILogger logger, long id, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Rollout {Id} stopped by an error; paused")]
+    private static partial void LogFailed(ILogger logger, Exception exception, long id);
+}

@@ -1,0 +1,133 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Wasmorch.Testing;
+
+namespace Wasmorch.IntegrationTests;
+
+/// <summary>Issue 17, staged rollouts (docs/fleet-ops.md): waves, a health check, automatic rollback, a gateway restart in the middle.</summary>
+public sealed class RolloutTests
+{
+    /// <summary>10 boards r0..r9 in one emulator, labelled fleet=r, all holding version 1 of module v.</summary>
+    private static async Task<(SystemUnderTest System, RunningProcess Boards, string Dir)> StartAsync()
+    {
+        var dir = Directory.CreateTempSubdirectory("wasmorch-rollout-").FullName;
+        var boards = RunningProcess.StartCli(["emulate", "--stop-grace-ms", "300", .. Enumerable.Range(0, 10).SelectMany(i => new[] { "--board", $"r{i}=0" })]);
+        var config = string.Concat(Enumerable.Range(0, 10).Select(i =>
+            $"[devices.r{i}]\nendpoint = \"tcp://127.0.0.1:{boards.WaitForLine($@"board r{i} listening on tcp://127\.0\.0\.1:(\d+)").Groups[1].Value}\"\nlabels = {{ fleet = \"r\" }}\n"));
+        await File.WriteAllTextAsync(Path.Combine(dir, "wasmorch.toml"), config);
+        var system = new SystemUnderTest();
+        system.GatewayArgs.AddRange(["--config", Path.Combine(dir, "wasmorch.toml")]);
+        system.StartGateway();
+        CliAssert.Exit(0, await system.CliAsync("--selector", "fleet=r", "build-and-deploy", "--module-id", "v", "--source", Source(dir, 1, trapping: false)));
+        return (system, boards, dir);
+    }
+
+    private static string Source(string dir, int version, bool trapping)
+    {
+        var path = Path.Combine(Directory.CreateDirectory(Path.Combine(dir, $"v{version}")).FullName, "v.c");
+        File.WriteAllText(path, $$"""
+            #include "wasmorch.h"
+            WASMORCH_EXPORT("version") int32_t version(void) { return {{version}}; }
+            WASMORCH_EXPORT("self_test") int32_t self_test(void) { {{(trapping ? "__builtin_trap(); " : "")}}return 0; }
+            """);
+        return path;
+    }
+
+    /// <summary>How many of the 10 boards run <paramref name="version"/> of v.</summary>
+    private static async Task<int> RunningVersionAsync(SystemUnderTest system, int version)
+    {
+        var run = await system.CliAsync("--selector", "fleet=r", "start", "--module-id", "v", "--func-name", "version", "--wait-result");
+        return Regex.Count(run.Stdout, $@"(?m)^r\d: v\.version job=\d+ status=OK value={version} ");
+    }
+
+    private static async Task<CliResult> WaitForStateAsync(SystemUnderTest system, string state)
+    {
+        CliResult? status = null;
+        await LinkFaultTests.EventuallyAsync(async () => (status = await system.CliAsync("rollout", "status")).Stdout.Contains($": {state}, ", StringComparison.Ordinal), TimeSpan.FromSeconds(40));
+        return status!;
+    }
+
+    [Fact]
+    public async Task A_good_version_reaches_every_board_and_one_whose_check_traps_stops_in_the_canary_and_rolls_back()
+    {
+        var (system, boards, dir) = await StartAsync();
+        await using var _ = system;
+        await using var __ = boards;
+        try
+        {
+            var started = await system.CliAsync("--selector", "fleet=r", "rollout", "start", "--module-id", "v", "--source", Source(dir, 2, trapping: false),
+                "--check", "self_test", "--waves", "1,50%,100%");
+            CliAssert.Exit(0, started);
+            Assert.Contains("rollout 1 of v version 2 on 'fleet=r': running", started.Stdout, StringComparison.Ordinal);
+            var done = await WaitForStateAsync(system, "done");
+            Assert.Contains("rollout 1 of v version 2 on 'fleet=r': done, wave 3 of 3, 0 failed (at most 0)", done.Stdout, StringComparison.Ordinal);
+            Assert.Equal(10, Regex.Count(done.Stdout, @"(?m)^  r\d\s+wave [123] ok$"));
+            Assert.Equal(10, await RunningVersionAsync(system, 2));
+
+            // Version 3's self_test traps: the canary (r0, wave 1) fails, nothing else is touched, r0 gets version 2 back.
+            CliAssert.Exit(0, await system.CliAsync("--selector", "fleet=r", "rollout", "start", "--module-id", "v", "--source", Source(dir, 3, trapping: true),
+                "--check", "self_test", "--waves", "1,50%,100%"));
+            var rolledBack = await WaitForStateAsync(system, "rolled-back");
+            Assert.Contains("rollout 2 of v version 3 on 'fleet=r': rolled-back, wave 1 of 3, 1 failed (at most 0): 1 device(s) failed in wave 1 (at most 0 allowed)", rolledBack.Stdout, StringComparison.Ordinal);
+            Assert.Matches(@"(?m)^  r0\s+wave 1 rolled-back \(failed, then put back its previous version\)$", rolledBack.Stdout);
+            Assert.Equal(9, Regex.Count(rolledBack.Stdout, @"(?m)^  r\d\s+wave [23] pending$"));
+            Assert.Equal(10, await RunningVersionAsync(system, 2));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_gateway_killed_in_the_middle_of_a_rollout_carries_it_on_after_its_restart()
+    {
+        var (system, boards, dir) = await StartAsync();
+        await using var _ = system;
+        await using var __ = boards;
+        try
+        {
+            CliAssert.Exit(0, await system.CliAsync("--selector", "fleet=r", "rollout", "start", "--module-id", "v", "--source", Source(dir, 2, trapping: false),
+                "--check", "self_test", "--waves", "1,50%,100%", "--soak", "1500ms"));
+            // Wave 1 (r0) takes the soak; kill the gateway once wave 2 is under way.
+            await LinkFaultTests.EventuallyAsync(async () => (await system.CliAsync("rollout", "status")).Stdout.Contains("running, wave 2 of 3", StringComparison.Ordinal), TimeSpan.FromSeconds(20));
+            await system.KillGatewayAsync();
+            system.StartGateway();
+
+            var done = await WaitForStateAsync(system, "done");
+            Assert.Contains("rollout 1 of v version 2 on 'fleet=r': done, wave 3 of 3, 0 failed (at most 0)", done.Stdout, StringComparison.Ordinal);
+            Assert.Equal(10, Regex.Count(done.Stdout, @"(?m)^  r\d\s+wave [123] ok$"));
+            Assert.Equal(10, await RunningVersionAsync(system, 2));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData(new[] { "--selector", "fleet=r", "rollout", "start", "--module-id", "v", "--source", "SRC", "--check", "self_test", "--waves", "1,50%" }, "waves '1,50%' reach 5 of the 10 device(s)")]
+    [InlineData(new[] { "--selector", "fleet=r", "rollout", "start", "--module-id", "v", "--source", "SRC", "--check", "self_test", "--waves", "1,x" }, "wave 'x' is not a count")]
+    [InlineData(new[] { "--selector", "fleet=zz", "rollout", "start", "--module-id", "v", "--source", "SRC", "--check", "self_test" }, "selector 'fleet=zz' matches none")]
+    [InlineData(new[] { "--selector", "fleet=r", "rollout", "start", "--module-id", "v", "--source", "SRC", "--check", "self test" }, "check 'self test' is not func[:args]")]
+    [InlineData(new[] { "--selector", "fleet=r", "rollout", "start", "--module-id", "v", "--source", "SRC", "--check", "self_test", "--soak", "5 minutes" }, "--soak 5 minutes is not a duration")]
+    [InlineData(new[] { "rollout", "resume" }, "there is no rollout to resume")]
+    public async Task A_wrong_rollout_is_refused_before_any_board_is_touched(string[] args, string message)
+    {
+        var (system, boards, dir) = await StartAsync();
+        await using var _ = system;
+        await using var __ = boards;
+        try
+        {
+            var source = Source(dir, 2, trapping: false);
+            var result = await system.CliAsync([.. args.Select(a => a == "SRC" ? source : a)]);
+            CliAssert.Exit(2, result);
+            Assert.Contains(message, result.Stderr, StringComparison.Ordinal);
+            Assert.Equal(10, await RunningVersionAsync(system, 1));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}
