@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
 using Wasmorch.Emulator;
+using Wasmorch.Emulator.Link;
 using Wasmorch.Gateway;
 using Wasmorch.Gateway.Config;
 using Wasmorch.Protocol.HostApi;
@@ -26,7 +27,21 @@ public sealed class Harness : IAsyncDisposable
     /// <summary>Resolves once the gateway has committed everything it recorded so far.</summary>
     public Task SettledAsync() => _gateway!.FlushStateAsync();
 
-    public static async Task<Harness> StartAsync(int boards, string cacheDir)
+    private readonly Dictionary<string, BoardServer> _servers = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The board loses power and comes back empty on the same port: its server is stopped and a
+    /// fresh board put in its place.
+    /// </summary>
+    public async Task PowerCycleAsync(string board)
+    {
+        var port = _servers[board].LocalEndpoint.Port;
+        await _emulator.RemoveBoardAsync(_servers[board]);
+        _servers[board] = _emulator.AddBoard(new BoardOptions { Name = board, Port = port });
+    }
+
+    /// <param name="labelled">Every board gets the label bench=yes (for selectors).</param>
+    public static async Task<Harness> StartAsync(int boards, string cacheDir, bool labelled = false)
     {
         var harness = new Harness();
         var config = new GatewayConfig { Port = 0, CacheDirectory = cacheDir, StatePath = harness._statePath };
@@ -34,7 +49,12 @@ public sealed class Harness : IAsyncDisposable
         {
             var name = $"b{i}";
             var server = harness._emulator.AddBoard(new BoardOptions { Name = name, Port = 0 });
+            harness._servers[name] = server;
             config.AddDevice(name, $"tcp://127.0.0.1:{server.LocalEndpoint.Port}", "bench");
+            if (labelled)
+            {
+                config.Labels[name] = new Dictionary<string, string>(StringComparer.Ordinal) { ["bench"] = "yes" };
+            }
             harness.Boards.Add(name);
         }
         harness._gateway = new GatewayHost(config, NullLoggerFactory.Instance);

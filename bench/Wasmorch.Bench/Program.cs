@@ -25,6 +25,7 @@ var benchmarks = new (string Name, Func<Task<IReadOnlyList<BenchResult>>> Run)[]
     ("tcp-upload", () => SystemBenches.TcpUploadAsync(cacheDir)),
     ("fleet", () => SystemBenches.FleetAsync(cacheDir)),
     ("fleet-routing", () => FleetRoutingBench.RunAsync(cacheDir)),
+    ("fleet-ops", () => FleetOpsBench.RunAsync(cacheDir)),
     ("fleet-scale", () => FleetScaleBench.RunAsync(cacheDir, Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", ".."))),
     ("emulator-execution", () => SystemBenches.EmulatorExecutionAsync(cacheDir)),
     ("stop-latency", () => SystemBenches.StopLatencyAsync(cacheDir)),

@@ -26,6 +26,14 @@ public sealed class EmulatorHost : IAsyncDisposable
         return server;
     }
 
+    /// <summary>The board loses power: its server stops and its RAM (modules, jobs) is gone.</summary>
+    public async Task RemoveBoardAsync(BoardServer server)
+    {
+        _servers.Remove(server);
+        await server.DisposeAsync();
+        server.Board.Dispose();
+    }
+
     /// <summary>A board on a tty, throttled to <paramref name="baud"/> like a UART.</summary>
     public SerialBoardServer AddSerialBoard(BoardOptions options, string path, int baud)
     {

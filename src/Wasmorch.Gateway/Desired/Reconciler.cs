@@ -130,7 +130,7 @@ public sealed partial class Reconciler(GatewayState state, ILogger logger) : IDe
     public async Task<List<PlanStep>> PlanAsync(string device, IReadOnlyList<DesiredEntry>? desired, CancellationToken ct)
     {
         desired ??= _desired;
-        var labels = devices.Describe().FirstOrDefault(d => d.Name == device)?.Labels;
+        var labels = devices.LabelsOf(device);
         var wanted = desired.Where(e => e.Selector.Matches(labels)).ToList();
         var steps = new List<PlanStep>();
         if (wanted.Count == 0)
@@ -148,7 +148,7 @@ public sealed partial class Reconciler(GatewayState state, ILogger logger) : IDe
         {
             if (!versions.TryGetValue(moduleId, out var list))
             {
-                versions[moduleId] = list = state.Versions(moduleId);
+                versions[moduleId] = list = state.Versions(moduleId, withDevices: false);
             }
             return list.FirstOrDefault(which)?.Version;
         }
@@ -194,7 +194,7 @@ public sealed partial class Reconciler(GatewayState state, ILogger logger) : IDe
         var steps = await PlanAsync(device, desired, ct);
         foreach (var step in steps.Where(s => s.State is "missing" or "different"))
         {
-            var entry = desired.First(e => e.ModuleId == step.ModuleId && e.Selector.Matches(devices.Describe().First(d => d.Name == device).Labels));
+            var entry = desired.First(e => e.ModuleId == step.ModuleId && e.Selector.Matches(devices.LabelsOf(device)));
             var bytes = state.VersionBytes(entry.Sha256);
             if (bytes is null)
             {

@@ -90,6 +90,9 @@ public sealed class DeviceRegistry : IAsyncDisposable
         })];
     }
 
+    /// <summary>The labels of one device (what selectors match), without describing the whole map.</summary>
+    public Dictionary<string, string>? LabelsOf(string name) => _devices.TryGetValue(name, out var entry) ? LabelsOf(name, entry.Device) : null;
+
     /// <summary>The device map's labels of <paramref name="name"/>, and what its board said of itself in HELLO_OK.</summary>
     private Dictionary<string, string> LabelsOf(string name, IDevice device)
     {

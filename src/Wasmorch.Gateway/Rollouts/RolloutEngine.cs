@@ -65,6 +65,8 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
             default:
                 throw new GatewayException(HostErrorCodes.BadRequest, $"rollout action '{request.Action}' is not one of start, status, pause, resume, abort");
         }
+        // Versions are written behind the deploys' answers: read them once written.
+        await state.FlushAsync();
         return new HostResponse { Ok = true, Rollout = Describe(state.LatestRollout()!) };
     }
 
@@ -249,7 +251,7 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
         string? previous = null;
         if (heldCrc is not null)
         {
-            previous = state.Versions(rollout.ModuleId).FirstOrDefault(v => string.Equals(v.Crc32, heldCrc, StringComparison.OrdinalIgnoreCase))?.Sha256;
+            previous = state.Versions(rollout.ModuleId, withDevices: false).FirstOrDefault(v => string.Equals(v.Crc32, heldCrc, StringComparison.OrdinalIgnoreCase))?.Sha256;
             if (previous is null)
             {
                 // Without a copy of what it holds, a rollback could not give the device its module back.

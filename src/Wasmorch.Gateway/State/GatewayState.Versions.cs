@@ -19,21 +19,41 @@ public sealed partial class GatewayState
     public async Task<int> RecordVersionAsync(string moduleId, byte[] module, string sha256, string crc32, string? artifact, string? sourceSha256, bool signatureVerified, string? by)
     {
         await KeepBytesAsync(sha256, module);
-        var committed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Enqueue(committed,
-            """
-            INSERT INTO versions(module_id, version, sha256, crc32, size, artifact, source_sha256, signed, by, created_utc)
-            SELECT $m, coalesce(max(version), 0) + 1, $s, $c, $z, $a, $src, $sig, $by, $t FROM versions WHERE module_id = $m
-            ON CONFLICT(module_id, sha256) DO NOTHING
-            """,
-            ("$m", moduleId), ("$s", sha256), ("$c", crc32.ToLowerInvariant()), ("$z", module.Length), ("$a", artifact), ("$src", sourceSha256),
-            ("$sig", signatureVerified ? 1 : 0), ("$by", by), ("$t", Now()));
-        await committed.Task;
-        return Versions(moduleId).First(v => v.Sha256 == sha256).Version;
+        int version;
+        bool isNew;
+        lock (_versionNumbers)
+        {
+            // Numbers are handed out here, in memory, so that a deploy's answer does not wait for a
+            // commit; history and rollback flush the writer before they read.
+            if (!_versionNumbers.TryGetValue(moduleId, out var known))
+            {
+                _versionNumbers[moduleId] = known = Versions(moduleId, withDevices: false).ToDictionary(v => v.Sha256, v => v.Version, StringComparer.Ordinal);
+            }
+            isNew = !known.TryGetValue(sha256, out version);
+            if (isNew)
+            {
+                version = known.Count == 0 ? 1 : known.Values.Max() + 1;
+                known[sha256] = version;
+            }
+        }
+        if (isNew)
+        {
+            Enqueue(
+                """
+                INSERT INTO versions(module_id, version, sha256, crc32, size, artifact, source_sha256, signed, by, created_utc)
+                VALUES($m, $v, $s, $c, $z, $a, $src, $sig, $by, $t) ON CONFLICT DO NOTHING
+                """,
+                ("$m", moduleId), ("$v", version), ("$s", sha256), ("$c", crc32.ToLowerInvariant()), ("$z", module.Length), ("$a", artifact), ("$src", sourceSha256),
+                ("$sig", signatureVerified ? 1 : 0), ("$by", by), ("$t", Now()));
+        }
+        return version;
     }
 
-    /// <summary>The versions of <paramref name="moduleId"/>, newest first, each with the devices that hold it now.</summary>
-    public List<ModuleVersion> Versions(string moduleId)
+    /// <summary>Module id → SHA-256 → version number, as handed out (loaded from the file per module id on first use).</summary>
+    private readonly Dictionary<string, Dictionary<string, int>> _versionNumbers = new(StringComparer.Ordinal);
+
+    /// <summary>The versions of <paramref name="moduleId"/>, newest first, each with the devices that hold it now (unless not <paramref name="withDevices"/>: cheaper).</summary>
+    public List<ModuleVersion> Versions(string moduleId, bool withDevices = true)
     {
         var versions = new List<ModuleVersion>();
         Query("""
@@ -52,6 +72,10 @@ public sealed partial class GatewayState
             By = NullableString(row, 7),
             CreatedAt = row.GetString(8),
         }));
+        if (!withDevices)
+        {
+            return versions;
+        }
         var holders = Holdings();
         foreach (var version in versions)
         {

@@ -12,16 +12,19 @@ public sealed class HistoryOp(DeviceRegistry devices) : IOpHandler
 {
     public string Op => HostOps.History;
 
-    public Task<HostResponse> HandleAsync(OpContext op)
+    public async Task<HostResponse> HandleAsync(OpContext op)
     {
         var moduleId = RequireModuleId(op.Request);
         devices.RequireKnownIfNamed(op.Request.Device);
-        var versions = VersionRecord.Of(devices).Versions(moduleId);
+        var record = VersionRecord.Of(devices);
+        // Versions are written behind the deploys' answers: read them once written.
+        await record.FlushAsync();
+        var versions = record.Versions(moduleId);
         if (op.Request.Device is { } device)
         {
             versions = [.. versions.Where(v => v.Devices!.Contains(device))];
         }
-        return Task.FromResult(new HostResponse { Ok = true, ModuleId = moduleId, Versions = versions });
+        return new HostResponse { Ok = true, ModuleId = moduleId, Versions = versions };
     }
 }
 
@@ -37,7 +40,9 @@ public sealed class RollbackOp(DeviceRegistry devices, DeployPipeline pipeline) 
     {
         var moduleId = RequireModuleId(op.Request);
         var device = devices.Get(op.Request.Device);
-        var versions = VersionRecord.Of(devices).Versions(moduleId);
+        var record = VersionRecord.Of(devices);
+        await record.FlushAsync();
+        var versions = record.Versions(moduleId);
         if (versions.Count == 0)
         {
             throw new GatewayException(AgentErrorCodes.NoModule, $"no version of '{moduleId}' was deployed through this gateway");
