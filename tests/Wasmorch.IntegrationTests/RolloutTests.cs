@@ -105,6 +105,47 @@ public sealed class RolloutTests
         }
     }
 
+    [Fact]
+    public async Task A_paused_rollout_waits_until_resumed_and_an_aborted_one_puts_back_what_it_touched()
+    {
+        var (system, boards, dir) = await StartAsync();
+        await using var _ = system;
+        await using var __ = boards;
+        try
+        {
+            CliAssert.Exit(0, await system.CliAsync("--selector", "fleet=r", "rollout", "start", "--module-id", "v", "--source", Source(dir, 2, trapping: false),
+                "--check", "self_test", "--waves", "1,50%,100%", "--soak", "1500ms"));
+            var paused = await system.CliAsync("rollout", "pause");
+            CliAssert.Exit(0, paused);
+            Assert.Contains("rollout 1 of v version 2 on 'fleet=r': paused, wave 1 of 3", paused.Stdout, StringComparison.Ordinal);
+            // Paused means nothing moves: well past a wave's soak, wave 2 has not begun.
+            await Task.Delay(3000);
+            var still = await system.CliAsync("rollout", "status");
+            Assert.Contains(": paused, wave 1 of 3", still.Stdout, StringComparison.Ordinal);
+            Assert.Equal(9, Regex.Count(still.Stdout, @"(?m)^  r\d\s+wave [23] pending$"));
+            CliAssert.Exit(0, await system.CliAsync("rollout", "resume"));
+            await WaitForStateAsync(system, "done");
+            Assert.Equal(10, await RunningVersionAsync(system, 2));
+
+            // Version 3, aborted once its first wave is through: r0 gets version 2 back, the rest never left it.
+            CliAssert.Exit(0, await system.CliAsync("--selector", "fleet=r", "rollout", "start", "--module-id", "v", "--source", Source(dir, 3, trapping: false),
+                "--check", "self_test", "--waves", "1,50%,100%", "--soak", "1500ms"));
+            await LinkFaultTests.EventuallyAsync(async () => (await system.CliAsync("rollout", "status")).Stdout.Contains("running, wave 2 of 3", StringComparison.Ordinal), TimeSpan.FromSeconds(20));
+            var aborted = await system.CliAsync("rollout", "abort");
+            CliAssert.Exit(0, aborted);
+            Assert.Contains("rollout 2 of v version 3 on 'fleet=r': aborted, wave 2 of 3, 0 failed (at most 0): aborted by request", aborted.Stdout, StringComparison.Ordinal);
+            Assert.Matches(@"(?m)^  r0\s+wave 1 rolled-back \(put back its previous version\)$", aborted.Stdout);
+            Assert.Equal(10, await RunningVersionAsync(system, 2));
+            var nothing = await system.CliAsync("rollout", "abort");
+            CliAssert.Exit(2, nothing);
+            Assert.Contains("rollout 2 is aborted: there is nothing to abort", nothing.Stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData(new[] { "--selector", "fleet=r", "rollout", "start", "--module-id", "v", "--source", "SRC", "--check", "self_test", "--waves", "1,50%" }, "waves '1,50%' reach 5 of the 10 device(s)")]
     [InlineData(new[] { "--selector", "fleet=r", "rollout", "start", "--module-id", "v", "--source", "SRC", "--check", "self_test", "--waves", "1,x" }, "wave 'x' is not a count")]
