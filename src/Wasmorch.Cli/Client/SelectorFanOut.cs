@@ -65,15 +65,12 @@ public static class SelectorFanOut
     /// <summary>The names of the devices <paramref name="selector"/> matches; a usage error when it cannot match anything.</summary>
     public static List<string> Match(Selector selector, IReadOnlyList<DeviceInfo> devices)
     {
-        var known = devices.SelectMany(d => d.Labels is { } labels ? labels.Keys : Enumerable.Empty<string>()).ToHashSet(StringComparer.Ordinal);
-        foreach (var key in selector.Keys.Where(k => !known.Contains(k)))
+        if (selector.ProblemAmong([.. devices.Select(d => d.Labels)]) is { } problem)
         {
+            // Every message names the selector; the device list is where to see the labels.
             throw new Commands.UsageException(
-                $"selector '{selector}': no device has a label '{key}' (labels: {(known.Count == 0 ? "none" : string.Join(", ", known.Order(StringComparer.Ordinal)))})");
+                (problem.StartsWith("selector '", StringComparison.Ordinal) ? problem : $"selector '{selector}': {problem}") + " (wasmorch devices lists each device with its labels)");
         }
-        var matched = devices.Where(d => selector.Matches(d.Labels)).Select(d => d.Name).ToList();
-        return matched.Count > 0
-            ? matched
-            : throw new Commands.UsageException($"selector '{selector}' matches none of the {devices.Count} device(s) (wasmorch devices lists each one with its labels)");
+        return [.. devices.Where(d => selector.Matches(d.Labels)).Select(d => d.Name)];
     }
 }

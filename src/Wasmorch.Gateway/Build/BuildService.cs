@@ -1,7 +1,8 @@
-using Wasmorch.WasmtimeTarget;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
+using Wasmorch.Protocol.HostApi;
+using Wasmorch.WasmtimeTarget;
 
 namespace Wasmorch.Gateway.Build;
 
@@ -45,6 +46,31 @@ public sealed class BuildService : IDisposable
     public ClangCompiler Clang => _clang;
 
     public AotCompiler Aot => _aot;
+
+    /// <summary>
+    /// The module a request names by exactly one of C <paramref name="source"/> (built) and
+    /// <paramref name="moduleBase64"/> (decoded): a desired-state entry, a rollout. Errors start
+    /// with <paramref name="where"/>.
+    /// </summary>
+    public async Task<byte[]> ModuleOfAsync(string where, string? source, string? sourceName, string? moduleBase64, BuildOptions options, CancellationToken ct)
+    {
+        if ((source is null) == (moduleBase64 is null))
+        {
+            throw new GatewayException(HostErrorCodes.BadRequest, $"{where}: give exactly one of source (C) and module (wasm)");
+        }
+        if (source is not null)
+        {
+            return (await CompileAsync(source, sourceName ?? "module.c", options, ct)).Artifact;
+        }
+        try
+        {
+            return Convert.FromBase64String(moduleBase64!);
+        }
+        catch (FormatException)
+        {
+            throw new GatewayException(HostErrorCodes.BadRequest, $"{where}: module is not valid base64");
+        }
+    }
 
     /// <param name="queued">Told how many compiles are ahead when this one must wait for a slot.</param>
     public async Task<BuildOutput> CompileAsync(string source, string sourceName, BuildOptions options, CancellationToken ct, Action<int>? queued = null)

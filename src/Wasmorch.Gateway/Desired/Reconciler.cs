@@ -142,7 +142,7 @@ public sealed partial class Reconciler(GatewayState state, ILogger logger) : IDe
         {
             return [.. wanted.Select(e => new PlanStep { Device = device, ModuleId = e.ModuleId, State = "unreachable", Error = status.Error })];
         }
-        var held = Held(status);
+        var held = ModuleCrcs.Parse(status.Agent?.GetValueOrDefault(AgentKeys.ModuleCrcs));
         var versions = new Dictionary<string, List<ModuleVersion>>(StringComparer.Ordinal);
         int? VersionOf(string moduleId, Func<ModuleVersion, bool> which)
         {
@@ -212,33 +212,15 @@ public sealed partial class Reconciler(GatewayState state, ILogger logger) : IDe
             }
             step.Outcome = "deployed";
             step.DesiredVersion = deployed.Version;
-            if (entry.Autostart is { } autostart)
+            if (entry.Autostart is { } autostart && FuncCall.TryParse(autostart, out var call))
             {
-                var (func, args) = autostart.Split(':', 2) is [var f, var a] ? (f, a) : (autostart, null);
-                var started = await Dispatch!(new HostRequest { Op = HostOps.Start, Device = device, ModuleId = entry.ModuleId, Func = func, Args = args }, ct);
+                var started = await Dispatch!(new HostRequest { Op = HostOps.Start, Device = device, ModuleId = entry.ModuleId, Func = call!.Func, Args = call.Args }, ct);
                 step.Outcome = started.Ok ? "started" : "failed";
                 step.Error = started.Ok ? null : started.Error;
             }
             LogConverged(logger, device, entry.ModuleId, step.Outcome);
         }
         return steps;
-    }
-
-    /// <summary>Module id → CRC-32 of what the device's STATUS says it holds.</summary>
-    private static Dictionary<string, string> Held(HostResponse status)
-    {
-        var held = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (status.Agent?.GetValueOrDefault(AgentKeys.ModuleCrcs) is { } crcs)
-        {
-            foreach (var pair in crcs.Split(',', StringSplitOptions.RemoveEmptyEntries))
-            {
-                if (pair.Split(':') is [var id, var crc])
-                {
-                    held[id] = crc;
-                }
-            }
-        }
-        return held;
     }
 
     public void Reset(string device, string reason) => Mark(device);

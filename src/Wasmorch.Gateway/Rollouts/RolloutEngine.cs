@@ -112,15 +112,15 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
         {
             throw new GatewayException(HostErrorCodes.BadRequest, selectorError!);
         }
-        var selected = devices.Describe().Where(d => selector!.Matches(d.Labels)).Select(d => d.Name).Order(StringComparer.Ordinal).ToList();
-        if (selected.Count == 0)
+        var described = devices.Describe();
+        if (selector!.ProblemAmong([.. described.Select(d => d.Labels)]) is { } selectorProblem)
         {
-            throw new GatewayException(HostErrorCodes.BadRequest, $"selector '{selector}' matches none of this gateway's devices");
+            throw new GatewayException(HostErrorCodes.BadRequest, selectorProblem);
         }
+        var selected = described.Where(d => selector.Matches(d.Labels)).Select(d => d.Name).Order(StringComparer.Ordinal).ToList();
         var waves = Waves(request.Waves ?? "1,10%,50%,100%", selected);
         var check = request.Check ?? throw new GatewayException(HostErrorCodes.BadRequest, "a rollout needs check: the function (func[:args]) each device must pass, returning 0");
-        var (func, args) = SplitCall(check);
-        if (!ModuleId.IsValidFunctionName(func) || !FuncArgs.TryParse(args, out _, out _))
+        if (!FuncCall.TryParse(check, out _))
         {
             throw new GatewayException(HostErrorCodes.BadRequest, $"check '{check}' is not func[:args]");
         }
@@ -128,26 +128,7 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
         {
             throw new GatewayException(HostErrorCodes.BadRequest, "max_failures must be 0 or more, soak_ms 0 to 600000");
         }
-        byte[] module;
-        if ((request.Source is null) == (request.Module is null))
-        {
-            throw new GatewayException(HostErrorCodes.BadRequest, "a rollout needs exactly one of source (C) and module (wasm)");
-        }
-        if (request.Source is not null)
-        {
-            module = (await build.CompileAsync(request.Source, request.SourceName ?? moduleId + ".c", BuildOptions.From(request), ct)).Artifact;
-        }
-        else
-        {
-            try
-            {
-                module = Convert.FromBase64String(request.Module!);
-            }
-            catch (FormatException)
-            {
-                throw new GatewayException(HostErrorCodes.BadRequest, "module is not valid base64");
-            }
-        }
+        var module = await build.ModuleOfAsync("rollout", request.Source, request.SourceName ?? moduleId + ".c", request.Module, BuildOptions.From(request), ct);
         var sha = BuildService.Sha256(module);
         // The rollout's module is a version of its id from now on: status and history name it.
         await state.RecordVersionAsync(moduleId, module, sha, Crc32Hex.Format(Crc32Hex.Compute(module)), request.Source is null ? "file:as-is" : "built:wasm",
@@ -182,12 +163,11 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
             : throw new GatewayException(HostErrorCodes.BadRequest, $"waves '{spec}' reach {done} of the {selected.Count} device(s): the last must reach every one (100%)");
     }
 
-    private static (string Func, string? Args) SplitCall(string call) => call.Split(':', 2) is [var f, var a] ? (f, a) : (call, null);
-
     private void Launch(StoredRollout rollout)
     {
         lock (_gate)
         {
+            _run?.Dispose();
             _run = new CancellationTokenSource();
             var token = _run.Token;
             _running = Task.Run(() => RunAsync(rollout, token), CancellationToken.None);
@@ -246,8 +226,7 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
             await state.SetRolloutDeviceAsync(rollout.Id, device, "failed", $"failed: {status.Error?.Code}: {status.Error?.Message}");
             return;
         }
-        var heldCrc = (status.Agent?.GetValueOrDefault(AgentKeys.ModuleCrcs) ?? "").Split(',')
-            .Select(p => p.Split(':')).FirstOrDefault(p => p.Length == 2 && p[0] == rollout.ModuleId)?[1];
+        var heldCrc = ModuleCrcs.Parse(status.Agent?.GetValueOrDefault(AgentKeys.ModuleCrcs)).GetValueOrDefault(rollout.ModuleId);
         string? previous = null;
         if (heldCrc is not null)
         {
@@ -271,8 +250,13 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
             await state.SetRolloutDeviceAsync(rollout.Id, device, "failed", $"failed: deploy: {deployed.Error?.Code}: {deployed.Error?.Message}");
             return;
         }
-        var (func, args) = SplitCall(rollout.Check);
-        var checkedOut = await Dispatch!(new HostRequest { Op = HostOps.Start, Device = device, ModuleId = rollout.ModuleId, Func = func, Args = args, WaitResult = true, TimeoutMs = 10_000 }, ct);
+        if (!FuncCall.TryParse(rollout.Check, out var check))
+        {
+            // Checked when the rollout started; only a state file changed by hand gets here.
+            await state.SetRolloutDeviceAsync(rollout.Id, device, "failed", $"failed: the stored check '{rollout.Check}' is not func[:args]");
+            return;
+        }
+        var checkedOut = await Dispatch!(new HostRequest { Op = HostOps.Start, Device = device, ModuleId = rollout.ModuleId, Func = check!.Func, Args = check.Args, WaitResult = true, TimeoutMs = 10_000 }, ct);
         if (!checkedOut.Ok || checkedOut.Value?.ToString() != "0")
         {
             var why = checkedOut.Ok ? $"returned {checkedOut.Value}" : $"{checkedOut.Error?.Code}: {checkedOut.Error?.Message}";
@@ -310,13 +294,7 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
 
     public async ValueTask DisposeAsync()
     {
-        Task running;
-        lock (_gate)
-        {
-            _run?.Cancel();
-            running = _running;
-        }
-        await running;
+        await StopRunAsync();
         _run?.Dispose();
     }
 

@@ -54,14 +54,8 @@ public sealed partial class GatewayState
         _lastReported[device] = reported;
         Enqueue("DELETE FROM modules WHERE device = $d AND instr(',' || $ids || ',', ',' || module_id || ',') = 0",
             ("$d", device), ("$ids", modules == "-" ? string.Empty : modules));
-        foreach (var pair in (moduleCrcs ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries))
+        foreach (var (moduleId, crc) in Protocol.Agent.ModuleCrcs.Parse(moduleCrcs))
         {
-            var colon = pair.LastIndexOf(':');
-            if (colon <= 0)
-            {
-                continue;
-            }
-            var (moduleId, crc) = (pair[..colon], pair[(colon + 1)..].ToLowerInvariant());
             Enqueue("DELETE FROM modules WHERE device = $d AND module_id = $m AND crc32 <> $c", ("$d", device), ("$m", moduleId), ("$c", crc));
             Enqueue("INSERT OR IGNORE INTO modules(device, module_id, crc32) VALUES($d, $m, $c)", ("$d", device), ("$m", moduleId), ("$c", crc));
         }

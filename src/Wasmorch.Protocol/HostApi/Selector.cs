@@ -58,6 +58,21 @@ public sealed partial class Selector
         return true;
     }
 
+    /// <summary>
+    /// Why this selector cannot select among devices with these labels (one entry per device), or
+    /// null: a key no device has (<c>no device has a label 'k' (labels: …)</c>), or no device
+    /// matching (<c>selector '…' matches none of the N device(s)</c>).
+    /// </summary>
+    public string? ProblemAmong(IReadOnlyCollection<IReadOnlyDictionary<string, string>?> devices)
+    {
+        var known = devices.SelectMany(d => d?.Keys ?? Enumerable.Empty<string>()).ToHashSet(StringComparer.Ordinal);
+        if (Keys.FirstOrDefault(k => !known.Contains(k)) is { } unknown)
+        {
+            return $"no device has a label '{unknown}' (labels: {(known.Count == 0 ? "none" : string.Join(", ", known.Order(StringComparer.Ordinal)))})";
+        }
+        return devices.Any(Matches) ? null : $"selector '{Text}' matches none of the {devices.Count} device(s)";
+    }
+
     public bool Matches(IReadOnlyDictionary<string, string>? labels) => Terms.All(t =>
         (labels is not null && labels.TryGetValue(t.Key, out var value) && value == t.Value) == t.Equal);
 

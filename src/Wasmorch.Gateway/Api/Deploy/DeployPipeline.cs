@@ -258,7 +258,7 @@ public sealed class DeployPipeline(DeviceRegistry devices, BuildService build, G
         var crc = Crc32Hex.Format(Crc32Hex.Compute(d.Module));
         var status = await TimedAsync(() => d.Device.StatusAsync(d.Op.Ct), d.Op.Timing);
         if (status.Verb != AgentVerbs.Status
-            || !(status[AgentKeys.ModuleCrcs] ?? string.Empty).Split(',').Contains($"{d.ModuleId}:{crc}", StringComparer.OrdinalIgnoreCase))
+            || !string.Equals(ModuleCrcs.Parse(status[AgentKeys.ModuleCrcs]).GetValueOrDefault(d.ModuleId), crc, StringComparison.OrdinalIgnoreCase))
         {
             return null;
         }

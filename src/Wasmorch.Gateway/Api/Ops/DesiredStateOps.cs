@@ -54,48 +54,19 @@ public sealed class ApplyOp(DeviceRegistry devices, BuildService build, Reconcil
             {
                 throw new GatewayException(HostErrorCodes.BadRequest, $"{where}: {selectorError}");
             }
-            var known = labels.Values.SelectMany(l => l?.Keys ?? (IEnumerable<string>)[]).ToHashSet(StringComparer.Ordinal);
-            if (selector!.Keys.FirstOrDefault(k => !known.Contains(k)) is { } unknownKey)
+            if (selector!.ProblemAmong(labels.Values) is { } selectorProblem)
             {
-                throw new GatewayException(HostErrorCodes.BadRequest, $"{where}: no device has a label '{unknownKey}' (labels: {string.Join(", ", known.Order(StringComparer.Ordinal))})");
-            }
-            if (!labels.Values.Any(selector.Matches))
-            {
-                throw new GatewayException(HostErrorCodes.BadRequest, $"{where}: selector '{selector}' matches none of the {labels.Count} device(s)");
+                throw new GatewayException(HostErrorCodes.BadRequest, $"{where}: {selectorProblem}");
             }
             if (w.Mode is not (null or "wasm" or "aot"))
             {
                 throw new GatewayException(HostErrorCodes.BadRequest, $"{where}: unknown mode '{w.Mode}' (wasm or aot)");
             }
-            if (w.Autostart is { } autostart)
+            if (w.Autostart is { } autostart && !FuncCall.TryParse(autostart, out _))
             {
-                var (func, args) = autostart.Split(':', 2) is [var f, var a] ? (f, a) : (autostart, null);
-                if (!ModuleId.IsValidFunctionName(func) || !FuncArgs.TryParse(args, out _, out _))
-                {
-                    throw new GatewayException(HostErrorCodes.BadRequest, $"{where}: autostart '{autostart}' is not func[:args] (a C identifier, then arguments as start takes them)");
-                }
+                throw new GatewayException(HostErrorCodes.BadRequest, $"{where}: autostart '{autostart}' is not func[:args] (a C identifier, then arguments as start takes them)");
             }
-            byte[] module;
-            if (w.Source is { } source == w.Module is not null)
-            {
-                throw new GatewayException(HostErrorCodes.BadRequest, $"{where}: give exactly one of source (C) and module (wasm)");
-            }
-            if (w.Source is not null)
-            {
-                var built = await build.CompileAsync(w.Source, w.SourceName ?? w.ModuleId + ".c", BuildOptions.Seed, op.Ct);
-                module = built.Artifact;
-            }
-            else
-            {
-                try
-                {
-                    module = Convert.FromBase64String(w.Module!);
-                }
-                catch (FormatException)
-                {
-                    throw new GatewayException(HostErrorCodes.BadRequest, $"{where}: module is not valid base64");
-                }
-            }
+            var module = await build.ModuleOfAsync(where, w.Source, w.SourceName ?? w.ModuleId + ".c", w.Module, BuildOptions.Seed, op.Ct);
             var sha = BuildService.Sha256(module);
             await state.KeepBytesAsync(sha, module);
             entries.Add(new DesiredEntry(w.ModuleId, selector, sha, Crc32Hex.Format(Crc32Hex.Compute(module)), w.Mode, w.Autostart));
