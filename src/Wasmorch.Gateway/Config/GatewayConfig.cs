@@ -119,33 +119,13 @@ public sealed class GatewayConfig
     /// <summary>Devices marked <c>emulate = true</c>: <c>wasmorch emulate --config</c> serves them.</summary>
     public HashSet<string> Emulated { get; } = new(StringComparer.Ordinal);
 
-    public static GatewayConfig Load(string path)
-    {
-        string text;
-        try
-        {
-            text = File.ReadAllText(path);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new ConfigException($"cannot read config {path}: {ex.Message}");
-        }
-        return Parse(text, path);
-    }
+    public static GatewayConfig Load(string path) => From(TomlSection.RootOfFile(path, "config "), path);
 
-    public static GatewayConfig Parse(string text, string origin)
+    public static GatewayConfig Parse(string text, string origin) => From(TomlSection.Root(text, origin), origin);
+
+    private static GatewayConfig From(TomlSection file, string origin)
     {
-        TomlTable root;
-        try
-        {
-            root = TomlSerializer.Deserialize<TomlTable>(text, TomlModelContext.Default) ?? new TomlTable();
-        }
-        catch (TomlException ex)
-        {
-            throw new ConfigException($"{origin}: {ex.Message}");
-        }
         var config = new GatewayConfig();
-        var file = new TomlSection(root, origin, "");
         if (file.Table("gateway") is { } gateway)
         {
             config.BindAddress = gateway.String("bind") ?? config.BindAddress;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Tomlyn;
 using Tomlyn.Model;
 
 namespace Wasmorch.Gateway.Config;
@@ -20,6 +21,34 @@ internal sealed class TomlSection
         _table = table;
         _origin = origin;
         Name = name;
+    }
+
+    /// <summary>The top level of a TOML text; a syntax error is a <see cref="ConfigException"/> naming <paramref name="origin"/>.</summary>
+    public static TomlSection Root(string text, string origin)
+    {
+        try
+        {
+            return new TomlSection(TomlSerializer.Deserialize<TomlTable>(text, TomlModelContext.Default) ?? new TomlTable(), origin, "");
+        }
+        catch (TomlException ex)
+        {
+            throw new ConfigException($"{origin}: {ex.Message}");
+        }
+    }
+
+    /// <summary>The top level of a TOML file; one that cannot be read is a <see cref="ConfigException"/> ("cannot read <paramref name="what"/>path: …").</summary>
+    public static TomlSection RootOfFile(string path, string what)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigException($"cannot read {what}{path}: {ex.Message}");
+        }
+        return Root(text, path);
     }
 
     /// <summary>How the table is written in the file: <c>[gateway]</c>, <c>[devices.nucleo]</c>, or the top level.</summary>

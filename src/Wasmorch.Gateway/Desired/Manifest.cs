@@ -1,5 +1,3 @@
-using Tomlyn;
-using Tomlyn.Model;
 using Wasmorch.Gateway.Config;
 using Wasmorch.Protocol.HostApi;
 
@@ -15,25 +13,7 @@ public static class Manifest
 {
     public static List<DesiredModule> Load(string path)
     {
-        string text;
-        try
-        {
-            text = File.ReadAllText(path);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new ConfigException($"cannot read {path}: {ex.Message}");
-        }
-        TomlTable root;
-        try
-        {
-            root = TomlSerializer.Deserialize<TomlTable>(text, TomlModelContext.Default) ?? new TomlTable();
-        }
-        catch (TomlException ex)
-        {
-            throw new ConfigException($"{path}: {ex.Message}");
-        }
-        var file = new TomlSection(root, path, "");
+        var file = TomlSection.RootOfFile(path, "");
         var entries = file.TableArray("module") ?? throw new ConfigException($"{path}: no [[module]] entries: say which module goes where");
         file.RejectUnknown();
         var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
