@@ -31,6 +31,9 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
     private INatsKVStore? _devices;
+
+    /// <summary>The fleet's desired state and rollout coordinator; null until joined.</summary>
+    private FleetStateBucket? _state;
     private INatsObjStore? _artifacts;
     private readonly int _replicas;
     private INatsJSStream? _events;
@@ -179,6 +182,8 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
         {
             await _nats.ConnectAsync();
             store = await _nats.CreateKeyValueStoreContext().CreateOrUpdateStoreAsync(new NatsKVConfig($"wasmorch_{_fleet}_devices") { NumberOfReplicas = _replicas }, ct);
+            _state = new FleetStateBucket(await _nats.CreateKeyValueStoreContext().CreateOrUpdateStoreAsync(
+                new NatsKVConfig(FleetStateBucket.Name(_fleet)) { NumberOfReplicas = _replicas }, ct), _fleet);
             _artifacts = await _nats.CreateObjectStoreContext().CreateObjectStoreAsync(new NatsObjConfig($"wasmorch_{_fleet}_artifacts") { NumberOfReplicas = _replicas }, ct);
             // What gateways publish on logs subjects, kept by the server: it outlives any one gateway.
             _events = await _nats.CreateJetStreamContext().CreateOrUpdateStreamAsync(
@@ -297,6 +302,17 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
             LogWatchFailed(_logger, ex.Message);
         }
     }
+
+    private FleetStateBucket State => _state
+        ?? throw new GatewayException(HostErrorCodes.DeviceUnreachable, $"this gateway has not joined fleet '{_fleet}' yet (NATS at {Url} is out of reach)");
+
+    public Task PutDesiredAsync(byte[] document, CancellationToken ct) => State.PutDesiredAsync(document, ct);
+
+    public IAsyncEnumerable<(byte[] Document, bool Current)> WatchDesiredAsync(CancellationToken ct) => State.WatchDesiredAsync(ct);
+
+    public Task<string?> RolloutCoordinatorAsync(CancellationToken ct) => State.RolloutCoordinatorAsync(ct);
+
+    public Task<bool> TakeRolloutsAsync(string? current, CancellationToken ct) => State.TakeRolloutsAsync(GatewayName, current, ct);
 
     public async Task<string?> OwnerOfAsync(string device, CancellationToken ct)
     {

@@ -30,6 +30,7 @@ public sealed partial class GatewayHost : IAsyncDisposable
     public GatewayHost(GatewayConfig config, ILoggerFactory loggers, Fleet.IFleet? fleet = null)
     {
         _fleet = fleet;
+        _loggers = loggers;
         if (!IPAddress.TryParse(config.BindAddress, out var address))
         {
             throw new ConfigException($"bind address '{config.BindAddress}' is not an IP address");
@@ -90,8 +91,9 @@ public sealed partial class GatewayHost : IAsyncDisposable
         {
             Shared = fleet as ISharedArtifacts,
         };
-        _rollouts = _state is null ? null : new Rollouts.RolloutEngine(_devices, _state, _build, loggers.CreateLogger("Wasmorch.Gateway.Rollouts"));
-        _dispatcher = new RequestDispatcher(_devices, _build, config, new Signing.ModuleSignatures(config.TrustedKeys), fleet, _reconciler, _rollouts);
+        var signatures = new Signing.ModuleSignatures(config.TrustedKeys);
+        _rollouts = _state is null ? null : new Rollouts.RolloutEngine(_devices, _state, _build, signatures, config, loggers.CreateLogger("Wasmorch.Gateway.Rollouts"), fleet);
+        _dispatcher = new RequestDispatcher(_devices, _build, config, signatures, fleet, _reconciler, _rollouts);
         if (_reconciler is not null)
         {
             _reconciler.Dispatch = (request, ct) => _dispatcher.HandleAsync(request, ct);
@@ -151,8 +153,24 @@ public sealed partial class GatewayHost : IAsyncDisposable
     /// Claims this gateway's devices in the fleet and serves the requests other gateways forward
     /// here; a device another gateway owns fails it (<see cref="GatewayException"/>).
     /// </summary>
-    public Task JoinFleetAsync(CancellationToken ct) =>
-        _fleet?.JoinAsync(_devices.Names, _dispatcher.HandleForwardedAsync, ct) ?? Task.CompletedTask;
+    public async Task JoinFleetAsync(CancellationToken ct)
+    {
+        if (_fleet is null)
+        {
+            return;
+        }
+        await _fleet.JoinAsync(_devices.Names, _dispatcher.HandleForwardedAsync, ct);
+        if (_reconciler is not null)
+        {
+            // The fleet's desired state, as it is now and from then on, for this gateway's devices.
+            _following = new Fleet.FleetDesiredFollower(_fleet, _reconciler, _dispatcher.HandleForwardedAsync, _loggers.CreateLogger("Wasmorch.Gateway.Desired"))
+                .RunAsync(_stopFollowing.Token);
+        }
+    }
+
+    private Task _following = Task.CompletedTask;
+    private readonly CancellationTokenSource _stopFollowing = new();
+    private readonly ILoggerFactory _loggers;
 
     /// <summary>Resolves once everything recorded so far (the device map at start-up, say) is committed.</summary>
     public Task FlushStateAsync() => _state?.FlushAsync() ?? Task.CompletedTask;
@@ -160,6 +178,9 @@ public sealed partial class GatewayHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _server.DisposeAsync();
+        await _stopFollowing.CancelAsync();
+        await _following;
+        _stopFollowing.Dispose();
         if (_rollouts is not null)
         {
             await _rollouts.DisposeAsync();

@@ -171,4 +171,83 @@ public sealed class RolloutTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    [Fact]
+    public async Task A_signed_rollout_reaches_boards_that_take_only_signed_modules_and_its_signature_covers_only_its_selector()
+    {
+        var dir = Directory.CreateTempSubdirectory("wasmorch-signed-rollout-").FullName;
+        var boards = RunningProcess.StartCli(["emulate", "--stop-grace-ms", "300", "--board", "s0=0", "--board", "s1=0", "--board", "s2=0", "--board", "t0=0"]);
+        await using var _ = boards;
+        try
+        {
+            var key = Path.Combine(dir, "key");
+            var other = Path.Combine(dir, "other");
+            CliAssert.Exit(0, await CliRunner.RunAsync("127.0.0.1:1", "keygen", "--out", key));
+            CliAssert.Exit(0, await CliRunner.RunAsync("127.0.0.1:1", "keygen", "--out", other));
+            var config = $"[signing]\ntrusted_keys = [\"{(await File.ReadAllTextAsync(key + ".pub")).Trim()}\"]\n" + string.Concat(SignedBoards.Select(b =>
+                $"[devices.{b}]\nendpoint = \"tcp://127.0.0.1:{boards.WaitForLine($@"board {b} listening on tcp://127\.0\.0\.1:(\d+)").Groups[1].Value}\"\nrequire_signed = true\nlabels = {{ fleet = \"{b[0]}\" }}\n"));
+            await File.WriteAllTextAsync(Path.Combine(dir, "wasmorch.toml"), config);
+            await using var system = new SystemUnderTest();
+            system.GatewayArgs.AddRange(["--config", Path.Combine(dir, "wasmorch.toml")]);
+            system.StartGateway();
+            var wasm = new Dictionary<int, string>();
+            foreach (var (version, trapping) in new[] { (1, false), (2, false), (3, true) })
+            {
+                wasm[version] = Path.Combine(dir, $"v{version}.wasm");
+                CliAssert.Exit(0, await CliRunner.RunAsync("127.0.0.1:1", "build", "--source", Source(dir, version, trapping), "--output", wasm[version]));
+            }
+            CliAssert.Exit(0, await system.CliAsync("--selector", "fleet=s", "deploy", "--module-id", "v", "--file", wasm[1], "--sign-key", key));
+
+            // Unsigned, or signed by a key the gateway does not trust: refused before any board is touched.
+            string[] start = ["--selector", "fleet=s", "rollout", "start", "--module-id", "v", "--check", "self_test", "--waves", "1,100%"];
+            var unsigned = await system.CliAsync([.. start, "--wasm", wasm[2]]);
+            CliAssert.Exit(7, unsigned);
+            Assert.Contains("UNSIGNED: device 's0' takes only signed modules", unsigned.Stderr, StringComparison.Ordinal);
+            var untrusted = await system.CliAsync([.. start, "--wasm", wasm[2], "--sign-key", other]);
+            CliAssert.Exit(7, untrusted);
+            Assert.Contains("BAD_SIGNATURE: the signature does not match the content under any trusted key", untrusted.Stderr, StringComparison.Ordinal);
+            var source = await system.CliAsync([.. start, "--source", Source(dir, 2, trapping: false), "--sign-key", key]);
+            CliAssert.Exit(2, source);
+            Assert.Contains("a signed rollout takes a module file (--wasm)", source.Stderr, StringComparison.Ordinal);
+            Assert.Equal(3, await RunningVersionOfAsync(system, "fleet=s", 1));
+
+            // Signed once for the selector: every board takes it.
+            CliAssert.Exit(0, await system.CliAsync([.. start, "--wasm", wasm[2], "--sign-key", key]));
+            var done = await WaitForStateAsync(system, "done");
+            Assert.Equal(3, Regex.Count(done.Stdout, @"(?m)^  s\d\s+wave [12] ok$"));
+            Assert.Equal(3, await RunningVersionOfAsync(system, "fleet=s", 2));
+
+            // A signed version whose check traps: the canary is put back to version 2, which it takes (it was signed when deployed).
+            CliAssert.Exit(0, await system.CliAsync([.. start, "--wasm", wasm[3], "--sign-key", key]));
+            var rolledBack = await WaitForStateAsync(system, "rolled-back");
+            Assert.Matches(@"(?m)^  s0\s+wave 1 rolled-back \(failed, then put back its previous version\)$", rolledBack.Stdout);
+            Assert.Equal(3, await RunningVersionOfAsync(system, "fleet=s", 2));
+
+            // The rollout's signature, replayed in a deploy to a board its selector does not match, is refused.
+            var statement = Wasmorch.Protocol.HostApi.DeployStatement.For(
+                new Wasmorch.Protocol.HostApi.HostRequest { Op = "rollout", ModuleId = "v", Selector = "fleet=s" }, await File.ReadAllBytesAsync(wasm[2]));
+            var signature = Wasmorch.Gateway.Signing.ModuleSignatures.Sign((await File.ReadAllTextAsync(key)).Trim(), statement);
+            var replay = await system.HostExchangeAsync(System.Text.Encoding.UTF8.GetBytes(
+                $"{{\"op\":\"deploy\",\"device\":\"t0\",\"module_id\":\"v\",\"module\":\"{Convert.ToBase64String(await File.ReadAllBytesAsync(wasm[2]))}\",\"selector\":\"fleet=s\",\"signature\":\"{signature}\"}}"));
+            using (var answer = System.Text.Json.JsonDocument.Parse(replay))
+            {
+                var error = answer.RootElement.GetProperty("error");
+                Assert.Equal("BAD_SIGNATURE", error.GetProperty("code").GetString());
+                Assert.Equal("the rollout's signature covers the devices 'fleet=s' selects, and device 't0' is not one of them (by its own labels)", error.GetProperty("message").GetString());
+            }
+            Assert.Contains("modules=-", (await system.CliAsync("--device", "t0", "status")).Stdout, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static readonly string[] SignedBoards = ["s0", "s1", "s2", "t0"];
+
+    private static async Task<int> RunningVersionOfAsync(SystemUnderTest system, string selector, int version)
+    {
+        var run = await system.CliAsync("--selector", selector, "start", "--module-id", "v", "--func-name", "version", "--wait-result");
+        return Regex.Count(run.Stdout, $@"(?m)^\w+: v\.version job=\d+ status=OK value={version} ");
+    }
 }

@@ -15,10 +15,11 @@ public static class SelectorFanOut
     public const int DefaultParallel = 8;
 
     /// <param name="connect">Opens one channel to the gateway or fleet: a request in, its answer out (one at a time per channel).</param>
+    /// <param name="perDevice">Finishes each device's copy before it is sent (a signature names its device).</param>
     public static async Task<int> RunAsync(
         string command, Selector selector, HostRequest template, int parallel,
         Func<CancellationToken, Task<Func<HostRequest, Task<(HostResponse Response, TimeSpan Latency)>>>> connect,
-        ResponsePrinter printer, CancellationToken ct)
+        ResponsePrinter printer, CancellationToken ct, Func<HostRequest, Task>? perDevice = null)
     {
         var send = await connect(ct);
         var (listing, _) = await send(new HostRequest { Op = HostOps.Devices, Token = template.Token });
@@ -42,6 +43,10 @@ public static class SelectorFanOut
                     throw new InvalidOperationException($"the request does not read back: {error}");
                 }
                 request!.Device = device;
+                if (perDevice is not null)
+                {
+                    await perDevice(request);
+                }
                 var (response, latency) = await channel(request);
                 response.Device ??= device;
                 var exit = printer.PrintOfMany(command, response, latency);

@@ -225,7 +225,7 @@ public static class DeviceCommands
 
     /// <summary>The command on every device <paramref name="selector"/> matches, through one connection per parallel lane.</summary>
     private static async Task<int> RunOnSelectedAsync(string name, Selector selector, HostRequest request, FleetAddress? fleet, GatewayAddress address, string? tlsCa,
-        int parallel, TimeSpan timeout, ResponsePrinter printer, CancellationToken ct)
+        int parallel, TimeSpan timeout, ResponsePrinter printer, FileInfo? signKey, CancellationToken ct)
     {
         var clients = new List<GatewayClient>();
         try
@@ -242,7 +242,7 @@ public static class DeviceCommands
                     clients.Add(client);
                 }
                 return r => client.SendAsync(r, timeout, ct);
-            }, printer, ct);
+            }, printer, ct, signKey is null ? null : async r => r.Signature = await SignAsync(signKey, r, ct));
         }
         finally
         {
@@ -289,7 +289,8 @@ public static class DeviceCommands
             }
             var request = await build();
             request.Device = device;
-            if (signKey is not null)
+            // Fanned out, each device's copy is signed for that device.
+            if (signKey is not null && selector is null)
             {
                 request.Signature = await SignAsync(signKey, request, ct);
             }
@@ -298,7 +299,7 @@ public static class DeviceCommands
             request.By = $"{Environment.UserName}@{Environment.MachineName}";
             if (selector is not null)
             {
-                return await RunOnSelectedAsync(name, selector, request, fleetAddress, address, pr.GetValue(global.TlsCa), pr.GetValue(global.Parallel), timeout, printer, ct);
+                return await RunOnSelectedAsync(name, selector, request, fleetAddress, address, pr.GetValue(global.TlsCa), pr.GetValue(global.Parallel), timeout, printer, signKey, ct);
             }
             if (fleetAddress is not null)
             {

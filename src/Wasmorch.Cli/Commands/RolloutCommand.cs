@@ -36,7 +36,8 @@ public static class RolloutCommand
         var check = new Option<string>("--check") { Description = "func[:args] each device runs after the deploy; it must return 0", Required = true };
         var maxFailures = new Option<int>("--max-failures") { Description = "Failed devices tolerated; one more stops the rollout and rolls back", DefaultValueFactory = _ => 0 };
         var soak = new Option<string>("--soak") { Description = "How long each device is watched after its check (5s, 500ms, 2m): a job that ends badly then fails it", DefaultValueFactory = _ => "0s" };
-        var command = new Command("start", "Start a rollout: --selector, --module-id, --source or --wasm, --check") { moduleId, source, wasm, waves, check, maxFailures, soak };
+        var signKey = new Option<FileInfo>("--sign-key") { Description = "Sign the rollout (module id, mode, selector and the module's SHA-256; --wasm only) once for every device it selects, with this Ed25519 private key" };
+        var command = new Command("start", "Start a rollout: --selector, --module-id, --source or --wasm, --check") { moduleId, source, wasm, waves, check, maxFailures, soak, signKey };
         command.SetAction(async (pr, ct) =>
         {
             if (pr.GetValue(global.Selector) is not { } selector)
@@ -67,7 +68,7 @@ public static class RolloutCommand
                 Check = pr.GetValue(check),
                 MaxFailures = pr.GetValue(maxFailures),
                 SoakMs = soakMs,
-            }, TimeSpan.FromMinutes(5), ct, needsDevice: false, takesSelector: true);
+            }, TimeSpan.FromMinutes(5), ct, needsDevice: false, signKey: pr.GetValue(signKey), takesSelector: true);
         });
         return command;
     }

@@ -33,7 +33,7 @@ public sealed class RequestDispatcher
             new StatusOp(devices), new StartOp(devices, config), new StopOp(devices), new DeployOp(pipeline),
             new BuildAndDeployOp(pipeline), new DevicesOp(devices, fleet), new PingOp(devices), new UnloadOp(devices),
             _logs, new ScanOp(), new JobsOp(devices, fleet), new HistoryOp(devices), new RollbackOp(devices, pipeline),
-            new ApplyOp(devices, build, reconciler), new DiffOp(devices, reconciler), new RolloutOp(rollouts),
+            new ApplyOp(devices, build, reconciler, fleet), new DiffOp(devices, reconciler, fleet), new RolloutOp(rollouts, fleet),
         ];
         _handlers = handlers.ToDictionary(h => h.Op, StringComparer.Ordinal);
     }

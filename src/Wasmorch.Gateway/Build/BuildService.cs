@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
+using Wasmorch.Protocol.Agent;
 using Wasmorch.Protocol.HostApi;
 using Wasmorch.WasmtimeTarget;
 
@@ -52,15 +53,20 @@ public sealed class BuildService : IDisposable
     /// <paramref name="moduleBase64"/> (decoded): a desired-state entry, a rollout. Errors start
     /// with <paramref name="where"/>.
     /// </summary>
-    public async Task<byte[]> ModuleOfAsync(string where, string? source, string? sourceName, string? moduleBase64, BuildOptions options, CancellationToken ct)
+    public async Task<byte[]> ModuleOfAsync(string where, string? source, string? sourceName, string? moduleBase64, BuildOptions options, CancellationToken ct, string? sha256 = null)
     {
-        if ((source is null) == (moduleBase64 is null))
+        if (new[] { source, moduleBase64, sha256 }.Count(x => x is not null) != 1)
         {
-            throw new GatewayException(HostErrorCodes.BadRequest, $"{where}: give exactly one of source (C) and module (wasm)");
+            throw new GatewayException(HostErrorCodes.BadRequest, $"{where}: give exactly one of source (C), module (wasm) and sha256 (a module this gateway keeps)");
         }
         if (source is not null)
         {
             return (await CompileAsync(source, sourceName ?? "module.c", options, ct)).Artifact;
+        }
+        if (sha256 is not null)
+        {
+            return await KeptModuleAsync(sha256, ct)
+                ?? throw new GatewayException(AgentErrorCodes.NoModule, $"{where}: no module with SHA-256 {sha256} is kept by this gateway or its fleet");
         }
         try
         {
@@ -70,6 +76,57 @@ public sealed class BuildService : IDisposable
         {
             throw new GatewayException(HostErrorCodes.BadRequest, $"{where}: module is not valid base64");
         }
+    }
+
+    private static string SharedModuleKey(string sha256) => "module-" + sha256;
+
+    /// <summary>Modules already offered to the fleet by this process: each is stored there once.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _sharedModules = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Keeps a module's bytes under its SHA-256 (the state file's versions directory) and offers
+    /// them to the fleet, so that another gateway can put this version on its devices (a fleet's
+    /// desired state, a rollout's rollback) without building anything.
+    /// </summary>
+    public async Task KeepModuleAsync(string sha256, byte[] module, CancellationToken ct)
+    {
+        if (_index is not null)
+        {
+            await _index.KeepBytesAsync(sha256, module);
+        }
+        if (Shared is not null && _sharedModules.TryAdd(sha256, true))
+        {
+            await PublishSharedAsync(SharedModuleKey(sha256), module, ct);
+        }
+    }
+
+    /// <summary>
+    /// The module kept under <paramref name="sha256"/>: this gateway's copy, else the fleet's (kept
+    /// here from then on); null when neither has it. Bytes whose hash is not the name are refused.
+    /// </summary>
+    public async Task<byte[]?> KeptModuleAsync(string sha256, CancellationToken ct)
+    {
+        if (sha256.Length != 64 || !sha256.All(char.IsAsciiHexDigitLower))
+        {
+            throw new GatewayException(HostErrorCodes.BadRequest, $"sha256 '{sha256}' is not 64 lower-case hex digits");
+        }
+        if (_index?.VersionBytes(sha256) is { } local)
+        {
+            return local;
+        }
+        if (await FetchSharedAsync(SharedModuleKey(sha256), ct) is not { } fetched)
+        {
+            return null;
+        }
+        if (Sha256(fetched) != sha256)
+        {
+            throw new GatewayException(HostErrorCodes.Internal, $"the fleet's copy of module {sha256} has another SHA-256 ({Sha256(fetched)}): refused");
+        }
+        if (_index is not null)
+        {
+            await _index.KeepBytesAsync(sha256, fetched);
+        }
+        return fetched;
     }
 
     /// <param name="queued">Told how many compiles are ahead when this one must wait for a slot.</param>

@@ -60,6 +60,15 @@ public sealed partial class Reconciler(GatewayState state, ILogger logger) : IDe
         _dirty.Clear();
     }
 
+    /// <summary>True when <paramref name="entries"/> (modules named by SHA-256) is the desired state already held.</summary>
+    public bool Holds(IReadOnlyList<DesiredModule> entries)
+    {
+        var desired = _desired;
+        return entries.Count == desired.Count && entries.Zip(desired).All(p =>
+            p.First.ModuleId == p.Second.ModuleId && p.First.Selector == p.Second.Selector.Text && p.First.Sha256 == p.Second.Sha256
+            && p.First.Mode == p.Second.Mode && p.First.Autostart == p.Second.Autostart);
+    }
+
     /// <summary>Devices of <paramref name="plan"/> that are not converged: tried again by the loop.</summary>
     public void Retry(IEnumerable<PlanStep> plan)
     {
@@ -130,6 +139,16 @@ public sealed partial class Reconciler(GatewayState state, ILogger logger) : IDe
     public async Task<List<PlanStep>> PlanAsync(string device, IReadOnlyList<DesiredEntry>? desired, CancellationToken ct)
     {
         desired ??= _desired;
+        if (desired.Count > 0 && devices.Get(device).Capabilities is null)
+        {
+            // It has not said HELLO yet (the gateway connects on first use): what it is, its labels
+            // board and runtime, comes with its first answer, and selectors may need them.
+            var hello = await Dispatch!(new HostRequest { Op = HostOps.Status, Device = device }, ct);
+            if (!hello.Ok)
+            {
+                return [new PlanStep { Device = device, ModuleId = "*", State = "unreachable", Error = hello.Error }];
+            }
+        }
         var labels = devices.LabelsOf(device);
         var wanted = desired.Where(e => e.Selector.Matches(labels)).ToList();
         var steps = new List<PlanStep>();

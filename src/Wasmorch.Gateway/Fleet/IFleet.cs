@@ -55,4 +55,26 @@ public interface IFleet : IAsyncDisposable
     /// null when the fleet is out of reach.
     /// </summary>
     Task<List<JobRecord>?> RecentJobsAsync(string? device, int limit, CancellationToken ct);
+
+    /// <summary>
+    /// Makes <paramref name="document"/> (an <c>apply</c> request whose modules are named by SHA-256,
+    /// their bytes in the fleet's store) the desired state of the whole fleet: every gateway adopts
+    /// it for its own devices, now or when it next joins.
+    /// </summary>
+    Task PutDesiredAsync(byte[] document, CancellationToken ct);
+
+    /// <summary>
+    /// The fleet's desired state as it is (when there is one; <c>Current</c> true), then each new
+    /// one as it is written, until <paramref name="ct"/> ends.
+    /// </summary>
+    IAsyncEnumerable<(byte[] Document, bool Current)> WatchDesiredAsync(CancellationToken ct);
+
+    /// <summary>The gateway that coordinates the fleet's rollouts (it ran the latest), or null when none ever ran.</summary>
+    Task<string?> RolloutCoordinatorAsync(CancellationToken ct);
+
+    /// <summary>
+    /// Makes this gateway the coordinator of the fleet's rollouts, if the coordinator is still
+    /// <paramref name="current"/> (null: there never was one); false when another gateway changed it first.
+    /// </summary>
+    Task<bool> TakeRolloutsAsync(string? current, CancellationToken ct);
 }

@@ -14,9 +14,12 @@ namespace Wasmorch.Gateway.Rollouts;
 /// 0) and a soak (no job of it may end badly meanwhile); more failures than allowed stop the
 /// rollout and put every touched device back to the version it had. Every step is written to the
 /// state file as it happens, so a gateway that restarts carries the rollout on where it was. All
-/// device work goes through the gateway's own request handling (<see cref="Dispatch"/>).
+/// device work goes through the gateway's own request handling (<see cref="Dispatch"/>), so in a
+/// fleet a rollout started on one gateway reaches the devices of every gateway: that gateway is the
+/// fleet's rollout coordinator, one rollout at a time fleet-wide (<see cref="TakeFleetAsync"/>).
 /// </summary>
-public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState state, BuildService build, ILogger logger) : IAsyncDisposable
+public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState state, BuildService build, Signing.ModuleSignatures signatures, Config.GatewayConfig config,
+    ILogger logger, Fleet.IFleet? fleet = null) : IAsyncDisposable
 {
     private readonly Lock _gate = new();
     private CancellationTokenSource? _run;
@@ -107,12 +110,16 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
         {
             throw new GatewayException(HostErrorCodes.BadRequest, $"rollout {busy.Id} of '{busy.ModuleId}' is {busy.State}: abort it or let it end first");
         }
+        if (fleet is not null)
+        {
+            await TakeFleetAsync(ct);
+        }
         var moduleId = Api.Ops.Replies.RequireModuleId(request);
         if (!Selector.TryParse(request.Selector, out var selector, out var selectorError))
         {
             throw new GatewayException(HostErrorCodes.BadRequest, selectorError!);
         }
-        var described = devices.Describe();
+        var described = fleet is null ? devices.Describe() : await Fleet.FleetDevices.DescribeAsync(fleet, devices.Describe(), ct);
         if (selector!.ProblemAmong([.. described.Select(d => d.Labels)]) is { } selectorProblem)
         {
             throw new GatewayException(HostErrorCodes.BadRequest, selectorProblem);
@@ -129,13 +136,64 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
             throw new GatewayException(HostErrorCodes.BadRequest, "max_failures must be 0 or more, soak_ms 0 to 600000");
         }
         var module = await build.ModuleOfAsync("rollout", request.Source, request.SourceName ?? moduleId + ".c", request.Module, BuildOptions.From(request), ct);
+        var signed = CheckSignature(request, module, selected);
         var sha = BuildService.Sha256(module);
         // The rollout's module is a version of its id from now on: status and history name it.
         await state.RecordVersionAsync(moduleId, module, sha, Crc32Hex.Format(Crc32Hex.Compute(module)), request.Source is null ? "file:as-is" : "built:wasm",
-            request.Source is null ? null : BuildService.Sha256(System.Text.Encoding.UTF8.GetBytes(request.Source)), signatureVerified: false, request.By);
-        var id = await state.CreateRolloutAsync(moduleId, selector!.Text, sha, request.Mode, check, request.MaxFailures ?? 0, request.SoakMs ?? 0, waves);
+            request.Source is null ? null : BuildService.Sha256(System.Text.Encoding.UTF8.GetBytes(request.Source)), signed, request.By);
+        var id = await state.CreateRolloutAsync(moduleId, selector!.Text, sha, request.Mode, check, request.MaxFailures ?? 0, request.SoakMs ?? 0, waves,
+            signed ? request.Signature : null);
         Launch(state.LatestRollout()!);
         LogStarted(logger, id, moduleId, selected.Count, waves.Count);
+    }
+
+    /// <summary>
+    /// A rollout's signature covers the module once for every device of its selector (the rollout's
+    /// statement); each deploy carries it, and each device's gateway checks it again. A C source
+    /// rollout cannot be signed: the bytes the devices get are built here, not what the signer saw.
+    /// Devices of this gateway that take only signed modules are checked now, before anything is touched.
+    /// </summary>
+    private bool CheckSignature(HostRequest request, byte[] module, List<string> selected)
+    {
+        if (request.Signature is not null && request.Source is not null)
+        {
+            throw new GatewayException(HostErrorCodes.BadRequest,
+                "a signed rollout takes a module file (--wasm): the signature must cover the bytes every device gets, and a C source is built here");
+        }
+        var strict = selected.FirstOrDefault(config.RequireSigned.Contains);
+        return signatures.Check(DeployStatement.For(request, module), request.Signature, required: strict is not null, strict ?? "rollout");
+    }
+
+    /// <summary>
+    /// Makes this gateway the fleet's rollout coordinator, unless the one that is has a rollout
+    /// running or paused, or cannot say (it is away: its rollout may be running, and two rollouts
+    /// must never touch one device at once).
+    /// </summary>
+    private async Task TakeFleetAsync(CancellationToken ct)
+    {
+        var coordinator = await fleet!.RolloutCoordinatorAsync(ct);
+        if (coordinator is not null && coordinator != fleet.GatewayName)
+        {
+            HostResponse latest;
+            try
+            {
+                latest = await fleet.ForwardAsync(coordinator, new HostRequest { Op = HostOps.Rollout, Action = "status", TimeoutMs = 10_000 }, null, ct);
+            }
+            catch (GatewayException ex)
+            {
+                throw new GatewayException(HostErrorCodes.DeviceUnreachable,
+                    $"gateway '{coordinator}' ran the fleet's latest rollout and cannot say whether it still runs ({ex.Message}); start this one when it is back");
+            }
+            if (latest.Rollout is { State: "running" or "paused" } busy)
+            {
+                throw new GatewayException(HostErrorCodes.BadRequest,
+                    $"rollout {busy.Id} of '{busy.ModuleId}' is {busy.State} on gateway '{coordinator}': abort it or let it end first (one rollout at a time in a fleet)");
+            }
+        }
+        if (coordinator != fleet.GatewayName && !await fleet.TakeRolloutsAsync(coordinator, ct))
+        {
+            throw new GatewayException(HostErrorCodes.BadRequest, "another gateway of the fleet started a rollout at the same moment: see rollout status");
+        }
     }
 
     /// <summary>Devices per wave: each size a count or a percentage of all, growing, the last reaching every device.</summary>
@@ -230,7 +288,7 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
         string? previous = null;
         if (heldCrc is not null)
         {
-            previous = state.Versions(rollout.ModuleId, withDevices: false).FirstOrDefault(v => string.Equals(v.Crc32, heldCrc, StringComparison.OrdinalIgnoreCase))?.Sha256;
+            previous = await PreviousVersionAsync(rollout.ModuleId, device, heldCrc, ct);
             if (previous is null)
             {
                 // Without a copy of what it holds, a rollback could not give the device its module back.
@@ -243,6 +301,7 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
         var deployed = await Dispatch!(new HostRequest
         {
             Op = HostOps.Deploy, Device = device, ModuleId = rollout.ModuleId, Mode = rollout.Mode, By = $"rollout {rollout.Id}",
+            Signature = rollout.Signature, Selector = rollout.Signature is null ? null : rollout.Selector,
             Module = Convert.ToBase64String(state.VersionBytes(rollout.Sha256) ?? throw new IOException($"the kept bytes of rollout {rollout.Id} are gone")),
         }, ct);
         if (!deployed.Ok)
@@ -266,7 +325,9 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
         if (rollout.SoakMs > 0)
         {
             await Task.Delay(rollout.SoakMs, ct);
-            var bad = state.Jobs(device, 50).FirstOrDefault(j => string.CompareOrdinal(j.StartedAt, since) >= 0 && j.Status is not ("OK" or "RUNNING" or "STOPPED"));
+            // The device's gateway keeps its jobs (in a fleet, another gateway).
+            var jobs = await Dispatch!(new HostRequest { Op = HostOps.Jobs, Device = device, Limit = 50 }, ct);
+            var bad = (jobs.Jobs ?? []).FirstOrDefault(j => string.CompareOrdinal(j.StartedAt, since) >= 0 && j.Status is not ("OK" or "RUNNING" or "STOPPED"));
             if (bad is not null)
             {
                 await state.SetRolloutDeviceAsync(rollout.Id, device, "failed", $"failed: during the soak, job {bad.Job} ({bad.Func}) ended {bad.Status}");
@@ -276,6 +337,27 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
         await state.SetRolloutDeviceAsync(rollout.Id, device, "ok", null);
     }
 
+    /// <summary>
+    /// The SHA-256 of the version of <paramref name="moduleId"/> with CRC <paramref name="heldCrc"/>
+    /// that <paramref name="device"/> holds, its bytes kept here for a rollback; null when no gateway
+    /// has a copy. This gateway's own record first, else that of the device's gateway, whose bytes
+    /// the fleet's store has.
+    /// </summary>
+    private async Task<string?> PreviousVersionAsync(string moduleId, string device, string heldCrc, CancellationToken ct)
+    {
+        bool Held(ModuleVersion v) => string.Equals(v.Crc32, heldCrc, StringComparison.OrdinalIgnoreCase);
+        if (state.Versions(moduleId, withDevices: false).FirstOrDefault(Held) is { } own)
+        {
+            return own.Sha256;
+        }
+        if (fleet is null)
+        {
+            return null;
+        }
+        var history = await Dispatch!(new HostRequest { Op = HostOps.History, Device = device, ModuleId = moduleId }, ct);
+        return history.Versions?.FirstOrDefault(Held) is { } theirs && await build.KeptModuleAsync(theirs.Sha256, ct) is not null ? theirs.Sha256 : null;
+    }
+
     /// <summary>Every device the rollout touched gets the version it had back (or loses the module, if it had none).</summary>
     private async Task RollBackAsync(StoredRollout rollout, string endState, string reason, CancellationToken ct)
     {
@@ -283,13 +365,28 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
         foreach (var device in state.RolloutDevices(rollout.Id).Where(d => d.Outcome is "ok" or "failed" or "deploying"))
         {
             var failed = device.Outcome == "failed" ? "failed, then " : "";
-            HostResponse back = device.PreviousSha256 is { } previous && state.VersionBytes(previous) is { } bytes
-                ? await Dispatch!(new HostRequest { Op = HostOps.Deploy, Device = device.Device, ModuleId = rollout.ModuleId, Module = Convert.ToBase64String(bytes), By = $"rollout {rollout.Id} rollback" }, ct)
+            var back = device.PreviousSha256 is { } previous
+                ? await PutBackAsync(rollout, device.Device, previous, ct)
                 : await Dispatch!(new HostRequest { Op = HostOps.Unload, Device = device.Device, ModuleId = rollout.ModuleId }, ct);
             await state.SetRolloutDeviceAsync(rollout.Id, device.Device, back.Ok ? "rolled-back" : "rollback-failed",
                 back.Ok ? $"{failed}put back {(device.PreviousSha256 is null ? "(module removed: it had none)" : "its previous version")}" : $"{failed}rollback: {back.Error?.Code}: {back.Error?.Message}");
         }
         await state.SetRolloutAsync(rollout.Id, endState, rollout.Wave, reason);
+    }
+
+    /// <summary>
+    /// The version <paramref name="sha256"/> back on <paramref name="device"/>: by its own gateway's
+    /// record (a rollback, trusted as far as that version was when first deployed, so a device that
+    /// takes only signed modules takes it), else from the bytes kept here.
+    /// </summary>
+    private async Task<HostResponse> PutBackAsync(StoredRollout rollout, string device, string sha256, CancellationToken ct)
+    {
+        var back = await Dispatch!(new HostRequest { Op = HostOps.Rollback, Device = device, ModuleId = rollout.ModuleId, Sha256 = sha256, By = $"rollout {rollout.Id} rollback" }, ct);
+        if (back.Ok || back.Error?.Code != AgentErrorCodes.NoModule || state.VersionBytes(sha256) is not { } bytes)
+        {
+            return back;
+        }
+        return await Dispatch!(new HostRequest { Op = HostOps.Deploy, Device = device, ModuleId = rollout.ModuleId, Module = Convert.ToBase64String(bytes), By = $"rollout {rollout.Id} rollback" }, ct);
     }
 
     public async ValueTask DisposeAsync()

@@ -3,21 +3,24 @@ using Wasmorch.Protocol.HostApi;
 namespace Wasmorch.Gateway.State;
 
 /// <summary>A rollout as the state file keeps it: enough to carry it on after a gateway restart.</summary>
-public sealed record StoredRollout(long Id, string ModuleId, string Selector, string Sha256, string? Mode, string Check, int MaxFailures, int SoakMs, int Waves, string State, int Wave);
+/// <param name="Signature">The signer's Ed25519 signature of the rollout's statement, carried by each of its deploys; null when unsigned.</param>
+public sealed record StoredRollout(long Id, string ModuleId, string Selector, string Sha256, string? Mode, string Check, int MaxFailures, int SoakMs, int Waves, string State, int Wave,
+    string? Signature = null);
 
 /// <summary>Staged rollouts (docs/fleet-ops.md): each one and each of its devices, written as it goes.</summary>
 public sealed partial class GatewayState
 {
     public async Task<long> CreateRolloutAsync(string moduleId, string selector, string sha256, string? mode, string check, int maxFailures, int soakMs,
-        IReadOnlyList<IReadOnlyList<string>> waves)
+        IReadOnlyList<IReadOnlyList<string>> waves, string? signature = null)
     {
         var committed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Enqueue(committed,
             """
-            INSERT INTO rollouts(module_id, selector, sha256, mode, check_func, max_failures, soak_ms, waves, state, wave, created_utc)
-            VALUES($m, $s, $h, $mode, $c, $f, $soak, $w, 'running', 1, $t)
+            INSERT INTO rollouts(module_id, selector, sha256, mode, check_func, max_failures, soak_ms, waves, state, wave, created_utc, signature)
+            VALUES($m, $s, $h, $mode, $c, $f, $soak, $w, 'running', 1, $t, $sig)
             """,
-            ("$m", moduleId), ("$s", selector), ("$h", sha256), ("$mode", mode), ("$c", check), ("$f", maxFailures), ("$soak", soakMs), ("$w", waves.Count), ("$t", Now()));
+            ("$m", moduleId), ("$s", selector), ("$h", sha256), ("$mode", mode), ("$c", check), ("$f", maxFailures), ("$soak", soakMs), ("$w", waves.Count), ("$t", Now()),
+            ("$sig", signature));
         await committed.Task;
         long id = 0;
         Query("SELECT max(id) FROM rollouts", [], row => id = row.GetInt64(0));
@@ -52,9 +55,9 @@ public sealed partial class GatewayState
     public StoredRollout? LatestRollout()
     {
         StoredRollout? latest = null;
-        Query("SELECT id, module_id, selector, sha256, mode, check_func, max_failures, soak_ms, waves, state, wave FROM rollouts ORDER BY id DESC LIMIT 1", [],
+        Query("SELECT id, module_id, selector, sha256, mode, check_func, max_failures, soak_ms, waves, state, wave, signature FROM rollouts ORDER BY id DESC LIMIT 1", [],
             row => latest = new StoredRollout(row.GetInt64(0), row.GetString(1), row.GetString(2), row.GetString(3), NullableString(row, 4), row.GetString(5),
-                row.GetInt32(6), row.GetInt32(7), row.GetInt32(8), row.GetString(9), row.GetInt32(10)));
+                row.GetInt32(6), row.GetInt32(7), row.GetInt32(8), row.GetString(9), row.GetInt32(10), NullableString(row, 11)));
         return latest;
     }
 

@@ -19,7 +19,7 @@ namespace Wasmorch.Gateway.State;
 /// </remarks>
 public sealed partial class GatewayState : IAsyncDisposable
 {
-    private const int SchemaVersion = 2;
+    private const int SchemaVersion = 3;
     private const string LostOnRestart = "the gateway stopped while the job ran; its result was not seen";
 
     private readonly Channel<StateWrite> _writes = Channel.CreateUnbounded<StateWrite>(new UnboundedChannelOptions { SingleReader = true });
@@ -180,13 +180,18 @@ public sealed partial class GatewayState : IAsyncDisposable
             CREATE TABLE IF NOT EXISTS rollouts(
                 id INTEGER PRIMARY KEY AUTOINCREMENT, module_id TEXT NOT NULL, selector TEXT NOT NULL, sha256 TEXT NOT NULL,
                 mode TEXT, check_func TEXT NOT NULL, max_failures INTEGER NOT NULL, soak_ms INTEGER NOT NULL, waves INTEGER NOT NULL,
-                state TEXT NOT NULL, wave INTEGER NOT NULL, reason TEXT, created_utc TEXT NOT NULL);
+                state TEXT NOT NULL, wave INTEGER NOT NULL, reason TEXT, created_utc TEXT NOT NULL, signature TEXT);
             CREATE TABLE IF NOT EXISTS rollout_devices(
                 rollout_id INTEGER NOT NULL, device TEXT NOT NULL, wave INTEGER NOT NULL, outcome TEXT NOT NULL,
                 message TEXT, previous_sha256 TEXT, PRIMARY KEY(rollout_id, device));
-            PRAGMA user_version = 2;
             COMMIT;
             """);
+        if (current == 2)
+        {
+            // Schema 2's rollouts had no signature: signed rollouts came with schema 3.
+            Execute(connection, "ALTER TABLE rollouts ADD COLUMN signature TEXT");
+        }
+        Execute(connection, $"PRAGMA user_version = {SchemaVersion}");
     }
 
     internal static string Now() => DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);

@@ -75,6 +75,9 @@ public sealed class HostRequest
     /// <summary>rollout: start, status, pause, resume or abort.</summary>
     public string? Action { get; set; }
 
+    /// <summary><c>rollback</c>: the version to put back, by SHA-256 (as history lists it), instead of <c>version</c>.</summary>
+    public string? Sha256 { get; set; }
+
     /// <summary>rollout start: the devices, by their labels.</summary>
     public string? Selector { get; set; }
 
@@ -136,6 +139,12 @@ public sealed class DesiredModule
 
     /// <summary>The module's bytes, base64.</summary>
     public string? Module { get; set; }
+
+    /// <summary>
+    /// A module the gateway (or its fleet) already keeps, by SHA-256 (as history lists it): the
+    /// third way to name the module, and how a fleet's desired state refers to its modules.
+    /// </summary>
+    public string? Sha256 { get; set; }
 
     /// <summary>wasm (default) or aot.</summary>
     public string? Mode { get; set; }

@@ -90,6 +90,8 @@ public sealed class DeployPipeline(DeviceRegistry devices, BuildService build, G
             response.Version = await state.RecordVersionAsync(deployment.ModuleId, deployment.Module, response.Sha256!, response.Crc32!, deployment.Artifact,
                 source == DeploySource.CSource ? BuildService.Sha256(deployment.Signed) : deployment.Stored?.SourceSha256,
                 deployment.SignatureVerified, op.Request.By);
+            // The fleet's other gateways may need these bytes (a rollout's rollback of this device).
+            await build.KeepModuleAsync(response.Sha256!, deployment.Module, op.Ct);
         }
         return response;
     }
@@ -165,8 +167,39 @@ public sealed class DeployPipeline(DeviceRegistry devices, BuildService build, G
             }
             return;
         }
-        d.SignatureVerified = signatures.Check(DeployStatement.For(d.Op.Request, d.Signed), d.Op.Request.Signature,
+        var request = d.Op.Request;
+        if (request.Selector is { } selectorText && request.Op == HostOps.Deploy)
+        {
+            CheckRolloutSignature(d, selectorText);
+            return;
+        }
+        d.SignatureVerified = signatures.Check(DeployStatement.For(request, d.Signed), request.Signature,
             config.RequireSigned.Contains(d.Device.Name), d.Device.Name);
+    }
+
+    /// <summary>
+    /// A deploy a rollout makes carries the rollout's signature and selector: the signer signed the
+    /// module once for every device that selector matches, so it is checked as the rollout's
+    /// statement, and the device must match the selector (by its own labels) to take it.
+    /// </summary>
+    private void CheckRolloutSignature(Deployment d, string selectorText)
+    {
+        var request = d.Op.Request;
+        var rollout = new HostRequest
+        {
+            Op = HostOps.Rollout, ModuleId = request.ModuleId, Mode = request.Mode, SourceName = request.SourceName,
+            OptLevel = request.OptLevel, StackSize = request.StackSize, Exports = request.Exports, Selector = selectorText,
+        };
+        d.SignatureVerified = signatures.Check(DeployStatement.For(rollout, d.Signed), request.Signature, config.RequireSigned.Contains(d.Device.Name), d.Device.Name);
+        if (!Selector.TryParse(selectorText, out var selector, out var error))
+        {
+            throw new GatewayException(HostErrorCodes.BadRequest, error!);
+        }
+        if (d.SignatureVerified && !selector!.Matches(devices.LabelsOf(d.Device.Name)))
+        {
+            throw new GatewayException(HostErrorCodes.BadSignature,
+                $"the rollout's signature covers the devices '{selectorText}' selects, and device '{d.Device.Name}' is not one of them (by its own labels)");
+        }
     }
 
     /// <summary>Step 3: clang for C source; a wasm module checked against what devices run; the device's AOT image for --mode aot.</summary>

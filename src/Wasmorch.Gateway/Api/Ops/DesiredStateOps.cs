@@ -1,6 +1,7 @@
 using Wasmorch.Gateway.Build;
 using Wasmorch.Gateway.Desired;
 using Wasmorch.Gateway.Devices;
+using Wasmorch.Gateway.Fleet;
 using Wasmorch.Protocol.Agent;
 using Wasmorch.Protocol.HostApi;
 
@@ -11,36 +12,71 @@ namespace Wasmorch.Gateway.Api.Ops;
 /// state file) and its devices are converged to it now; the reconciler keeps them there after
 /// (docs/fleet-ops.md). Everything is checked before anything is touched: each entry, each
 /// selector against the device map, and no device getting two different modules under one id.
-/// <c>dry_run</c> only plans.
+/// <c>dry_run</c> only plans. In a fleet, the desired state is the fleet's: it is written to the
+/// fleet (where every gateway, also one that is away now, adopts it) and the gateways that own
+/// selected devices converge them and say how it went.
 /// </summary>
-public sealed class ApplyOp(DeviceRegistry devices, BuildService build, Reconciler? reconciler) : IOpHandler
+public sealed class ApplyOp(DeviceRegistry devices, BuildService build, Reconciler? reconciler, IFleet? fleet) : IOpHandler
 {
     public string Op => HostOps.Apply;
 
     public async Task<HostResponse> HandleAsync(OpContext op)
     {
-        var desired = await PrepareAsync(op);
-        var plan = await PlanAllAsync(devices, reconciler!, desired, converge: false, op.Ct);
-        if (op.Request.DryRun)
-        {
-            return new HostResponse { Ok = true, Plan = plan };
-        }
-        await devices.State!.SaveDesiredAsync([.. desired.Select(e => (e.ModuleId, e.Selector.Text, e.Sha256, e.Mode, e.Autostart))]);
-        reconciler!.Replace(desired);
-        var outcome = await PlanAllAsync(devices, reconciler, desired, converge: true, op.Ct);
-        reconciler.Retry(outcome);
-        return Outcome(outcome);
-    }
-
-    /// <summary>Every entry checked and built (or decoded), its bytes kept; a precise error for the first that is wrong.</summary>
-    private async Task<List<DesiredEntry>> PrepareAsync(OpContext op)
-    {
-        if (reconciler is null || devices.State is not { } state)
+        if (reconciler is null || devices.State is null)
         {
             throw new GatewayException(HostErrorCodes.Unsupported, "this gateway runs without a state file, so it keeps no desired state");
         }
+        // A forwarded apply is this gateway's part of a fleet's: its own devices, selectors already checked fleet-wide.
+        var fleetWide = fleet is not null && !op.Forwarded;
+        var described = fleetWide ? await FleetDevices.DescribeAsync(fleet!, devices.Describe(), op.Ct) : devices.Describe();
+        var desired = await PrepareAsync(op, described, checkSelectors: !op.Forwarded);
+        if (fleetWide && !op.Request.DryRun)
+        {
+            // Held here before the fleet has it, so that this gateway's own watch of it has nothing to do.
+            var before = reconciler.Desired;
+            reconciler.Replace(desired);
+            try
+            {
+                // The fleet's record first: a gateway that misses the request below adopts it from there.
+                await fleet!.PutDesiredAsync(HostJson.Serialize(FleetDocument(desired, dryRun: false)), op.Ct);
+            }
+            catch (GatewayException)
+            {
+                reconciler.Replace(before);
+                throw;
+            }
+        }
+        var remote = fleetWide ? FleetPlans.ForwardAsync(fleet!, described, FleetDocument(desired, op.Request.DryRun), desired, op.Ct) : Task.FromResult(new List<PlanStep>());
+        List<PlanStep> local;
+        if (op.Request.DryRun)
+        {
+            local = await PlanAllAsync(devices, reconciler, desired, converge: false, op.Ct);
+        }
+        else
+        {
+            await devices.State.SaveDesiredAsync([.. desired.Select(e => (e.ModuleId, e.Selector.Text, e.Sha256, e.Mode, e.Autostart))]);
+            reconciler.Replace(desired);
+            local = await PlanAllAsync(devices, reconciler, desired, converge: true, op.Ct);
+            reconciler.Retry(local);
+        }
+        List<PlanStep> plan = [.. local, .. await remote];
+        plan.Sort((a, b) => string.CompareOrdinal(a.Device, b.Device));
+        return op.Request.DryRun ? new HostResponse { Ok = true, Plan = plan } : Outcome(plan);
+    }
+
+    /// <summary>The desired state as the fleet keeps it and the gateways are handed it: modules by SHA-256 (their bytes are in the fleet's store).</summary>
+    private static HostRequest FleetDocument(IReadOnlyList<DesiredEntry> desired, bool dryRun) => new()
+    {
+        Op = HostOps.Apply,
+        DryRun = dryRun,
+        Desired = [.. desired.Select(e => new DesiredModule { ModuleId = e.ModuleId, Selector = e.Selector.Text, Sha256 = e.Sha256, Mode = e.Mode, Autostart = e.Autostart })],
+    };
+
+    /// <summary>Every entry checked and built (or decoded), its bytes kept; a precise error for the first that is wrong.</summary>
+    private async Task<List<DesiredEntry>> PrepareAsync(OpContext op, List<DeviceInfo> described, bool checkSelectors)
+    {
         var wanted = op.Request.Desired ?? throw new GatewayException(HostErrorCodes.BadRequest, "apply needs desired (a list of modules)");
-        var labels = devices.Describe().ToDictionary(d => d.Name, d => d.Labels, StringComparer.Ordinal);
+        var labels = described.ToDictionary(d => d.Name, d => d.Labels, StringComparer.Ordinal);
         var entries = new List<DesiredEntry>();
         for (var i = 0; i < wanted.Count; i++)
         {
@@ -54,7 +90,7 @@ public sealed class ApplyOp(DeviceRegistry devices, BuildService build, Reconcil
             {
                 throw new GatewayException(HostErrorCodes.BadRequest, $"{where}: {selectorError}");
             }
-            if (selector!.ProblemAmong(labels.Values) is { } selectorProblem)
+            if (checkSelectors && selector!.ProblemAmong(labels.Values) is { } selectorProblem)
             {
                 throw new GatewayException(HostErrorCodes.BadRequest, $"{where}: {selectorProblem}");
             }
@@ -66,10 +102,10 @@ public sealed class ApplyOp(DeviceRegistry devices, BuildService build, Reconcil
             {
                 throw new GatewayException(HostErrorCodes.BadRequest, $"{where}: autostart '{autostart}' is not func[:args] (a C identifier, then arguments as start takes them)");
             }
-            var module = await build.ModuleOfAsync(where, w.Source, w.SourceName ?? w.ModuleId + ".c", w.Module, BuildOptions.Seed, op.Ct);
+            var module = await build.ModuleOfAsync(where, w.Source, w.SourceName ?? w.ModuleId + ".c", w.Module, BuildOptions.Seed, op.Ct, w.Sha256);
             var sha = BuildService.Sha256(module);
-            await state.KeepBytesAsync(sha, module);
-            entries.Add(new DesiredEntry(w.ModuleId, selector, sha, Crc32Hex.Format(Crc32Hex.Compute(module)), w.Mode, w.Autostart));
+            await build.KeepModuleAsync(sha, module, op.Ct);
+            entries.Add(new DesiredEntry(w.ModuleId, selector!, sha, Crc32Hex.Format(Crc32Hex.Compute(module)), w.Mode, w.Autostart));
         }
         foreach (var (device, deviceLabels) in labels)
         {
@@ -86,7 +122,8 @@ public sealed class ApplyOp(DeviceRegistry devices, BuildService build, Reconcil
     /// <summary>The plan (or its outcome, with <paramref name="converge"/>) of every device some entry selects.</summary>
     internal static async Task<List<PlanStep>> PlanAllAsync(DeviceRegistry devices, Reconciler reconciler, IReadOnlyList<DesiredEntry> desired, bool converge, CancellationToken ct)
     {
-        var selected = devices.Describe().Where(d => desired.Any(e => e.Selector.Matches(d.Labels))).Select(d => d.Name).ToList();
+        // A device not connected may not have said what it is yet (its board and runtime labels): it is asked.
+        var selected = devices.Describe().Where(d => !d.Connected || desired.Any(e => e.Selector.Matches(d.Labels))).Select(d => d.Name).ToList();
         var plans = new List<PlanStep>[selected.Count];
         await Parallel.ForAsync(0, selected.Count, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct }, async (i, token) =>
             plans[i] = converge ? await reconciler.ConvergeAsync(selected[i], token) : await reconciler.PlanAsync(selected[i], desired, token));
@@ -112,8 +149,8 @@ public sealed class ApplyOp(DeviceRegistry devices, BuildService build, Reconcil
     }
 }
 
-/// <summary><c>diff</c>: how the devices differ from the gateway's desired state, from their own STATUS.</summary>
-public sealed class DiffOp(DeviceRegistry devices, Reconciler? reconciler) : IOpHandler
+/// <summary><c>diff</c>: how the devices differ from the desired state, from their own STATUS (in a fleet, every gateway's devices).</summary>
+public sealed class DiffOp(DeviceRegistry devices, Reconciler? reconciler, IFleet? fleet) : IOpHandler
 {
     public string Op => HostOps.Diff;
 
@@ -123,6 +160,11 @@ public sealed class DiffOp(DeviceRegistry devices, Reconciler? reconciler) : IOp
         {
             throw new GatewayException(HostErrorCodes.Unsupported, "this gateway runs without a state file, so it keeps no desired state");
         }
-        return new HostResponse { Ok = true, Plan = await ApplyOp.PlanAllAsync(devices, reconciler, reconciler.Desired, converge: false, op.Ct) };
+        var remote = fleet is not null && !op.Forwarded
+            ? FleetPlans.ForwardAsync(fleet, await FleetDevices.DescribeAsync(fleet, devices.Describe(), op.Ct), new HostRequest { Op = HostOps.Diff }, reconciler.Desired, op.Ct)
+            : Task.FromResult(new List<PlanStep>());
+        List<PlanStep> plan = [.. await ApplyOp.PlanAllAsync(devices, reconciler, reconciler.Desired, converge: false, op.Ct), .. await remote];
+        plan.Sort((a, b) => string.CompareOrdinal(a.Device, b.Device));
+        return new HostResponse { Ok = true, Plan = plan };
     }
 }

@@ -30,7 +30,7 @@ public sealed class HistoryOp(DeviceRegistry devices) : IOpHandler
 
 /// <summary>
 /// <c>rollback</c>: the version of a module id before the one the device holds (or
-/// <c>version</c>), deployed from the gateway's own record of it: nothing is built again.
+/// <c>version</c>, or the one with <c>sha256</c>), deployed from the gateway's own record of it: nothing is built again.
 /// </summary>
 public sealed class RollbackOp(DeviceRegistry devices, DeployPipeline pipeline) : IOpHandler
 {
@@ -49,7 +49,12 @@ public sealed class RollbackOp(DeviceRegistry devices, DeployPipeline pipeline) 
         }
         var current = versions.FirstOrDefault(v => v.Devices!.Contains(device.Name));
         ModuleVersion target;
-        if (op.Request.Version is { } wanted)
+        if (op.Request.Sha256 is { } sha256)
+        {
+            target = versions.FirstOrDefault(v => v.Sha256 == sha256)
+                ?? throw new GatewayException(AgentErrorCodes.NoModule, $"'{moduleId}' has no version with SHA-256 {sha256} on this gateway");
+        }
+        else if (op.Request.Version is { } wanted)
         {
             target = versions.FirstOrDefault(v => v.Version == wanted)
                 ?? throw new GatewayException(HostErrorCodes.BadRequest, $"'{moduleId}' has no version {wanted} (it has 1 to {versions[0].Version})");
