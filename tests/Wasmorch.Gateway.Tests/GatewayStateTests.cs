@@ -179,6 +179,36 @@ public sealed class GatewayStateTests : IDisposable
     }
 
     [Fact]
+    public async Task A_schema_2_file_gains_the_rollout_signature_and_keeps_its_rollouts()
+    {
+        using (var connection = new SqliteConnection($"Data Source={_path};Pooling=false"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            // Schema 2's rollouts table, as wasmorch wrote it before signed rollouts, with one rollout in it.
+            command.CommandText = """
+                CREATE TABLE rollouts(
+                    id INTEGER PRIMARY KEY AUTOINCREMENT, module_id TEXT NOT NULL, selector TEXT NOT NULL, sha256 TEXT NOT NULL,
+                    mode TEXT, check_func TEXT NOT NULL, max_failures INTEGER NOT NULL, soak_ms INTEGER NOT NULL, waves INTEGER NOT NULL,
+                    state TEXT NOT NULL, wave INTEGER NOT NULL, reason TEXT, created_utc TEXT NOT NULL);
+                INSERT INTO rollouts(module_id, selector, sha256, check_func, max_failures, soak_ms, waves, state, wave, created_utc)
+                VALUES('v', 'fleet=r', 'abc', 'self_test', 0, 0, 2, 'paused', 1, '2026-12-01T00:00:00.000Z');
+                PRAGMA user_version = 2;
+                """;
+            command.ExecuteNonQuery();
+        }
+        await using (var state = Open())
+        {
+            Assert.Equal(new StoredRollout(1, "v", "fleet=r", "abc", null, "self_test", 0, 0, 2, "paused", 1, null), state.LatestRollout());
+            await state.CreateRolloutAsync("v", "fleet=r", "def", null, "self_test", 0, 0, [["r0"]], signature: "c2ln");
+            Assert.Equal("c2ln", state.LatestRollout()!.Signature);
+        }
+        // Opened again: the file is schema 3 now, nothing is added twice.
+        await using var again = Open();
+        Assert.Equal("c2ln", again.LatestRollout()!.Signature);
+    }
+
+    [Fact]
     public async Task Jobs_lists_newest_first_within_the_limit()
     {
         await using var state = Open();
