@@ -90,6 +90,41 @@ public sealed class FleetOpsTests
     }
 
     [Fact]
+    public async Task Extra_modules_are_reported_and_kept_and_apply_with_prune_unloads_them_on_every_gateway()
+    {
+        await using var nats = NatsServer.Start();
+        await using var a = Member(nats, "gw-a", "a1");
+        await using var b = Member(nats, "gw-b", "b1");
+        var dir = Directory.CreateTempSubdirectory("wasmorch-fleet-prune-").FullName;
+        try
+        {
+            CliAssert.Exit(0, await a.CliAsync("--selector", "gateway!=none", "build-and-deploy", "--module-id", "old", "--source", RepoPaths.Module("math_ops.c")));
+            Source(dir, 1);
+            var manifest = Path.Combine(dir, "fleet.toml");
+            await File.WriteAllTextAsync(manifest, "[[module]]\nid = \"v\"\nsource = \"v1/v.c\"\nselector = \"runtime=wasmtime\"\n");
+
+            var kept = await a.CliAsync("apply", "--file", manifest);
+            CliAssert.Exit(0, kept);
+            Assert.Matches(@"(?m)^b1\s+old\s+extra$", kept.Stdout);
+            Assert.Contains("2 device(s): 2 missing, 0 different, 0 same, 2 extra, 0 unreachable; 2 deployed, 0 failed", kept.Stdout, StringComparison.Ordinal);
+            var held = (await a.CliAsync("--device", "b1", "status")).Stdout;
+            Assert.True(held.Contains("modules=old,v ", StringComparison.Ordinal), held);
+
+            var pruned = await b.CliAsync("apply", "--file", manifest, "--prune");
+            CliAssert.Exit(0, pruned);
+            Assert.Matches(@"(?m)^a1\s+old\s+extra: unloaded$", pruned.Stdout);
+            Assert.Matches(@"(?m)^b1\s+old\s+extra: unloaded$", pruned.Stdout);
+            Assert.Contains("2 device(s): 0 missing, 0 different, 2 same, 2 extra, 0 unreachable; 0 deployed, 2 unloaded, 0 failed", pruned.Stdout, StringComparison.Ordinal);
+            var diff = await a.CliAsync("diff");
+            Assert.Contains("2 device(s): 0 missing, 0 different, 2 same, 0 extra, 0 unreachable", diff.Stdout, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task A_rollout_spans_gateways_rolls_back_a_remote_canary_and_runs_one_at_a_time_in_the_fleet()
     {
         await using var nats = NatsServer.Start();

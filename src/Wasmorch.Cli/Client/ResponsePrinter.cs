@@ -169,7 +169,8 @@ public sealed class ResponsePrinter
             + (p.Error is { } e ? $" {e.Code}: {e.Message}" : ""))
         .Append($"{plan.Select(p => p.Device).Distinct().Count()} device(s): " + string.Join(", ",
             PlanStates.Select(s => $"{plan.Count(p => p.State == s)} {s}"))
-            + (plan.Any(p => p.Outcome is not null) ? $"; {plan.Count(p => p.Outcome is "deployed" or "started")} deployed, {plan.Count(p => p.Outcome == "failed")} failed" : "")));
+            + (plan.Any(p => p.Outcome is not null) ? $"; {plan.Count(p => p.Outcome is "deployed" or "started")} deployed, " +
+                (plan.Count(p => p.Outcome == "unloaded") is > 0 and var unloaded ? $"{unloaded} unloaded, " : "") + $"{plan.Count(p => p.Outcome == "failed")} failed" : "")));
 
     private static string DescribeDevice(DeviceInfo d)
     {

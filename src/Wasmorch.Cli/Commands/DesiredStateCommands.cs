@@ -20,8 +20,9 @@ public static class DesiredStateCommands
     {
         var file = FileOption(required: true);
         var dryRun = new Option<bool>("--dry-run") { Description = "Print the plan (missing, different, same, extra per device); change nothing" };
-        var command = new Command("apply", "Make a file the gateway's desired state and converge every selected device to it; the gateway keeps them there") { file, dryRun };
-        command.SetAction((pr, ct) => RunAsync(pr, global, "apply", pr.GetValue(file)!, pr.GetValue(dryRun), ct));
+        var prune = new Option<bool>("--prune") { Description = "Also unload what the file does not name from the devices it selects (the plan's extra modules)" };
+        var command = new Command("apply", "Make a file the gateway's desired state and converge every selected device to it; the gateway keeps them there") { file, dryRun, prune };
+        command.SetAction((pr, ct) => RunAsync(pr, global, "apply", pr.GetValue(file)!, pr.GetValue(dryRun), ct, pr.GetValue(prune)));
         return command;
     }
 
@@ -35,7 +36,7 @@ public static class DesiredStateCommands
         return command;
     }
 
-    private static async Task<int> RunAsync(ParseResult pr, GlobalOptions global, string name, FileInfo path, bool dryRun, CancellationToken ct)
+    private static async Task<int> RunAsync(ParseResult pr, GlobalOptions global, string name, FileInfo path, bool dryRun, CancellationToken ct, bool prune = false)
     {
         List<DesiredModule> desired;
         try
@@ -47,7 +48,7 @@ public static class DesiredStateCommands
             await Console.Error.WriteLineAsync($"error: {ex.Message}");
             return ExitCodes.Usage;
         }
-        return await DeviceCommands.Run(pr, global, name, () => Task.FromResult(new HostRequest { Op = HostOps.Apply, Desired = desired, DryRun = dryRun }),
+        return await DeviceCommands.Run(pr, global, name, () => Task.FromResult(new HostRequest { Op = HostOps.Apply, Desired = desired, DryRun = dryRun, Prune = prune }),
             TimeSpan.FromMinutes(10), ct, needsDevice: false);
     }
 }

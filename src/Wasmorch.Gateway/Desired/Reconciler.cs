@@ -192,14 +192,24 @@ public sealed partial class Reconciler(GatewayState state, ILogger logger) : IDe
         return steps;
     }
 
-    /// <summary>Plans <paramref name="device"/> and carries the plan out: deploys what is missing or different, starts autostart functions of what it deployed.</summary>
-    public async Task<List<PlanStep>> ConvergeAsync(string device, CancellationToken ct)
+    /// <summary>
+    /// Plans <paramref name="device"/> and carries the plan out: deploys what is missing or
+    /// different, starts autostart functions of what it deployed, and with <paramref name="prune"/>
+    /// unloads what the desired state does not name (only an apply asks for that: the gateway never
+    /// removes a module by itself).
+    /// </summary>
+    public async Task<List<PlanStep>> ConvergeAsync(string device, CancellationToken ct, bool prune = false)
     {
         var turn = _converging.GetOrAdd(device, _ => new SemaphoreSlim(1, 1));
         await turn.WaitAsync(ct);
         try
         {
-            return await ConvergeNowAsync(device, ct);
+            var steps = await ConvergeNowAsync(device, ct);
+            if (prune)
+            {
+                await PruneAsync(steps, ct);
+            }
+            return steps;
         }
         finally
         {
@@ -240,6 +250,17 @@ public sealed partial class Reconciler(GatewayState state, ILogger logger) : IDe
             LogConverged(logger, device, entry.ModuleId, step.Outcome);
         }
         return steps;
+    }
+
+    private async Task PruneAsync(List<PlanStep> steps, CancellationToken ct)
+    {
+        foreach (var extra in steps.Where(s => s.State == "extra"))
+        {
+            var unloaded = await Dispatch!(new HostRequest { Op = HostOps.Unload, Device = extra.Device, ModuleId = extra.ModuleId }, ct);
+            extra.Outcome = unloaded.Ok ? "unloaded" : "failed";
+            extra.Error = unloaded.Ok ? null : unloaded.Error;
+            LogConverged(logger, extra.Device, extra.ModuleId, extra.Outcome);
+        }
     }
 
     public void Reset(string device, string reason) => Mark(device);

@@ -72,6 +72,9 @@ public sealed class HostRequest
     /// <summary>apply: say what would be done, do nothing.</summary>
     public bool DryRun { get; set; }
 
+    /// <summary><c>apply</c>: also unload, from each device the desired state selects, the modules it does not name there (its plan's "extra").</summary>
+    public bool Prune { get; set; }
+
     /// <summary>rollout: start, status, pause, resume or abort.</summary>
     public string? Action { get; set; }
 

@@ -38,7 +38,7 @@ public sealed class ApplyOp(DeviceRegistry devices, BuildService build, Reconcil
             try
             {
                 // The fleet's record first: a gateway that misses the request below adopts it from there.
-                await fleet!.PutDesiredAsync(HostJson.Serialize(FleetDocument(desired, dryRun: false)), op.Ct);
+                await fleet!.PutDesiredAsync(HostJson.Serialize(FleetDocument(desired, dryRun: false, prune: false)), op.Ct);
             }
             catch (GatewayException)
             {
@@ -46,7 +46,7 @@ public sealed class ApplyOp(DeviceRegistry devices, BuildService build, Reconcil
                 throw;
             }
         }
-        var remote = fleetWide ? FleetPlans.ForwardAsync(fleet!, described, FleetDocument(desired, op.Request.DryRun), desired, op.Ct) : Task.FromResult(new List<PlanStep>());
+        var remote = fleetWide ? FleetPlans.ForwardAsync(fleet!, described, FleetDocument(desired, op.Request.DryRun, op.Request.Prune), desired, op.Ct) : Task.FromResult(new List<PlanStep>());
         List<PlanStep> local;
         if (op.Request.DryRun)
         {
@@ -56,7 +56,7 @@ public sealed class ApplyOp(DeviceRegistry devices, BuildService build, Reconcil
         {
             await devices.State.SaveDesiredAsync([.. desired.Select(e => (e.ModuleId, e.Selector.Text, e.Sha256, e.Mode, e.Autostart))]);
             reconciler.Replace(desired);
-            local = await PlanAllAsync(devices, reconciler, desired, converge: true, op.Ct);
+            local = await PlanAllAsync(devices, reconciler, desired, converge: true, op.Ct, op.Request.Prune);
             reconciler.Retry(local);
         }
         List<PlanStep> plan = [.. local, .. await remote];
@@ -65,10 +65,11 @@ public sealed class ApplyOp(DeviceRegistry devices, BuildService build, Reconcil
     }
 
     /// <summary>The desired state as the fleet keeps it and the gateways are handed it: modules by SHA-256 (their bytes are in the fleet's store).</summary>
-    private static HostRequest FleetDocument(IReadOnlyList<DesiredEntry> desired, bool dryRun) => new()
+    private static HostRequest FleetDocument(IReadOnlyList<DesiredEntry> desired, bool dryRun, bool prune) => new()
     {
         Op = HostOps.Apply,
         DryRun = dryRun,
+        Prune = prune,
         Desired = [.. desired.Select(e => new DesiredModule { ModuleId = e.ModuleId, Selector = e.Selector.Text, Sha256 = e.Sha256, Mode = e.Mode, Autostart = e.Autostart })],
     };
 
@@ -120,13 +121,13 @@ public sealed class ApplyOp(DeviceRegistry devices, BuildService build, Reconcil
     }
 
     /// <summary>The plan (or its outcome, with <paramref name="converge"/>) of every device some entry selects.</summary>
-    internal static async Task<List<PlanStep>> PlanAllAsync(DeviceRegistry devices, Reconciler reconciler, IReadOnlyList<DesiredEntry> desired, bool converge, CancellationToken ct)
+    internal static async Task<List<PlanStep>> PlanAllAsync(DeviceRegistry devices, Reconciler reconciler, IReadOnlyList<DesiredEntry> desired, bool converge, CancellationToken ct, bool prune = false)
     {
         // A device not connected may not have said what it is yet (its board and runtime labels): it is asked.
         var selected = devices.Describe().Where(d => !d.Connected || desired.Any(e => e.Selector.Matches(d.Labels))).Select(d => d.Name).ToList();
         var plans = new List<PlanStep>[selected.Count];
         await Parallel.ForAsync(0, selected.Count, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct }, async (i, token) =>
-            plans[i] = converge ? await reconciler.ConvergeAsync(selected[i], token) : await reconciler.PlanAsync(selected[i], desired, token));
+            plans[i] = converge ? await reconciler.ConvergeAsync(selected[i], token, prune) : await reconciler.PlanAsync(selected[i], desired, token));
         return [.. plans.SelectMany(p => p)];
     }
 
