@@ -432,9 +432,9 @@ public sealed class FleetTests
         await File.WriteAllTextAsync(config, """
             accounts {
               LAB { jetstream: enabled, users: [ { user: lab, password: lab-secret-1, permissions: {
-                publish:   { allow: [ "wasmorch.lab.>", "$JS.API.>", "$KV.wasmorch_lab_devices.>",
+                publish:   { allow: [ "wasmorch.lab.>", "$JS.API.>", "$KV.wasmorch_lab_devices.>", "$KV.wasmorch_lab_state.>",
                                       "$O.wasmorch_lab_artifacts.>", "$JS.FC.>", "$JS.ACK.>", "_INBOX.>" ] }
-                subscribe: { allow: [ "wasmorch.lab.>", "$KV.wasmorch_lab_devices.>",
+                subscribe: { allow: [ "wasmorch.lab.>", "$KV.wasmorch_lab_devices.>", "$KV.wasmorch_lab_state.>",
                                       "$O.wasmorch_lab_artifacts.>", "_INBOX.>" ] } } } ] }
               SHOP { jetstream: enabled, users: [ { user: shop, password: shop-secret-2 } ] }
             }
@@ -457,6 +457,13 @@ public sealed class FleetTests
             var run = await CliRunner.RunAsync(labCli, "--device", "disco", "start", "--module-id", "math_ops", "--func-name", "mul", "--func-args", "6,7", "--wait-result");
             CliAssert.Exit(0, run);
             Assert.Contains("value=42", run.Stdout, StringComparison.Ordinal);
+            // And keeps the fleet's desired state (its state bucket).
+            var manifest = Path.Combine(Path.GetTempPath(), $"wasmorch-lab-{Guid.NewGuid():n}.toml");
+            await File.WriteAllTextAsync(manifest, $"[[module]]\nid = \"m\"\nsource = \"{RepoPaths.Module("math_ops.c")}\"\nselector = \"board=disco\"\n");
+            var applied = await lab.CliAsync("apply", "--file", manifest);
+            File.Delete(manifest);
+            CliAssert.Exit(0, applied);
+            Assert.Contains("1 device(s): 1 missing, 0 different, 0 same, 1 extra, 0 unreachable; 1 deployed, 0 failed", applied.Stdout, StringComparison.Ordinal);
             Assert.DoesNotContain("Permissions Violation", lab.Logs, StringComparison.OrdinalIgnoreCase);
             var seenByShop = await CliRunner.RunAsync($"nats://shop:shop-secret-2@127.0.0.1:{nats.Port}?fleet=lab", "--device", "disco", "status");
             CliAssert.Exit(0, seenByShop);
