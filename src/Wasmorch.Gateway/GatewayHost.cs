@@ -92,7 +92,7 @@ public sealed partial class GatewayHost : IAsyncDisposable
             Shared = fleet as ISharedArtifacts,
         };
         var signatures = new Signing.ModuleSignatures(config.TrustedKeys);
-        _rollouts = _state is null ? null : new Rollouts.RolloutEngine(_devices, _state, _build, signatures, config, loggers.CreateLogger("Wasmorch.Gateway.Rollouts"), fleet);
+        _rollouts = _state is null ? null : new Rollouts.RolloutEngine(_devices, _state, _build, signatures, config, loggers.CreateLogger("Wasmorch.Gateway.Rollouts"), fleet, _reconciler);
         _dispatcher = new RequestDispatcher(_devices, _build, config, signatures, fleet, _reconciler, _rollouts);
         if (_reconciler is not null)
         {

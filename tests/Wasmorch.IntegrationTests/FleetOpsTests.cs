@@ -82,6 +82,12 @@ public sealed class FleetOpsTests
             Assert.Contains("3 device(s): 0 missing, 0 different, 3 same, 0 extra, 0 unreachable", after!.Stdout, StringComparison.Ordinal);
             Assert.Matches(@"c1\s+job=1\s+v\.version\(\) OK value=1 ", (await a.CliAsync("--device", "c1", "jobs")).Stdout);
             Assert.Equal("a1=1 b1=1 c1=1", await VersionsAsync(b));
+
+            // A rollout of a module the desired state places would be undone by the reconciler: refused, nothing touched.
+            var rollout = await c.CliAsync("--selector", "board=b1", "rollout", "start", "--module-id", "v", "--source", Source(dir, 2), "--check", "self_test");
+            CliAssert.Exit(2, rollout);
+            Assert.Contains("'v' is in the desired state for devices this rollout selects (selector 'runtime=wasmtime'): the reconciler would undo the rollout", rollout.Stderr, StringComparison.Ordinal);
+            Assert.Equal("a1=1 b1=1 c1=1", await VersionsAsync(b));
         }
         finally
         {

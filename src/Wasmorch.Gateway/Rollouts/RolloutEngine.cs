@@ -19,7 +19,7 @@ namespace Wasmorch.Gateway.Rollouts;
 /// fleet's rollout coordinator, one rollout at a time fleet-wide (<see cref="TakeFleetAsync"/>).
 /// </summary>
 public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState state, BuildService build, Signing.ModuleSignatures signatures, Config.GatewayConfig config,
-    ILogger logger, Fleet.IFleet? fleet = null) : IAsyncDisposable
+    ILogger logger, Fleet.IFleet? fleet = null, Desired.Reconciler? reconciler = null) : IAsyncDisposable
 {
     private readonly Lock _gate = new();
     private CancellationTokenSource? _run;
@@ -110,10 +110,6 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
         {
             throw new GatewayException(HostErrorCodes.BadRequest, $"rollout {busy.Id} of '{busy.ModuleId}' is {busy.State}: abort it or let it end first");
         }
-        if (fleet is not null)
-        {
-            await TakeFleetAsync(ct);
-        }
         var moduleId = Api.Ops.Replies.RequireModuleId(request);
         if (!Selector.TryParse(request.Selector, out var selector, out var selectorError))
         {
@@ -125,6 +121,12 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
             throw new GatewayException(HostErrorCodes.BadRequest, selectorProblem);
         }
         var selected = described.Where(d => selector.Matches(d.Labels)).Select(d => d.Name).Order(StringComparer.Ordinal).ToList();
+        if (reconciler?.Desired.FirstOrDefault(e => e.ModuleId == moduleId && described.Any(d => selector.Matches(d.Labels) && e.Selector.Matches(d.Labels))) is { } managed)
+        {
+            // The reconciler would put the desired version back on any of them that restarts: two truths for one board.
+            throw new GatewayException(HostErrorCodes.BadRequest,
+                $"'{moduleId}' is in the desired state for devices this rollout selects (selector '{managed.Selector}'): the reconciler would undo the rollout; change the desired state with apply");
+        }
         var waves = Waves(request.Waves ?? "1,10%,50%,100%", selected);
         var check = request.Check ?? throw new GatewayException(HostErrorCodes.BadRequest, "a rollout needs check: the function (func[:args]) each device must pass, returning 0");
         if (!FuncCall.TryParse(check, out _))
@@ -137,6 +139,11 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
         }
         var module = await build.ModuleOfAsync("rollout", request.Source, request.SourceName ?? moduleId + ".c", request.Module, BuildOptions.From(request), ct);
         var signed = CheckSignature(request, module, selected);
+        if (fleet is not null)
+        {
+            // Last, once everything else is checked: a refused start leaves the fleet's coordinator as it was.
+            await TakeFleetAsync(ct);
+        }
         var sha = BuildService.Sha256(module);
         // The rollout's module is a version of its id from now on: status and history name it.
         await state.RecordVersionAsync(moduleId, module, sha, Crc32Hex.Format(Crc32Hex.Compute(module)), request.Source is null ? "file:as-is" : "built:wasm",
