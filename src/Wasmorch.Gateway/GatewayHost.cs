@@ -71,7 +71,7 @@ public sealed partial class GatewayHost : IAsyncDisposable
         }
         _reconciler = _state is null ? null : new Desired.Reconciler(_state, loggers.CreateLogger("Wasmorch.Gateway.Desired"));
         _devices = new DeviceRegistry(config, loggers.CreateLogger("Wasmorch.Gateway.Devices"), _state,
-            DeviceObservers.Of(fleet is null ? null : new Fleet.FleetJobRecorder(fleet), _reconciler));
+            DeviceObservers.Of(fleet is null ? null : new Fleet.FleetJobRecorder(fleet), _reconciler, Jobs));
         _reconciler?.Attach(_devices);
         if (fleet is not null)
         {
@@ -111,6 +111,18 @@ public sealed partial class GatewayHost : IAsyncDisposable
 
     public IPEndPoint LocalEndpoint => _server.LocalEndpoint;
 
+    /// <summary>The gateway's request handling, for another front door (the HTTP API) than the TCP host API.</summary>
+    public RequestDispatcher Dispatcher => _dispatcher;
+
+    /// <summary>The jobs of this gateway's devices as they start and end.</summary>
+    public JobFeed Jobs { get; } = new();
+
+    /// <summary>The log lines of this gateway's devices.</summary>
+    public LogHub Logs => _devices.Logs;
+
+    /// <summary>The certificate of the host API, when it is served over TLS (the HTTP API uses the same).</summary>
+    public X509Certificate2? Certificate { get; private set; }
+
     public bool Tls => _tls;
 
     private bool _tls;
@@ -129,6 +141,7 @@ public sealed partial class GatewayHost : IAsyncDisposable
         {
             var certificate = X509Certificate2.CreateFromPemFile(config.TlsCertificate, config.TlsKey);
             _tls = true;
+            Certificate = certificate;
             return certificate;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or ArgumentException)

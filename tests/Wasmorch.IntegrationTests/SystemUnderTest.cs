@@ -73,6 +73,9 @@ public sealed class SystemUnderTest : IAsyncDisposable
 
     public List<string> GatewayArgs { get; } = [];
 
+    /// <summary>host:port of the gateway's HTTP API, when <see cref="GatewayArgs"/> has --http.</summary>
+    public string? Http { get; private set; }
+
     /// <summary>The gateway's SQLite state: one per system, kept across <see cref="RestartGatewayAsync"/>.</summary>
     public string StatePath { get; } = Path.Combine(Path.GetTempPath(), $"wasmorch-it-{Guid.NewGuid():n}.db");
 
@@ -93,6 +96,10 @@ public sealed class SystemUnderTest : IAsyncDisposable
         _gateway = RunningProcess.StartCliWithEnvironment(GatewayEnvironment, [.. args]);
         var match = _gateway.WaitForLine(@"gateway listening on (127\.0\.0\.1:\d+)");
         Gateway = match.Groups[1].Value;
+        if (GatewayArgs.Contains("--http"))
+        {
+            Http = _gateway.WaitForLine(@"http listening on (127\.0\.0\.1:\d+)").Groups[1].Value;
+        }
     }
 
     /// <summary>SIGKILL: the gateway gets no chance to finish anything.</summary>

@@ -1,3 +1,4 @@
+using System.Net;
 using System.CommandLine;
 using Wasmorch.Gateway;
 using Wasmorch.Gateway.Config;
@@ -20,8 +21,9 @@ public static class GatewayCommand
         var linkKey = new Option<string>("--link-key") { Description = "Link key file shared with the devices (default ~/.config/wasmorch/link.key, created if missing; \"off\" for none)" };
         var nats = new Option<string>("--nats") { Description = "Join the fleet on this NATS server (nats://host:4222; [fleet] nats); docs/fleet.md" };
         var name = new Option<string>("--name") { Description = "This gateway's name in the fleet, unique in it ([fleet] name)" };
+        var http = new Option<string>("--http") { Description = "Also serve the host API over HTTP on address:port, with /openapi.json and live streams ([gateway] http); docs/http.md" };
         var fleet = new Option<string>("--fleet") { Description = "The fleet's name, so fleets can share a NATS server ([fleet] fleet; default \"default\")" };
-        var command = new Command("gateway", "Run the gateway: host API, device sessions, compiler") { port, bind, config, devices, wamrc, insecure, state, tlsCert, tlsKey, linkKey, nats, name, fleet };
+        var command = new Command("gateway", "Run the gateway: host API, device sessions, compiler") { port, bind, config, devices, wamrc, insecure, state, tlsCert, tlsKey, linkKey, nats, name, fleet, http };
         command.SetAction(async (pr, ct) =>
         {
             GatewayConfig settings;
@@ -54,6 +56,19 @@ public static class GatewayCommand
             settings.FleetNats = pr.GetValue(nats) ?? settings.FleetNats;
             settings.FleetGatewayName = pr.GetValue(name) ?? settings.FleetGatewayName;
             settings.FleetName = pr.GetValue(fleet) ?? settings.FleetName;
+            settings.Http = pr.GetValue(http) ?? settings.Http;
+            IPEndPoint? httpEndpoint;
+            try
+            {
+                httpEndpoint = settings.Http is { } httpText
+                    ? Wasmorch.Http.HttpApiServer.Endpoint(httpText, settings.Token ?? Environment.GetEnvironmentVariable("WASMORCH_TOKEN"), settings.Insecure)
+                    : null;
+            }
+            catch (ConfigException ex)
+            {
+                await Console.Error.WriteLineAsync($"error: {ex.Message}");
+                return ExitCodes.Usage;
+            }
             using var loggers = Logging.Create(pr.GetValue(global.Verbose));
             GatewayHost gatewayHost;
             try
@@ -84,11 +99,29 @@ public static class GatewayCommand
                 await Console.Error.WriteLineAsync($"error: {ex.Code}: {ex.Message}");
                 return ExitCodes.Usage;
             }
+            await using var httpApi = httpEndpoint is null ? null
+                : new Wasmorch.Http.HttpApiServer(httpEndpoint, host.Dispatcher, host.Jobs, settings.Token, host.Certificate, loggers);
+            if (httpApi is not null)
+            {
+                try
+                {
+                    await httpApi.StartAsync(ct);
+                }
+                catch (IOException ex)
+                {
+                    await Console.Error.WriteLineAsync($"error: cannot serve HTTP on {httpEndpoint}: {ex.Message}");
+                    return ExitCodes.Usage;
+                }
+            }
             if (settings.FleetNats is not null)
             {
                 Console.WriteLine($"fleet {settings.FleetName} at {Wasmorch.Fleet.NatsFleet.Redacted(settings.FleetNats)} as gateway {settings.FleetGatewayName}");
             }
             Console.WriteLine($"gateway listening on {host.LocalEndpoint}{(host.Tls ? " (TLS)" : "")}");
+            if (httpApi is not null)
+            {
+                Console.WriteLine($"http listening on {httpApi.LocalEndpoint}{(host.Tls ? " (TLS)" : "")}");
+            }
             Console.WriteLine($"state {host.StatePath ?? "off"}");
             foreach (var (name, endpoint) in settings.Devices.OrderBy(d => d.Key, StringComparer.Ordinal))
             {

@@ -36,7 +36,11 @@ public sealed class RequestDispatcher
             new ApplyOp(devices, build, reconciler, fleet), new DiffOp(devices, reconciler, fleet), new RolloutOp(rollouts, fleet),
         ];
         _handlers = handlers.ToDictionary(h => h.Op, StringComparer.Ordinal);
+        Ops = [.. _handlers.Keys];
     }
+
+    /// <summary>Every op this gateway answers.</summary>
+    public IReadOnlyList<string> Ops { get; }
 
     public Task<HostResponse> HandleAsync(HostRequest request, CancellationToken ct, Func<HostResponse, Task>? emit = null) =>
         HandleAsync(request, forwardable: true, emit, ct);

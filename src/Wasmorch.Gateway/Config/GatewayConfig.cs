@@ -11,6 +11,9 @@ public sealed class GatewayConfig
 {
     public string BindAddress { get; set; } = "127.0.0.1";
 
+    /// <summary>address:port of the HTTP API (docs/http.md), or null for none: <c>[gateway] http</c>, <c>--http</c>.</summary>
+    public string? Http { get; set; }
+
     public int Port { get; set; } = 9000;
 
     /// <summary>How long a device may take to answer a command line.</summary>
@@ -130,6 +133,7 @@ public sealed class GatewayConfig
         {
             config.BindAddress = gateway.String("bind") ?? config.BindAddress;
             config.Token = gateway.String("token") ?? config.Token;
+            config.Http = gateway.String("http") ?? config.Http;
             config.StatePath = gateway.String("state") ?? config.StatePath;
             config.TlsCertificate = gateway.String("tls_cert") ?? config.TlsCertificate;
             config.TlsKey = gateway.String("tls_key") ?? config.TlsKey;

@@ -1,0 +1,200 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Wasmorch.Testing;
+
+namespace Wasmorch.IntegrationTests;
+
+/// <summary>
+/// Issue 18, the host API over HTTP (docs/http.md): the gateway process started with --http, an
+/// emulated board, real HTTP requests: the same ops, fields and errors as the TCP host API, the
+/// token as a bearer header, live streams as Server-Sent Events, the OpenAPI document.
+/// </summary>
+public sealed class HttpApiTests
+{
+    private const string Token = "http-api-test-token-0123456789";
+
+    /// <summary>Every op of the host API, each with a body it could take.</summary>
+    private static readonly string[] Ops =
+        ["deploy", "build_and_deploy", "start", "stop", "status", "devices", "ping", "unload", "logs", "scan", "jobs", "history", "rollback", "apply", "diff", "rollout"];
+
+    private static SystemUnderTest Start()
+    {
+        var system = new SystemUnderTest();
+        system.StartBoard("b1", 0);
+        system.GatewayArgs.AddRange(["--http", "127.0.0.1:0"]);
+        system.GatewayEnvironment["WASMORCH_TOKEN"] = Token;
+        system.StartGateway();
+        return system;
+    }
+
+    private static HttpClient Client(SystemUnderTest system, string? token = Token)
+    {
+        var http = new HttpClient { BaseAddress = new Uri($"http://{system.Http}/"), Timeout = TimeSpan.FromSeconds(60) };
+        if (token is not null)
+        {
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+        return http;
+    }
+
+    private static async Task<(HttpStatusCode Status, JsonElement Body)> PostAsync(HttpClient http, string op, string json)
+    {
+        using var response = await http.PostAsync(new Uri($"api/{op}", UriKind.Relative), new StringContent(json, Encoding.UTF8, "application/json"));
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return (response.StatusCode, body.RootElement.Clone());
+    }
+
+    private static async Task<(HttpStatusCode Status, JsonElement Body)> GetAsync(HttpClient http, string path)
+    {
+        using var response = await http.GetAsync(new Uri(path, UriKind.Relative));
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return (response.StatusCode, body.RootElement.Clone());
+    }
+
+    private static string Code(JsonElement body) => body.GetProperty("error").GetProperty("code").GetString()!;
+
+    [Fact]
+    public async Task Every_op_answers_over_http_as_the_tcp_api_does_and_none_without_the_token()
+    {
+        await using var system = Start();
+        using var anonymous = Client(system, token: null);
+        using var wrong = Client(system, token: "not-the-token-at-all-000");
+        foreach (var op in Ops)
+        {
+            var (refusedStatus, body) = await PostAsync(anonymous, op, "{\"device\":\"b1\",\"module_id\":\"m\"}");
+            Assert.Equal(HttpStatusCode.Unauthorized, refusedStatus);
+            Assert.Equal("UNAUTHORIZED", Code(body));
+            Assert.Equal(HttpStatusCode.Unauthorized, (await PostAsync(wrong, op, "{}")).Status);
+        }
+        Assert.Equal(HttpStatusCode.Unauthorized, (await GetAsync(anonymous, "api/status?device=b1")).Status);
+        Assert.Contains("modules=-", (await system.CliAsync("--token", Token, "--device", "b1", "status")).Stdout, StringComparison.Ordinal);
+
+        using var http = Client(system);
+        var source = JsonSerializer.Serialize(await File.ReadAllTextAsync(RepoPaths.Module("math_ops.c")));
+        var (deployed, deploy) = await PostAsync(http, "build_and_deploy", $"{{\"device\":\"b1\",\"module_id\":\"math_ops\",\"source\":{source},\"source_name\":\"math_ops.c\"}}");
+        Assert.Equal(HttpStatusCode.OK, deployed);
+        Assert.Equal(1, deploy.GetProperty("version").GetInt32());
+        var (ran, add) = await PostAsync(http, "start", "{\"device\":\"b1\",\"module_id\":\"math_ops\",\"func\":\"add\",\"args\":\"a=10,b=15\",\"wait_result\":true}");
+        Assert.Equal(HttpStatusCode.OK, ran);
+        Assert.Equal(25, add.GetProperty("value").GetInt32());
+        Assert.True(add.GetProperty("timing").GetProperty("device_ms").GetDouble() >= 0);
+
+        // Read-only ops also answer GET, with the same fields as over TCP.
+        var (_, status) = await GetAsync(http, "api/status?device=b1");
+        Assert.Equal("IDLE", status.GetProperty("status").GetString());
+        Assert.Equal("math_ops", status.GetProperty("agent").GetProperty("modules").GetString());
+        var (_, jobs) = await GetAsync(http, "api/jobs?device=b1&limit=5");
+        var job = Assert.Single(jobs.GetProperty("jobs").EnumerateArray());
+        Assert.Equal(("add", "OK", "25"), (job.GetProperty("func").GetString(), job.GetProperty("status").GetString(), job.GetProperty("value").GetString()));
+        var (_, history) = await GetAsync(http, "api/history?module_id=math_ops");
+        Assert.Equal(deploy.GetProperty("sha256").GetString(), Assert.Single(history.GetProperty("versions").EnumerateArray()).GetProperty("sha256").GetString());
+        var (_, devices) = await GetAsync(http, "api/devices");
+        Assert.Equal("b1", Assert.Single(devices.GetProperty("devices").EnumerateArray()).GetProperty("name").GetString());
+        var tcp = await system.CliAsync("--token", Token, "--json", "--device", "b1", "status");
+        using (var tcpStatus = JsonDocument.Parse(tcp.Stdout))
+        {
+            Assert.Equal(tcpStatus.RootElement.GetProperty("agent").GetProperty("modules").GetString(), status.GetProperty("agent").GetProperty("modules").GetString());
+        }
+
+        // Errors keep their codes, and say them in the HTTP status too.
+        var (noModule, refused) = await PostAsync(http, "start", "{\"device\":\"b1\",\"module_id\":\"nothing_here\",\"func\":\"f\",\"wait_result\":true}");
+        Assert.Equal((HttpStatusCode.Conflict, "NO_MODULE"), (noModule, Code(refused)));
+        var (unknown, nobody) = await GetAsync(http, "api/status?device=nowhere");
+        Assert.Equal((HttpStatusCode.NotFound, "UNKNOWN_DEVICE"), (unknown, Code(nobody)));
+        var (badOp, frob) = await PostAsync(http, "frobnicate", "{}");
+        Assert.Equal((HttpStatusCode.BadRequest, "BAD_REQUEST"), (badOp, Code(frob)));
+        Assert.Contains("unknown op 'frobnicate'", frob.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+        var (badBody, garbled) = await PostAsync(http, "deploy", "{\"device\": ");
+        Assert.Equal((HttpStatusCode.BadRequest, "BAD_REQUEST"), (badBody, Code(garbled)));
+        var (mismatch, twoOps) = await PostAsync(http, "status", "{\"op\":\"stop\",\"device\":\"b1\"}");
+        Assert.Equal(HttpStatusCode.BadRequest, mismatch);
+        Assert.Equal("the body says op 'stop' and the path 'status'", twoOps.GetProperty("error").GetProperty("message").GetString());
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, (await GetAsync(http, "api/start?device=b1")).Status);
+        var (typo, misspelt) = await GetAsync(http, "api/status?devcie=b1");
+        Assert.Equal(HttpStatusCode.BadRequest, typo);
+        Assert.Equal("unknown query parameter 'devcie' (device, module_id, limit)", misspelt.GetProperty("error").GetProperty("message").GetString());
+        var (wrongType, typed) = await PostAsync(http, "jobs", "{\"limit\":\"many\"}");
+        Assert.Equal((HttpStatusCode.BadRequest, "BAD_REQUEST"), (wrongType, Code(typed)));
+
+        // The OpenAPI document names every op, and the request's fields as the gateway reads them.
+        var (_, openapi) = await GetAsync(anonymous, "openapi.json");
+        Assert.Equal("3.1.0", openapi.GetProperty("openapi").GetString());
+        var paths = openapi.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToHashSet();
+        Assert.All(Ops, op => Assert.Contains($"/api/{op}", paths));
+        Assert.Contains("/api/jobs/stream", paths);
+        var requestFields = openapi.GetProperty("components").GetProperty("schemas").GetProperty("HostRequest").GetProperty("properties");
+        Assert.Equal("string", requestFields.GetProperty("module_id").GetProperty("type").GetString());
+        Assert.Equal("boolean", requestFields.GetProperty("wait_result").GetProperty("type").GetString());
+        Assert.Equal("#/components/schemas/DesiredModule", requestFields.GetProperty("desired").GetProperty("items").GetProperty("$ref").GetString());
+    }
+
+    [Fact]
+    public async Task Job_events_and_log_lines_arrive_as_server_sent_events()
+    {
+        await using var system = Start();
+        using var http = Client(system);
+        var source = JsonSerializer.Serialize(await File.ReadAllTextAsync(RepoPaths.Module("counter.c")));
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(http, "build_and_deploy", $"{{\"device\":\"b1\",\"module_id\":\"counter\",\"source\":{source}}}")).Status);
+
+        using var streams = new HttpClient { BaseAddress = http.BaseAddress, Timeout = Timeout.InfiniteTimeSpan };
+        // A browser's EventSource cannot set headers: streams also take ?token=.
+        using var jobs = await streams.GetAsync(new Uri($"api/jobs/stream?device=b1&token={Token}", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead);
+        using var logs = await streams.GetAsync(new Uri($"api/logs/stream?device=b1&token={Token}", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal("text/event-stream", jobs.Content.Headers.ContentType!.MediaType);
+        using var jobEvents = new StreamReader(await jobs.Content.ReadAsStreamAsync());
+        using var logEvents = new StreamReader(await logs.Content.ReadAsStreamAsync());
+        Assert.Equal(": wasmorch", await jobEvents.ReadLineAsync());
+        Assert.Equal(": wasmorch", await logEvents.ReadLineAsync());
+
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(http, "start", "{\"device\":\"b1\",\"module_id\":\"counter\",\"func\":\"count\",\"args\":\"3,10\",\"wait_result\":true}")).Status);
+        using var within = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var started = await NextEventAsync(jobEvents, "job", within.Token);
+        var ended = await NextEventAsync(jobEvents, "job", within.Token);
+        var startedJob = started.GetProperty("jobs")[0];
+        var endedJob = ended.GetProperty("jobs")[0];
+        Assert.Equal(("b1", "counter", "count", "RUNNING"), (startedJob.GetProperty("device").GetString(), startedJob.GetProperty("module_id").GetString(), startedJob.GetProperty("func").GetString(), startedJob.GetProperty("status").GetString()));
+        Assert.Equal(("OK", startedJob.GetProperty("job").GetInt64()), (endedJob.GetProperty("status").GetString(), endedJob.GetProperty("job").GetInt64()));
+
+        // The log stream starts with the recent lines (event: logs), then each line as it comes.
+        var recent = await NextEventAsync(logEvents, "logs", within.Token);
+        var lines = recent.GetProperty("logs").EnumerateArray().Select(l => l.GetProperty("message").GetString()).ToList();
+        while (!lines.Contains("done"))
+        {
+            lines.Add((await NextEventAsync(logEvents, "log", within.Token)).GetProperty("log").GetProperty("message").GetString());
+        }
+        Assert.Equal(["1", "2", "3", "done"], lines.Where(l => l is not null).TakeLast(4));
+    }
+
+    /// <summary>The data of the next Server-Sent Event, which must be named <paramref name="name"/>.</summary>
+    private static async Task<JsonElement> NextEventAsync(StreamReader events, string name, CancellationToken ct)
+    {
+        string? eventName = null;
+        while (await events.ReadLineAsync(ct) is { } line)
+        {
+            if (line.StartsWith("event: ", StringComparison.Ordinal))
+            {
+                eventName = line["event: ".Length..];
+            }
+            else if (line.StartsWith("data: ", StringComparison.Ordinal))
+            {
+                Assert.Equal(name, eventName);
+                using var data = JsonDocument.Parse(line["data: ".Length..]);
+                return data.RootElement.Clone();
+            }
+        }
+        throw new EndOfStreamException("the event stream ended");
+    }
+
+    [Theory]
+    [InlineData("0.0.0.0:0", "refusing to serve HTTP on 0.0.0.0:0 without a token")]
+    [InlineData("localhost", "http 'localhost' is not address:port (for instance 127.0.0.1:9080)")]
+    public async Task An_http_address_that_is_wrong_or_open_without_a_token_stops_the_gateway(string address, string message)
+    {
+        var gateway = RunningProcess.StartCli(["gateway", "--port", "0", "--state", "off", "--http", address]);
+        await using var _ = gateway;
+        Assert.Equal(2, await gateway.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains(message, gateway.Output, StringComparison.Ordinal);
+    }
+}
