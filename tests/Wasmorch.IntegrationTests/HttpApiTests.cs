@@ -187,6 +187,41 @@ public sealed class HttpApiTests
         throw new EndOfStreamException("the event stream ended");
     }
 
+    [Fact]
+    public async Task With_a_tls_certificate_the_http_api_is_https_with_the_same_certificate_and_plain_http_gets_nothing()
+    {
+        var dir = Directory.CreateTempSubdirectory("wasmorch-https-").FullName;
+        try
+        {
+            var cert = Path.Combine(dir, "gateway.pem");
+            TlsTests.WriteSelfSigned(cert, Path.Combine(dir, "gateway.key"), "127.0.0.1");
+            await using var system = new SystemUnderTest();
+            system.StartBoard("b1", 0);
+            system.GatewayArgs.AddRange(["--tls-cert", cert, "--tls-key", Path.Combine(dir, "gateway.key"), "--http", "127.0.0.1:0"]);
+            system.GatewayEnvironment["WASMORCH_TOKEN"] = Token;
+            system.StartGateway();
+            using var trusted = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(cert));
+            using var handler = new HttpClientHandler
+            {
+                // Exactly the gateway's certificate, as the CLI's --tls-ca pins it.
+                ServerCertificateCustomValidationCallback = (_, presented, _, _) => presented is not null && presented.RawData.AsSpan().SequenceEqual(trusted.RawData),
+            };
+            using var https = new HttpClient(handler) { BaseAddress = new Uri($"https://{system.Http}/") };
+            https.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token);
+            var (status, body) = await GetAsync(https, "api/status?device=b1");
+            Assert.Equal(HttpStatusCode.OK, status);
+            Assert.Equal("IDLE", body.GetProperty("status").GetString());
+            using var plain = new HttpClient { BaseAddress = new Uri($"http://{system.Http}/") };
+            await Assert.ThrowsAnyAsync<HttpRequestException>(() => plain.GetAsync(new Uri("api/status?device=b1", UriKind.Relative)));
+            // The gateway still serves after the refused plain request.
+            Assert.Equal(HttpStatusCode.OK, (await GetAsync(https, "api/devices")).Status);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData("0.0.0.0:0", "refusing to serve HTTP on 0.0.0.0:0 without a token")]
     [InlineData("localhost", "http 'localhost' is not address:port (for instance 127.0.0.1:9080)")]
