@@ -69,9 +69,10 @@ public sealed partial class GatewayHost : IAsyncDisposable
                 throw new ConfigException(ex.Message);
             }
         }
+        Metrics = new Telemetry.GatewayMetrics(() => _build?.CompilesWaiting ?? 0);
         _reconciler = _state is null ? null : new Desired.Reconciler(_state, loggers.CreateLogger("Wasmorch.Gateway.Desired"));
         _devices = new DeviceRegistry(config, loggers.CreateLogger("Wasmorch.Gateway.Devices"), _state,
-            DeviceObservers.Of(fleet is null ? null : new Fleet.FleetJobRecorder(fleet), _reconciler, Jobs));
+            DeviceObservers.Of(fleet is null ? null : new Fleet.FleetJobRecorder(fleet), _reconciler, Jobs, Metrics));
         _reconciler?.Attach(_devices);
         if (fleet is not null)
         {
@@ -93,7 +94,7 @@ public sealed partial class GatewayHost : IAsyncDisposable
         };
         var signatures = new Signing.ModuleSignatures(config.TrustedKeys);
         _rollouts = _state is null ? null : new Rollouts.RolloutEngine(_devices, _state, _build, signatures, config, loggers.CreateLogger("Wasmorch.Gateway.Rollouts"), fleet, _reconciler);
-        _dispatcher = new RequestDispatcher(_devices, _build, config, signatures, fleet, _reconciler, _rollouts);
+        _dispatcher = new RequestDispatcher(_devices, _build, config, signatures, fleet, _reconciler, _rollouts, Metrics);
         if (_reconciler is not null)
         {
             _reconciler.Dispatch = (request, ct) => _dispatcher.HandleAsync(request, ct);
@@ -113,6 +114,9 @@ public sealed partial class GatewayHost : IAsyncDisposable
 
     /// <summary>The gateway's request handling, for another front door (the HTTP API) than the TCP host API.</summary>
     public RequestDispatcher Dispatcher => _dispatcher;
+
+    /// <summary>What the gateway counts and times (an exporter reads its meter).</summary>
+    public Telemetry.GatewayMetrics Metrics { get; }
 
     /// <summary>The jobs of this gateway's devices as they start and end.</summary>
     public JobFeed Jobs { get; } = new();
@@ -208,6 +212,7 @@ public sealed partial class GatewayHost : IAsyncDisposable
         }
         await _devices.DisposeAsync();
         _build.Dispose();
+        Metrics.Dispose();
         if (_state is not null)
         {
             await _state.DisposeAsync();

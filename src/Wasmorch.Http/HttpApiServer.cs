@@ -9,6 +9,8 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 using Wasmorch.Gateway;
 using Wasmorch.Gateway.Api;
 using Wasmorch.Gateway.Devices;
@@ -57,7 +59,12 @@ public sealed partial class HttpApiServer : IAsyncDisposable
                 }
             });
         });
+        builder.Services.AddOpenTelemetry().ConfigureResource(resource => resource.AddService("wasmorch-gateway")).WithMetrics(metrics => metrics.AddMeter(Gateway.Telemetry.GatewayMetrics.MeterName).AddPrometheusExporter());
         _app = builder.Build();
+        // Prometheus scrapes with the same bearer token (scrape_config: authorization).
+        _app.UseWhen(context => context.Request.Path.StartsWithSegments("/metrics", StringComparison.Ordinal),
+            branch => branch.Use((context, next) => Authorized(context, _ => next(context))));
+        _app.MapPrometheusScrapingEndpoint();
         _app.MapGet("/openapi.json", (RequestDelegate)(context => WriteJsonAsync(context, 200, OpenApiDocument.For(dispatcher.Ops))));
         _app.MapGet("/api/logs/stream", (RequestDelegate)(context => Authorized(context, StreamLogsAsync)));
         _app.MapGet("/api/jobs/stream", (RequestDelegate)(context => Authorized(context, StreamJobsAsync)));

@@ -188,6 +188,72 @@ public sealed class HttpApiTests
     }
 
     [Fact]
+    public async Task Metrics_for_prometheus_count_exactly_the_requests_jobs_and_uploads_the_test_made()
+    {
+        await using var system = Start();
+        using var http = Client(system);
+        using var anonymous = Client(system, token: null);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync(new Uri("metrics", UriKind.Relative))).StatusCode);
+
+        var source = JsonSerializer.Serialize(await File.ReadAllTextAsync(RepoPaths.Module("math_ops.c")));
+        var (_, deploy) = await PostAsync(http, "build_and_deploy", $"{{\"device\":\"b1\",\"module_id\":\"math_ops\",\"source\":{source}}}");
+        for (var i = 0; i < 2; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await PostAsync(http, "start", "{\"device\":\"b1\",\"module_id\":\"math_ops\",\"func\":\"add\",\"args\":\"1,2\",\"wait_result\":true}")).Status);
+        }
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await GetAsync(http, "api/status?device=b1")).Status);
+        }
+        Assert.Equal(HttpStatusCode.Conflict, (await PostAsync(http, "start", "{\"device\":\"b1\",\"module_id\":\"nothing\",\"func\":\"f\"}")).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await GetAsync(http, "api/status?device=nowhere")).Status);
+
+        // The exporter caches a scrape briefly: read until the last request is in.
+        Dictionary<string, List<(Dictionary<string, string> Labels, double Value)>> metrics = [];
+        double Value(string name, params string[] labels) => metrics.GetValueOrDefault(name, [])
+            .Where(m => labels.All(l => m.Labels.GetValueOrDefault(l.Split('=')[0]) == l.Split('=')[1])).Sum(m => m.Value);
+        await LinkFaultTests.EventuallyAsync(async () =>
+        {
+            metrics = Parse(await http.GetStringAsync(new Uri("metrics", UriKind.Relative)));
+            return Value("wasmorch_requests_total", "op=status", "outcome=UNKNOWN_DEVICE") == 1;
+        }, TimeSpan.FromSeconds(10));
+        Assert.Equal(1, Value("wasmorch_requests_total", "op=build_and_deploy", "device=b1", "outcome=ok"));
+        Assert.Equal(2, Value("wasmorch_requests_total", "op=start", "device=b1", "outcome=ok"));
+        Assert.Equal(1, Value("wasmorch_requests_total", "op=start", "device=b1", "outcome=NO_MODULE"));
+        Assert.Equal(3, Value("wasmorch_requests_total", "op=status", "device=b1", "outcome=ok"));
+        Assert.Equal(1, Value("wasmorch_requests_total", "op=status", "device=nowhere", "outcome=UNKNOWN_DEVICE"));
+        Assert.Equal(2, Value("wasmorch_request_duration_seconds_count", "op=start", "outcome=ok"));
+        Assert.Equal(2, Value("wasmorch_jobs_total", "device=b1", "status=OK"));
+        // A hit or a miss, as this machine's artifact cache has it: one build either way.
+        Assert.Equal(1, Value("wasmorch_compiles_total"));
+        Assert.Equal(deploy.GetProperty("size").GetInt64(), Value("wasmorch_upload_bytes_total", "device=b1"));
+        Assert.Equal(1, Value("wasmorch_upload_rate_bytes_per_second_count", "device=b1"));
+        Assert.Equal(1, Value("wasmorch_device_connects_total", "device=b1"));
+        Assert.Equal(0, Value("wasmorch_compile_queue"));
+        Assert.True(Value("wasmorch_device_duration_seconds_sum", "op=start", "device=b1") > 0);
+    }
+
+    /// <summary>Prometheus text format: name{label="value",…} value, comments skipped.</summary>
+    private static Dictionary<string, List<(Dictionary<string, string> Labels, double Value)>> Parse(string text)
+    {
+        var metrics = new Dictionary<string, List<(Dictionary<string, string>, double)>>(StringComparer.Ordinal);
+        foreach (var line in text.Split('\n').Where(l => l.Length > 0 && l[0] != '#'))
+        {
+            var match = System.Text.RegularExpressions.Regex.Match(line, @"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)");
+            Assert.True(match.Success, $"not a Prometheus sample: {line}");
+            var labels = System.Text.RegularExpressions.Regex.Matches(match.Groups[2].Value, "([a-zA-Z_][a-zA-Z0-9_]*)=\"((?:[^\"\\\\]|\\\\.)*)\"")
+                .ToDictionary(m => m.Groups[1].Value, m => m.Groups[2].Value, StringComparer.Ordinal);
+            var value = match.Groups[3].Value switch
+            {
+                "+Inf" => double.PositiveInfinity,
+                var number => double.Parse(number, System.Globalization.CultureInfo.InvariantCulture),
+            };
+            (metrics.TryGetValue(match.Groups[1].Value, out var list) ? list : metrics[match.Groups[1].Value] = []).Add((labels, value));
+        }
+        return metrics;
+    }
+
+    [Fact]
     public async Task With_a_tls_certificate_the_http_api_is_https_with_the_same_certificate_and_plain_http_gets_nothing()
     {
         var dir = Directory.CreateTempSubdirectory("wasmorch-https-").FullName;

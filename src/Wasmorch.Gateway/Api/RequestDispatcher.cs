@@ -21,9 +21,11 @@ public sealed class RequestDispatcher
     private readonly LogsOp _logs;
     private readonly DeviceRegistry _devices;
     private readonly IFleet? _fleet;
+    private readonly Telemetry.GatewayMetrics? _metrics;
 
-    public RequestDispatcher(DeviceRegistry devices, BuildService build, GatewayConfig config, ModuleSignatures? signatures = null, IFleet? fleet = null, Desired.Reconciler? reconciler = null, Rollouts.RolloutEngine? rollouts = null)
+    public RequestDispatcher(DeviceRegistry devices, BuildService build, GatewayConfig config, ModuleSignatures? signatures = null, IFleet? fleet = null, Desired.Reconciler? reconciler = null, Rollouts.RolloutEngine? rollouts = null, Telemetry.GatewayMetrics? metrics = null)
     {
+        _metrics = metrics;
         _devices = devices;
         _fleet = fleet;
         var pipeline = new DeployPipeline(devices, build, config, signatures ?? new ModuleSignatures([]));
@@ -50,6 +52,14 @@ public sealed class RequestDispatcher
         HandleAsync(request, forwardable: false, emit, ct);
 
     private async Task<HostResponse> HandleAsync(HostRequest request, bool forwardable, Func<HostResponse, Task>? emit, CancellationToken ct)
+    {
+        using var inFlight = _metrics?.Begin() ?? default;
+        var response = await AnswerAsync(request, forwardable, emit, ct);
+        _metrics?.Answered(request, response);
+        return response;
+    }
+
+    private async Task<HostResponse> AnswerAsync(HostRequest request, bool forwardable, Func<HostResponse, Task>? emit, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
         var timing = new Timing();

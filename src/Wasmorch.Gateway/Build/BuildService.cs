@@ -23,6 +23,9 @@ public sealed class BuildService : IDisposable
 
     private readonly CompileSlots _queue;
 
+    /// <summary>Compiles waiting for a slot now (a queue depth the metrics report).</summary>
+    public int CompilesWaiting => _queue.Waiting;
+
     /// <summary>The fleet's artifacts, consulted before compiling and given what this gateway compiles (null: none).</summary>
     public ISharedArtifacts? Shared { get; set; }
 

@@ -19,6 +19,9 @@ public sealed class CompileSlots : IDisposable
 
     public int Parallel { get; }
 
+    /// <summary>Compiles waiting for a slot now.</summary>
+    public int Waiting => Volatile.Read(ref _waiting);
+
     /// <summary>As many compiles as the machine has cores, and no more than half its memory holds at <paramref name="perCompileBytes"/> each.</summary>
     public static int DefaultParallel(long perCompileBytes)
     {
