@@ -24,6 +24,9 @@ public sealed class Harness : IAsyncDisposable
 
     public IPEndPoint Gateway => _gateway!.LocalEndpoint;
 
+    /// <summary>The gateway itself (to put another front door on it: the HTTP API).</summary>
+    public GatewayHost Host => _gateway!;
+
     /// <summary>Resolves once the gateway has committed everything it recorded so far.</summary>
     public Task SettledAsync() => _gateway!.FlushStateAsync();
 

@@ -21,6 +21,7 @@ var cacheDir = Directory.CreateTempSubdirectory("wasmorch-bench-cache-").FullNam
 var benchmarks = new (string Name, Func<Task<IReadOnlyList<BenchResult>>> Run)[]
 {
     ("latency", () => LatencyBench.RunAsync(cacheDir)),
+    ("http-metrics", () => HttpBench.RunAsync(cacheDir)),
     ("cli-process", () => SystemBenches.CliProcessAsync(cacheDir, Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", ".."))),
     ("tcp-upload", () => SystemBenches.TcpUploadAsync(cacheDir)),
     ("fleet", () => SystemBenches.FleetAsync(cacheDir)),

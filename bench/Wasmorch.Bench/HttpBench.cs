@@ -1,0 +1,73 @@
+using System.Diagnostics;
+using System.Net;
+using Microsoft.Extensions.Logging.Abstractions;
+using Wasmorch.Http;
+using Wasmorch.Protocol.HostApi;
+
+namespace Wasmorch.Bench;
+
+/// <summary>
+/// Issue 18's costs: the STATUS round trip with the gateway's metrics exported (the HTTP API's
+/// OpenTelemetry Prometheus exporter listening to the meter, scraped) against the same with none
+/// listening; and STATUS over the HTTP API against the TCP host API. Measured in alternating
+/// rounds on one gateway and one emulated board, so both sides see the same machine.
+/// </summary>
+public static class HttpBench
+{
+    private const int Rounds = 10;
+    private const int PerRound = 200;
+
+    public static async Task<IReadOnlyList<BenchResult>> RunAsync(string cacheDir)
+    {
+        await using var harness = await Harness.StartAsync(1, cacheDir);
+        await using var client = await HostClient.ConnectAsync(harness.Gateway);
+        var status = new HostRequest { Op = HostOps.Status, Device = "b0" };
+        Task<(HostResponse, TimeSpan)> Tcp() => client.SendAsync(new HostRequest { Op = status.Op, Device = status.Device });
+        var off = new List<double>();
+        var on = new List<double>();
+        var http = new List<double>();
+        for (var round = 0; round < Rounds; round++)
+        {
+            off.AddRange(await MeasureAsync(Tcp, PerRound, round == 0 ? 200 : 20));
+            await using var api = new HttpApiServer(new IPEndPoint(IPAddress.Loopback, 0), harness.Host.Dispatcher, harness.Host.Jobs, null, null, NullLoggerFactory.Instance);
+            await api.StartAsync(CancellationToken.None);
+            using var web = new HttpClient { BaseAddress = new Uri($"http://{api.LocalEndpoint}/") };
+            // Scraped once, so the exporter has its collection going as Prometheus would.
+            (await web.GetAsync(new Uri("metrics", UriKind.Relative))).EnsureSuccessStatusCode();
+            on.AddRange(await MeasureAsync(Tcp, PerRound, 20));
+            http.AddRange(await MeasureAsync(async () =>
+            {
+                var clock = Stopwatch.StartNew();
+                using var response = await web.GetAsync(new Uri("api/status?device=b0", UriKind.Relative));
+                response.EnsureSuccessStatusCode();
+                await response.Content.ReadAsByteArrayAsync();
+                return (new HostResponse { Ok = true }, clock.Elapsed);
+            }, PerRound, 20));
+        }
+        return
+        [
+            new("STATUS round trip p50, metrics exported", Stats.Percentile(on, 50), "ms", "no metrics listener p50", Stats.Percentile(off, 50), 1.05, false,
+                "OpenTelemetry Prometheus exporter on the gateway's meter, scraped"),
+            new("HTTP API STATUS p50", Stats.Percentile(http, 50), "ms", "TCP host API STATUS p50", Stats.Percentile(on, 50), 1000, false,
+                "HttpClient keep-alive GET /api/status; no target set"),
+        ];
+    }
+
+    private static async Task<List<double>> MeasureAsync(Func<Task<(HostResponse Response, TimeSpan Latency)>> call, int samples, int warmup)
+    {
+        var result = new List<double>(samples);
+        for (var i = 0; i < warmup + samples; i++)
+        {
+            var (response, latency) = await call();
+            if (!response.Ok)
+            {
+                throw new InvalidOperationException(response.Error?.Message);
+            }
+            if (i >= warmup)
+            {
+                result.Add(latency.TotalMilliseconds);
+            }
+        }
+        return result;
+    }
+}
