@@ -408,6 +408,9 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
     /// </summary>
     private const string ReplyKind = "Wasmorch-Reply";
 
+    /// <summary>The W3C trace context of a forwarded request (its span's id), as a NATS header.</summary>
+    private const string TraceParent = "traceparent";
+
     /// <summary>How often a gateway serving a forwarded request says it is still at work.</summary>
     public static TimeSpan WorkingInterval { get; set; } = TimeSpan.FromSeconds(1);
 
@@ -425,7 +428,8 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
         var (replyTo, replies) = await _inbox.OpenAsync(ct);
         try
         {
-            await _nats.PublishAsync(ApiSubject(gateway), HostJson.Serialize(request), replyTo: replyTo, serializer: Raw, cancellationToken: ct);
+            var trace = System.Diagnostics.Activity.Current is { } current ? new NatsHeaders { [TraceParent] = current.Id } : null;
+            await _nats.PublishAsync(ApiSubject(gateway), HostJson.Serialize(request), headers: trace, replyTo: replyTo, serializer: Raw, cancellationToken: ct);
             while (true)
             {
                 var reply = await replies.NextAsync(Min(SilenceLimit, deadline - clock.Elapsed), ct);
@@ -730,6 +734,11 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
     private async Task AnswerAsync(NatsMsg<byte[]> message, ServeForwarded serve, CancellationToken ct)
     {
         using var done = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        // The forwarding gateway's trace goes on here: one request, one trace across the fleet.
+        var parent = message.Headers is { } headers && headers.TryGetValue(TraceParent, out var traceparent)
+            && System.Diagnostics.ActivityContext.TryParse(traceparent.ToString(), null, out var context) ? context : default;
+        using var span = Gateway.Telemetry.GatewayTracing.Source.StartActivity("fleet serve", System.Diagnostics.ActivityKind.Server, parent);
+        span?.SetTag("wasmorch.gateway", GatewayName);
         var working = SayWorkingAsync(message, done.Token);
         var events = new List<Task>();
         try

@@ -21,9 +21,10 @@ public static class GatewayCommand
         var linkKey = new Option<string>("--link-key") { Description = "Link key file shared with the devices (default ~/.config/wasmorch/link.key, created if missing; \"off\" for none)" };
         var nats = new Option<string>("--nats") { Description = "Join the fleet on this NATS server (nats://host:4222; [fleet] nats); docs/fleet.md" };
         var name = new Option<string>("--name") { Description = "This gateway's name in the fleet, unique in it ([fleet] name)" };
+        var otlp = new Option<string>("--otlp") { Description = "Send traces (a span per request: compile, aot, transfer, device verify, device execution) to this OTLP/HTTP collector ([gateway] otlp)" };
         var http = new Option<string>("--http") { Description = "Also serve the host API over HTTP on address:port, with /openapi.json and live streams ([gateway] http); docs/http.md" };
         var fleet = new Option<string>("--fleet") { Description = "The fleet's name, so fleets can share a NATS server ([fleet] fleet; default \"default\")" };
-        var command = new Command("gateway", "Run the gateway: host API, device sessions, compiler") { port, bind, config, devices, wamrc, insecure, state, tlsCert, tlsKey, linkKey, nats, name, fleet, http };
+        var command = new Command("gateway", "Run the gateway: host API, device sessions, compiler") { port, bind, config, devices, wamrc, insecure, state, tlsCert, tlsKey, linkKey, nats, name, fleet, http, otlp };
         command.SetAction(async (pr, ct) =>
         {
             GatewayConfig settings;
@@ -57,9 +58,12 @@ public static class GatewayCommand
             settings.FleetGatewayName = pr.GetValue(name) ?? settings.FleetGatewayName;
             settings.FleetName = pr.GetValue(fleet) ?? settings.FleetName;
             settings.Http = pr.GetValue(http) ?? settings.Http;
+            settings.Otlp = pr.GetValue(otlp) ?? settings.Otlp;
             IPEndPoint? httpEndpoint;
+            OpenTelemetry.Trace.TracerProvider? tracing;
             try
             {
+                tracing = settings.Otlp is { } collector ? Wasmorch.Http.TraceExport.Start(collector, settings.FleetGatewayName ?? $"{settings.BindAddress}:{settings.Port}") : null;
                 httpEndpoint = settings.Http is { } httpText
                     ? Wasmorch.Http.HttpApiServer.Endpoint(httpText, settings.Token ?? Environment.GetEnvironmentVariable("WASMORCH_TOKEN"), settings.Insecure)
                     : null;
@@ -70,6 +74,7 @@ public static class GatewayCommand
                 return ExitCodes.Usage;
             }
             using var loggers = Logging.Create(pr.GetValue(global.Verbose));
+            using var traces = tracing;
             GatewayHost gatewayHost;
             try
             {

@@ -54,8 +54,10 @@ public sealed class RequestDispatcher
     private async Task<HostResponse> HandleAsync(HostRequest request, bool forwardable, Func<HostResponse, Task>? emit, CancellationToken ct)
     {
         using var inFlight = _metrics?.Begin() ?? default;
+        using var span = Telemetry.GatewayTracing.StartRequest(request);
         var response = await AnswerAsync(request, forwardable, emit, ct);
         _metrics?.Answered(request, response);
+        Telemetry.GatewayTracing.Answered(span, response);
         return response;
     }
 

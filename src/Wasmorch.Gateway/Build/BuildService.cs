@@ -135,6 +135,7 @@ public sealed class BuildService : IDisposable
     /// <param name="queued">Told how many compiles are ahead when this one must wait for a slot.</param>
     public async Task<BuildOutput> CompileAsync(string source, string sourceName, BuildOptions options, CancellationToken ct, Action<int>? queued = null)
     {
+        using var span = Telemetry.GatewayTracing.Source.StartActivity("compile");
         var clock = Stopwatch.StartNew();
         var diagnostics = string.Empty;
         var key = ArtifactCache.Key("wasm", Sha256(Encoding.UTF8.GetBytes(source)), sourceName, options.ToString(), await _clang.IdentityAsync(), Sha256(ClangCompiler.Header));
@@ -152,12 +153,15 @@ public sealed class BuildService : IDisposable
             return compiled.Module;
         });
         hit |= fetched;
+        span?.SetTag("wasmorch.cache_hit", hit);
         _index?.RecordArtifact(key, "wasm", Sha256(wasm), wasm.Length);
         return new BuildOutput(wasm, hit, clock.Elapsed, diagnostics);
     }
 
     public async Task<BuildOutput> PrecompileAsync(byte[] wasm, AotTarget target, CancellationToken ct, Action<int>? queued = null)
     {
+        using var span = Telemetry.GatewayTracing.Source.StartActivity("aot");
+        span?.SetTag("wasmorch.target", target.Name);
         var clock = Stopwatch.StartNew();
         var toolchain = target.Runtime == "wasmtime" ? EmulatedTarget.Version : await _aot.WamrcIdentityAsync();
         var key = ArtifactCache.Key("aot", Sha256(wasm), target.ToString(), toolchain);

@@ -11,6 +11,9 @@ public sealed class GatewayConfig
 {
     public string BindAddress { get; set; } = "127.0.0.1";
 
+    /// <summary>OTLP/HTTP collector the gateway's traces go to (http://host:4318), or null: <c>[gateway] otlp</c>, <c>--otlp</c>.</summary>
+    public string? Otlp { get; set; }
+
     /// <summary>address:port of the HTTP API (docs/http.md), or null for none: <c>[gateway] http</c>, <c>--http</c>.</summary>
     public string? Http { get; set; }
 
@@ -134,6 +137,7 @@ public sealed class GatewayConfig
             config.BindAddress = gateway.String("bind") ?? config.BindAddress;
             config.Token = gateway.String("token") ?? config.Token;
             config.Http = gateway.String("http") ?? config.Http;
+            config.Otlp = gateway.String("otlp") ?? config.Otlp;
             config.StatePath = gateway.String("state") ?? config.StatePath;
             config.TlsCertificate = gateway.String("tls_cert") ?? config.TlsCertificate;
             config.TlsKey = gateway.String("tls_key") ?? config.TlsKey;

@@ -306,7 +306,13 @@ public sealed class DeployPipeline(DeviceRegistry devices, BuildService build, G
         var op = d.Op;
         var progress = op.Request.Progress && op.Events is { } events ? ProgressEvents.For(op.Request, d.Module.Length, events) : null;
         var clock = Stopwatch.StartNew();
-        var reply = await d.Device.LoadAsync(d.ModuleId, d.Module, op.Ct, progress, d.Artifact);
+        LoadReply reply;
+        using (var transfer = Telemetry.GatewayTracing.Source.StartActivity("transfer"))
+        {
+            transfer?.SetTag("wasmorch.bytes", d.Module.Length);
+            reply = await d.Device.LoadAsync(d.ModuleId, d.Module, op.Ct, progress, d.Artifact);
+        }
+        var loadedAt = DateTimeOffset.UtcNow;
         op.Timing.DeviceMs = clock.Elapsed.TotalMilliseconds;
         op.Timing.TransferMs = reply.Transfer.TotalMilliseconds;
         var line = reply.Line;
@@ -314,6 +320,8 @@ public sealed class DeployPipeline(DeviceRegistry devices, BuildService build, G
         {
             op.Timing.VerifyMs = verifyUs / 1000.0;
             op.Timing.TransferMs = Math.Max(0, op.Timing.TransferMs.Value - op.Timing.VerifyMs.Value);
+            // The agent checks (and compiles) the module as the last bytes arrive: its verify time ends the transfer.
+            Telemetry.GatewayTracing.Measured("device verify", loadedAt, TimeSpan.FromMicroseconds(verifyUs));
         }
         if (line.Verb != AgentVerbs.LoadOk)
         {

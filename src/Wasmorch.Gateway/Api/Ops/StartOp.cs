@@ -46,7 +46,13 @@ public sealed class StartOp(DeviceRegistry devices, GatewayConfig config) : IOpH
             return response;
         }
         var timeout = request.TimeoutMs is > 0 ? TimeSpan.FromMilliseconds(request.TimeoutMs.Value) : config.DefaultResultTimeout;
-        var result = await started.WaitForResultAsync(job, timeout, op.Ct);
+        AgentLine result;
+        using (var execution = Telemetry.GatewayTracing.Source.StartActivity("device execution"))
+        {
+            execution?.SetTag("wasmorch.job", job);
+            result = await started.WaitForResultAsync(job, timeout, op.Ct);
+            execution?.SetTag("wasmorch.status", result[AgentKeys.Status]);
+        }
         return FromResult(result, response, op.Timing);
     }
 
