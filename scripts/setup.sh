@@ -22,6 +22,9 @@ command -v arm-none-eabi-gcc >/dev/null 2>&1 || need_apt+=(gcc-arm-none-eabi)
 command -v afl-fuzz >/dev/null 2>&1 || need_apt+=(afl++)
 # Fleet tests: a real NATS server with JetStream (docs/fleet.md); the gateway on its own never needs it.
 command -v nats-server >/dev/null 2>&1 || need_apt+=(nats-server)
+# The dashboard's tests drive a real browser: Debian's chromium through its chromedriver.
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
 [ -f /usr/lib/picolibc/arm-none-eabi/picolibc.specs ] || ls /usr/lib/picolibc/arm-none-eabi/*.specs >/dev/null 2>&1 || need_apt+=(picolibc-arm-none-eabi)
 
 if [ ${#need_apt[@]} -gt 0 ]; then

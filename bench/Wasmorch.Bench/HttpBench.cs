@@ -29,7 +29,7 @@ public static class HttpBench
         for (var round = 0; round < Rounds; round++)
         {
             off.AddRange(await MeasureAsync(Tcp, PerRound, round == 0 ? 200 : 20));
-            await using var api = new HttpApiServer(new IPEndPoint(IPAddress.Loopback, 0), harness.Host.Dispatcher, harness.Host.Jobs, null, null, NullLoggerFactory.Instance);
+            await using var api = new HttpApiServer(new IPEndPoint(IPAddress.Loopback, 0), harness.Host.Dispatcher, harness.Host.Events, null, null, NullLoggerFactory.Instance);
             await api.StartAsync(CancellationToken.None);
             using var web = new HttpClient { BaseAddress = new Uri($"http://{api.LocalEndpoint}/") };
             // Scraped once, so the exporter has its collection going as Prometheus would.

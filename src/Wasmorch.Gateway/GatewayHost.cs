@@ -72,7 +72,7 @@ public sealed partial class GatewayHost : IAsyncDisposable
         Metrics = new Telemetry.GatewayMetrics(() => _build?.CompilesWaiting ?? 0);
         _reconciler = _state is null ? null : new Desired.Reconciler(_state, loggers.CreateLogger("Wasmorch.Gateway.Desired"));
         _devices = new DeviceRegistry(config, loggers.CreateLogger("Wasmorch.Gateway.Devices"), _state,
-            DeviceObservers.Of(fleet is null ? null : new Fleet.FleetJobRecorder(fleet), _reconciler, Jobs, Metrics));
+            DeviceObservers.Of(fleet is null ? null : new Fleet.FleetJobRecorder(fleet), _reconciler, Events, Metrics));
         _reconciler?.Attach(_devices);
         if (fleet is not null)
         {
@@ -118,8 +118,8 @@ public sealed partial class GatewayHost : IAsyncDisposable
     /// <summary>What the gateway counts and times (an exporter reads its meter).</summary>
     public Telemetry.GatewayMetrics Metrics { get; }
 
-    /// <summary>The jobs of this gateway's devices as they start and end.</summary>
-    public JobFeed Jobs { get; } = new();
+    /// <summary>What happens on this gateway's devices: jobs, modules, links.</summary>
+    public GatewayEvents Events { get; } = new();
 
     /// <summary>The log lines of this gateway's devices.</summary>
     public LogHub Logs => _devices.Logs;

@@ -29,7 +29,7 @@ public sealed partial class HttpApiServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly RequestDispatcher _dispatcher;
-    private readonly JobFeed _jobs;
+    private readonly GatewayEvents _events;
     private readonly byte[]? _token;
     private readonly ILogger _logger;
 
@@ -39,10 +39,10 @@ public sealed partial class HttpApiServer : IAsyncDisposable
         HostOps.Status, HostOps.Devices, HostOps.Jobs, HostOps.Logs, HostOps.History, HostOps.Ping, HostOps.Diff, HostOps.Scan,
     };
 
-    public HttpApiServer(IPEndPoint endpoint, RequestDispatcher dispatcher, JobFeed jobs, string? token, X509Certificate2? certificate, ILoggerFactory loggers)
+    public HttpApiServer(IPEndPoint endpoint, RequestDispatcher dispatcher, GatewayEvents events, string? token, X509Certificate2? certificate, ILoggerFactory loggers)
     {
         _dispatcher = dispatcher;
-        _jobs = jobs;
+        _events = events;
         _token = token is null ? null : Encoding.UTF8.GetBytes(token);
         _logger = loggers.CreateLogger("Wasmorch.Http");
         var builder = WebApplication.CreateSlimBuilder();
@@ -67,7 +67,9 @@ public sealed partial class HttpApiServer : IAsyncDisposable
         _app.MapPrometheusScrapingEndpoint();
         _app.MapGet("/openapi.json", (RequestDelegate)(context => WriteJsonAsync(context, 200, OpenApiDocument.For(dispatcher.Ops))));
         _app.MapGet("/api/logs/stream", (RequestDelegate)(context => Authorized(context, StreamLogsAsync)));
-        _app.MapGet("/api/jobs/stream", (RequestDelegate)(context => Authorized(context, StreamJobsAsync)));
+        _app.MapGet("/api/jobs/stream", (RequestDelegate)(context => Authorized(context, c => StreamEventsAsync(c, onlyJobs: true))));
+        _app.MapGet("/api/events/stream", (RequestDelegate)(context => Authorized(context, c => StreamEventsAsync(c, onlyJobs: false))));
+        Dashboard.Map(_app);
         _app.MapPost("/api/{op}", (RequestDelegate)(context => Authorized(context, PostAsync)));
         _app.MapGet("/api/{op}", (RequestDelegate)(context => Authorized(context, GetAsync)));
     }
@@ -203,17 +205,17 @@ public sealed partial class HttpApiServer : IAsyncDisposable
             e => SendEventAsync(context, e.Event ?? "log", e), context.RequestAborted);
     }
 
-    private async Task StreamJobsAsync(HttpContext context)
+    private async Task StreamEventsAsync(HttpContext context, bool onlyJobs)
     {
         var device = Nullable(context.Request.Query["device"]);
         await StartStreamAsync(context);
         try
         {
-            await foreach (var job in _jobs.FollowAsync(context.RequestAborted))
+            await foreach (var change in _events.FollowAsync(context.RequestAborted))
             {
-                if (device is null || job.Device == device)
+                if ((device is null || change.Device == device) && (!onlyJobs || change.Event == "job"))
                 {
-                    await SendEventAsync(context, "job", new HostResponse { Ok = true, Event = "job", Device = job.Device, Jobs = [job] });
+                    await SendEventAsync(context, change.Event!, change);
                 }
             }
         }

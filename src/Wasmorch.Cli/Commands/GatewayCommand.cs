@@ -105,7 +105,7 @@ public static class GatewayCommand
                 return ExitCodes.Usage;
             }
             await using var httpApi = httpEndpoint is null ? null
-                : new Wasmorch.Http.HttpApiServer(httpEndpoint, host.Dispatcher, host.Jobs, settings.Token, host.Certificate, loggers);
+                : new Wasmorch.Http.HttpApiServer(httpEndpoint, host.Dispatcher, host.Events, settings.Token, host.Certificate, loggers);
             if (httpApi is not null)
             {
                 try

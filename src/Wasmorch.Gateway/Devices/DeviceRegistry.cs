@@ -80,6 +80,7 @@ public sealed class DeviceRegistry : IAsyncDisposable
     public List<DeviceInfo> Describe()
     {
         var holdings = _state?.Holdings();
+        var seen = _state?.DevicesSeen();
         return [.. _devices.OrderBy(d => d.Key, StringComparer.Ordinal).Select(d => new DeviceInfo
         {
             Name = d.Key,
@@ -87,6 +88,8 @@ public sealed class DeviceRegistry : IAsyncDisposable
             Connected = d.Value.Device.IsConnected,
             Modules = holdings is null ? null : holdings.GetValueOrDefault(d.Key) ?? [],
             Labels = LabelsOf(d.Key, d.Value.Device),
+            Agent = seen?.GetValueOrDefault(d.Key).Agent,
+            LastSeen = seen?.GetValueOrDefault(d.Key).LastSeen,
         })];
     }
 

@@ -7,6 +7,14 @@ public sealed partial class GatewayState
 {
     public const int MaxJobsListed = 1000;
 
+    /// <summary>The agent each device last connected as, and when, by device name.</summary>
+    public Dictionary<string, (string? Agent, string? LastSeen)> DevicesSeen()
+    {
+        var result = new Dictionary<string, (string?, string?)>(StringComparer.Ordinal);
+        Query("SELECT name, agent, last_seen_utc FROM devices", [], row => result[row.GetString(0)] = (NullableString(row, 1), NullableString(row, 2)));
+        return result;
+    }
+
     /// <summary>Modules recorded for each device, by device name.</summary>
     public Dictionary<string, List<HeldModule>> Holdings()
     {

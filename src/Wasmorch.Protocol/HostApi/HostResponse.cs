@@ -185,6 +185,11 @@ public sealed class DeviceInfo
     /// <c>board</c>, <c>runtime</c>, <c>runtime_version</c> from the board's HELLO_OK once it has spoken.
     /// </summary>
     public Dictionary<string, string>? Labels { get; set; }
+
+    /// <summary>The agent it last said HELLO as, and when (the state file's record; null without one).</summary>
+    public string? Agent { get; set; }
+
+    public string? LastSeen { get; set; }
 }
 
 /// <summary>A module a device holds, as recorded by the gateway.</summary>

@@ -1,0 +1,124 @@
+using OpenQA.Selenium;
+using OpenQA.Selenium.Chrome;
+using OpenQA.Selenium.Support.UI;
+using Wasmorch.Testing;
+
+namespace Wasmorch.IntegrationTests;
+
+/// <summary>
+/// Issue 18, the web dashboard (docs/http.md) in a real browser: Debian's headless chromium driven
+/// through its chromedriver, against a real gateway (with a token) and emulated boards.
+/// Screenshots go to build/test-artifacts/screenshots.
+/// </summary>
+public sealed class DashboardTests : IAsyncLifetime
+{
+    private const string Token = "dashboard-test-token-0123456789";
+    private readonly SystemUnderTest _system = new();
+    private ChromeDriver _browser = null!;
+
+    private static string Screenshots => Directory.CreateDirectory(Path.Combine(RepoPaths.Root, "build", "test-artifacts", "screenshots")).FullName;
+
+    public Task InitializeAsync()
+    {
+        _system.StartBoard("b1", 0);
+        _system.StartBoard("b2", 0);
+        _system.GatewayArgs.AddRange(["--http", "127.0.0.1:0"]);
+        _system.GatewayEnvironment["WASMORCH_TOKEN"] = Token;
+        _system.StartGateway();
+        var service = ChromeDriverService.CreateDefaultService("/usr/bin", "chromedriver");
+        service.SuppressInitialDiagnosticInformation = true;
+        service.HideCommandPromptWindow = true;
+        var options = new ChromeOptions { BinaryLocation = "/usr/bin/chromium" };
+        options.AddArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,900", "--disable-gpu");
+        _browser = new ChromeDriver(service, options, TimeSpan.FromSeconds(60));
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        _browser.Quit();
+        _browser.Dispose();
+        await _system.DisposeAsync();
+    }
+
+    private Task<CliResult> CliAsync(params string[] args) => _system.CliAsync(["--token", Token, .. args]);
+
+    private void Screenshot(string name) => _browser.GetScreenshot().SaveAsFile(Path.Combine(Screenshots, name + ".png"));
+
+    private IWebElement WaitFor(By by, TimeSpan? within = null) =>
+        new WebDriverWait(_browser, within ?? TimeSpan.FromSeconds(10)).Until(d => d.FindElements(by).FirstOrDefault(e => e.Displayed));
+
+    /// <summary>Opens the page and gives it the token, as a user does the first time.</summary>
+    private void OpenWithToken(string route = "")
+    {
+        _browser.Navigate().GoToUrl($"http://{_system.Http}/{route}");
+        WaitFor(By.Id("token")).SendKeys(Token);
+        _browser.FindElement(By.CssSelector("#token-form button")).Click();
+        WaitFor(By.CssSelector("#live.ok"));
+    }
+
+    [Fact]
+    public async Task The_fleet_page_lists_the_boards_and_shows_a_deploy_made_with_the_cli_within_a_second()
+    {
+        OpenWithToken();
+        var rows = WaitFor(By.CssSelector("tr[data-device='b2']"));
+        Assert.Equal(["b1", "b2"], _browser.FindElements(By.CssSelector("#devices tbody tr")).Select(r => r.GetAttribute("data-device")));
+
+        CliAssert.Exit(0, await CliAsync("--device", "b1", "build-and-deploy", "--module-id", "math_ops", "--source", RepoPaths.Module("math_ops.c")));
+        var shown = WaitFor(By.CssSelector("tr[data-device='b1'] [data-module='math_ops']"), TimeSpan.FromSeconds(1));
+        Assert.Contains("crc32=", shown.Text, StringComparison.Ordinal);
+        Assert.Empty(_browser.FindElements(By.CssSelector("tr[data-device='b2'] [data-module]")));
+        Screenshot("fleet");
+        _browser.Manage().Window.Size = new System.Drawing.Size(390, 844);
+        Screenshot("fleet-phone");
+        Assert.NotNull(rows);
+    }
+
+    [Fact]
+    public async Task A_job_started_and_stopped_from_the_device_page_runs_and_stops_on_the_board()
+    {
+        CliAssert.Exit(0, await CliAsync("--device", "b1", "build-and-deploy", "--module-id", "blink", "--source", RepoPaths.Module("toggle_forever.c")));
+        OpenWithToken("#/device/b1");
+        var start = WaitFor(By.Id("start-form"));
+        start.FindElement(By.Name("module_id")).SendKeys("blink");
+        start.FindElement(By.Name("func")).SendKeys("run");
+        start.FindElement(By.CssSelector("button")).Click();
+        var outcome = new WebDriverWait(_browser, TimeSpan.FromSeconds(10)).Until(d => d.FindElement(By.Id("outcome")).Text is { Length: > 0 } text ? text : null);
+        Assert.Matches(@"^job \d+ RUNNING$", outcome);
+        Assert.Contains("state=RUNNING", (await CliAsync("--device", "b1", "status")).Stdout, StringComparison.Ordinal);
+        Screenshot("device-running");
+
+        var stop = WaitFor(By.Id("stop-form"));
+        stop.FindElement(By.Name("module_id")).SendKeys("blink");
+        stop.FindElement(By.CssSelector("button")).Click();
+        new WebDriverWait(_browser, TimeSpan.FromSeconds(10)).Until(d => d.FindElement(By.Id("outcome")).Text.StartsWith("stop:", StringComparison.Ordinal));
+        await LinkFaultTests.EventuallyAsync(async () => (await CliAsync("--device", "b1", "status")).Stdout.Contains("state=IDLE", StringComparison.Ordinal), TimeSpan.FromSeconds(10));
+        _browser.Navigate().GoToUrl($"http://{_system.Http}/#/jobs");
+        var job = WaitFor(By.CssSelector("#jobs tr[data-job^='b1/']"));
+        Assert.Contains("blink.run()", job.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_bad_upload_shows_the_gateways_error_in_the_page_and_touches_nothing()
+    {
+        var garbage = Path.Combine(Path.GetTempPath(), $"not-a-module-{Guid.NewGuid():n}.wasm");
+        await File.WriteAllBytesAsync(garbage, "this is not WebAssembly"u8.ToArray());
+        try
+        {
+            OpenWithToken("#/device/b2");
+            var deploy = WaitFor(By.Id("deploy-form"));
+            deploy.FindElement(By.Name("module_id")).SendKeys("bad");
+            deploy.FindElement(By.Name("file")).SendKeys(garbage);
+            deploy.FindElement(By.CssSelector("button")).Click();
+            var error = WaitFor(By.Id("error"));
+            Assert.StartsWith("UNSIGNED: module 'bad' is not wasm but native code (an AOT image)", error.Text, StringComparison.Ordinal);
+            Assert.DoesNotContain(" at ", error.Text, StringComparison.Ordinal);
+            Screenshot("bad-upload");
+            Assert.Contains("modules=-", (await CliAsync("--device", "b2", "status")).Stdout, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(garbage);
+        }
+    }
+}
