@@ -86,6 +86,9 @@ public sealed class DashboardTests : IAsyncLifetime
         var outcome = new WebDriverWait(_browser, TimeSpan.FromSeconds(10)).Until(d => d.FindElement(By.Id("outcome")).Text is { Length: > 0 } text ? text : null);
         Assert.Matches(@"^job \d+ RUNNING$", outcome);
         Assert.Contains("state=RUNNING", (await CliAsync("--device", "b1", "status")).Stdout, StringComparison.Ordinal);
+        // The page's job list follows live, the forms untouched.
+        new WebDriverWait(_browser, TimeSpan.FromSeconds(5)).Until(d => d.FindElements(By.CssSelector("#device-jobs tr[data-job^='b1/']")).Any(r => r.Text.Contains("RUNNING", StringComparison.Ordinal)));
+        Assert.Equal("blink", _browser.FindElement(By.CssSelector("#start-form [name='module_id']")).GetAttribute("value"));
         Screenshot("device-running");
 
         var stop = WaitFor(By.Id("stop-form"));
@@ -93,6 +96,7 @@ public sealed class DashboardTests : IAsyncLifetime
         stop.FindElement(By.CssSelector("button")).Click();
         new WebDriverWait(_browser, TimeSpan.FromSeconds(10)).Until(d => d.FindElement(By.Id("outcome")).Text.StartsWith("stop:", StringComparison.Ordinal));
         await LinkFaultTests.EventuallyAsync(async () => (await CliAsync("--device", "b1", "status")).Stdout.Contains("state=IDLE", StringComparison.Ordinal), TimeSpan.FromSeconds(10));
+        new WebDriverWait(_browser, TimeSpan.FromSeconds(5)).Until(d => d.FindElements(By.CssSelector("#device-jobs tr[data-job^='b1/']")).Any(r => r.Text.Contains("STOPPED", StringComparison.Ordinal)));
         _browser.Navigate().GoToUrl($"http://{_system.Http}/#/jobs");
         var job = WaitFor(By.CssSelector("#jobs tr[data-job^='b1/']"));
         Assert.Contains("blink.run()", job.Text, StringComparison.Ordinal);

@@ -63,6 +63,7 @@ function live() {
     const known = state.jobs.findIndex(j => j.device === job.device && j.job === job.job);
     if (known >= 0) state.jobs[known] = { ...state.jobs[known], ...job }; else state.jobs.unshift(job);
     render();
+    liveDeviceParts();
   });
   source.addEventListener('module', () => refreshDevices());
   source.addEventListener('device', () => refreshDevices());
@@ -103,8 +104,8 @@ function jobRows(jobs) {
     el('td', { class: 'wide muted' }, j.started_at || j.ended_at || '')));
 }
 
-function jobsTable(jobs) {
-  return el('table', { id: 'jobs' }, el('thead', {}, el('tr', {}, ['device', 'job', 'call', 'status', 'value', 'started'].map((h, i) => el('th', { class: i === 5 ? 'wide' : '' }, h)))), el('tbody', {}, jobRows(jobs)));
+function jobsTable(jobs, id) {
+  return el('table', { id: id || 'jobs' }, el('thead', {}, el('tr', {}, ['device', 'job', 'call', 'status', 'value', 'started'].map((h, i) => el('th', { class: i === 5 ? 'wide' : '' }, h)))), el('tbody', {}, jobRows(jobs)));
 }
 
 function jobsView() {
@@ -161,8 +162,21 @@ async function deviceView(name) {
     el('div', {}, moduleList(device)),
     el('h3', {}, 'Actions'), deploy, start, stop, el('p', { id: 'outcome', class: 'mono' }),
     el('h3', {}, 'Recent commands'), el('table', { id: 'latency' }, el('tbody', {}, latency)),
-    el('h3', {}, 'Jobs'), jobsTable(state.jobs.filter(j => j.device === name)),
-    el('h3', {}, 'Logs'), el('pre', { class: 'logs' }, state.logs.filter(l => l.device === name).map(l => (l.module_id || '') + ' ' + l.message + '\n')));
+    el('h3', {}, 'Jobs'), jobsTable(state.jobs.filter(j => j.device === name), 'device-jobs'),
+    el('h3', {}, 'Logs'), deviceLogs(name));
+}
+
+function deviceLogs(name) {
+  return el('pre', { class: 'logs', id: 'device-logs' }, state.logs.filter(l => l.device === name).map(l => (l.module_id || '') + ' ' + l.message + '\n'));
+}
+
+// On a device page, jobs and log lines are replaced in place as they come: the forms keep what is typed in them.
+function liveDeviceParts() {
+  const route = location.hash.replace(/^#/, '');
+  if (!route.startsWith('/device/')) return;
+  const name = decodeURIComponent(route.slice('/device/'.length));
+  document.getElementById('device-jobs')?.replaceWith(jobsTable(state.jobs.filter(j => j.device === name), 'device-jobs'));
+  document.getElementById('device-logs')?.replaceWith(deviceLogs(name));
 }
 
 let rendering = 0;
@@ -193,7 +207,7 @@ async function loadJobsAndLogs() {
   }
   const logs = new EventSource('/api/logs/stream' + (state.token ? '?token=' + encodeURIComponent(state.token) : ''));
   logs.addEventListener('logs', e => { state.logs = JSON.parse(e.data).logs || []; if (location.hash === '#/logs') render(); });
-  logs.addEventListener('log', e => { state.logs.push(JSON.parse(e.data).log); state.logs.splice(0, Math.max(0, state.logs.length - 1000)); if (location.hash === '#/logs') render(); });
+  logs.addEventListener('log', e => { state.logs.push(JSON.parse(e.data).log); state.logs.splice(0, Math.max(0, state.logs.length - 1000)); if (location.hash === '#/logs') render(); liveDeviceParts(); });
 }
 
 document.getElementById('token-form').addEventListener('submit', e => {
