@@ -101,6 +101,7 @@ public sealed partial class GatewayHost : IAsyncDisposable
         }
         if (_rollouts is not null)
         {
+            _rollouts.Changed = Events.RolloutChanged;
             _rollouts.Dispatch = (request, ct) => _dispatcher.HandleAsync(request, ct);
         }
         _server = new HostApiServer(new IPEndPoint(address, config.Port), _dispatcher, loggers.CreateLogger("Wasmorch.Gateway.Api"), config.Token, config.MaxConnections, LoadCertificate(config), config.MaxConnectionsPerPeer)

@@ -125,4 +125,29 @@ public sealed class DashboardTests : IAsyncLifetime
             File.Delete(garbage);
         }
     }
+
+    [Fact]
+    public async Task The_rollout_page_follows_a_rollout_wave_by_wave_to_its_end()
+    {
+        var dir = Directory.CreateTempSubdirectory("wasmorch-dashboard-rollout-").FullName;
+        try
+        {
+            var source = Path.Combine(dir, "v.c");
+            await File.WriteAllTextAsync(source, "#include \"wasmorch.h\"\nWASMORCH_EXPORT(\"self_test\") int32_t self_test(void) { return 0; }\n");
+            CliAssert.Exit(0, await CliAsync("--device", "b1", "status"));
+            CliAssert.Exit(0, await CliAsync("--device", "b2", "status"));
+            OpenWithToken("#/rollout");
+            WaitFor(By.XPath("//p[text()='No rollout.']"));
+            CliAssert.Exit(0, await CliAsync("--selector", "runtime=wasmtime", "rollout", "start", "--module-id", "v", "--source", source, "--check", "self_test", "--waves", "1,100%", "--soak", "1500ms"));
+            // No navigation from here: the page follows the rollout's events.
+            new WebDriverWait(_browser, TimeSpan.FromSeconds(10)).Until(d => d.FindElements(By.Id("rollout-state")).FirstOrDefault()?.Text.StartsWith("running, wave 1 of 2", StringComparison.Ordinal) == true);
+            Screenshot("rollout-running");
+            new WebDriverWait(_browser, TimeSpan.FromSeconds(20)).Until(d => d.FindElements(By.Id("rollout-state")).FirstOrDefault()?.Text.StartsWith("done, wave 2 of 2, 0 failed", StringComparison.Ordinal) == true);
+            Assert.Equal(["b1 wave 1 ok", "b2 wave 2 ok"], _browser.FindElements(By.CssSelector("#rollout tr[data-device]")).Select(r => string.Join(' ', r.FindElements(By.TagName("td")).Take(3).Select(c => c.Text))));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }

@@ -55,6 +55,9 @@ public sealed class GatewayEvents : IDeviceObserver
         }
     }
 
+    /// <summary>A rollout recorded a step (event <c>rollout</c>; <c>rollout status</c> says where it is).</summary>
+    public void RolloutChanged() => Publish(new HostResponse { Event = "rollout" });
+
     private void Publish(JobRecord job) => Publish(new HostResponse { Event = "job", Device = job.Device, Jobs = [job] });
 
     private void DeviceChanged(string device, string status, string? why) => Publish(new HostResponse { Event = "device", Device = device, Status = status, Message = why });

@@ -27,6 +27,9 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
 
     public Func<HostRequest, CancellationToken, Task<HostResponse>>? Dispatch { get; set; }
 
+    /// <summary>Told after each step a rollout records (a wave begins, a device's outcome, the end): the dashboard follows.</summary>
+    public Action? Changed { get; set; }
+
     /// <summary>Carries on a rollout the state file says was running when the gateway stopped.</summary>
     public void Start()
     {
@@ -82,7 +85,19 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
         {
             throw new GatewayException(HostErrorCodes.BadRequest, $"rollout {rollout.Id} is {rollout.State}, not {from}");
         }
-        await state.SetRolloutAsync(rollout.Id, to, rollout.Wave);
+        await SetRolloutAsync(rollout.Id, to, rollout.Wave);
+    }
+
+    private async Task SetRolloutAsync(long id, string to, int wave, string? reason = null)
+    {
+        await state.SetRolloutAsync(id, to, wave, reason);
+        Changed?.Invoke();
+    }
+
+    private async Task SetRolloutDeviceAsync(long id, string device, string outcome, string? message, string? previousSha256 = null)
+    {
+        await state.SetRolloutDeviceAsync(id, device, outcome, message, previousSha256);
+        Changed?.Invoke();
     }
 
     public RolloutInfo Describe(StoredRollout rollout)
@@ -256,7 +271,7 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
         {
             for (var wave = rollout.Wave; wave <= rollout.Waves; wave++)
             {
-                await state.SetRolloutAsync(rollout.Id, "running", wave);
+                await SetRolloutAsync(rollout.Id, "running", wave);
                 var due = state.RolloutDevices(rollout.Id).Where(d => d.Wave == wave && d.Outcome is "pending" or "deploying").ToList();
                 await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct }, async (device, token) =>
                     await RollOneAsync(rollout, device.Device, token));
@@ -268,7 +283,7 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
                     return;
                 }
             }
-            await state.SetRolloutAsync(rollout.Id, "done", rollout.Waves);
+            await SetRolloutAsync(rollout.Id, "done", rollout.Waves);
             LogDone(logger, rollout.Id);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -278,7 +293,7 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
         catch (Exception ex) when (ex is GatewayException or IOException)
         {
             LogFailed(logger, ex, rollout.Id);
-            await state.SetRolloutAsync(rollout.Id, "paused", rollout.Wave, $"stopped by an error: {ex.Message}");
+            await SetRolloutAsync(rollout.Id, "paused", rollout.Wave, $"stopped by an error: {ex.Message}");
         }
     }
 
@@ -288,7 +303,7 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
         var status = await Dispatch!(new HostRequest { Op = HostOps.Status, Device = device }, ct);
         if (!status.Ok)
         {
-            await state.SetRolloutDeviceAsync(rollout.Id, device, "failed", $"failed: {status.Error?.Code}: {status.Error?.Message}");
+            await SetRolloutDeviceAsync(rollout.Id, device, "failed", $"failed: {status.Error?.Code}: {status.Error?.Message}");
             return;
         }
         var heldCrc = ModuleCrcs.Parse(status.Agent?.GetValueOrDefault(AgentKeys.ModuleCrcs)).GetValueOrDefault(rollout.ModuleId);
@@ -299,11 +314,11 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
             if (previous is null)
             {
                 // Without a copy of what it holds, a rollback could not give the device its module back.
-                await state.SetRolloutDeviceAsync(rollout.Id, device, "failed", $"failed: it holds a '{rollout.ModuleId}' (crc32 {heldCrc}) this gateway has no copy of");
+                await SetRolloutDeviceAsync(rollout.Id, device, "failed", $"failed: it holds a '{rollout.ModuleId}' (crc32 {heldCrc}) this gateway has no copy of");
                 return;
             }
         }
-        await state.SetRolloutDeviceAsync(rollout.Id, device, "deploying", null, previous);
+        await SetRolloutDeviceAsync(rollout.Id, device, "deploying", null, previous);
         var since = GatewayState.Now();
         var deployed = await Dispatch!(new HostRequest
         {
@@ -313,20 +328,20 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
         }, ct);
         if (!deployed.Ok)
         {
-            await state.SetRolloutDeviceAsync(rollout.Id, device, "failed", $"failed: deploy: {deployed.Error?.Code}: {deployed.Error?.Message}");
+            await SetRolloutDeviceAsync(rollout.Id, device, "failed", $"failed: deploy: {deployed.Error?.Code}: {deployed.Error?.Message}");
             return;
         }
         if (!FuncCall.TryParse(rollout.Check, out var check))
         {
             // Checked when the rollout started; only a state file changed by hand gets here.
-            await state.SetRolloutDeviceAsync(rollout.Id, device, "failed", $"failed: the stored check '{rollout.Check}' is not func[:args]");
+            await SetRolloutDeviceAsync(rollout.Id, device, "failed", $"failed: the stored check '{rollout.Check}' is not func[:args]");
             return;
         }
         var checkedOut = await Dispatch!(new HostRequest { Op = HostOps.Start, Device = device, ModuleId = rollout.ModuleId, Func = check!.Func, Args = check.Args, WaitResult = true, TimeoutMs = 10_000 }, ct);
         if (!checkedOut.Ok || checkedOut.Value?.ToString() != "0")
         {
             var why = checkedOut.Ok ? $"returned {checkedOut.Value}" : $"{checkedOut.Error?.Code}: {checkedOut.Error?.Message}";
-            await state.SetRolloutDeviceAsync(rollout.Id, device, "failed", $"failed: check {rollout.Check} {why}");
+            await SetRolloutDeviceAsync(rollout.Id, device, "failed", $"failed: check {rollout.Check} {why}");
             return;
         }
         if (rollout.SoakMs > 0)
@@ -337,11 +352,11 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
             var bad = (jobs.Jobs ?? []).FirstOrDefault(j => string.CompareOrdinal(j.StartedAt, since) >= 0 && j.Status is not ("OK" or "RUNNING" or "STOPPED"));
             if (bad is not null)
             {
-                await state.SetRolloutDeviceAsync(rollout.Id, device, "failed", $"failed: during the soak, job {bad.Job} ({bad.Func}) ended {bad.Status}");
+                await SetRolloutDeviceAsync(rollout.Id, device, "failed", $"failed: during the soak, job {bad.Job} ({bad.Func}) ended {bad.Status}");
                 return;
             }
         }
-        await state.SetRolloutDeviceAsync(rollout.Id, device, "ok", null);
+        await SetRolloutDeviceAsync(rollout.Id, device, "ok", null);
     }
 
     /// <summary>
@@ -375,10 +390,10 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
             var back = device.PreviousSha256 is { } previous
                 ? await PutBackAsync(rollout, device.Device, previous, ct)
                 : await Dispatch!(new HostRequest { Op = HostOps.Unload, Device = device.Device, ModuleId = rollout.ModuleId }, ct);
-            await state.SetRolloutDeviceAsync(rollout.Id, device.Device, back.Ok ? "rolled-back" : "rollback-failed",
+            await SetRolloutDeviceAsync(rollout.Id, device.Device, back.Ok ? "rolled-back" : "rollback-failed",
                 back.Ok ? $"{failed}put back {(device.PreviousSha256 is null ? "(module removed: it had none)" : "its previous version")}" : $"{failed}rollback: {back.Error?.Code}: {back.Error?.Message}");
         }
-        await state.SetRolloutAsync(rollout.Id, endState, rollout.Wave, reason);
+        await SetRolloutAsync(rollout.Id, endState, rollout.Wave, reason);
     }
 
     /// <summary>

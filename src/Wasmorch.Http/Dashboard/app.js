@@ -65,6 +65,11 @@ function live() {
     render();
     liveDeviceParts();
   });
+  // A rollout's steps can come fast: its page is read again at most four times a second.
+  source.addEventListener('rollout', () => {
+    if (location.hash !== '#/rollout' || state.rolloutPending) return;
+    state.rolloutPending = setTimeout(() => { state.rolloutPending = null; render(); }, 250);
+  });
   source.addEventListener('module', () => refreshDevices());
   source.addEventListener('device', () => refreshDevices());
 }
@@ -123,9 +128,9 @@ async function rolloutView() {
   const answer = await api('rollout', { action: 'status' });
   if (!answer.ok || !answer.rollout) return el('section', {}, el('h2', {}, 'Rollout'), el('p', { class: 'muted' }, 'No rollout.'));
   const r = answer.rollout;
-  return el('section', {}, el('h2', {}, 'Rollout ' + r.id + ' of ' + r.module_id),
-    el('p', {}, r.state + ', wave ' + r.wave + ' of ' + r.waves + ', ' + r.failures + ' failed (at most ' + r.max_failures + ')' + (r.reason ? ': ' + r.reason : '')),
-    el('table', {}, el('tbody', {}, (r.devices || []).map(d => el('tr', {}, el('td', {}, d.device), el('td', {}, 'wave ' + d.wave), el('td', { class: d.outcome === 'ok' ? 'ok' : d.outcome === 'failed' ? 'bad' : '' }, d.outcome), el('td', { class: 'muted' }, d.message || ''))))));
+  return el('section', { id: 'rollout' }, el('h2', {}, 'Rollout ' + r.id + ' of ' + r.module_id),
+    el('p', { id: 'rollout-state' }, r.state + ', wave ' + r.wave + ' of ' + r.waves + ', ' + r.failures + ' failed (at most ' + r.max_failures + ')' + (r.reason ? ': ' + r.reason : '')),
+    el('table', {}, el('tbody', {}, (r.devices || []).map(d => el('tr', { 'data-device': d.device }, el('td', {}, d.device), el('td', {}, 'wave ' + d.wave), el('td', { class: d.outcome === 'ok' ? 'ok' : d.outcome === 'failed' ? 'bad' : '' }, d.outcome), el('td', { class: 'muted' }, d.message || ''))))));
 }
 
 async function deviceView(name) {
