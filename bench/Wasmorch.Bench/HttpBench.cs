@@ -34,18 +34,18 @@ public static class HttpBench
         var collecting = CollectAsync(collector);
         for (var round = 0; round < Rounds; round++)
         {
-            off.AddRange(await MeasureAsync(Tcp, PerRound, round == 0 ? 200 : 20));
+            off.AddRange(await LatencyBench.MeasureAsync(Tcp, PerRound, round == 0 ? 200 : 20));
             using (TraceExport.Start(collectorUrl, "bench"))
             {
-                traced.AddRange(await MeasureAsync(Tcp, PerRound, 20));
+                traced.AddRange(await LatencyBench.MeasureAsync(Tcp, PerRound, 20));
             }
             await using var api = new HttpApiServer(new IPEndPoint(IPAddress.Loopback, 0), harness.Host.Dispatcher, harness.Host.Events, null, null, NullLoggerFactory.Instance);
             await api.StartAsync(CancellationToken.None);
             using var web = new HttpClient { BaseAddress = new Uri($"http://{api.LocalEndpoint}/") };
             // Scraped once, so the exporter has its collection going as Prometheus would.
             (await web.GetAsync(new Uri("metrics", UriKind.Relative))).EnsureSuccessStatusCode();
-            on.AddRange(await MeasureAsync(Tcp, PerRound, 20));
-            http.AddRange(await MeasureAsync(async () =>
+            on.AddRange(await LatencyBench.MeasureAsync(Tcp, PerRound, 20));
+            http.AddRange(await LatencyBench.MeasureAsync(async () =>
             {
                 var clock = Stopwatch.StartNew();
                 using var response = await web.GetAsync(new Uri("api/status?device=b0", UriKind.Relative));
@@ -91,23 +91,5 @@ public static class HttpBench
                 return;
             }
         }
-    }
-
-    private static async Task<List<double>> MeasureAsync(Func<Task<(HostResponse Response, TimeSpan Latency)>> call, int samples, int warmup)
-    {
-        var result = new List<double>(samples);
-        for (var i = 0; i < warmup + samples; i++)
-        {
-            var (response, latency) = await call();
-            if (!response.Ok)
-            {
-                throw new InvalidOperationException(response.Error?.Message);
-            }
-            if (i >= warmup)
-            {
-                result.Add(latency.TotalMilliseconds);
-            }
-        }
-        return result;
     }
 }

@@ -44,7 +44,8 @@ public static class LatencyBench
         ];
     }
 
-    private static async Task<List<double>> MeasureAsync(Func<Task<(HostResponse Response, TimeSpan Latency)>> call, int samples, int warmup)
+    /// <summary>The latencies of <paramref name="samples"/> calls after <paramref name="warmup"/> unmeasured ones; a failed call stops the benchmark.</summary>
+    internal static async Task<List<double>> MeasureAsync(Func<Task<(HostResponse Response, TimeSpan Latency)>> call, int samples, int warmup)
     {
         var result = new List<double>(samples);
         for (var i = 0; i < warmup + samples; i++)
