@@ -118,6 +118,22 @@ public sealed class HttpApiTests
         var (wrongType, typed) = await PostAsync(http, "jobs", "{\"limit\":\"many\"}");
         Assert.Equal((HttpStatusCode.BadRequest, "BAD_REQUEST"), (wrongType, Code(typed)));
 
+        // Every op, with the token: HTTP answers as the TCP host API does to the same request.
+        foreach (var op in Ops)
+        {
+            // A module id the board does not hold: unload and rollback change nothing, so the second asking finds what the first did.
+            var body = $"{{\"device\":\"b1\",\"module_id\":\"absent\",\"action\":\"status\",\"limit\":1,\"desired\":[]}}";
+            var (_, overHttp) = await PostAsync(http, op, body);
+            using var overTcp = JsonDocument.Parse(await system.HostExchangeAsync(Encoding.UTF8.GetBytes(body.Insert(1, $"\"op\":\"{op}\",\"token\":\"{Token}\","))));
+            var sameOverTcp = overTcp.RootElement;
+            Assert.True(sameOverTcp.GetProperty("ok").GetBoolean() == overHttp.GetProperty("ok").GetBoolean(), $"{op}: tcp {sameOverTcp} http {overHttp}");
+            if (!sameOverTcp.GetProperty("ok").GetBoolean())
+            {
+                Assert.Equal((op, Code(sameOverTcp)), (op, Code(overHttp)));
+                Assert.NotEqual("UNAUTHORIZED", Code(overHttp));
+            }
+        }
+
         // The OpenAPI document names every op, and the request's fields as the gateway reads them.
         var (_, openapi) = await GetAsync(anonymous, "openapi.json");
         Assert.Equal("3.1.0", openapi.GetProperty("openapi").GetString());
