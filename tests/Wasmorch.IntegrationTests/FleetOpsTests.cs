@@ -116,6 +116,14 @@ public sealed class FleetOpsTests
             var held = (await a.CliAsync("--device", "b1", "status")).Stdout;
             Assert.True(held.Contains("modules=old,v ", StringComparison.Ordinal), held);
 
+            // A gateway's own devices carry its gateway label for apply as in the fleet's device list.
+            var onA = Path.Combine(dir, "on-a.toml");
+            await File.WriteAllTextAsync(onA, "[[module]]\nid = \"v\"\nsource = \"v1/v.c\"\nselector = \"gateway=gw-a\"\n");
+            var planOnA = await a.CliAsync("apply", "--file", onA, "--dry-run");
+            CliAssert.Exit(0, planOnA);
+            Assert.Matches(@"(?m)^a1\s+v\s+same \(version 1 there\) -> version 1$", planOnA.Stdout);
+            Assert.Contains("1 device(s): 0 missing, 0 different, 1 same, 1 extra, 0 unreachable", planOnA.Stdout, StringComparison.Ordinal);
+
             var pruned = await b.CliAsync("apply", "--file", manifest, "--prune");
             CliAssert.Exit(0, pruned);
             Assert.Matches(@"(?m)^a1\s+old\s+extra: unloaded$", pruned.Stdout);

@@ -20,10 +20,14 @@ public sealed class DeviceRegistry : IAsyncDisposable
     /// <param name="observer">Besides the state file, who else is told what happens on devices (the fleet).</param>
     private readonly Dictionary<string, Dictionary<string, string>> _labels;
 
+    /// <summary>This gateway's name in its fleet (every device of it has the label gateway=…), or null outside one.</summary>
+    private readonly string? _gateway;
+
     public DeviceRegistry(GatewayConfig config, ILogger logger, GatewayState? state = null, IDeviceObserver? observer = null)
     {
         _state = state;
         _labels = config.Labels;
+        _gateway = config.FleetNats is null ? null : config.FleetGatewayName;
         observer = DeviceObservers.Of(state is null ? null : new StateRecorder(state), observer);
         foreach (var (name, endpoint) in config.Devices)
         {
@@ -100,6 +104,11 @@ public sealed class DeviceRegistry : IAsyncDisposable
     private Dictionary<string, string> LabelsOf(string name, IDevice device)
     {
         var labels = _labels.TryGetValue(name, out var configured) ? new Dictionary<string, string>(configured, StringComparer.Ordinal) : new(StringComparer.Ordinal);
+        if (_gateway is not null)
+        {
+            // The same label the fleet's device list gives, so that apply, diff, rollouts and signed deploys select by it here too.
+            labels["gateway"] = _gateway;
+        }
         if (device.Capabilities?.Fields is { } hello)
         {
             if (hello.TryGetValue("board", out var board) && Protocol.HostApi.Selector.IsValue(board))
