@@ -22,7 +22,8 @@ public sealed class TraceTests
         CliAssert.Exit(0, await system.CliAsync("--device", "b1", "build-and-deploy", "--module-id", "math_ops", "--source", RepoPaths.Module("math_ops.c")));
         CliAssert.Exit(0, await system.CliAsync("--device", "b1", "start", "--module-id", "math_ops", "--func-name", "add", "--func-args", "1,2", "--wait-result"));
 
-        await LinkFaultTests.EventuallyAsync(() => Task.FromResult(collector.Spans.Any(s => s.Name == "device execution")), TimeSpan.FromSeconds(15));
+        // Each process exports in its own batches, a child often before its parent: wait for every span looked at.
+        await LinkFaultTests.EventuallyAsync(() => Task.FromResult(collector.Has("wasmorch build_and_deploy", "compile", "transfer", "device verify", "wasmorch start", "device execution")), TimeSpan.FromSeconds(15));
         var spans = collector.Spans.ToList();
         var deploy = Assert.Single(spans, s => s.Name == "wasmorch build_and_deploy");
         Assert.Equal("", deploy.ParentId);
@@ -49,7 +50,10 @@ public sealed class TraceTests
         CliAssert.Exit(0, await a.CliAsync("--device", "b1", "build-and-deploy", "--module-id", "math_ops", "--source", RepoPaths.Module("math_ops.c")));
         CliAssert.Exit(0, await a.CliAsync("--device", "b1", "start", "--module-id", "math_ops", "--func-name", "add", "--func-args", "1,2", "--wait-result"));
 
-        await LinkFaultTests.EventuallyAsync(() => Task.FromResult(collector.Spans.Any(s => s.Name == "device execution")), TimeSpan.FromSeconds(15));
+        await LinkFaultTests.EventuallyAsync(() => Task.FromResult(
+            collector.Has("device execution") && collector.Spans.Count(s => s.Name == "wasmorch start") == 2
+            && collector.Spans.Any(s => s.Name == "fleet serve" && collector.Spans.Any(e => e.Name == "wasmorch start" && e.Service == "gw-a" && e.SpanId == s.ParentId))),
+            TimeSpan.FromSeconds(15));
         var spans = collector.Spans.ToList();
         // gw-a's span of the request, gw-b serving it, gw-b's own request span, the device's run: parent to child, one trace.
         var entry = Assert.Single(spans, s => s.Name == "wasmorch start" && s.Service == "gw-a");
@@ -98,6 +102,9 @@ public sealed class OtlpCollector : IAsyncDisposable
     public ConcurrentBag<Span> Spans { get; } = [];
 
     public string Url { get; }
+
+    /// <summary>Whether a span of each name has come in.</summary>
+    public bool Has(params string[] names) => names.All(name => Spans.Any(s => s.Name == name));
 
     private OtlpCollector(int port)
     {
