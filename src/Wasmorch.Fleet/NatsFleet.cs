@@ -521,30 +521,51 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
         }
     }
 
-    public async IAsyncEnumerable<LogEntry> FollowLogsAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    public IAsyncEnumerable<LogEntry> FollowLogsAsync(CancellationToken ct) =>
+        FollowOthersAsync("logs", response => response.Log, ct);
+
+    private string ChangeSubject(string gateway) => $"wasmorch.{_fleet}.changes.{gateway}";
+
+    public void PublishChange(HostResponse change)
     {
-        var entries = System.Threading.Channels.Channel.CreateBounded<LogEntry>(new System.Threading.Channels.BoundedChannelOptions(1000)
+        if (_devices is null)
+        {
+            return;
+        }
+        // Live only, like a dashboard's view of it: nothing keeps changes (jobs and logs have their own streams).
+        _ = PublishBestEffortAsync(ChangeSubject(GatewayName), HostJson.Serialize(change));
+    }
+
+    public IAsyncEnumerable<HostResponse> FollowChangesAsync(CancellationToken ct) =>
+        FollowOthersAsync("changes", response => response.Event is null ? null : response, ct);
+
+    /// <summary>What the other gateways publish on <c>wasmorch.&lt;fleet&gt;.&lt;kind&gt;.&lt;gateway&gt;</c> from now on, as <paramref name="pick"/> takes it.</summary>
+    private async IAsyncEnumerable<T> FollowOthersAsync<T>(string kind, Func<HostResponse, T?> pick, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+        where T : class
+    {
+        var items = System.Threading.Channels.Channel.CreateBounded<T>(new System.Threading.Channels.BoundedChannelOptions(1000)
         {
             FullMode = System.Threading.Channels.BoundedChannelFullMode.DropOldest,
         });
-        var subscribing = SubscribeLogsAsync(entries.Writer, ct);
-        await foreach (var entry in entries.Reader.ReadAllAsync(ct))
+        var subscribing = SubscribeOthersAsync(kind, pick, items.Writer, ct);
+        await foreach (var item in items.Reader.ReadAllAsync(ct))
         {
-            yield return entry;
+            yield return item;
         }
         await subscribing;
     }
 
-    private async Task SubscribeLogsAsync(System.Threading.Channels.ChannelWriter<LogEntry> into, CancellationToken ct)
+    private async Task SubscribeOthersAsync<T>(string kind, Func<HostResponse, T?> pick, System.Threading.Channels.ChannelWriter<T> into, CancellationToken ct)
+        where T : class
     {
-        var own = LogSubject(GatewayName);
+        var own = $"wasmorch.{_fleet}.{kind}.{GatewayName}";
         try
         {
-            await foreach (var message in _nats.SubscribeAsync($"wasmorch.{_fleet}.logs.>", serializer: Raw, cancellationToken: ct))
+            await foreach (var message in _nats.SubscribeAsync($"wasmorch.{_fleet}.{kind}.>", serializer: Raw, cancellationToken: ct))
             {
-                if (message.Subject != own && HostJson.TryParseResponse(message.Data ?? [], out var response, out _) && response!.Log is { } entry)
+                if (message.Subject != own && HostJson.TryParseResponse(message.Data ?? [], out var response, out _) && pick(response!) is { } item)
                 {
-                    into.TryWrite(entry);
+                    into.TryWrite(item);
                 }
             }
         }
@@ -553,8 +574,8 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
         }
         catch (NatsException ex)
         {
-            // The follower still gets this gateway's own lines.
-            LogFollowFailed(_logger, ex.Message);
+            // The follower still gets this gateway's own.
+            FollowFailed(_logger, kind, ex.Message);
         }
         finally
         {
@@ -854,8 +875,8 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
     [LoggerMessage(Level = LogLevel.Warning, Message = "Fleet: cannot read the fleet's stream {Stream} ({Reason}); this gateway's own record is shown")]
     private static partial void LogEventsFailed(ILogger logger, string stream, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Fleet: cannot follow the other gateways' logs: {Reason}")]
-    private static partial void LogFollowFailed(ILogger logger, string reason);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Fleet: cannot follow the other gateways' {Kind}: {Reason}")]
+    private static partial void FollowFailed(ILogger logger, string kind, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Fleet: artifact {Key} ({Bytes} bytes) fetched from the fleet, not compiled")]
     private static partial void LogFetched(ILogger logger, string key, int bytes);

@@ -81,6 +81,8 @@ public sealed partial class GatewayHost : IAsyncDisposable
                 entry.Gateway = fleet.GatewayName;
                 fleet.PublishLog(entry);
             };
+            Events.GatewayName = fleet.GatewayName;
+            Events.Published += fleet.PublishChange;
         }
         var sandbox = config.Sandbox == "off" ? Sandbox.Off : Sandbox.Bubblewrap();
         _build = new BuildService(
@@ -184,7 +186,26 @@ public sealed partial class GatewayHost : IAsyncDisposable
             _following = new Fleet.FleetDesiredFollower(_fleet, _reconciler, _dispatcher.HandleForwardedAsync, _loggers.CreateLogger("Wasmorch.Gateway.Desired"))
                 .RunAsync(_stopFollowing.Token);
         }
+        // The dashboard of any gateway shows the whole fleet live.
+        _relaying = RelayChangesAsync(_fleet, _stopFollowing.Token);
     }
+
+    private async Task RelayChangesAsync(Fleet.IFleet fleet, CancellationToken ct)
+    {
+        try
+        {
+            await foreach (var change in fleet.FollowChangesAsync(ct))
+            {
+                Events.Relay(change);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // The gateway stops.
+        }
+    }
+
+    private Task _relaying = Task.CompletedTask;
 
     private Task _following = Task.CompletedTask;
     private readonly CancellationTokenSource _stopFollowing = new();
@@ -198,6 +219,7 @@ public sealed partial class GatewayHost : IAsyncDisposable
         await _server.DisposeAsync();
         await _stopFollowing.CancelAsync();
         await _following;
+        await _relaying;
         _stopFollowing.Dispose();
         if (_rollouts is not null)
         {

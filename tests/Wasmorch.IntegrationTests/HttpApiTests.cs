@@ -183,8 +183,41 @@ public sealed class HttpApiTests
         Assert.Equal(["1", "2", "3", "done"], lines.Where(l => l is not null).TakeLast(4));
     }
 
+    [Fact]
+    public async Task In_a_fleet_one_gateways_event_stream_carries_the_other_gateways_deploys_and_jobs_with_their_gateway()
+    {
+        await using var nats = NatsServer.Start();
+        await using var a = new SystemUnderTest();
+        a.StartBoard("a1", 0);
+        a.GatewayArgs.AddRange(["--nats", nats.Url, "--name", "gw-a", "--fleet", "lab", "--http", "127.0.0.1:0"]);
+        a.StartGateway();
+        await using var b = new SystemUnderTest();
+        b.StartBoard("b1", 0);
+        b.GatewayArgs.AddRange(["--nats", nats.Url, "--name", "gw-b", "--fleet", "lab"]);
+        b.StartGateway();
+
+        using var streams = new HttpClient { BaseAddress = new Uri($"http://{a.Http}/"), Timeout = Timeout.InfiniteTimeSpan };
+        using var stream = await streams.GetAsync(new Uri("api/events/stream?device=b1", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead);
+        using var events = new StreamReader(await stream.Content.ReadAsStreamAsync());
+        Assert.Equal(": wasmorch", await events.ReadLineAsync());
+
+        // Both made on gw-b, which owns b1: gw-a's stream hears of them through the fleet.
+        CliAssert.Exit(0, await b.CliAsync("--device", "b1", "build-and-deploy", "--module-id", "m", "--source", RepoPaths.Module("math_ops.c")));
+        CliAssert.Exit(0, await b.CliAsync("--device", "b1", "start", "--module-id", "m", "--func-name", "add", "--func-args", "a=2,b=3", "--wait-result"));
+        using var within = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        // First the link to b1 (gw-b connects on first use): the board's boot and the connection.
+        var linked = await NextEventAsync(events, "device", within.Token);
+        Assert.Equal(("b1", "gw-b"), (linked.GetProperty("device").GetString(), linked.GetProperty("gateway").GetString()));
+        var loaded = await NextEventAsync(events, "module", within.Token, skipping: "device");
+        Assert.Equal(("b1", "gw-b", "m", "LOADED"), (loaded.GetProperty("device").GetString(), loaded.GetProperty("gateway").GetString(), loaded.GetProperty("module_id").GetString(), loaded.GetProperty("status").GetString()));
+        var started = await NextEventAsync(events, "job", within.Token);
+        var ended = await NextEventAsync(events, "job", within.Token);
+        Assert.Equal(("gw-b", "RUNNING"), (started.GetProperty("gateway").GetString(), started.GetProperty("jobs")[0].GetProperty("status").GetString()));
+        Assert.Equal(("gw-b", "OK", "5"), (ended.GetProperty("gateway").GetString(), ended.GetProperty("jobs")[0].GetProperty("status").GetString(), ended.GetProperty("jobs")[0].GetProperty("value").GetString()));
+    }
+
     /// <summary>The data of the next Server-Sent Event, which must be named <paramref name="name"/>.</summary>
-    private static async Task<JsonElement> NextEventAsync(StreamReader events, string name, CancellationToken ct)
+    private static async Task<JsonElement> NextEventAsync(StreamReader events, string name, CancellationToken ct, string? skipping = null)
     {
         string? eventName = null;
         while (await events.ReadLineAsync(ct) is { } line)
@@ -193,7 +226,7 @@ public sealed class HttpApiTests
             {
                 eventName = line["event: ".Length..];
             }
-            else if (line.StartsWith("data: ", StringComparison.Ordinal))
+            else if (line.StartsWith("data: ", StringComparison.Ordinal) && eventName != skipping)
             {
                 Assert.Equal(name, eventName);
                 using var data = JsonDocument.Parse(line["data: ".Length..]);

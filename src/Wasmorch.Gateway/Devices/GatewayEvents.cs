@@ -11,7 +11,8 @@ namespace Wasmorch.Gateway.Devices;
 /// <c>jobs</c> holds it), <c>module</c> (a module is loaded or unloaded: <c>module_id</c>,
 /// <c>status</c> LOADED/UNLOADED, with <c>crc32</c>, <c>sha256</c>, <c>size</c> when loaded), <c>device</c> (<c>status</c>
 /// CONNECTED, LINK_LOST or DEVICE_RESET, <c>message</c> why). A device observer, so it sees exactly
-/// what the state file records. A follower that falls behind loses its oldest events, never slows a
+/// what the state file records; in a fleet, the other gateways' events come too (<see cref="Relay"/>).
+/// A follower that falls behind loses its oldest events, never slows a
 /// device session.
 /// </summary>
 public sealed class GatewayEvents : IDeviceObserver
@@ -43,9 +44,29 @@ public sealed class GatewayEvents : IDeviceObserver
         }
     }
 
+    /// <summary>This gateway's name in a fleet: its events carry it as <c>gateway</c>.</summary>
+    public string? GatewayName { get; set; }
+
+    /// <summary>Each event of this gateway's own, as it happens (a fleet passes them on to the other gateways).</summary>
+    public event Action<HostResponse>? Published;
+
+    /// <summary>An event of another gateway of the fleet, for this gateway's followers (not passed on again).</summary>
+    public void Relay(HostResponse change)
+    {
+        change.Ok = true;
+        Deliver(change);
+    }
+
     private void Publish(HostResponse change)
     {
         change.Ok = true;
+        change.Gateway = GatewayName;
+        Deliver(change);
+        Published?.Invoke(change);
+    }
+
+    private void Deliver(HostResponse change)
+    {
         lock (_followers)
         {
             foreach (var follower in _followers)

@@ -46,6 +46,15 @@ public interface IFleet : IAsyncDisposable
     /// <summary>The LOG lines the other gateways publish from now on, until <paramref name="ct"/> ends.</summary>
     IAsyncEnumerable<LogEntry> FollowLogsAsync(CancellationToken ct);
 
+    /// <summary>
+    /// Tells the fleet about a change on one of this gateway's devices (a <see cref="Devices.GatewayEvents"/>
+    /// event: job, module, device, rollout) for the other gateways' live followers (best effort, never blocks).
+    /// </summary>
+    void PublishChange(HostResponse change);
+
+    /// <summary>The changes the other gateways publish from now on, until <paramref name="ct"/> ends.</summary>
+    IAsyncEnumerable<HostResponse> FollowChangesAsync(CancellationToken ct);
+
     /// <summary>Tells the fleet about a job of one of this gateway's devices, as it now stands (best effort, never blocks).</summary>
     void PublishJob(JobRecord job);
 
