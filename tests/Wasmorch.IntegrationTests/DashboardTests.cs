@@ -45,8 +45,15 @@ public sealed class DashboardTests : IAsyncLifetime
 
     private void Screenshot(string name) => _browser.GetScreenshot().SaveAsFile(Path.Combine(Screenshots, name + ".png"));
 
-    private IWebElement WaitFor(By by, TimeSpan? within = null) =>
-        new WebDriverWait(_browser, within ?? TimeSpan.FromSeconds(10)).Until(d => d.FindElements(by).FirstOrDefault(e => e.Displayed));
+    private IWebElement WaitFor(By by, TimeSpan? within = null) => Wait(within).Until(d => d.FindElements(by).FirstOrDefault(e => e.Displayed))!;
+
+    private WebDriverWait Wait(TimeSpan? within = null)
+    {
+        var wait = new WebDriverWait(_browser, within ?? TimeSpan.FromSeconds(10));
+        // The page redraws on live events: an element found may be replaced before it is looked at.
+        wait.IgnoreExceptionTypes(typeof(StaleElementReferenceException));
+        return wait;
+    }
 
     /// <summary>Opens the page and gives it the token, as a user does the first time.</summary>
     private void OpenWithToken(string route = "")
@@ -69,9 +76,19 @@ public sealed class DashboardTests : IAsyncLifetime
         Assert.Contains("crc32=", shown.Text, StringComparison.Ordinal);
         Assert.Empty(_browser.FindElements(By.CssSelector("tr[data-device='b2'] [data-module]")));
         Screenshot("fleet");
-        _browser.Manage().Window.Size = new System.Drawing.Size(390, 844);
-        Screenshot("fleet-phone");
         Assert.NotNull(rows);
+
+        // On a phone every page fits the screen's width: rows become cards, nothing scrolls sideways.
+        _browser.Manage().Window.Size = new System.Drawing.Size(390, 844);
+        foreach (var (route, shot, ready) in new[] { ("#/", "fleet-phone", "tr[data-device='b1'] [data-module='math_ops']"), ("#/device/b1", "device-phone", "#start-form"), ("#/jobs", "jobs-phone", "form.action input[name='status']") })
+        {
+            _browser.Navigate().GoToUrl($"http://{_system.Http}/{route}");
+            WaitFor(By.CssSelector(ready));
+            var widths = (System.Collections.ObjectModel.ReadOnlyCollection<object>)((IJavaScriptExecutor)_browser).ExecuteScript("return [document.documentElement.scrollWidth, window.innerWidth];")!;
+            Screenshot(shot);
+            Assert.True(Convert.ToInt64(widths[0], System.Globalization.CultureInfo.InvariantCulture) <= Convert.ToInt64(widths[1], System.Globalization.CultureInfo.InvariantCulture),
+                $"{route} is {widths[0]} px wide on a {widths[1]} px screen");
+        }
     }
 
     [Fact]
@@ -83,23 +100,35 @@ public sealed class DashboardTests : IAsyncLifetime
         start.FindElement(By.Name("module_id")).SendKeys("blink");
         start.FindElement(By.Name("func")).SendKeys("run");
         start.FindElement(By.CssSelector("button")).Click();
-        var outcome = new WebDriverWait(_browser, TimeSpan.FromSeconds(10)).Until(d => d.FindElement(By.Id("outcome")).Text is { Length: > 0 } text ? text : null);
+        var outcome = Wait(TimeSpan.FromSeconds(10)).Until(d => d.FindElement(By.Id("outcome")).Text is { Length: > 0 } text ? text : null);
         Assert.Matches(@"^job \d+ RUNNING$", outcome);
         Assert.Contains("state=RUNNING", (await CliAsync("--device", "b1", "status")).Stdout, StringComparison.Ordinal);
         // The page's job list follows live, the forms untouched.
-        new WebDriverWait(_browser, TimeSpan.FromSeconds(5)).Until(d => d.FindElements(By.CssSelector("#device-jobs tr[data-job^='b1/']")).Any(r => r.Text.Contains("RUNNING", StringComparison.Ordinal)));
+        Wait(TimeSpan.FromSeconds(5)).Until(d => d.FindElements(By.CssSelector("#device-jobs tr[data-job^='b1/']")).Any(r => r.Text.Contains("RUNNING", StringComparison.Ordinal)));
         Assert.Equal("blink", _browser.FindElement(By.CssSelector("#start-form [name='module_id']")).GetAttribute("value"));
         Screenshot("device-running");
 
         var stop = WaitFor(By.Id("stop-form"));
         stop.FindElement(By.Name("module_id")).SendKeys("blink");
         stop.FindElement(By.CssSelector("button")).Click();
-        new WebDriverWait(_browser, TimeSpan.FromSeconds(10)).Until(d => d.FindElement(By.Id("outcome")).Text.StartsWith("stop:", StringComparison.Ordinal));
+        Wait(TimeSpan.FromSeconds(10)).Until(d => d.FindElement(By.Id("outcome")).Text.StartsWith("stop:", StringComparison.Ordinal));
         await LinkFaultTests.EventuallyAsync(async () => (await CliAsync("--device", "b1", "status")).Stdout.Contains("state=IDLE", StringComparison.Ordinal), TimeSpan.FromSeconds(10));
-        new WebDriverWait(_browser, TimeSpan.FromSeconds(5)).Until(d => d.FindElements(By.CssSelector("#device-jobs tr[data-job^='b1/']")).Any(r => r.Text.Contains("STOPPED", StringComparison.Ordinal)));
+        Wait(TimeSpan.FromSeconds(5)).Until(d => d.FindElements(By.CssSelector("#device-jobs tr[data-job^='b1/']")).Any(r => r.Text.Contains("STOPPED", StringComparison.Ordinal)));
         _browser.Navigate().GoToUrl($"http://{_system.Http}/#/jobs");
         var job = WaitFor(By.CssSelector("#jobs tr[data-job^='b1/']"));
         Assert.Contains("blink.run()", job.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task What_is_typed_in_a_device_pages_form_stays_while_a_deploy_made_meanwhile_shows_on_the_page()
+    {
+        OpenWithToken("#/device/b1");
+        var start = WaitFor(By.Id("start-form"));
+        start.FindElement(By.Name("func")).SendKeys("half-typed");
+        CliAssert.Exit(0, await CliAsync("--device", "b1", "build-and-deploy", "--module-id", "math_ops", "--source", RepoPaths.Module("math_ops.c")));
+        // The module shows within a second, in place: the form typed into is the same element (a stale one would throw), its text kept.
+        WaitFor(By.CssSelector("#device-head [data-module='math_ops']"), TimeSpan.FromSeconds(1));
+        Assert.Equal("half-typed", start.FindElement(By.Name("func")).GetAttribute("value"));
     }
 
     [Fact]
@@ -140,10 +169,12 @@ public sealed class DashboardTests : IAsyncLifetime
             WaitFor(By.XPath("//p[text()='No rollout.']"));
             CliAssert.Exit(0, await CliAsync("--selector", "runtime=wasmtime", "rollout", "start", "--module-id", "v", "--source", source, "--check", "self_test", "--waves", "1,100%", "--soak", "1500ms"));
             // No navigation from here: the page follows the rollout's events.
-            new WebDriverWait(_browser, TimeSpan.FromSeconds(10)).Until(d => d.FindElements(By.Id("rollout-state")).FirstOrDefault()?.Text.StartsWith("running, wave 1 of 2", StringComparison.Ordinal) == true);
+            Wait().Until(d => d.FindElements(By.Id("rollout-state")).FirstOrDefault()?.Text.StartsWith("running, wave 1 of 2", StringComparison.Ordinal) == true);
             Screenshot("rollout-running");
-            new WebDriverWait(_browser, TimeSpan.FromSeconds(20)).Until(d => d.FindElements(By.Id("rollout-state")).FirstOrDefault()?.Text.StartsWith("done, wave 2 of 2, 0 failed", StringComparison.Ordinal) == true);
-            Assert.Equal(["b1 wave 1 ok", "b2 wave 2 ok"], _browser.FindElements(By.CssSelector("#rollout tr[data-device]")).Select(r => string.Join(' ', r.FindElements(By.TagName("td")).Take(3).Select(c => c.Text))));
+            Wait(TimeSpan.FromSeconds(20)).Until(d => d.FindElements(By.Id("rollout-state")).FirstOrDefault()?.Text.StartsWith("done, wave 2 of 2, 0 failed", StringComparison.Ordinal) == true);
+            // Read whole (a redraw in the middle would leave stale cells): the table as it stands once done.
+            var outcomes = Wait().Until(d => d.FindElements(By.CssSelector("#rollout tr[data-device]")).Select(r => string.Join(' ', r.FindElements(By.TagName("td")).Take(3).Select(c => c.Text))).ToList());
+            Assert.Equal(["b1 wave 1 ok", "b2 wave 2 ok"], outcomes);
         }
         finally
         {

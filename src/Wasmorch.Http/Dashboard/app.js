@@ -21,7 +21,8 @@ function showError(message) {
 }
 
 // Every call goes through the host API; an error is shown as the gateway said it, never a stack trace.
-async function api(op, body, method) {
+// A read the page makes by itself (`background`) leaves an error on show: only the user's next action clears it.
+async function api(op, body, method, background) {
   const headers = { 'Content-Type': 'application/json' };
   if (state.token) headers.Authorization = 'Bearer ' + state.token;
   const started = performance.now();
@@ -45,7 +46,7 @@ async function api(op, body, method) {
   if (!answer.ok) {
     const error = answer.error || {};
     showError((error.code || 'ERROR') + ': ' + (error.message || 'the request failed'));
-  } else {
+  } else if (!background) {
     showError('');
   }
   return answer;
@@ -75,8 +76,8 @@ function live() {
 }
 
 async function refreshDevices() {
-  const answer = await api('devices', null, 'GET');
-  if (answer.ok) { state.devices = answer.devices || []; state.redraw = true; render(); }
+  const answer = await api('devices', null, 'GET', true);
+  if (answer.ok) { state.devices = answer.devices || []; render(); }
 }
 
 function stateOf(d) {
@@ -97,9 +98,16 @@ function fleetView() {
     el('td', {}, moduleList(d)),
     el('td', {}, state.running[d.name] ? el('span', { class: 'mono' }, state.running[d.name].module_id + '.' + state.running[d.name].func + ' job=' + state.running[d.name].job) : '–'),
     el('td', { class: 'wide muted' }, d.last_seen || '–'),
-    el('td', {}, Object.entries(d.labels || {}).map(([k, v]) => el('span', { class: 'label' }, k + '=' + v)))));
+    el('td', {}, el('div', {}, Object.entries(d.labels || {}).map(([k, v]) => el('span', { class: 'label' }, k + '=' + v))))));
   return el('section', {}, el('h2', {}, 'Fleet ', el('span', { class: 'muted' }, state.devices.length + ' device(s)')),
-    el('table', { id: 'devices' }, el('thead', {}, el('tr', {}, ['device', 'link', 'agent', 'modules', 'running', 'last seen', 'labels'].map((h, i) => el('th', { class: i === 2 || i === 5 ? 'wide' : '' }, h)))), el('tbody', {}, rows)));
+    cardTable({ id: 'devices' }, ['device', 'link', 'agent', 'modules', 'running', 'last seen', 'labels'], [2, 5], rows));
+}
+
+// A table that a narrow screen shows as one card per row, each cell under its column's name
+// (app.css): a phone never scrolls sideways. Columns in `wide` are left out there.
+function cardTable(attrs, headers, wide, rows) {
+  for (const row of rows) Array.from(row.children).forEach((cell, i) => cell.setAttribute('data-label', headers[i]));
+  return el('table', { ...attrs, class: 'cards' }, el('thead', {}, el('tr', {}, headers.map((h, i) => el('th', { class: wide.includes(i) ? 'wide' : '' }, h)))), el('tbody', {}, rows));
 }
 
 function jobRows(jobs) {
@@ -110,7 +118,7 @@ function jobRows(jobs) {
 }
 
 function jobsTable(jobs, id) {
-  return el('table', { id: id || 'jobs' }, el('thead', {}, el('tr', {}, ['device', 'job', 'call', 'status', 'value', 'started'].map((h, i) => el('th', { class: i === 5 ? 'wide' : '' }, h)))), el('tbody', {}, jobRows(jobs)));
+  return cardTable({ id: id || 'jobs' }, ['device', 'job', 'call', 'status', 'value', 'started'], [5], jobRows(jobs));
 }
 
 function jobsView() {
@@ -133,10 +141,22 @@ async function rolloutView() {
     el('table', {}, el('tbody', {}, (r.devices || []).map(d => el('tr', { 'data-device': d.device }, el('td', {}, d.device), el('td', {}, 'wave ' + d.wave), el('td', { class: d.outcome === 'ok' ? 'ok' : d.outcome === 'failed' ? 'bad' : '' }, d.outcome), el('td', { class: 'muted' }, d.message || ''))))));
 }
 
-async function deviceView(name) {
-  const status = await api('status', { device: name }, 'GET');
+// The parts of a device page that follow the device: its link, live STATUS and modules.
+async function deviceHead(name) {
+  const status = await api('status', { device: name }, 'GET', true);
   const device = state.devices.find(d => d.name === name) || { name };
   const agent = status.agent || {};
+  return el('div', { id: 'device-head' }, el('h2', {}, name, ' ', stateOf(device)),
+    el('p', { class: 'mono', id: 'status' }, status.ok ? 'state=' + status.status + ' module=' + (status.module_id || '-') + ' job=' + (status.job ?? '-') + ' modules=' + (agent.modules || '-') + ' gpio=' + (agent.gpio || '-') + ' uptime_ms=' + (agent.uptime_ms || '-') : 'unreachable'),
+    el('div', {}, moduleList(device)));
+}
+
+function latencyTable(name) {
+  return el('table', { id: 'latency' }, el('tbody', {}, (state.latency[name] || []).map(l => el('tr', {}, el('td', {}, l.op), el('td', { class: l.ok ? 'ok' : 'bad' }, l.ok ? 'ok' : 'failed'), el('td', { class: 'mono' }, l.ms.toFixed(1) + ' ms'), el('td', { class: 'mono muted' }, l.timing && l.timing.device_ms !== undefined ? 'device ' + l.timing.device_ms.toFixed(2) + ' ms' : '')))));
+}
+
+async function deviceView(name) {
+  const head = await deviceHead(name);
   const deploy = el('form', { class: 'action', id: 'deploy-form', onsubmit: async e => {
     e.preventDefault();
     const form = e.target;
@@ -161,12 +181,9 @@ async function deviceView(name) {
     const answer = await api('stop', { device: name, module_id: e.target.module_id.value || undefined });
     if (answer.ok) document.getElementById('outcome').textContent = 'stop: ' + answer.status;
   } }, el('label', {}, 'module id', el('input', { name: 'module_id' })), el('button', { type: 'submit' }, 'Stop'));
-  const latency = (state.latency[name] || []).map(l => el('tr', {}, el('td', {}, l.op), el('td', { class: l.ok ? 'ok' : 'bad' }, l.ok ? 'ok' : 'failed'), el('td', { class: 'mono' }, l.ms.toFixed(1) + ' ms'), el('td', { class: 'mono muted' }, l.timing && l.timing.device_ms !== undefined ? 'device ' + l.timing.device_ms.toFixed(2) + ' ms' : '')));
-  return el('section', { id: 'device' }, el('h2', {}, name, ' ', stateOf(device)),
-    el('p', { class: 'mono', id: 'status' }, status.ok ? 'state=' + status.status + ' module=' + (status.module_id || '-') + ' job=' + (status.job ?? '-') + ' modules=' + (agent.modules || '-') + ' gpio=' + (agent.gpio || '-') + ' uptime_ms=' + (agent.uptime_ms || '-') : 'unreachable'),
-    el('div', {}, moduleList(device)),
+  return el('section', { id: 'device' }, head,
     el('h3', {}, 'Actions'), deploy, start, stop, el('p', { id: 'outcome', class: 'mono' }),
-    el('h3', {}, 'Recent commands'), el('table', { id: 'latency' }, el('tbody', {}, latency)),
+    el('h3', {}, 'Recent commands'), latencyTable(name),
     el('h3', {}, 'Jobs'), jobsTable(state.jobs.filter(j => j.device === name), 'device-jobs'),
     el('h3', {}, 'Logs'), deviceLogs(name));
 }
@@ -175,13 +192,14 @@ function deviceLogs(name) {
   return el('pre', { class: 'logs', id: 'device-logs' }, state.logs.filter(l => l.device === name).map(l => (l.module_id || '') + ' ' + l.message + '\n'));
 }
 
-// On a device page, jobs and log lines are replaced in place as they come: the forms keep what is typed in them.
+// On a device page, jobs, log lines and latencies are replaced in place as they come: the forms keep what is typed in them.
 function liveDeviceParts() {
   const route = location.hash.replace(/^#/, '');
   if (!route.startsWith('/device/')) return;
   const name = decodeURIComponent(route.slice('/device/'.length));
   document.getElementById('device-jobs')?.replaceWith(jobsTable(state.jobs.filter(j => j.device === name), 'device-jobs'));
   document.getElementById('device-logs')?.replaceWith(deviceLogs(name));
+  document.getElementById('latency')?.replaceWith(latencyTable(name));
 }
 
 let rendering = 0;
@@ -191,16 +209,29 @@ async function render() {
   for (const id of ['fleet', 'jobs', 'logs', 'rollout']) document.getElementById('nav-' + id).classList.toggle('active', route === '/' + (id === 'fleet' ? '' : id));
   let view;
   if (route.startsWith('/device/')) {
-    // A device page is drawn on navigation and on a module or device change, not on every event (its forms keep their input).
-    if (state.drawn === route && !state.redraw) return;
-    view = await deviceView(decodeURIComponent(route.slice('/device/'.length)));
+    // A device page is drawn on navigation only; a change of the device (link, modules, jobs)
+    // replaces its live parts in place, so its forms keep what is being typed in them.
+    const name = decodeURIComponent(route.slice('/device/'.length));
+    if (state.drawn === route && !state.navigated) {
+      liveDeviceParts();
+      // Events can come fast (a job a millisecond): STATUS is asked again at most five times a second.
+      if (!state.headPending) {
+        state.headPending = setTimeout(async () => {
+          const head = await deviceHead(name);
+          state.headPending = null;
+          if (state.drawn === route && location.hash.replace(/^#/, '') === route) document.getElementById('device-head')?.replaceWith(head);
+        }, 200);
+      }
+      return;
+    }
+    view = await deviceView(name);
   } else if (route === '/jobs') view = jobsView();
   else if (route === '/logs') view = logsView();
   else if (route === '/rollout') view = await rolloutView();
   else view = fleetView();
   if (mine !== rendering) return;
   state.drawn = route;
-  state.redraw = false;
+  state.navigated = false;
   document.getElementById('view').replaceChildren(view);
 }
 
@@ -222,7 +253,7 @@ document.getElementById('token-form').addEventListener('submit', e => {
   document.getElementById('token-form').hidden = true;
   start();
 });
-window.addEventListener('hashchange', () => { state.redraw = true; render(); });
+window.addEventListener('hashchange', () => { state.navigated = true; render(); });
 
 async function start() {
   live();
