@@ -9,6 +9,10 @@ foreach (var command in DeviceCommands.Create(global))
 {
     root.Subcommands.Add(command);
 }
+foreach (var command in RunCommands.Create(global))
+{
+    root.Subcommands.Add(command);
+}
 root.Subcommands.Add(GatewayCommand.Create(global));
 root.Subcommands.Add(FleetCommand.Create(global));
 root.Subcommands.Add(RolloutCommand.Create(global));

@@ -35,6 +35,9 @@ public sealed class RunningProcess : IAsyncDisposable
 
     public string Output => string.Join('\n', _all);
 
+    /// <summary>What the process wrote on stderr so far.</summary>
+    public string Errors => string.Join('\n', _all.Where(l => l.StartsWith("[err] ", StringComparison.Ordinal)).Select(l => l["[err] ".Length..]));
+
     /// <summary>Any program (QEMU, a script), with stdout watched the same way.</summary>
     public static RunningProcess Start(string fileName, params string[] args) => new(Process.Start(StartInfo(fileName, args))!);
 
@@ -118,6 +121,13 @@ public sealed class RunningProcess : IAsyncDisposable
         using var cts = new CancellationTokenSource(timeout);
         await _process.WaitForExitAsync(cts.Token);
         return _process.ExitCode;
+    }
+
+    /// <summary>SIGINT, as Ctrl-C in a terminal sends it.</summary>
+    public async Task InterruptAsync()
+    {
+        using var kill = Process.Start("kill", ["-INT", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+        await kill.WaitForExitAsync();
     }
 
     /// <summary>SIGKILL: the process gets no chance to say goodbye, like a board losing power.</summary>

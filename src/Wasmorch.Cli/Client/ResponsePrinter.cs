@@ -88,6 +88,94 @@ public sealed class ResponsePrinter
         return exit;
     }
 
+    /// <summary>
+    /// One pass of <c>run</c>/<c>watch</c> on one device: the job's outcome (or why it did not run:
+    /// a compile error with clang's diagnostics, a refusal), then one line with the latency
+    /// breakdown: the whole pass, the deploy (compile, transfer or "upload=skipped", verify) and the
+    /// start to result (the device's part). Safe to call from several tasks at once.
+    /// </summary>
+    public int PrintRun(EditPass pass, string deployCommand, TimeSpan? sinceSave = null)
+    {
+        var outcome = pass.Outcome;
+        var exit = outcome.Ok ? ExitCodes.Ok : ExitCodes.ForError(outcome.Error?.Code ?? "");
+        lock (_many)
+        {
+            if (_json)
+            {
+                var node = new JsonObject
+                {
+                    ["command"] = "run",
+                    ["device"] = pass.Device,
+                    ["deploy"] = JsonNode.Parse(HostJson.Serialize(pass.Deployed)),
+                    ["start"] = pass.Started is null ? null : JsonNode.Parse(HostJson.Serialize(pass.Started)),
+                    ["e2e_latency_ms"] = Math.Round(pass.Total.TotalMilliseconds, 3),
+                    ["exit_code"] = exit,
+                };
+                if (sinceSave is { } save)
+                {
+                    node["save_to_result_ms"] = Math.Round(save.TotalMilliseconds, 3);
+                }
+                _out.WriteLine(node.ToJsonString());
+                return exit;
+            }
+            if (pass.Started is null)
+            {
+                var error = pass.Deployed.Error!;
+                _err.WriteLine($"{pass.Device}: error: {error.Code}: {error.Message}");
+                if (!string.IsNullOrWhiteSpace(error.Details))
+                {
+                    _err.WriteLine(error.Details.TrimEnd());
+                }
+            }
+            else if (outcome.Ok || outcome.Job is not null && outcome.Status is not null)
+            {
+                _out.WriteLine(Describe("start", outcome) + (outcome.Ok ? "" : $" error: {outcome.Error!.Code}: {outcome.Error.Message}"));
+            }
+            else
+            {
+                _err.WriteLine($"{pass.Device}: error: {outcome.Error!.Code}: {outcome.Error.Message}");
+            }
+            if (pass.Deployed.Ok && !string.IsNullOrWhiteSpace(pass.Deployed.Message) && deployCommand == "build-and-deploy")
+            {
+                _err.WriteLine($"warning: {pass.Deployed.Message.TrimEnd()}");
+            }
+            var line = new StringBuilder();
+            line.Append(CultureInfo.InvariantCulture, $"e2e_latency_ms={pass.Total.TotalMilliseconds:0.000}");
+            if (sinceSave is { } sinceSaved)
+            {
+                line.Append(CultureInfo.InvariantCulture, $" save_to_result_ms={sinceSaved.TotalMilliseconds:0.000}");
+            }
+            line.Append(CultureInfo.InvariantCulture, $" deploy_ms={pass.DeployTook.TotalMilliseconds:0.000}");
+            var deployed = pass.Deployed.Timing;
+            if (deployed?.CompileMs is { } compile)
+            {
+                line.Append(CultureInfo.InvariantCulture, $" compile_ms={compile:0.000}").Append(pass.Deployed.CacheHit == true ? " (cache hit)" : "");
+            }
+            if (pass.Deployed.UploadSkipped == true)
+            {
+                line.Append(" upload=skipped");
+            }
+            else if (deployed?.TransferMs is { } transfer)
+            {
+                line.Append(CultureInfo.InvariantCulture, $" transfer_ms={transfer:0.000}");
+            }
+            if (deployed?.VerifyMs is { } verify)
+            {
+                line.Append(CultureInfo.InvariantCulture, $" verify_ms={verify:0.000}");
+            }
+            if (pass.Started is not null)
+            {
+                line.Append(CultureInfo.InvariantCulture, $" start_ms={pass.StartTook.TotalMilliseconds:0.000}");
+                if (pass.Started.Timing?.DeviceMs is { } device)
+                {
+                    line.Append(CultureInfo.InvariantCulture, $" device_ms={device:0.000}");
+                }
+            }
+            _out.WriteLine(line.ToString());
+        }
+        return exit;
+    }
+
     /// <summary>The line after a selector's answers: how many devices, how many failed, the exit code.</summary>
     public void PrintSummary(string command, string selector, int devices, int ok, int failed, int exitCode)
     {

@@ -1,0 +1,138 @@
+using System.Text.RegularExpressions;
+using Wasmorch.Testing;
+
+namespace Wasmorch.IntegrationTests;
+
+/// <summary>
+/// Issue 19's loop (docs/run.md): `run` and `watch` as processes against a real gateway and an
+/// emulated board: the value and the latency breakdown printed, an unchanged module not uploaded
+/// again, the source's own headers compiled in and watched, a compile error leaving the previous
+/// module on the board, a running job of the loop's module replaced, Ctrl-C leaving the board idle.
+/// </summary>
+public sealed class RunWatchTests
+{
+    private static SystemUnderTest Start()
+    {
+        var system = new SystemUnderTest();
+        system.StartBoard("b1", 0);
+        system.StartGateway();
+        return system;
+    }
+
+    [Fact]
+    public async Task Run_prints_the_value_and_its_latency_breakdown_and_a_second_run_neither_compiles_nor_uploads()
+    {
+        await using var system = Start();
+        // A source no test compiled before (math_ops.c with a comment of its own): the first run compiles.
+        var dir = Directory.CreateTempSubdirectory("wasmorch-run-").FullName;
+        var source = Path.Combine(dir, "math_ops.c");
+        await File.WriteAllTextAsync(source, await File.ReadAllTextAsync(RepoPaths.Module("math_ops.c")) + $"// {Guid.NewGuid()}\n");
+        var first = await system.CliAsync("--device", "b1", "run", source, "add", "10", "15");
+        CliAssert.Exit(0, first);
+        Assert.Matches(@"(?m)^b1: math_ops\.add job=\d+ status=OK value=25 \(i32\)", first.Stdout);
+        Assert.Matches(@"(?m)^e2e_latency_ms=[\d.]+ deploy_ms=[\d.]+ compile_ms=[\d.]+ transfer_ms=[\d.]+ verify_ms=[\d.]+ start_ms=[\d.]+ device_ms=[\d.]+$", first.Stdout);
+
+        var second = await system.CliAsync("--device", "b1", "run", source, "sub", "--", "10", "-15");
+        CliAssert.Exit(0, second);
+        Assert.Matches(@"(?m)^b1: math_ops\.sub job=\d+ status=OK value=25 \(i32\)", second.Stdout);
+        Assert.Matches(@"(?m)^e2e_latency_ms=[\d.]+ deploy_ms=[\d.]+ compile_ms=[\d.]+ \(cache hit\) upload=skipped start_ms=", second.Stdout);
+        Directory.Delete(dir, recursive: true);
+    }
+
+    [Fact]
+    public async Task Run_stops_nothing_but_its_own_module_a_job_of_another_module_makes_it_fail_with_busy()
+    {
+        await using var system = Start();
+        CliAssert.Exit(0, await system.CliAsync("--device", "b1", "build-and-deploy", "--module-id", "blink", "--source", RepoPaths.Module("toggle_forever.c")));
+        CliAssert.Exit(0, await system.CliAsync("--device", "b1", "start", "--module-id", "blink", "--func-name", "run"));
+
+        var run = await system.CliAsync("--device", "b1", "run", RepoPaths.Module("math_ops.c"), "add", "1", "2");
+        CliAssert.Exit(7, run);
+        Assert.Contains("b1: error: BUSY", run.Stderr, StringComparison.Ordinal);
+        var status = await system.CliAsync("--device", "b1", "status");
+        Assert.Matches(@"state=RUNNING module=blink", status.Stdout);
+    }
+
+    [Fact]
+    public async Task Watch_runs_on_every_save_of_the_source_or_its_header_keeps_the_old_module_on_a_compile_error_and_leaves_the_board_idle_on_ctrl_c()
+    {
+        await using var system = Start();
+        var dir = Directory.CreateTempSubdirectory("wasmorch-watch-").FullName;
+        try
+        {
+            var source = Path.Combine(dir, "loop.c");
+            var header = Path.Combine(dir, "step.h");
+            await File.WriteAllTextAsync(header, "#define STEP 1\n");
+            await File.WriteAllTextAsync(source, """
+                #include "wasmorch.h"
+                #include "step.h"
+                WASMORCH_EXPORT("next") int32_t next(int32_t x) { return x + STEP; }
+                WASMORCH_EXPORT("spin") int32_t spin(void) { while (!should_stop()) { delay_ms(10); } return 0; }
+                """);
+            await using var watch = RunningProcess.StartCli("--gateway", system.Gateway, "--device", "b1", "watch", source, "next", "41");
+            watch.WaitForLine(@"^watching loop\.c and 1 header\(s\) it includes; Ctrl-C stops$");
+            watch.WaitForLine(@"^b1: loop\.next job=\d+ status=OK value=42 ", TimeSpan.FromSeconds(60));
+
+            // A header is part of the source: its save runs the loop again.
+            await File.WriteAllTextAsync(header, "#define STEP 2\n");
+            watch.WaitForLine(@"^-- [\d:.]+ step\.h changed$");
+            watch.WaitForLine(@"^b1: loop\.next job=\d+ status=OK value=43 ", TimeSpan.FromSeconds(60));
+            watch.WaitForLine(@"^e2e_latency_ms=[\d.]+ save_to_result_ms=[\d.]+ deploy_ms=");
+            var before = (await system.CliAsync("--device", "b1", "devices")).Stdout;
+
+            // A compile error is shown with clang's diagnostics, and the board keeps the module it has.
+            await File.WriteAllTextAsync(header, "#define STEP 2\nint oops(void) { return }\n");
+            watch.WaitForLine(@"^-- [\d:.]+ step\.h changed$");
+            await LinkFaultTests.EventuallyAsync(() => Task.FromResult(watch.Errors.Contains("b1: error: COMPILE_ERROR", StringComparison.Ordinal)), TimeSpan.FromSeconds(60));
+            Assert.Matches(@"step\.h:2:\d+: error: ", watch.Errors);
+            Assert.Equal(CrcOf(before, "loop"), CrcOf((await system.CliAsync("--device", "b1", "devices")).Stdout, "loop"));
+
+            await File.WriteAllTextAsync(header, "#define STEP 3\n");
+            watch.WaitForLine(@"^b1: loop\.next job=\d+ status=OK value=44 ", TimeSpan.FromSeconds(60));
+            await watch.InterruptAsync();
+            watch.WaitForLine(@"^b1: loop not running; the board is idle with it loaded$");
+            Assert.Equal(0, await watch.WaitForExitAsync(TimeSpan.FromSeconds(20)));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Watch_replaces_its_own_running_job_on_a_save_and_stops_it_on_ctrl_c()
+    {
+        await using var system = Start();
+        var dir = Directory.CreateTempSubdirectory("wasmorch-watch-").FullName;
+        try
+        {
+            var source = Path.Combine(dir, "spin.c");
+            static string Spin(int period) => $$"""
+                #include "wasmorch.h"
+                WASMORCH_EXPORT("spin") int32_t spin(void) { while (!should_stop()) { delay_ms({{period}}); } return 0; }
+                """;
+            await File.WriteAllTextAsync(source, Spin(10));
+            await using var watch = RunningProcess.StartCli("--gateway", system.Gateway, "--device", "b1", "watch", source, "spin");
+            watch.WaitForLine("^watching spin.c; Ctrl-C stops$");
+            await LinkFaultTests.EventuallyAsync(async () => Regex.IsMatch((await system.CliAsync("--device", "b1", "status")).Stdout, "state=RUNNING module=spin"), TimeSpan.FromSeconds(60));
+            var firstJob = JobOf((await system.CliAsync("--device", "b1", "status")).Stdout);
+
+            // The first job never ends by itself: the save gives up waiting, stops it and runs the new module.
+            await File.WriteAllTextAsync(source, Spin(20));
+            await LinkFaultTests.EventuallyAsync(async () => JobOf((await system.CliAsync("--device", "b1", "status")).Stdout) is { } job && job != firstJob, TimeSpan.FromSeconds(60));
+
+            await watch.InterruptAsync();
+            watch.WaitForLine(@"^b1: spin stopped; the board is idle with it loaded$");
+            Assert.Equal(0, await watch.WaitForExitAsync(TimeSpan.FromSeconds(20)));
+            Assert.Matches("state=IDLE", (await system.CliAsync("--device", "b1", "status")).Stdout);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static string CrcOf(string devices, string moduleId) => Regex.Match(devices, $@"(?m)^\s+{moduleId}\s+crc32=(\w+)").Groups[1].Value;
+
+    private static long? JobOf(string status) => Regex.Match(status, @"state=RUNNING module=spin func=spin job=(\d+)") is { Success: true } m ? long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : null;
+}
