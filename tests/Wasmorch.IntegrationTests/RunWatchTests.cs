@@ -132,6 +132,35 @@ public sealed class RunWatchTests
         }
     }
 
+    [Fact]
+    public async Task Build_strips_every_custom_section_unless_names_are_kept_and_reports_both_sizes()
+    {
+        await using var system = new SystemUnderTest();
+        var dir = Directory.CreateTempSubdirectory("wasmorch-strip-").FullName;
+        try
+        {
+            var stripped = await system.CliAsync("build", "--source", RepoPaths.Module("math_ops.c"), "-o", Path.Combine(dir, "s.wasm"));
+            CliAssert.Exit(0, stripped);
+            var sizes = Regex.Match(stripped.Stdout, @"(?m)^size: (\d+) bytes as linked, (\d+) stripped \(every custom section\)$");
+            Assert.True(sizes.Success, stripped.Stdout);
+            var strippedBytes = await File.ReadAllBytesAsync(Path.Combine(dir, "s.wasm"));
+            Assert.Equal(int.Parse(sizes.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture), strippedBytes.Length);
+            Assert.True(strippedBytes.Length < int.Parse(sizes.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+            Assert.Equal(strippedBytes, Wasmorch.Protocol.Modules.WasmBinary.StripCustomSections(strippedBytes, keepNames: false));
+
+            var named = await system.CliAsync("build", "--source", RepoPaths.Module("math_ops.c"), "-o", Path.Combine(dir, "n.wasm"), "--keep-names");
+            CliAssert.Exit(0, named);
+            Assert.Matches(@"(?m)^size: \d+ bytes as linked, \d+ stripped \(custom sections but name\)$", named.Stdout);
+            var namedBytes = await File.ReadAllBytesAsync(Path.Combine(dir, "n.wasm"));
+            Assert.Equal(strippedBytes, Wasmorch.Protocol.Modules.WasmBinary.StripCustomSections(namedBytes, keepNames: false));
+            Assert.True(namedBytes.Length > strippedBytes.Length);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     private static string CrcOf(string devices, string moduleId) => Regex.Match(devices, $@"(?m)^\s+{moduleId}\s+crc32=(\w+)").Groups[1].Value;
 
     private static long? JobOf(string status) => Regex.Match(status, @"state=RUNNING module=spin func=spin job=(\d+)") is { Success: true } m ? long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : null;

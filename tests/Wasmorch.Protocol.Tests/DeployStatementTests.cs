@@ -22,6 +22,15 @@ public sealed class DeployStatementTests
             Statement(Build(), ""));
     }
 
+    [Fact]
+    public void Keeping_names_is_stated_when_asked_and_a_statement_without_it_reads_as_before()
+    {
+        var request = Build();
+        request.KeepNames = true;
+        Assert.EndsWith("exports=a,b\nkeep_names=true\n", Statement(request, ""), StringComparison.Ordinal);
+        Assert.DoesNotContain("keep_names", Statement(Build(), ""), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("device")]
     [InlineData("module_id")]

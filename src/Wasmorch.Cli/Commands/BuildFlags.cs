@@ -14,12 +14,14 @@ public sealed class BuildFlags
     private readonly Option<string> _opt = new("--opt-level") { Description = "clang optimisation: 0, 1, 2, 3 (default), s, z" };
     private readonly Option<int?> _stack = new("--stack-size") { Description = "The module's stack in bytes (default 2048)" };
     private readonly Option<string[]> _exports = new("--export") { Description = "Export this function too (besides WASMORCH_EXPORT ones); repeatable" };
+    private readonly Option<bool> _keepNames = new("--keep-names") { Description = "Keep the module's name section (function names in traps); by default every custom section is stripped" };
 
     public void AddTo(Command command)
     {
         command.Options.Add(_opt);
         command.Options.Add(_stack);
         command.Options.Add(_exports);
+        command.Options.Add(_keepNames);
     }
 
     public void Apply(ParseResult pr, FileInfo source, HostRequest request)
@@ -33,6 +35,7 @@ public sealed class BuildFlags
             exports = [.. array.OfType<string>()];
         }
         request.Exports = exports.Length == 0 ? null : [.. exports];
+        request.KeepNames = pr.GetValue(_keepNames) || (manifest?.TryGetValue("keep_names", out var k) == true && k is true);
     }
 
     private static TomlTable? ReadManifest(FileInfo source)
@@ -42,13 +45,22 @@ public sealed class BuildFlags
         {
             return null;
         }
+        TomlTable? manifest;
         try
         {
-            return TomlSerializer.Deserialize<TomlTable>(File.ReadAllText(path), Wasmorch.Gateway.Config.TomlModelContext.Default);
+            manifest = TomlSerializer.Deserialize<TomlTable>(File.ReadAllText(path), Wasmorch.Gateway.Config.TomlModelContext.Default);
         }
         catch (TomlException ex)
         {
             throw new UsageException($"module manifest {path}: {ex.Message}");
         }
+        // A misspelt key would be a build option silently not applied.
+        if (manifest?.Keys.FirstOrDefault(k => !ManifestKeys.Contains(k)) is { } unknown)
+        {
+            throw new UsageException($"module manifest {path}: unknown key '{unknown}' (known: {string.Join(", ", ManifestKeys)})");
+        }
+        return manifest;
     }
+
+    private static readonly string[] ManifestKeys = ["opt_level", "stack_size", "exports", "keep_names"];
 }

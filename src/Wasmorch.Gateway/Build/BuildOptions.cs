@@ -8,7 +8,7 @@ namespace Wasmorch.Gateway.Build;
 /// What a host may change about a compile: structured options, never raw compiler flags (a raw
 /// flag such as <c>-include /etc/passwd</c> would read the gateway's files).
 /// </summary>
-public sealed partial record BuildOptions(string OptLevel, int StackSize, IReadOnlyList<string> Exports)
+public sealed partial record BuildOptions(string OptLevel, int StackSize, IReadOnlyList<string> Exports, bool KeepNames = false)
 {
     public static BuildOptions Seed { get; } = new("3", 2048, []);
 
@@ -32,7 +32,7 @@ public sealed partial record BuildOptions(string OptLevel, int StackSize, IReadO
                 throw new GatewayException(HostErrorCodes.BadRequest, $"export '{name}' is not a C identifier");
             }
         }
-        return new BuildOptions(opt, stack, [.. exports.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)]);
+        return new BuildOptions(opt, stack, [.. exports.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)], request.KeepNames);
     }
 
     /// <summary>The seed's command line with these options in place.</summary>
@@ -66,7 +66,8 @@ public sealed partial record BuildOptions(string OptLevel, int StackSize, IReadO
         "/* Added by the Wasmorch gateway: keeps __data_end above the stack (BuildOptions.LayoutSource). */\n" +
         "__attribute__((used)) unsigned char wasmorch_layout_pad[16] = {1};\n";
 
-    public override string ToString() => string.Join(' ', ClangArguments());
+    /// <summary>The compile as a cache key sees it: clang's arguments and what is stripped after.</summary>
+    public override string ToString() => string.Join(' ', ClangArguments()) + (KeepNames ? " strip=custom-but-name" : " strip=custom");
 
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
     private static partial Regex Identifier();

@@ -2,10 +2,13 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
 using Wasmorch.Protocol.HostApi;
+using Wasmorch.Protocol.Modules;
 
 namespace Wasmorch.Gateway.Build;
 
-public sealed record CompileResult(byte[] Module, string Diagnostics, TimeSpan Elapsed);
+/// <param name="Module">The module as devices get it: custom sections stripped (<see cref="BuildOptions.KeepNames"/>).</param>
+/// <param name="LinkedSize">Its size as clang linked it, before stripping.</param>
+public sealed record CompileResult(byte[] Module, string Diagnostics, TimeSpan Elapsed, int LinkedSize);
 
 /// <summary>
 /// Compiles C source sent by a host into a wasm module. Each compile runs in a fresh directory
@@ -68,7 +71,11 @@ public sealed partial class ClangCompiler
             {
                 throw new GatewayException(HostErrorCodes.CompileError, Summarize(diagnostics, sourceName), diagnostics);
             }
-            return new CompileResult(await File.ReadAllBytesAsync(output, ct), diagnostics, clock.Elapsed);
+            var linked = await File.ReadAllBytesAsync(output, ct);
+            // A device needs no names, producers or debug info: they cost upload time and flash.
+            var stripped = WasmBinary.StripCustomSections(linked, options.KeepNames)
+                ?? throw new GatewayException(HostErrorCodes.CompileError, $"clang wrote a module that is not well-formed wasm ({linked.Length} bytes)");
+            return new CompileResult(stripped, diagnostics, clock.Elapsed, linked.Length);
         }
         finally
         {

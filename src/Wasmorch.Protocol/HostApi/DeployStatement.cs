@@ -27,6 +27,11 @@ public static class DeployStatement
         Line(text, "opt_level", request.OptLevel);
         Line(text, "stack_size", request.StackSize?.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Line(text, "exports", request.Exports is { Count: > 0 } exports ? string.Join(',', exports.Order(StringComparer.Ordinal)) : null);
+        if (request.KeepNames)
+        {
+            // Only when asked: statements signed before the option existed read the same.
+            Line(text, "keep_names", "true");
+        }
         if (request.Op == HostOps.Rollout)
         {
             // A rollout is signed once for every device its selector matches, and only for those.

@@ -45,6 +45,9 @@ public sealed class HostRequest
     /// <summary>Build options: functions to export besides those marked WASMORCH_EXPORT.</summary>
     public List<string>? Exports { get; set; }
 
+    /// <summary>Build options: keep the module's <c>name</c> section (function names in traps); by default every custom section is stripped.</summary>
+    public bool KeepNames { get; set; }
+
     /// <summary>Ed25519 signature (base64) of the module bytes (deploy) or of the source text (build_and_deploy).</summary>
     public string? Signature { get; set; }
 

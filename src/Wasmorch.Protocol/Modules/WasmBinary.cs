@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Wasmorch.Protocol.Modules;
 
 /// <summary>What a module asks of a board's memory at instantiation: defined memories and tables, counted and summed.</summary>
@@ -118,6 +120,50 @@ public static class WasmBinary
             pos = end;
         }
         return result;
+    }
+
+    private const byte CustomSectionId = 0;
+
+    /// <summary>
+    /// The module without its custom sections (names, producers, target features, debug info: a
+    /// device runs the same code without them); with <paramref name="keepNames"/> the <c>name</c>
+    /// section stays (traps then name functions). Null when the module is not well-formed wasm.
+    /// </summary>
+    public static byte[]? StripCustomSections(ReadOnlySpan<byte> module, bool keepNames)
+    {
+        if (module.Length < 8 || !module[..4].SequenceEqual("\0asm"u8))
+        {
+            return null;
+        }
+        var kept = new ArrayBufferWriter<byte>(module.Length);
+        kept.Write(module[..8]);
+        var pos = 8;
+        while (pos < module.Length)
+        {
+            var start = pos;
+            var id = module[pos++];
+            if (!TryReadLeb(module, ref pos, out var size) || size > (ulong)(module.Length - pos))
+            {
+                return null;
+            }
+            var end = pos + (int)size;
+            if (id == CustomSectionId)
+            {
+                var namePos = pos;
+                if (!TryReadName(module[..end], ref namePos, out var name))
+                {
+                    return null;
+                }
+                if (!keepNames || name != "name")
+                {
+                    pos = end;
+                    continue;
+                }
+            }
+            kept.Write(module[start..end]);
+            pos = end;
+        }
+        return kept.WrittenSpan.ToArray();
     }
 
     private static bool TryReadLimits(ReadOnlySpan<byte> data, ref int pos)
