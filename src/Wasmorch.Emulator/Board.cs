@@ -93,6 +93,38 @@ public sealed partial class Board : IDisposable
         old?.Dispose();
     }
 
+    private Agent.PendingUpload? _pendingUpload;
+
+    /// <summary>
+    /// The XLOAD that <paramref name="wanted"/> describes: the interrupted one, to resume, when it is
+    /// the same transfer; else a new one, which replaces any interrupted other (one is kept, as an
+    /// MCU keeps one module buffer in reserve).
+    /// </summary>
+    internal Agent.PendingUpload TakeUpload(Agent.PendingUpload wanted)
+    {
+        lock (_modules)
+        {
+            if (_pendingUpload is { } pending && pending.IsSameTransfer(wanted))
+            {
+                return pending;
+            }
+            _pendingUpload = wanted;
+            return wanted;
+        }
+    }
+
+    /// <summary>The upload ended (installed or refused): nothing is left to resume.</summary>
+    internal void EndUpload(Agent.PendingUpload upload)
+    {
+        lock (_modules)
+        {
+            if (_pendingUpload == upload)
+            {
+                _pendingUpload = null;
+            }
+        }
+    }
+
     private int _bootAnnounced;
 
     /// <summary>True exactly once per board start: the caller sends the BOOT line (§6).</summary>

@@ -43,6 +43,12 @@ public sealed record BoardOptions
 
     public bool AcceptsPrecompiled => LinkKey is not null && (AllowPrecompiled ?? true);
 
+    /// <summary>
+    /// The XLOAD window (docs/protocol.md §6b): the stream bytes a peer may send beyond the last
+    /// acknowledged offset, what an MCU's receive ring holds. 0: the board offers no XLOAD.
+    /// </summary>
+    public int XloadWindow { get; init; } = 4096;
+
     /// <summary>Behave as a seed-baseline agent: no HELLO, no extensions (to test gateways against one).</summary>
     public bool Baseline { get; init; }
 }

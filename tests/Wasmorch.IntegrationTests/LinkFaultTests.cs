@@ -13,7 +13,8 @@ public sealed class LinkFaultTests
     public async Task Damaged_upload_gives_a_precise_error_and_the_retry_works(LinkFault fault, string code, int exit)
     {
         await using var system = new SystemUnderTest();
-        system.StartBoard("nucleo", 0);
+        // The baseline LOAD (no XLOAD offered): its payload has no resume, so a damaged one fails.
+        system.StartBoard("nucleo", 0, "--xload-window", "0");
         system.StartBoard("disco", 0);
         await using var proxy = new FaultyLinkProxy(system.BoardPorts["nucleo"], fault);
         system.AddDevice("noisy", $"tcp://127.0.0.1:{proxy.Port}");
@@ -27,6 +28,30 @@ public sealed class LinkFaultTests
         // The fault hit only the first upload: the same device takes the retry.
         CliAssert.Exit(0, await system.CliAsync("--device", "noisy", "build-and-deploy", "--module-id", "math_ops", "--source", RepoPaths.Module("math_ops.c")));
         var start = await system.CliAsync("--device", "noisy", "start", "--module-id", "math_ops", "--func-name", "add", "--func-args", "a=10,b=15", "--wait-result");
+        CliAssert.Exit(0, start);
+        Assert.Contains("value=25", start.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_xload_cut_by_a_dropped_link_resumes_where_the_board_stopped_and_the_module_runs()
+    {
+        await using var system = new SystemUnderTest();
+        system.StartBoard("nucleo", 0);
+        await using var proxy = new FaultyLinkProxy(system.BoardPorts["nucleo"], LinkFault.DropLink);
+        system.AddDevice("cut", $"tcp://127.0.0.1:{proxy.Port}");
+        system.StartGateway();
+
+        var deploy = await system.CliAsync("--device", "cut", "build-and-deploy", "--module-id", "math_ops", "--source", RepoPaths.Module("math_ops.c"));
+        CliAssert.Exit(0, deploy);
+        // The first XLOAD started at 0 and its link was cut after half the stream; the second one,
+        // on a new link, started where the board had got to, not at 0.
+        var interrupted = System.Text.RegularExpressions.Regex.Match(system.Logs, @"XLOAD math_ops interrupted at offset (\d+) of (\d+)");
+        Assert.True(interrupted.Success, system.Logs);
+        var tookBeforeCut = long.Parse(interrupted.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(proxy.FirstPayloadSize / 2, tookBeforeCut);
+        Assert.Equal([0, tookBeforeCut], proxy.XloadOffsets);
+        Assert.Contains("resuming it with XLOAD", system.Logs, StringComparison.Ordinal);
+        var start = await system.CliAsync("--device", "cut", "start", "--module-id", "math_ops", "--func-name", "add", "--func-args", "a=10,b=15", "--wait-result");
         CliAssert.Exit(0, start);
         Assert.Contains("value=25", start.Stdout, StringComparison.Ordinal);
     }

@@ -14,6 +14,9 @@ public enum LinkFault
 
     /// <summary>Forward only half of the first LOAD payload, then nothing more towards the device.</summary>
     TruncatePayload,
+
+    /// <summary>Forward half of the first payload (a LOAD's or an XLOAD's stream), then close both sides: a cable pulled mid-upload.</summary>
+    DropLink,
 }
 
 /// <summary>
@@ -38,6 +41,23 @@ public sealed partial class FaultyLinkProxy : IAsyncDisposable
 
     public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
 
+    private readonly List<long> _xloadOffsets = [];
+
+    /// <summary>The size of the first payload the proxy saw (LOAD's size, XLOAD's zsize).</summary>
+    public long FirstPayloadSize { get; private set; }
+
+    /// <summary>The <c>offset</c> of every XLOAD_READY the device sent, in order: where each XLOAD started.</summary>
+    public IReadOnlyList<long> XloadOffsets
+    {
+        get
+        {
+            lock (_xloadOffsets)
+            {
+                return [.. _xloadOffsets];
+            }
+        }
+    }
+
     private async Task AcceptAsync()
     {
         while (!_stop.IsCancellationRequested)
@@ -59,18 +79,36 @@ public sealed partial class FaultyLinkProxy : IAsyncDisposable
                 _sockets.Add(upstream);
             }
             _ = RelayTowardsDeviceAsync(client, upstream);
-            _ = RelayAsync(upstream, client);
+            _ = RelayFromDeviceAsync(upstream, client);
         }
     }
 
-    private async Task RelayAsync(Socket from, Socket to)
+    /// <summary>Everything the device sends goes through unchanged; XLOAD_READY's offsets are noted.</summary>
+    private async Task RelayFromDeviceAsync(Socket from, Socket to)
     {
         var buffer = new byte[4096];
+        var line = new StringBuilder();
         try
         {
             int read;
             while ((read = await from.ReceiveAsync(buffer, _stop.Token)) > 0)
             {
+                foreach (var b in buffer.AsSpan(0, read))
+                {
+                    if (b != (byte)'\n')
+                    {
+                        line.Append((char)b);
+                        continue;
+                    }
+                    if (XloadReadyOffset().Match(line.ToString()) is { Success: true } ready)
+                    {
+                        lock (_xloadOffsets)
+                        {
+                            _xloadOffsets.Add(long.Parse(ready.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+                        }
+                    }
+                    line.Clear();
+                }
                 await to.SendAsync(buffer.AsMemory(0, read), _stop.Token);
             }
         }
@@ -109,6 +147,18 @@ public sealed partial class FaultyLinkProxy : IAsyncDisposable
                     {
                         continue;
                     }
+                    if (fault == LinkFault.DropLink && offset >= payloadSize / 2)
+                    {
+                        _fault = LinkFault.None;
+                        // The cable is pulled a moment after the last byte went through (the device
+                        // has taken it); an orderly end, so nothing sent is lost on the way.
+                        await Task.Delay(300);
+                        to.Shutdown(SocketShutdown.Both);
+                        from.Shutdown(SocketShutdown.Both);
+                        from.Dispose();
+                        to.Dispose();
+                        return;
+                    }
                 }
                 else if (b == (byte)'\n')
                 {
@@ -116,6 +166,7 @@ public sealed partial class FaultyLinkProxy : IAsyncDisposable
                     if (match.Success)
                     {
                         payloadSize = payloadLeft = long.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+                        FirstPayloadSize = FirstPayloadSize == 0 ? payloadSize : FirstPayloadSize;
                     }
                     line.Clear();
                 }
@@ -147,6 +198,10 @@ public sealed partial class FaultyLinkProxy : IAsyncDisposable
         _stop.Dispose();
     }
 
-    [GeneratedRegex(@"^LOAD .*\bsize=(\d+)")]
+    /// <summary>The payload that follows a LOAD (size=) or an XLOAD (zsize=, its stream).</summary>
+    [GeneratedRegex(@"^(?:LOAD .*\bsize|XLOAD .*\bzsize)=(\d+)")]
     private static partial Regex LoadSize();
+
+    [GeneratedRegex(@"^XLOAD_READY .*\boffset=(\d+)")]
+    private static partial Regex XloadReadyOffset();
 }

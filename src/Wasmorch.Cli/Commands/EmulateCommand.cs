@@ -18,7 +18,8 @@ public static class EmulateCommand
         var allowAot = new Option<bool?>("--allow-aot") { Description = "Accept Wasmtime-precompiled (native) modules from authenticated peers (default true; false refuses them)" };
         var linkKey = new Option<string>("--link-key") { Description = "Link key file: only a peer proving it holds the key may drive the boards (default ~/.config/wasmorch/link.key, created if missing; \"off\" for open boards)" };
         var baseline = new Option<bool>("--baseline") { Description = "Act as a seed-baseline agent: answer HELLO with ERR, offer no extensions" };
-        var command = new Command("emulate", "Run emulated boards that speak the agent protocol over TCP") { boards, config, bind, maxModule, grace, baseline, allowAot, linkKey };
+        var xloadWindow = new Option<int>("--xload-window") { Description = "XLOAD window in bytes (docs/protocol.md 6b: compressed, resumable uploads); 0 offers no XLOAD", DefaultValueFactory = _ => 4096 };
+        var command = new Command("emulate", "Run emulated boards that speak the agent protocol over TCP") { boards, config, bind, maxModule, grace, baseline, allowAot, linkKey, xloadWindow };
         command.SetAction(async (pr, ct) =>
         {
             List<(string Name, int Port, DeviceEndpoint? Serial)> specs;
@@ -29,6 +30,11 @@ public static class EmulateCommand
             catch (ConfigException ex)
             {
                 await Console.Error.WriteLineAsync($"error: {ex.Message}");
+                return ExitCodes.Usage;
+            }
+            if (pr.GetValue(xloadWindow) is not 0 and (< 64 or > 1 << 20))
+            {
+                await Console.Error.WriteLineAsync($"error: --xload-window {pr.GetValue(xloadWindow)} is out of range (0, or 64 to 1048576 bytes)");
                 return ExitCodes.Usage;
             }
             if (specs.Count == 0)
@@ -64,6 +70,7 @@ public static class EmulateCommand
                     Baseline = pr.GetValue(baseline),
                     AllowPrecompiled = pr.GetValue(allowAot),
                     LinkKey = key,
+                    XloadWindow = pr.GetValue(xloadWindow),
                 };
                 try
                 {

@@ -173,6 +173,9 @@ internal sealed partial class AgentConnection : IDisposable
             case AgentVerbs.Load:
                 await LoadAsync(line, reader, ct);
                 break;
+            case AgentVerbs.Xload when !_board.Options.Baseline && _board.Options.XloadWindow > 0:
+                await XloadAsync(line, reader, ct);
+                break;
             case AgentVerbs.Hello when !_board.Options.Baseline:
                 _output.ExtensionsEnabled = true;
                 _nonce = secured ? _board.Options.NewNonce() : null;
@@ -215,6 +218,86 @@ internal sealed partial class AgentConnection : IDisposable
         await SendAsync(_commands.FinishLoad(id, payload, crc), ct);
     }
 
+    /// <summary>
+    /// XLOAD (§6b): the stream from where the same transfer stopped, acknowledged every half window,
+    /// decoded as it comes. A stall answers TIMEOUT and a dropped link ends the connection, both
+    /// keeping the transfer for the next XLOAD; a malformed stream is taken to its declared end and
+    /// then refused, so that none of it is ever read as lines.
+    /// </summary>
+    private async Task XloadAsync(AgentLine line, PipeReader reader, CancellationToken ct)
+    {
+        var refusal = _commands.CheckXload(line, out var wanted);
+        if (refusal is not null)
+        {
+            await SendAsync(refusal, ct);
+            return;
+        }
+        var upload = _board.TakeUpload(wanted!);
+        // The link this transfer came on before may still be taking its last bytes (or stalling out).
+        if (!await upload.Receiving.WaitAsync(2 * _board.Options.LoadTimeout, ct))
+        {
+            await SendAsync(CommandHandler.Error(AgentErrorCodes.Busy, $"another link is still receiving the upload of '{upload.Id}'"), ct);
+            return;
+        }
+        try
+        {
+            await ReceiveStreamAsync(upload, reader, ct);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException)
+        {
+            // The link went away mid-stream: the board keeps what it took, for the next XLOAD.
+            LogUploadInterrupted(_logger, _board.Name, upload.Id, upload.Consumed, upload.StreamSize);
+            throw;
+        }
+        finally
+        {
+            upload.Receiving.Release();
+        }
+    }
+
+    private async Task ReceiveStreamAsync(PendingUpload upload, PipeReader reader, CancellationToken ct)
+    {
+        var window = _board.Options.XloadWindow;
+        await SendAsync(new AgentLineBuilder(AgentVerbs.XloadReady).Add(AgentKeys.ModuleId, upload.Id).Add(AgentKeys.Offset, upload.Consumed).Add(AgentKeys.Window, window), ct);
+        var acknowledged = upload.Consumed;
+        using var stall = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        while (upload.Consumed < upload.StreamSize)
+        {
+            stall.CancelAfter(_board.Options.LoadTimeout);
+            ReadResult read;
+            try
+            {
+                read = await reader.ReadAsync(stall.Token);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                LogLoadTimeout(_logger, _board.Name, upload.Id, upload.StreamSize);
+                await SendAsync(CommandHandler.LoadError(upload.Id, AgentErrorCodes.Timeout,
+                    $"stream stalled at offset {upload.Consumed} of {upload.StreamSize} for {_board.Options.LoadTimeout.TotalMilliseconds:0} ms; XLOAD again resumes there"), ct);
+                return;
+            }
+            var take = (int)Math.Min(upload.StreamSize - upload.Consumed, read.Buffer.Length);
+            foreach (var segment in read.Buffer.Slice(0, take))
+            {
+                upload.Feed(segment.Span);
+            }
+            reader.AdvanceTo(read.Buffer.GetPosition(take));
+            if (upload.Consumed - acknowledged >= window / 2 && upload.Consumed < upload.StreamSize)
+            {
+                acknowledged = upload.Consumed;
+                await SendAsync(new AgentLineBuilder(AgentVerbs.Xack).Add(AgentKeys.ModuleId, upload.Id).Add(AgentKeys.Offset, acknowledged), ct);
+            }
+            if (read.IsCompleted && upload.Consumed < upload.StreamSize)
+            {
+                throw new IOException($"link closed at offset {upload.Consumed} of {upload.StreamSize}; the upload is kept for a resumed XLOAD");
+            }
+        }
+        _board.EndUpload(upload);
+        await SendAsync(upload.Finish() is { } malformed
+            ? CommandHandler.LoadError(upload.Id, AgentErrorCodes.BadPayload, $"{upload.Codec} stream: {malformed}")
+            : _commands.FinishLoad(upload.Id, upload.Module, upload.Crc), ct);
+    }
+
     /// <summary>Reads exactly <paramref name="size"/> bytes; null when the sender stalls past the load timeout.</summary>
     private async Task<byte[]?> ReceivePayloadAsync(PipeReader reader, int size, CancellationToken ct)
     {
@@ -244,6 +327,9 @@ internal sealed partial class AgentConnection : IDisposable
         }
         return payload;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Board {Board}: XLOAD {Module} interrupted at offset {Offset} of {StreamSize}; kept for a resumed XLOAD")]
+    private static partial void LogUploadInterrupted(ILogger logger, string board, string module, int offset, int streamSize);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Board {Board}: LOAD {Module} ({Size} bytes) timed out waiting for payload")]
     private static partial void LogLoadTimeout(ILogger logger, string board, string module, int size);

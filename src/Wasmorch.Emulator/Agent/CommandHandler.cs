@@ -1,6 +1,7 @@
 using Wasmorch.WasmtimeTarget;
 using Wasmorch.Emulator.Runtime;
 using Wasmorch.Protocol.Agent;
+using Wasmorch.Protocol.Modules;
 
 namespace Wasmorch.Emulator.Agent;
 
@@ -53,7 +54,7 @@ internal sealed class CommandHandler
             .Add(AgentKeys.AotTarget, _board.Options.AcceptsPrecompiled ? EmulatedTarget.AotTarget : "-")
             .Add(AgentKeys.MaxModule, _board.Options.MaxModuleBytes)
             .Add(AgentKeys.MaxModules, _board.Options.MaxModules)
-            .Add(AgentKeys.Extensions, nonce is null ? Extensions : Extensions + "," + LinkAuth.Extension)
+            .Add(AgentKeys.Extensions, Extensions + (_board.Options.XloadWindow > 0 ? "," + AgentVerbs.Xload : "") + (nonce is null ? "" : "," + LinkAuth.Extension))
             .AddIfNotNull(AgentKeys.AuthNonce, nonce);
 
     /// <summary>
@@ -201,6 +202,32 @@ internal sealed class CommandHandler
                 : $"the loaded module ids would exceed the {ProtocolLimits.MaxModuleListLength} bytes STATUS lists; UNLOAD one or use shorter ids");
         }
         size = (int)longSize;
+        return null;
+    }
+
+    /// <summary>
+    /// Checks an XLOAD line (§6b): LOAD's checks, in LOAD's order, after its own arguments
+    /// (codec, zsize); null means the stream may follow (after XLOAD_READY).
+    /// </summary>
+    public AgentLineBuilder? CheckXload(AgentLine line, out PendingUpload? upload)
+    {
+        upload = null;
+        var codec = line[AgentKeys.Codec] ?? "none";
+        if (codec is not ("none" or Lzss1.Name))
+        {
+            return Error(AgentErrorCodes.BadArgs, $"XLOAD codec '{codec}' is not offered (codecs: none,{Lzss1.Name})");
+        }
+        var refusal = CheckLoad(line, out var id, out var size, out var crc);
+        if (refusal is not null)
+        {
+            return refusal;
+        }
+        var most = codec == Lzss1.Name ? Lzss1.MaxStreamSize(size) : size;
+        if (!line.TryGetInt64(AgentKeys.Zsize, out var streamSize) || streamSize < 1 || streamSize > most)
+        {
+            return Error(AgentErrorCodes.BadArgs, $"XLOAD needs zsize=<stream bytes>, 1 to {most} for a module of {size} bytes with codec {codec}");
+        }
+        upload = new PendingUpload(id, size, crc, codec, (int)streamSize);
         return null;
     }
 

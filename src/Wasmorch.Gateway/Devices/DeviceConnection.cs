@@ -56,6 +56,19 @@ internal sealed partial class DeviceConnection : IAsyncDisposable
     public Task<AgentLine> RequestAfterWriteAsync(ReadOnlyMemory<byte> payload, IProgress<long>? progress, Func<AgentLine, bool> accepts, TimeSpan timeout, CancellationToken ct) =>
         SendAndWaitAsync(payload, "the LOAD payload", accepts, timeout, ct, progress);
 
+    /// <summary>
+    /// Writes an XLOAD stream from <paramref name="from"/> (§6b), never more than
+    /// <paramref name="window"/> bytes beyond the agent's last XACK, and waits for its verdict.
+    /// </summary>
+    public Task<AgentLine> RequestAfterWindowedWriteAsync(ReadOnlyMemory<byte> stream, long from, int window, IProgress<long>? progress, Func<AgentLine, bool> accepts, TimeSpan timeout, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            _acknowledged = from;
+        }
+        return SendAndWaitAsync("the XLOAD stream", verdict => WriteWindowedAsync(stream, from, window, progress, verdict, timeout, ct), accepts, timeout, ct);
+    }
+
     /// <summary>Writes raw bytes (not a command line) and waits for the reply that <paramref name="accepts"/> recognises.</summary>
     public Task<AgentLine> RequestRawAsync(ReadOnlyMemory<byte> bytes, string what, Func<AgentLine, bool> accepts, TimeSpan timeout, CancellationToken ct) =>
         SendAndWaitAsync(bytes, what, accepts, timeout, ct);
@@ -63,7 +76,69 @@ internal sealed partial class DeviceConnection : IAsyncDisposable
     /// <summary>Progress granularity: about 90 ms of a 115200-baud wire.</summary>
     private const int PayloadChunk = 1024;
 
-    private async Task<AgentLine> SendAndWaitAsync(ReadOnlyMemory<byte> bytes, string what, Func<AgentLine, bool> accepts, TimeSpan timeout, CancellationToken ct, IProgress<long>? progress = null, Action<AgentLine>? onAccepted = null)
+    /// <summary>The stream offset the agent last acknowledged (XACK) during an XLOAD.</summary>
+    private long _acknowledged;
+
+    private TaskCompletionSource _acknowledgedMore = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private void Acknowledge(AgentLine xack)
+    {
+        TaskCompletionSource? signal = null;
+        lock (_gate)
+        {
+            if (xack.TryGetInt64(AgentKeys.Offset, out var offset) && offset > _acknowledged)
+            {
+                _acknowledged = offset;
+                signal = _acknowledgedMore;
+                _acknowledgedMore = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+        }
+        signal?.TrySetResult();
+    }
+
+    private async Task WriteWindowedAsync(ReadOnlyMemory<byte> stream, long from, int window, IProgress<long>? progress, Task<AgentLine> verdict, TimeSpan timeout, CancellationToken ct)
+    {
+        for (var sent = from; sent < stream.Length && !verdict.IsCompleted;)
+        {
+            long acknowledged;
+            Task more;
+            lock (_gate)
+            {
+                acknowledged = _acknowledged;
+                more = _acknowledgedMore.Task;
+            }
+            var room = acknowledged + window - sent;
+            if (room <= 0)
+            {
+                // The agent's receive buffer may be full: nothing more until it says it took some (or answers).
+                await Task.WhenAny(more, verdict).WaitAsync(timeout, ct);
+                continue;
+            }
+            var chunk = (int)Math.Min(Math.Min(room, PayloadChunk), stream.Length - sent);
+            await WriteAsync(stream.Slice((int)sent, chunk), timeout, ct);
+            sent += chunk;
+            progress?.Report(sent);
+        }
+    }
+
+    private Task<AgentLine> SendAndWaitAsync(ReadOnlyMemory<byte> bytes, string what, Func<AgentLine, bool> accepts, TimeSpan timeout, CancellationToken ct, IProgress<long>? progress = null, Action<AgentLine>? onAccepted = null) =>
+        SendAndWaitAsync(what, async verdict =>
+        {
+            if (progress is null)
+            {
+                await WriteAsync(bytes, timeout, ct);
+                return;
+            }
+            for (var sent = 0; sent < bytes.Length && !verdict.IsCompleted;)
+            {
+                var chunk = Math.Min(PayloadChunk, bytes.Length - sent);
+                await WriteAsync(bytes.Slice(sent, chunk), timeout, ct);
+                sent += chunk;
+                progress.Report(sent);
+            }
+        }, accepts, timeout, ct, onAccepted);
+
+    private async Task<AgentLine> SendAndWaitAsync(string what, Func<Task<AgentLine>, Task> write, Func<AgentLine, bool> accepts, TimeSpan timeout, CancellationToken ct, Action<AgentLine>? onAccepted = null)
     {
         // The wait is armed before the first byte goes out: an agent may answer before the write completes.
         var reply = new TaskCompletionSource<AgentLine>();
@@ -75,20 +150,7 @@ internal sealed partial class DeviceConnection : IAsyncDisposable
         }
         try
         {
-            if (progress is null)
-            {
-                await WriteAsync(bytes, timeout, ct);
-            }
-            else
-            {
-                for (var sent = 0; sent < bytes.Length && !reply.Task.IsCompleted;)
-                {
-                    var chunk = Math.Min(PayloadChunk, bytes.Length - sent);
-                    await WriteAsync(bytes.Slice(sent, chunk), timeout, ct);
-                    sent += chunk;
-                    progress.Report(sent);
-                }
-            }
+            await write(reply.Task);
             return await reply.Task.WaitAsync(timeout, ct);
         }
         catch (TimeoutException)
@@ -277,6 +339,11 @@ internal sealed partial class DeviceConnection : IAsyncDisposable
         if (complete is not null || line.Verb == AgentVerbs.Result)
         {
             complete?.TrySetResult(line);
+            return;
+        }
+        if (line.Verb == AgentVerbs.Xack)
+        {
+            Acknowledge(line);
             return;
         }
         if (line.Verb == AgentVerbs.Log)

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Wasmorch.Transport;
 using Wasmorch.Protocol.Agent;
 using Wasmorch.Protocol.HostApi;
+using Wasmorch.Protocol.Modules;
 
 namespace Wasmorch.Gateway.Devices;
 
@@ -307,29 +308,97 @@ public sealed partial class DeviceSession : IDevice, IAsyncDisposable
         return reply;
     }
 
-    private Task<LoadReply> UploadAsync(string moduleId, ReadOnlyMemory<byte> module, IProgress<long>? progress, CancellationToken ct) =>
-        ExclusiveAsync(async c =>
+    /// <summary>How many links an XLOAD may take: a dropped or stalled one is resumed on the next (§6b).</summary>
+    private const int UploadAttempts = 4;
+
+    private async Task<LoadReply> UploadAsync(string moduleId, ReadOnlyMemory<byte> module, IProgress<long>? progress, CancellationToken ct)
+    {
+        // Compressed once, whatever number of links the upload takes.
+        byte[]? compressed = null;
+        for (var attempt = 1; ; attempt++)
         {
-            var crc = Crc32Hex.Format(Crc32Hex.Compute(module.Span));
-            var command = new AgentLineBuilder(AgentVerbs.Load).Add(AgentKeys.ModuleId, moduleId).Add(AgentKeys.Size, module.Length).Add(AgentKeys.Crc32, crc);
-            var ready = await c.RequestAsync(command, l => l.Verb is AgentVerbs.LoadReady or AgentVerbs.Err or AgentVerbs.LoadErr, _replyTimeout, ct);
-            if (ready.Verb != AgentVerbs.LoadReady)
+            var resumable = false;
+            try
             {
-                return new LoadReply(Matching(ready, "LOAD", moduleId), TimeSpan.Zero);
+                var reply = await ExclusiveAsync(c =>
+                {
+                    if (Capabilities?.Offers(AgentCapabilities.Xload) != true)
+                    {
+                        return LoadOnceAsync(c, moduleId, module, progress, ct);
+                    }
+                    resumable = true;
+                    compressed ??= Lzss1.Compress(module.Span);
+                    return XloadOnceAsync(c, moduleId, module, compressed, progress, ct);
+                }, ct);
+                // The agent kept what it took before the stall: the next XLOAD carries on from there.
+                if (!(resumable && attempt < UploadAttempts && reply.Line.Verb == AgentVerbs.LoadErr && reply.Line[AgentKeys.Code] == AgentErrorCodes.Timeout))
+                {
+                    return reply;
+                }
+                LogUploadResumes(_logger, Name, moduleId, reply.Line[AgentKeys.Msg] ?? "stalled");
             }
-            // No payload byte goes to a device that got ready for another module.
-            Matching(ready, "LOAD", moduleId);
-            var transfer = Stopwatch.StartNew();
-            var reply = await c.RequestAfterWriteAsync(module, progress, l => l.Verb is AgentVerbs.LoadOk or AgentVerbs.LoadErr or AgentVerbs.Err, WireTimeout(module.Length), ct);
-            Matching(reply, "LOAD", moduleId);
-            if (reply.Verb == AgentVerbs.LoadOk && (reply[AgentKeys.Crc32] is not { } acknowledged || !string.Equals(acknowledged, crc, StringComparison.OrdinalIgnoreCase)
-                || (reply.TryGetInt64(AgentKeys.Size, out var size) && size != module.Length)))
+            catch (GatewayException ex) when (resumable && attempt < UploadAttempts && ex.Code is HostErrorCodes.DeviceUnreachable or HostErrorCodes.Timeout)
             {
-                throw new GatewayException(HostErrorCodes.ProtocolError,
-                    $"device '{Name}' acknowledged a module other than the one sent (sent {module.Length} bytes, crc32 {crc}): '{reply}'; it is not reported as loaded");
+                LogUploadResumes(_logger, Name, moduleId, ex.Message);
             }
-            return new LoadReply(reply, transfer.Elapsed);
-        }, ct);
+        }
+    }
+
+    /// <summary>
+    /// One XLOAD on one link (§6b): the stream lzss1-compressed when that is smaller, sent from where
+    /// the agent says it stands, within the window it announces.
+    /// </summary>
+    private async Task<LoadReply> XloadOnceAsync(DeviceConnection c, string moduleId, ReadOnlyMemory<byte> module, byte[] compressed, IProgress<long>? progress, CancellationToken ct)
+    {
+        var crc = Crc32Hex.Format(Crc32Hex.Compute(module.Span));
+        var (codec, stream) = compressed.Length < module.Length ? (Lzss1.Name, compressed.AsMemory()) : ("none", module);
+        var command = new AgentLineBuilder(AgentVerbs.Xload).Add(AgentKeys.ModuleId, moduleId).Add(AgentKeys.Size, module.Length).Add(AgentKeys.Crc32, crc)
+            .Add(AgentKeys.Codec, codec).Add(AgentKeys.Zsize, stream.Length);
+        var ready = await c.RequestAsync(command, l => l.Verb is AgentVerbs.XloadReady or AgentVerbs.Err or AgentVerbs.LoadErr, _replyTimeout, ct);
+        if (ready.Verb != AgentVerbs.XloadReady)
+        {
+            return new LoadReply(Matching(ready, "XLOAD", moduleId), TimeSpan.Zero);
+        }
+        Matching(ready, "XLOAD", moduleId);
+        if (!ready.TryGetInt64(AgentKeys.Offset, out var offset) || offset < 0 || offset > stream.Length
+            || !ready.TryGetInt64(AgentKeys.Window, out var announced) || announced < 1)
+        {
+            throw new GatewayException(HostErrorCodes.ProtocolError, $"device '{Name}' answered XLOAD of {stream.Length} stream bytes without an offset among them and a positive window: '{ready}'");
+        }
+        var window = (int)Math.Min(announced, int.MaxValue);
+        var transfer = Stopwatch.StartNew();
+        var scaled = progress is null ? null : new Progress<long>(sent => progress.Report(sent * module.Length / Math.Max(1, stream.Length)));
+        var reply = await c.RequestAfterWindowedWriteAsync(stream, offset, window, scaled, l => l.Verb is AgentVerbs.LoadOk or AgentVerbs.LoadErr or AgentVerbs.Err, WireTimeout(stream.Length), ct);
+        return new LoadReply(CheckLoadOk(reply, moduleId, module.Length, crc), transfer.Elapsed);
+    }
+
+    private AgentLine CheckLoadOk(AgentLine reply, string moduleId, int size, string crc)
+    {
+        Matching(reply, "LOAD", moduleId);
+        if (reply.Verb == AgentVerbs.LoadOk && (reply[AgentKeys.Crc32] is not { } acknowledged || !string.Equals(acknowledged, crc, StringComparison.OrdinalIgnoreCase)
+            || (reply.TryGetInt64(AgentKeys.Size, out var acknowledgedSize) && acknowledgedSize != size)))
+        {
+            throw new GatewayException(HostErrorCodes.ProtocolError,
+                $"device '{Name}' acknowledged a module other than the one sent (sent {size} bytes, crc32 {crc}): '{reply}'; it is not reported as loaded");
+        }
+        return reply;
+    }
+
+    private async Task<LoadReply> LoadOnceAsync(DeviceConnection c, string moduleId, ReadOnlyMemory<byte> module, IProgress<long>? progress, CancellationToken ct)
+    {
+        var crc = Crc32Hex.Format(Crc32Hex.Compute(module.Span));
+        var command = new AgentLineBuilder(AgentVerbs.Load).Add(AgentKeys.ModuleId, moduleId).Add(AgentKeys.Size, module.Length).Add(AgentKeys.Crc32, crc);
+        var ready = await c.RequestAsync(command, l => l.Verb is AgentVerbs.LoadReady or AgentVerbs.Err or AgentVerbs.LoadErr, _replyTimeout, ct);
+        if (ready.Verb != AgentVerbs.LoadReady)
+        {
+            return new LoadReply(Matching(ready, "LOAD", moduleId), TimeSpan.Zero);
+        }
+        // No payload byte goes to a device that got ready for another module.
+        Matching(ready, "LOAD", moduleId);
+        var transfer = Stopwatch.StartNew();
+        var reply = await c.RequestAfterWriteAsync(module, progress, l => l.Verb is AgentVerbs.LoadOk or AgentVerbs.LoadErr or AgentVerbs.Err, WireTimeout(module.Length), ct);
+        return new LoadReply(CheckLoadOk(reply, moduleId, module.Length, crc), transfer.Elapsed);
+    }
 
     /// <summary>Time allowed for a payload: the reply timeout plus the time at a slow 9600 baud.</summary>
     private TimeSpan WireTimeout(int bytes) => _replyTimeout + TimeSpan.FromSeconds(bytes * 10.0 / 9600);
@@ -345,6 +414,9 @@ public sealed partial class DeviceSession : IDevice, IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Device {Device}: module {Module} loaded, but its record could not be written")]
     private static partial void LogRecordFailed(ILogger logger, Exception exception, string device, string module);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Device {Device}: upload of {Module} interrupted ({Reason}); resuming it with XLOAD")]
+    private static partial void LogUploadResumes(ILogger logger, string device, string module, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Device {Device}: connected to {Endpoint} ({Agent})")]
     private static partial void LogConnected(ILogger logger, string device, string endpoint, string agent);

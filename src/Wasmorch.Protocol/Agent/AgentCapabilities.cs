@@ -25,7 +25,10 @@ public sealed record AgentCapabilities(
         true, null, null, null, new HashSet<string> { "wasm" }, null, null, null, new HashSet<string>(),
         new Dictionary<string, string> { ["baseline"] = "true" });
 
+    public const string Xload = AgentVerbs.Xload;
+
     public bool Offers(string extension) => Extensions.Contains(extension);
+
 
     public static AgentCapabilities FromHello(AgentLine hello) => new(
         false,

@@ -18,6 +18,9 @@ public static class AgentErrorCodes
 
     /// <summary>Received bytes were lost: the line they broke, or a payload sent before LOAD_READY (§3, Lost bytes).</summary>
     public const string RxOverrun = "RX_OVERRUN";
+
+    /// <summary>§6b: an XLOAD stream its codec cannot decode into the declared module.</summary>
+    public const string BadPayload = "BAD_PAYLOAD";
 }
 
 /// <summary>Values of <c>status=</c> in RESULT lines.</summary>

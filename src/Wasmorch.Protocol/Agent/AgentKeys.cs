@@ -69,4 +69,14 @@ public static class AgentKeys
     public const string Nonce = "nonce";
 
     public const string Mac = "mac";
+
+    public const string Codec = "codec";
+
+    /// <summary>§6b: the stream's size on the wire (the compressed size).</summary>
+    public const string Zsize = "zsize";
+
+    public const string Offset = "offset";
+
+    /// <summary>§6b, XLOAD_READY: the most stream bytes the peer may send beyond the last acknowledged offset.</summary>
+    public const string Window = "window";
 }

@@ -44,4 +44,12 @@ public static class AgentVerbs
     public const string Auth = "AUTH";
 
     public const string AuthOk = "AUTH_OK";
+
+    /// <summary>§6b: a windowed, resumable, optionally compressed upload.</summary>
+    public const string Xload = "XLOAD";
+
+    public const string XloadReady = "XLOAD_READY";
+
+    /// <summary>§6b: the agent took the stream up to <c>offset</c> (asynchronous, during an XLOAD).</summary>
+    public const string Xack = "XACK";
 }
