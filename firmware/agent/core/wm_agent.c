@@ -18,6 +18,7 @@ const char *wm_code_str(enum wm_code code)
 	case WM_TIMEOUT: return "TIMEOUT";
 	case WM_INVALID_MODULE: return "INVALID_MODULE";
 	case WM_RX_OVERRUN: return "RX_OVERRUN";
+	case WM_BAD_PAYLOAD: return "BAD_PAYLOAD";
 	}
 	return "?";
 }
@@ -40,16 +41,37 @@ static void send_err(struct wm_agent *a, const char *code, const char *msg)
 	send_line(a, &w);
 }
 
-static void send_load_err(struct wm_agent *a, enum wm_code code, const char *msg)
+static void send_load_err_for(struct wm_agent *a, const char *id, enum wm_code code, const char *msg)
 {
 	char buf[WM_LINE_MAX];
 	struct wm_writer w;
 
 	wm_writer_begin(&w, buf, sizeof(buf), "LOAD_ERR");
-	wm_writer_str(&w, "module_id", a->load_id);
+	wm_writer_str(&w, "module_id", id);
 	wm_writer_str(&w, "code", wm_code_str(code));
 	wm_writer_msg(&w, "msg", msg);
 	send_line(a, &w);
+}
+
+static void send_load_err(struct wm_agent *a, enum wm_code code, const char *msg) { send_load_err_for(a, a->load_id, code, msg); }
+
+/* Lets go of a kept XLOAD (another upload takes the board's buffer, or this one ended). */
+static void drop_xload(struct wm_agent *a)
+{
+	if (a->xload.held && a->xload.buf != NULL) {
+		a->ops->load_abort(a->ctx, a->xload.buf);
+	}
+	a->xload.held = false;
+	a->xload.buf = NULL;
+}
+
+void wm_agent_drop_upload(struct wm_agent *agent)
+{
+	if (agent->mode == WM_MODE_XSTREAM) {
+		agent->mode = WM_MODE_LINE;
+		agent->line_len = 0;
+	}
+	drop_xload(agent);
 }
 
 void wm_agent_init(struct wm_agent *agent, const struct wm_board_ops *ops, void *ctx, const struct wm_agent_config *config)
@@ -76,6 +98,7 @@ void wm_agent_reset_link(struct wm_agent *agent)
 	if (agent->mode == WM_MODE_PAYLOAD && agent->load_buf != NULL) {
 		abort_load(agent);
 	}
+	/* An XLOAD stream cut by the new link stays held: the same XLOAD on the new link resumes it. */
 	agent->mode = WM_MODE_LINE;
 	agent->line_len = 0;
 	agent->peer_negotiated = false;
@@ -227,9 +250,13 @@ static void do_hello(struct wm_agent *a)
 	char buf[WM_LINE_MAX];
 	struct wm_writer w;
 
+	char extensions[48];
+
 	memset(&h, 0, sizeof(h));
 	a->ops->hello(a->ctx, &h);
 	a->peer_negotiated = true;
+	snprintf(extensions, sizeof(extensions), "%s%s%s", a->ops->unload ? "PING,UNLOAD,LOG" : "PING,LOG",
+		 a->config.xload_window > 0 ? ",XLOAD" : "", secured(a) ? ",AUTH" : "");
 	wm_writer_begin(&w, buf, sizeof(buf), "HELLO_OK");
 	wm_writer_str(&w, "proto", "1");
 	wm_writer_str(&w, "agent", h.agent);
@@ -244,10 +271,10 @@ static void do_hello(struct wm_agent *a)
 
 		a->ops->random(a->ctx, nonce, sizeof(nonce));
 		to_hex(a->auth_nonce, nonce, sizeof(nonce));
-		wm_writer_str(&w, "extensions", a->ops->unload ? "PING,UNLOAD,LOG,AUTH" : "PING,LOG,AUTH");
+		wm_writer_str(&w, "extensions", extensions);
 		wm_writer_str(&w, "auth_nonce", a->auth_nonce);
 	} else {
-		wm_writer_str(&w, "extensions", a->ops->unload ? "PING,UNLOAD,LOG" : "PING,LOG");
+		wm_writer_str(&w, "extensions", extensions);
 	}
 	send_line(a, &w);
 }
@@ -287,29 +314,29 @@ static bool module_list_has_room(struct wm_agent *a, const char *id)
 	return len + (len > 0 ? 1 : 0) + strlen(id) <= WM_MODULE_LIST_MAX;
 }
 
-static void do_load(struct wm_agent *a, const struct wm_line *l)
+static void finish_load(struct wm_agent *a);
+
+/* Refusals of LOAD and XLOAD before any byte, in the order of §3; WM_OK when the payload may follow. */
+static bool check_load(struct wm_agent *a, const struct wm_line *l, const char **id_out, uint32_t *size_out, uint32_t *crc_out)
 {
 	const char *id = wm_line_get(l, "module_id");
 	uint32_t size;
 	uint32_t crc;
 	char msg[96];
 	enum wm_code code;
-	char buf[WM_LINE_MAX];
-	struct wm_writer w;
 
 	if (!wm_module_id_valid(id)) {
 		send_err(a, "BAD_ARGS", "LOAD needs module_id=<id> ([A-Za-z0-9_.-]{1,32})");
-		return;
+		return false;
 	}
 	if (!wm_parse_u32(wm_line_get(l, "size"), &size) || size == 0) {
 		send_err(a, "BAD_ARGS", "LOAD needs size=<bytes>, a positive integer");
-		return;
+		return false;
 	}
 	if (!wm_parse_crc32(wm_line_get(l, "crc32"), &crc)) {
 		send_err(a, "BAD_ARGS", "LOAD needs crc32=<8 hex digits>");
-		return;
+		return false;
 	}
-	/* Refusals before any byte, in the order of §3: TOO_LARGE, then the board's BUSY and NO_MEMORY. */
 	{
 		struct wm_hello h;
 
@@ -319,19 +346,165 @@ static void do_load(struct wm_agent *a, const struct wm_line *l)
 			snprintf(msg, sizeof(msg), "module of %lu bytes exceeds this board's %lu", (unsigned long)size,
 				 (unsigned long)h.max_module);
 			send_err(a, "TOO_LARGE", msg);
-			return;
+			return false;
 		}
 	}
 	msg[0] = '\0';
 	code = a->ops->load_check(a->ctx, id, size, msg, sizeof(msg));
 	if (code != WM_OK) {
 		send_err(a, wm_code_str(code), msg[0] ? msg : wm_code_str(code));
-		return;
+		return false;
 	}
 	if (!module_list_has_room(a, id)) {
 		send_err(a, "NO_MEMORY", "the loaded module ids would exceed the 80 bytes STATUS lists; UNLOAD one or use shorter ids");
+		return false;
+	}
+	*id_out = id;
+	*size_out = size;
+	*crc_out = crc;
+	return true;
+}
+
+static void do_xload(struct wm_agent *a, const struct wm_line *l)
+{
+	const char *codec = wm_line_get(l, "codec");
+	const char *id;
+	uint32_t size;
+	uint32_t crc;
+	uint32_t zsize;
+	uint32_t most;
+	bool lzss;
+	char msg[WM_LINE_MAX];
+	char buf[WM_LINE_MAX];
+	struct wm_writer w;
+	struct wm_xload *x = &a->xload;
+
+	if (codec == NULL) {
+		codec = "none";
+	}
+	if (strcmp(codec, "none") != 0 && strcmp(codec, "lzss1") != 0) {
+		snprintf(msg, sizeof(msg), "XLOAD codec '%s' is not offered (codecs: none,lzss1)", codec);
+		send_err(a, "BAD_ARGS", msg);
 		return;
 	}
+	lzss = strcmp(codec, "lzss1") == 0;
+	if (!check_load(a, l, &id, &size, &crc)) {
+		return;
+	}
+	most = lzss ? WM_LZSS_MAX_STREAM(size) : size;
+	if (!wm_parse_u32(wm_line_get(l, "zsize"), &zsize) || zsize < 1 || zsize > most) {
+		snprintf(msg, sizeof(msg), "XLOAD needs zsize=<stream bytes>, 1 to %lu for a module of %lu bytes with codec %s",
+			 (unsigned long)most, (unsigned long)size, codec);
+		send_err(a, "BAD_ARGS", msg);
+		return;
+	}
+	if (!(x->held && strcmp(x->id, id) == 0 && x->size == size && x->crc == crc && x->lzss == lzss && x->zsize == zsize &&
+	      x->malformed[0] == '\0')) {
+		/* Another transfer: the one kept, if any, gives its buffer back. */
+		drop_xload(a);
+		x->buf = a->ops->load_buffer(a->ctx, size);
+		if (x->buf == NULL) {
+			send_err(a, "NO_MEMORY", "no room for the payload");
+			return;
+		}
+		x->held = true;
+		strcpy(x->id, id);
+		x->size = size;
+		x->crc = crc;
+		x->lzss = lzss;
+		x->zsize = zsize;
+		x->consumed = 0;
+		x->malformed[0] = '\0';
+		wm_lzss_init(&x->decoder);
+	}
+	x->acked = x->consumed;
+	a->mode = WM_MODE_XSTREAM;
+	wm_writer_begin(&w, buf, sizeof(buf), "XLOAD_READY");
+	wm_writer_str(&w, "module_id", id);
+	wm_writer_u32(&w, "offset", x->consumed);
+	wm_writer_u32(&w, "window", a->config.xload_window);
+	send_line(a, &w);
+}
+
+static void finish_xload(struct wm_agent *a)
+{
+	struct wm_xload *x = &a->xload;
+
+	a->mode = WM_MODE_LINE;
+	if (x->malformed[0] == '\0' && x->lzss) {
+		char why[sizeof(x->malformed) - 16];
+
+		if (!wm_lzss_finish(&x->decoder, x->size, why, sizeof(why))) {
+			snprintf(x->malformed, sizeof(x->malformed), "lzss1 stream: %s", why);
+		}
+	}
+	if (x->malformed[0] != '\0') {
+		char id[WM_MODULE_ID_MAX + 1];
+
+		strcpy(id, x->id);
+		drop_xload(a);
+		send_load_err_for(a, id, WM_BAD_PAYLOAD, x->malformed);
+		return;
+	}
+	/* From here it is a LOAD's payload like any other: CRC, commit, LOAD_OK (finish_load owns the buffer). */
+	strcpy(a->load_id, x->id);
+	a->load_buf = x->buf;
+	a->load_size = x->size;
+	a->load_crc = x->crc;
+	x->buf = NULL;
+	x->held = false;
+	finish_load(a);
+}
+
+static uint32_t xload_half(const struct wm_agent *a) { return a->config.xload_window >= 2u ? a->config.xload_window / 2u : 1u; }
+
+static void feed_xload(struct wm_agent *a, const uint8_t *data, size_t len, uint32_t now_ms)
+{
+	struct wm_xload *x = &a->xload;
+
+	if (x->malformed[0] == '\0') {
+		if (x->lzss) {
+			char why[sizeof(x->malformed) - 16];
+
+			if (!wm_lzss_feed(&x->decoder, data, len, x->buf, x->size, why, sizeof(why))) {
+				snprintf(x->malformed, sizeof(x->malformed), "lzss1 stream: %s", why);
+			}
+		} else {
+			memcpy(x->buf + x->consumed, data, len);
+		}
+	}
+	x->consumed += (uint32_t)len;
+	x->last_ms = now_ms;
+	if (x->consumed == x->zsize) {
+		finish_xload(a);
+		return;
+	}
+	/* Acknowledged at every multiple of half the window (the caller stops each piece there). */
+	if (x->consumed % xload_half(a) == 0u) {
+		char buf[WM_LINE_MAX];
+		struct wm_writer w;
+
+		x->acked = x->consumed;
+		wm_writer_begin(&w, buf, sizeof(buf), "XACK");
+		wm_writer_str(&w, "module_id", x->id);
+		wm_writer_u32(&w, "offset", x->acked);
+		send_line(a, &w);
+	}
+}
+
+static void do_load(struct wm_agent *a, const struct wm_line *l)
+{
+	const char *id;
+	uint32_t size;
+	uint32_t crc;
+	char buf[WM_LINE_MAX];
+	struct wm_writer w;
+
+	if (!check_load(a, l, &id, &size, &crc)) {
+		return;
+	}
+	/* The board's module buffer goes to this LOAD: a kept XLOAD cannot be resumed any more. */
+	drop_xload(a);
 	a->load_buf = a->ops->load_buffer(a->ctx, size);
 	if (a->load_buf == NULL) {
 		send_err(a, "NO_MEMORY", "no room for the payload");
@@ -517,6 +690,8 @@ static void handle_line(struct wm_agent *a, const char *text, size_t len)
 		do_status(a);
 	} else if (strcmp(l->verb, "LOAD") == 0) {
 		do_load(a, l);
+	} else if (ext && a->config.xload_window > 0 && strcmp(l->verb, "XLOAD") == 0) {
+		do_xload(a, l);
 	} else if (strcmp(l->verb, "START") == 0) {
 		do_start(a, l);
 	} else if (strcmp(l->verb, "STOP") == 0) {
@@ -573,6 +748,22 @@ void wm_agent_feed(struct wm_agent *a, const uint8_t *data, size_t len, uint32_t
 			}
 			continue;
 		}
+		if (a->mode == WM_MODE_XSTREAM) {
+			uint32_t half = xload_half(a);
+			/* Up to the end of the stream or the next acknowledgement point, whichever comes first. */
+			size_t take = a->xload.zsize - a->xload.consumed;
+			size_t to_ack = half - a->xload.consumed % half;
+
+			if (take > to_ack) {
+				take = to_ack;
+			}
+			if (take > len - i) {
+				take = len - i;
+			}
+			feed_xload(a, data + i, take, now_ms);
+			i += take;
+			continue;
+		}
 		if (a->mode == WM_MODE_SKIP) {
 			size_t take = a->skip_left < len - i ? a->skip_left : len - i;
 
@@ -598,6 +789,9 @@ void wm_agent_feed(struct wm_agent *a, const uint8_t *data, size_t len, uint32_t
 					handle_line(a, a->line, a->line_len);
 					if (a->mode == WM_MODE_PAYLOAD) {
 						a->load_last_ms = now_ms;
+					}
+					if (a->mode == WM_MODE_XSTREAM) {
+						a->xload.last_ms = now_ms;
 					}
 				}
 				a->line_len = 0;
@@ -625,6 +819,21 @@ void wm_agent_lost(struct wm_agent *a, size_t lost)
 		send_load_err(a, WM_RX_OVERRUN, msg);
 		a->skip_left = lost <= left ? (uint32_t)(left - lost) : 0;
 		/* A gap that ran on past the payload broke the line after it too: discarded, the LOAD_ERR said so. */
+		a->mode = lost > left ? WM_MODE_OVERRUN : a->skip_left > 0 ? WM_MODE_SKIP : WM_MODE_LINE;
+		a->line_len = 0;
+		return;
+	}
+	if (a->mode == WM_MODE_XSTREAM) {
+		/* The stream is broken where no one can tell: not resumable; the rest of it is skipped. */
+		char msg[96];
+		char id[WM_MODULE_ID_MAX + 1];
+		size_t left = a->xload.zsize - a->xload.consumed;
+
+		strcpy(id, a->xload.id);
+		drop_xload(a);
+		snprintf(msg, sizeof(msg), "%lu payload bytes lost: the board's receive buffer overflowed", (unsigned long)lost);
+		send_load_err_for(a, id, WM_RX_OVERRUN, msg);
+		a->skip_left = lost <= left ? (uint32_t)(left - lost) : 0;
 		a->mode = lost > left ? WM_MODE_OVERRUN : a->skip_left > 0 ? WM_MODE_SKIP : WM_MODE_LINE;
 		a->line_len = 0;
 		return;
@@ -679,6 +888,17 @@ void wm_agent_poll(struct wm_agent *a, uint32_t now_ms)
 			finish_load(a);
 			return;
 		}
+	}
+	if (a->mode == WM_MODE_XSTREAM && (uint32_t)(now_ms - a->xload.last_ms) >= a->config.load_timeout_ms) {
+		char msg[128];
+
+		/* Kept: the same XLOAD carries on from here. */
+		snprintf(msg, sizeof(msg), "stream stalled at offset %lu of %lu for %lu ms; XLOAD again resumes there",
+			 (unsigned long)a->xload.consumed, (unsigned long)a->xload.zsize, (unsigned long)a->config.load_timeout_ms);
+		a->mode = WM_MODE_LINE;
+		a->line_len = 0;
+		send_load_err_for(a, a->xload.id, WM_TIMEOUT, msg);
+		return;
 	}
 	if (a->mode == WM_MODE_PAYLOAD && (uint32_t)(now_ms - a->load_last_ms) >= a->config.load_timeout_ms) {
 		char msg[64];

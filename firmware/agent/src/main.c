@@ -44,6 +44,8 @@ int main(void)
 	struct wm_agent_config config = {
 		.load_timeout_ms = CONFIG_WASMORCH_LOAD_TIMEOUT_MS,
 		.extensions = IS_ENABLED(CONFIG_WASMORCH_EXTENSIONS),
+		/* XLOAD streams pass through the receive ring: the window never outruns it. */
+		.xload_window = IS_ENABLED(CONFIG_WASMORCH_XLOAD) ? CONFIG_WASMORCH_RX_RING_SIZE - 64 : 0,
 	};
 
 #ifdef CONFIG_WASMORCH_LINK_AUTH

@@ -12,7 +12,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct fake_board board;
 	static struct wm_agent agent;
-	struct wm_agent_config config = { .load_timeout_ms = 50, .extensions = true };
+	struct wm_agent_config config = { .load_timeout_ms = 50, .extensions = true, .xload_window = 256 };
 	char line[FAKE_OUT_MAX];
 	size_t i = 0;
 
@@ -41,6 +41,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		board.out_len = 0;
 	}
 	wm_agent_reset_link(&agent);
+	/* An XLOAD outlives its link (it is kept for a resume); nothing else does. */
+	if (board.buffers_out != (agent.xload.held ? 1 : 0)) {
+		abort();
+	}
+	wm_agent_drop_upload(&agent);
 	if (board.buffers_out != 0) {
 		abort();
 	}

@@ -21,6 +21,11 @@ if command -v clang >/dev/null 2>&1 && ls /usr/lib/llvm-*/lib/clang/*/lib/linux/
   "$build/fuzz/fuzz_agent" -max_total_time="$fuzz_seconds" -max_len=2048 -rss_limit_mb=1024 -timeout=10 "$build/fuzz/corpus" 2>"$build/fuzz/log" \
     || { tail -40 "$build/fuzz/log"; echo "fuzz_agent: FAILED" >&2; exit 1; }
   echo "fuzz_agent: $(grep -Eo 'Done [0-9]+ runs in [0-9]+ second' "$build/fuzz/log" | tail -1)s, no crash"
+  cmake --build "$build/fuzz" -j2 --target fuzz_lzss >/dev/null
+  mkdir -p "$build/fuzz/corpus-lzss"
+  "$build/fuzz/fuzz_lzss" -max_total_time="$fuzz_seconds" -max_len=4096 -rss_limit_mb=1024 -timeout=10 "$build/fuzz/corpus-lzss" 2>"$build/fuzz/log-lzss" \
+    || { tail -40 "$build/fuzz/log-lzss"; echo "fuzz_lzss: FAILED" >&2; exit 1; }
+  echo "fuzz_lzss: $(grep -Eo 'Done [0-9]+ runs in [0-9]+ second' "$build/fuzz/log-lzss" | tail -1)s, no crash"
 else
   echo "fuzz_agent: skipped (clang's libFuzzer runtime, apt libclang-rt-14-dev, is not installed)"
 fi

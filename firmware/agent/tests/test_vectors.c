@@ -102,7 +102,7 @@ static uint8_t link_key[64];
 
 static void begin_case(const char *spec)
 {
-	struct wm_agent_config config = { .load_timeout_ms = 2000, .extensions = strstr(spec, " baseline") == NULL };
+	struct wm_agent_config config = { .load_timeout_ms = 2000, .extensions = strstr(spec, " baseline") == NULL, .xload_window = 1024 };
 	const char *key = strstr(spec, " key=");
 	char boot[WM_LINE_MAX + 1];
 	int has_boot;

@@ -258,8 +258,9 @@ internal sealed partial class AgentConnection : IDisposable
     private async Task ReceiveStreamAsync(PendingUpload upload, PipeReader reader, CancellationToken ct)
     {
         var window = _board.Options.XloadWindow;
+        // Acknowledged at every multiple of half the window: the same offsets however the bytes come.
+        var half = Math.Max(1, window / 2);
         await SendAsync(new AgentLineBuilder(AgentVerbs.XloadReady).Add(AgentKeys.ModuleId, upload.Id).Add(AgentKeys.Offset, upload.Consumed).Add(AgentKeys.Window, window), ct);
-        var acknowledged = upload.Consumed;
         using var stall = CancellationTokenSource.CreateLinkedTokenSource(ct);
         while (upload.Consumed < upload.StreamSize)
         {
@@ -276,16 +277,15 @@ internal sealed partial class AgentConnection : IDisposable
                     $"stream stalled at offset {upload.Consumed} of {upload.StreamSize} for {_board.Options.LoadTimeout.TotalMilliseconds:0} ms; XLOAD again resumes there"), ct);
                 return;
             }
-            var take = (int)Math.Min(upload.StreamSize - upload.Consumed, read.Buffer.Length);
+            var take = (int)Math.Min(Math.Min(upload.StreamSize - upload.Consumed, read.Buffer.Length), half - upload.Consumed % half);
             foreach (var segment in read.Buffer.Slice(0, take))
             {
                 upload.Feed(segment.Span);
             }
             reader.AdvanceTo(read.Buffer.GetPosition(take));
-            if (upload.Consumed - acknowledged >= window / 2 && upload.Consumed < upload.StreamSize)
+            if (upload.Consumed % half == 0 && upload.Consumed < upload.StreamSize)
             {
-                acknowledged = upload.Consumed;
-                await SendAsync(new AgentLineBuilder(AgentVerbs.Xack).Add(AgentKeys.ModuleId, upload.Id).Add(AgentKeys.Offset, acknowledged), ct);
+                await SendAsync(new AgentLineBuilder(AgentVerbs.Xack).Add(AgentKeys.ModuleId, upload.Id).Add(AgentKeys.Offset, upload.Consumed), ct);
             }
             if (read.IsCompleted && upload.Consumed < upload.StreamSize)
             {

@@ -7,6 +7,7 @@
 #ifndef WASMORCH_AGENT_H
 #define WASMORCH_AGENT_H
 
+#include "wasmorch/lzss.h"
 #include "wasmorch/proto.h"
 #include "wasmorch/rx.h"
 
@@ -27,6 +28,7 @@ enum wm_code {
 	WM_TIMEOUT,
 	WM_INVALID_MODULE,
 	WM_RX_OVERRUN,
+	WM_BAD_PAYLOAD,
 };
 
 const char *wm_code_str(enum wm_code code);
@@ -102,6 +104,11 @@ struct wm_agent_config {
 	/* The link key (docs/protocol.md §6a): NULL for an open agent; else only an authenticated peer drives it. */
 	const uint8_t *link_key;
 	size_t link_key_len;
+	/*
+	 * XLOAD (docs/protocol.md §6b): the stream bytes a peer may send beyond the last acknowledged
+	 * offset, at most what the receive ring holds; 0 offers no XLOAD.
+	 */
+	uint32_t xload_window;
 };
 
 enum wm_agent_mode {
@@ -112,6 +119,25 @@ enum wm_agent_mode {
 	WM_MODE_OVERRUN,
 	/* The rest of a payload whose LOAD failed on an overrun: skipped, never read as lines. */
 	WM_MODE_SKIP,
+	/* An XLOAD stream (§6b): through feed, decoded as it comes. */
+	WM_MODE_XSTREAM,
+};
+
+/* An XLOAD being received, or kept after a stall or a new link for the same XLOAD to resume. */
+struct wm_xload {
+	bool held;
+	char id[WM_MODULE_ID_MAX + 1];
+	uint8_t *buf;
+	uint32_t size;
+	uint32_t crc;
+	bool lzss;
+	uint32_t zsize;
+	uint32_t consumed;
+	uint32_t acked;
+	uint32_t last_ms;
+	struct wm_lzss decoder;
+	/* The first thing wrong with the stream (empty while it is fine); the rest is taken and dropped. */
+	char malformed[160];
 };
 
 struct wm_agent {
@@ -142,6 +168,7 @@ struct wm_agent {
 	/* AUTH: the challenge of this link's last HELLO_OK (empty once used) and whether the peer answered it. */
 	char auth_nonce[WM_AUTH_NONCE_HEX + 1];
 	bool authenticated;
+	struct wm_xload xload;
 	/* Scratch for parsing (kept here, not on a small thread stack). */
 	struct wm_line parsed;
 	struct wm_args args;
@@ -169,6 +196,9 @@ void wm_agent_lost(struct wm_agent *agent, size_t lost);
 
 /* Call periodically (and when no byte arrives): ends a stalled LOAD with LOAD_ERR code=TIMEOUT. */
 void wm_agent_poll(struct wm_agent *agent, uint32_t now_ms);
+
+/* Gives back the buffer of an XLOAD kept for a resume (a board that needs the memory back). */
+void wm_agent_drop_upload(struct wm_agent *agent);
 
 /* A new peer connected (or the link was re-established): back to line mode, not negotiated. */
 void wm_agent_reset_link(struct wm_agent *agent);
