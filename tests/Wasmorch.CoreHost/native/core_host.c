@@ -182,7 +182,9 @@ EXPORT void wmh_init(const struct wmh_callbacks *callbacks, uint32_t load_timeou
 	struct wm_agent_config config = { .load_timeout_ms = load_timeout_ms,
 					  .extensions = extensions != 0,
 					  .link_key = link_key,
-					  .link_key_len = link_key_len };
+					  .link_key_len = link_key_len,
+					  /* The firmware's default: its 1 KiB receive ring less 64 bytes. */
+					  .xload_window = extensions != 0 ? 960u : 0u };
 
 	cb = *callbacks;
 	wm_agent_init(&agent, &ops, NULL, &config);
