@@ -33,7 +33,7 @@ var benchmarks = new (string Name, Func<Task<IReadOnlyList<BenchResult>>> Run)[]
     ("aot-instantiate", SystemBenches.AotInstantiateAsync),
     ("repeat-deploy", () => SystemBenches.RepeatDeployAsync(cacheDir)),
     ("soak", () => SoakBench.RunAsync(cacheDir)),
-    ("serial-upload", async () => [await SerialUploadBench.RunAsync()]),
+    ("serial-upload", SerialUploadBench.RunAsync),
 };
 
 var results = new List<BenchResult>();

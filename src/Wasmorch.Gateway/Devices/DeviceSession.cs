@@ -131,12 +131,19 @@ public sealed partial class DeviceSession : IDevice, IAsyncDisposable
         return connection;
     }
 
+    /// <summary>How long a new link is listened to, and what arrives dropped, before the cancel line.</summary>
+    private static readonly TimeSpan StaleInputQuiet = TimeSpan.FromMilliseconds(25);
+
     /// <summary>
     /// HELLO on every new link: an agent may have been replaced (reflashed) since the last one.
     /// ERR means a seed-baseline agent, with which only the baseline commands are used.
     /// </summary>
     private async Task<AgentCapabilities> NegotiateAsync(DeviceConnection connection, CancellationToken ct)
     {
+        // A serial line keeps what the agent sent while no one listened (the LOAD_ERR of a payload
+        // its last peer abandoned, say): a moment for it to arrive and be dropped as stray, so that
+        // it is never taken for the answer to this link's cancel line.
+        await Task.Delay(StaleInputQuiet, ct);
         // §1: whatever a previous peer left half-sent is cancelled, never completed into a command.
         var cancelled = await connection.RequestRawAsync(CancelLine.Bytes, "the cancel line", CancelLine.IsAnswer, _replyTimeout, ct);
         if (cancelled.Verb == AgentVerbs.LoadErr)
