@@ -325,6 +325,7 @@ public sealed partial class DeviceSession : IDevice, IAsyncDisposable
         for (var attempt = 1; ; attempt++)
         {
             var resumable = false;
+            var resumedAt = new System.Runtime.CompilerServices.StrongBox<long>(0);
             try
             {
                 var reply = await ExclusiveAsync(c =>
@@ -335,8 +336,17 @@ public sealed partial class DeviceSession : IDevice, IAsyncDisposable
                     }
                     resumable = true;
                     compressed ??= Lzss1.Compress(module.Span);
-                    return XloadOnceAsync(c, moduleId, module, compressed, progress, ct);
+                    return XloadOnceAsync(c, moduleId, module, compressed, resumedAt, progress, ct);
                 }, ct);
+                // A resumed stream that fails its check carries bytes the agent took while no one
+                // was sending (a new peer's first lines on a serial line, §6b): the agent dropped
+                // it, so it is sent again whole, once.
+                if (resumable && attempt < UploadAttempts && resumedAt.Value > 0 && reply.Line.Verb == AgentVerbs.LoadErr
+                    && reply.Line[AgentKeys.Code] is AgentErrorCodes.CrcMismatch or AgentErrorCodes.BadPayload)
+                {
+                    LogUploadRestarts(_logger, Name, moduleId, resumedAt.Value, reply.Line[AgentKeys.Msg] ?? "");
+                    continue;
+                }
                 // The agent kept what it took before the stall: the next XLOAD carries on from there.
                 if (!(resumable && attempt < UploadAttempts && reply.Line.Verb == AgentVerbs.LoadErr && reply.Line[AgentKeys.Code] == AgentErrorCodes.Timeout))
                 {
@@ -355,7 +365,7 @@ public sealed partial class DeviceSession : IDevice, IAsyncDisposable
     /// One XLOAD on one link (§6b): the stream lzss1-compressed when that is smaller, sent from where
     /// the agent says it stands, within the window it announces.
     /// </summary>
-    private async Task<LoadReply> XloadOnceAsync(DeviceConnection c, string moduleId, ReadOnlyMemory<byte> module, byte[] compressed, IProgress<long>? progress, CancellationToken ct)
+    private async Task<LoadReply> XloadOnceAsync(DeviceConnection c, string moduleId, ReadOnlyMemory<byte> module, byte[] compressed, System.Runtime.CompilerServices.StrongBox<long> resumedAt, IProgress<long>? progress, CancellationToken ct)
     {
         var crc = Crc32Hex.Format(Crc32Hex.Compute(module.Span));
         var (codec, stream) = compressed.Length < module.Length ? (Lzss1.Name, compressed.AsMemory()) : ("none", module);
@@ -373,6 +383,7 @@ public sealed partial class DeviceSession : IDevice, IAsyncDisposable
             throw new GatewayException(HostErrorCodes.ProtocolError, $"device '{Name}' answered XLOAD of {stream.Length} stream bytes without an offset among them and a positive window: '{ready}'");
         }
         var window = (int)Math.Min(announced, int.MaxValue);
+        resumedAt.Value = offset;
         var transfer = Stopwatch.StartNew();
         var scaled = progress is null ? null : new Progress<long>(sent => progress.Report(sent * module.Length / Math.Max(1, stream.Length)));
         var reply = await c.RequestAfterWindowedWriteAsync(stream, offset, window, scaled, l => l.Verb is AgentVerbs.LoadOk or AgentVerbs.LoadErr or AgentVerbs.Err, WireTimeout(stream.Length), ct);
@@ -421,6 +432,9 @@ public sealed partial class DeviceSession : IDevice, IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Device {Device}: module {Module} loaded, but its record could not be written")]
     private static partial void LogRecordFailed(ILogger logger, Exception exception, string device, string module);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Device {Device}: upload of {Module} resumed at stream byte {Offset} failed its check ({Reason}); sending it again whole")]
+    private static partial void LogUploadRestarts(ILogger logger, string device, string module, long offset, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Device {Device}: upload of {Module} interrupted ({Reason}); resuming it with XLOAD")]
     private static partial void LogUploadResumes(ILogger logger, string device, string module, string reason);
