@@ -34,6 +34,7 @@ var benchmarks = new (string Name, Func<Task<IReadOnlyList<BenchResult>>> Run)[]
     ("repeat-deploy", () => SystemBenches.RepeatDeployAsync(cacheDir)),
     ("soak", () => SoakBench.RunAsync(cacheDir)),
     ("serial-upload", SerialUploadBench.RunAsync),
+    ("edit-loop", () => EditLoopBench.RunAsync(cacheDir, Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", ".."))),
 };
 
 var results = new List<BenchResult>();
