@@ -211,7 +211,7 @@ public static class DeviceCommands
         }
     }
 
-    private static async Task<T> ReadInputAsync<T>(FileInfo path, Func<string, CancellationToken, Task<T>> read, CancellationToken ct)
+    internal static async Task<T> ReadInputAsync<T>(FileInfo path, Func<string, CancellationToken, Task<T>> read, CancellationToken ct)
     {
         try
         {
@@ -253,34 +253,62 @@ public static class DeviceCommands
         }
     }
 
-    internal static async Task<int> Run(ParseResult pr, GlobalOptions global, string name, Func<Task<HostRequest>> build, TimeSpan timeout, CancellationToken ct, bool needsDevice = true, FileInfo? signKey = null, bool takesSelector = false)
+    /// <summary>
+    /// The one --device, or the parsed --selector, a command runs on (each checked: not both, a
+    /// selector that parses, --parallel in range); <paramref name="takesSelector"/>: the command
+    /// sends the selector itself (rollout) instead of running once per match.
+    /// </summary>
+    internal static (string? Device, Selector? Selector) Targets(ParseResult pr, GlobalOptions global, string name, bool needsDevice = true, bool takesSelector = false)
     {
-        var printer = new ResponsePrinter(Console.Out, Console.Error, pr.GetValue(global.Json));
+        var device = pr.GetValue(global.Device);
+        var selectorText = takesSelector ? null : pr.GetValue(global.Selector);
+        Selector? selector = null;
+        if (selectorText is not null)
+        {
+            if (!needsDevice || device is not null)
+            {
+                throw new UsageException(needsDevice ? "give --device or --selector, not both" : $"{name} does not take --selector");
+            }
+            if (!Selector.TryParse(selectorText, out selector, out var selectorError))
+            {
+                throw new UsageException(selectorError!);
+            }
+            if (pr.GetValue(global.Parallel) is < 1 or > 256)
+            {
+                throw new UsageException($"--parallel {pr.GetValue(global.Parallel)} is out of range (1 to 256)");
+            }
+        }
+        else if (needsDevice && string.IsNullOrEmpty(device))
+        {
+            throw new UsageException($"{name} needs --device <name> or --selector <labels>");
+        }
+        return (device, selector);
+    }
+
+    /// <summary>Runs a command's action; a usage error or an unreachable gateway is one line on stderr and its exit code.</summary>
+    internal static async Task<int> Guarded(Func<Task<int>> action)
+    {
         try
         {
-            var device = pr.GetValue(global.Device);
-            // A command that takes the selector itself (rollout) sends it; the others run once per match.
-            var selectorText = takesSelector ? null : pr.GetValue(global.Selector);
-            Selector? selector = null;
-            if (selectorText is not null)
-            {
-                if (!needsDevice || device is not null)
-                {
-                    throw new UsageException(needsDevice ? "give --device or --selector, not both" : $"{name} does not take --selector");
-                }
-                if (!Selector.TryParse(selectorText, out selector, out var selectorError))
-                {
-                    throw new UsageException(selectorError!);
-                }
-                if (pr.GetValue(global.Parallel) is < 1 or > 256)
-                {
-                    throw new UsageException($"--parallel {pr.GetValue(global.Parallel)} is out of range (1 to 256)");
-                }
-            }
-            else if (needsDevice && string.IsNullOrEmpty(device))
-            {
-                throw new UsageException($"{name} needs --device <name> or --selector <labels>");
-            }
+            return await action();
+        }
+        catch (UsageException ex)
+        {
+            await Console.Error.WriteLineAsync($"error: {ex.Message}");
+            return ExitCodes.Usage;
+        }
+        catch (GatewayUnreachableException ex)
+        {
+            await Console.Error.WriteLineAsync($"error: {ex.Message}");
+            return ExitCodes.GatewayUnreachable;
+        }
+    }
+
+    internal static Task<int> Run(ParseResult pr, GlobalOptions global, string name, Func<Task<HostRequest>> build, TimeSpan timeout, CancellationToken ct, bool needsDevice = true, FileInfo? signKey = null, bool takesSelector = false) =>
+        Guarded(async () =>
+        {
+            var printer = new ResponsePrinter(Console.Out, Console.Error, pr.GetValue(global.Json));
+            var (device, selector) = Targets(pr, global, name, needsDevice, takesSelector);
             var fleetAddress = FleetAddress.TryParse(pr.GetValue(global.Gateway), out var inFleet) ? inFleet : null;
             GatewayAddress address = GatewayAddress.Default;
             if (fleetAddress is null && !GatewayAddress.TryResolve(pr.GetValue(global.Gateway), out address, out var addressError))
@@ -316,18 +344,7 @@ public static class DeviceCommands
             var (response, latency) = await client.SendAsync(request, timeout, ct, bar is null ? null : bar.Update);
             bar?.Finish();
             return printer.Print(name, response, latency);
-        }
-        catch (UsageException ex)
-        {
-            await Console.Error.WriteLineAsync($"error: {ex.Message}");
-            return ExitCodes.Usage;
-        }
-        catch (GatewayUnreachableException ex)
-        {
-            await Console.Error.WriteLineAsync($"error: {ex.Message}");
-            return ExitCodes.GatewayUnreachable;
-        }
-    }
+        });
 }
 
 public sealed class UsageException : Exception

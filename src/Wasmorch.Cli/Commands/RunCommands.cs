@@ -56,9 +56,9 @@ public static partial class RunCommands
         var shared = new Shared();
         var command = new Command("run", "Build, deploy (skipped when the device holds it), start a function and print its result with the latency breakdown: wasmorch -d nucleo run math_ops.c add 10 15");
         shared.AddTo(command);
-        command.SetAction((pr, ct) => Guarded(async () =>
+        command.SetAction((pr, ct) => DeviceCommands.Guarded(async () =>
         {
-            var (targets, loop, deployCommand) = Prepare(pr, global, shared);
+            var (targets, loop, deployCommand) = Prepare(pr, global, shared, "run");
             var printer = new ResponsePrinter(Console.Out, Console.Error, pr.GetValue(global.Json));
             return await PassAsync(targets, loop, printer, deployCommand, null, ct);
         }));
@@ -70,9 +70,9 @@ public static partial class RunCommands
         var shared = new Shared();
         var command = new Command("watch", "run, again on every save of the source or a header it includes; a compile error leaves the previous module running; Ctrl-C stops the job it started");
         shared.AddTo(command);
-        command.SetAction((pr, ct) => Guarded(async () =>
+        command.SetAction((pr, ct) => DeviceCommands.Guarded(async () =>
         {
-            var (targets, loop, deployCommand) = Prepare(pr, global, shared);
+            var (targets, loop, deployCommand) = Prepare(pr, global, shared, "watch");
             var printer = new ResponsePrinter(Console.Out, Console.Error, pr.GetValue(global.Json));
             var source = pr.GetValue(shared.File)!;
             // Ctrl-C (and SIGTERM) end the watch through its token, so that it can leave the boards
@@ -93,24 +93,11 @@ public static partial class RunCommands
     /// <summary>The devices to run on, and how to reach the gateway.</summary>
     private sealed record Targets(string? Device, Selector? Selector, GatewayAddress Address, string? TlsCa, int Parallel, TimeSpan Timeout);
 
-    private static (Targets, EditLoop, string) Prepare(ParseResult pr, GlobalOptions global, Shared shared)
+    private static (Targets, EditLoop, string) Prepare(ParseResult pr, GlobalOptions global, Shared shared, string name)
     {
         var file = pr.GetValue(shared.File)!;
-        var device = pr.GetValue(global.Device);
-        var selectorText = pr.GetValue(global.Selector);
-        Selector? selector = null;
-        if (selectorText is not null && device is not null)
-        {
-            throw new UsageException("give --device or --selector, not both");
-        }
-        if (selectorText is not null && !Selector.TryParse(selectorText, out selector, out var selectorError))
-        {
-            throw new UsageException(selectorError!);
-        }
-        if (selector is null && string.IsNullOrEmpty(device))
-        {
-            throw new UsageException("run needs --device <name> or --selector <labels>");
-        }
+        var (device, selector) = DeviceCommands.Targets(pr, global, name);
+        // Checked with --device too: every pass takes its lanes from it.
         if (pr.GetValue(global.Parallel) is < 1 or > 256)
         {
             throw new UsageException($"--parallel {pr.GetValue(global.Parallel)} is out of range (1 to 256)");
@@ -143,9 +130,9 @@ public static partial class RunCommands
             {
                 if (!isSource)
                 {
-                    return new HostRequest { Op = HostOps.Deploy, ModuleId = moduleId, Module = Convert.ToBase64String(await Read(file, c => File.ReadAllBytesAsync(file.FullName, c), ct)), Mode = mode };
+                    return new HostRequest { Op = HostOps.Deploy, ModuleId = moduleId, Module = Convert.ToBase64String(await DeviceCommands.ReadInputAsync(file, File.ReadAllBytesAsync, ct)), Mode = mode };
                 }
-                var bundle = await Read(file, c => SourceBundle.ReadAsync(file.FullName, c), ct);
+                var bundle = await DeviceCommands.ReadInputAsync(file, SourceBundle.ReadAsync, ct);
                 var request = new HostRequest { Op = HostOps.BuildAndDeploy, ModuleId = moduleId, Source = bundle.Text, SourceName = file.Name, Mode = mode };
                 shared.Build.Apply(pr, file, request);
                 return request;
@@ -165,18 +152,6 @@ public static partial class RunCommands
             > 32 => id[..32],
             _ => id,
         };
-    }
-
-    private static async Task<T> Read<T>(FileInfo file, Func<CancellationToken, Task<T>> read, CancellationToken ct)
-    {
-        try
-        {
-            return await read(ct);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new UsageException($"cannot read {file}: {ex.Message}");
-        }
     }
 
     /// <summary>One pass on every target device, each over its own connection; the worst exit code.</summary>
@@ -375,24 +350,6 @@ public static partial class RunCommands
         catch (Exception ex) when (ex is GatewayUnreachableException or OperationCanceledException or UsageException)
         {
             await Console.Error.WriteLineAsync($"error: could not stop {loop.ModuleId}'s job: {ex.Message}");
-            return ExitCodes.GatewayUnreachable;
-        }
-    }
-
-    private static async Task<int> Guarded(Func<Task<int>> action)
-    {
-        try
-        {
-            return await action();
-        }
-        catch (UsageException ex)
-        {
-            await Console.Error.WriteLineAsync($"error: {ex.Message}");
-            return ExitCodes.Usage;
-        }
-        catch (GatewayUnreachableException ex)
-        {
-            await Console.Error.WriteLineAsync($"error: {ex.Message}");
             return ExitCodes.GatewayUnreachable;
         }
     }
