@@ -316,7 +316,7 @@ static bool module_list_has_room(struct wm_agent *a, const char *id)
 
 static void finish_load(struct wm_agent *a);
 
-/* Refusals of LOAD and XLOAD before any byte, in the order of §3; WM_OK when the payload may follow. */
+/* Refusals of LOAD and XLOAD before any byte, in the order of §3 (sent here); true when the payload may follow. */
 static bool check_load(struct wm_agent *a, const struct wm_line *l, const char **id_out, uint32_t *size_out, uint32_t *crc_out)
 {
 	const char *id = wm_line_get(l, "module_id");
