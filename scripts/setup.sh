@@ -8,6 +8,8 @@ need_apt=()
 command -v clang >/dev/null 2>&1 || need_apt+=(clang)
 command -v wasm-ld >/dev/null 2>&1 || need_apt+=(lld)
 command -v socat >/dev/null 2>&1 || need_apt+=(socat)
+# Smaller modules: builds asked for wasm_opt run binaryen's wasm-opt -Oz.
+command -v wasm-opt >/dev/null 2>&1 || need_apt+=(binaryen)
 command -v cmake >/dev/null 2>&1 || need_apt+=(cmake)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
 # The gateway compiles hosts' C inside a bubblewrap sandbox.

@@ -108,10 +108,10 @@ public sealed class BuildOptionsAndValidationTests
     public void Options_change_only_their_flags()
     {
         var options = BuildOptions.From(new HostRequest { OptLevel = "s", StackSize = 4096, Exports = ["helper"] });
-        Assert.Contains("-Os", options.ClangArguments());
-        Assert.Contains("-Wl,-z,stack-size=4096", options.ClangArguments());
-        Assert.Contains("-Wl,--export=helper", options.ClangArguments());
-        Assert.Contains("-Wl,--max-memory=65536", options.ClangArguments());
+        Assert.Contains("-Os", options.CompileArguments());
+        Assert.Contains("-Wl,-z,stack-size=4096", options.LinkArguments());
+        Assert.Contains("-Wl,--export=helper", options.LinkArguments());
+        Assert.Contains("-Wl,--max-memory=65536", options.LinkArguments());
     }
 
     /// <summary>

@@ -161,6 +161,37 @@ public sealed class RunWatchTests
         }
     }
 
+    /// <summary>
+    /// wasm-opt runs where the build runs: `build` locally and `run` on the gateway give the same
+    /// bytes, smaller than clang's (at -O0, where binaryen has work to do), and it computes the same.
+    /// </summary>
+    [Fact]
+    public async Task With_wasm_opt_build_reports_the_optimized_size_and_run_deploys_those_same_bytes()
+    {
+        await using var system = Start();
+        var dir = Directory.CreateTempSubdirectory("wasmorch-wasm-opt-").FullName;
+        try
+        {
+            var built = await system.CliAsync("build", "--source", RepoPaths.Module("math_ops.c"), "-o", Path.Combine(dir, "o.wasm"), "--opt-level", "0", "--wasm-opt");
+            CliAssert.Exit(0, built);
+            var sizes = Regex.Match(built.Stdout, @"(?m)^size: (\d+) bytes as linked, (\d+) after wasm-opt -Oz, (\d+) stripped \(every custom section\)$");
+            Assert.True(sizes.Success, built.Stdout);
+            int Size(int group) => int.Parse(sizes.Groups[group].Value, System.Globalization.CultureInfo.InvariantCulture);
+            Assert.True(Size(2) < Size(1), built.Stdout);
+            Assert.Equal(Size(3), (await File.ReadAllBytesAsync(Path.Combine(dir, "o.wasm"))).Length);
+            var sha256 = Regex.Match(built.Stdout, "sha256=([0-9a-f]{64})").Groups[1].Value;
+
+            var run = await system.CliAsync("--device", "b1", "run", RepoPaths.Module("math_ops.c"), "add", "10", "15", "--opt-level", "0", "--wasm-opt");
+            CliAssert.Exit(0, run);
+            Assert.Matches(@"(?m)^b1: math_ops\.add job=\d+ status=OK value=25 \(i32\)", run.Stdout);
+            Assert.Matches($@"(?m)^\s+math_ops\s+crc32=\w+ sha256={sha256}", (await system.CliAsync("--device", "b1", "devices")).Stdout);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     private static string CrcOf(string devices, string moduleId) => Regex.Match(devices, $@"(?m)^\s+{moduleId}\s+crc32=(\w+)").Groups[1].Value;
 
     private static long? JobOf(string status) => Regex.Match(status, @"state=RUNNING module=spin func=spin job=(\d+)") is { Success: true } m ? long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : null;

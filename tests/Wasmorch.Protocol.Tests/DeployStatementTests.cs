@@ -31,6 +31,16 @@ public sealed class DeployStatementTests
         Assert.DoesNotContain("keep_names", Statement(Build(), ""), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Wasm_opt_is_stated_when_asked_and_a_statement_without_it_reads_as_before()
+    {
+        var request = Build();
+        request.KeepNames = true;
+        request.WasmOpt = true;
+        Assert.EndsWith("exports=a,b\nkeep_names=true\nwasm_opt=true\n", Statement(request, ""), StringComparison.Ordinal);
+        Assert.DoesNotContain("wasm_opt", Statement(Build(), ""), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("device")]
     [InlineData("module_id")]

@@ -45,7 +45,8 @@ public static class BuildCommand
                     await Console.Error.WriteLineAsync(compiled.Diagnostics.TrimEnd());
                 }
                 Console.WriteLine($"built {path} ({bytes.Length} bytes, {kind}, {options}) sha256={BuildService.Sha256(bytes)}");
-                Console.WriteLine($"size: {compiled.LinkedSize} bytes as linked, {compiled.Module.Length} stripped ({(options.KeepNames ? "custom sections but name" : "every custom section")}){(kind == "aot" ? $", {bytes.Length} as AOT" : "")}");
+                var optimized = compiled.OptimizedSize is { } o ? $", {o} after wasm-opt -Oz" : "";
+                Console.WriteLine($"size: {compiled.LinkedSize} bytes as linked{optimized}, {compiled.Module.Length} stripped ({(options.KeepNames ? "custom sections but name" : "every custom section")}){(kind == "aot" ? $", {bytes.Length} as AOT" : "")}");
                 return ExitCodes.Ok;
             }
             catch (GatewayException ex)

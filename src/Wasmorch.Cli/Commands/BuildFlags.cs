@@ -7,7 +7,7 @@ namespace Wasmorch.Cli.Commands;
 
 /// <summary>
 /// Build options from the command line or from a manifest next to the source (math_ops.c →
-/// math_ops.toml: opt_level, stack_size, exports). The command line wins.
+/// math_ops.toml: opt_level, stack_size, exports, keep_names, wasm_opt). The command line wins.
 /// </summary>
 public sealed class BuildFlags
 {
@@ -15,6 +15,7 @@ public sealed class BuildFlags
     private readonly Option<int?> _stack = new("--stack-size") { Description = "The module's stack in bytes (default 2048)" };
     private readonly Option<string[]> _exports = new("--export") { Description = "Export this function too (besides WASMORCH_EXPORT ones); repeatable" };
     private readonly Option<bool> _keepNames = new("--keep-names") { Description = "Keep the module's name section (function names in traps); by default every custom section is stripped" };
+    private readonly Option<bool> _wasmOpt = new("--wasm-opt") { Description = "Shrink the module with binaryen's wasm-opt -Oz after linking (the gateway, or this machine for build, must have binaryen)" };
 
     public void AddTo(Command command)
     {
@@ -22,6 +23,7 @@ public sealed class BuildFlags
         command.Options.Add(_stack);
         command.Options.Add(_exports);
         command.Options.Add(_keepNames);
+        command.Options.Add(_wasmOpt);
     }
 
     public void Apply(ParseResult pr, FileInfo source, HostRequest request)
@@ -36,6 +38,7 @@ public sealed class BuildFlags
         }
         request.Exports = exports.Length == 0 ? null : [.. exports];
         request.KeepNames = pr.GetValue(_keepNames) || (manifest?.TryGetValue("keep_names", out var k) == true && k is true);
+        request.WasmOpt = pr.GetValue(_wasmOpt) || (manifest?.TryGetValue("wasm_opt", out var w) == true && w is true);
     }
 
     private static TomlTable? ReadManifest(FileInfo source)
@@ -62,5 +65,5 @@ public sealed class BuildFlags
         return manifest;
     }
 
-    private static readonly string[] ManifestKeys = ["opt_level", "stack_size", "exports", "keep_names"];
+    private static readonly string[] ManifestKeys = ["opt_level", "stack_size", "exports", "keep_names", "wasm_opt"];
 }

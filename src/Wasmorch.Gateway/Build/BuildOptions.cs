@@ -8,7 +8,7 @@ namespace Wasmorch.Gateway.Build;
 /// What a host may change about a compile: structured options, never raw compiler flags (a raw
 /// flag such as <c>-include /etc/passwd</c> would read the gateway's files).
 /// </summary>
-public sealed partial record BuildOptions(string OptLevel, int StackSize, IReadOnlyList<string> Exports, bool KeepNames = false)
+public sealed partial record BuildOptions(string OptLevel, int StackSize, IReadOnlyList<string> Exports, bool KeepNames = false, bool WasmOpt = false)
 {
     public static BuildOptions Seed { get; } = new("3", 2048, []);
 
@@ -32,14 +32,26 @@ public sealed partial record BuildOptions(string OptLevel, int StackSize, IReadO
                 throw new GatewayException(HostErrorCodes.BadRequest, $"export '{name}' is not a C identifier");
             }
         }
-        return new BuildOptions(opt, stack, [.. exports.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)], request.KeepNames);
+        return new BuildOptions(opt, stack, [.. exports.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)], request.KeepNames, request.WasmOpt);
     }
 
-    /// <summary>The seed's command line with these options in place.</summary>
-    public IReadOnlyList<string> ClangArguments() =>
+    /// <summary>
+    /// The compile step: the seed's flags with these options in place. It never links: clang's
+    /// driver runs binaryen's wasm-opt by itself after an optimized link (-O1 and up) when it finds
+    /// one on PATH, which would make a module depend on whether binaryen happens to be installed
+    /// (and drop its name section). wasm-opt runs only when asked (<see cref="WasmOpt"/>).
+    /// </summary>
+    public IReadOnlyList<string> CompileArguments() =>
     [
         "--target=wasm32-unknown-unknown",
         "-O" + OptLevel,
+        "-c",
+    ];
+
+    /// <summary>The link step, without an -O flag (so without clang's own wasm-opt run).</summary>
+    public IReadOnlyList<string> LinkArguments() =>
+    [
+        "--target=wasm32-unknown-unknown",
         "-nostdlib",
         "-Wl,--no-entry",
         "-Wl,--initial-memory=65536",
@@ -66,8 +78,9 @@ public sealed partial record BuildOptions(string OptLevel, int StackSize, IReadO
         "/* Added by the Wasmorch gateway: keeps __data_end above the stack (BuildOptions.LayoutSource). */\n" +
         "__attribute__((used)) unsigned char wasmorch_layout_pad[16] = {1};\n";
 
-    /// <summary>The compile as a cache key sees it: clang's arguments and what is stripped after.</summary>
-    public override string ToString() => string.Join(' ', ClangArguments()) + (KeepNames ? " strip=custom-but-name" : " strip=custom");
+    /// <summary>The compile as a cache key sees it: clang's arguments for both steps, wasm-opt when asked, and what is stripped after.</summary>
+    public override string ToString() =>
+        string.Join(' ', CompileArguments()) + " && " + string.Join(' ', LinkArguments()) + (WasmOpt ? " wasm-opt=-Oz" : "") + (KeepNames ? " strip=custom-but-name" : " strip=custom");
 
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
     private static partial Regex Identifier();

@@ -138,7 +138,7 @@ public sealed class BuildService : IDisposable
         using var span = Telemetry.GatewayTracing.Source.StartActivity("compile");
         var clock = Stopwatch.StartNew();
         var diagnostics = string.Empty;
-        var key = ArtifactCache.Key("wasm", Sha256(Encoding.UTF8.GetBytes(source)), sourceName, options.ToString(), await _clang.IdentityAsync(), Sha256(ClangCompiler.Header));
+        var key = ArtifactCache.Key("wasm", Sha256(Encoding.UTF8.GetBytes(source)), sourceName, options.ToString(), await _clang.IdentityAsync(options), Sha256(ClangCompiler.Header));
         var fetched = false;
         var (wasm, hit) = await _cache.GetOrBuildAsync(key, async () =>
         {

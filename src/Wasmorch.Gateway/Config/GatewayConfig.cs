@@ -36,6 +36,9 @@ public sealed class GatewayConfig
 
     public string Wamrc { get; set; } = "wamrc";
 
+    /// <summary>binaryen's optimizer, for builds that ask for wasm_opt.</summary>
+    public string WasmOpt { get; set; } = "wasm-opt";
+
     /// <summary>"bwrap" (default): build tools run in a bubblewrap sandbox; "off": as the gateway's user.</summary>
     public string Sandbox { get; set; } = "bwrap";
 
@@ -158,6 +161,7 @@ public sealed class GatewayConfig
         {
             config.Clang = build.String("clang") ?? config.Clang;
             config.Wamrc = build.String("wamrc") ?? config.Wamrc;
+            config.WasmOpt = build.String("wasm_opt") ?? config.WasmOpt;
             config.Sandbox = build.String("sandbox") ?? config.Sandbox;
             if (config.Sandbox is not ("bwrap" or "off"))
             {

@@ -32,6 +32,10 @@ public static class DeployStatement
             // Only when asked: statements signed before the option existed read the same.
             Line(text, "keep_names", "true");
         }
+        if (request.WasmOpt)
+        {
+            Line(text, "wasm_opt", "true");
+        }
         if (request.Op == HostOps.Rollout)
         {
             // A rollout is signed once for every device its selector matches, and only for those.

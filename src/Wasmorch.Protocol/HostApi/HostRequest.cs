@@ -48,6 +48,9 @@ public sealed class HostRequest
     /// <summary>Build options: keep the module's <c>name</c> section (function names in traps); by default every custom section is stripped.</summary>
     public bool KeepNames { get; set; }
 
+    /// <summary>Build options: run binaryen's <c>wasm-opt -Oz</c> on the linked module (the gateway must have it).</summary>
+    public bool WasmOpt { get; set; }
+
     /// <summary>Ed25519 signature (base64) of the module bytes (deploy) or of the source text (build_and_deploy).</summary>
     public string? Signature { get; set; }
 

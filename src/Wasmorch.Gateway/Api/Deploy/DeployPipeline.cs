@@ -188,7 +188,7 @@ public sealed class DeployPipeline(DeviceRegistry devices, BuildService build, G
         var rollout = new HostRequest
         {
             Op = HostOps.Rollout, ModuleId = request.ModuleId, Mode = request.Mode, SourceName = request.SourceName,
-            OptLevel = request.OptLevel, StackSize = request.StackSize, Exports = request.Exports, KeepNames = request.KeepNames, Selector = selectorText,
+            OptLevel = request.OptLevel, StackSize = request.StackSize, Exports = request.Exports, KeepNames = request.KeepNames, WasmOpt = request.WasmOpt, Selector = selectorText,
         };
         d.SignatureVerified = signatures.Check(DeployStatement.For(rollout, d.Signed), request.Signature, config.RequireSigned.Contains(d.Device.Name), d.Device.Name);
         if (!Selector.TryParse(selectorText, out var selector, out var error))
