@@ -67,6 +67,32 @@ public sealed class Harness : IAsyncDisposable
         return harness;
     }
 
+    /// <summary>socat's pty pair for a board behind a tty (<see cref="StartSerialAsync"/>).</summary>
+    private Process? _socat;
+
+    /// <summary>
+    /// One emulated board, b0, behind a tty at <paramref name="baud"/> (a pty pair; the emulator
+    /// paces its side at the baud rate, 8N1), mapped in the gateway as a serial:// device.
+    /// </summary>
+    public static async Task<Harness> StartSerialAsync(string cacheDir, int baud)
+    {
+        var harness = new Harness();
+        var dir = Directory.CreateTempSubdirectory("wasmorch-bench-pty-").FullName;
+        harness._socat = Process.Start("socat", [$"pty,raw,echo=0,link={dir}/gw", $"pty,raw,echo=0,link={dir}/board"])!;
+        for (var i = 0; i < 100 && !File.Exists($"{dir}/board"); i++)
+        {
+            await Task.Delay(20);
+        }
+        harness._emulator.AddSerialBoard(new BoardOptions { Name = "b0" }, $"{dir}/board", baud);
+        var config = new GatewayConfig { Port = 0, CacheDirectory = cacheDir, StatePath = harness._statePath };
+        config.AddDevice("b0", $"serial://{dir}/gw?baud={baud}", "bench");
+        harness.Boards.Add("b0");
+        harness._gateway = new GatewayHost(config, NullLoggerFactory.Instance);
+        harness._gateway.Start();
+        await harness._gateway.FlushStateAsync();
+        return harness;
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_gateway is not null)
@@ -74,6 +100,12 @@ public sealed class Harness : IAsyncDisposable
             await _gateway.DisposeAsync();
         }
         await _emulator.DisposeAsync();
+        if (_socat is not null)
+        {
+            _socat.Kill();
+            await _socat.WaitForExitAsync();
+            _socat.Dispose();
+        }
         foreach (var suffix in new[] { "", "-wal", "-shm" })
         {
             File.Delete(_statePath + suffix);

@@ -46,6 +46,8 @@ public sealed partial record BuildOptions(string OptLevel, int StackSize, IReadO
         "--target=wasm32-unknown-unknown",
         "-O" + OptLevel,
         "-c",
+        // In the source's own translation unit: one compile, not a second one at link time.
+        "-include", LayoutHeader,
     ];
 
     /// <summary>The link step, without an -O flag (so without clang's own wasm-opt run).</summary>
@@ -64,18 +66,17 @@ public sealed partial record BuildOptions(string OptLevel, int StackSize, IReadO
         "-Wl,--export=__heap_base",
         "-Wl,--export=__data_end",
         .. Exports.Select(e => "-Wl,--export=" + e),
-        LayoutSource,
     ];
 
     /// <summary>
-    /// Compiled beside every source: 16 bytes of data, so that data always ends above the stack.
+    /// Included before every source: 16 bytes of data, so that data always ends above the stack.
     /// WAMR's AOT runtime refuses an execution environment to a module whose __data_end equals its
     /// stack top (a stack-first module without data), once the module says where its data ends.
     /// </summary>
-    public const string LayoutSource = "include/wasmorch_layout.c";
+    public const string LayoutHeader = "include/wasmorch_layout.h";
 
-    public const string LayoutSourceText =
-        "/* Added by the Wasmorch gateway: keeps __data_end above the stack (BuildOptions.LayoutSource). */\n" +
+    public const string LayoutHeaderText =
+        "/* Added by the Wasmorch gateway: keeps __data_end above the stack (BuildOptions.LayoutHeader). */\n" +
         "__attribute__((used)) unsigned char wasmorch_layout_pad[16] = {1};\n";
 
     /// <summary>The compile as a cache key sees it: clang's arguments for both steps, wasm-opt when asked, and what is stripped after.</summary>

@@ -73,7 +73,7 @@ public sealed partial class ClangCompiler
         {
             Directory.CreateDirectory(Path.Combine(dir.FullName, "include"));
             await File.WriteAllBytesAsync(Path.Combine(dir.FullName, "include", "wasmorch.h"), SdkHeader.Value, ct);
-            await File.WriteAllTextAsync(Path.Combine(dir.FullName, BuildOptions.LayoutSource), BuildOptions.LayoutSourceText, ct);
+            await File.WriteAllTextAsync(Path.Combine(dir.FullName, BuildOptions.LayoutHeader), BuildOptions.LayoutHeaderText, ct);
             // No byte-order mark: clang would count it as text on line 1 (diagnostics showing <U+FEFF>, columns off by 3).
             await File.WriteAllTextAsync(Path.Combine(dir.FullName, sourceName), source, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), ct);
             var missing = $"compiler '{_clang}' is not available; install clang and lld (apt-get install clang lld) or set [build] clang in wasmorch.toml";
