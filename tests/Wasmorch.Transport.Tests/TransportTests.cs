@@ -9,6 +9,12 @@ public sealed class EndpointTests
     [InlineData("serial:///dev/ttyUSB1", "/dev/ttyUSB1", 115200, null, null)]
     [InlineData("serial:/tmp/ttyB?baud=9600", "/tmp/ttyB", 9600, null, null)]
     [InlineData("serial://usb/0483:374B?serial=066DFF&baud=115200", "", 115200, "0483:374b", "066DFF")]
+    [InlineData("serial://COM3?baud=115200", "COM3", 115200, null, null)]
+    [InlineData("serial://com12?baud=921600", "COM12", 921600, null, null)]
+    [InlineData("serial:COM4", "COM4", 115200, null, null)]
+    [InlineData("COM3", "COM3", 115200, null, null)]
+    [InlineData(@"\\.\COM10", "COM10", 115200, null, null)]
+    [InlineData("COM256", "COM256", 115200, null, null)]
     public void Serial_endpoints_by_path_or_usb_identity(string text, string path, int baud, string? usb, string? serial)
     {
         Assert.True(DeviceEndpoint.TryParse(text, out var endpoint, out var error), error);
@@ -19,7 +25,12 @@ public sealed class EndpointTests
     [InlineData("serial://usb/483:374b", "usb/VID:PID")]
     [InlineData("serial:///dev/ttyACM0?parity=even", "baud")]
     [InlineData("serial:///dev/ttyACM0?serial=x", "serial://usb")]
-    [InlineData("udp://1.2.3.4:5", "tcp://host:port or serial")]
+    [InlineData("udp://1.2.3.4:5", "tcp://host:port, serial")]
+    [InlineData("COM0", "serial://COMn")]
+    [InlineData("COM257", "serial://COMn")]
+    [InlineData("serial://COM3?serial=x", "serial://COMn")]
+    [InlineData("serial://COM3x", "serial://COMn")]
+    [InlineData("serial://COM3?baud=0", "baud")]
     public void Bad_endpoints_say_why(string text, string message)
     {
         Assert.False(DeviceEndpoint.TryParse(text, out _, out var error));

@@ -28,7 +28,7 @@ public static class BuildCommand
                 flags.Apply(pr, file, request);
                 var options = BuildOptions.From(request);
                 using var aot = new AotCompiler("wamrc", TimeSpan.FromMinutes(2));
-                var compiled = await new ClangCompiler("clang", TimeSpan.FromMinutes(1)).CompileAsync(text, file.Name, ct, options);
+                var compiled = await new ClangCompiler("clang", TimeSpan.FromMinutes(1)).CompileAsync(text, SourcePaths.FileName(file.Name), ct, options);
                 ModuleValidator.Check(compiled.Module, null, "any board");
                 var bytes = compiled.Module;
                 var kind = "wasm";

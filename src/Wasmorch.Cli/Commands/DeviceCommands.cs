@@ -114,7 +114,7 @@ public static class DeviceCommands
                 Op = HostOps.BuildAndDeploy,
                 ModuleId = pr.GetValue(moduleId),
                 Source = text,
-                SourceName = path.Name,
+                SourceName = SourcePaths.FileName(path.Name),
                 Mode = pr.GetValue(mode),
                 Force = pr.GetValue(force),
             };

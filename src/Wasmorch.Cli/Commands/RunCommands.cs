@@ -115,7 +115,7 @@ public static partial class RunCommands
             throw new UsageException($"{file}: no such file");
         }
         var isSource = file.Extension.Equals(".c", StringComparison.OrdinalIgnoreCase);
-        var moduleId = pr.GetValue(shared.ModuleId) ?? ModuleIdOf(file);
+        var moduleId = pr.GetValue(shared.ModuleId) ?? SourcePaths.ModuleIdOf(file.Name);
         var mode = pr.GetValue(shared.Mode);
         var token = pr.GetValue(global.Token) ?? Environment.GetEnvironmentVariable("WASMORCH_TOKEN");
         var timeoutMs = pr.GetValue(shared.Timeout);
@@ -133,25 +133,13 @@ public static partial class RunCommands
                     return new HostRequest { Op = HostOps.Deploy, ModuleId = moduleId, Module = Convert.ToBase64String(await DeviceCommands.ReadInputAsync(file, File.ReadAllBytesAsync, ct)), Mode = mode };
                 }
                 var bundle = await DeviceCommands.ReadInputAsync(file, SourceBundle.ReadAsync, ct);
-                var request = new HostRequest { Op = HostOps.BuildAndDeploy, ModuleId = moduleId, Source = bundle.Text, SourceName = file.Name, Mode = mode };
+                var request = new HostRequest { Op = HostOps.BuildAndDeploy, ModuleId = moduleId, Source = bundle.Text, SourceName = SourcePaths.FileName(file.Name), Mode = mode };
                 shared.Build.Apply(pr, file, request);
                 return request;
             },
         };
         var targets = new Targets(device, selector, address, pr.GetValue(global.TlsCa), pr.GetValue(global.Parallel), TimeSpan.FromMilliseconds(timeoutMs) + TimeSpan.FromMinutes(5));
         return (targets, loop, isSource ? "build-and-deploy" : "deploy");
-    }
-
-    /// <summary>math_ops.c → math_ops; characters a module id cannot hold become '_'.</summary>
-    private static string ModuleIdOf(FileInfo file)
-    {
-        var id = NotInModuleId().Replace(Path.GetFileNameWithoutExtension(file.Name), "_");
-        return id.Length switch
-        {
-            0 => "module",
-            > 32 => id[..32],
-            _ => id,
-        };
     }
 
     /// <summary>One pass on every target device, each over its own connection; the worst exit code.</summary>
@@ -353,7 +341,4 @@ public static partial class RunCommands
             return ExitCodes.GatewayUnreachable;
         }
     }
-
-    [GeneratedRegex("[^A-Za-z0-9_.-]")]
-    private static partial Regex NotInModuleId();
 }
