@@ -7,6 +7,10 @@ cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 # The integration tests run the CLI, gateway and emulators as users do: the Native AOT executable.
 export WASMORCH_CLI="$PWD/build/cli/wasmorch"
+echo "== release matrix: scripts/publish.sh (linux-x64, linux-arm64, win-x64, osx-arm64, dotnet tool)"
+./scripts/publish.sh >/dev/null || exit 1
+# PublishTests run the arm64 build under qemu-user and install the tool package from here.
+export WASMORCH_PUBLISH="$PWD/build/publish"
 
 out=$(mktemp)
 echo "== firmware core: host unit tests, bounded fuzzing, Cortex-M4 cross-compile"

@@ -29,12 +29,25 @@ command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
 [ -f /usr/lib/picolibc/arm-none-eabi/picolibc.specs ] || ls /usr/lib/picolibc/arm-none-eabi/*.specs >/dev/null 2>&1 || need_apt+=(picolibc-arm-none-eabi)
 
+# The release matrix (scripts/publish.sh): linux-arm64 Native AOT links with Debian's aarch64 cross
+# toolchain and arm64 zlib; its smoke test runs the binary under qemu-user on the arm64 C library.
+need_arm64=0
+command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || need_apt+=(gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu)
+command -v qemu-aarch64-static >/dev/null 2>&1 || need_apt+=(qemu-user-static)
+if [ ! -f /usr/lib/aarch64-linux-gnu/libz.a ] || [ ! -f /lib/aarch64-linux-gnu/libc.so.6 ]; then
+  need_apt+=(zlib1g-dev:arm64 libc6:arm64)
+  need_arm64=1
+fi
+
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing ${need_apt[*]} (apt)"
   sudo_cmd=""
   if [ "$(id -u)" -ne 0 ]; then
     command -v sudo >/dev/null 2>&1 || { echo "setup: need root or sudo to apt-get install ${need_apt[*]}" >&2; exit 1; }
     sudo_cmd="sudo"
+  fi
+  if [ "$need_arm64" = 1 ] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    $sudo_cmd dpkg --add-architecture arm64
   fi
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${need_apt[@]}" >/dev/null

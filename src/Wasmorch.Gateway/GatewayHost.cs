@@ -31,21 +31,7 @@ public sealed partial class GatewayHost : IAsyncDisposable
     {
         _fleet = fleet;
         _loggers = loggers;
-        if (!IPAddress.TryParse(config.BindAddress, out var address))
-        {
-            throw new ConfigException($"bind address '{config.BindAddress}' is not an IP address");
-        }
-        config.Token ??= Environment.GetEnvironmentVariable("WASMORCH_TOKEN") is { Length: > 0 } token ? token : null;
-        if (!IPAddress.IsLoopback(address) && config.Token is null && !config.Insecure)
-        {
-            throw new ConfigException(
-                $"refusing to listen on {address} without a token: anyone who reaches it could run code on your boards. " +
-                "Set [gateway] token or WASMORCH_TOKEN, or pass --insecure on a network you trust.");
-        }
-        if (config.Token is { } secret && (secret.Length < 16 || secret.Any(char.IsWhiteSpace)))
-        {
-            throw new ConfigException("the gateway token must be at least 16 characters, none of them white space");
-        }
+        var address = config.CheckListen();
         if (config.StatePath != "off")
         {
             var path = config.StatePath ?? GatewayState.DefaultPath(config.Port);

@@ -24,7 +24,8 @@ public static class GatewayCommand
         var otlp = new Option<string>("--otlp") { Description = "Send traces (a span per request: compile, aot, transfer, device verify, device execution) to this OTLP/HTTP collector ([gateway] otlp)" };
         var http = new Option<string>("--http") { Description = "Also serve the host API over HTTP on address:port, with /openapi.json and live streams ([gateway] http); docs/http.md" };
         var fleet = new Option<string>("--fleet") { Description = "The fleet's name, so fleets can share a NATS server ([fleet] fleet; default \"default\")" };
-        var command = new Command("gateway", "Run the gateway: host API, device sessions, compiler") { port, bind, config, devices, wamrc, insecure, state, tlsCert, tlsKey, linkKey, nats, name, fleet, http, otlp };
+        var checkConfig = new Option<bool>("--check-config") { Description = "Check the configuration (keys, devices, listening, state, cache, link key, TLS, tools), print one line per check and exit: 0, or 2 when something is wrong" };
+        var command = new Command("gateway", "Run the gateway: host API, device sessions, compiler") { port, bind, config, devices, wamrc, insecure, state, tlsCert, tlsKey, linkKey, nats, name, fleet, http, otlp, checkConfig };
         command.SetAction(async (pr, ct) =>
         {
             GatewayConfig settings;
@@ -59,6 +60,17 @@ public static class GatewayCommand
             settings.FleetName = pr.GetValue(fleet) ?? settings.FleetName;
             settings.Http = pr.GetValue(http) ?? settings.Http;
             settings.Otlp = pr.GetValue(otlp) ?? settings.Otlp;
+            if (pr.GetValue(checkConfig))
+            {
+                var findings = await ConfigCheck.RunAsync(settings, pr.GetValue(config)?.FullName ?? "(no config file)");
+                foreach (var finding in findings)
+                {
+                    Console.WriteLine(finding);
+                }
+                var errors = findings.Count(f => f.Severity == ConfigCheck.Severity.Error);
+                Console.WriteLine(errors == 0 ? "configuration ok" : $"configuration has {errors} error(s)");
+                return errors == 0 ? ExitCodes.Ok : ExitCodes.Usage;
+            }
             IPEndPoint? httpEndpoint;
             OpenTelemetry.Trace.TracerProvider? tracing;
             try

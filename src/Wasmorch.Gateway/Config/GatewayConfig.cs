@@ -215,6 +215,31 @@ public sealed class GatewayConfig
         return config;
     }
 
+    /// <summary>
+    /// The rules for listening, checked at start and by --check-config: the bind address is an IP
+    /// address; off loopback a token is required (or an explicit --insecure); a token has at least 16
+    /// characters. <see cref="Token"/> falls back to WASMORCH_TOKEN here.
+    /// </summary>
+    public System.Net.IPAddress CheckListen()
+    {
+        if (!System.Net.IPAddress.TryParse(BindAddress, out var address))
+        {
+            throw new ConfigException($"bind address '{BindAddress}' is not an IP address");
+        }
+        Token ??= Environment.GetEnvironmentVariable("WASMORCH_TOKEN") is { Length: > 0 } token ? token : null;
+        if (!System.Net.IPAddress.IsLoopback(address) && Token is null && !Insecure)
+        {
+            throw new ConfigException(
+                $"refusing to listen on {address} without a token: anyone who reaches it could run code on your boards. " +
+                "Set [gateway] token or WASMORCH_TOKEN, or pass --insecure on a network you trust.");
+        }
+        if (Token is { } secret && (secret.Length < 16 || secret.Any(char.IsWhiteSpace)))
+        {
+            throw new ConfigException("the gateway token must be at least 16 characters, none of them white space");
+        }
+        return address;
+    }
+
     public void AddDevice(string name, string endpoint, string origin)
     {
         if (!Wasmorch.Protocol.Agent.ModuleId.IsValid(name))

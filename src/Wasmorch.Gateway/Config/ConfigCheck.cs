@@ -1,0 +1,137 @@
+using System.Net;
+using Wasmorch.Gateway.Build;
+using Wasmorch.Gateway.State;
+using Wasmorch.Transport;
+
+namespace Wasmorch.Gateway.Config;
+
+/// <summary>
+/// <c>wasmorch gateway --check-config</c>: what the gateway would refuse at start, found without
+/// serving (a service's ExecStartPre), plus what it would miss later (tools, absent ttys). Nothing
+/// is opened for good: the state file and the link key are only looked at, their directories tried.
+/// </summary>
+public static class ConfigCheck
+{
+    public enum Severity
+    {
+        Ok,
+        Warning,
+        Error,
+    }
+
+    public sealed record Finding(Severity Severity, string Subject, string Text)
+    {
+        public override string ToString() => $"{Severity switch { Severity.Ok => "ok   ", Severity.Warning => "warn ", _ => "error" }} {Subject}: {Text}";
+    }
+
+    public static async Task<IReadOnlyList<Finding>> RunAsync(GatewayConfig config, string origin)
+    {
+        var findings = new List<Finding> { new(Severity.Ok, "config", $"{origin}: {config.Devices.Count} device(s)") };
+        try
+        {
+            config.CheckListen();
+            findings.Add(new(Severity.Ok, "listen", $"{config.BindAddress}:{config.Port}{(config.Token is null ? " (no token: loopback only)" : " (token required)")}"));
+        }
+        catch (ConfigException ex)
+        {
+            findings.Add(new(Severity.Error, "listen", ex.Message));
+        }
+        foreach (var (name, endpoint) in config.Devices.OrderBy(d => d.Key, StringComparer.Ordinal))
+        {
+            findings.Add(DeviceFinding(name, endpoint));
+        }
+        if (config.StatePath != "off")
+        {
+            var path = config.StatePath ?? GatewayState.DefaultPath(config.Port);
+            findings.Add(Writable("state", path, File.Exists(path) ? "exists" : "will be created"));
+        }
+        else
+        {
+            findings.Add(new(Severity.Ok, "state", "off (nothing kept across restarts)"));
+        }
+        var cache = config.CacheDirectory ?? ArtifactCache.DefaultDirectory();
+        findings.Add(Writable("cache", Path.Combine(cache, ".check"), cache));
+        if (config.LinkKeyPath != "off")
+        {
+            var key = config.LinkKeyPath ?? LinkKeyFile.DefaultPath();
+            if (File.Exists(key))
+            {
+                try
+                {
+                    LinkKeyFile.Load(key);
+                    findings.Add(new(Severity.Ok, "link key", key));
+                }
+                catch (LinkKeyException ex)
+                {
+                    findings.Add(new(Severity.Error, "link key", ex.Message));
+                }
+            }
+            else
+            {
+                findings.Add(Writable("link key", key, "will be created"));
+            }
+        }
+        if (config.TlsCertificate is not null || config.TlsKey is not null)
+        {
+            findings.Add(config.TlsCertificate is null || config.TlsKey is null
+                ? new(Severity.Error, "tls", "needs both tls_cert and tls_key")
+                : TlsFinding(config.TlsCertificate, config.TlsKey));
+        }
+        findings.Add(await ToolAsync("clang", config.Clang, "builds from C source fail (apt-get install clang lld); deploying .wasm still works"));
+        findings.Add(await ToolAsync("wasm-ld", "wasm-ld", "clang cannot link wasm (apt-get install lld)"));
+        findings.Add(await ToolAsync("wamrc", config.Wamrc, "--mode aot to WAMR boards fails; wasm and emulated boards work"));
+        findings.Add(await ToolAsync("wasm-opt", config.WasmOpt, "builds asking for wasm_opt fail (apt-get install binaryen)"));
+        if (config.Sandbox == "bwrap")
+        {
+            findings.Add(await ToolAsync("bwrap", "bwrap", "builds fail: the compiler sandbox is missing (apt-get install bubblewrap, or [build] sandbox = \"off\")", Severity.Error));
+        }
+        return findings;
+    }
+
+    /// <summary>Endpoints were parsed when the file was read (a bad one is an error there); a tty that is not there now is a warning.</summary>
+    private static Finding DeviceFinding(string name, DeviceEndpoint endpoint)
+    {
+        if (endpoint.Kind == EndpointKind.Serial && endpoint.Path.StartsWith('/') && !File.Exists(endpoint.Path))
+        {
+            return new(Severity.Warning, $"device {name}", $"{endpoint}: {endpoint.Path} is not there now (unplugged? the gateway retries when asked)");
+        }
+        return new(Severity.Ok, $"device {name}", endpoint.ToString());
+    }
+
+    /// <summary>The directory of <paramref name="path"/> exists or can be made, and a file can be written in it.</summary>
+    private static Finding Writable(string subject, string path, string note)
+    {
+        var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        var probe = Path.Combine(dir, $".wasmorch-check-{Environment.ProcessId}");
+        try
+        {
+            Directory.CreateDirectory(dir);
+            File.WriteAllBytes(probe, []);
+            File.Delete(probe);
+            return new(Severity.Ok, subject, $"{path} ({note})");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return new(Severity.Error, subject, $"{dir} is not writable: {ex.Message}");
+        }
+    }
+
+    private static Finding TlsFinding(string certificate, string key)
+    {
+        try
+        {
+            using var loaded = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(certificate, key);
+            return new(Severity.Ok, "tls", $"{certificate} ({loaded.Subject}, until {loaded.NotAfter:yyyy-MM-dd})");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or ArgumentException)
+        {
+            return new(Severity.Error, "tls", $"cannot load {certificate} with key {key}: {ex.Message}");
+        }
+    }
+
+    private static async Task<Finding> ToolAsync(string subject, string tool, string without, Severity missing = Severity.Warning)
+    {
+        var version = await ToolVersions.OfAsync(tool, "--version");
+        return version == "not found" ? new(missing, subject, $"'{tool}' not found: {without}") : new(Severity.Ok, subject, version);
+    }
+}
