@@ -24,6 +24,7 @@ root.Subcommands.Add(EmulateCommand.Create(global));
 root.Subcommands.Add(ConformanceCommand.Create(global));
 root.Subcommands.Add(BuildCommand.Create());
 root.Subcommands.Add(DoctorCommand.Create());
+root.Subcommands.Add(FlashCommand.Create());
 root.Subcommands.Add(KeygenCommand.Create());
 
 var parsed = root.Parse(args);

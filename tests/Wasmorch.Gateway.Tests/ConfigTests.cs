@@ -29,7 +29,7 @@ public sealed class ConfigTests
     }
 
     [Theory]
-    [InlineData("[devices.x]\nendpoint = \"http://x\"", "tcp://host:port or serial")]
+    [InlineData("[devices.x]\nendpoint = \"http://x\"", "tcp://host:port, serial")]
     [InlineData("[devices.x]\nport = 1", "has no endpoint")]
     [InlineData("[devices.x]\nendpoint = \"tcp://h:99999\"", "not tcp://host:port")]
     [InlineData("[devices.\"bad name\"]\nendpoint = \"tcp://h:1\"", "device name")]

@@ -1,0 +1,153 @@
+using System.Buffers.Binary;
+using Wasmorch.Testing;
+
+namespace Wasmorch.IntegrationTests;
+
+/// <summary>
+/// `wasmorch flash` as a process against what stands in for a board here: a directory that is an
+/// ST-LINK's USB drive (a task plays the probe: it takes the file, or writes FAIL.TXT) and a fake
+/// openocd on PATH that records its arguments. Images are checked before a byte is written.
+/// </summary>
+public sealed class FlashTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("wasmorch-flash-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    /// <summary>A raw image whose vector table points into the F446RE's RAM and flash, with the build's footprint.txt.</summary>
+    private string Image(uint stack = 0x2001_7b80, uint reset = 0x0800_0225, string board = "nucleo_f446re")
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(_dir, "build-" + board + "-" + reset.ToString("x", System.Globalization.CultureInfo.InvariantCulture))).FullName;
+        var bytes = new byte[2048];
+        Random.Shared.NextBytes(bytes);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes, stack);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(4), reset);
+        File.WriteAllBytes(Path.Combine(folder, "zephyr.bin"), bytes);
+        File.WriteAllText(Path.Combine(folder, "footprint.txt"), $"board {board}: FLASH 2048 B, RAM 1000 B of 128 KB\n");
+        return Path.Combine(folder, "zephyr.bin");
+    }
+
+    private string Drive(string label)
+    {
+        var drive = Directory.CreateDirectory(Path.Combine(_dir, "media", label)).FullName;
+        File.WriteAllText(Path.Combine(drive, "MBED.HTM"), "<html>ST-LINK</html>");
+        File.WriteAllText(Path.Combine(drive, "DETAILS.TXT"), "Version: V2J40M27\n");
+        return drive;
+    }
+
+    /// <summary>Plays the probe: waits for a .bin on the drive, keeps its bytes, then takes it (or fails with <paramref name="failure"/>).</summary>
+    private static async Task<byte[]> ProbeAsync(string drive, string? failure = null)
+    {
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            var written = Directory.GetFiles(drive, "*.bin");
+            if (written.Length == 1)
+            {
+                await Task.Delay(100, limit.Token);
+                var bytes = await File.ReadAllBytesAsync(written[0], limit.Token);
+                File.Delete(written[0]);
+                if (failure is not null)
+                {
+                    await File.WriteAllTextAsync(Path.Combine(drive, "FAIL.TXT"), failure, limit.Token);
+                }
+                return bytes;
+            }
+            await Task.Delay(20, limit.Token);
+        }
+    }
+
+    private static async Task<CliResult> FlashAsync(IReadOnlyDictionary<string, string>? environment, params string[] args)
+    {
+        await using var run = RunningProcess.StartCliWithEnvironment(environment, ["flash", .. args]);
+        var exit = await run.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        return new CliResult(exit, run.Output, run.Errors);
+    }
+
+    /// <summary>PATH with a fake openocd first (recording its arguments, failing when told) and no real one.</summary>
+    private Dictionary<string, string> FakeOpenOcd(int exitCode = 0)
+    {
+        var bin = Directory.CreateDirectory(Path.Combine(_dir, "bin")).FullName;
+        var script = Path.Combine(bin, "openocd");
+        File.WriteAllText(script, $"#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done > {_dir}/openocd.args\necho 'Error: init mode failed (unable to connect to the target)' >&2\nexit {exitCode}\n");
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+        return new Dictionary<string, string> { ["PATH"] = $"{bin}:/usr/bin:/bin" };
+    }
+
+    [Fact]
+    public async Task Flash_copies_the_image_to_the_boards_stlink_drive_and_reports_once_the_probe_took_it()
+    {
+        var image = Image();
+        var drive = Drive("NODE_F446RE");
+        var probe = ProbeAsync(drive);
+        var result = await FlashAsync(null, "--board", "nucleo_f446re", "--image", image, "--drive", drive);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal(await File.ReadAllBytesAsync(image), await probe);
+        Assert.Matches($@"(?m)^through the ST-LINK drive {System.Text.RegularExpressions.Regex.Escape(drive)}$", result.Stdout);
+        Assert.Matches(@"(?m)^flashed nucleo_f446re in [\d.]+ s$", result.Stdout);
+        Assert.Matches(@"(?m)^  \[devices\.nucleo\] endpoint = ""serial://usb/0483:374b\?baud=115200""$", result.Stdout);
+    }
+
+    [Fact]
+    public async Task A_probe_that_writes_FAIL_TXT_fails_the_flash_with_its_words()
+    {
+        var drive = Drive("NODE_F446RE");
+        var probe = ProbeAsync(drive, "The interface firmware FAILED to reach the target MCU");
+        var result = await FlashAsync(null, "--board", "nucleo_f446re", "--image", Image(), "--drive", drive);
+        await probe;
+        Assert.Equal(4, result.ExitCode);
+        Assert.Contains("FAIL.TXT says \"The interface firmware FAILED to reach the target MCU\"", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_image_for_another_board_is_refused_before_a_byte_is_written()
+    {
+        var drive = Drive("NODE_F446RE");
+        // The MPS2 image's vector table: flash at 0, not at 0x08000000.
+        var mps2 = await FlashAsync(null, "--board", "nucleo_f446re", "--image", Image(stack: 0x2004_52c8, reset: 0x0001_2b95), "--drive", drive);
+        Assert.Equal(7, mps2.ExitCode);
+        Assert.Contains("is not an image for nucleo_f446re: its vector table starts with stack 0x200452c8 and reset 0x00012b95", mps2.Stderr, StringComparison.Ordinal);
+        // A Discovery build fits the same addresses: its footprint.txt tells them apart.
+        var disco = await FlashAsync(null, "--board", "nucleo_f446re", "--image", Image(board: "stm32f4_disco"), "--drive", drive);
+        Assert.Equal(7, disco.ExitCode);
+        Assert.Contains("says it was built for stm32f4_disco", disco.Stderr, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(drive, "*.bin"));
+    }
+
+    [Fact]
+    public async Task The_drive_of_another_board_and_a_board_that_runs_under_qemu_are_refused()
+    {
+        var other = await FlashAsync(null, "--board", "nucleo_f446re", "--image", Image(), "--drive", Drive("NODE_L476RG"));
+        Assert.Equal(4, other.ExitCode);
+        Assert.Contains("is the drive of a NODE_L476RG, not of nucleo_f446re (NODE_F446RE)", other.Stderr, StringComparison.Ordinal);
+        var qemu = await FlashAsync(null, "--board", "mps2_an385");
+        Assert.Equal(2, qemu.ExitCode);
+        Assert.Contains("mps2_an385 runs under QEMU", qemu.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Through_openocd_the_board_is_programmed_verified_and_reset_with_its_own_script()
+    {
+        var image = Image();
+        var result = await FlashAsync(FakeOpenOcd(), "--board", "nucleo_f446re", "--image", image, "--via", "openocd");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal(["-f", "board/st_nucleo_f4.cfg", "-c", $"program {{{image}}} 0x08000000 verify reset exit"], await File.ReadAllLinesAsync(Path.Combine(_dir, "openocd.args")));
+        Assert.Matches(@"(?m)^flashed nucleo_f446re in ", result.Stdout);
+    }
+
+    [Fact]
+    public async Task A_failing_openocd_and_no_way_to_the_board_are_errors_that_say_what_to_do()
+    {
+        var failed = await FlashAsync(FakeOpenOcd(exitCode: 1), "--board", "nucleo_f446re", "--image", Image(), "--via", "openocd");
+        Assert.Equal(4, failed.ExitCode);
+        Assert.Contains("openocd failed (exit 1): Error: init mode failed (unable to connect to the target)", failed.Stderr, StringComparison.Ordinal);
+
+        var nothing = await FlashAsync(new Dictionary<string, string> { ["PATH"] = "/nonexistent" }, "--board", "nucleo_f446re", "--image", Image());
+        Assert.Equal(4, nothing.ExitCode);
+        Assert.Contains("no ST-LINK drive for nucleo_f446re (a mounted NODE_F446RE) and no openocd: plug the board in, or install openocd", nothing.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("flashing", nothing.Stdout, StringComparison.Ordinal);
+    }
+}
