@@ -39,11 +39,12 @@ for target in "${targets[@]}"; do
 done
 
 # What was made, by size and hash: the files a user downloads (programs, natives, the package).
+list=$(mktemp)
 (
   cd "$out"
-  find . -type f ! -name SIZES ! -name SHA256SUMS | sed 's|^\./||' | sort > .files
-  xargs -a .files -d '\n' sha256sum > SHA256SUMS
-  xargs -a .files -d '\n' stat -c '%s %n' | awk '{ printf "%12d  %s\n", $1, $2 }' > SIZES
-  rm .files
+  find . -type f ! -name SIZES ! -name SHA256SUMS | sed 's|^\./||' | sort > "$list"
+  xargs -a "$list" -d '\n' sha256sum > SHA256SUMS
+  xargs -a "$list" -d '\n' stat -c '%s %n' | awk '{ printf "%12d  %s\n", $1, $2 }' > SIZES
 )
+rm -f "$list"
 cat "$out/SIZES"
