@@ -67,8 +67,8 @@ public sealed class Harness : IAsyncDisposable
         return harness;
     }
 
-    /// <summary>socat's pty pair for a board behind a tty (<see cref="StartSerialAsync"/>).</summary>
-    private Process? _socat;
+    /// <summary>The tty pair of a board behind a tty (<see cref="StartSerialAsync"/>).</summary>
+    private Testing.PtyPair? _pty;
 
     /// <summary>
     /// One emulated board, b0, behind a tty at <paramref name="baud"/> (a pty pair; the emulator
@@ -77,15 +77,10 @@ public sealed class Harness : IAsyncDisposable
     public static async Task<Harness> StartSerialAsync(string cacheDir, int baud)
     {
         var harness = new Harness();
-        var dir = Directory.CreateTempSubdirectory("wasmorch-bench-pty-").FullName;
-        harness._socat = Process.Start("socat", [$"pty,raw,echo=0,link={dir}/gw", $"pty,raw,echo=0,link={dir}/board"])!;
-        for (var i = 0; i < 100 && !File.Exists($"{dir}/board"); i++)
-        {
-            await Task.Delay(20);
-        }
-        harness._emulator.AddSerialBoard(new BoardOptions { Name = "b0" }, $"{dir}/board", baud);
+        var pty = harness._pty = await Testing.PtyPair.CreateAsync(Testing.PtyPair.NewDirectory());
+        harness._emulator.AddSerialBoard(new BoardOptions { Name = "b0" }, pty.BoardSide, baud);
         var config = new GatewayConfig { Port = 0, CacheDirectory = cacheDir, StatePath = harness._statePath };
-        config.AddDevice("b0", $"serial://{dir}/gw?baud={baud}", "bench");
+        config.AddDevice("b0", $"serial://{pty.GatewaySide}?baud={baud}", "bench");
         harness.Boards.Add("b0");
         harness._gateway = new GatewayHost(config, NullLoggerFactory.Instance);
         harness._gateway.Start();
@@ -100,11 +95,9 @@ public sealed class Harness : IAsyncDisposable
             await _gateway.DisposeAsync();
         }
         await _emulator.DisposeAsync();
-        if (_socat is not null)
+        if (_pty is not null)
         {
-            _socat.Kill();
-            await _socat.WaitForExitAsync();
-            _socat.Dispose();
+            await _pty.DisposeAsync();
         }
         foreach (var suffix in new[] { "", "-wal", "-shm" })
         {

@@ -1,9 +1,9 @@
-using System.Diagnostics;
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
 using Wasmorch.Emulator;
 using Wasmorch.Gateway.Build;
 using Wasmorch.Gateway.Devices;
+using Wasmorch.Testing;
 using Wasmorch.Transport;
 
 namespace Wasmorch.Bench;
@@ -79,33 +79,26 @@ public static class SerialUploadBench
     /// <summary>An emulated board on one end of a pty pair (socat), the gateway's session on the other.</summary>
     private sealed class TtyBoard : IAsyncDisposable
     {
-        private readonly Process _socat;
+        private readonly PtyPair _pty;
         private readonly EmulatorHost _emulator;
-        private readonly string _gatewaySide;
 
-        private TtyBoard(Process socat, EmulatorHost emulator, string gatewaySide)
+        private TtyBoard(PtyPair pty, EmulatorHost emulator)
         {
-            _socat = socat;
+            _pty = pty;
             _emulator = emulator;
-            _gatewaySide = gatewaySide;
         }
 
         public static async Task<TtyBoard> StartAsync(int xloadWindow)
         {
-            var dir = Directory.CreateTempSubdirectory("wasmorch-bench-pty-").FullName;
-            var socat = Process.Start("socat", [$"pty,raw,echo=0,link={dir}/gw", $"pty,raw,echo=0,link={dir}/board"])!;
-            for (var i = 0; i < 100 && !File.Exists($"{dir}/board"); i++)
-            {
-                await Task.Delay(20);
-            }
+            var pty = await PtyPair.CreateAsync(PtyPair.NewDirectory());
             var emulator = new EmulatorHost(NullLoggerFactory.Instance);
-            emulator.AddSerialBoard(new BoardOptions { Name = "bench", MaxModuleBytes = 64 * 1024, XloadWindow = xloadWindow }, $"{dir}/board", Baud);
-            return new TtyBoard(socat, emulator, $"{dir}/gw");
+            emulator.AddSerialBoard(new BoardOptions { Name = "bench", MaxModuleBytes = 64 * 1024, XloadWindow = xloadWindow }, pty.BoardSide, Baud);
+            return new TtyBoard(pty, emulator);
         }
 
         private DeviceSession NewSession()
         {
-            if (!DeviceEndpoint.TryParse($"serial://{_gatewaySide}?baud={Baud}", out var endpoint, out var error))
+            if (!DeviceEndpoint.TryParse($"serial://{_pty.GatewaySide}?baud={Baud}", out var endpoint, out var error))
             {
                 throw new InvalidOperationException(error);
             }
@@ -179,9 +172,7 @@ public static class SerialUploadBench
         public async ValueTask DisposeAsync()
         {
             await _emulator.DisposeAsync();
-            _socat.Kill();
-            await _socat.WaitForExitAsync();
-            _socat.Dispose();
+            await _pty.DisposeAsync();
         }
     }
 }
