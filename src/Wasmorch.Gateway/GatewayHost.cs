@@ -92,7 +92,8 @@ public sealed partial class GatewayHost : IAsyncDisposable
             _rollouts.Changed = Events.RolloutChanged;
             _rollouts.Dispatch = (request, ct) => _dispatcher.HandleAsync(request, ct);
         }
-        _server = new HostApiServer(new IPEndPoint(address, config.Port), _dispatcher, loggers.CreateLogger("Wasmorch.Gateway.Api"), config.Token, config.MaxConnections, LoadCertificate(config), config.MaxConnectionsPerPeer)
+        Certificate = config.LoadTlsCertificate();
+        _server = new HostApiServer(new IPEndPoint(address, config.Port), _dispatcher, loggers.CreateLogger("Wasmorch.Gateway.Api"), config.Token, config.MaxConnections, Certificate, config.MaxConnectionsPerPeer)
         {
             IdleTimeout = config.IdleTimeout,
             PartialRequestTimeout = config.PartialRequestTimeout,
@@ -114,34 +115,9 @@ public sealed partial class GatewayHost : IAsyncDisposable
     public LogHub Logs => _devices.Logs;
 
     /// <summary>The certificate of the host API, when it is served over TLS (the HTTP API uses the same).</summary>
-    public X509Certificate2? Certificate { get; private set; }
+    public X509Certificate2? Certificate { get; }
 
-    public bool Tls => _tls;
-
-    private bool _tls;
-
-    private X509Certificate2? LoadCertificate(GatewayConfig config)
-    {
-        if (config.TlsCertificate is null && config.TlsKey is null)
-        {
-            return null;
-        }
-        if (config.TlsCertificate is null || config.TlsKey is null)
-        {
-            throw new ConfigException("TLS needs both a certificate and its key (tls_cert and tls_key, or --tls-cert and --tls-key)");
-        }
-        try
-        {
-            var certificate = X509Certificate2.CreateFromPemFile(config.TlsCertificate, config.TlsKey);
-            _tls = true;
-            Certificate = certificate;
-            return certificate;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or ArgumentException)
-        {
-            throw new ConfigException($"cannot load the TLS certificate {config.TlsCertificate} with key {config.TlsKey}: {ex.Message}");
-        }
-    }
+    public bool Tls => Certificate is not null;
 
     public void Start()
     {

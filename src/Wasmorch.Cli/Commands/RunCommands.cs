@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Diagnostics;
-using System.Text.RegularExpressions;
 using Wasmorch.Cli.Client;
 using Wasmorch.Protocol.HostApi;
 
@@ -11,7 +10,7 @@ namespace Wasmorch.Cli.Commands;
 /// and waits for the result; <c>watch</c> does the same on every save of the source or a header it
 /// includes. Both on one --device or every device a --selector matches.
 /// </summary>
-public static partial class RunCommands
+public static class RunCommands
 {
     /// <summary>Quiet time after a change before a pass starts: an editor's save is often several writes.</summary>
     private static readonly TimeSpan Debounce = TimeSpan.FromMilliseconds(30);

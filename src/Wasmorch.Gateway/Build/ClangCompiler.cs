@@ -81,14 +81,14 @@ public sealed partial class ClangCompiler
             var objectName = Path.ChangeExtension(sourceName, ".o");
             var compile = await ToolRunner.RunAsync(_clang, [.. options.CompileArguments(), "-fno-color-diagnostics", "-I", "include", "-o", objectName, sourceName],
                 dir.FullName, _timeout, missing, ct, _sandbox);
-            var diagnostics = compile.Stderr.Replace(dir.FullName + Path.DirectorySeparatorChar, string.Empty, StringComparison.Ordinal);
+            var diagnostics = WithoutScratch(compile.Stderr, dir.FullName);
             if (compile.ExitCode != 0 || !File.Exists(Path.Combine(dir.FullName, objectName)))
             {
                 throw new GatewayException(HostErrorCodes.CompileError, Summarize(diagnostics, sourceName), diagnostics);
             }
             var link = await ToolRunner.RunAsync(_clang, [.. options.LinkArguments(), "-fno-color-diagnostics", "-o", "module.wasm", objectName],
                 dir.FullName, _timeout, missing, ct, _sandbox);
-            diagnostics += link.Stderr.Replace(dir.FullName + Path.DirectorySeparatorChar, string.Empty, StringComparison.Ordinal);
+            diagnostics += WithoutScratch(link.Stderr, dir.FullName);
             var output = Path.Combine(dir.FullName, "module.wasm");
             if (link.ExitCode != 0 || !File.Exists(output))
             {
@@ -125,11 +125,14 @@ public sealed partial class ClangCompiler
         var output = Path.Combine(dir, "module.opt.wasm");
         if (run.ExitCode != 0 || !File.Exists(output))
         {
-            var said = (run.Stderr + run.Stdout).Replace(dir + Path.DirectorySeparatorChar, string.Empty, StringComparison.Ordinal).Trim();
+            var said = WithoutScratch(run.Stderr + run.Stdout, dir).Trim();
             throw new GatewayException(HostErrorCodes.CompileError, $"wasm-opt -Oz failed (exit {run.ExitCode})", said);
         }
         return await File.ReadAllBytesAsync(output, ct);
     }
+
+    /// <summary>A tool's output with the scratch directory's path taken out: diagnostics name the user's files, not ours.</summary>
+    private static string WithoutScratch(string output, string dir) => output.Replace(dir + Path.DirectorySeparatorChar, string.Empty, StringComparison.Ordinal);
 
     /// <summary>The first error line, which is what a user needs to see first.</summary>
     private static string Summarize(string diagnostics, string sourceName)

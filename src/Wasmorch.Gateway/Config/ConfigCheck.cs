@@ -1,4 +1,3 @@
-using System.Net;
 using Wasmorch.Gateway.Build;
 using Wasmorch.Gateway.State;
 using Wasmorch.Transport;
@@ -43,14 +42,14 @@ public static class ConfigCheck
         if (config.StatePath != "off")
         {
             var path = config.StatePath ?? GatewayState.DefaultPath(config.Port);
-            findings.Add(Writable("state", path, File.Exists(path) ? "exists" : "will be created"));
+            findings.Add(Writable("state", Path.GetDirectoryName(Path.GetFullPath(path))!, $"{path} ({(File.Exists(path) ? "exists" : "will be created")})"));
         }
         else
         {
             findings.Add(new(Severity.Ok, "state", "off (nothing kept across restarts)"));
         }
         var cache = config.CacheDirectory ?? ArtifactCache.DefaultDirectory();
-        findings.Add(Writable("cache", Path.Combine(cache, ".check"), cache));
+        findings.Add(Writable("cache", cache, cache));
         if (config.LinkKeyPath != "off")
         {
             var key = config.LinkKeyPath ?? LinkKeyFile.DefaultPath();
@@ -68,14 +67,20 @@ public static class ConfigCheck
             }
             else
             {
-                findings.Add(Writable("link key", key, "will be created"));
+                findings.Add(Writable("link key", Path.GetDirectoryName(Path.GetFullPath(key))!, $"{key} (will be created)"));
             }
         }
-        if (config.TlsCertificate is not null || config.TlsKey is not null)
+        try
         {
-            findings.Add(config.TlsCertificate is null || config.TlsKey is null
-                ? new(Severity.Error, "tls", "needs both tls_cert and tls_key")
-                : TlsFinding(config.TlsCertificate, config.TlsKey));
+            using var certificate = config.LoadTlsCertificate();
+            if (certificate is not null)
+            {
+                findings.Add(new(Severity.Ok, "tls", $"{config.TlsCertificate} ({certificate.Subject}, until {certificate.NotAfter:yyyy-MM-dd})"));
+            }
+        }
+        catch (ConfigException ex)
+        {
+            findings.Add(new(Severity.Error, "tls", ex.Message));
         }
         findings.Add(await ToolAsync("clang", config.Clang, "builds from C source fail (apt-get install clang lld); deploying .wasm still works"));
         findings.Add(await ToolAsync("wasm-ld", "wasm-ld", "clang cannot link wasm (apt-get install lld)"));
@@ -98,34 +103,20 @@ public static class ConfigCheck
         return new(Severity.Ok, $"device {name}", endpoint.ToString());
     }
 
-    /// <summary>The directory of <paramref name="path"/> exists or can be made, and a file can be written in it.</summary>
-    private static Finding Writable(string subject, string path, string note)
+    /// <summary><paramref name="dir"/> exists or can be made, and a file can be written in it; <paramref name="shown"/> is what the ok line says.</summary>
+    private static Finding Writable(string subject, string dir, string shown)
     {
-        var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
         var probe = Path.Combine(dir, $".wasmorch-check-{Environment.ProcessId}");
         try
         {
             Directory.CreateDirectory(dir);
             File.WriteAllBytes(probe, []);
             File.Delete(probe);
-            return new(Severity.Ok, subject, $"{path} ({note})");
+            return new(Severity.Ok, subject, shown);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             return new(Severity.Error, subject, $"{dir} is not writable: {ex.Message}");
-        }
-    }
-
-    private static Finding TlsFinding(string certificate, string key)
-    {
-        try
-        {
-            using var loaded = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(certificate, key);
-            return new(Severity.Ok, "tls", $"{certificate} ({loaded.Subject}, until {loaded.NotAfter:yyyy-MM-dd})");
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or ArgumentException)
-        {
-            return new(Severity.Error, "tls", $"cannot load {certificate} with key {key}: {ex.Message}");
         }
     }
 

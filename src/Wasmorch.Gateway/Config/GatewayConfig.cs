@@ -240,6 +240,31 @@ public sealed class GatewayConfig
         return address;
     }
 
+    /// <summary>
+    /// The host API's TLS certificate with its key, loaded at start and by --check-config; null
+    /// when neither tls_cert nor tls_key is set.
+    /// </summary>
+    /// <exception cref="ConfigException">Only one of the two is set, or they do not load together.</exception>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? LoadTlsCertificate()
+    {
+        if (TlsCertificate is null && TlsKey is null)
+        {
+            return null;
+        }
+        if (TlsCertificate is null || TlsKey is null)
+        {
+            throw new ConfigException("TLS needs both a certificate and its key (tls_cert and tls_key, or --tls-cert and --tls-key)");
+        }
+        try
+        {
+            return System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(TlsCertificate, TlsKey);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or ArgumentException)
+        {
+            throw new ConfigException($"cannot load the TLS certificate {TlsCertificate} with key {TlsKey}: {ex.Message}");
+        }
+    }
+
     public void AddDevice(string name, string endpoint, string origin)
     {
         if (!Wasmorch.Protocol.Agent.ModuleId.IsValid(name))
