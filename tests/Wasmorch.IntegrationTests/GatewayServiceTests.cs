@@ -34,13 +34,7 @@ public sealed class GatewayServiceTests : IDisposable
         return path;
     }
 
-    private static async Task<CliResult> CheckAsync(string config)
-    {
-        var run = RunningProcess.StartCli("gateway", "--config", config, "--check-config");
-        var exit = await run.WaitForExitAsync(TimeSpan.FromSeconds(60));
-        await run.DisposeAsync();
-        return new CliResult(exit, run.Output, run.Errors);
-    }
+    private static Task<CliResult> CheckAsync(string config) => CliRunner.RunLocalAsync(null, "gateway", "--config", config, "--check-config");
 
     [Fact]
     public async Task Check_config_reports_each_check_and_exits_0_without_creating_state_or_key()

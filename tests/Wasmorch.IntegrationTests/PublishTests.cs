@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using Wasmorch.Testing;
@@ -71,9 +70,9 @@ public sealed class PublishTests
         try
         {
             var install = await RunAsync("dotnet", "tool", "install", "--tool-path", toolPath, "--add-source", Published("tool"), "--version", version, "wasmorch");
-            Assert.True(install.ExitCode == 0, install.Output);
+            Assert.True(install.ExitCode == 0, install.ToString());
             var wasmorch = Path.Combine(toolPath, "wasmorch");
-            Assert.StartsWith(version + "+", (await RunAsync(wasmorch, "--version")).Output.Trim(), StringComparison.Ordinal);
+            Assert.StartsWith(version + "+", (await RunAsync(wasmorch, "--version")).Stdout.Trim(), StringComparison.Ordinal);
 
             // The demo's first steps (demo.sh): an emulated board, a gateway, a build, a deploy, a run.
             await using var board = RunningProcess.Start(wasmorch, "emulate", "--board", "nucleo=0");
@@ -82,9 +81,9 @@ public sealed class PublishTests
             await using var gateway = RunningProcess.Start(wasmorch, "gateway", "--port", "0", "--state", state, "--add-device", $"nucleo=tcp://127.0.0.1:{port}");
             var address = gateway.WaitForLine(@"gateway listening on (127\.0\.0\.1:\d+)").Groups[1].Value;
             var deploy = await RunAsync(wasmorch, "--gateway", address, "--device", "nucleo", "build-and-deploy", "--module-id", "math_ops", "--source", RepoPaths.Module("math_ops.c"));
-            Assert.True(deploy.ExitCode == 0, deploy.Output);
+            Assert.True(deploy.ExitCode == 0, deploy.ToString());
             var start = await RunAsync(wasmorch, "--gateway", address, "--device", "nucleo", "start", "--module-id", "math_ops", "--func-name", "add", "--func-args", "a=10,b=15", "--wait-result");
-            Assert.Matches(@"(?m)^nucleo: math_ops\.add job=\d+ status=OK value=25 \(i32\)", start.Output);
+            Assert.Matches(@"(?m)^nucleo: math_ops\.add job=\d+ status=OK value=25 \(i32\)", start.Stdout);
         }
         finally
         {
@@ -136,24 +135,9 @@ public sealed class PublishTests
     private static async Task<string> Arm64CliAsync(string arm64, params string[] args)
     {
         var result = await RunAsync("qemu-aarch64-static", [arm64, .. args]);
-        Assert.True(result.ExitCode == 0, $"wasmorch (arm64) {string.Join(' ', args)}: exit {result.ExitCode}\n{result.Output}");
-        return result.Output;
+        Assert.True(result.ExitCode == 0, $"wasmorch (arm64) {string.Join(' ', args)}: {result}");
+        return result.Stdout;
     }
 
-    private static async Task<(int ExitCode, string Output)> RunAsync(string program, params string[] args)
-    {
-        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = RepoPaths.Root };
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-        info.Environment.Remove("WASMORCH_GATEWAY");
-        info.Environment.Remove("WASMORCH_TOKEN");
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        await process.WaitForExitAsync(limit.Token);
-        return (process.ExitCode, await stdout + await stderr);
-    }
+    private static Task<CliResult> RunAsync(string program, params string[] args) => CliRunner.RunProgramAsync(program, args, limit: TimeSpan.FromMinutes(3));
 }
