@@ -57,12 +57,8 @@ public sealed class FlashTests : IDisposable
         }
     }
 
-    private static async Task<CliResult> FlashAsync(IReadOnlyDictionary<string, string>? environment, params string[] args)
-    {
-        await using var run = RunningProcess.StartCliWithEnvironment(environment, ["flash", .. args]);
-        var exit = await run.WaitForExitAsync(TimeSpan.FromSeconds(60));
-        return new CliResult(exit, run.Output, run.Errors);
-    }
+    private static Task<CliResult> FlashAsync(IReadOnlyDictionary<string, string>? environment, params string[] args) =>
+        CliRunner.RunLocalAsync(environment, ["flash", .. args]);
 
     /// <summary>PATH with a fake openocd first (recording its arguments, failing when told) and no real one.</summary>
     private Dictionary<string, string> FakeOpenOcd(int exitCode = 0)
@@ -126,6 +122,16 @@ public sealed class FlashTests : IDisposable
         var qemu = await FlashAsync(null, "--board", "mps2_an385");
         Assert.Equal(2, qemu.ExitCode);
         Assert.Contains("mps2_an385 runs under QEMU", qemu.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_wait_out_of_range_is_a_usage_error_and_nothing_is_written()
+    {
+        var drive = Drive("NODE_F446RE");
+        var result = await FlashAsync(null, "--board", "nucleo_f446re", "--image", Image(), "--drive", drive, "--wait-ms", "-5");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("--wait-ms -5 is out of range (0 to 600000)", result.Stderr, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(drive, "*.bin"));
     }
 
     [Fact]

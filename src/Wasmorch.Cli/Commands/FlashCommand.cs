@@ -31,6 +31,10 @@ public static class FlashCommand
                 {
                     throw new FlashException(FlashFailure.Usage, $"--via {mode}: must be auto, drive or openocd");
                 }
+                if (pr.GetValue(waitMs) is < 0 or > 600_000)
+                {
+                    throw new FlashException(FlashFailure.Usage, $"--wait-ms {pr.GetValue(waitMs)} is out of range (0 to 600000)");
+                }
                 var firmware = FirmwareImage.Load(pr.GetValue(image) ?? FirmwareImage.DefaultPath(Directory.GetCurrentDirectory(), target.Name), target);
                 var clock = Stopwatch.StartNew();
                 var probe = mode == "openocd" ? null : FindDrive(target, pr.GetValue(drive), required: mode == "drive");
