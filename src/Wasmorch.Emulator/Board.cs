@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Wasmorch.Emulator.Agent;
+using Wasmorch.Emulator.Peripherals;
 using Wasmorch.Emulator.Runtime;
 using Wasmorch.Protocol.Agent;
 
@@ -26,6 +27,41 @@ public sealed partial class Board : IDisposable
         _logger = logger;
         Gpio = new Gpio(options.GpioPins);
         Runner = new Runner(this, runtime, logger);
+        Sensor = new Tmp102(options.TemperatureMilliC);
+        I2c0 = new I2cBus().Attach(Tmp102.DefaultAddress, Sensor);
+    }
+
+    /// <summary>The simulated TMP102 on I2C bus 0.</summary>
+    public Tmp102 Sensor { get; }
+
+    public I2cBus I2c0 { get; }
+
+    public PwmChannels Pwm { get; } = new();
+
+    public KvStore Kv { get; } = new();
+
+    /// <summary>ADC channel 0 now, in 12-bit counts.</summary>
+    public int AdcRead() => Options.AdcWaveform.At(UptimeMs);
+
+    private long _eventsDropped;
+
+    /// <summary>Events not sent: over a job's rate, the link busy, or no peer that negotiated extensions.</summary>
+    public long EventsDropped => Interlocked.Read(ref _eventsDropped);
+
+    /// <summary>
+    /// publish (§6c): an EVENT line to a peer that negotiated extensions, within the job's rate;
+    /// 0 when it is queued, RateLimited (and counted) when it is dropped.
+    /// </summary>
+    public int Publish(JobContext job, string topic, ReadOnlySpan<byte> data)
+    {
+        var output = Volatile.Read(ref _output);
+        if (!job.Events.TryTake() || output is not { ExtensionsEnabled: true }
+            || !output.TryEnqueueOptional(EventLine.Build(job.ModuleId, job.Job, UptimeMs, topic, data)))
+        {
+            Interlocked.Increment(ref _eventsDropped);
+            return Protocol.Modules.NativeAbi.RateLimited;
+        }
+        return 0;
     }
 
     public string Name => Options.Name;
@@ -179,6 +215,7 @@ public sealed partial class Board : IDisposable
                 return false;
             }
         }
+        Kv.Clear(id);
         module.Dispose();
         return true;
     }

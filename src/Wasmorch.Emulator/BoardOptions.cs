@@ -1,3 +1,5 @@
+using Wasmorch.Protocol.Modules;
+
 namespace Wasmorch.Emulator;
 
 /// <summary>What one emulated board is and how much it can hold, like the limits of a real MCU.</summary>
@@ -51,4 +53,28 @@ public sealed record BoardOptions
 
     /// <summary>Behave as a seed-baseline agent: no HELLO, no extensions (to test gateways against one).</summary>
     public bool Baseline { get; init; }
+
+    /// <summary>
+    /// The capabilities the board offers modules (docs/protocol.md §6c): its simulated GPIO inputs,
+    /// ADC channel 0, the TMP102 on I2C bus 0, four PWM channels, the timer, events and the kv store.
+    /// A module importing a native of another capability is refused at LOAD.
+    /// </summary>
+    public IReadOnlySet<string> Caps { get; init; } = DefaultCaps;
+
+    public static IReadOnlySet<string> DefaultCaps { get; } = new HashSet<string>(
+        [Capabilities.Gpio, Capabilities.Adc, Capabilities.I2c0, Capabilities.Pwm, Capabilities.Timer, Capabilities.Events, Capabilities.Kv], StringComparer.Ordinal);
+
+    /// <summary>What the simulated TMP102 measures at start, in milli-degrees Celsius (SIM temp_mc changes it).</summary>
+    public int TemperatureMilliC { get; init; } = 22_500;
+
+    /// <summary>What ADC channel 0 reads over time.</summary>
+    public Peripherals.Waveform AdcWaveform { get; init; } = Peripherals.Waveform.Default;
+
+    /// <summary>Events a job may publish a second once its burst is spent (§6c); more are dropped and counted.</summary>
+    public int EventsPerSecond { get; init; } = 20;
+
+    public int EventBurst { get; init; } = 20;
+
+    /// <summary>Offer SIM (§6d): inputs a host may set. Off, the board answers as one with real inputs would (the transcript vectors).</summary>
+    public bool SimulatedInputs { get; init; } = true;
 }

@@ -33,7 +33,7 @@ public sealed class TranscriptVectorTests
         var vector = TranscriptVectors.ReadAll(RepoPaths.ProtocolVectors).Single(v => v.Name == name);
         await using var agent = await _boards.NewBoardAsync(o => o with
         {
-            MaxModuleBytes = 4096, MaxModules = 4, XloadWindow = 1024, Baseline = vector.Baseline, LinkKey = vector.LinkKey, NewNonce = () => TranscriptVector.PredictableNonce,
+            MaxModuleBytes = 4096, MaxModules = 4, XloadWindow = 1024, SimulatedInputs = false, Baseline = vector.Baseline, LinkKey = vector.LinkKey, NewNonce = () => TranscriptVector.PredictableNonce,
         });
         if (!vector.Baseline)
         {

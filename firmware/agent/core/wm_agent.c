@@ -235,10 +235,15 @@ static void do_status(struct wm_agent *a)
 		wm_writer_str_if_fits(&w, "gpio_writes", number);
 		snprintf(number, sizeof(number), "%lu", (unsigned long)st.log_dropped);
 		wm_writer_str_if_fits(&w, "log_dropped", number);
+		snprintf(number, sizeof(number), "%lu", (unsigned long)st.events_dropped);
+		wm_writer_str_if_fits(&w, "events_dropped", number);
 		if (a->rx != NULL) {
 			snprintf(number, sizeof(number), "%lu", (unsigned long)wm_rx_overruns(a->rx));
 			wm_writer_str_if_fits(&w, "rx_overruns", number);
 		}
+	}
+	if (st.pwm[0] != '\0') {
+		wm_writer_str_if_fits(&w, "pwm", st.pwm);
 	}
 	wm_writer_str_if_fits(&w, "module_crcs", st.module_crcs[0] ? st.module_crcs : "-");
 	send_line(a, &w);
@@ -255,8 +260,8 @@ static void do_hello(struct wm_agent *a)
 	memset(&h, 0, sizeof(h));
 	a->ops->hello(a->ctx, &h);
 	a->peer_negotiated = true;
-	snprintf(extensions, sizeof(extensions), "%s%s%s", a->ops->unload ? "PING,UNLOAD,LOG" : "PING,LOG",
-		 a->config.xload_window > 0 ? ",XLOAD" : "", secured(a) ? ",AUTH" : "");
+	snprintf(extensions, sizeof(extensions), "%s%s%s%s", a->ops->unload ? "PING,UNLOAD,LOG" : "PING,LOG",
+		 a->config.xload_window > 0 ? ",XLOAD" : "", h.caps != NULL ? ",CAPS" : "", secured(a) ? ",AUTH" : "");
 	wm_writer_begin(&w, buf, sizeof(buf), "HELLO_OK");
 	wm_writer_str(&w, "proto", "1");
 	wm_writer_str(&w, "agent", h.agent);
@@ -277,6 +282,24 @@ static void do_hello(struct wm_agent *a)
 		wm_writer_str(&w, "extensions", extensions);
 	}
 	send_line(a, &w);
+}
+
+/* docs/protocol.md 6c: what the board offers modules. */
+static bool do_caps(struct wm_agent *a)
+{
+	struct wm_hello h;
+	char buf[WM_LINE_MAX];
+	struct wm_writer w;
+
+	memset(&h, 0, sizeof(h));
+	a->ops->hello(a->ctx, &h);
+	if (h.caps == NULL) {
+		return false;
+	}
+	wm_writer_begin(&w, buf, sizeof(buf), "CAPS_OK");
+	wm_writer_str(&w, "caps", h.caps[0] != '\0' ? h.caps : "-");
+	send_line(a, &w);
+	return true;
 }
 
 /* True if `list` (comma-separated ids) holds `id`. */
@@ -698,6 +721,8 @@ static void handle_line(struct wm_agent *a, const char *text, size_t len)
 		do_stop(a, l);
 	} else if (ext && strcmp(l->verb, "HELLO") == 0) {
 		do_hello(a);
+	} else if (ext && strcmp(l->verb, "CAPS") == 0 && do_caps(a)) {
+		/* answered */
 	} else if (ext && strcmp(l->verb, "PING") == 0) {
 		char buf[WM_LINE_MAX];
 		struct wm_writer w;
@@ -942,4 +967,67 @@ size_t wm_format_log(char *buf, const char *id, uint32_t job, uint32_t uptime_ms
 	wm_writer_u32(&w, "uptime_ms", uptime_ms);
 	wm_writer_msg(&w, "msg", msg);
 	return wm_writer_end(&w);
+}
+
+bool wm_valid_name(const char *name, size_t max, bool allow_slash)
+{
+	size_t n = 0;
+
+	for (; name[n] != '\0'; n++) {
+		char c = name[n];
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+			  c == '.' || c == '-' || (allow_slash && c == '/');
+
+		if (!ok || n >= max) {
+			return false;
+		}
+	}
+	return n > 0;
+}
+
+size_t wm_format_event(char *buf, const char *id, uint32_t job, uint32_t uptime_ms, const char *topic,
+		       const uint8_t *data, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	char text[2 * WM_EVENT_DATA_MAX + 1];
+	struct wm_writer w;
+
+	if (len > WM_EVENT_DATA_MAX || !wm_valid_name(topic, WM_TOPIC_MAX, true)) {
+		return 0;
+	}
+	for (size_t i = 0; i < len; i++) {
+		text[2 * i] = hex[data[i] >> 4];
+		text[2 * i + 1] = hex[data[i] & 15];
+	}
+	text[2 * len] = '\0';
+	wm_writer_begin(&w, buf, WM_LINE_MAX, "EVENT");
+	wm_writer_str(&w, "module_id", id);
+	wm_writer_u32(&w, "job", job);
+	wm_writer_u32(&w, "uptime_ms", uptime_ms);
+	wm_writer_str(&w, "topic", topic);
+	wm_writer_str(&w, "data", len > 0 ? text : "-");
+	return wm_writer_end(&w);
+}
+
+void wm_event_bucket_init(struct wm_event_bucket *b, uint32_t per_second, uint32_t burst, uint32_t now_ms)
+{
+	b->per_second = per_second;
+	b->burst = burst;
+	b->milli_tokens = burst * 1000u;
+	b->last_ms = now_ms;
+}
+
+bool wm_event_bucket_take(struct wm_event_bucket *b, uint32_t now_ms)
+{
+	uint32_t cap = b->burst * 1000u;
+	/* per_second tokens a second are per_second thousandths a millisecond; wrap-safe elapsed time. */
+	uint64_t refill = (uint64_t)(uint32_t)(now_ms - b->last_ms) * b->per_second;
+
+	b->last_ms = now_ms;
+	b->milli_tokens = refill >= cap - b->milli_tokens ? cap : b->milli_tokens + (uint32_t)refill;
+	if (b->milli_tokens < 1000u) {
+		return false;
+	}
+	b->milli_tokens -= 1000u;
+	return true;
 }

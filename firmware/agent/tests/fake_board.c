@@ -77,6 +77,7 @@ static void hello(void *ctx, struct wm_hello *h)
 	h->board = "host";
 	h->runtime = "none";
 	h->modes = "wasm";
+	h->caps = "gpio,adc,i2c0,pwm,timer,events,kv";
 	h->max_module = b->max_module;
 	h->max_modules = FAKE_MAX_MODULES;
 }

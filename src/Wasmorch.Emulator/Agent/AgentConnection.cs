@@ -189,6 +189,12 @@ internal sealed partial class AgentConnection : IDisposable
             case AgentVerbs.Ping when !_board.Options.Baseline:
                 await SendAsync(new AgentLineBuilder(AgentVerbs.Pong).Add(AgentKeys.UptimeMs, _board.UptimeMs), ct);
                 break;
+            case AgentVerbs.Caps when !_board.Options.Baseline:
+                await SendAsync(_commands.Caps(), ct);
+                break;
+            case AgentVerbs.Sim when !_board.Options.Baseline && _board.Options.SimulatedInputs:
+                await SendAsync(_commands.Sim(line), ct);
+                break;
             case AgentVerbs.Unload when !_board.Options.Baseline:
                 await SendAsync(_commands.Unload(line), ct);
                 break;

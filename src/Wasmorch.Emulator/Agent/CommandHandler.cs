@@ -1,4 +1,5 @@
 using Wasmorch.WasmtimeTarget;
+using Wasmorch.Emulator.Peripherals;
 using Wasmorch.Emulator.Runtime;
 using Wasmorch.Protocol.Agent;
 using Wasmorch.Protocol.Modules;
@@ -15,6 +16,11 @@ internal sealed class CommandHandler
 
     /// <summary>What HELLO_OK offers; docs/protocol.md §6 (AUTH too when the board has a link key).</summary>
     public const string Extensions = "PING,UNLOAD,LOG";
+
+    /// <summary>HELLO_OK's extensions: PING, UNLOAD, LOG, then XLOAD (with a window), CAPS (§6c), SIM (simulated inputs, §6d), AUTH (with a link key).</summary>
+    private string OfferedExtensions(bool secured) =>
+        Extensions + (_board.Options.XloadWindow > 0 ? "," + AgentVerbs.Xload : "") + "," + AgentVerbs.Caps
+        + (_board.Options.SimulatedInputs ? "," + AgentVerbs.Sim : "") + (secured ? "," + LinkAuth.Extension : "");
 
     private readonly Board _board;
 
@@ -37,7 +43,47 @@ internal sealed class CommandHandler
             .AddIfFits(AgentKeys.Gpio, "0x" + _board.Gpio.Levels.ToString("x4", System.Globalization.CultureInfo.InvariantCulture))
             .AddIfFits(AgentKeys.GpioWrites, _board.Gpio.Writes.ToString(System.Globalization.CultureInfo.InvariantCulture))
             .AddIfFits(AgentKeys.LogDropped, _board.LogDropped.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .AddIfFits(AgentKeys.EventsDropped, _board.EventsDropped.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .AddIfFits(AgentKeys.Pwm, _board.Pwm.Status())
             .AddIfFits(AgentKeys.ModuleCrcs, modules.Length == 0 ? "-" : string.Join(',', _board.ModuleCrcs()));
+    }
+
+    /// <summary>§6c: the capabilities this board offers modules.</summary>
+    public AgentLineBuilder Caps() =>
+        new AgentLineBuilder(AgentVerbs.CapsOk).Add(AgentKeys.Caps, _board.Options.Caps.Count == 0 ? "-" : string.Join(',', Capabilities.Known.Where(_board.Options.Caps.Contains)));
+
+    /// <summary>
+    /// §6d: sets simulated inputs: an input pin's level (edges wake gpio_wait_edge) and the TMP102's
+    /// temperature. Every key is checked before anything changes.
+    /// </summary>
+    public AgentLineBuilder Sim(AgentLine line)
+    {
+        var hasPin = line[AgentKeys.Pin] is not null || line[AgentKeys.Level] is not null;
+        var hasTemp = line[AgentKeys.TempMc] is not null;
+        if (!hasPin && !hasTemp)
+        {
+            return Error(AgentErrorCodes.BadArgs, "SIM needs pin=<n> level=0|1, or temp_mc=<milli-degrees C>");
+        }
+        long pin = 0, level = 0, temp = 0;
+        if (hasPin && (!line.TryGetInt64(AgentKeys.Pin, out pin) || pin < 0 || pin >= _board.Options.GpioPins || !line.TryGetInt64(AgentKeys.Level, out level) || level is not (0 or 1)))
+        {
+            return Error(AgentErrorCodes.BadArgs, $"SIM pin=<0-{_board.Options.GpioPins - 1}> level=<0|1>: both, in range");
+        }
+        if (hasTemp && (!line.TryGetInt64(AgentKeys.TempMc, out temp) || temp is < Tmp102.MinMilliC or > Tmp102.MaxMilliC))
+        {
+            return Error(AgentErrorCodes.BadArgs, $"SIM temp_mc must be {Tmp102.MinMilliC} to {Tmp102.MaxMilliC} (the TMP102's range, milli-degrees C)");
+        }
+        if (hasPin)
+        {
+            _board.Gpio.SetInput((int)pin, level == 1);
+        }
+        if (hasTemp)
+        {
+            _board.Sensor.TemperatureMilliC = (int)temp;
+        }
+        return new AgentLineBuilder(AgentVerbs.SimOk)
+            .Add(AgentKeys.Gpio, "0x" + _board.Gpio.Levels.ToString("x4", System.Globalization.CultureInfo.InvariantCulture))
+            .Add(AgentKeys.TempMc, _board.Sensor.TemperatureMilliC);
     }
 
     /// <summary>§6: the line a board sends when it starts (the firmware core's wm_agent_boot).</summary>
@@ -54,7 +100,7 @@ internal sealed class CommandHandler
             .Add(AgentKeys.AotTarget, _board.Options.AcceptsPrecompiled ? EmulatedTarget.AotTarget : "-")
             .Add(AgentKeys.MaxModule, _board.Options.MaxModuleBytes)
             .Add(AgentKeys.MaxModules, _board.Options.MaxModules)
-            .Add(AgentKeys.Extensions, Extensions + (_board.Options.XloadWindow > 0 ? "," + AgentVerbs.Xload : "") + (nonce is null ? "" : "," + LinkAuth.Extension))
+            .Add(AgentKeys.Extensions, OfferedExtensions(nonce is not null))
             .AddIfNotNull(AgentKeys.AuthNonce, nonce);
 
     /// <summary>
@@ -240,7 +286,7 @@ internal sealed class CommandHandler
         {
             return LoadError(id, AgentErrorCodes.CrcMismatch, $"expected {Crc32Hex.Format(expectedCrc)}, received {Crc32Hex.Format(actual)}");
         }
-        var check = _board.Runtime.Compile(id, payload, _board.Options.MaxLinearMemoryBytes, _board.Options.AcceptsPrecompiled);
+        var check = _board.Runtime.Compile(id, payload, _board.Options.MaxLinearMemoryBytes, _board.Options.AcceptsPrecompiled, _board.Options.Caps);
         if (check.Module is null)
         {
             return LoadError(id, check.Code!, check.Message!);

@@ -1,3 +1,5 @@
+using Wasmorch.Protocol.Modules;
+
 namespace Wasmorch.Emulator.Runtime;
 
 /// <summary>The board's GPIO pins, observable through STATUS (<c>gpio=</c> levels, <c>gpio_writes=</c> count).</summary>
@@ -15,7 +17,15 @@ public sealed class Gpio
 
     public void Write(int pin, bool high)
     {
-        var mask = Mask(pin);
+        Set(Mask(pin), high);
+        Interlocked.Increment(ref _writes);
+    }
+
+    /// <summary>What the outside world does to an input pin (SIM pin= level=): not a module's write.</summary>
+    public void SetInput(int pin, bool high) => Set(Mask(pin), high);
+
+    private void Set(int mask, bool high)
+    {
         int current, next;
         do
         {
@@ -23,7 +33,64 @@ public sealed class Gpio
             next = high ? current | mask : current & ~mask;
         }
         while (Interlocked.CompareExchange(ref _levels, next, current) != current);
-        Interlocked.Increment(ref _writes);
+        Changed?.Invoke(current, next);
+    }
+
+    /// <summary>Raised after each change of the levels, with the levels before and after.</summary>
+    private event Action<int, int>? Changed;
+
+    /// <summary>
+    /// gpio_wait_edge: waits for the next edge of <paramref name="pin"/> in <paramref name="edges"/>
+    /// (1 rising, 2 falling, 3 both) after the call: the level after it (0 or 1), or
+    /// TimedOut after <paramref name="timeoutMs"/> (negative: no timeout), or Stopped when
+    /// <paramref name="stop"/> is set; Invalid for a pin or edge mask out of range.
+    /// </summary>
+    public int WaitEdge(int pin, int edges, int timeoutMs, WaitHandle stop)
+    {
+        if (pin < 0 || pin >= _pins || edges is < NativeAbi.EdgeRising or > NativeAbi.EdgeBoth)
+        {
+            return NativeAbi.Invalid;
+        }
+        var mask = 1 << pin;
+        var seen = new System.Collections.Concurrent.ConcurrentQueue<bool>();
+        using var signal = new AutoResetEvent(false);
+        void OnChanged(int before, int after)
+        {
+            if (((before ^ after) & mask) != 0)
+            {
+                seen.Enqueue((after & mask) != 0);
+                signal.Set();
+            }
+        }
+        Changed += OnChanged;
+        try
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (true)
+            {
+                var left = timeoutMs < 0 ? Timeout.Infinite : (int)Math.Max(0, timeoutMs - clock.ElapsedMilliseconds);
+                var woke = WaitHandle.WaitAny([signal, stop], left);
+                if (woke == 1)
+                {
+                    return NativeAbi.Stopped;
+                }
+                if (woke == WaitHandle.WaitTimeout)
+                {
+                    return NativeAbi.TimedOut;
+                }
+                while (seen.TryDequeue(out var high))
+                {
+                    if ((edges & (high ? NativeAbi.EdgeRising : NativeAbi.EdgeFalling)) != 0)
+                    {
+                        return high ? 1 : 0;
+                    }
+                }
+            }
+        }
+        finally
+        {
+            Changed -= OnChanged;
+        }
     }
 
     public void Toggle(int pin)
@@ -35,6 +102,7 @@ public sealed class Gpio
             current = _levels;
         }
         while (Interlocked.CompareExchange(ref _levels, current ^ mask, current) != current);
+        Changed?.Invoke(current, current ^ mask);
         Interlocked.Increment(ref _writes);
     }
 

@@ -14,7 +14,16 @@ public sealed class JobContext : IDisposable
         ModuleId = moduleId;
         Func = func;
         Board = board;
+        Events = new Peripherals.EventBucket(board.Options.EventsPerSecond, board.Options.EventBurst);
     }
+
+    /// <summary>This job's share of the link for events (§6c).</summary>
+    public Peripherals.EventBucket Events { get; }
+
+    /// <summary>timer_start's period, or 0 before it; the next tick on the board's clock.</summary>
+    public int TimerPeriodMs { get; set; }
+
+    public long TimerNextMs { get; set; }
 
     public int Job { get; }
 

@@ -1,4 +1,5 @@
 using System.Text;
+using Wasmorch.Emulator.Peripherals;
 using Wasmorch.Protocol.Modules;
 using Wasmtime;
 
@@ -31,6 +32,109 @@ public static class Natives
         linker.DefineFunction("env", "should_stop", (Caller c) => Job(c).StopRequested ? 1 : 0);
         linker.DefineFunction("env", "log_i32", (Caller c, int value) => Job(c).Board.Log(Job(c), value.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         linker.DefineFunction("env", "log_str", (Caller c, int address) => Job(c).Board.Log(Job(c), ReadCString(c, address)));
+        DefineCapabilities(linker);
+    }
+
+    /// <summary>
+    /// The capability natives (§6c). Each checks its arguments and answers a NativeAbi code
+    /// instead of trapping; LOAD refuses a module importing one whose capability the board does not
+    /// offer, so these run only on boards that offer them.
+    /// </summary>
+    private static void DefineCapabilities(Linker linker)
+    {
+        linker.DefineFunction("env", "gpio_wait_edge", (Caller c, int pin, int edges, int timeoutMs) =>
+            Job(c) is var job && job.StopRequested ? NativeAbi.Stopped : job.Board.Gpio.WaitEdge(pin, edges, timeoutMs, job.StopHandle));
+        linker.DefineFunction("env", "adc_read", (Caller c, int channel) =>
+            channel is < 0 or > 15 ? NativeAbi.Invalid : channel != 0 ? NativeAbi.NoDevice : Job(c).Board.AdcRead());
+        linker.DefineFunction("env", "i2c0_write", (Caller c, int address, int data, int length) =>
+            LinearMemory.TryGetSpan(c, data, length, NativeAbi.MaxI2cBytes, out var span, out var code) ? Job(c).Board.I2c0.Write(address, span) : code);
+        linker.DefineFunction("env", "i2c0_read", (Caller c, int address, int data, int length) =>
+            LinearMemory.TryGetSpan(c, data, length, NativeAbi.MaxI2cBytes, out var span, out var code) ? Job(c).Board.I2c0.Read(address, span) : code);
+        linker.DefineFunction("env", "i2c0_write_read", (Caller c, int address, int write, int writeLength, int read, int readLength) =>
+            I2cWriteRead(c, Job(c).Board.I2c0, address, write, writeLength, read, readLength));
+        // No emulated board has a second bus: a module that imports these is refused at LOAD.
+        linker.DefineFunction("env", "i2c1_write", (Caller c, int address, int data, int length) => NativeAbi.NoDevice);
+        linker.DefineFunction("env", "i2c1_read", (Caller c, int address, int data, int length) => NativeAbi.NoDevice);
+        linker.DefineFunction("env", "i2c1_write_read", (Caller c, int address, int write, int writeLength, int read, int readLength) => NativeAbi.NoDevice);
+        linker.DefineFunction("env", "pwm_set", (Caller c, int channel, int periodUs, int pulseUs) => Job(c).Board.Pwm.Set(channel, periodUs, pulseUs));
+        linker.DefineFunction("env", "timer_start", (Caller c, int periodMs) => TimerStart(Job(c), periodMs));
+        linker.DefineFunction("env", "timer_wait", (Caller c) => TimerWait(Job(c)));
+        linker.DefineFunction("env", "publish", (Caller c, int topic, int data, int length) => Publish(c, topic, data, length));
+        linker.DefineFunction("env", "kv_get", (Caller c, int key, int buffer, int capacity) =>
+            Key(c, key, out var name, out var code) && LinearMemory.TryGetSpan(c, buffer, capacity, int.MaxValue, out var span, out code)
+                ? Job(c).Board.Kv.Get(Job(c).ModuleId, name!, span) : code);
+        linker.DefineFunction("env", "kv_set", (Caller c, int key, int data, int length) =>
+            Key(c, key, out var name, out var code) && LinearMemory.TryGetSpan(c, data, length, NativeAbi.MaxValueBytes, out var span, out code)
+                ? Job(c).Board.Kv.Set(Job(c).ModuleId, name!, span) : code);
+        linker.DefineFunction("env", "kv_delete", (Caller c, int key) =>
+            Key(c, key, out var name, out var code) ? Job(c).Board.Kv.Delete(Job(c).ModuleId, name!) : code);
+    }
+
+    private static bool Key(Caller caller, int address, out string? name, out int code)
+    {
+        name = LinearMemory.ReadName(caller, address, NativeAbi.MaxKeyLength, k => NativeAbi.IsValidKey(k), out code);
+        return name is not null;
+    }
+
+    private static int I2cWriteRead(Caller caller, Peripherals.I2cBus bus, int address, int write, int writeLength, int read, int readLength)
+    {
+        if (!LinearMemory.TryGetSpan(caller, write, writeLength, NativeAbi.MaxI2cBytes, out var output, out var code))
+        {
+            return code;
+        }
+        var written = bus.Write(address, output);
+        // The read span is taken after the write: both may name the same bytes.
+        return written != 0 ? written
+            : LinearMemory.TryGetSpan(caller, read, readLength, NativeAbi.MaxI2cBytes, out var input, out code) ? bus.Read(address, input) : code;
+    }
+
+    private static int Publish(Caller caller, int topicAddress, int data, int length)
+    {
+        var topic = LinearMemory.ReadName(caller, topicAddress, NativeAbi.MaxTopicLength, t => NativeAbi.IsValidTopic(t), out var code);
+        if (topic is null)
+        {
+            return code;
+        }
+        return LinearMemory.TryGetSpan(caller, data, length, NativeAbi.MaxEventBytes, out var bytes, out code)
+            ? Job(caller).Board.Publish(Job(caller), topic, bytes)
+            : code;
+    }
+
+    /// <summary>Longest timer period: a day.</summary>
+    public const int MaxTimerPeriodMs = 86_400_000;
+
+    private static int TimerStart(JobContext job, int periodMs)
+    {
+        if (periodMs is < 1 or > MaxTimerPeriodMs)
+        {
+            return NativeAbi.Invalid;
+        }
+        job.TimerPeriodMs = periodMs;
+        job.TimerNextMs = job.Board.UptimeMs + periodMs;
+        return 0;
+    }
+
+    /// <summary>Sleeps to the timer's next tick: 0, or the ticks missed since the last wait (a late caller does not drift).</summary>
+    private static int TimerWait(JobContext job)
+    {
+        if (job.TimerPeriodMs == 0)
+        {
+            return NativeAbi.Invalid;
+        }
+        var now = job.Board.UptimeMs;
+        var missed = 0;
+        while (job.TimerNextMs <= now - job.TimerPeriodMs)
+        {
+            job.TimerNextMs += job.TimerPeriodMs;
+            missed++;
+        }
+        var wait = job.TimerNextMs - now;
+        job.TimerNextMs += job.TimerPeriodMs;
+        if (job.StopRequested || (wait > 0 && job.StopHandle.WaitOne((int)wait)))
+        {
+            return NativeAbi.Stopped;
+        }
+        return missed;
     }
 
     private static JobContext Job(Caller caller) => (JobContext)caller.GetData()!;

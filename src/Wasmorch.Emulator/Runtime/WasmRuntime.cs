@@ -35,7 +35,7 @@ public sealed class WasmRuntime : IDisposable
     /// Compiles and checks a module against a board's limits. Failures carry the LOAD_ERR code and
     /// a message that says what to change.
     /// </summary>
-    public LoadCheck Compile(string moduleId, ReadOnlySpan<byte> bytes, long maxMemoryBytes, bool allowPrecompiled = false)
+    public LoadCheck Compile(string moduleId, ReadOnlySpan<byte> bytes, long maxMemoryBytes, bool allowPrecompiled = false, IReadOnlySet<string>? caps = null)
     {
         var precompiled = EmulatedTarget.IsPrecompiled(bytes);
         if (precompiled && !allowPrecompiled)
@@ -57,7 +57,7 @@ public sealed class WasmRuntime : IDisposable
 
         foreach (var import in module.Imports)
         {
-            var problem = CheckImport(import, maxMemoryBytes);
+            var problem = CheckImport(import, maxMemoryBytes, caps ?? BoardOptions.DefaultCaps);
             if (problem is not null)
             {
                 module.Dispose();
@@ -77,7 +77,7 @@ public sealed class WasmRuntime : IDisposable
         return LoadCheck.Ok(module);
     }
 
-    private static LoadCheck? CheckImport(Import import, long maxMemoryBytes)
+    private static LoadCheck? CheckImport(Import import, long maxMemoryBytes, IReadOnlySet<string> caps)
     {
         if (import is MemoryImport memory)
         {
@@ -94,6 +94,11 @@ public sealed class WasmRuntime : IDisposable
         {
             return LoadCheck.Fail(AgentErrorCodes.InvalidModule,
                 $"module imports env::{import.Name} with a signature that differs from wasmorch.h");
+        }
+        if (NativeImports.ByName[import.Name].Capability is { } capability && !caps.Contains(capability))
+        {
+            return LoadCheck.Fail(AgentErrorCodes.InvalidModule,
+                $"module imports env::{import.Name}, which needs capability '{capability}'; this board offers {(caps.Count == 0 ? "none" : string.Join(',', caps.Order(StringComparer.Ordinal)))}");
         }
         return null;
     }

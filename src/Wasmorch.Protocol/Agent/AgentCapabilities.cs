@@ -27,7 +27,23 @@ public sealed record AgentCapabilities(
 
     public const string Xload = AgentVerbs.Xload;
 
+    public const string CapsExtension = AgentVerbs.Caps;
+
+    public const string EventExtension = AgentVerbs.Event;
+
+    public const string Sim = AgentVerbs.Sim;
+
     public bool Offers(string extension) => Extensions.Contains(extension);
+
+    /// <summary>§6c: the capabilities the device offers modules (CAPS_OK); empty for an agent without CAPS.</summary>
+    public IReadOnlySet<string> Caps { get; init; } = new HashSet<string>();
+
+    /// <summary>These capabilities with the device's CAPS_OK list, which the host API shows as <c>caps</c> among HELLO_OK's fields.</summary>
+    public AgentCapabilities WithCaps(string? list) => this with
+    {
+        Caps = Modules.Capabilities.Parse(list),
+        Fields = new Dictionary<string, string>(Fields, StringComparer.Ordinal) { [AgentKeys.Caps] = list ?? string.Empty },
+    };
 
 
     public static AgentCapabilities FromHello(AgentLine hello) => new(

@@ -79,4 +79,27 @@ public static class AgentKeys
 
     /// <summary>§6b, XLOAD_READY: the most stream bytes the peer may send beyond the last acknowledged offset.</summary>
     public const string Window = "window";
+
+    /// <summary>§6c, CAPS_OK: the capabilities the device offers modules.</summary>
+    public const string Caps = "caps";
+
+    /// <summary>§6c, EVENT: the topic a module published to.</summary>
+    public const string Topic = "topic";
+
+    /// <summary>§6c, EVENT: the event's bytes in lower-case hex, or <c>-</c> for none.</summary>
+    public const string Data = "data";
+
+    /// <summary>STATUS: events not sent (over a job's rate, or the link was busy).</summary>
+    public const string EventsDropped = "events_dropped";
+
+    /// <summary>STATUS: the PWM channels set, <c>ch:period_us:pulse_us,…</c>.</summary>
+    public const string Pwm = "pwm";
+
+    /// <summary>§6d, SIM: an input pin and the level to give it.</summary>
+    public const string Pin = "pin";
+
+    public const string Level = "level";
+
+    /// <summary>§6d, SIM: the simulated temperature sensor's reading, in milli-degrees Celsius.</summary>
+    public const string TempMc = "temp_mc";
 }

@@ -28,8 +28,12 @@ public sealed class AgentLineBuilder
     public AgentLineBuilder AddIfNotNull(string key, string? value) => value is null ? this : Add(key, value);
 
     /// <summary>Adds an optional field only if the line, with it whole, still fits the line limit (§3: optional keys are never truncated).</summary>
-    public AgentLineBuilder AddIfFits(string key, string value)
+    public AgentLineBuilder AddIfFits(string key, string? value)
     {
+        if (value is null)
+        {
+            return this;
+        }
         _fields.Add((key, value));
         if (FormattedLength(int.MaxValue) > ProtocolLimits.MaxLineLength)
         {

@@ -52,4 +52,17 @@ public static class AgentVerbs
 
     /// <summary>§6b: the agent took the stream up to <c>offset</c> (asynchronous, during an XLOAD).</summary>
     public const string Xack = "XACK";
+
+    /// <summary>§6c: what the device offers modules (extension CAPS).</summary>
+    public const string Caps = "CAPS";
+
+    public const string CapsOk = "CAPS_OK";
+
+    /// <summary>§6c: a module published an event (agent → gateway, asynchronous, extension EVENT).</summary>
+    public const string Event = "EVENT";
+
+    /// <summary>§6d: set a simulated input of an emulated board (extension SIM).</summary>
+    public const string Sim = "SIM";
+
+    public const string SimOk = "SIM_OK";
 }

@@ -10,28 +10,61 @@ public enum WasmType
 }
 
 /// <summary>
-/// The natives every board offers a module (modules/include/wasmorch.h; the firmware's natives.c
+/// One native of modules/include/wasmorch.h: its signature, and the capability a device must offer
+/// (docs/protocol.md §6c) for a module to import it; null for the natives every agent has offered
+/// since the seed (a pin register, time, stop, logs).
+/// </summary>
+public sealed record Native(string Name, WasmType[] Params, WasmType[] Results, string? Capability);
+
+/// <summary>
+/// The natives a board may offer a module (modules/include/wasmorch.h; the firmware's natives.c
 /// and the emulator's Natives.cs implement them): imported from <c>env</c> by these names with
 /// these signatures. A module importing anything else is refused before upload by the gateway and
-/// at LOAD (<c>INVALID_MODULE</c>) by the board.
+/// at LOAD (<c>INVALID_MODULE</c>) by the board; one importing a native whose capability the
+/// device does not offer, or the gateway does not grant it, is refused before upload too.
 /// </summary>
 public static class NativeImports
 {
     public const string Module = "env";
 
+    private const WasmType I = WasmType.I32;
+
+    public static IReadOnlyList<Native> All { get; } =
+    [
+        new("gpio_write", [I, I], [], null),
+        new("gpio_toggle", [I], [], null),
+        new("gpio_read", [I], [I], null),
+        new("delay_ms", [I], [I], null),
+        new("uptime_ms", [], [WasmType.I64], null),
+        new("should_stop", [], [I], null),
+        new("log_i32", [I], [], null),
+        new("log_str", [I], [], null),
+        new("gpio_wait_edge", [I, I, I], [I], Capabilities.Gpio),
+        new("adc_read", [I], [I], Capabilities.Adc),
+        new("i2c0_write", [I, I, I], [I], Capabilities.I2c0),
+        new("i2c0_read", [I, I, I], [I], Capabilities.I2c0),
+        new("i2c0_write_read", [I, I, I, I, I], [I], Capabilities.I2c0),
+        new("i2c1_write", [I, I, I], [I], Capabilities.I2c1),
+        new("i2c1_read", [I, I, I], [I], Capabilities.I2c1),
+        new("i2c1_write_read", [I, I, I, I, I], [I], Capabilities.I2c1),
+        new("pwm_set", [I, I, I], [I], Capabilities.Pwm),
+        new("timer_start", [I], [I], Capabilities.Timer),
+        new("timer_wait", [], [I], Capabilities.Timer),
+        new("publish", [I, I, I], [I], Capabilities.Events),
+        new("kv_get", [I, I, I], [I], Capabilities.Kv),
+        new("kv_set", [I, I, I], [I], Capabilities.Kv),
+        new("kv_delete", [I], [I], Capabilities.Kv),
+    ];
+
+    public static IReadOnlyDictionary<string, Native> ByName { get; } = All.ToDictionary(n => n.Name, StringComparer.Ordinal);
+
     public static IReadOnlyDictionary<string, (WasmType[] Params, WasmType[] Results)> Signatures { get; } =
-        new Dictionary<string, (WasmType[], WasmType[])>(StringComparer.Ordinal)
-        {
-            ["gpio_write"] = ([WasmType.I32, WasmType.I32], []),
-            ["gpio_toggle"] = ([WasmType.I32], []),
-            ["gpio_read"] = ([WasmType.I32], [WasmType.I32]),
-            ["delay_ms"] = ([WasmType.I32], [WasmType.I32]),
-            ["uptime_ms"] = ([], [WasmType.I64]),
-            ["should_stop"] = ([], [WasmType.I32]),
-            ["log_i32"] = ([WasmType.I32], []),
-            ["log_str"] = ([WasmType.I32], []),
-        };
+        All.ToDictionary(n => n.Name, n => (n.Params, n.Results), StringComparer.Ordinal);
 
     /// <summary>The names, sorted, for messages that list what is offered.</summary>
     public static string List => string.Join(',', Signatures.Keys.Order(StringComparer.Ordinal));
+
+    /// <summary>The natives an agent offering <paramref name="caps"/> has: the seed's and those of its capabilities.</summary>
+    public static IEnumerable<Native> OfferedWith(IReadOnlySet<string> caps) =>
+        All.Where(n => n.Capability is null || caps.Contains(n.Capability));
 }

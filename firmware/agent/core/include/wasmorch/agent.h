@@ -43,6 +43,10 @@ struct wm_status {
 	uint32_t gpio;
 	uint32_t gpio_writes;
 	uint32_t log_dropped;
+	/* Events not sent: over a job's rate, the link busy, or no negotiated peer (docs/protocol.md 6c). */
+	uint32_t events_dropped;
+	/* "ch:period_us:pulse_us,..." of the PWM channels set, or empty. */
+	char pwm[64];
 	/* "id:crc32,..." of the loaded modules (lets a gateway skip re-uploading), or empty. */
 	char module_crcs[160];
 };
@@ -56,6 +60,8 @@ struct wm_hello {
 	uint32_t max_module;
 	uint32_t max_modules;
 	const char *extensions;
+	/* The capabilities offered to modules, comma-separated (docs/protocol.md 6c): "" for none; NULL offers no CAPS. */
+	const char *caps;
 };
 
 struct wm_board_ops {
@@ -209,6 +215,38 @@ size_t wm_format_result(char *buf, const char *id, const char *func, uint32_t jo
 
 /* Formats a LOG line (send it only when agent->peer_negotiated). */
 size_t wm_format_log(char *buf, const char *id, uint32_t job, uint32_t uptime_ms, const char *msg);
+
+/* docs/protocol.md 6c: an event's data is at most 48 bytes, its topic 1-32 of [A-Za-z0-9_.-/]. */
+#define WM_EVENT_DATA_MAX 48
+#define WM_TOPIC_MAX 32
+/* A kv key: 1-15 of [A-Za-z0-9_.-]. */
+#define WM_KV_KEY_MAX 15
+
+/* True for a valid topic (slash allowed) or kv key (no slash) of at most max characters. */
+bool wm_valid_name(const char *name, size_t max, bool allow_slash);
+
+/*
+ * Formats an EVENT line (send it only when agent->peer_negotiated): data as lower-case hex, or
+ * "-" when len is 0. Returns 0 when topic or len is out of bounds.
+ */
+size_t wm_format_event(char *buf, const char *id, uint32_t job, uint32_t uptime_ms, const char *topic,
+		       const uint8_t *data, size_t len);
+
+/*
+ * A job's event rate (docs/protocol.md 6c): `burst` events at once, then `per_second` a second;
+ * an event over it is dropped and counted. Tokens are kept in thousandths.
+ */
+struct wm_event_bucket {
+	uint32_t per_second;
+	uint32_t burst;
+	uint32_t milli_tokens;
+	uint32_t last_ms;
+};
+
+void wm_event_bucket_init(struct wm_event_bucket *b, uint32_t per_second, uint32_t burst, uint32_t now_ms);
+
+/* Takes one event's token: true when the event may go. */
+bool wm_event_bucket_take(struct wm_event_bucket *b, uint32_t now_ms);
 
 #ifdef __cplusplus
 }
