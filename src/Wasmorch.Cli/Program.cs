@@ -21,6 +21,11 @@ foreach (var command in DesiredStateCommands.Create(global))
     root.Subcommands.Add(command);
 }
 root.Subcommands.Add(EmulateCommand.Create(global));
+root.Subcommands.Add(EventsCommand.Create(global));
+foreach (var command in SimCommands.Create(global))
+{
+    root.Subcommands.Add(command);
+}
 root.Subcommands.Add(ConformanceCommand.Create(global));
 root.Subcommands.Add(BuildCommand.Create());
 root.Subcommands.Add(DoctorCommand.Create());

@@ -196,6 +196,27 @@ public sealed class ResponsePrinter
     private static string Fields(IReadOnlyDictionary<string, string>? fields) =>
         string.Join(' ', (fields ?? new Dictionary<string, string>()).Select(kv => $"{kv.Key}={kv.Value}"));
 
+    /// <summary>One published event: its text when it is printable, else its bytes in hex.</summary>
+    public static string FormatEvent(ModuleEvent e) =>
+        $"{e.Time} {e.Device} {e.ModuleId} job={e.Job} uptime_ms={e.UptimeMs} {e.Topic}: " + (e.Text ?? (e.Data.Length == 0 ? "(no data)" : "0x" + e.Data));
+
+    /// <summary>A streamed events response: the recent ones, or one new one.</summary>
+    public void PrintEvents(HostResponse response)
+    {
+        if (_json)
+        {
+            _out.WriteLine(System.Text.Encoding.UTF8.GetString(HostJson.Serialize(response)));
+        }
+        else
+        {
+            foreach (var entry in response.Published is { } one ? [one] : response.Events ?? [])
+            {
+                _out.WriteLine(FormatEvent(entry));
+            }
+        }
+        _out.Flush();
+    }
+
     public static string FormatLog(LogEntry e) => $"{e.Time} {e.Device} {e.ModuleId} job={e.Job}: {e.Message}";
 
     /// <summary>One streamed log entry: a line of text, or one JSON object per line with --json.</summary>
@@ -281,6 +302,8 @@ public sealed class ResponsePrinter
         "ping" => $"{r.Device}: alive {Fields(r.Agent)}",
         "unload" => $"{r.Device}: unloaded {r.ModuleId}",
         "logs" => string.Join(Environment.NewLine, (r.Logs ?? []).Select(FormatLog)),
+        "events" => r.Events is null or { Count: 0 } ? "no events" : string.Join(Environment.NewLine, r.Events.Select(FormatEvent)),
+        "sim" => $"{r.Device}: {Fields(r.Agent)}",
         "start" when r.Status == "RUNNING" => $"{r.Device}: started {r.ModuleId}.{r.Func} job={r.Job}",
         "start" => $"{r.Device}: {r.ModuleId}.{r.Func} job={r.Job} status={r.Status}"
             + (r.Value is { } v ? $" value={v.GetRawText().Trim('"')}" + (r.ValueType is null ? "" : $" ({r.ValueType})") : "")

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using Wasmorch.Emulator;
+using Wasmorch.Emulator.Peripherals;
+using Wasmorch.Protocol.Modules;
 using Wasmorch.Gateway.Config;
 using Wasmorch.Transport;
 
@@ -19,7 +21,12 @@ public static class EmulateCommand
         var linkKey = new Option<string>("--link-key") { Description = "Link key file: only a peer proving it holds the key may drive the boards (default ~/.config/wasmorch/link.key, created if missing; \"off\" for open boards)" };
         var baseline = new Option<bool>("--baseline") { Description = "Act as a seed-baseline agent: answer HELLO with ERR, offer no extensions" };
         var xloadWindow = new Option<int>("--xload-window") { Description = "XLOAD window in bytes (docs/protocol.md 6b: compressed, resumable uploads); 0 offers no XLOAD", DefaultValueFactory = _ => 4096 };
-        var command = new Command("emulate", "Run emulated boards that speak the agent protocol over TCP") { boards, config, bind, maxModule, grace, baseline, allowAot, linkKey, xloadWindow };
+        var caps = new Option<string>("--caps") { Description = "Capabilities offered to modules (docs/protocol.md 6c), comma-separated; \"none\" for none", DefaultValueFactory = _ => string.Join(',', Capabilities.Known.Where(BoardOptions.DefaultCaps.Contains)) };
+        var temperature = new Option<string>("--temperature") { Description = "What the simulated TMP102 (I2C bus 0, 0x48) measures at start, degrees Celsius", DefaultValueFactory = _ => "22.5" };
+        var adc = new Option<string>("--adc") { Description = "ADC channel 0's waveform: const:V or sine|ramp|square:MIN:MAX:PERIOD_MS (12-bit counts)", DefaultValueFactory = _ => "sine:1000:3000:2000" };
+        var eventRate = new Option<int>("--event-rate") { Description = "Events a job may publish a second after its burst; more are dropped and counted", DefaultValueFactory = _ => 20 };
+        var eventBurst = new Option<int>("--event-burst") { Description = "Events a job may publish at once", DefaultValueFactory = _ => 20 };
+        var command = new Command("emulate", "Run emulated boards that speak the agent protocol over TCP") { boards, config, bind, maxModule, grace, baseline, allowAot, linkKey, xloadWindow, caps, temperature, adc, eventRate, eventBurst };
         command.SetAction(async (pr, ct) =>
         {
             List<(string Name, int Port, DeviceEndpoint? Serial)> specs;
@@ -35,6 +42,12 @@ public static class EmulateCommand
             if (pr.GetValue(xloadWindow) is not 0 and (< 64 or > 1 << 20))
             {
                 await Console.Error.WriteLineAsync($"error: --xload-window {pr.GetValue(xloadWindow)} is out of range (0, or 64 to 1048576 bytes)");
+                return ExitCodes.Usage;
+            }
+            var peripherals = Peripherals(pr.GetValue(caps)!, pr.GetValue(temperature)!, pr.GetValue(adc)!, pr.GetValue(eventRate), pr.GetValue(eventBurst), out var peripheralError);
+            if (peripherals is null)
+            {
+                await Console.Error.WriteLineAsync($"error: {peripheralError}");
                 return ExitCodes.Usage;
             }
             if (specs.Count == 0)
@@ -60,7 +73,7 @@ public static class EmulateCommand
             await using var host = new EmulatorHost(loggers);
             foreach (var (name, port, serial) in specs)
             {
-                var options = new BoardOptions
+                var options = peripherals with
                 {
                     Name = name,
                     Port = port,
@@ -96,6 +109,46 @@ public static class EmulateCommand
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>The boards' peripherals from the options, each checked; null with <paramref name="error"/> naming the option.</summary>
+    private static BoardOptions? Peripherals(string caps, string temperature, string adc, int eventRate, int eventBurst, out string? error)
+    {
+        var offered = caps == "none" ? [] : Capabilities.Parse(caps);
+        if (offered.FirstOrDefault(c => !Capabilities.Known.Contains(c)) is { } unknown)
+        {
+            error = $"--caps: unknown capability '{unknown}' (known: {string.Join(",", Capabilities.Known)}, or none)";
+            return null;
+        }
+        if (offered.Contains(Capabilities.I2c1))
+        {
+            error = "--caps: emulated boards have no i2c1 (the TMP102 is on i2c0)";
+            return null;
+        }
+        if (!decimal.TryParse(temperature, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var celsius) || celsius is < -55 or > 150)
+        {
+            error = $"--temperature '{temperature}' is not a number of degrees Celsius from -55 to 150";
+            return null;
+        }
+        if (Waveform.Parse(adc, out error) is not { } waveform)
+        {
+            error = "--adc: " + error;
+            return null;
+        }
+        if (eventRate is < 1 or > 10_000 || eventBurst is < 1 or > 10_000)
+        {
+            error = $"--event-rate {eventRate} and --event-burst {eventBurst} must each be 1 to 10000";
+            return null;
+        }
+        return new BoardOptions
+        {
+            Name = "-",
+            Caps = offered,
+            TemperatureMilliC = (int)Math.Round(celsius * 1000),
+            AdcWaveform = waveform,
+            EventsPerSecond = eventRate,
+            EventBurst = eventBurst,
+        };
     }
 
     private static List<(string, int, DeviceEndpoint?)> Specs(string[] boards, FileInfo? config)

@@ -17,38 +17,9 @@ public static class LogsCommand
             {
                 return await DeviceCommands.Run(pr, global, "logs", () => Task.FromResult(new HostRequest { Op = HostOps.Logs }), TimeSpan.FromSeconds(30), ct, needsDevice: false);
             }
-            if (!GatewayAddress.TryResolve(pr.GetValue(global.Gateway), out var address, out var error))
-            {
-                await Console.Error.WriteLineAsync($"error: {error}");
-                return ExitCodes.Usage;
-            }
             var printer = new ResponsePrinter(Console.Out, Console.Error, pr.GetValue(global.Json));
-            try
-            {
-                await using var client = await GatewayClient.ConnectAsync(address, ct, pr.GetValue(global.TlsCa));
-                var request = new HostRequest
-                {
-                    Op = HostOps.Logs,
-                    Follow = true,
-                    Device = pr.GetValue(global.Device),
-                    Token = pr.GetValue(global.Token) ?? Environment.GetEnvironmentVariable("WASMORCH_TOKEN"),
-                };
-                await foreach (var response in client.StreamAsync(request, ct))
-                {
-                    if (!response.Ok)
-                    {
-                        await Console.Error.WriteLineAsync($"error: {response.Error?.Code}: {response.Error?.Message}");
-                        return ExitCodes.ForError(response.Error?.Code ?? string.Empty);
-                    }
-                    printer.PrintLog(response);
-                }
-                return ct.IsCancellationRequested ? ExitCodes.Ok : ExitCodes.GatewayUnreachable;
-            }
-            catch (GatewayUnreachableException ex)
-            {
-                await Console.Error.WriteLineAsync($"error: {ex.Message}");
-                return ExitCodes.GatewayUnreachable;
-            }
+            var request = new HostRequest { Op = HostOps.Logs, Device = pr.GetValue(global.Device), Token = pr.GetValue(global.Token) };
+            return await Follower.RunAsync(pr.GetValue(global.Gateway), pr.GetValue(global.TlsCa), request, printer.PrintLog, ct);
         });
         return command;
     }

@@ -1,5 +1,3 @@
-using Wasmorch.Protocol.Modules;
-
 namespace Wasmorch.Emulator.Runtime;
 
 /// <summary>The board's GPIO pins, observable through STATUS (<c>gpio=</c> levels, <c>gpio_writes=</c> count).</summary>
@@ -36,62 +34,10 @@ public sealed class Gpio
         Changed?.Invoke(current, next);
     }
 
-    /// <summary>Raised after each change of the levels, with the levels before and after.</summary>
-    private event Action<int, int>? Changed;
+    /// <summary>Raised after each change of the levels, with the levels before and after (what a pin interrupt sees).</summary>
+    internal event Action<int, int>? Changed;
 
-    /// <summary>
-    /// gpio_wait_edge: waits for the next edge of <paramref name="pin"/> in <paramref name="edges"/>
-    /// (1 rising, 2 falling, 3 both) after the call: the level after it (0 or 1), or
-    /// TimedOut after <paramref name="timeoutMs"/> (negative: no timeout), or Stopped when
-    /// <paramref name="stop"/> is set; Invalid for a pin or edge mask out of range.
-    /// </summary>
-    public int WaitEdge(int pin, int edges, int timeoutMs, WaitHandle stop)
-    {
-        if (pin < 0 || pin >= _pins || edges is < NativeAbi.EdgeRising or > NativeAbi.EdgeBoth)
-        {
-            return NativeAbi.Invalid;
-        }
-        var mask = 1 << pin;
-        var seen = new System.Collections.Concurrent.ConcurrentQueue<bool>();
-        using var signal = new AutoResetEvent(false);
-        void OnChanged(int before, int after)
-        {
-            if (((before ^ after) & mask) != 0)
-            {
-                seen.Enqueue((after & mask) != 0);
-                signal.Set();
-            }
-        }
-        Changed += OnChanged;
-        try
-        {
-            var clock = System.Diagnostics.Stopwatch.StartNew();
-            while (true)
-            {
-                var left = timeoutMs < 0 ? Timeout.Infinite : (int)Math.Max(0, timeoutMs - clock.ElapsedMilliseconds);
-                var woke = WaitHandle.WaitAny([signal, stop], left);
-                if (woke == 1)
-                {
-                    return NativeAbi.Stopped;
-                }
-                if (woke == WaitHandle.WaitTimeout)
-                {
-                    return NativeAbi.TimedOut;
-                }
-                while (seen.TryDequeue(out var high))
-                {
-                    if ((edges & (high ? NativeAbi.EdgeRising : NativeAbi.EdgeFalling)) != 0)
-                    {
-                        return high ? 1 : 0;
-                    }
-                }
-            }
-        }
-        finally
-        {
-            Changed -= OnChanged;
-        }
-    }
+    public int Pins => _pins;
 
     public void Toggle(int pin)
     {

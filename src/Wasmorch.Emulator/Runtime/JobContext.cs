@@ -15,7 +15,11 @@ public sealed class JobContext : IDisposable
         Func = func;
         Board = board;
         Events = new Peripherals.EventBucket(board.Options.EventsPerSecond, board.Options.EventBurst);
+        Edges = new EdgeLatch(board.Gpio);
     }
+
+    /// <summary>The GPIO edges since the job started that gpio_wait_edge has not yet returned.</summary>
+    public EdgeLatch Edges { get; }
 
     /// <summary>This job's share of the link for events (§6c).</summary>
     public Peripherals.EventBucket Events { get; }
@@ -51,7 +55,11 @@ public sealed class JobContext : IDisposable
             .Add(AgentKeys.Job, Job)
             .Add(AgentKeys.Status, status);
 
-    public void Dispose() => _stop.Dispose();
+    public void Dispose()
+    {
+        Edges.Dispose();
+        _stop.Dispose();
+    }
 }
 
 /// <summary>Thrown from the epoch callback to end a job that ignored STOP past its grace period.</summary>

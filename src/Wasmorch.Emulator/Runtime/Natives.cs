@@ -43,7 +43,7 @@ public static class Natives
     private static void DefineCapabilities(Linker linker)
     {
         linker.DefineFunction("env", "gpio_wait_edge", (Caller c, int pin, int edges, int timeoutMs) =>
-            Job(c) is var job && job.StopRequested ? NativeAbi.Stopped : job.Board.Gpio.WaitEdge(pin, edges, timeoutMs, job.StopHandle));
+            Job(c) is var job && job.StopRequested ? NativeAbi.Stopped : job.Edges.Wait(pin, edges, timeoutMs, job.StopHandle));
         linker.DefineFunction("env", "adc_read", (Caller c, int channel) =>
             channel is < 0 or > 15 ? NativeAbi.Invalid : channel != 0 ? NativeAbi.NoDevice : Job(c).Board.AdcRead());
         linker.DefineFunction("env", "i2c0_write", (Caller c, int address, int data, int length) =>

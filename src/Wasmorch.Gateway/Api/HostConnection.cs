@@ -152,7 +152,7 @@ internal sealed partial class HostConnection : IDisposable
         Interlocked.Increment(ref _inFlight);
         ReportBusy();
         _running.RemoveAll(t => t.IsCompleted);
-        _running.Add(request.Op == HostOps.Logs && request.Follow ? FollowAsync(request, hostGone) : RunAsync(request, ct));
+        _running.Add(RequestDispatcher.IsFollow(request) ? FollowAsync(request, hostGone) : RunAsync(request, ct));
         return true;
     }
 
@@ -210,11 +210,11 @@ internal sealed partial class HostConnection : IDisposable
     {
         try
         {
-            await _dispatcher.FollowLogsAsync(request, response => RespondAsync(response, ct), ct);
+            await _dispatcher.FollowAsync(request, response => RespondAsync(response, ct), ct);
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
         {
-            LogResponseLost(_logger, request.Id, "log stream ended: " + ex.Message);
+            LogResponseLost(_logger, request.Id, "stream ended: " + ex.Message);
         }
         finally
         {

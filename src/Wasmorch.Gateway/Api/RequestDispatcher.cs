@@ -19,6 +19,7 @@ public sealed class RequestDispatcher
 {
     private readonly Dictionary<string, IOpHandler> _handlers;
     private readonly LogsOp _logs;
+    private readonly EventsOp _events;
     private readonly DeviceRegistry _devices;
     private readonly IFleet? _fleet;
     private readonly Telemetry.GatewayMetrics? _metrics;
@@ -30,12 +31,14 @@ public sealed class RequestDispatcher
         _fleet = fleet;
         var pipeline = new DeployPipeline(devices, build, config, signatures ?? new ModuleSignatures([]));
         _logs = new LogsOp(devices, fleet);
+        _events = new EventsOp(devices);
         IOpHandler[] handlers =
         [
             new StatusOp(devices), new StartOp(devices, config), new StopOp(devices), new DeployOp(pipeline),
             new BuildAndDeployOp(pipeline), new DevicesOp(devices, fleet), new PingOp(devices), new UnloadOp(devices),
             _logs, new ScanOp(), new JobsOp(devices, fleet), new HistoryOp(devices), new RollbackOp(devices, pipeline),
             new ApplyOp(devices, build, reconciler, fleet), new DiffOp(devices, reconciler, fleet), new RolloutOp(rollouts, fleet),
+            _events, new SimOp(devices),
         ];
         _handlers = handlers.ToDictionary(h => h.Op, StringComparer.Ordinal);
         Ops = [.. _handlers.Keys];
@@ -116,4 +119,10 @@ public sealed class RequestDispatcher
 
     /// <summary><c>logs</c> with <c>follow</c>: a stream of events until the host goes away.</summary>
     public Task FollowLogsAsync(HostRequest request, Func<HostResponse, Task> emit, CancellationToken ct) => _logs.FollowAsync(request, emit, ct);
+
+    /// <summary>True for the requests answered as a stream (<see cref="FollowAsync"/>): <c>logs</c> and <c>events</c> with <c>follow</c>.</summary>
+    public static bool IsFollow(HostRequest request) => request.Follow && request.Op is HostOps.Logs or HostOps.Events;
+
+    public Task FollowAsync(HostRequest request, Func<HostResponse, Task> emit, CancellationToken ct) =>
+        request.Op == HostOps.Events ? _events.FollowAsync(request, emit, ct) : _logs.FollowAsync(request, emit, ct);
 }

@@ -113,6 +113,40 @@ public sealed class GatewayConfig
     /// <summary>[devices.x] labels: what selectors match a device by (besides those its HELLO_OK gives).</summary>
     public Dictionary<string, Dictionary<string, string>> Labels { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// [devices.x] grants: for each module id (or <c>"*"</c>, any module) the capabilities it may use on
+    /// the device (docs/protocol.md §6c). A device without grants lets modules use whatever it
+    /// offers; one with grants, only what they name.
+    /// </summary>
+    public Dictionary<string, Dictionary<string, IReadOnlySet<string>>> Grants { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>What <paramref name="moduleId"/> may use on <paramref name="device"/>: its grant and the <c>"*"</c> grant, or null when the device has no grants.</summary>
+    public IReadOnlySet<string>? GrantedTo(string device, string moduleId)
+    {
+        if (!Grants.TryGetValue(device, out var grants))
+        {
+            return null;
+        }
+        var granted = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var key in new[] { moduleId, AnyModule })
+        {
+            if (grants.TryGetValue(key, out var caps))
+            {
+                granted.UnionWith(caps);
+            }
+        }
+        return granted;
+    }
+
+    /// <summary>The grants key that applies to every module id.</summary>
+    public const string AnyModule = "*";
+
+    private static string? GrantProblem(string moduleId, string? capability) =>
+        capability is null
+            ? moduleId == AnyModule || Wasmorch.Protocol.Agent.ModuleId.IsValid(moduleId) ? null : $"'{moduleId}' is not a module id ([A-Za-z0-9_.-]{{1,32}}) or \"*\""
+            : Wasmorch.Protocol.Modules.Capabilities.Known.Contains(capability) ? null
+            : $"unknown capability '{capability}' (known: {string.Join(", ", Wasmorch.Protocol.Modules.Capabilities.Known)})";
+
     /// <summary>Labels a board gives of itself in HELLO_OK; the device map may not set them.</summary>
     public static readonly IReadOnlySet<string> AutomaticLabels = new HashSet<string>(["board", "runtime", "runtime_version", "gateway"], StringComparer.Ordinal);
 
@@ -207,6 +241,10 @@ public sealed class GatewayConfig
                 if (device.StringTable("labels", LabelProblem) is { } labels)
                 {
                     config.Labels[name] = labels;
+                }
+                if (device.ListTable("grants", GrantProblem) is { } grants)
+                {
+                    config.Grants[name] = grants.ToDictionary(g => g.Key, g => (IReadOnlySet<string>)g.Value.ToHashSet(StringComparer.Ordinal), StringComparer.Ordinal);
                 }
                 device.RejectUnknown();
             }

@@ -135,6 +135,43 @@ internal sealed class TomlSection
         return result;
     }
 
+    /// <summary>An inline table of string lists (<c>grants = { sensor = ["i2c0"] }</c>), each key and item checked by <paramref name="check"/>.</summary>
+    public Dictionary<string, List<string>>? ListTable(string key, Func<string, string?, string?> check)
+    {
+        if (!TryGet(key, out var value))
+        {
+            return null;
+        }
+        if (value is not TomlTable table)
+        {
+            throw Error(key, $"must be a table of lists ({key} = {{ name = [\"a\", \"b\"] }}), not {Describe(value)}");
+        }
+        var result = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        foreach (var (name, item) in table)
+        {
+            if (check(name, null) is { } badName)
+            {
+                throw Error($"{key}.{name}", badName);
+            }
+            if (item is not TomlArray array)
+            {
+                throw Error($"{key}.{name}", $"must be a list of strings ([\"a\", \"b\"]), not {Describe(item)}");
+            }
+            var list = new List<string>();
+            for (var i = 0; i < array.Count; i++)
+            {
+                var text = array[i] as string ?? throw Error($"{key}.{name}[{i}]", $"must be a string (in quotes), not {Describe(array[i]!)}");
+                if (check(name, text) is { } problem)
+                {
+                    throw Error($"{key}.{name}[{i}]", problem);
+                }
+                list.Add(text);
+            }
+            result[name] = list;
+        }
+        return result;
+    }
+
     /// <summary>An array of tables (<c>[[module]]</c>), each read strictly as its own section (<c>[[module]] #2</c>).</summary>
     public List<TomlSection>? TableArray(string key)
     {

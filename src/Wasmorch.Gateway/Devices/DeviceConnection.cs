@@ -13,6 +13,7 @@ namespace Wasmorch.Gateway.Devices;
 /// <summary>What a connection reports as it routes lines; each runs on the read loop and must not block.</summary>
 internal sealed record ConnectionEvents(
     Action<AgentLine>? Log = null,
+    Action<AgentLine>? Event = null,
     Action<long, AgentLine>? JobEnded = null,
     Action<string>? Reset = null,
     Action<string>? Closed = null);
@@ -344,6 +345,11 @@ internal sealed partial class DeviceConnection : IAsyncDisposable
         if (line.Verb == AgentVerbs.Xack)
         {
             Acknowledge(line);
+            return;
+        }
+        if (line.Verb == AgentVerbs.Event && _events.Event is { } published)
+        {
+            published(line);
             return;
         }
         if (line.Verb == AgentVerbs.Log)

@@ -11,7 +11,7 @@ namespace Wasmorch.Gateway.Devices;
 /// The state file, when there is one, observes every session and answers the read-only questions
 /// (what each device holds, the job history).
 /// </summary>
-public sealed class DeviceRegistry : IAsyncDisposable
+public sealed partial class DeviceRegistry : IAsyncDisposable
 {
     private readonly Dictionary<string, (string Endpoint, IDevice Device)> _devices = new(StringComparer.Ordinal);
 
@@ -34,6 +34,13 @@ public sealed class DeviceRegistry : IAsyncDisposable
             observer?.Mapped(name, endpoint.Text);
             var session = new DeviceSession(name, DeviceLinks.Create(endpoint, config.ConnectTimeout), config.ReplyTimeout, logger, observer, config.LinkKey);
             session.LogReceived += (device, line) => Logs.Add(device.Name, line);
+            session.EventReceived += (device, line) =>
+            {
+                if (!Events.Add(device.Name, line))
+                {
+                    LogMalformedEvent(logger, device.Name, line.ToString());
+                }
+            };
             _devices[name] = (endpoint.Text, session);
         }
     }
@@ -51,6 +58,12 @@ public sealed class DeviceRegistry : IAsyncDisposable
     }
 
     public LogHub Logs { get; } = new();
+
+    /// <summary>What modules published (§6c).</summary>
+    public EventHub Events { get; } = new();
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Device {Device} sent a malformed EVENT line, dropped: {Line}")]
+    private static partial void LogMalformedEvent(ILogger logger, string device, string line);
 
     public IDevice Get(string? name)
     {

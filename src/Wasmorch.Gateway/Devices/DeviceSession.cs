@@ -44,6 +44,9 @@ public sealed partial class DeviceSession : IDevice, IAsyncDisposable
     /// <summary>Raised for each LOG line (from the link's read loop: handlers must not block).</summary>
     public event Action<DeviceSession, AgentLine>? LogReceived;
 
+    /// <summary>An EVENT line a module published (§6c).</summary>
+    public event Action<DeviceSession, AgentLine>? EventReceived;
+
     /// <summary>Counts the commands that timed out: a request that waited through one fails with it.</summary>
     private int _timeouts;
 
@@ -112,6 +115,7 @@ public sealed partial class DeviceSession : IDevice, IAsyncDisposable
         }
         var connection = new DeviceConnection(Name, stream, _logger, new ConnectionEvents(
             Log: line => LogReceived?.Invoke(this, line),
+            Event: line => EventReceived?.Invoke(this, line),
             JobEnded: (job, line) => _observer?.JobEnded(Name, job, line),
             Reset: reason => _observer?.Reset(Name, reason),
             Closed: reason => _observer?.LinkLost(Name, reason)));
@@ -168,6 +172,16 @@ public sealed partial class DeviceSession : IDevice, IAsyncDisposable
         {
             await AuthenticateAsync(connection, reply[LinkAuth.NonceKey], ct);
         }
+        if (capabilities.Offers(AgentCapabilities.CapsExtension))
+        {
+            // §6c: what modules may use here, asked once per link (HELLO_OK has no room left for the list).
+            var caps = await connection.RequestAsync(new AgentLineBuilder(AgentVerbs.Caps), l => l.Verb is AgentVerbs.CapsOk or AgentVerbs.Err, _replyTimeout, ct);
+            if (caps.Verb != AgentVerbs.CapsOk)
+            {
+                throw new GatewayException(HostErrorCodes.ProtocolError, $"device '{Name}' offers CAPS but answered it with {caps}");
+            }
+            capabilities = capabilities.WithCaps(caps[AgentKeys.Caps] is "-" or null ? string.Empty : caps[AgentKeys.Caps]);
+        }
         return capabilities;
     }
 
@@ -223,6 +237,11 @@ public sealed partial class DeviceSession : IDevice, IAsyncDisposable
         }
         return reply;
     }
+
+    public Task<AgentLine> SimAsync(AgentLineBuilder sim, CancellationToken ct) =>
+        ExclusiveAsync(c => Capabilities?.Offers(AgentCapabilities.Sim) == true
+            ? c.RequestAsync(sim, l => l.Verb is AgentVerbs.SimOk or AgentVerbs.Err, _replyTimeout, ct)
+            : throw new GatewayException(HostErrorCodes.Unsupported, $"device '{Name}' ({Describe(Capabilities)}) has no simulated inputs (SIM): its inputs are real pins and parts"), ct);
 
     /// <summary>Every STATUS reply reaches the observer: the device is the truth for what it holds.</summary>
     private AgentLine Observed(AgentLine reply)

@@ -29,6 +29,9 @@ public interface IDevice
 
     Task<AgentLine> UnloadAsync(string moduleId, CancellationToken ct);
 
+    /// <summary>SIM (docs/protocol.md §6d) where offered: sets an emulated board's simulated inputs; UNSUPPORTED elsewhere.</summary>
+    Task<AgentLine> SimAsync(AgentLineBuilder sim, CancellationToken ct);
+
     /// <summary>START; the reply is START_OK (whose RESULT the reply can await), an immediate RESULT, or ERR.</summary>
     Task<StartReply> StartAsync(string moduleId, string func, string? args, CancellationToken ct);
 

@@ -21,4 +21,10 @@ public static class HostErrorCodes
 
     /// <summary>A gateway joining a fleet names a device another gateway of the fleet owns (docs/fleet.md).</summary>
     public const string DeviceClaimed = "DEVICE_CLAIMED";
+
+    /// <summary>The module imports natives of a capability the device does not offer (CAPS_OK, docs/protocol.md §6c).</summary>
+    public const string MissingCapability = "MISSING_CAPABILITY";
+
+    /// <summary>The device offers the capability, and the gateway's configuration does not grant it to this module ([devices.x] grants).</summary>
+    public const string NotGranted = "NOT_GRANTED";
 }

@@ -101,6 +101,17 @@ public sealed class HostRequest
 
     /// <summary>rollout start: how long a device is watched after its check (a job that ends badly then fails it).</summary>
     public int? SoakMs { get; set; }
+
+    /// <summary><c>events</c>: only events published to this topic.</summary>
+    public string? Topic { get; set; }
+
+    /// <summary><c>sim</c>: the simulated input pin to set (with <see cref="Level"/>).</summary>
+    public int? Pin { get; set; }
+
+    public int? Level { get; set; }
+
+    /// <summary><c>sim</c>: the simulated temperature sensor's reading, milli-degrees Celsius.</summary>
+    public int? TempMc { get; set; }
 }
 
 public static class HostOps
@@ -131,6 +142,12 @@ public static class HostOps
 
     /// <summary>A staged rollout: <c>action</c> start, status, pause, resume or abort (docs/fleet-ops.md).</summary>
     public const string Rollout = "rollout";
+
+    /// <summary>What modules published (EVENT lines): the last entries, or with <c>follow</c> a stream.</summary>
+    public const string Events = "events";
+
+    /// <summary>Sets a simulated input of an emulated board (SIM, docs/protocol.md §6d): a pin's level, the sensor's temperature.</summary>
+    public const string Sim = "sim";
 }
 
 /// <summary>One entry of a desired state: this module on every device the selector matches.</summary>

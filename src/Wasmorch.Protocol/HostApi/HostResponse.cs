@@ -72,6 +72,12 @@ public sealed class HostResponse
 
     public List<LogEntry>? Logs { get; set; }
 
+    /// <summary><c>events</c>: what modules published, oldest first.</summary>
+    public List<ModuleEvent>? Events { get; set; }
+
+    /// <summary>A followed <c>events</c> stream's entry (with <c>event: "published"</c>).</summary>
+    public ModuleEvent? Published { get; set; }
+
     /// <summary>The job history of <c>jobs</c>, newest first.</summary>
     public List<JobRecord>? Jobs { get; set; }
 
@@ -142,6 +148,32 @@ public sealed class LogEntry
     public string Message { get; set; } = string.Empty;
 
     /// <summary>In a fleet: the gateway whose device sent it.</summary>
+    public string? Gateway { get; set; }
+}
+
+/// <summary>One EVENT a module published (docs/protocol.md §6c), as the gateway received it.</summary>
+public sealed class ModuleEvent
+{
+    /// <summary>When the gateway received it (ISO 8601, UTC).</summary>
+    public string Time { get; set; } = string.Empty;
+
+    public string Device { get; set; } = string.Empty;
+
+    public string ModuleId { get; set; } = string.Empty;
+
+    public long Job { get; set; }
+
+    /// <summary>The device's clock when the module published it.</summary>
+    public long UptimeMs { get; set; }
+
+    public string Topic { get; set; } = string.Empty;
+
+    /// <summary>The bytes, lower-case hex (empty for none).</summary>
+    public string Data { get; set; } = string.Empty;
+
+    /// <summary>The bytes as text, when every one is printable ASCII; else null.</summary>
+    public string? Text { get; set; }
+
     public string? Gateway { get; set; }
 }
 

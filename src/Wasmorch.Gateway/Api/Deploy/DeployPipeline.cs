@@ -229,6 +229,8 @@ public sealed class DeployPipeline(DeviceRegistry devices, BuildService build, G
             return;
         }
         ModuleValidator.Check(d.Module, d.Device.Capabilities, d.Device.Name);
+        var device = await d.Device.CapabilitiesAsync(d.Op.Ct);
+        ModuleValidator.CheckCapabilities(d.Module, device.Caps, config.GrantedTo(d.Device.Name, d.ModuleId), d.Device.Name, d.ModuleId);
         if (d.Target is not null)
         {
             var aot = await build.PrecompileAsync(d.Module, d.Target, d.Op.Ct, Queued(d.Op));

@@ -85,3 +85,40 @@ public sealed class UnloadOp(DeviceRegistry devices) : IOpHandler
             : FromAgentError(line);
     }
 }
+
+/// <summary><c>sim</c>: SIM (docs/protocol.md §6d) on a board with simulated inputs: an input pin's level, the sensor's temperature.</summary>
+public sealed class SimOp(DeviceRegistry devices) : IOpHandler
+{
+    public string Op => HostOps.Sim;
+
+    public async Task<HostResponse> HandleAsync(OpContext op)
+    {
+        var request = op.Request;
+        var device = devices.Get(request.Device);
+        if ((request.Pin is null) != (request.Level is null))
+        {
+            throw new GatewayException(HostErrorCodes.BadRequest, "sim sets a pin with both pin and level (0 or 1)");
+        }
+        if (request.Pin is null && request.TempMc is null)
+        {
+            throw new GatewayException(HostErrorCodes.BadRequest, "sim needs pin and level, or temp_mc");
+        }
+        if (request.Level is not (null or 0 or 1))
+        {
+            throw new GatewayException(HostErrorCodes.BadRequest, $"sim level must be 0 or 1, not {request.Level}");
+        }
+        var sim = new AgentLineBuilder(AgentVerbs.Sim);
+        if (request.Pin is { } pin)
+        {
+            sim.Add(AgentKeys.Pin, pin).Add(AgentKeys.Level, request.Level!.Value);
+        }
+        if (request.TempMc is { } temp)
+        {
+            sim.Add(AgentKeys.TempMc, temp);
+        }
+        var line = await TimedAsync(() => device.SimAsync(sim, op.Ct), op.Timing);
+        return line.Verb == AgentVerbs.SimOk
+            ? new HostResponse { Ok = true, Agent = line.Fields.ToDictionary(f => f.Key, f => f.Value, StringComparer.Ordinal) }
+            : FromAgentError(line);
+    }
+}
