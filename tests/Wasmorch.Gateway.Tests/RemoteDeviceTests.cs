@@ -126,6 +126,8 @@ public sealed class RemoteDeviceTests : IAsyncDisposable
 
         public Task<AgentLine> UnloadAsync(string moduleId, CancellationToken ct) => Task.FromResult(Line($"UNLOAD_OK module_id={moduleId}"));
 
+        public Task<AgentLine> SimAsync(AgentLineBuilder sim, CancellationToken ct) => Task.FromResult(Line("SIM_OK gpio=0x0000 temp_mc=22500"));
+
         public Task<StartReply> StartAsync(string moduleId, string func, string? args, CancellationToken ct) =>
             Task.FromResult(new StartReply(Line($"START_OK module_id={moduleId} func={func} job=1"),
                 (job, _, _) => Task.FromResult(Line($"RESULT module_id={moduleId} func={func} job={job} status=OK value=3 type=i32 elapsed_us=9"))));
