@@ -37,6 +37,9 @@ public sealed class AgentProbe : IAsyncDisposable
 
     public List<AgentLine> Logs { get; } = [];
 
+    /// <summary>EVENT lines (§6c), asynchronous like LOG: kept here, never taken for a reply.</summary>
+    public List<AgentLine> Events { get; } = [];
+
     /// <summary>Jobs the agent acknowledged with START_OK and whose RESULT has not come yet: job → module id.</summary>
     private readonly Dictionary<string, string> _startedJobs = [];
 
@@ -90,6 +93,11 @@ public sealed class AgentProbe : IAsyncDisposable
             if (line!.Verb == AgentVerbs.Log)
             {
                 Logs.Add(line);
+                continue;
+            }
+            if (line.Verb == AgentVerbs.Event)
+            {
+                Events.Add(line);
                 continue;
             }
             if (line.Verb == AgentVerbs.Boot)

@@ -27,7 +27,7 @@ public sealed class ConformanceRunner
     }
 
     public static IReadOnlyList<ConformanceCase> Cases { get; } =
-        [.. LineCases.All, .. LoadCases.All, .. JobCases.All, .. ExtensionCases.All, .. XloadCases.All, .. AuthCases.All];
+        [.. LineCases.All, .. LoadCases.All, .. JobCases.All, .. ExtensionCases.All, .. XloadCases.All, .. AuthCases.All, .. CapsCases.All];
 
     public async Task<ConformanceReport> RunAsync(Func<string, bool>? filter, Action<CaseResult>? progress, CancellationToken ct)
     {

@@ -77,6 +77,58 @@ public static class SuiteModules
           (func (export "go") (call $launch (i32.const 3))))
         """);
 
+    /// <summary>§6c events: two events (3 bytes, then none) to topic cf/topic; a flood; data outside the memory.</summary>
+    public static byte[] Publisher { get; } = Convert("""
+        (module
+          (import "env" "publish" (func $publish (param i32 i32 i32) (result i32)))
+          (memory (export "memory") 1 1)
+          (data (i32.const 16) "cf/topic\00")
+          (data (i32.const 32) "\01\02\ff")
+          (func (export "two") (result i32)
+            (i32.add (call $publish (i32.const 16) (i32.const 32) (i32.const 3))
+                     (call $publish (i32.const 16) (i32.const 32) (i32.const 0))))
+          (func (export "flood") (param $n i32) (result i32)
+            (local $sent i32)
+            (block $done
+              (loop $next
+                (br_if $done (i32.eqz (local.get $n)))
+                (if (i32.eqz (call $publish (i32.const 16) (i32.const 32) (i32.const 1)))
+                  (then (local.set $sent (i32.add (local.get $sent) (i32.const 1)))))
+                (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+                (br $next)))
+            (local.get $sent))
+          (func (export "outside") (result i32) (call $publish (i32.const 16) (i32.const 65530) (i32.const 10))))
+        """);
+
+    /// <summary>§6c kv: a value put by one job and read by the next.</summary>
+    public static byte[] KeyValue { get; } = Convert("""
+        (module
+          (import "env" "kv_set" (func $set (param i32 i32 i32) (result i32)))
+          (import "env" "kv_get" (func $get (param i32 i32 i32) (result i32)))
+          (memory (export "memory") 1 1)
+          (data (i32.const 16) "cf_key\00")
+          (func (export "put") (param i32) (result i32)
+            (i32.store (i32.const 64) (local.get 0))
+            (call $set (i32.const 16) (i32.const 64) (i32.const 4)))
+          (func (export "get") (result i32)
+            (if (result i32) (i32.eq (call $get (i32.const 16) (i32.const 128) (i32.const 4)) (i32.const 4))
+              (then (i32.load (i32.const 128)))
+              (else (i32.const -1000)))))
+        """);
+
+    /// <summary>A module importing <paramref name="native"/> (of wasmorch.h), to offer an agent a native it may not have.</summary>
+    public static byte[] Importing(Protocol.Modules.Native native)
+    {
+        static string Types(string kind, Protocol.Modules.WasmType[] types) =>
+            types.Length == 0 ? "" : $"({kind} {string.Join(' ', types.Select(t => t.ToString().ToLowerInvariant()))})";
+        return Convert($"""
+            (module
+              (import "env" "{native.Name}" (func {Types("param", native.Params)} {Types("result", native.Results)}))
+              (memory (export "memory") 1 1)
+              (func (export "f") (result i32) (i32.const 0)))
+            """);
+    }
+
     /// <summary>Asks for 1 MiB of linear memory: more than any of our boards has.</summary>
     public static byte[] HugeMemory { get; } = Convert("""
         (module

@@ -43,7 +43,9 @@ internal static unsafe class CoreBoard
         var hello = Parse(_handler.Hello());
         // The core keeps these pointers for as long as it runs: allocated once, never freed.
         _hello = [.. new[] { AgentKeys.Agent, AgentKeys.Board, AgentKeys.Runtime, AgentKeys.Modes, AgentKeys.AotTarget }
-            .Select(k => hello[k] is { } v && v != "-" ? Marshal.StringToCoTaskMemUTF8(v) : IntPtr.Zero)];
+            .Select(k => hello[k] is { } v && v != "-" ? Marshal.StringToCoTaskMemUTF8(v) : IntPtr.Zero),
+            // CAPS (§6c): the board's capabilities, answered by the core.
+            Marshal.StringToCoTaskMemUTF8(Parse(_handler.Caps())[AgentKeys.Caps] is { } caps and not "-" ? caps : "")];
         _limits = (uint.Parse(hello[AgentKeys.MaxModule]!, CultureInfo.InvariantCulture), uint.Parse(hello[AgentKeys.MaxModules]!, CultureInfo.InvariantCulture));
         board.Attach(new Output());
         var callbacks = new NativeCore.Callbacks
@@ -224,7 +226,7 @@ internal static unsafe class CoreBoard
     }
 
     [UnmanagedCallersOnly]
-    private static void Status(uint* numbers, byte* module, byte* func, byte* modules, nuint modulesCap, byte* crcs, nuint crcsCap)
+    private static void Status(uint* numbers, byte* module, byte* func, byte* modules, nuint modulesCap, byte* crcs, nuint crcsCap, byte* pwm, nuint pwmCap)
     {
         var status = Parse(_handler.Status());
         numbers[0] = status[AgentKeys.State] == "RUNNING" ? 1u : 0u;
@@ -232,6 +234,8 @@ internal static unsafe class CoreBoard
         numbers[2] = uint.Parse(status[AgentKeys.Gpio]![2..], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
         numbers[3] = uint.Parse(status[AgentKeys.GpioWrites]!, CultureInfo.InvariantCulture);
         numbers[4] = uint.Parse(status[AgentKeys.LogDropped]!, CultureInfo.InvariantCulture);
+        numbers[5] = (uint)_board.EventsDropped;
+        Copy(_board.Pwm.Status() ?? "", pwm, pwmCap);
         Copy(status[AgentKeys.Module]!, module, 33);
         Copy(status[AgentKeys.Func]!, func, 65);
         Copy(status[AgentKeys.Modules] is "-" or null ? "" : status[AgentKeys.Modules]!, modules, modulesCap);
@@ -294,6 +298,25 @@ internal static unsafe class CoreBoard
     }
 
     /// <summary>The board's RESULT and LOG lines, formatted again by the core so that every byte on the link is the core's.</summary>
+    /// <summary>An EVENT the board's publish made, as the core formats it (wm_format_event).</summary>
+    private static bool WriteEvent(AgentLine line)
+    {
+        var data = EventLine.Data(line) ?? throw new InvalidOperationException($"the board sent a malformed EVENT: {line}");
+        Span<byte> buffer = stackalloc byte[NativeCore.LineMax];
+        fixed (byte* b = buffer)
+        fixed (byte* d = data)
+        {
+            var length = NativeCore.FormatEvent(b, line[AgentKeys.ModuleId]!, uint.Parse(line[AgentKeys.Job]!, CultureInfo.InvariantCulture),
+                uint.Parse(line[AgentKeys.UptimeMs]!, CultureInfo.InvariantCulture), line[AgentKeys.Topic]!, d, (nuint)data.Length);
+            if (length == 0)
+            {
+                throw new InvalidOperationException($"the core refused to format the board's EVENT: {line}");
+            }
+            Write(buffer[..(int)length]);
+        }
+        return true;
+    }
+
     private sealed class Output : IBoardOutput
     {
         public bool ExtensionsEnabled => NativeCore.PeerNegotiated() != 0;
@@ -318,6 +341,10 @@ internal static unsafe class CoreBoard
         public bool TryEnqueueOptional(AgentLineBuilder line)
         {
             var log = Parse(line);
+            if (log.Verb == AgentVerbs.Event)
+            {
+                return WriteEvent(log);
+            }
             Span<byte> buffer = stackalloc byte[NativeCore.LineMax];
             fixed (byte* b = buffer)
             {

@@ -47,7 +47,7 @@ internal static unsafe partial class NativeCore
         public delegate* unmanaged<uint> UptimeMs;
         public delegate* unmanaged<uint> UptimeUs;
         public delegate* unmanaged<byte**, uint*, uint*, void> Hello;
-        public delegate* unmanaged<uint*, byte*, byte*, byte*, nuint, byte*, nuint, void> Status;
+        public delegate* unmanaged<uint*, byte*, byte*, byte*, nuint, byte*, nuint, byte*, nuint, void> Status;
         public delegate* unmanaged<byte*, uint, byte*, nuint, int> LoadCheck;
         public delegate* unmanaged<byte*, byte*, uint, uint, byte*, nuint, int> LoadCommit;
         public delegate* unmanaged<byte*, byte*, byte*, uint*, byte*, nuint, int> StartPrepare;
@@ -86,6 +86,9 @@ internal static unsafe partial class NativeCore
 
     [LibraryImport(Library, EntryPoint = "wmh_format_result", StringMarshalling = StringMarshalling.Utf8)]
     public static partial nuint FormatResult(byte* buffer, string id, string func, uint job, string status, string? value, string? type, string? message, uint elapsedUs);
+
+    [LibraryImport(Library, EntryPoint = "wmh_format_event", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial nuint FormatEvent(byte* buffer, string id, uint job, uint uptimeMs, string topic, byte* data, nuint length);
 
     [LibraryImport(Library, EntryPoint = "wmh_format_log", StringMarshalling = StringMarshalling.Utf8)]
     public static partial nuint FormatLog(byte* buffer, string id, uint job, uint uptimeMs, string message);

@@ -17,11 +17,11 @@ struct wmh_callbacks {
 	void (*send)(const char *data, size_t len);
 	uint32_t (*uptime_ms)(void);
 	uint32_t (*uptime_us)(void);
-	/* agent, board, runtime, modes, aot_target (NULL for none); the strings must outlive the agent. */
+	/* agent, board, runtime, modes, aot_target, caps (NULL for none); the strings must outlive the agent. */
 	void (*hello)(const char **strings, uint32_t *max_module, uint32_t *max_modules);
-	/* numbers: running, job, gpio, gpio_writes, log_dropped. */
+	/* numbers: running, job, gpio, gpio_writes, log_dropped, events_dropped. */
 	void (*status)(uint32_t *numbers, char *module, char *func, char *modules, size_t modules_cap, char *crcs,
-		       size_t crcs_cap);
+		       size_t crcs_cap, char *pwm, size_t pwm_cap);
 	int (*load_check)(const char *id, uint32_t size, char *msg, size_t cap);
 	int (*load_commit)(const char *id, const uint8_t *buf, uint32_t size, uint32_t crc, char *msg, size_t cap);
 	/* args: the positional values, comma-separated. */
@@ -55,7 +55,7 @@ static uint32_t op_uptime_us(void *ctx)
 
 static void op_hello(void *ctx, struct wm_hello *h)
 {
-	const char *s[5] = { 0 };
+	const char *s[6] = { 0 };
 
 	(void)ctx;
 	cb.hello(s, &h->max_module, &h->max_modules);
@@ -64,19 +64,22 @@ static void op_hello(void *ctx, struct wm_hello *h)
 	h->runtime = s[2];
 	h->modes = s[3];
 	h->aot_target = s[4];
+	h->caps = s[5];
 }
 
 static void op_status(void *ctx, struct wm_status *st)
 {
-	uint32_t n[5] = { 0 };
+	uint32_t n[6] = { 0 };
 
 	(void)ctx;
-	cb.status(n, st->module, st->func, st->modules, sizeof(st->modules), st->module_crcs, sizeof(st->module_crcs));
+	cb.status(n, st->module, st->func, st->modules, sizeof(st->modules), st->module_crcs, sizeof(st->module_crcs), st->pwm,
+		  sizeof(st->pwm));
 	st->running = n[0] != 0;
 	st->job = n[1];
 	st->gpio = n[2];
 	st->gpio_writes = n[3];
 	st->log_dropped = n[4];
+	st->events_dropped = n[5];
 }
 
 static enum wm_code op_load_check(void *ctx, const char *id, uint32_t size, char *msg, size_t cap)
@@ -255,4 +258,10 @@ EXPORT size_t wmh_format_result(char *buf, const char *id, const char *func, uin
 EXPORT size_t wmh_format_log(char *buf, const char *id, uint32_t job, uint32_t uptime_ms, const char *msg)
 {
 	return wm_format_log(buf, id, job, uptime_ms, msg);
+}
+
+EXPORT size_t wmh_format_event(char *buf, const char *id, uint32_t job, uint32_t uptime_ms, const char *topic,
+			       const uint8_t *data, size_t len)
+{
+	return wm_format_event(buf, id, job, uptime_ms, topic, data, len);
 }
