@@ -70,6 +70,7 @@ static void hello(void *ctx, struct wm_hello *h)
 	h->aot_target = WASMORCH_AOT_TARGET;
 	h->max_module = CONFIG_WASMORCH_MAX_MODULE_SIZE;
 	h->max_modules = CONFIG_WASMORCH_MAX_MODULES;
+	h->caps = caps_offered();
 }
 
 static void status(void *ctx, struct wm_status *st)
@@ -96,6 +97,8 @@ static void status(void *ctx, struct wm_status *st)
 	st->gpio = gpio_levels();
 	st->gpio_writes = gpio_write_count();
 	st->log_dropped = log_dropped_count();
+	st->events_dropped = events_dropped_count();
+	strncpy(st->pwm, pwm_status(), sizeof(st->pwm) - 1);
 }
 
 static enum wm_code load_check(void *ctx, const char *id, uint32_t size, char *msg, size_t cap)
@@ -297,6 +300,8 @@ static enum wm_code start_prepare(void *ctx, const char *id, const char *func, c
 	}
 	atomic_clear(&job_stop_requested);
 	k_sem_reset(&job_stop_sem);
+	/* Edges are latched from here (before START_OK), as the emulator latches them. */
+	caps_job_begin();
 	job_active = true;
 	k_mutex_unlock(&runner_lock);
 	*job = current_job.id;
@@ -339,6 +344,8 @@ static enum wm_code unload(void *ctx, const char *id)
 	wasm_runtime_unload(m->module);
 	wasm_runtime_free(m->bytes);
 	m->in_use = false;
+	/* The module's kv store goes with it (docs/protocol.md 6c). */
+	caps_module_unloaded(id);
 	return WM_OK;
 }
 

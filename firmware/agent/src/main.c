@@ -61,10 +61,12 @@ int main(void)
 	init.mem_alloc_type = Alloc_With_Pool;
 	init.mem_alloc_option.pool.heap_buf = wamr_pool;
 	init.mem_alloc_option.pool.heap_size = sizeof(wamr_pool);
-	if (!wasm_runtime_full_init(&init) || !natives_register()) {
+	/* The peripherals first: only those that came up have their natives registered (caps.c). */
+	(void)natives_init();
+	(void)caps_init();
+	if (!wasm_runtime_full_init(&init) || !natives_register() || !caps_register()) {
 		return -1;
 	}
-	(void)natives_init();
 	wm_agent_init(&wasmorch_agent, &wasmorch_board_ops, NULL, &config);
 	if (link_init() != 0) {
 		return -1;

@@ -34,13 +34,24 @@ static bool pin_ok(wasm_exec_env_t env, int32_t pin)
 	return true;
 }
 
+/* Sets the pin's bit; an edge (a changed level) is latched for gpio_wait_edge. */
+static void change_level(int32_t pin, bool high)
+{
+	atomic_val_t before = high ? atomic_or(&levels, BIT(pin)) : atomic_and(&levels, ~BIT(pin));
+
+	if (((before & BIT(pin)) != 0) != high) {
+		caps_edge(pin, high);
+	}
+}
+
+void gpio_input_changed(int32_t pin, bool high)
+{
+	change_level(pin, high);
+}
+
 static void set_level(int32_t pin, bool high)
 {
-	if (high) {
-		atomic_or(&levels, BIT(pin));
-	} else {
-		atomic_and(&levels, ~BIT(pin));
-	}
+	change_level(pin, high);
 	atomic_inc(&writes);
 #if HAVE_LED
 	if (pin == 0) {

@@ -53,5 +53,20 @@ uint32_t gpio_levels(void);
 uint32_t gpio_write_count(void);
 uint32_t log_dropped_count(void);
 int natives_init(void);
+/* A pin the world drives (the button) changed: its level in the register, and an edge for the job. */
+void gpio_input_changed(int32_t pin, bool high);
+
+/* caps.c: the capability natives (docs/protocol.md 6c). */
+bool caps_register(void);
+int caps_init(void);
+/* "gpio,adc,..." as CAPS_OK lists it, set by caps_init. */
+const char *caps_offered(void);
+/* A new job: its event rate, timer and latched edges start afresh. */
+void caps_job_begin(void);
+/* A pin's level changed (a module's write or an input): latched for gpio_wait_edge. */
+void caps_edge(int32_t pin, bool high);
+void caps_module_unloaded(const char *id);
+uint32_t events_dropped_count(void);
+const char *pwm_status(void);
 
 #endif
