@@ -48,7 +48,8 @@ public sealed class ConformanceRunner
             }
             else if (testCase.Requires is { } needed && !capabilities.Offers(needed))
             {
-                result = new(testCase.Name, testCase.Rule, CaseOutcome.Skip, $"the agent does not offer {needed} in HELLO_OK", TimeSpan.Zero);
+                result = new(testCase.Name, testCase.Rule, CaseOutcome.Skip,
+                    needed == AgentVerbs.Caps ? "the agent does not answer CAPS (§6c)" : $"the agent does not offer {needed} in HELLO_OK", TimeSpan.Zero);
             }
             else
             {
@@ -115,6 +116,21 @@ public sealed class ConformanceRunner
     }
 
     /// <summary>HELLO decides which extension cases run; either answer is conformant, anything else is not.</summary>
+    /// <summary>§6c: CAPS, which HELLO_OK has no room to list, asked as a gateway asks it; ERR BAD_COMMAND means none.</summary>
+    private static async Task<AgentCapabilities> AskCapsAsync(AgentProbe probe, AgentCapabilities capabilities, CancellationToken ct)
+    {
+        var reply = await probe.RequestAsync(AgentVerbs.Caps, ct);
+        if (reply.Verb == AgentVerbs.CapsOk)
+        {
+            return capabilities.WithCaps(reply);
+        }
+        if (reply.Verb != AgentVerbs.Err || reply[AgentKeys.Code] != AgentErrorCodes.BadCommand)
+        {
+            throw new ViolationException($"§6c CAPS must be answered CAPS_OK, or ERR code=BAD_COMMAND by an agent without it; got '{reply}'");
+        }
+        return capabilities;
+    }
+
     private static async Task<(AgentCapabilities, CaseResult)> HelloAsync(AgentProbe probe, byte[]? linkKey, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
@@ -138,7 +154,7 @@ public sealed class ConformanceRunner
                     }
                 }
                 return missing.Count == 0
-                    ? (AgentCapabilities.FromHello(reply), new("hello", rule, CaseOutcome.Pass, $"extensions: {reply[AgentKeys.Extensions]}", clock.Elapsed))
+                    ? (await AskCapsAsync(probe, AgentCapabilities.FromHello(reply), ct), new("hello", rule, CaseOutcome.Pass, $"extensions: {reply[AgentKeys.Extensions]}", clock.Elapsed))
                     : (AgentCapabilities.FromHello(reply), new("hello", rule, CaseOutcome.Fail, $"{rule}: HELLO_OK lacks {string.Join(", ", missing)}; got '{reply}'", clock.Elapsed));
             }
             if (reply.Verb == AgentVerbs.Err && reply[AgentKeys.Code] == "BAD_COMMAND")

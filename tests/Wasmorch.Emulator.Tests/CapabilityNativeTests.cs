@@ -234,3 +234,26 @@ public sealed class CapabilityNativeTests
         Assert.Equal((0, 20_000), (board.Gpio.Levels, board.Sensor.TemperatureMilliC));
     }
 }
+
+/// <summary>HELLO_OK must fit a line (§2): a board whose name would push it past 256 bytes is refused at start, saying how long a name may be.</summary>
+public sealed class HelloBudgetTests
+{
+    [Fact]
+    public async Task Board_whose_hello_would_not_fit_a_line_is_refused_at_start_naming_the_room_left()
+    {
+        await using var host = new EmulatorHost(Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
+        var longName = new string('n', 32);
+        var error = Assert.Throws<ArgumentException>(() => host.AddBoard(new BoardOptions { Name = longName, LinkKey = new byte[32] }));
+        var room = int.Parse(System.Text.RegularExpressions.Regex.Match(error.Message, @"at most (\d+) characters \(a link key adds AUTH and its nonce\)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        // The room it names is exact: a name of that length starts, and its HELLO_OK is 256 bytes or less.
+        var server = host.AddBoard(new BoardOptions { Name = new string('n', room), LinkKey = new byte[32] });
+        await using var agent = await AgentClient.ConnectAsync(server.LocalEndpoint.Port);
+        Assert.StartsWith("BOOT ", System.Text.Encoding.ASCII.GetString(await agent.ReadLineBytesAsync()), StringComparison.Ordinal);
+        await agent.SendLineAsync("HELLO proto=1");
+        var line = await agent.ReadLineBytesAsync();
+        Assert.StartsWith("HELLO_OK ", System.Text.Encoding.ASCII.GetString(line), StringComparison.Ordinal);
+        Assert.True(line.Length <= 255, $"HELLO_OK of {line.Length + 1} bytes");
+        // Without a link key the same 32-character name fits.
+        host.AddBoard(new BoardOptions { Name = longName });
+    }
+}

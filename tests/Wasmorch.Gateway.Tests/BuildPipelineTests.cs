@@ -168,9 +168,13 @@ public sealed class AotTargetTests : IDisposable
     [Fact]
     public async Task Missing_wamrc_is_explained()
     {
-        await using var agent = new ScriptedAgent(line => line.StartsWith("HELLO", StringComparison.Ordinal)
-            ? ["HELLO_OK proto=1 agent=wasmorch-zephyr/0.1 board=nucleo_f446re runtime=wamr/2.4.3 modes=wasm,aot aot_target=thumbv7em max_module=12288 max_modules=4 extensions=PING"]
-            : ["STATUS state=IDLE module=- func=- job=- modules=- uptime_ms=1"])
+        await using var agent = new ScriptedAgent(line => line switch
+        {
+            _ when line.StartsWith("HELLO", StringComparison.Ordinal) =>
+                ["HELLO_OK proto=1 agent=wasmorch-zephyr/0.1 board=nucleo_f446re runtime=wamr/2.4.3 modes=wasm,aot aot_target=thumbv7em max_module=12288 max_modules=4 extensions=PING"],
+            "CAPS" => ["ERR code=BAD_COMMAND msg=\"unknown command 'CAPS'\""],
+            _ => ["STATUS state=IDLE module=- func=- job=- modules=- uptime_ms=1"],
+        })
         {
             AnswerHelloAsBaseline = false,
         };

@@ -74,3 +74,31 @@ public sealed class ConfigTests
         Assert.Equal(["disco", "nucleo"], config.Emulated.Order(StringComparer.Ordinal));
     }
 }
+
+/// <summary>Issue 21: [devices.x] grants, what each module id may use on a device (docs/protocol.md §6c).</summary>
+public sealed class GrantConfigTests
+{
+    private const string Device = "[devices.x]\nendpoint = \"tcp://h:1\"\n";
+
+    [Fact]
+    public void Grants_of_a_module_and_of_any_module_add_up_and_a_device_without_grants_has_none_configured()
+    {
+        var config = GatewayConfig.Parse(Device + "grants = { sensor = [\"i2c0\", \"events\"], \"*\" = [\"timer\"] }\n[devices.y]\nendpoint = \"tcp://h:2\"", "test.toml");
+        Assert.Equal(["events", "i2c0", "timer"], config.GrantedTo("x", "sensor")!.Order(StringComparer.Ordinal));
+        Assert.Equal(["timer"], config.GrantedTo("x", "other")!);
+        Assert.Null(config.GrantedTo("y", "sensor"));
+    }
+
+    [Theory]
+    [InlineData("grants = { sensor = [\"i2c9\"] }", "test.toml: [devices.x] grants.sensor[0]: unknown capability 'i2c9' (known: gpio, adc, i2c0, i2c1, pwm, timer, events, kv)")]
+    [InlineData("grants = { \"bad id\" = [\"adc\"] }", "test.toml: [devices.x] grants.bad id: 'bad id' is not a module id ([A-Za-z0-9_.-]{1,32}) or \"*\"")]
+    [InlineData("grants = { sensor = \"adc\" }", "test.toml: [devices.x] grants.sensor: must be a list of strings ([\"a\", \"b\"]), not the string \"adc\"")]
+    [InlineData("grants = { sensor = [1] }", "test.toml: [devices.x] grants.sensor[0]: must be a string (in quotes), not 1")]
+    [InlineData("grants = [\"adc\"]", "test.toml: [devices.x] grants: must be a table of lists (grants = { name = [\"a\", \"b\"] }), not")]
+    [InlineData("grant = { sensor = [\"adc\"] }", "test.toml: [devices.x] grant: unknown setting; did you mean grants?")]
+    public void Bad_grants_say_what_and_where(string line, string message)
+    {
+        var error = Assert.Throws<ConfigException>(() => GatewayConfig.Parse(Device + line, "test.toml"));
+        Assert.Contains(message, error.Message, StringComparison.Ordinal);
+    }
+}

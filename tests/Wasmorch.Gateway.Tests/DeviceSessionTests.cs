@@ -336,6 +336,8 @@ public sealed class NegotiationTests
         {
             "HELLO proto=1" => ["HELLO_OK proto=1 agent=x/1 board=b runtime=r modes=wasm max_module=1000 extensions=PING,UNLOAD"],
             "PING" => ["PONG uptime_ms=9"],
+            // An agent of the protocol before §6c: CAPS is an unknown command to it.
+            "CAPS" => ["ERR code=BAD_COMMAND msg=\"unknown command 'CAPS'\""],
             _ => ["UNLOAD_OK module_id=m"],
         })
         {
@@ -345,6 +347,7 @@ public sealed class NegotiationTests
         Assert.Equal("PONG", (await session.PingAsync(CancellationToken.None)).Verb);
         Assert.Equal("UNLOAD_OK", (await session.UnloadAsync("m", CancellationToken.None)).Verb);
         Assert.Equal(1000, session.Capabilities!.MaxModule);
-        Assert.Equal(["HELLO proto=1", "PING", "UNLOAD module_id=m"], agent.Received);
+        Assert.Equal(["HELLO proto=1", "CAPS", "PING", "UNLOAD module_id=m"], agent.Received);
+        Assert.Empty(session.Capabilities.Caps);
     }
 }

@@ -96,6 +96,11 @@ public static class EmulateCommand
                     var tcp = host.AddBoard(options);
                     Console.WriteLine($"board {name} listening on tcp://{tcp.LocalEndpoint}");
                 }
+                catch (ArgumentException ex)
+                {
+                    await Console.Error.WriteLineAsync($"error: {ex.Message.Split(" (Parameter", 2)[0]}");
+                    return ExitCodes.Usage;
+                }
                 catch (System.Net.Sockets.SocketException ex)
                 {
                     await Console.Error.WriteLineAsync($"error: board {name}: cannot listen on port {port}: {ex.Message}");

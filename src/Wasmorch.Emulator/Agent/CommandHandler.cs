@@ -17,10 +17,12 @@ internal sealed class CommandHandler
     /// <summary>What HELLO_OK offers; docs/protocol.md §6 (AUTH too when the board has a link key).</summary>
     public const string Extensions = "PING,UNLOAD,LOG";
 
-    /// <summary>HELLO_OK's extensions: PING, UNLOAD, LOG, then XLOAD (with a window), CAPS (§6c), SIM (simulated inputs, §6d), AUTH (with a link key).</summary>
+    /// <summary>
+    /// HELLO_OK's extensions: PING, UNLOAD, LOG, then XLOAD (with a window), AUTH (with a link key).
+    /// CAPS and SIM are not listed: HELLO_OK has no room left (§6c), a peer asks CAPS and learns SIM there.
+    /// </summary>
     private string OfferedExtensions(bool secured) =>
-        Extensions + (_board.Options.XloadWindow > 0 ? "," + AgentVerbs.Xload : "") + "," + AgentVerbs.Caps
-        + (_board.Options.SimulatedInputs ? "," + AgentVerbs.Sim : "") + (secured ? "," + LinkAuth.Extension : "");
+        Extensions + (_board.Options.XloadWindow > 0 ? "," + AgentVerbs.Xload : "") + (secured ? "," + LinkAuth.Extension : "");
 
     private readonly Board _board;
 
@@ -50,7 +52,12 @@ internal sealed class CommandHandler
 
     /// <summary>§6c: the capabilities this board offers modules.</summary>
     public AgentLineBuilder Caps() =>
-        new AgentLineBuilder(AgentVerbs.CapsOk).Add(AgentKeys.Caps, _board.Options.Caps.Count == 0 ? "-" : string.Join(',', Capabilities.Known.Where(_board.Options.Caps.Contains)));
+        new AgentLineBuilder(AgentVerbs.CapsOk)
+            .Add(AgentKeys.Caps, _board.Options.Caps.Count == 0 ? "-" : string.Join(',', Capabilities.Known.Where(_board.Options.Caps.Contains)))
+            .AddIfNotNull(AgentKeys.Sim, _board.Options.SimulatedInputs ? SimInputs : null);
+
+    /// <summary>CAPS_OK <c>sim=</c>: what SIM sets on this board (§6d).</summary>
+    public const string SimInputs = "pin,temp_mc";
 
     /// <summary>
     /// §6d: sets simulated inputs: an input pin's level (edges wake gpio_wait_edge) and the TMP102's

@@ -172,15 +172,16 @@ public sealed partial class DeviceSession : IDevice, IAsyncDisposable
         {
             await AuthenticateAsync(connection, reply[LinkAuth.NonceKey], ct);
         }
-        if (capabilities.Offers(AgentCapabilities.CapsExtension))
+        // §6c: what modules may use here, asked once per link. HELLO_OK has no room to list CAPS, so
+        // the gateway asks every agent that answered HELLO; one without it answers ERR BAD_COMMAND.
+        var caps = await connection.RequestAsync(new AgentLineBuilder(AgentVerbs.Caps), l => l.Verb is AgentVerbs.CapsOk or AgentVerbs.Err, _replyTimeout, ct);
+        if (caps.Verb == AgentVerbs.CapsOk)
         {
-            // §6c: what modules may use here, asked once per link (HELLO_OK has no room left for the list).
-            var caps = await connection.RequestAsync(new AgentLineBuilder(AgentVerbs.Caps), l => l.Verb is AgentVerbs.CapsOk or AgentVerbs.Err, _replyTimeout, ct);
-            if (caps.Verb != AgentVerbs.CapsOk)
-            {
-                throw new GatewayException(HostErrorCodes.ProtocolError, $"device '{Name}' offers CAPS but answered it with {caps}");
-            }
-            capabilities = capabilities.WithCaps(caps[AgentKeys.Caps] is "-" or null ? string.Empty : caps[AgentKeys.Caps]);
+            return capabilities.WithCaps(caps);
+        }
+        if (caps[AgentKeys.Code] != AgentErrorCodes.BadCommand)
+        {
+            throw new GatewayException(HostErrorCodes.ProtocolError, $"device '{Name}' answered CAPS with {caps}");
         }
         return capabilities;
     }

@@ -33,17 +33,37 @@ public sealed record AgentCapabilities(
 
     public const string Sim = AgentVerbs.Sim;
 
-    public bool Offers(string extension) => Extensions.Contains(extension);
+    /// <summary>
+    /// True when the agent offers <paramref name="extension"/>: listed in HELLO_OK's extensions, or,
+    /// for CAPS and SIM, which HELLO_OK has no room to list (§6c), answered by CAPS_OK.
+    /// </summary>
+    public bool Offers(string extension) => extension switch
+    {
+        CapsExtension => CapsAnswered,
+        Sim => CapsAnswered && SimInputs is not null,
+        _ => Extensions.Contains(extension),
+    };
+
+    /// <summary>§6c: the agent answered CAPS with CAPS_OK.</summary>
+    public bool CapsAnswered { get; init; }
 
     /// <summary>§6c: the capabilities the device offers modules (CAPS_OK); empty for an agent without CAPS.</summary>
     public IReadOnlySet<string> Caps { get; init; } = new HashSet<string>();
 
-    /// <summary>These capabilities with the device's CAPS_OK list, which the host API shows as <c>caps</c> among HELLO_OK's fields.</summary>
-    public AgentCapabilities WithCaps(string? list) => this with
+    /// <summary>§6d: CAPS_OK's <c>sim=</c>, what SIM sets; null for a board with real inputs.</summary>
+    public string? SimInputs { get; init; }
+
+    /// <summary>These capabilities with the device's CAPS_OK, which the host API shows as <c>caps</c> (and <c>sim</c>) among HELLO_OK's fields.</summary>
+    public AgentCapabilities WithCaps(AgentLine capsOk)
     {
-        Caps = Modules.Capabilities.Parse(list),
-        Fields = new Dictionary<string, string>(Fields, StringComparer.Ordinal) { [AgentKeys.Caps] = list ?? string.Empty },
-    };
+        var list = capsOk[AgentKeys.Caps] is "-" or null ? string.Empty : capsOk[AgentKeys.Caps]!;
+        var fields = new Dictionary<string, string>(Fields, StringComparer.Ordinal) { [AgentKeys.Caps] = list };
+        if (capsOk[AgentKeys.Sim] is { } sim)
+        {
+            fields[AgentKeys.Sim] = sim;
+        }
+        return this with { CapsAnswered = true, Caps = Modules.Capabilities.Parse(list), SimInputs = capsOk[AgentKeys.Sim], Fields = fields };
+    }
 
 
     public static AgentCapabilities FromHello(AgentLine hello) => new(

@@ -102,4 +102,7 @@ public static class AgentKeys
 
     /// <summary>§6d, SIM: the simulated temperature sensor's reading, in milli-degrees Celsius.</summary>
     public const string TempMc = "temp_mc";
+
+    /// <summary>§6d, CAPS_OK: the simulated inputs SIM sets (<c>pin,temp_mc</c>); absent on boards with real inputs.</summary>
+    public const string Sim = "sim";
 }
