@@ -48,6 +48,12 @@ run --device nucleo build-and-deploy --module-id math_aot --source modules/c/mat
 run --device nucleo build-and-deploy --module-id math_aot --source modules/c/math_ops.c --mode aot
 run --device nucleo start --module-id math_aot --func-name mul --func-args "6,7" --wait-result
 run --device nucleo --json start --module-id math_ops --func-name fib --func-args "n=50" --wait-result
+echo; echo "# a sensor module (docs/peripherals.md): the emulated TMP102 on I2C, each reading published as an event"
+run --device disco build-and-deploy --module-id thermostat --source modules/c/thermostat.c
+run --device disco start --module-id thermostat --func-name run --func-args "period_ms=100,readings=3" --wait-result
+run --device disco sim --temperature 30.25
+run --device disco start --module-id thermostat --func-name run --func-args "period_ms=100,readings=2" --wait-result
+run events --topic temp
 echo; echo "# what the gateway remembers (its SQLite state, kept across restarts): modules held, job history"
 run devices
 run jobs --limit 5

@@ -22,6 +22,8 @@
 /* Number of GPIO pins a board exposes; pin 0 is the board's user LED. */
 #define WASMORCH_GPIO_PINS 16
 #define WASMORCH_LED_PIN 0
+/* The board's user button as an input (devicetree sw0 on the firmware; any pin is an input on the emulator). */
+#define WASMORCH_BUTTON_PIN 3
 
 /* Drive pin (0..15) low (0) or high (non-zero). An invalid pin traps the job. */
 WASMORCH_IMPORT("gpio_write") void gpio_write(int32_t pin, int32_t value);
