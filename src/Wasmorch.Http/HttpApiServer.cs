@@ -36,7 +36,7 @@ public sealed partial class HttpApiServer : IAsyncDisposable
     /// <summary>Ops a GET may ask: they change nothing.</summary>
     private static readonly HashSet<string> ReadOnlyOps = new(StringComparer.Ordinal)
     {
-        HostOps.Status, HostOps.Devices, HostOps.Jobs, HostOps.Logs, HostOps.History, HostOps.Ping, HostOps.Diff, HostOps.Scan,
+        HostOps.Status, HostOps.Devices, HostOps.Jobs, HostOps.Logs, HostOps.History, HostOps.Ping, HostOps.Diff, HostOps.Scan, HostOps.Events,
     };
 
     public HttpApiServer(IPEndPoint endpoint, RequestDispatcher dispatcher, GatewayEvents events, string? token, X509Certificate2? certificate, ILoggerFactory loggers)
@@ -67,6 +67,7 @@ public sealed partial class HttpApiServer : IAsyncDisposable
         _app.MapPrometheusScrapingEndpoint();
         _app.MapGet("/openapi.json", (RequestDelegate)(context => WriteJsonAsync(context, 200, OpenApiDocument.For(dispatcher.Ops))));
         _app.MapGet("/api/logs/stream", (RequestDelegate)(context => Authorized(context, StreamLogsAsync)));
+        _app.MapGet("/api/published/stream", (RequestDelegate)(context => Authorized(context, StreamPublishedAsync)));
         _app.MapGet("/api/jobs/stream", (RequestDelegate)(context => Authorized(context, c => StreamEventsAsync(c, onlyJobs: true))));
         _app.MapGet("/api/events/stream", (RequestDelegate)(context => Authorized(context, c => StreamEventsAsync(c, onlyJobs: false))));
         Dashboard.Map(_app);
@@ -161,13 +162,13 @@ public sealed partial class HttpApiServer : IAsyncDisposable
             }
             limit = parsed;
         }
-        var unknown = query.Keys.FirstOrDefault(k => k is not ("device" or "module_id" or "limit"));
+        var unknown = query.Keys.FirstOrDefault(k => k is not ("device" or "module_id" or "limit" or "topic"));
         if (unknown is not null)
         {
-            await WriteJsonAsync(context, 400, Failure(HostErrorCodes.BadRequest, $"unknown query parameter '{unknown}' (device, module_id, limit)"));
+            await WriteJsonAsync(context, 400, Failure(HostErrorCodes.BadRequest, $"unknown query parameter '{unknown}' (device, module_id, limit, topic)"));
             return;
         }
-        await AnswerAsync(context, new HostRequest { Op = op, Device = Nullable(query["device"]), ModuleId = Nullable(query["module_id"]), Limit = limit });
+        await AnswerAsync(context, new HostRequest { Op = op, Device = Nullable(query["device"]), ModuleId = Nullable(query["module_id"]), Limit = limit, Topic = Nullable(query["topic"]) });
     }
 
     private static string? Nullable(Microsoft.Extensions.Primitives.StringValues value) => value.Count == 0 ? null : value.ToString();
@@ -203,6 +204,14 @@ public sealed partial class HttpApiServer : IAsyncDisposable
         await StartStreamAsync(context);
         await _dispatcher.FollowLogsAsync(new HostRequest { Op = HostOps.Logs, Device = device, Follow = true },
             e => SendEventAsync(context, e.Event ?? "log", e), context.RequestAborted);
+    }
+
+    /// <summary>What modules publish (docs/protocol.md §6c): <c>event: events</c> with the recent ones, then <c>event: published</c> per event.</summary>
+    private async Task StreamPublishedAsync(HttpContext context)
+    {
+        var request = new HostRequest { Op = HostOps.Events, Device = Nullable(context.Request.Query["device"]), Topic = Nullable(context.Request.Query["topic"]), Follow = true };
+        await StartStreamAsync(context);
+        await _dispatcher.FollowAsync(request, e => SendEventAsync(context, e.Event ?? "published", e), context.RequestAborted);
     }
 
     private async Task StreamEventsAsync(HttpContext context, bool onlyJobs)

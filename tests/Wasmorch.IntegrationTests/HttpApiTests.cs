@@ -114,7 +114,7 @@ public sealed class HttpApiTests
         Assert.Equal(HttpStatusCode.MethodNotAllowed, (await GetAsync(http, "api/start?device=b1")).Status);
         var (typo, misspelt) = await GetAsync(http, "api/status?devcie=b1");
         Assert.Equal(HttpStatusCode.BadRequest, typo);
-        Assert.Equal("unknown query parameter 'devcie' (device, module_id, limit)", misspelt.GetProperty("error").GetProperty("message").GetString());
+        Assert.Equal("unknown query parameter 'devcie' (device, module_id, limit, topic)", misspelt.GetProperty("error").GetProperty("message").GetString());
         var (wrongType, typed) = await PostAsync(http, "jobs", "{\"limit\":\"many\"}");
         Assert.Equal((HttpStatusCode.BadRequest, "BAD_REQUEST"), (wrongType, Code(typed)));
 
@@ -217,6 +217,37 @@ public sealed class HttpApiTests
     }
 
     /// <summary>The data of the next Server-Sent Event, which must be named <paramref name="name"/>.</summary>
+    [Fact]
+    public async Task Published_events_are_listed_by_topic_and_stream_as_server_sent_events()
+    {
+        await using var system = Start();
+        using var http = Client(system);
+        var source = JsonSerializer.Serialize("""
+            #include "wasmorch.h"
+            WASMORCH_EXPORT("say") int32_t say(int32_t n) {
+                for (int32_t i = 0; i < n; i++) { publish("http/said", "hi", 2); publish("other", "x", 1); }
+                return n;
+            }
+            """);
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(http, "build_and_deploy", $"{{\"device\":\"b1\",\"module_id\":\"talker\",\"source\":{source},\"source_name\":\"talker.c\"}}")).Status);
+        using var streams = new HttpClient { BaseAddress = http.BaseAddress, Timeout = Timeout.InfiniteTimeSpan };
+        using var published = await streams.GetAsync(new Uri($"api/published/stream?device=b1&topic=http/said&token={Token}", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead);
+        using var events = new StreamReader(await published.Content.ReadAsStreamAsync());
+        Assert.Equal(": wasmorch", await events.ReadLineAsync());
+        using var within = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        Assert.Empty((await NextEventAsync(events, "events", within.Token)).GetProperty("events").EnumerateArray());
+
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(http, "start", "{\"device\":\"b1\",\"module_id\":\"talker\",\"func\":\"say\",\"args\":\"2\",\"wait_result\":true}")).Status);
+        for (var i = 0; i < 2; i++)
+        {
+            var one = (await NextEventAsync(events, "published", within.Token)).GetProperty("published");
+            Assert.Equal(("talker", "http/said", "6869", "hi"), (one.GetProperty("module_id").GetString(), one.GetProperty("topic").GetString(), one.GetProperty("data").GetString(), one.GetProperty("text").GetString()));
+        }
+        var (status, body) = await GetAsync(http, "api/events?device=b1&topic=other");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(["x", "x"], body.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("text").GetString()));
+    }
+
     private static async Task<JsonElement> NextEventAsync(StreamReader events, string name, CancellationToken ct, string? skipping = null)
     {
         string? eventName = null;
