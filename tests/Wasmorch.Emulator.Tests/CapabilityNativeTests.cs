@@ -224,7 +224,7 @@ public sealed class CapabilityNativeTests
     [InlineData("SIM pin=16 level=1", "SIM pin=<0-15> level=<0|1>: both, in range")]
     [InlineData("SIM pin=3", "SIM pin=<0-15> level=<0|1>: both, in range")]
     [InlineData("SIM pin=3 level=2", "SIM pin=<0-15> level=<0|1>: both, in range")]
-    [InlineData("SIM temp_mc=150001", "SIM temp_mc must be -55000 to 150000 (the TMP102's range, milli-degrees C)")]
+    [InlineData("SIM temp_mc=125001", "SIM temp_mc must be -55000 to 125000 (the TMP102's range, milli-degrees C)")]
     public async Task Sim_refuses_what_is_out_of_range_and_changes_nothing(string command, string message)
     {
         var (agent, board, _) = await _boards.NewBoardWithStateAsync(o => o with { TemperatureMilliC = 20_000 });

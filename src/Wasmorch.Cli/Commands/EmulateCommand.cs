@@ -130,9 +130,9 @@ public static class EmulateCommand
             error = "--caps: emulated boards have no i2c1 (the TMP102 is on i2c0)";
             return null;
         }
-        if (!decimal.TryParse(temperature, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var celsius) || celsius is < -55 or > 150)
+        if (!Tmp102.TryParseCelsius(temperature, out var milliC))
         {
-            error = $"--temperature '{temperature}' is not a number of degrees Celsius from -55 to 150";
+            error = $"--temperature '{temperature}' is not a number of degrees Celsius from {Tmp102.CelsiusRange}";
             return null;
         }
         if (Waveform.Parse(adc, out error) is not { } waveform)
@@ -149,7 +149,7 @@ public static class EmulateCommand
         {
             Name = "-",
             Caps = offered,
-            TemperatureMilliC = (int)Math.Round(celsius * 1000),
+            TemperatureMilliC = milliC,
             AdcWaveform = waveform,
             EventsPerSecond = eventRate,
             EventBurst = eventBurst,

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using System.Globalization;
+using Wasmorch.Emulator.Peripherals;
 using Wasmorch.Protocol.HostApi;
 
 namespace Wasmorch.Cli.Commands;
@@ -30,16 +30,16 @@ public static class SimCommands
         });
         yield return new Command("gpio", "GPIO of emulated boards") { set };
 
-        var temperature = new Option<string>("--temperature") { Description = "What the TMP102 on I2C bus 0 measures, in degrees Celsius (-55 to 150)", Required = true };
+        var temperature = new Option<string>("--temperature") { Description = "What the TMP102 on I2C bus 0 measures, in degrees Celsius (-55 to 125)", Required = true };
         var sim = new Command("sim", "Set an emulated board's simulated sensor") { temperature };
         sim.SetAction((pr, ct) =>
         {
             var text = pr.GetValue(temperature)!;
-            if (!decimal.TryParse(text, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var celsius) || celsius is < -55 or > 150)
+            if (!Tmp102.TryParseCelsius(text, out var milliC))
             {
-                return Usage($"--temperature '{text}' is not a number of degrees Celsius from -55 to 150");
+                return Usage($"--temperature '{text}' is not a number of degrees Celsius from {Tmp102.CelsiusRange}");
             }
-            return DeviceCommands.Run(pr, global, "sim", () => Task.FromResult(new HostRequest { Op = HostOps.Sim, TempMc = (int)Math.Round(celsius * 1000) }), TimeSpan.FromSeconds(30), ct);
+            return DeviceCommands.Run(pr, global, "sim", () => Task.FromResult(new HostRequest { Op = HostOps.Sim, TempMc = milliC }), TimeSpan.FromSeconds(30), ct);
         });
         yield return sim;
     }

@@ -12,10 +12,29 @@ public sealed class Tmp102 : II2cTarget
 {
     public const int DefaultAddress = 0x48;
 
-    /// <summary>The part's range, in milli-degrees Celsius.</summary>
+    /// <summary>
+    /// What the simulated part measures, in milli-degrees Celsius: the TMP102's operating range
+    /// (−55 °C is specified, +125 °C the most a 12-bit reading in normal mode shows without wrapping).
+    /// </summary>
     public const int MinMilliC = -55_000;
 
-    public const int MaxMilliC = 150_000;
+    public const int MaxMilliC = 125_000;
+
+    /// <summary>Degrees Celsius as the CLI takes them ("21.5"): milli-degrees, or false outside the part's range.</summary>
+    public static bool TryParseCelsius(string text, out int milliC)
+    {
+        milliC = 0;
+        if (!decimal.TryParse(text, System.Globalization.NumberStyles.AllowLeadingSign | System.Globalization.NumberStyles.AllowDecimalPoint,
+                System.Globalization.CultureInfo.InvariantCulture, out var celsius) || celsius * 1000 < MinMilliC || celsius * 1000 > MaxMilliC)
+        {
+            return false;
+        }
+        milliC = (int)Math.Round(celsius * 1000);
+        return true;
+    }
+
+    /// <summary>The range for messages: "-55 to 125".</summary>
+    public static string CelsiusRange => $"{MinMilliC / 1000} to {MaxMilliC / 1000}";
 
     private readonly object _gate = new();
     private readonly ushort[] _registers = [0, 0x60A0, 0x4B00, 0x5000];
