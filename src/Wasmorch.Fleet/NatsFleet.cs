@@ -524,6 +524,21 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
     public IAsyncEnumerable<LogEntry> FollowLogsAsync(CancellationToken ct) =>
         FollowOthersAsync("logs", response => response.Log, ct);
 
+    private string PublishedSubject(string gateway) => $"wasmorch.{_fleet}.published.{gateway}";
+
+    public void PublishEvent(ModuleEvent entry)
+    {
+        if (_devices is null)
+        {
+            return;
+        }
+        // Live only, like the EVENT line itself: the device's own gateway keeps the recent ones.
+        _ = PublishBestEffortAsync(PublishedSubject(GatewayName), HostJson.Serialize(new HostResponse { Ok = true, Event = "published", Published = entry, Device = entry.Device }));
+    }
+
+    public IAsyncEnumerable<ModuleEvent> FollowEventsAsync(CancellationToken ct) =>
+        FollowOthersAsync("published", response => response.Published, ct);
+
     private string ChangeSubject(string gateway) => $"wasmorch.{_fleet}.changes.{gateway}";
 
     public void PublishChange(HostResponse change)

@@ -67,6 +67,11 @@ public sealed partial class GatewayHost : IAsyncDisposable
                 entry.Gateway = fleet.GatewayName;
                 fleet.PublishLog(entry);
             };
+            _devices.Events.Added += entry =>
+            {
+                entry.Gateway = fleet.GatewayName;
+                fleet.PublishEvent(entry);
+            };
             Events.GatewayName = fleet.GatewayName;
             Events.Published += fleet.PublishChange;
         }

@@ -158,6 +158,35 @@ public sealed class FleetTests
     }
 
     [Fact]
+    public async Task Events_followed_on_one_gateway_show_what_modules_publish_on_the_whole_fleet()
+    {
+        await using var nats = NatsServer.Start();
+        await using var a = Member(nats, "gw-a", "nucleo");
+        await using var b = Member(nats, "gw-b", "disco");
+        await using var follower = RunningProcess.StartCli("--gateway", a.Gateway, "events", "--follow", "--topic", "temp");
+        CliAssert.Exit(0, await b.CliAsync("--device", "disco", "build-and-deploy", "--module-id", "thermostat", "--source", RepoPaths.Module("thermostat.c")));
+        // As for logs: events from before the follower's fleet subscription are not replayed.
+        var seen = false;
+        for (var attempt = 0; attempt < 10 && !seen; attempt++)
+        {
+            CliAssert.Exit(0, await b.CliAsync("--device", "disco", "start", "--module-id", "thermostat", "--func-name", "run", "--func-args", "10,2", "--wait-result"));
+            try
+            {
+                follower.WaitForLine(@" disco thermostat job=\d+ uptime_ms=\d+ temp: 22500$", TimeSpan.FromSeconds(2));
+                seen = true;
+            }
+            catch (TimeoutException)
+            {
+                // Not subscribed yet: the next job's events will be.
+            }
+        }
+        Assert.True(seen, "no event of gw-b's board reached a follower on gw-a:\n" + follower.Output);
+        CliAssert.Exit(0, await a.CliAsync("--device", "nucleo", "build-and-deploy", "--module-id", "thermostat", "--source", RepoPaths.Module("thermostat.c")));
+        CliAssert.Exit(0, await a.CliAsync("--device", "nucleo", "start", "--module-id", "thermostat", "--func-name", "run", "--func-args", "10,1", "--wait-result"));
+        follower.WaitForLine(@" nucleo thermostat job=1 uptime_ms=\d+ temp: 22500$");
+    }
+
+    [Fact]
     public async Task Recent_logs_are_the_fleets_and_outlive_the_gateway_that_sent_them()
     {
         await using var nats = NatsServer.Start();

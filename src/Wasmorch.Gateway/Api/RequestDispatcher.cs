@@ -31,7 +31,7 @@ public sealed class RequestDispatcher
         _fleet = fleet;
         var pipeline = new DeployPipeline(devices, build, config, signatures ?? new ModuleSignatures([]));
         _logs = new LogsOp(devices, fleet);
-        _events = new EventsOp(devices);
+        _events = new EventsOp(devices, fleet);
         IOpHandler[] handlers =
         [
             new StatusOp(devices), new StartOp(devices, config), new StopOp(devices), new DeployOp(pipeline),

@@ -46,6 +46,12 @@ public interface IFleet : IAsyncDisposable
     /// <summary>The LOG lines the other gateways publish from now on, until <paramref name="ct"/> ends.</summary>
     IAsyncEnumerable<LogEntry> FollowLogsAsync(CancellationToken ct);
 
+    /// <summary>Tells the fleet about an event a module of one of this gateway's devices published (best effort, live only).</summary>
+    void PublishEvent(ModuleEvent entry);
+
+    /// <summary>The events the other gateways' modules publish from now on, until <paramref name="ct"/> ends.</summary>
+    IAsyncEnumerable<ModuleEvent> FollowEventsAsync(CancellationToken ct);
+
     /// <summary>
     /// Tells the fleet about a change on one of this gateway's devices (a <see cref="Devices.GatewayEvents"/>
     /// event: job, module, device, rollout) for the other gateways' live followers (best effort, never blocks).

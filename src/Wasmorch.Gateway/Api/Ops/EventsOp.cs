@@ -6,9 +6,10 @@ namespace Wasmorch.Gateway.Api.Ops;
 
 /// <summary>
 /// <c>events</c>: what modules published (EVENT lines, docs/protocol.md §6c) on this gateway's
-/// devices, optionally of one device or topic; with <c>follow</c>, every new one as it comes.
+/// devices, optionally of one device or topic; with <c>follow</c>, every new one as it comes, in a
+/// fleet from every gateway's devices.
 /// </summary>
-public sealed class EventsOp(DeviceRegistry devices) : IOpHandler
+public sealed class EventsOp(DeviceRegistry devices, Fleet.IFleet? fleet = null) : IOpHandler
 {
     public string Op => HostOps.Events;
 
@@ -38,7 +39,10 @@ public sealed class EventsOp(DeviceRegistry devices) : IOpHandler
         {
             return;
         }
-        await foreach (var entry in devices.Events.FollowAsync(request.Device, request.Topic, ct))
+        // In a fleet, the other gateways' devices' events too (live; the recent ones are this gateway's).
+        var followed = FleetFollow.MergeAsync(t => devices.Events.FollowAsync(request.Device, request.Topic, t), fleet is null ? null : fleet.FollowEventsAsync,
+            e => (request.Device is null || e.Device == request.Device) && (request.Topic is null || e.Topic == request.Topic), ct);
+        await foreach (var entry in followed)
         {
             await emit(new HostResponse { Id = request.Id, Ok = true, Event = "published", Published = entry, Device = entry.Device });
         }

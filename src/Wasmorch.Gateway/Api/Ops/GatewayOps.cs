@@ -175,52 +175,7 @@ public sealed class LogsOp(DeviceRegistry devices, Fleet.IFleet? fleet = null) :
     }
 
     /// <summary>This gateway's new entries and, in a fleet, the other gateways' too, as they come.</summary>
-    private async IAsyncEnumerable<LogEntry> FollowedAsync(string? device, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
-    {
-        if (fleet is null)
-        {
-            await foreach (var entry in devices.Logs.FollowAsync(device, ct))
-            {
-                yield return entry;
-            }
-            yield break;
-        }
-        var merged = System.Threading.Channels.Channel.CreateBounded<LogEntry>(new System.Threading.Channels.BoundedChannelOptions(1000)
-        {
-            FullMode = System.Threading.Channels.BoundedChannelFullMode.DropOldest,
-        });
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var local = PumpAsync(devices.Logs.FollowAsync(device, stop.Token), merged.Writer, stop.Token);
-        var remote = PumpAsync(fleet.FollowLogsAsync(stop.Token), merged.Writer, stop.Token);
-        try
-        {
-            await foreach (var entry in merged.Reader.ReadAllAsync(ct))
-            {
-                if (device is null || entry.Device == device)
-                {
-                    yield return entry;
-                }
-            }
-        }
-        finally
-        {
-            await stop.CancelAsync();
-            await Task.WhenAll(local, remote);
-        }
-    }
+    private IAsyncEnumerable<LogEntry> FollowedAsync(string? device, CancellationToken ct) =>
+        FleetFollow.MergeAsync(t => devices.Logs.FollowAsync(device, t), fleet is null ? null : fleet.FollowLogsAsync, e => device is null || e.Device == device, ct);
 
-    private static async Task PumpAsync(IAsyncEnumerable<LogEntry> entries, System.Threading.Channels.ChannelWriter<LogEntry> into, CancellationToken ct)
-    {
-        try
-        {
-            await foreach (var entry in entries.WithCancellation(ct))
-            {
-                await into.WriteAsync(entry, ct);
-            }
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-            // The follower went away.
-        }
-    }
 }
