@@ -127,6 +127,29 @@ public sealed class FleetTests
         Assert.Contains($"crc32={crc}", second.Stdout, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Runs <paramref name="job"/> until <paramref name="follower"/> prints a line matching
+    /// <paramref name="pattern"/>: a follower subscribes to the fleet a moment after it starts, and
+    /// what came before is not replayed. Fails after ten jobs.
+    /// </summary>
+    private static async Task RunUntilFollowedAsync(RunningProcess follower, string pattern, Func<Task<CliResult>> job)
+    {
+        for (var attempt = 0; attempt < 10; attempt++)
+        {
+            CliAssert.Exit(0, await job());
+            try
+            {
+                follower.WaitForLine(pattern, TimeSpan.FromSeconds(2));
+                return;
+            }
+            catch (TimeoutException)
+            {
+                // Not subscribed yet: the next job's lines will be.
+            }
+        }
+        Assert.Fail($"nothing matching '{pattern}' reached the follower after ten jobs:\n{follower.Output}");
+    }
+
     [Fact]
     public async Task Logs_followed_on_one_gateway_show_the_modules_of_the_whole_fleet()
     {
@@ -137,21 +160,8 @@ public sealed class FleetTests
         CliAssert.Exit(0, await b.CliAsync("--device", "disco", "build-and-deploy", "--module-id", "counter", "--source", RepoPaths.Module("counter.c")));
         // The follower subscribes to the fleet a moment after it starts: jobs run until one of
         // gw-b's lines reaches it through gw-a (lines from before the subscription are not replayed).
-        var seen = false;
-        for (var attempt = 0; attempt < 10 && !seen; attempt++)
-        {
-            CliAssert.Exit(0, await b.CliAsync("--device", "disco", "start", "--module-id", "counter", "--func-name", "count", "--func-args", "2,5", "--wait-result"));
-            try
-            {
-                follower.WaitForLine(@"disco counter job=\d+: done", TimeSpan.FromSeconds(2));
-                seen = true;
-            }
-            catch (TimeoutException)
-            {
-                // Not subscribed yet: the next job's lines will be.
-            }
-        }
-        Assert.True(seen, "no LOG line of gw-b's board reached a follower on gw-a:\n" + follower.Output);
+        await RunUntilFollowedAsync(follower, @"disco counter job=\d+: done",
+            () => b.CliAsync("--device", "disco", "start", "--module-id", "counter", "--func-name", "count", "--func-args", "2,5", "--wait-result"));
         CliAssert.Exit(0, await a.CliAsync("--device", "nucleo", "build-and-deploy", "--module-id", "counter", "--source", RepoPaths.Module("counter.c")));
         CliAssert.Exit(0, await a.CliAsync("--device", "nucleo", "start", "--module-id", "counter", "--func-name", "count", "--func-args", "2,5", "--wait-result"));
         follower.WaitForLine(@"nucleo counter job=1: done");
@@ -166,21 +176,8 @@ public sealed class FleetTests
         await using var follower = RunningProcess.StartCli("--gateway", a.Gateway, "events", "--follow", "--topic", "temp");
         CliAssert.Exit(0, await b.CliAsync("--device", "disco", "build-and-deploy", "--module-id", "thermostat", "--source", RepoPaths.Module("thermostat.c")));
         // As for logs: events from before the follower's fleet subscription are not replayed.
-        var seen = false;
-        for (var attempt = 0; attempt < 10 && !seen; attempt++)
-        {
-            CliAssert.Exit(0, await b.CliAsync("--device", "disco", "start", "--module-id", "thermostat", "--func-name", "run", "--func-args", "10,2", "--wait-result"));
-            try
-            {
-                follower.WaitForLine(@" disco thermostat job=\d+ uptime_ms=\d+ temp: 22500$", TimeSpan.FromSeconds(2));
-                seen = true;
-            }
-            catch (TimeoutException)
-            {
-                // Not subscribed yet: the next job's events will be.
-            }
-        }
-        Assert.True(seen, "no event of gw-b's board reached a follower on gw-a:\n" + follower.Output);
+        await RunUntilFollowedAsync(follower, @" disco thermostat job=\d+ uptime_ms=\d+ temp: 22500$",
+            () => b.CliAsync("--device", "disco", "start", "--module-id", "thermostat", "--func-name", "run", "--func-args", "10,2", "--wait-result"));
         CliAssert.Exit(0, await a.CliAsync("--device", "nucleo", "build-and-deploy", "--module-id", "thermostat", "--source", RepoPaths.Module("thermostat.c")));
         CliAssert.Exit(0, await a.CliAsync("--device", "nucleo", "start", "--module-id", "thermostat", "--func-name", "run", "--func-args", "10,1", "--wait-result"));
         follower.WaitForLine(@" nucleo thermostat job=1 uptime_ms=\d+ temp: 22500$");

@@ -24,12 +24,25 @@ public sealed class PeripheralTests
         return system;
     }
 
+    /// <summary>Deploys an example module: the CLI's result (exit code and output) for the caller to judge.</summary>
+    private static Task<CliResult> DeployAsync(SystemUnderTest system, string moduleId, string example) =>
+        system.CliAsync("--device", "b1", "build-and-deploy", "--module-id", moduleId, "--source", RepoPaths.Module(example));
+
+    /// <summary>A deploy refused with exit 7 and <paramref name="message"/>, and nothing uploaded: the board holds no module.</summary>
+    private static async Task AssertRefusedBeforeUploadAsync(SystemUnderTest system, string moduleId, string example, string message)
+    {
+        var refused = await DeployAsync(system, moduleId, example);
+        CliAssert.Exit(7, refused);
+        Assert.Contains(message, refused.Stderr, StringComparison.Ordinal);
+        Assert.Contains("modules=-", (await system.CliAsync("--device", "b1", "status")).Stdout, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Thermostat_publishes_the_simulated_sensors_readings_and_switches_the_heater_as_the_temperature_changes()
     {
         await using var system = await StartAsync(["--temperature", "18.25"]);
         await using var events = RunningProcess.StartCli("--gateway", system.Gateway, "--device", "b1", "events", "--follow", "--topic", "temp");
-        CliAssert.Exit(0, await system.CliAsync("--device", "b1", "build-and-deploy", "--module-id", "thermostat", "--source", RepoPaths.Module("thermostat.c")));
+        CliAssert.Exit(0, await DeployAsync(system, "thermostat", "thermostat.c"));
         var started = await system.CliAsync("--device", "b1", "start", "--module-id", "thermostat", "--func-name", "run", "--func-args", "period_ms=20,readings=0");
         CliAssert.Exit(0, started);
 
@@ -57,7 +70,7 @@ public sealed class PeripheralTests
     {
         await using var system = await StartAsync([]);
         await using var events = RunningProcess.StartCli("--gateway", system.Gateway, "events", "--follow", "--topic", "button");
-        CliAssert.Exit(0, await system.CliAsync("--device", "b1", "build-and-deploy", "--module-id", "button", "--source", RepoPaths.Module("button_led.c")));
+        CliAssert.Exit(0, await DeployAsync(system, "button", "button_led.c"));
         CliAssert.Exit(0, await system.CliAsync("--device", "b1", "start", "--module-id", "button", "--func-name", "run", "--func-args", "pin=3,max_presses=0"));
 
         async Task PressAsync()
@@ -88,22 +101,19 @@ public sealed class PeripheralTests
     public async Task Deploy_needing_a_capability_the_board_does_not_offer_is_refused_before_upload_naming_it()
     {
         await using var system = await StartAsync(["--caps", "gpio,timer,events,kv"]);
-        var refused = await system.CliAsync("--device", "b1", "build-and-deploy", "--module-id", "thermostat", "--source", RepoPaths.Module("thermostat.c"));
-        CliAssert.Exit(7, refused);
-        Assert.Contains("MISSING_CAPABILITY: module 'thermostat' needs capability 'i2c0' (it imports i2c0_write_read); device 'b1' offers gpio,timer,events,kv", refused.Stderr, StringComparison.Ordinal);
-        Assert.Contains("modules=-", (await system.CliAsync("--device", "b1", "status")).Stdout, StringComparison.Ordinal);
+        await AssertRefusedBeforeUploadAsync(system, "thermostat", "thermostat.c",
+            "MISSING_CAPABILITY: module 'thermostat' needs capability 'i2c0' (it imports i2c0_write_read); device 'b1' offers gpio,timer,events,kv");
         // What it offers is enough for the button module.
-        CliAssert.Exit(0, await system.CliAsync("--device", "b1", "build-and-deploy", "--module-id", "button", "--source", RepoPaths.Module("button_led.c")));
+        CliAssert.Exit(0, await DeployAsync(system, "button", "button_led.c"));
     }
 
     [Fact]
     public async Task Seed_baseline_board_offers_no_capabilities_and_still_takes_modules_that_need_none()
     {
         await using var system = await StartAsync(["--baseline"]);
-        var refused = await system.CliAsync("--device", "b1", "build-and-deploy", "--module-id", "button", "--source", RepoPaths.Module("button_led.c"));
-        CliAssert.Exit(7, refused);
-        Assert.Contains("MISSING_CAPABILITY: module 'button' needs capability 'events' (it imports publish); device 'b1' offers no capabilities", refused.Stderr, StringComparison.Ordinal);
-        CliAssert.Exit(0, await system.CliAsync("--device", "b1", "build-and-deploy", "--module-id", "math_ops", "--source", RepoPaths.Module("math_ops.c")));
+        await AssertRefusedBeforeUploadAsync(system, "button", "button_led.c",
+            "MISSING_CAPABILITY: module 'button' needs capability 'events' (it imports publish); device 'b1' offers no capabilities");
+        CliAssert.Exit(0, await DeployAsync(system, "math_ops", "math_ops.c"));
         var sim = await system.CliAsync("--device", "b1", "gpio", "set", "--pin", "3", "1");
         CliAssert.Exit(7, sim);
         Assert.Contains("UNSUPPORTED: device 'b1' (a seed-baseline agent) has no simulated inputs (SIM)", sim.Stderr, StringComparison.Ordinal);
@@ -117,12 +127,10 @@ public sealed class PeripheralTests
             endpoint = "tcp://127.0.0.1:PORT"
             grants = { thermostat = ["i2c0", "timer", "kv"], "*" = ["events"] }
             """);
-        var refused = await system.CliAsync("--device", "b1", "build-and-deploy", "--module-id", "button", "--source", RepoPaths.Module("button_led.c"));
-        CliAssert.Exit(7, refused);
-        Assert.Contains("NOT_GRANTED: module 'button' needs capability 'gpio' (it imports gpio_wait_edge); the configuration grants it events on device 'b1' (add it to [devices.b1] grants)", refused.Stderr, StringComparison.Ordinal);
-        Assert.Contains("modules=-", (await system.CliAsync("--device", "b1", "status")).Stdout, StringComparison.Ordinal);
+        await AssertRefusedBeforeUploadAsync(system, "button", "button_led.c",
+            "NOT_GRANTED: module 'button' needs capability 'gpio' (it imports gpio_wait_edge); the configuration grants it events on device 'b1' (add it to [devices.b1] grants)");
         // The thermostat's grant and the "*" grant together cover all it needs.
-        CliAssert.Exit(0, await system.CliAsync("--device", "b1", "build-and-deploy", "--module-id", "thermostat", "--source", RepoPaths.Module("thermostat.c")));
+        CliAssert.Exit(0, await DeployAsync(system, "thermostat", "thermostat.c"));
     }
 
     [Fact]

@@ -255,28 +255,30 @@ static int32_t n_adc_read(wasm_exec_env_t env, int32_t channel)
 #endif
 
 #if HAVE_I2C0
-static int32_t i2c_result(int rc) { return rc == 0 ? 0 : E_IO; }
-
-static int32_t n_i2c0_write(wasm_exec_env_t env, int32_t addr, int32_t data, int32_t len)
+/* One direction of a transfer on bus 0: the buffer checked, then the address; any bus failure is E_IO. */
+static int32_t i2c0_transfer(wasm_exec_env_t env, int32_t addr, int32_t data, int32_t len, bool read)
 {
 	int32_t code = 0;
-	void *buf = app_span(env, data, len, I2C_MAX, &code);
+	uint8_t *buf = app_span(env, data, len, I2C_MAX, &code);
 
 	if (buf == NULL) {
 		return code;
 	}
-	return addr < 0 || addr > 0x7f ? E_INVAL : i2c_result(i2c_write(i2c0, buf, (uint32_t)len, (uint16_t)addr));
+	if (addr < 0 || addr > 0x7f) {
+		return E_INVAL;
+	}
+	code = read ? i2c_read(i2c0, buf, (uint32_t)len, (uint16_t)addr) : i2c_write(i2c0, buf, (uint32_t)len, (uint16_t)addr);
+	return code == 0 ? 0 : E_IO;
+}
+
+static int32_t n_i2c0_write(wasm_exec_env_t env, int32_t addr, int32_t data, int32_t len)
+{
+	return i2c0_transfer(env, addr, data, len, false);
 }
 
 static int32_t n_i2c0_read(wasm_exec_env_t env, int32_t addr, int32_t data, int32_t len)
 {
-	int32_t code = 0;
-	void *buf = app_span(env, data, len, I2C_MAX, &code);
-
-	if (buf == NULL) {
-		return code;
-	}
-	return addr < 0 || addr > 0x7f ? E_INVAL : i2c_result(i2c_read(i2c0, buf, (uint32_t)len, (uint16_t)addr));
+	return i2c0_transfer(env, addr, data, len, true);
 }
 
 static int32_t n_i2c0_write_read(wasm_exec_env_t env, int32_t addr, int32_t w, int32_t wlen, int32_t r, int32_t rlen)
@@ -288,8 +290,10 @@ static int32_t n_i2c0_write_read(wasm_exec_env_t env, int32_t addr, int32_t w, i
 	if (in == NULL) {
 		return code;
 	}
-	return addr < 0 || addr > 0x7f ? E_INVAL
-					: i2c_result(i2c_write_read(i2c0, (uint16_t)addr, out, (size_t)wlen, in, (size_t)rlen));
+	if (addr < 0 || addr > 0x7f) {
+		return E_INVAL;
+	}
+	return i2c_write_read(i2c0, (uint16_t)addr, out, (size_t)wlen, in, (size_t)rlen) == 0 ? 0 : E_IO;
 }
 #endif
 
