@@ -4,6 +4,24 @@ using Wasmorch.Protocol.Agent;
 namespace Wasmorch.Conformance;
 
 /// <summary>A case failed: the message names the rule of docs/protocol.md that the agent broke.</summary>
+/// <summary>A case found, once it asked the agent, that it does not apply (a capability the agent does not offer): reported SKIP.</summary>
+public sealed class CaseSkippedException : Exception
+{
+    public CaseSkippedException(string message)
+        : base(message)
+    {
+    }
+
+    public CaseSkippedException()
+    {
+    }
+
+    public CaseSkippedException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
+
 public sealed class ViolationException : Exception
 {
     public ViolationException(string message)

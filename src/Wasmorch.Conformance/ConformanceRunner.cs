@@ -113,6 +113,10 @@ public sealed class ConformanceRunner
         {
             return new(testCase.Name, testCase.Rule, testCase.Level == RuleLevel.Should ? CaseOutcome.Warn : CaseOutcome.Fail, ex.Message, clock.Elapsed, testCase.Level);
         }
+        catch (CaseSkippedException ex)
+        {
+            return new(testCase.Name, testCase.Rule, CaseOutcome.Skip, ex.Message, clock.Elapsed, testCase.Level);
+        }
     }
 
     /// <summary>HELLO decides which extension cases run; either answer is conformant, anything else is not.</summary>

@@ -116,6 +116,61 @@ public static class SuiteModules
               (else (i32.const -1000)))))
         """);
 
+    /// <summary>§6c timer: a zero period refused (EINVAL), then n ticks of a period; returns the ticks missed.</summary>
+    public static byte[] Ticker { get; } = Convert("""
+        (module
+          (import "env" "timer_start" (func $start (param i32) (result i32)))
+          (import "env" "timer_wait" (func $wait (result i32)))
+          (memory (export "memory") 1 1)
+          (func (export "zero") (result i32) (call $start (i32.const 0)))
+          (func (export "ticks") (param $period i32) (param $n i32) (result i32)
+            (local $missed i32) (local $r i32)
+            (drop (call $start (local.get $period)))
+            (block $done
+              (loop $next
+                (br_if $done (i32.eqz (local.get $n)))
+                (local.set $r (call $wait))
+                (if (i32.lt_s (local.get $r) (i32.const 0)) (then (return (local.get $r))))
+                (local.set $missed (i32.add (local.get $missed) (local.get $r)))
+                (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+                (br $next)))
+            (local.get $missed)))
+        """);
+
+    /// <summary>§6c adc: a channel's counts.</summary>
+    public static byte[] Sampler { get; } = Convert("""
+        (module
+          (import "env" "adc_read" (func $read (param i32) (result i32)))
+          (memory (export "memory") 1 1)
+          (func (export "read") (param i32) (result i32) (call $read (local.get 0))))
+        """);
+
+    /// <summary>§6c i2c0: transfers with an address, a length or a buffer out of bounds.</summary>
+    public static byte[] I2cChecks { get; } = Convert("""
+        (module
+          (import "env" "i2c0_read" (func $read (param i32 i32 i32) (result i32)))
+          (memory (export "memory") 1 1)
+          (func (export "bad_address") (result i32) (call $read (i32.const 128) (i32.const 64) (i32.const 1)))
+          (func (export "too_long") (result i32) (call $read (i32.const 72) (i32.const 64) (i32.const 33)))
+          (func (export "outside") (result i32) (call $read (i32.const 72) (i32.const 65535) (i32.const 2))))
+        """);
+
+    /// <summary>§6c pwm: set channel 0.</summary>
+    public static byte[] Dimmer { get; } = Convert("""
+        (module
+          (import "env" "pwm_set" (func $set (param i32 i32 i32) (result i32)))
+          (memory (export "memory") 1 1)
+          (func (export "set") (param i32 i32) (result i32) (call $set (i32.const 0) (local.get 0) (local.get 1))))
+        """);
+
+    /// <summary>§6c gpio: wait for an edge.</summary>
+    public static byte[] EdgeWaiter { get; } = Convert("""
+        (module
+          (import "env" "gpio_wait_edge" (func $wait (param i32 i32 i32) (result i32)))
+          (memory (export "memory") 1 1)
+          (func (export "wait") (param i32 i32 i32) (result i32) (call $wait (local.get 0) (local.get 1) (local.get 2))))
+        """);
+
     /// <summary>A module importing <paramref name="native"/> (of wasmorch.h), to offer an agent a native it may not have.</summary>
     public static byte[] Importing(Protocol.Modules.Native native)
     {

@@ -17,20 +17,15 @@ public static class CapsCases
         new("caps_not_offered_refused_at_load", "§6c LOAD of a native not offered", async c =>
         {
             var caps = await CapsAsync(c);
-            if (Capabilities.Known.FirstOrDefault(k => !caps.Contains(k)) is not { } missing)
-            {
-                return; // the agent offers every capability this suite knows: nothing to refuse
-            }
+            var missing = Capabilities.Known.FirstOrDefault(k => !caps.Contains(k))
+                ?? throw new CaseSkippedException("the agent offers every capability this suite knows: nothing to refuse");
             var native = NativeImports.All.First(n => n.Capability == missing);
             ExpectVerb(await c.LoadAsync("cf_nocap", SuiteModules.Importing(native)), AgentVerbs.LoadErr,
                 $"§6c a module importing {native.Name} (capability {missing}, not offered) is refused at LOAD", "INVALID_MODULE");
         }, Requires: AgentVerbs.Caps),
         new("events_published", "§6c EVENT", async c =>
         {
-            if (!await OffersAsync(c, Capabilities.Events))
-            {
-                return;
-            }
+            await RequireAsync(c, Capabilities.Events);
             await c.LoadOkAsync("cf_events", SuiteModules.Publisher);
             c.Probe.Events.Clear();
             var result = await c.RunAsync("cf_events", "two");
@@ -42,10 +37,7 @@ public static class CapsCases
         }, Requires: AgentVerbs.Caps),
         new("events_flood_limited_and_counted", "§6c EVENT rate", async c =>
         {
-            if (!await OffersAsync(c, Capabilities.Events))
-            {
-                return;
-            }
+            await RequireAsync(c, Capabilities.Events);
             const int Flood = 5000;
             await c.LoadOkAsync("cf_flood", SuiteModules.Publisher);
             var before = await DroppedAsync(c);
@@ -60,10 +52,7 @@ public static class CapsCases
         }, Requires: AgentVerbs.Caps),
         new("natives_refuse_memory_outside_the_module", "§6c natives check their pointers", async c =>
         {
-            if (!await OffersAsync(c, Capabilities.Events))
-            {
-                return;
-            }
+            await RequireAsync(c, Capabilities.Events);
             await c.LoadOkAsync("cf_outside", SuiteModules.Publisher);
             var result = await c.RunAsync("cf_outside", "outside");
             ExpectField(result, AgentKeys.Status, "OK", "§6c a native given memory outside the module returns an error code, never traps");
@@ -71,15 +60,60 @@ public static class CapsCases
         }, Requires: AgentVerbs.Caps),
         new("kv_outlives_the_job", "§6c kv", async c =>
         {
-            if (!await OffersAsync(c, Capabilities.Kv))
-            {
-                return;
-            }
+            await RequireAsync(c, Capabilities.Kv);
             await c.LoadOkAsync("cf_kv", SuiteModules.KeyValue);
             ExpectField(await c.RunAsync("cf_kv", "put", "4242"), AgentKeys.Value, "0", "§6c kv_set returns 0");
             ExpectField(await c.RunAsync("cf_kv", "get"), AgentKeys.Value, "4242", "§6c a value kv_set stored is read by the module's next job");
         }, Requires: AgentVerbs.Caps),
+        new("timer_ticks", "§6c timer", async c =>
+        {
+            await RequireAsync(c, Capabilities.Timer);
+            await c.LoadOkAsync("cf_timer", SuiteModules.Ticker);
+            ExpectField(await c.RunAsync("cf_timer", "zero"), AgentKeys.Value, Code(NativeAbi.Invalid), "§6c timer_start(0) returns EINVAL (-1)");
+            var ticks = await c.RunAsync("cf_timer", "ticks", "20,3");
+            Expect(ticks[AgentKeys.Status] == "OK" && int.TryParse(ticks[AgentKeys.Value], out var missed) && missed >= 0, "§6c timer",
+                "timer_wait returns the ticks missed (0 or more)", ticks);
+            Expect(ticks.TryGetInt64(AgentKeys.ElapsedUs, out var elapsed) && elapsed >= 60_000, "§6c timer",
+                $"three ticks of 20 ms take at least 60 ms; the job took {elapsed} us", ticks);
+        }, Requires: AgentVerbs.Caps),
+        new("adc_counts", "§6c adc", async c =>
+        {
+            await RequireAsync(c, Capabilities.Adc);
+            await c.LoadOkAsync("cf_adc", SuiteModules.Sampler);
+            var sample = await c.RunAsync("cf_adc", "read", "0");
+            Expect(int.TryParse(sample[AgentKeys.Value], out var counts) && counts is >= 0 and <= 4095, "§6c adc", "adc_read(0) is 12-bit counts (0-4095)", sample);
+            ExpectField(await c.RunAsync("cf_adc", "read", "16"), AgentKeys.Value, Code(NativeAbi.Invalid), "§6c adc_read of a channel past 15 returns EINVAL (-1)");
+        }, Requires: AgentVerbs.Caps),
+        new("i2c0_checks_its_arguments", "§6c i2c0", async c =>
+        {
+            await RequireAsync(c, Capabilities.I2c0);
+            await c.LoadOkAsync("cf_i2c", SuiteModules.I2cChecks);
+            ExpectField(await c.RunAsync("cf_i2c", "bad_address"), AgentKeys.Value, Code(NativeAbi.Invalid), "§6c an address past 0x7f is EINVAL (-1)");
+            ExpectField(await c.RunAsync("cf_i2c", "too_long"), AgentKeys.Value, Code(NativeAbi.Invalid), "§6c more than 32 bytes is EINVAL (-1)");
+            ExpectField(await c.RunAsync("cf_i2c", "outside"), AgentKeys.Value, Code(NativeAbi.Fault), "§6c a buffer past the memory is EFAULT (-2)");
+        }, Requires: AgentVerbs.Caps),
+        new("pwm_set_shows_in_status", "§6c pwm", async c =>
+        {
+            await RequireAsync(c, Capabilities.Pwm);
+            await c.LoadOkAsync("cf_pwm", SuiteModules.Dimmer);
+            ExpectField(await c.RunAsync("cf_pwm", "set", "100,200"), AgentKeys.Value, Code(NativeAbi.Invalid), "§6c a pulse longer than its period is EINVAL (-1)");
+            ExpectField(await c.RunAsync("cf_pwm", "set", "20000,1500"), AgentKeys.Value, "0", "§6c pwm_set returns 0");
+            var status = await c.RequestAsync(AgentVerbs.Status);
+            Expect(Capabilities.Parse(status[AgentKeys.Pwm]).Contains("0:20000:1500"), "§6c pwm", "STATUS pwm= lists channel 0 as 0:20000:1500", status);
+        }, Requires: AgentVerbs.Caps),
+        new("sim_edge_wakes_gpio_wait_edge", "§6d SIM", async c =>
+        {
+            await RequireAsync(c, Capabilities.Gpio);
+            await c.LoadOkAsync("cf_edge", SuiteModules.EdgeWaiter);
+            var job = await c.StartOkAsync("cf_edge", "wait", "3,1,5000");
+            ExpectVerb(await c.RequestAsync("SIM pin=3 level=0"), AgentVerbs.SimOk, "§6d SIM pin= level= is SIM_OK");
+            ExpectVerb(await c.RequestAsync("SIM pin=3 level=1"), AgentVerbs.SimOk, "§6d SIM pin= level= is SIM_OK");
+            var result = await c.ResultAsync(job);
+            ExpectField(result, AgentKeys.Value, "1", "§6c gpio_wait_edge returns 1 after a rising edge (driven by SIM)");
+        }, Requires: AgentVerbs.Sim),
     ];
+
+    private static string Code(int code) => code.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private static async Task<HashSet<string>> CapsAsync(CaseContext c)
     {
@@ -89,7 +123,14 @@ public static class CapsCases
         return reply[AgentKeys.Caps] == "-" ? [] : Capabilities.Parse(reply[AgentKeys.Caps]);
     }
 
-    private static async Task<bool> OffersAsync(CaseContext c, string capability) => (await CapsAsync(c)).Contains(capability);
+    /// <summary>The case applies only where CAPS_OK offers <paramref name="capability"/>; elsewhere it is skipped, saying so.</summary>
+    private static async Task RequireAsync(CaseContext c, string capability)
+    {
+        if (!(await CapsAsync(c)).Contains(capability))
+        {
+            throw new CaseSkippedException($"the agent does not offer capability '{capability}' (CAPS_OK)");
+        }
+    }
 
     private static async Task<long> DroppedAsync(CaseContext c)
     {
