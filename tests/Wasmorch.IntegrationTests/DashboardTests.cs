@@ -92,6 +92,19 @@ public sealed class DashboardTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_events_page_shows_what_a_module_publishes_as_it_comes()
+    {
+        OpenWithToken("#/events");
+        WaitFor(By.XPath("//p[text()='No events yet: modules send them with publish().']"));
+        CliAssert.Exit(0, await CliAsync("--device", "b2", "build-and-deploy", "--module-id", "thermostat", "--source", RepoPaths.Module("thermostat.c")));
+        CliAssert.Exit(0, await CliAsync("--device", "b2", "start", "--module-id", "thermostat", "--func-name", "run", "--func-args", "10,1", "--wait-result"));
+        var row = WaitFor(By.CssSelector("#published tr[data-topic='temp'][data-device='b2']"));
+        Assert.Equal("22500", row.FindElement(By.CssSelector("td.value")).Text);
+        Assert.Contains("thermostat job 1", row.Text, StringComparison.Ordinal);
+        Screenshot("events");
+    }
+
+    [Fact]
     public async Task A_job_started_and_stopped_from_the_device_page_runs_and_stops_on_the_board()
     {
         CliAssert.Exit(0, await CliAsync("--device", "b1", "build-and-deploy", "--module-id", "blink", "--source", RepoPaths.Module("toggle_forever.c")));

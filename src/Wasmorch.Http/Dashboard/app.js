@@ -1,7 +1,7 @@
 // The Wasmorch dashboard: the gateway's own HTTP API (docs/http.md), no framework, no network but the gateway.
 'use strict';
 
-const state = { token: localStorage.getItem('wasmorch-token') || '', devices: [], running: {}, jobs: [], logs: [], latency: {}, source: null };
+const state = { token: localStorage.getItem('wasmorch-token') || '', devices: [], running: {}, jobs: [], logs: [], published: [], latency: {}, source: null };
 
 function el(tag, attrs, ...children) {
   const node = document.createElement(tag);
@@ -132,6 +132,17 @@ function logsView() {
   return el('section', {}, el('h2', {}, 'Logs'), el('pre', { class: 'logs', id: 'logs' }, state.logs.map(l => (l.time || '') + ' ' + l.device + ' ' + (l.module_id || '') + ' ' + l.message + '\n')));
 }
 
+// What modules publish() (docs/peripherals.md), newest first: text when printable, else hex.
+function eventsView() {
+  return el('section', {}, el('h2', {}, 'Events'),
+    state.published.length === 0 ? el('p', { class: 'muted' }, 'No events yet: modules send them with publish().') : '',
+    el('table', { id: 'published' }, el('tbody', {}, state.published.slice().reverse().map(e =>
+      el('tr', { 'data-topic': e.topic, 'data-device': e.device },
+        el('td', { class: 'mono muted' }, (e.time || '').replace('T', ' ').slice(0, 23)),
+        el('td', {}, e.device), el('td', {}, e.module_id + ' job ' + e.job), el('td', { class: 'mono' }, e.topic),
+        el('td', { class: 'mono value' }, e.text ?? (e.data ? '0x' + e.data : '(no data)')))))));
+}
+
 async function rolloutView() {
   const answer = await api('rollout', { action: 'status' });
   if (!answer.ok || !answer.rollout) return el('section', {}, el('h2', {}, 'Rollout'), el('p', { class: 'muted' }, 'No rollout.'));
@@ -206,7 +217,7 @@ let rendering = 0;
 async function render() {
   const mine = ++rendering;
   const route = location.hash.replace(/^#/, '') || '/';
-  for (const id of ['fleet', 'jobs', 'logs', 'rollout']) document.getElementById('nav-' + id).classList.toggle('active', route === '/' + (id === 'fleet' ? '' : id));
+  for (const id of ['fleet', 'jobs', 'logs', 'events', 'rollout']) document.getElementById('nav-' + id).classList.toggle('active', route === '/' + (id === 'fleet' ? '' : id));
   let view;
   if (route.startsWith('/device/')) {
     // A device page is drawn on navigation only; a change of the device (link, modules, jobs)
@@ -227,6 +238,7 @@ async function render() {
     view = await deviceView(name);
   } else if (route === '/jobs') view = jobsView();
   else if (route === '/logs') view = logsView();
+  else if (route === '/events') view = eventsView();
   else if (route === '/rollout') view = await rolloutView();
   else view = fleetView();
   if (mine !== rendering) return;
@@ -244,6 +256,9 @@ async function loadJobsAndLogs() {
   const logs = new EventSource('/api/logs/stream' + (state.token ? '?token=' + encodeURIComponent(state.token) : ''));
   logs.addEventListener('logs', e => { state.logs = JSON.parse(e.data).logs || []; if (location.hash === '#/logs') render(); });
   logs.addEventListener('log', e => { state.logs.push(JSON.parse(e.data).log); state.logs.splice(0, Math.max(0, state.logs.length - 1000)); if (location.hash === '#/logs') render(); liveDeviceParts(); });
+  const published = new EventSource('/api/published/stream' + (state.token ? '?token=' + encodeURIComponent(state.token) : ''));
+  published.addEventListener('events', e => { state.published = JSON.parse(e.data).events || []; if (location.hash === '#/events') render(); });
+  published.addEventListener('published', e => { state.published.push(JSON.parse(e.data).published); state.published.splice(0, Math.max(0, state.published.length - 1000)); if (location.hash === '#/events') render(); });
 }
 
 document.getElementById('token-form').addEventListener('submit', e => {
