@@ -34,7 +34,7 @@ fw_failed=$(( ${fw_failed:-0} + fuzz_failed ))
 [ "$fuzz_status" -eq 0 ] || fw_status=1
 
 echo "== .NET: protocol, emulator, gateway, conformance, integration (real processes)"
-dotnet test Wasmorch.sln -c Release --no-build --verbosity quiet -nologo 2>&1 | tee "$out"
+dotnet test Wasmorch.sln -c Release --no-build --verbosity quiet -nologo --logger "console;verbosity=minimal" 2>&1 | tee "$out"
 status=${PIPESTATUS[0]}
 [ "$fw_status" -eq 0 ] || status=1
 

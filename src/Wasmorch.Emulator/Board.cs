@@ -76,6 +76,9 @@ public sealed partial class Board : IDisposable
 
     public long UptimeMs => _uptime.ElapsedMilliseconds;
 
+    /// <summary>The board's clock at full resolution (the timer's ticks are kept on it, so none comes a fraction of a millisecond early).</summary>
+    public TimeSpan Uptime => _uptime.Elapsed;
+
     internal ILogger Logger => _logger;
 
     public int NextJobId() => Interlocked.Increment(ref _lastJob);

@@ -24,10 +24,10 @@ public sealed class JobContext : IDisposable
     /// <summary>This job's share of the link for events (§6c).</summary>
     public Peripherals.EventBucket Events { get; }
 
-    /// <summary>timer_start's period, or 0 before it; the next tick on the board's clock.</summary>
-    public int TimerPeriodMs { get; set; }
+    /// <summary>timer_start's period, or zero before it; the next tick on the board's clock.</summary>
+    public TimeSpan TimerPeriod { get; set; }
 
-    public long TimerNextMs { get; set; }
+    public TimeSpan TimerNext { get; set; }
 
     public int Job { get; }
 

@@ -109,28 +109,30 @@ public static class Natives
         {
             return NativeAbi.Invalid;
         }
-        job.TimerPeriodMs = periodMs;
-        job.TimerNextMs = job.Board.UptimeMs + periodMs;
+        job.TimerPeriod = TimeSpan.FromMilliseconds(periodMs);
+        job.TimerNext = job.Board.Uptime + job.TimerPeriod;
         return 0;
     }
 
     /// <summary>Sleeps to the timer's next tick: 0, or the ticks missed since the last wait (a late caller does not drift).</summary>
     private static int TimerWait(JobContext job)
     {
-        if (job.TimerPeriodMs == 0)
+        if (job.TimerPeriod == TimeSpan.Zero)
         {
             return NativeAbi.Invalid;
         }
-        var now = job.Board.UptimeMs;
+        var now = job.Board.Uptime;
         var missed = 0;
-        while (job.TimerNextMs <= now - job.TimerPeriodMs)
+        while (job.TimerNext <= now - job.TimerPeriod)
         {
-            job.TimerNextMs += job.TimerPeriodMs;
+            job.TimerNext += job.TimerPeriod;
             missed++;
         }
-        var wait = job.TimerNextMs - now;
-        job.TimerNextMs += job.TimerPeriodMs;
-        if (job.StopRequested || (wait > 0 && job.StopHandle.WaitOne((int)wait)))
+        var tick = job.TimerNext;
+        job.TimerNext += job.TimerPeriod;
+        // WaitOne takes whole milliseconds: round up, so the tick is never early.
+        var wait = tick - now;
+        if (job.StopRequested || (wait > TimeSpan.Zero && job.StopHandle.WaitOne((int)Math.Ceiling(wait.TotalMilliseconds))))
         {
             return NativeAbi.Stopped;
         }
