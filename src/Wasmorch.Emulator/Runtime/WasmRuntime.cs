@@ -85,17 +85,17 @@ public sealed class WasmRuntime : IDisposable
                 ? LoadCheck.Fail(AgentErrorCodes.NoMemory, NeedsMemory(memory.Minimum, maxMemoryBytes))
                 : LoadCheck.Fail(AgentErrorCodes.InvalidModule, "module imports its memory; build it to define and export its own (no --import-memory)");
         }
-        if (import is not FunctionImport function || import.ModuleName != NativeImports.Module || !NativeImports.Signatures.TryGetValue(import.Name, out var signature))
+        if (import is not FunctionImport function || import.ModuleName != NativeImports.Module || !NativeImports.ByName.TryGetValue(import.Name, out var native))
         {
             return LoadCheck.Fail(AgentErrorCodes.InvalidModule,
                 $"module imports {import.ModuleName}::{import.Name}, which this board does not offer (natives: {NativeImports.List})");
         }
-        if (!function.Parameters.SequenceEqual(signature.Params.Select(Natives.Kind)) || !function.Results.SequenceEqual(signature.Results.Select(Natives.Kind)))
+        if (!function.Parameters.SequenceEqual(native.Params.Select(Natives.Kind)) || !function.Results.SequenceEqual(native.Results.Select(Natives.Kind)))
         {
             return LoadCheck.Fail(AgentErrorCodes.InvalidModule,
                 $"module imports env::{import.Name} with a signature that differs from wasmorch.h");
         }
-        if (NativeImports.ByName[import.Name].Capability is { } capability && !caps.Contains(capability))
+        if (native.Capability is { } capability && !caps.Contains(capability))
         {
             return LoadCheck.Fail(AgentErrorCodes.InvalidModule,
                 $"module imports env::{import.Name}, which needs capability '{capability}'; this board offers {(caps.Count == 0 ? "none" : string.Join(',', caps.Order(StringComparer.Ordinal)))}");

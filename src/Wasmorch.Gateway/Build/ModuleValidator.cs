@@ -29,7 +29,7 @@ public static class ModuleValidator
         }
         foreach (var (module, name, kind) in WasmBinary.Imports(wasm) ?? [])
         {
-            if (kind != 0 || module != NativeImports.Module || !NativeImports.Signatures.ContainsKey(name))
+            if (kind != 0 || module != NativeImports.Module || !NativeImports.ByName.ContainsKey(name))
             {
                 throw new GatewayException(AgentErrorCodes.InvalidModule,
                     $"module imports {module}::{name}, which devices do not offer (natives: {NativeImports.List})");

@@ -29,8 +29,6 @@ public sealed record AgentCapabilities(
 
     public const string CapsExtension = AgentVerbs.Caps;
 
-    public const string EventExtension = AgentVerbs.Event;
-
     public const string Sim = AgentVerbs.Sim;
 
     /// <summary>
@@ -71,14 +69,11 @@ public sealed record AgentCapabilities(
         hello[AgentKeys.Agent],
         hello[AgentKeys.Board],
         hello[AgentKeys.Runtime],
-        List(hello[AgentKeys.Modes] ?? "wasm"),
+        Modules.Capabilities.Parse(hello[AgentKeys.Modes] ?? "wasm"),
         hello[AgentKeys.AotTarget] is "-" or null ? null : hello[AgentKeys.AotTarget],
         hello.TryGetInt64(AgentKeys.MaxModule, out var maxModule) ? maxModule : null,
         hello.TryGetInt64(AgentKeys.MaxModules, out var maxModules) ? maxModules : null,
-        List(hello[AgentKeys.Extensions]),
+        Modules.Capabilities.Parse(hello[AgentKeys.Extensions]),
         // The AUTH challenge is used up at link start: it describes the handshake, not the agent.
         hello.Fields.Where(f => f.Key != LinkAuth.NonceKey).ToDictionary(f => f.Key, f => f.Value, StringComparer.Ordinal));
-
-    private static HashSet<string> List(string? text) =>
-        new((text ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), StringComparer.Ordinal);
 }

@@ -51,7 +51,7 @@ public static class Capabilities
     public static string NativesNeeding(string capability, IEnumerable<string> importedNatives) =>
         string.Join(',', importedNatives.Where(n => NativeImports.ByName.TryGetValue(n, out var native) && native.Capability == capability).Order(StringComparer.Ordinal));
 
-    /// <summary>Parses a comma-separated list (<c>caps=</c>, a grant): the empty set for null or empty.</summary>
+    /// <summary>Parses a comma-separated list (<c>caps=</c>, a grant, HELLO_OK's <c>extensions=</c> and <c>modes=</c>): the empty set for null or empty.</summary>
     public static HashSet<string> Parse(string? list) =>
         new((list ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), StringComparer.Ordinal);
 

@@ -58,13 +58,6 @@ public static class NativeImports
 
     public static IReadOnlyDictionary<string, Native> ByName { get; } = All.ToDictionary(n => n.Name, StringComparer.Ordinal);
 
-    public static IReadOnlyDictionary<string, (WasmType[] Params, WasmType[] Results)> Signatures { get; } =
-        All.ToDictionary(n => n.Name, n => (n.Params, n.Results), StringComparer.Ordinal);
-
     /// <summary>The names, sorted, for messages that list what is offered.</summary>
-    public static string List => string.Join(',', Signatures.Keys.Order(StringComparer.Ordinal));
-
-    /// <summary>The natives an agent offering <paramref name="caps"/> has: the seed's and those of its capabilities.</summary>
-    public static IEnumerable<Native> OfferedWith(IReadOnlySet<string> caps) =>
-        All.Where(n => n.Capability is null || caps.Contains(n.Capability));
+    public static string List => string.Join(',', ByName.Keys.Order(StringComparer.Ordinal));
 }
