@@ -19,9 +19,8 @@ public sealed class EmulatorHost : IAsyncDisposable
     /// <exception cref="ArgumentException">The board's HELLO_OK would not fit a protocol line (its name is too long for its options).</exception>
     public BoardServer AddBoard(BoardOptions options)
     {
-        CheckHelloFits(options);
         var logger = _loggers.CreateLogger("Wasmorch.Emulator.Board");
-        var board = new Board(options, _runtime, logger);
+        var board = HelloChecked(new Board(options, _runtime, logger));
         var server = new BoardServer(board, logger);
         server.Start();
         _servers.Add(server);
@@ -39,34 +38,35 @@ public sealed class EmulatorHost : IAsyncDisposable
     /// <summary>A board on a tty, throttled to <paramref name="baud"/> like a UART.</summary>
     public SerialBoardServer AddSerialBoard(BoardOptions options, string path, int baud)
     {
-        CheckHelloFits(options);
         var logger = _loggers.CreateLogger("Wasmorch.Emulator.Board");
-        var server = new SerialBoardServer(new Board(options, _runtime, logger), path, baud, logger);
+        var server = new SerialBoardServer(HelloChecked(new Board(options, _runtime, logger)), path, baud, logger);
         server.Start();
         _serialServers.Add(server);
         return server;
     }
 
     /// <summary>
-    /// HELLO_OK carries the board's name beside every offer (§6): a name that would push it past 256
-    /// bytes (a link key adds AUTH and a 32-digit nonce) is refused here, before any peer could
-    /// receive a line it must reject.
+    /// HELLO_OK carries the board's name beside every offer (§6): a board whose name would push it
+    /// past 256 bytes (a link key adds AUTH and a 32-digit nonce) is refused here, before any peer
+    /// could receive a line it must reject. Returns the board when it fits; disposes it otherwise.
     /// </summary>
-    private void CheckHelloFits(BoardOptions options)
+    private static Board HelloChecked(Board board)
     {
+        var options = board.Options;
         if (options.Baseline)
         {
-            return;
+            return board;
         }
-        using var probe = new Board(options, _runtime, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
-        var hello = new Agent.CommandHandler(probe).Hello(options.LinkKey is null ? null : new string('0', Protocol.Agent.LinkAuth.NonceBytes * 2));
-        if (!hello.FitsWhole)
+        var hello = new Agent.CommandHandler(board).Hello(options.LinkKey is null ? null : new string('0', Protocol.Agent.LinkAuth.NonceBytes * 2));
+        if (hello.FitsWhole)
         {
-            var room = options.Name.Length - (hello.ToBytes().Length - Protocol.Agent.ProtocolLimits.MaxLineLength);
-            throw new ArgumentException(
-                $"board name '{options.Name}' makes its HELLO_OK longer than a protocol line (256 bytes); with these options the name may have at most {room} characters" +
-                (options.LinkKey is null ? "" : " (a link key adds AUTH and its nonce)"), nameof(options));
+            return board;
         }
+        board.Dispose();
+        var room = options.Name.Length - (hello.ToBytes().Length - Protocol.Agent.ProtocolLimits.MaxLineLength);
+        throw new ArgumentException(
+            $"board name '{options.Name}' makes its HELLO_OK longer than a protocol line (256 bytes); with these options the name may have at most {room} characters" +
+            (options.LinkKey is null ? "" : " (a link key adds AUTH and its nonce)"), nameof(board));
     }
 
     public async ValueTask DisposeAsync()
