@@ -202,7 +202,7 @@ public sealed partial class HttpApiServer : IAsyncDisposable
     {
         var device = Nullable(context.Request.Query["device"]);
         await StartStreamAsync(context);
-        await _dispatcher.FollowLogsAsync(new HostRequest { Op = HostOps.Logs, Device = device, Follow = true },
+        await _dispatcher.FollowAsync(new HostRequest { Op = HostOps.Logs, Device = device, Follow = true },
             e => SendEventAsync(context, e.Event ?? "log", e), context.RequestAborted);
     }
 

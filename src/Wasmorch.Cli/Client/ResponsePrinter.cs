@@ -201,40 +201,29 @@ public sealed class ResponsePrinter
         $"{e.Time} {e.Device} {e.ModuleId} job={e.Job} uptime_ms={e.UptimeMs} {e.Topic}: " + (e.Text ?? (e.Data.Length == 0 ? "(no data)" : "0x" + e.Data));
 
     /// <summary>A streamed events response: the recent ones, or one new one.</summary>
-    public void PrintEvents(HostResponse response)
-    {
-        if (_json)
-        {
-            _out.WriteLine(System.Text.Encoding.UTF8.GetString(HostJson.Serialize(response)));
-        }
-        else
-        {
-            foreach (var entry in response.Published is { } one ? [one] : response.Events ?? [])
-            {
-                _out.WriteLine(FormatEvent(entry));
-            }
-        }
-        _out.Flush();
-    }
+    public void PrintEvents(HostResponse response) => PrintStreamed(response, response.Published, response.Events, FormatEvent);
 
     public static string FormatLog(LogEntry e) => $"{e.Time} {e.Device} {e.ModuleId} job={e.Job}: {e.Message}";
 
     /// <summary>One streamed log entry: a line of text, or one JSON object per line with --json.</summary>
-    public void PrintLog(HostResponse response)
+    public void PrintLog(HostResponse response) => PrintStreamed(response, response.Log, response.Logs, FormatLog);
+
+    /// <summary>
+    /// A response of a followed stream (logs, events): its one new entry or the recent ones, a line
+    /// each, or the response as one JSON object with --json; flushed, so a pipe sees it at once.
+    /// </summary>
+    private void PrintStreamed<T>(HostResponse response, T? one, List<T>? recent, Func<T, string> format)
+        where T : class
     {
         if (_json)
         {
             _out.WriteLine(System.Text.Encoding.UTF8.GetString(HostJson.Serialize(response)));
         }
-        else if (response.Log is { } entry)
-        {
-            _out.WriteLine(FormatLog(entry));
-        }
         else
         {
-            foreach (var recent in response.Logs ?? [])
+            foreach (var entry in one is not null ? [one] : recent ?? [])
             {
-                _out.WriteLine(FormatLog(recent));
+                _out.WriteLine(format(entry));
             }
         }
         _out.Flush();

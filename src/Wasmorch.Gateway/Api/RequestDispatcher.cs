@@ -117,9 +117,6 @@ public sealed class RequestDispatcher
         return owner == _fleet.GatewayName ? null : owner;
     }
 
-    /// <summary><c>logs</c> with <c>follow</c>: a stream of events until the host goes away.</summary>
-    public Task FollowLogsAsync(HostRequest request, Func<HostResponse, Task> emit, CancellationToken ct) => _logs.FollowAsync(request, emit, ct);
-
     /// <summary>True for the requests answered as a stream (<see cref="FollowAsync"/>): <c>logs</c> and <c>events</c> with <c>follow</c>.</summary>
     public static bool IsFollow(HostRequest request) => request.Follow && request.Op is HostOps.Logs or HostOps.Events;
 

@@ -19,34 +19,16 @@ public sealed class EventsOp(DeviceRegistry devices, Fleet.IFleet? fleet = null)
         return Task.FromResult(new HostResponse { Ok = true, Events = devices.Events.Recent(op.Request.Device, op.Request.Topic) });
     }
 
-    /// <summary>The recent entries (<c>event: "events"</c>), then every new one (<c>event: "published"</c>), until the host goes away.</summary>
-    public async Task FollowAsync(HostRequest request, Func<HostResponse, Task> emit, CancellationToken ct)
-    {
-        HostResponse first;
-        try
-        {
-            Check(request);
-            first = new HostResponse { Ok = true, Events = devices.Events.Recent(request.Device, request.Topic) };
-        }
-        catch (GatewayException ex)
-        {
-            first = Replies.Failure(ex.Code, ex.Message, ex.Details);
-        }
-        first.Id = request.Id;
-        first.Event = HostOps.Events;
-        await emit(first);
-        if (!first.Ok)
-        {
-            return;
-        }
-        // In a fleet, the other gateways' devices' events too (live; the recent ones are this gateway's).
-        var followed = FleetFollow.MergeAsync(t => devices.Events.FollowAsync(request.Device, request.Topic, t), fleet is null ? null : fleet.FollowEventsAsync,
-            e => (request.Device is null || e.Device == request.Device) && (request.Topic is null || e.Topic == request.Topic), ct);
-        await foreach (var entry in followed)
-        {
-            await emit(new HostResponse { Id = request.Id, Ok = true, Event = "published", Published = entry, Device = entry.Device });
-        }
-    }
+    /// <summary>
+    /// The recent entries (<c>event: "events"</c>), then every new one (<c>event: "published"</c>), until
+    /// the host goes away; in a fleet the other gateways' devices' events too (live; the recent ones are
+    /// this gateway's).
+    /// </summary>
+    public Task FollowAsync(HostRequest request, Func<HostResponse, Task> emit, CancellationToken ct) =>
+        Following.StreamAsync(this, request, HostOps.Events,
+            t => Following.MergeAsync(u => devices.Events.FollowAsync(request.Device, request.Topic, u), fleet is null ? null : fleet.FollowEventsAsync,
+                e => (request.Device is null || e.Device == request.Device) && (request.Topic is null || e.Topic == request.Topic), t),
+            entry => new HostResponse { Ok = true, Event = "published", Published = entry, Device = entry.Device }, emit, ct);
 
     private void Check(HostRequest request)
     {

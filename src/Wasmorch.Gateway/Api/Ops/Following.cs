@@ -1,13 +1,47 @@
 using System.Threading.Channels;
+using Wasmorch.Protocol.HostApi;
 
 namespace Wasmorch.Gateway.Api.Ops;
 
 /// <summary>
-/// A followed stream (logs, published events) of this gateway's own entries merged with what the
-/// other gateways of a fleet publish, as each comes; bounded, a slow follower loses the oldest.
+/// The ops a host follows (<c>logs</c>, <c>events</c> with <c>follow</c>): the recent entries as a
+/// first response, then each new one as it comes, this gateway's own merged with what the other
+/// gateways of a fleet publish; bounded, a slow follower loses the oldest.
 /// </summary>
-internal static class FleetFollow
+internal static class Following
 {
+    /// <summary>
+    /// <paramref name="op"/>'s answer (its recent entries, or its refusal) as the event
+    /// <paramref name="firstEvent"/>, then every entry of <paramref name="followed"/> as
+    /// <paramref name="each"/> makes it, until the host goes away (<paramref name="ct"/>).
+    /// </summary>
+    public static async Task StreamAsync<T>(IOpHandler op, HostRequest request, string firstEvent, Func<CancellationToken, IAsyncEnumerable<T>> followed,
+        Func<T, HostResponse> each, Func<HostResponse, Task> emit, CancellationToken ct)
+    {
+        HostResponse first;
+        try
+        {
+            first = await op.HandleAsync(new OpContext(request, new Timing(), null, ct));
+        }
+        catch (GatewayException ex)
+        {
+            first = Replies.Failure(ex.Code, ex.Message, ex.Details);
+        }
+        first.Id = request.Id;
+        first.Event = firstEvent;
+        await emit(first);
+        if (!first.Ok)
+        {
+            return;
+        }
+        await foreach (var entry in followed(ct))
+        {
+            var next = each(entry);
+            next.Id = request.Id;
+            await emit(next);
+        }
+    }
+
     public static async IAsyncEnumerable<T> MergeAsync<T>(
         Func<CancellationToken, IAsyncEnumerable<T>> local,
         Func<CancellationToken, IAsyncEnumerable<T>>? remote,

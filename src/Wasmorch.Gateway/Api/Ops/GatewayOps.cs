@@ -149,33 +149,9 @@ public sealed class LogsOp(DeviceRegistry devices, Fleet.IFleet? fleet = null) :
         return new HostResponse { Ok = true, Logs = logs ?? devices.Logs.Recent(op.Request.Device) };
     }
 
-    /// <summary>The recent entries, then every new one as an event line, until the host goes away (<paramref name="ct"/>).</summary>
-    public async Task FollowAsync(HostRequest request, Func<HostResponse, Task> emit, CancellationToken ct)
-    {
-        HostResponse first;
-        try
-        {
-            first = await HandleAsync(new OpContext(request, new Timing(), null, ct));
-        }
-        catch (GatewayException ex)
-        {
-            first = Failure(ex.Code, ex.Message, ex.Details);
-        }
-        first.Id = request.Id;
-        first.Event = "logs";
-        await emit(first);
-        if (!first.Ok)
-        {
-            return;
-        }
-        await foreach (var entry in FollowedAsync(request.Device, ct))
-        {
-            await emit(new HostResponse { Id = request.Id, Ok = true, Event = "log", Log = entry, Device = entry.Device });
-        }
-    }
-
-    /// <summary>This gateway's new entries and, in a fleet, the other gateways' too, as they come.</summary>
-    private IAsyncEnumerable<LogEntry> FollowedAsync(string? device, CancellationToken ct) =>
-        FleetFollow.MergeAsync(t => devices.Logs.FollowAsync(device, t), fleet is null ? null : fleet.FollowLogsAsync, e => device is null || e.Device == device, ct);
-
+    /// <summary>The recent entries (<c>event: "logs"</c>), then every new one (<c>event: "log"</c>), this gateway's and, in a fleet, the other gateways' too, until the host goes away.</summary>
+    public Task FollowAsync(HostRequest request, Func<HostResponse, Task> emit, CancellationToken ct) =>
+        Following.StreamAsync(this, request, "logs",
+            t => Following.MergeAsync(u => devices.Logs.FollowAsync(request.Device, u), fleet is null ? null : fleet.FollowLogsAsync, e => request.Device is null || e.Device == request.Device, t),
+            entry => new HostResponse { Ok = true, Event = "log", Log = entry, Device = entry.Device }, emit, ct);
 }
