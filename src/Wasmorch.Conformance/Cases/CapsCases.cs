@@ -16,8 +16,7 @@ public static class CapsCases
         }, Requires: AgentVerbs.Caps),
         new("caps_not_offered_refused_at_load", "§6c LOAD of a native not offered", async c =>
         {
-            var caps = await CapsAsync(c);
-            var missing = Capabilities.Known.FirstOrDefault(k => !caps.Contains(k))
+            var missing = Capabilities.Known.FirstOrDefault(k => !c.Capabilities.Caps.Contains(k))
                 ?? throw new CaseSkippedException("the agent offers every capability this suite knows: nothing to refuse");
             var native = NativeImports.All.First(n => n.Capability == missing);
             ExpectVerb(await c.LoadAsync("cf_nocap", SuiteModules.Importing(native)), AgentVerbs.LoadErr,
@@ -25,7 +24,7 @@ public static class CapsCases
         }, Requires: AgentVerbs.Caps),
         new("events_published", "§6c EVENT", async c =>
         {
-            await RequireAsync(c, Capabilities.Events);
+            Require(c, Capabilities.Events);
             await c.LoadOkAsync("cf_events", SuiteModules.Publisher);
             c.Probe.Events.Clear();
             var result = await c.RunAsync("cf_events", "two");
@@ -37,7 +36,7 @@ public static class CapsCases
         }, Requires: AgentVerbs.Caps),
         new("events_flood_limited_and_counted", "§6c EVENT rate", async c =>
         {
-            await RequireAsync(c, Capabilities.Events);
+            Require(c, Capabilities.Events);
             const int Flood = 5000;
             await c.LoadOkAsync("cf_flood", SuiteModules.Publisher);
             var before = await DroppedAsync(c);
@@ -52,22 +51,22 @@ public static class CapsCases
         }, Requires: AgentVerbs.Caps),
         new("natives_refuse_memory_outside_the_module", "§6c natives check their pointers", async c =>
         {
-            await RequireAsync(c, Capabilities.Events);
+            Require(c, Capabilities.Events);
             await c.LoadOkAsync("cf_outside", SuiteModules.Publisher);
             var result = await c.RunAsync("cf_outside", "outside");
             ExpectField(result, AgentKeys.Status, "OK", "§6c a native given memory outside the module returns an error code, never traps");
-            ExpectField(result, AgentKeys.Value, NativeAbi.Fault.ToString(System.Globalization.CultureInfo.InvariantCulture), "§6c the code is EFAULT (-2)");
+            ExpectField(result, AgentKeys.Value, Code(NativeAbi.Fault), "§6c the code is EFAULT (-2)");
         }, Requires: AgentVerbs.Caps),
         new("kv_outlives_the_job", "§6c kv", async c =>
         {
-            await RequireAsync(c, Capabilities.Kv);
+            Require(c, Capabilities.Kv);
             await c.LoadOkAsync("cf_kv", SuiteModules.KeyValue);
             ExpectField(await c.RunAsync("cf_kv", "put", "4242"), AgentKeys.Value, "0", "§6c kv_set returns 0");
             ExpectField(await c.RunAsync("cf_kv", "get"), AgentKeys.Value, "4242", "§6c a value kv_set stored is read by the module's next job");
         }, Requires: AgentVerbs.Caps),
         new("timer_ticks", "§6c timer", async c =>
         {
-            await RequireAsync(c, Capabilities.Timer);
+            Require(c, Capabilities.Timer);
             await c.LoadOkAsync("cf_timer", SuiteModules.Ticker);
             ExpectField(await c.RunAsync("cf_timer", "zero"), AgentKeys.Value, Code(NativeAbi.Invalid), "§6c timer_start(0) returns EINVAL (-1)");
             var ticks = await c.RunAsync("cf_timer", "ticks", "20,3");
@@ -79,7 +78,7 @@ public static class CapsCases
         }, Requires: AgentVerbs.Caps),
         new("adc_counts", "§6c adc", async c =>
         {
-            await RequireAsync(c, Capabilities.Adc);
+            Require(c, Capabilities.Adc);
             await c.LoadOkAsync("cf_adc", SuiteModules.Sampler);
             var sample = await c.RunAsync("cf_adc", "read", "0");
             Expect(int.TryParse(sample[AgentKeys.Value], out var counts) && counts is >= 0 and <= 4095, "§6c adc", "adc_read(0) is 12-bit counts (0-4095)", sample);
@@ -87,7 +86,7 @@ public static class CapsCases
         }, Requires: AgentVerbs.Caps),
         new("i2c0_checks_its_arguments", "§6c i2c0", async c =>
         {
-            await RequireAsync(c, Capabilities.I2c0);
+            Require(c, Capabilities.I2c0);
             await c.LoadOkAsync("cf_i2c", SuiteModules.I2cChecks);
             ExpectField(await c.RunAsync("cf_i2c", "bad_address"), AgentKeys.Value, Code(NativeAbi.Invalid), "§6c an address past 0x7f is EINVAL (-1)");
             ExpectField(await c.RunAsync("cf_i2c", "too_long"), AgentKeys.Value, Code(NativeAbi.Invalid), "§6c more than 32 bytes is EINVAL (-1)");
@@ -95,7 +94,7 @@ public static class CapsCases
         }, Requires: AgentVerbs.Caps),
         new("pwm_set_shows_in_status", "§6c pwm", async c =>
         {
-            await RequireAsync(c, Capabilities.Pwm);
+            Require(c, Capabilities.Pwm);
             await c.LoadOkAsync("cf_pwm", SuiteModules.Dimmer);
             ExpectField(await c.RunAsync("cf_pwm", "set", "100,200"), AgentKeys.Value, Code(NativeAbi.Invalid), "§6c a pulse longer than its period is EINVAL (-1)");
             ExpectField(await c.RunAsync("cf_pwm", "set", "20000,1500"), AgentKeys.Value, "0", "§6c pwm_set returns 0");
@@ -104,7 +103,7 @@ public static class CapsCases
         }, Requires: AgentVerbs.Caps),
         new("sim_edge_wakes_gpio_wait_edge", "§6d SIM", async c =>
         {
-            await RequireAsync(c, Capabilities.Gpio);
+            Require(c, Capabilities.Gpio);
             await c.LoadOkAsync("cf_edge", SuiteModules.EdgeWaiter);
             var job = await c.StartOkAsync("cf_edge", "wait", "3,1,5000");
             ExpectVerb(await c.RequestAsync("SIM pin=3 level=0"), AgentVerbs.SimOk, "§6d SIM pin= level= is SIM_OK");
@@ -124,10 +123,13 @@ public static class CapsCases
         return reply[AgentKeys.Caps] == "-" ? [] : Capabilities.Parse(reply[AgentKeys.Caps]);
     }
 
-    /// <summary>The case applies only where CAPS_OK offers <paramref name="capability"/>; elsewhere it is skipped, saying so.</summary>
-    private static async Task RequireAsync(CaseContext c, string capability)
+    /// <summary>
+    /// The case applies only where CAPS_OK offers <paramref name="capability"/> (the runner asked CAPS
+    /// after HELLO, as a gateway does); elsewhere it is skipped, saying so.
+    /// </summary>
+    private static void Require(CaseContext c, string capability)
     {
-        if (!(await CapsAsync(c)).Contains(capability))
+        if (!c.Capabilities.Caps.Contains(capability))
         {
             throw new CaseSkippedException($"the agent does not offer capability '{capability}' (CAPS_OK)");
         }
