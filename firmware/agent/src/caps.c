@@ -139,21 +139,6 @@ static int32_t app_name(wasm_exec_env_t env, int32_t addr, size_t max, bool slas
 
 static bool stop_requested(void) { return atomic_get(&job_stop_requested) != 0; }
 
-/* Sleeps until `until` (k_uptime_get) or STOP: true when STOP came. */
-static bool sleep_until(int64_t until)
-{
-	int64_t left = until - k_uptime_get();
-
-	if (stop_requested()) {
-		return true;
-	}
-	if (left > 0 && k_sem_take(&job_stop_sem, K_MSEC(left)) == 0) {
-		k_sem_give(&job_stop_sem);
-		return true;
-	}
-	return stop_requested();
-}
-
 void caps_edge(int32_t pin, bool high)
 {
 	k_spinlock_key_t key = k_spin_lock(&edge_lock);
@@ -342,7 +327,7 @@ static int32_t n_timer_wait(wasm_exec_env_t env)
 	}
 	tick = timer_next;
 	timer_next += timer_period;
-	return sleep_until(tick) ? E_STOPPED : missed;
+	return job_sleep_ms(tick - now) ? E_STOPPED : missed;
 }
 
 static int32_t n_publish(wasm_exec_env_t env, int32_t topic_addr, int32_t data, int32_t len)

@@ -79,18 +79,24 @@ static int32_t n_gpio_read(wasm_exec_env_t env, int32_t pin)
 	return pin_ok(env, pin) && (gpio_levels() & BIT(pin)) ? 1 : 0;
 }
 
-/* Sleeps on the stop semaphore: STOP wakes it at once and the module sees 1. */
-static int32_t n_delay_ms(wasm_exec_env_t env, int32_t ms)
+/* Sleeps on the stop semaphore, given back so that every later wait sees it: true when STOP came. */
+bool job_sleep_ms(int64_t ms)
 {
-	ARG_UNUSED(env);
 	if (atomic_get(&job_stop_requested)) {
-		return 1;
+		return true;
 	}
 	if (ms > 0 && k_sem_take(&job_stop_sem, K_MSEC(ms)) == 0) {
 		k_sem_give(&job_stop_sem);
-		return 1;
+		return true;
 	}
-	return atomic_get(&job_stop_requested) ? 1 : 0;
+	return atomic_get(&job_stop_requested) != 0;
+}
+
+/* STOP wakes it at once and the module sees 1. */
+static int32_t n_delay_ms(wasm_exec_env_t env, int32_t ms)
+{
+	ARG_UNUSED(env);
+	return job_sleep_ms(ms) ? 1 : 0;
 }
 
 static int64_t n_uptime_ms(wasm_exec_env_t env)

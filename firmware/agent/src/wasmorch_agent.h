@@ -53,6 +53,8 @@ uint32_t gpio_levels(void);
 uint32_t gpio_write_count(void);
 uint32_t log_dropped_count(void);
 int natives_init(void);
+/* Sleeps up to ms, waking at once on STOP: true when STOP came (delay_ms, timer_wait). */
+bool job_sleep_ms(int64_t ms);
 /* A pin the world drives (the button) changed: its level in the register, and an edge for the job. */
 void gpio_input_changed(int32_t pin, bool high);
 
