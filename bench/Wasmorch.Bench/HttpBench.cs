@@ -39,7 +39,7 @@ public static class HttpBench
             {
                 traced.AddRange(await LatencyBench.MeasureAsync(Tcp, PerRound, 20));
             }
-            await using var api = new HttpApiServer(new IPEndPoint(IPAddress.Loopback, 0), harness.Host.Dispatcher, harness.Host.Events, null, null, NullLoggerFactory.Instance);
+            await using var api = new HttpApiServer(new HttpApiOptions(new IPEndPoint(IPAddress.Loopback, 0)), harness.Host.Dispatcher, harness.Host.Events, NullLoggerFactory.Instance);
             await api.StartAsync(CancellationToken.None);
             using var web = new HttpClient { BaseAddress = new Uri($"http://{api.LocalEndpoint}/") };
             // Scraped once, so the exporter has its collection going as Prometheus would.

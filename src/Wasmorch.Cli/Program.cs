@@ -42,4 +42,22 @@ if (parsed.Errors.Count > 0)
     await Console.Error.WriteLineAsync("run 'wasmorch --help' for usage");
     return ExitCodes.Usage;
 }
-return await parsed.InvokeAsync();
+// Ctrl-C and SIGTERM cancel the command's token, so that it ends in order (a gateway closes its
+// listeners and links, watch leaves its boards idle) with its own exit code. A command still running
+// 5 s later, or a second signal, ends the process (130 / 143, the shell's convention).
+using var shutdown = new CancellationTokenSource();
+var signals = 0;
+void OnSignal(System.Runtime.InteropServices.PosixSignalContext context)
+{
+    context.Cancel = true;
+    var code = context.Signal == System.Runtime.InteropServices.PosixSignal.SIGINT ? 130 : 143;
+    if (Interlocked.Increment(ref signals) > 1)
+    {
+        Environment.Exit(code);
+    }
+    shutdown.Cancel();
+    _ = Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None).ContinueWith(_ => Environment.Exit(code), TaskScheduler.Default);
+}
+using var sigint = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, OnSignal);
+using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, OnSignal);
+return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }, shutdown.Token);

@@ -28,7 +28,7 @@ public static class Dashboard
                 context.Response.ContentType = contentType;
                 context.Response.Headers.CacheControl = "no-cache";
                 // The page runs only what it ships: no inline script, nothing from elsewhere.
-                context.Response.Headers.ContentSecurityPolicy = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'";
+                context.Response.Headers.ContentSecurityPolicy = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'";
                 context.Response.Headers.XContentTypeOptions = "nosniff";
                 await context.Response.Body.WriteAsync(bytes, context.RequestAborted);
             }));

@@ -1,13 +1,11 @@
 using System.Net;
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
-using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -23,14 +21,14 @@ namespace Wasmorch.Http;
 /// TCP host API line and answers the same JSON response (with an HTTP status from its error code);
 /// read-only ops also answer <c>GET /api/{op}?device=…</c>. Live job events and log lines are
 /// Server-Sent Events; <c>/openapi.json</c> describes it all. Same token as the TCP API, as a bearer
-/// header; same TLS certificate. Everything goes through the gateway's <see cref="RequestDispatcher"/>.
+/// header; same TLS certificate; <see cref="RequestGuard"/> refuses cross-site requests and foreign
+/// Host names. Everything goes through the gateway's <see cref="RequestDispatcher"/>.
 /// </summary>
 public sealed partial class HttpApiServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly RequestDispatcher _dispatcher;
     private readonly GatewayEvents _events;
-    private readonly byte[]? _token;
     private readonly ILogger _logger;
 
     /// <summary>Ops a GET may ask: they change nothing.</summary>
@@ -39,40 +37,45 @@ public sealed partial class HttpApiServer : IAsyncDisposable
         HostOps.Status, HostOps.Devices, HostOps.Jobs, HostOps.Logs, HostOps.History, HostOps.Ping, HostOps.Diff, HostOps.Scan, HostOps.Events,
     };
 
-    public HttpApiServer(IPEndPoint endpoint, RequestDispatcher dispatcher, GatewayEvents events, string? token, X509Certificate2? certificate, ILoggerFactory loggers)
+    public HttpApiServer(HttpApiOptions options, RequestDispatcher dispatcher, GatewayEvents events, ILoggerFactory loggers)
     {
         _dispatcher = dispatcher;
         _events = events;
-        _token = token is null ? null : Encoding.UTF8.GetBytes(token);
         _logger = loggers.CreateLogger("Wasmorch.Http");
+        var guard = new RequestGuard(options.Token, options.Endpoint.Address, options.HostNames);
+        var limiter = new ConnectionLimiter(options.MaxConnectionsPerPeer, _logger);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        // SIGTERM and Ctrl-C belong to the gateway process, which stops this server with the rest;
+        // Kestrel's default console lifetime would take them and stop only itself.
+        builder.Services.AddSingleton<IHostLifetime, ProcessOwnedLifetime>();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = HostJson.MaxRequestBytes;
-            kestrel.Listen(endpoint, listen =>
+            kestrel.Limits.MaxConcurrentConnections = options.MaxConnections;
+            kestrel.Listen(options.Endpoint, listen =>
             {
-                if (certificate is not null)
+                listen.Use(limiter.Wrap);
+                if (options.Certificate is not null)
                 {
-                    listen.UseHttps(certificate);
+                    listen.UseHttps(options.Certificate);
                 }
             });
         });
         builder.Services.AddOpenTelemetry().ConfigureResource(resource => resource.AddService("wasmorch-gateway")).WithMetrics(metrics => metrics.AddMeter(Gateway.Telemetry.GatewayMetrics.MeterName).AddPrometheusExporter());
         _app = builder.Build();
-        // Prometheus scrapes with the same bearer token (scrape_config: authorization).
-        _app.UseWhen(context => context.Request.Path.StartsWithSegments("/metrics", StringComparison.Ordinal),
-            branch => branch.Use((context, next) => Authorized(context, _ => next(context))));
+        // Before routing: host, cross-site, token and content type are checked on the raw request.
+        _app.Use((context, next) => guard.InvokeAsync(context, () => next(context)));
         _app.MapPrometheusScrapingEndpoint();
         _app.MapGet("/openapi.json", (RequestDelegate)(context => WriteJsonAsync(context, 200, OpenApiDocument.For(dispatcher.Ops))));
-        _app.MapGet("/api/logs/stream", (RequestDelegate)(context => Authorized(context, StreamLogsAsync)));
-        _app.MapGet("/api/published/stream", (RequestDelegate)(context => Authorized(context, StreamPublishedAsync)));
-        _app.MapGet("/api/jobs/stream", (RequestDelegate)(context => Authorized(context, c => StreamEventsAsync(c, onlyJobs: true))));
-        _app.MapGet("/api/events/stream", (RequestDelegate)(context => Authorized(context, c => StreamEventsAsync(c, onlyJobs: false))));
+        _app.MapGet("/api/logs/stream", (RequestDelegate)StreamLogsAsync);
+        _app.MapGet("/api/published/stream", (RequestDelegate)StreamPublishedAsync);
+        _app.MapGet("/api/jobs/stream", (RequestDelegate)(context => StreamEventsAsync(context, onlyJobs: true)));
+        _app.MapGet("/api/events/stream", (RequestDelegate)(context => StreamEventsAsync(context, onlyJobs: false)));
         Dashboard.Map(_app);
-        _app.MapPost("/api/{op}", (RequestDelegate)(context => Authorized(context, PostAsync)));
-        _app.MapGet("/api/{op}", (RequestDelegate)(context => Authorized(context, GetAsync)));
+        _app.MapPost("/api/{op}", (RequestDelegate)PostAsync);
+        _app.MapGet("/api/{op}", (RequestDelegate)GetAsync);
     }
 
     /// <summary>
@@ -107,22 +110,6 @@ public sealed partial class HttpApiServer : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "HTTP API listening on {Endpoint}")]
     private static partial void LogListening(ILogger logger, IPEndPoint endpoint);
-
-    /// <summary>The token, as a bearer header (or, for a stream a browser opens, <c>?token=</c>): compared in constant time.</summary>
-    private Task Authorized(HttpContext context, Func<HttpContext, Task> handle)
-    {
-        if (_token is null)
-        {
-            return handle(context);
-        }
-        var header = context.Request.Headers.Authorization.ToString();
-        var given = header.StartsWith("Bearer ", StringComparison.Ordinal) ? header["Bearer ".Length..].Trim()
-            : HttpMethods.IsGet(context.Request.Method) && context.Request.Path.Value!.EndsWith("/stream", StringComparison.Ordinal) ? context.Request.Query["token"].ToString()
-            : "";
-        return CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), _token)
-            ? handle(context)
-            : WriteJsonAsync(context, 401, Failure(HostErrorCodes.Unauthorized, "this gateway needs its token: Authorization: Bearer <token>"));
-    }
 
     private async Task PostAsync(HttpContext context)
     {
@@ -187,7 +174,7 @@ public sealed partial class HttpApiServer : IAsyncDisposable
     {
         HostErrorCodes.BadRequest => 400,
         HostErrorCodes.Unauthorized => 401,
-        HostErrorCodes.NotSigned or HostErrorCodes.BadSignature => 403,
+        HostErrorCodes.NotSigned or HostErrorCodes.BadSignature or HostErrorCodes.Forbidden => 403,
         HostErrorCodes.UnknownDevice => 404,
         HostErrorCodes.CompileError => 422,
         HostErrorCodes.Internal or HostErrorCodes.ProtocolError => 500,
@@ -253,7 +240,7 @@ public sealed partial class HttpApiServer : IAsyncDisposable
 
     private static HostResponse Failure(string code, string message) => new() { Ok = false, Error = new HostError { Code = code, Message = message } };
 
-    private static async Task WriteJsonAsync(HttpContext context, int status, HostResponse response)
+    internal static async Task WriteJsonAsync(HttpContext context, int status, HostResponse response)
     {
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/json";

@@ -102,6 +102,9 @@ public sealed class SystemUnderTest : IAsyncDisposable
         }
     }
 
+    /// <summary>The gateway's process, to signal or to read its output.</summary>
+    public RunningProcess GatewayProcess => _gateway ?? throw new InvalidOperationException("no gateway started");
+
     /// <summary>SIGKILL: the gateway gets no chance to finish anything.</summary>
     public async Task KillGatewayAsync()
     {

@@ -124,9 +124,12 @@ public sealed class RunningProcess : IAsyncDisposable
     }
 
     /// <summary>SIGINT, as Ctrl-C in a terminal sends it.</summary>
-    public async Task InterruptAsync()
+    public Task InterruptAsync() => SignalAsync("INT");
+
+    /// <summary>Sends a signal by name (<c>TERM</c>, <c>INT</c>, …), as kill(1) does.</summary>
+    public async Task SignalAsync(string signal)
     {
-        using var kill = Process.Start("kill", ["-INT", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+        using var kill = Process.Start("kill", ["-" + signal, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
         await kill.WaitForExitAsync();
     }
 

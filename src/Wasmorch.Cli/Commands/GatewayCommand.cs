@@ -117,7 +117,14 @@ public static class GatewayCommand
                 return ExitCodes.Usage;
             }
             await using var httpApi = httpEndpoint is null ? null
-                : new Wasmorch.Http.HttpApiServer(httpEndpoint, host.Dispatcher, host.Events, settings.Token, host.Certificate, loggers);
+                : new Wasmorch.Http.HttpApiServer(new Wasmorch.Http.HttpApiOptions(httpEndpoint)
+                {
+                    Token = settings.Token,
+                    Certificate = host.Certificate,
+                    HostNames = settings.HttpHosts,
+                    MaxConnections = settings.MaxConnections,
+                    MaxConnectionsPerPeer = settings.MaxConnectionsPerPeer,
+                }, host.Dispatcher, host.Events, loggers);
             if (httpApi is not null)
             {
                 try

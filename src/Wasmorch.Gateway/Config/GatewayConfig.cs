@@ -17,6 +17,9 @@ public sealed class GatewayConfig
     /// <summary>address:port of the HTTP API (docs/http.md), or null for none: <c>[gateway] http</c>, <c>--http</c>.</summary>
     public string? Http { get; set; }
 
+    /// <summary>DNS names of this gateway a browser may use for the HTTP API (<c>[gateway] http_hosts</c>); IP addresses and localhost need none.</summary>
+    public List<string> HttpHosts { get; } = [];
+
     public int Port { get; set; } = 9000;
 
     /// <summary>How long a device may take to answer a command line.</summary>
@@ -175,6 +178,7 @@ public sealed class GatewayConfig
             config.Token = gateway.String("token") ?? config.Token;
             config.Http = gateway.String("http") ?? config.Http;
             config.Otlp = gateway.String("otlp") ?? config.Otlp;
+            config.HttpHosts.AddRange(gateway.Strings("http_hosts") ?? []);
             config.StatePath = gateway.String("state") ?? config.StatePath;
             config.TlsCertificate = gateway.String("tls_cert") ?? config.TlsCertificate;
             config.TlsKey = gateway.String("tls_key") ?? config.TlsKey;

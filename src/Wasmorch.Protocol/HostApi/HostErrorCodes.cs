@@ -19,6 +19,9 @@ public static class HostErrorCodes
     public const string BadSignature = "BAD_SIGNATURE";
     public const string TooManyConnections = "TOO_MANY_CONNECTIONS";
 
+    /// <summary>HTTP only: a request from a browser page of another site, or for a Host that is not the gateway's (docs/http.md).</summary>
+    public const string Forbidden = "FORBIDDEN";
+
     /// <summary>A gateway joining a fleet names a device another gateway of the fleet owns (docs/fleet.md).</summary>
     public const string DeviceClaimed = "DEVICE_CLAIMED";
 
