@@ -139,4 +139,32 @@ public sealed class ConnectionSlotTests : IAsyncDisposable
         await tls.AuthenticateAsClientAsync("127.0.0.1");
         return tls;
     }
+
+    [Fact]
+    public async Task Running_out_of_file_descriptors_slows_accepting_but_never_stops_it()
+    {
+        // The gateway gets 64 descriptors; 150 connections take them all, so accept() fails with
+        // EMFILE until they are given back (issue 30, item 4: the accept loop used to end for good).
+        var info = new System.Diagnostics.ProcessStartInfo("prlimit");
+        foreach (var arg in (string[])["--nofile=64:64", "--", RepoPaths.Cli.FileName, .. RepoPaths.Cli.LeadingArgs, "gateway", "--port", "0", "--state", "off", "--link-key", "off"])
+        {
+            info.ArgumentList.Add(arg);
+        }
+        await using var gateway = RunningProcess.Start(info);
+        var address = gateway.WaitForLine(@"gateway listening on (127\.0\.0\.1:\d+)").Groups[1].Value;
+        var port = int.Parse(address.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture);
+        var flood = new List<TcpClient>();
+        for (var i = 0; i < 150; i++)
+        {
+            var client = new TcpClient();
+            flood.Add(client);
+            await client.ConnectAsync("127.0.0.1", port);
+        }
+        await LinkFaultTests.EventuallyAsync(() => Task.FromResult(gateway.Errors.Contains("Host API: accept failed", StringComparison.Ordinal)), TimeSpan.FromSeconds(20));
+        flood.ForEach(c => c.Dispose());
+        // Given back: a command is answered again (the CLI's own connect and request, unchanged).
+        var devices = await CliRunner.RunAsync(address, "devices", "--json");
+        CliAssert.Exit(0, devices);
+        Assert.False(gateway.HasExited);
+    }
 }

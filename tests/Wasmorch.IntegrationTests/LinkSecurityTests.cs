@@ -32,6 +32,35 @@ public sealed class LinkSecurityTests
     }
 
     [Fact]
+    public async Task An_unauthenticated_peer_neither_takes_the_link_over_nor_hears_the_running_job()
+    {
+        await using var system = await SystemUnderTest.StartAsync("nucleo");
+        await using var follower = RunningProcess.StartCli("--gateway", system.Gateway, "logs", "--follow");
+        CliAssert.Exit(0, await system.CliAsync("--device", "nucleo", "build-and-deploy", "--module-id", "counter", "--source", RepoPaths.Module("counter.c")));
+        CliAssert.Exit(0, await system.CliAsync("--device", "nucleo", "start", "--module-id", "counter", "--func-name", "count", "--func-args", "1000,20"));
+        follower.WaitForLine(@"nucleo counter job=1: 1$");
+
+        // The attack (issue 30, item 6): a local process opens the board's port, says HELLO and listens.
+        await using var intruder = await AgentClient.ConnectAsync(system.BoardPorts["nucleo"]);
+        var hello = await intruder.RequestAsync("HELLO proto=1");
+        Assert.Equal("HELLO_OK", hello.Verb);
+        var guess = LinkAuth.GatewayMac(RandomNumberGenerator.GetBytes(32), hello[LinkAuth.NonceKey]!, LinkAuth.NewNonce());
+        Assert.Equal("UNAUTHORIZED", (await intruder.RequestAsync($"AUTH nonce={LinkAuth.NewNonce()} mac={guess}"))["code"]);
+        // The job goes on logging to the gateway, which still holds the link: five more lines seen there...
+        var seen = int.Parse(follower.WaitForLine(@"nucleo counter job=1: (\d+)$").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        follower.WaitForLine($@"nucleo counter job=1: {seen + 5}$");
+        // ...and none on the intruder's connection, whose next line is the answer to its own PING.
+        Assert.Equal("PONG", (await intruder.RequestAsync("PING")).Verb);
+
+        var stop = await system.CliAsync("--device", "nucleo", "stop", "--module-id", "counter", "--json");
+        CliAssert.Exit(0, stop);
+        var jobs = await system.CliAsync("jobs", "--json");
+        using var parsed = System.Text.Json.JsonDocument.Parse(jobs.Stdout);
+        var job = Assert.Single(parsed.RootElement.GetProperty("jobs").EnumerateArray());
+        Assert.Equal("STOPPED", job.GetProperty("status").GetString());
+    }
+
+    [Fact]
     public async Task A_gateway_holding_another_key_is_refused_by_the_board_and_says_why()
     {
         var key = Path.Combine(Directory.CreateTempSubdirectory("wasmorch-key-").FullName, "other.key");

@@ -23,10 +23,13 @@ internal sealed partial class AgentConnection : IDisposable
     private readonly Pipe _rx = new(new PipeOptions(pauseWriterThreshold: ReceiveBufferBytes, resumeWriterThreshold: ReceiveBufferBytes / 2, useSynchronizationContext: false));
     private readonly LineFramer _framer = new();
     private readonly AgentOutput _output;
+    private readonly Func<CancellationToken, Task>? _onAuthenticated;
 
-    public AgentConnection(Board board, ILogger logger)
+    /// <param name="onAuthenticated">On a board with a link key, called once this peer passes AUTH, before the board's lines come to it (the link is taken over then).</param>
+    public AgentConnection(Board board, ILogger logger, Func<CancellationToken, Task>? onAuthenticated = null)
     {
         _board = board;
+        _onAuthenticated = onAuthenticated;
         _commands = new CommandHandler(board);
         _logger = logger;
         _output = new AgentOutput(board.Name, logger);
@@ -35,7 +38,10 @@ internal sealed partial class AgentConnection : IDisposable
     public async Task RunAsync(Stream stream, CancellationToken ct)
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        _board.Attach(_output);
+        if (!Secured)
+        {
+            _board.Attach(_output);
+        }
         if (!_board.Options.Baseline && _board.TakeBootAnnouncement())
         {
             // §6: the board has just started; the first peer to connect hears it (a UART would have carried it to whoever listened).
@@ -141,9 +147,12 @@ internal sealed partial class AgentConnection : IDisposable
     /// <summary>The peer proved it holds the board's link key (or the board has none).</summary>
     private bool _authenticated;
 
+    /// <summary>A link key: the board's own lines (LOG, RESULT, EVENT) go only to a peer that passed AUTH (§6a).</summary>
+    private bool Secured => _board.Options.LinkKey is not null && !_board.Options.Baseline;
+
     private async Task HandleAsync(AgentLine line, PipeReader reader, CancellationToken ct)
     {
-        var secured = _board.Options.LinkKey is not null && !_board.Options.Baseline;
+        var secured = Secured;
         if (secured && !_authenticated && line.Verb is not (AgentVerbs.Hello or AgentVerbs.Auth or AgentVerbs.Ping))
         {
             await SendAsync(CommandHandler.NotAuthenticated(line.Verb), ct);
@@ -183,8 +192,16 @@ internal sealed partial class AgentConnection : IDisposable
                 break;
             case AgentVerbs.Auth when secured:
                 var answer = _commands.Auth(line, Interlocked.Exchange(ref _nonce, null), out var authenticated);
-                _authenticated |= authenticated;
                 await SendAsync(answer, ct);
+                if (authenticated && !_authenticated)
+                {
+                    _authenticated = true;
+                    if (_onAuthenticated is not null)
+                    {
+                        await _onAuthenticated(ct);
+                    }
+                    _board.Attach(_output);
+                }
                 break;
             case AgentVerbs.Ping when !_board.Options.Baseline:
                 await SendAsync(new AgentLineBuilder(AgentVerbs.Pong).Add(AgentKeys.UptimeMs, _board.UptimeMs), ct);

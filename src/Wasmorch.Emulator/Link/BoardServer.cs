@@ -7,17 +7,36 @@ using Wasmorch.Transport;
 namespace Wasmorch.Emulator.Link;
 
 /// <summary>
-/// Serves one board on a TCP port, like Renode's UART bridge: one peer at a time; a new peer
-/// takes the link over (a restarted gateway reconnects without waiting for the old socket to die).
+/// Serves one board on a TCP port, like Renode's UART bridge: one peer holds the link at a time,
+/// and a new peer takes it over (a restarted gateway reconnects without waiting for the old socket
+/// to die). On a board with a link key a new peer takes over only once it has passed AUTH
+/// (docs/protocol.md §6a): until then it is <em>pending</em>, hears nothing the board sends on the
+/// link (LOG, RESULT, EVENT), and the authenticated peer keeps the link and its job.
 /// </summary>
 public sealed partial class BoardServer : IAsyncDisposable
 {
+    /// <summary>Unauthenticated peers at once; a newer one closes the oldest, so pending peers cannot pile up.</summary>
+    private const int MaxPending = 8;
+
     private readonly Board _board;
     private readonly ILogger _logger;
     private readonly TcpListener _listener;
     private readonly CancellationTokenSource _stopping = new();
+    private readonly object _gate = new();
+    private readonly List<Peer> _pending = [];
+    private readonly List<Task> _runs = [];
     private Task? _acceptLoop;
-    private (CancellationTokenSource Cts, Task Run)? _active;
+    private Peer? _active;
+
+    /// <summary>One peer's connection: cancelled when another takes the link over or the server stops.</summary>
+    private sealed class Peer(CancellationToken stopping)
+    {
+        public CancellationTokenSource Cts { get; } = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+
+        public Task Run { get; set; } = Task.CompletedTask;
+
+        public bool Ended { get; set; }
+    }
 
     public BoardServer(Board board, ILogger logger)
     {
@@ -30,6 +49,8 @@ public sealed partial class BoardServer : IAsyncDisposable
 
     public IPEndPoint LocalEndpoint => (IPEndPoint)_listener.LocalEndpoint;
 
+    private bool Secured => _board.Options.LinkKey is not null && !_board.Options.Baseline;
+
     public void Start()
     {
         _listener.Start();
@@ -38,29 +59,87 @@ public sealed partial class BoardServer : IAsyncDisposable
 
     private Task AcceptLoopAsync(CancellationToken ct) => TcpAcceptLoop.RunAsync(_listener, async socket =>
     {
-        if (_active is { } previous)
+        var peer = new Peer(ct);
+        if (Secured)
         {
-            LogTakeover(_logger, _board.Name, socket.RemoteEndPoint);
-            await previous.Cts.CancelAsync();
-            await previous.Run;
-            previous.Cts.Dispose();
+            lock (_gate)
+            {
+                _pending.Add(peer);
+                if (_pending.Count > MaxPending)
+                {
+                    Cancel(_pending[0]);
+                    _pending.RemoveAt(0);
+                }
+            }
+            peer.Run = ServeAsync(socket, peer, claim => TakeOverAsync(peer, socket.RemoteEndPoint));
         }
-        var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        _active = (cts, ServeAsync(socket, cts.Token));
-    }, ct);
+        else
+        {
+            await TakeOverAsync(peer, socket.RemoteEndPoint);
+            peer.Run = ServeAsync(socket, peer, onAuthenticated: null);
+        }
+        lock (_gate)
+        {
+            _runs.RemoveAll(t => t.IsCompleted);
+            _runs.Add(peer.Run);
+        }
+    }, ex => LogAcceptFailed(_logger, _board.Name, ex.Message), ct);
 
-    private async Task ServeAsync(Socket socket, CancellationToken ct)
+    /// <summary><paramref name="peer"/> holds the link from now on; the peer that held it is closed first.</summary>
+    private async Task TakeOverAsync(Peer peer, EndPoint? endpoint)
+    {
+        Peer? previous;
+        lock (_gate)
+        {
+            _pending.Remove(peer);
+            previous = _active;
+            _active = peer;
+            if (previous is not null)
+            {
+                Cancel(previous);
+            }
+        }
+        if (previous is not null)
+        {
+            LogTakeover(_logger, _board.Name, endpoint);
+            await previous.Run;
+        }
+    }
+
+    /// <summary>Under <see cref="_gate"/>: a peer whose connection has ended has disposed its token source.</summary>
+    private static void Cancel(Peer peer)
+    {
+        if (!peer.Ended)
+        {
+            peer.Cts.Cancel();
+        }
+    }
+
+    private async Task ServeAsync(Socket socket, Peer peer, Func<CancellationToken, Task>? onAuthenticated)
     {
         LogConnected(_logger, _board.Name, socket.RemoteEndPoint);
         try
         {
             await using var stream = new NetworkStream(socket, ownsSocket: true);
-            using var connection = new AgentConnection(_board, _logger);
-            await connection.RunAsync(stream, ct);
+            using var connection = new AgentConnection(_board, _logger, onAuthenticated);
+            await connection.RunAsync(stream, peer.Cts.Token);
         }
         catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
         {
             LogConnectionEnded(_logger, _board.Name, ex.Message);
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                _pending.Remove(peer);
+                if (_active == peer)
+                {
+                    _active = null;
+                }
+                peer.Ended = true;
+                peer.Cts.Dispose();
+            }
         }
         LogDisconnected(_logger, _board.Name);
     }
@@ -73,11 +152,12 @@ public sealed partial class BoardServer : IAsyncDisposable
         {
             await _acceptLoop;
         }
-        if (_active is { } active)
+        Task[] runs;
+        lock (_gate)
         {
-            await active.Run;
-            active.Cts.Dispose();
+            runs = [.. _runs];
         }
+        await Task.WhenAll(runs);
         _stopping.Dispose();
     }
 
@@ -92,4 +172,7 @@ public sealed partial class BoardServer : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Board {Board}: new peer {Peer} takes over the link")]
     private static partial void LogTakeover(ILogger logger, string board, EndPoint? peer);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Board {Board}: accept failed ({Reason}); trying again shortly")]
+    private static partial void LogAcceptFailed(ILogger logger, string board, string reason);
 }

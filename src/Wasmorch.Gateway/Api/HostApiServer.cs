@@ -81,7 +81,7 @@ public sealed partial class HostApiServer : IAsyncDisposable
             _connections.Add(task);
         }
         return Task.CompletedTask;
-    }, ct);
+    }, ex => LogAcceptFailed(_logger, ex.Message), ct);
 
     private async Task ServeInSlotAsync(Socket socket, ConnectionTable.Slot slot, CancellationToken ct)
     {
@@ -174,6 +174,9 @@ public sealed partial class HostApiServer : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Refused host connection from {Peer}: every connection busy (at most {Max}, and per peer)")]
     private static partial void LogRefused(ILogger logger, EndPoint? peer, int max);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Host API: accept failed ({Reason}); trying again shortly")]
+    private static partial void LogAcceptFailed(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Host {Peer}: TLS handshake failed: {Reason}")]
     private static partial void LogTlsFailed(ILogger logger, EndPoint? peer, string reason);
