@@ -134,6 +134,32 @@ public sealed class PeripheralTests
     }
 
     [Fact]
+    public async Task A_signed_native_image_cannot_bypass_the_grants_of_its_device()
+    {
+        var dir = Directory.CreateTempSubdirectory("wasmorch-native-grants-").FullName;
+        var key = Path.Combine(dir, "key");
+        CliAssert.Exit(0, await CliRunner.RunAsync("127.0.0.1:1", "keygen", "--out", key));
+        var publicKey = (await File.ReadAllTextAsync(key + ".pub")).Trim();
+        await using var system = await StartAsync([], $$"""
+            [signing]
+            trusted_keys = ["{{publicKey}}"]
+            [devices.b1]
+            endpoint = "tcp://127.0.0.1:PORT"
+            grants = { "*" = ["events"] }
+            """);
+        // The attack (issue 30, item 10): the ADC reader refused as wasm, then sent as a signed native image.
+        await AssertRefusedBeforeUploadAsync(system, "sensor", "thermostat.c",
+            "NOT_GRANTED: module 'sensor' needs capability 'i2c0'");
+        var image = Path.Combine(dir, "sensor.cwasm");
+        CliAssert.Exit(0, await system.CliAsync("build", "--source", RepoPaths.Module("thermostat.c"), "--target", "emulator", "-o", image));
+        var native = await system.CliAsync("--device", "b1", "deploy", "--module-id", "sensor", "--file", image, "--sign-key", key);
+        CliAssert.Exit(7, native);
+        Assert.Contains("NOT_GRANTED: device 'b1' has grants ([devices.b1] grants), and what a native image 'sensor' uses cannot be checked", native.Stderr, StringComparison.Ordinal);
+        Assert.Contains("modules=-", (await system.CliAsync("--device", "b1", "status")).Stdout, StringComparison.Ordinal);
+        Directory.Delete(dir, recursive: true);
+    }
+
+    [Fact]
     public async Task Module_flooding_events_is_limited_to_its_burst_the_rest_counted_and_the_board_keeps_answering()
     {
         await using var system = await StartAsync(["--event-rate", "1", "--event-burst", "10"]);

@@ -226,6 +226,13 @@ public sealed class DeployPipeline(DeviceRegistry devices, BuildService build, G
                 throw new GatewayException(HostErrorCodes.NotSigned,
                     $"module '{d.ModuleId}' is not wasm but native code (an AOT image); the gateway forwards native code only when it built it (deploy the .wasm with --mode aot) or a trusted key signed it (--sign-key)");
             }
+            // Grants are decided by a module's imports, which only its wasm shows: a native image
+            // brought by a host cannot be checked, so a device with grants takes none (fail closed).
+            if (d.Source != DeploySource.Stored && config.GrantedTo(d.Device.Name, d.ModuleId) is not null)
+            {
+                throw new GatewayException(HostErrorCodes.NotGranted,
+                    $"device '{d.Device.Name}' has grants ([devices.{d.Device.Name}] grants), and what a native image '{d.ModuleId}' uses cannot be checked; deploy its .wasm (with --mode aot for AOT): the gateway checks its imports, then builds it");
+            }
             return;
         }
         ModuleValidator.Check(d.Module, d.Device.Capabilities, d.Device.Name);
