@@ -55,7 +55,7 @@ public sealed partial class GatewayHost : IAsyncDisposable
                 throw new ConfigException(ex.Message);
             }
         }
-        Metrics = new Telemetry.GatewayMetrics(() => _build?.CompilesWaiting ?? 0);
+        Metrics = new Telemetry.GatewayMetrics(() => _build?.CompilesWaiting ?? 0, name => _devices?.Contains(name) == true);
         _reconciler = _state is null ? null : new Desired.Reconciler(_state, loggers.CreateLogger("Wasmorch.Gateway.Desired"));
         _devices = new DeviceRegistry(config, loggers.CreateLogger("Wasmorch.Gateway.Devices"), _state,
             DeviceObservers.Of(fleet is null ? null : new Fleet.FleetJobRecorder(fleet), _reconciler, Events, Metrics));

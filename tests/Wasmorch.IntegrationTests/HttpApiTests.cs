@@ -287,6 +287,12 @@ public sealed class HttpApiTests
         }
         Assert.Equal(HttpStatusCode.Conflict, (await PostAsync(http, "start", "{\"device\":\"b1\",\"module_id\":\"nothing\",\"func\":\"f\"}")).Status);
         Assert.Equal(HttpStatusCode.NotFound, (await GetAsync(http, "api/status?device=nowhere")).Status);
+        // Made-up names (issue 30, item 13) are not labels: they share one "other" series.
+        for (var i = 0; i < 50; i++)
+        {
+            Assert.Equal(HttpStatusCode.NotFound, (await GetAsync(http, $"api/status?device=ghost-{i}")).Status);
+        }
+        Assert.Equal(HttpStatusCode.BadRequest, (await PostAsync(http, "made-up-op", "{\"device\":\"b1\"}")).Status);
 
         // The exporter caches a scrape briefly: read until the last request is in.
         Dictionary<string, List<(Dictionary<string, string> Labels, double Value)>> metrics = [];
@@ -295,13 +301,15 @@ public sealed class HttpApiTests
         await LinkFaultTests.EventuallyAsync(async () =>
         {
             metrics = Parse(await http.GetStringAsync(new Uri("metrics", UriKind.Relative)));
-            return Value("wasmorch_requests_total", "op=status", "outcome=UNKNOWN_DEVICE") == 1;
+            return Value("wasmorch_requests_total", "op=status", "outcome=UNKNOWN_DEVICE") == 51 && Value("wasmorch_requests_total", "op=other") == 1;
         }, TimeSpan.FromSeconds(10));
         Assert.Equal(1, Value("wasmorch_requests_total", "op=build_and_deploy", "device=b1", "outcome=ok"));
         Assert.Equal(2, Value("wasmorch_requests_total", "op=start", "device=b1", "outcome=ok"));
         Assert.Equal(1, Value("wasmorch_requests_total", "op=start", "device=b1", "outcome=NO_MODULE"));
         Assert.Equal(3, Value("wasmorch_requests_total", "op=status", "device=b1", "outcome=ok"));
-        Assert.Equal(1, Value("wasmorch_requests_total", "op=status", "device=nowhere", "outcome=UNKNOWN_DEVICE"));
+        Assert.Equal(51, Value("wasmorch_requests_total", "op=status", "device=other", "outcome=UNKNOWN_DEVICE"));
+        Assert.Equal(["b1", "other"], metrics["wasmorch_requests_total"].Select(m => m.Labels.GetValueOrDefault("device", "-")).Distinct().Order(StringComparer.Ordinal));
+        Assert.Equal(1, Value("wasmorch_requests_total", "op=other", "device=b1", "outcome=BAD_REQUEST"));
         Assert.Equal(2, Value("wasmorch_request_duration_seconds_count", "op=start", "outcome=ok"));
         Assert.Equal(2, Value("wasmorch_jobs_total", "device=b1", "status=OK"));
         // A hit or a miss, as this machine's artifact cache has it: one build either way.

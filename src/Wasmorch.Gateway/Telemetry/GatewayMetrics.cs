@@ -35,9 +35,23 @@ public sealed class GatewayMetrics : IDeviceObserver, IDisposable
         HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     };
 
-    /// <param name="compilesWaiting">The compile queue's depth, read when metrics are collected.</param>
-    public GatewayMetrics(Func<int> compilesWaiting)
+    /// <summary>What a request names that is not one of the gateway's devices or ops: one series for them all.</summary>
+    public const string Other = "other";
+
+    /// <summary>The label values an op may have: the host API's ops.</summary>
+    private static readonly HashSet<string> KnownOps = new(StringComparer.Ordinal)
     {
+        HostOps.Deploy, HostOps.BuildAndDeploy, HostOps.Start, HostOps.Stop, HostOps.Status, HostOps.Devices, HostOps.Ping, HostOps.Unload,
+        HostOps.Logs, HostOps.Scan, HostOps.Jobs, HostOps.History, HostOps.Rollback, HostOps.Apply, HostOps.Diff, HostOps.Rollout, HostOps.Events, HostOps.Sim,
+    };
+
+    private readonly Func<string, bool> _isOwnDevice;
+
+    /// <param name="compilesWaiting">The compile queue's depth, read when metrics are collected.</param>
+    /// <param name="isOwnDevice">Whether a name is one of this gateway's devices: only those (and devices another gateway of the fleet answered for) become labels.</param>
+    public GatewayMetrics(Func<int> compilesWaiting, Func<string, bool> isOwnDevice)
+    {
+        _isOwnDevice = isOwnDevice;
         _requests = _meter.CreateCounter<long>("wasmorch.requests", description: "Host API requests answered, by op, device and outcome (ok or the error code)");
         _requestSeconds = _meter.CreateHistogram("wasmorch.request.duration", "s", "Time to answer a host API request, as the gateway sees it", advice: Seconds);
         _deviceSeconds = _meter.CreateHistogram("wasmorch.device.duration", "s", "The device's part of a request (from the request to the device to its reply)", advice: Seconds);
@@ -72,8 +86,11 @@ public sealed class GatewayMetrics : IDeviceObserver, IDisposable
 
     public void Answered(HostRequest request, HostResponse response)
     {
-        var op = new KeyValuePair<string, object?>("op", request.Op ?? "-");
-        var device = new KeyValuePair<string, object?>("device", request.Device ?? "-");
+        // Labels come from a bounded set: a client naming 20,000 made-up devices or ops makes one
+        // "other" series, not 20,000 (which would push real series into the exporter's overflow).
+        var op = new KeyValuePair<string, object?>("op", request.Op is { } named && KnownOps.Contains(named) ? named : Other);
+        var device = new KeyValuePair<string, object?>("device",
+            request.Device is not { } name ? "-" : _isOwnDevice(name) || response.Gateway is not null ? name : Other);
         var outcome = new KeyValuePair<string, object?>("outcome", response.Ok ? "ok" : response.Error?.Code ?? "?");
         _requests.Add(1, op, device, outcome);
         if (response.Timing is not { } timing)
