@@ -32,7 +32,7 @@ public sealed partial class HttpApiServer : IAsyncDisposable
     private readonly ILogger _logger;
 
     /// <summary>Ops a GET may ask: they change nothing.</summary>
-    private static readonly HashSet<string> ReadOnlyOps = new(StringComparer.Ordinal)
+    internal static readonly HashSet<string> ReadOnlyOps = new(StringComparer.Ordinal)
     {
         HostOps.Status, HostOps.Devices, HostOps.Jobs, HostOps.Logs, HostOps.History, HostOps.Ping, HostOps.Diff, HostOps.Scan, HostOps.Events,
     };
@@ -68,7 +68,7 @@ public sealed partial class HttpApiServer : IAsyncDisposable
         // Before routing: host, cross-site, token and content type are checked on the raw request.
         _app.Use((context, next) => guard.InvokeAsync(context, () => next(context)));
         _app.MapPrometheusScrapingEndpoint();
-        _app.MapGet("/openapi.json", (RequestDelegate)(context => WriteJsonAsync(context, 200, OpenApiDocument.For(dispatcher.Ops))));
+        _app.MapGet("/openapi.json", (RequestDelegate)(context => WriteJsonAsync(context, 200, OpenApiDocument.For(dispatcher.Ops, ReadOnlyOps))));
         _app.MapGet("/api/logs/stream", (RequestDelegate)StreamLogsAsync);
         _app.MapGet("/api/published/stream", (RequestDelegate)StreamPublishedAsync);
         _app.MapGet("/api/jobs/stream", (RequestDelegate)(context => StreamEventsAsync(context, onlyJobs: true)));

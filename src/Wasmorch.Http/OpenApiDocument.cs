@@ -12,7 +12,9 @@ namespace Wasmorch.Http;
 /// </summary>
 public static class OpenApiDocument
 {
-    public static byte[] For(IReadOnlyList<string> ops)
+    /// <param name="ops">Every op: each is a POST.</param>
+    /// <param name="readOnlyOps">The ops that change nothing: each is also a GET with query parameters.</param>
+    public static byte[] For(IReadOnlyList<string> ops, IReadOnlySet<string> readOnlyOps)
     {
         var schemas = new JsonObject();
         var request = Schema(HostJsonContext.Default.HostRequest, schemas);
@@ -30,9 +32,21 @@ public static class OpenApiDocument
                     ["responses"] = Responses(response),
                 },
             };
+            if (readOnlyOps.Contains(op))
+            {
+                paths[$"/api/{op}"]!["get"] = new JsonObject
+                {
+                    ["operationId"] = op + "_get",
+                    ["summary"] = $"The host API's '{op}', which changes nothing, with its fields as query parameters",
+                    ["parameters"] = new JsonArray(Query("device", "string"), Query("module_id", "string"), Query("limit", "integer"), Query("topic", "string")),
+                    ["responses"] = Responses(response),
+                };
+            }
         }
         paths["/api/logs/stream"] = Stream("Log lines as they come (event: logs with the recent ones first, then event: log)", "log");
         paths["/api/jobs/stream"] = Stream("Jobs of this gateway's devices as they start and end (event: job; data: a response with jobs: [one])", "job");
+        paths["/api/events/stream"] = Stream("The dashboard's live feed: job, module (loaded, unloaded) and device (connected, link lost, reset) events", "job, module, device");
+        paths["/api/published/stream"] = Stream("What modules publish (event: events with the recent ones, then event: published per event)", "published", Query("topic", "string"));
         var document = new JsonObject
         {
             ["openapi"] = "3.1.0",
@@ -50,18 +64,23 @@ public static class OpenApiDocument
 
     private static JsonObject Json(JsonNode schema) => new() { ["application/json"] = new JsonObject { ["schema"] = schema } };
 
+    private static JsonObject Query(string name, string type) =>
+        new() { ["name"] = name, ["in"] = "query", ["required"] = false, ["schema"] = new JsonObject { ["type"] = type } };
+
     private static JsonObject Responses(JsonNode response) => new()
     {
         ["200"] = new JsonObject { ["description"] = "ok: true", ["content"] = Json(response.DeepClone()) },
+        ["415"] = new JsonObject { ["description"] = "the body is not Content-Type: application/json (BAD_REQUEST)", ["content"] = Json(response.DeepClone()) },
+        ["421"] = new JsonObject { ["description"] = "the Host header is not a name of this gateway (FORBIDDEN)", ["content"] = Json(response.DeepClone()) },
         ["default"] = new JsonObject { ["description"] = "ok: false; error.code decides the status (400, 401, 403, 404, 409, 422, 500, 501, 503, 504)", ["content"] = Json(response.DeepClone()) },
     };
 
-    private static JsonObject Stream(string summary, string eventName) => new()
+    private static JsonObject Stream(string summary, string eventName, params JsonObject[] extra) => new()
     {
         ["get"] = new JsonObject
         {
             ["summary"] = summary,
-            ["parameters"] = new JsonArray(new JsonObject { ["name"] = "device", ["in"] = "query", ["required"] = false, ["schema"] = new JsonObject { ["type"] = "string" } }),
+            ["parameters"] = new JsonArray([Query("device", "string"), Query("token", "string"), .. extra]),
             ["responses"] = new JsonObject
             {
                 ["200"] = new JsonObject

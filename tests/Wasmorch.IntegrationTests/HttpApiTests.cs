@@ -139,7 +139,12 @@ public sealed class HttpApiTests
         Assert.Equal("3.1.0", openapi.GetProperty("openapi").GetString());
         var paths = openapi.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToHashSet();
         Assert.All(Ops, op => Assert.Contains($"/api/{op}", paths));
-        Assert.Contains("/api/jobs/stream", paths);
+        // Every route the server maps (issue 30, item 16): the GET forms of the ops that change nothing, and the four streams.
+        Assert.Superset(new HashSet<string> { "/api/jobs/stream", "/api/events/stream", "/api/logs/stream", "/api/published/stream" }, paths);
+        string[] readOnly = ["status", "devices", "jobs", "logs", "history", "ping", "diff", "scan", "events"];
+        var documentedPaths = openapi.GetProperty("paths");
+        Assert.All(Ops, op => Assert.Equal((op, readOnly.Contains(op)), (op, documentedPaths.GetProperty($"/api/{op}").TryGetProperty("get", out _))));
+        Assert.Equal("415", documentedPaths.GetProperty("/api/start").GetProperty("post").GetProperty("responses").EnumerateObject().Select(r => r.Name).First(n => n.StartsWith('4')));
         var requestFields = openapi.GetProperty("components").GetProperty("schemas").GetProperty("HostRequest").GetProperty("properties");
         Assert.Equal("string", requestFields.GetProperty("module_id").GetProperty("type").GetString());
         Assert.Equal("boolean", requestFields.GetProperty("wait_result").GetProperty("type").GetString());
