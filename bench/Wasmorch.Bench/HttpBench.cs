@@ -35,7 +35,7 @@ public static class HttpBench
         for (var round = 0; round < Rounds; round++)
         {
             off.AddRange(await LatencyBench.MeasureAsync(Tcp, PerRound, round == 0 ? 200 : 20));
-            using (TraceExport.Start(collectorUrl, "bench"))
+            using (TraceExport.Start(new Uri(collectorUrl), "bench"))
             {
                 traced.AddRange(await LatencyBench.MeasureAsync(Tcp, PerRound, 20));
             }

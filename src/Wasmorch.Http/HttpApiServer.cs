@@ -78,24 +78,6 @@ public sealed partial class HttpApiServer : IAsyncDisposable
         _app.MapGet("/api/{op}", (RequestDelegate)GetAsync);
     }
 
-    /// <summary>
-    /// The address:port of <c>--http</c> / <c>[gateway] http</c>; as for the TCP host API, one
-    /// beyond loopback needs a token (or <paramref name="insecure"/>).
-    /// </summary>
-    public static IPEndPoint Endpoint(string text, string? token, bool insecure)
-    {
-        if (!IPEndPoint.TryParse(text, out var endpoint) || !text.Contains(':', StringComparison.Ordinal))
-        {
-            throw new Gateway.Config.ConfigException($"http '{text}' is not address:port (for instance 127.0.0.1:9080)");
-        }
-        if (!IPAddress.IsLoopback(endpoint.Address) && token is null && !insecure)
-        {
-            throw new Gateway.Config.ConfigException(
-                $"refusing to serve HTTP on {endpoint} without a token: anyone who reaches it could run code on your boards. Set [gateway] token or WASMORCH_TOKEN, or pass --insecure on a network you trust.");
-        }
-        return endpoint;
-    }
-
     /// <summary>Where it listens, once started (a port of 0 picks a free one).</summary>
     public IPEndPoint LocalEndpoint { get; private set; } = new(IPAddress.Loopback, 0);
 

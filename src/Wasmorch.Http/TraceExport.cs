@@ -14,13 +14,9 @@ namespace Wasmorch.Http;
 /// </summary>
 public static class TraceExport
 {
-    /// <summary>Starts exporting to <paramref name="endpoint"/> (http(s)://host:port); dispose to flush and stop.</summary>
-    public static TracerProvider Start(string endpoint, string serviceInstance)
+    /// <summary>Starts exporting to <paramref name="uri"/> (http(s)://host:port, checked by <see cref="GatewayConfig.CheckOtlp"/>); dispose to flush and stop.</summary>
+    public static TracerProvider Start(Uri uri, string serviceInstance)
     {
-        if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.Host.Length == 0)
-        {
-            throw new ConfigException($"otlp '{endpoint}' is not an OTLP/HTTP collector URL (for instance http://127.0.0.1:4318)");
-        }
         var traces = new Uri(uri, uri.AbsolutePath.TrimEnd('/') + "/v1/traces");
         return Sdk.CreateTracerProviderBuilder()
             .ConfigureResource(resource => resource.AddService("wasmorch-gateway", serviceInstanceId: serviceInstance))

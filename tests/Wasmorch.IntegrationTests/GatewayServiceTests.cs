@@ -60,6 +60,43 @@ public sealed class GatewayServiceTests : IDisposable
         Assert.Matches(@"(?m)^configuration has 1 error\(s\)$", result.Stdout);
     }
 
+    public static TheoryData<string, string, string, string> StartRefusals => new()
+    {
+        { "http off loopback without a token", "link_key = \"off\"\nhttp = \"0.0.0.0:9080\"", "", "http: refusing to serve HTTP on 0.0.0.0:9080 without a token" },
+        { "http by name", "link_key = \"off\"\nhttp = \"localhost:9080\"", "", "http: http 'localhost:9080' is not address:port with an IP address" },
+        { "otlp without a scheme", "link_key = \"off\"\notlp = \"127.0.0.1:4318\"", "", "otlp: otlp '127.0.0.1:4318' is not an OTLP/HTTP collector URL" },
+        { "a garbage trusted key", "link_key = \"off\"", "[signing]\ntrusted_keys = [\"not-a-key\"]\n", "signing: [signing] trusted key 'not-a-key' is not a base64 Ed25519 public key" },
+        { "a fleet name with a dot", "link_key = \"off\"", "[fleet]\nnats = \"nats://127.0.0.1:1\"\nname = \"gw-a\"\nfleet = \"a.b\"\n", "fleet: fleet 'a.b' must be 1 to 64 of A-Z a-z 0-9 _ -" },
+        { "a fleet without this gateway's name", "link_key = \"off\"", "[fleet]\nnats = \"nats://127.0.0.1:1\"\n", "fleet: joining a fleet needs this gateway's name in it" },
+        { "a link key through a file", "link_key = \"/etc/passwd/link.key\"", "", "link key: link key /etc/passwd/link.key cannot be created: /etc/passwd is a file, not a folder" },
+    };
+
+    /// <summary>Issue 30, item 11: what the start refuses, --check-config refuses too, with the same words.</summary>
+    [Theory]
+    [MemberData(nameof(StartRefusals))]
+    public async Task Check_config_and_the_start_refuse_the_same_configurations_with_the_same_message(string what, string gatewayLines, string tables, string message)
+    {
+        var path = Path.Combine(_dir, "wasmorch.toml");
+        File.WriteAllText(path, $"[gateway]\nstate = \"off\"\nport = 0\n{gatewayLines}\n[build]\ncache_dir = \"{_dir}/cache\"\n{tables}");
+        var check = await CheckAsync(path);
+        Assert.True(check.ExitCode == 2, $"{what}: --check-config exited {check.ExitCode}\n{check.Stdout}");
+        Assert.Contains("error " + message, check.Stdout, StringComparison.Ordinal);
+        var start = await CliRunner.RunLocalAsync(null, "gateway", "--config", path);
+        Assert.True(start.ExitCode == 2, $"{what}: the start exited {start.ExitCode}\n{start.Stdout}{start.Stderr}");
+        Assert.Contains("error: " + message, start.Stderr, StringComparison.Ordinal);
+        Assert.Equal("", start.Stdout);
+    }
+
+    [Fact]
+    public async Task A_key_given_twice_is_refused_naming_both_places()
+    {
+        var path = Path.Combine(_dir, "wasmorch.toml");
+        File.WriteAllText(path, "[gateway]\ntoken = \"first-token-0123456789\"\nport = 9000\ntoken = \"second-token-0123456789\"\n");
+        var check = await CheckAsync(path);
+        Assert.Equal(2, check.ExitCode);
+        Assert.Contains($"{path}(4,1) : error : The key `gateway.token` is already defined at (2,1)", check.Stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Check_config_fails_with_2_naming_a_state_directory_it_cannot_write()
     {

@@ -75,7 +75,7 @@ public sealed class TraceTests
         var gateway = RunningProcess.StartCli(["gateway", "--port", "0", "--state", "off", "--otlp", url]);
         await using var _ = gateway;
         Assert.Equal(2, await gateway.WaitForExitAsync(TimeSpan.FromSeconds(30)));
-        Assert.Contains($"otlp '{url}' is not an OTLP/HTTP collector URL (for instance http://127.0.0.1:4318)", gateway.Output, StringComparison.Ordinal);
+        Assert.Contains($"otlp '{url}' is not an OTLP/HTTP collector URL with its scheme (for instance http://127.0.0.1:4318)", gateway.Output, StringComparison.Ordinal);
     }
 
     private static SystemUnderTest FleetMember(NatsServer nats, OtlpCollector collector, string gateway, string board)

@@ -71,20 +71,18 @@ public static class GatewayCommand
                 Console.WriteLine(errors == 0 ? "configuration ok" : $"configuration has {errors} error(s)");
                 return errors == 0 ? ExitCodes.Ok : ExitCodes.Usage;
             }
-            IPEndPoint? httpEndpoint;
-            OpenTelemetry.Trace.TracerProvider? tracing;
-            try
+            // The same rules --check-config prints: the start refuses on any broken one.
+            var broken = settings.Validate().Where(check => check.Problem is not null).ToList();
+            if (broken.Count > 0)
             {
-                tracing = settings.Otlp is { } collector ? Wasmorch.Http.TraceExport.Start(collector, settings.FleetGatewayName ?? $"{settings.BindAddress}:{settings.Port}") : null;
-                httpEndpoint = settings.Http is { } httpText
-                    ? Wasmorch.Http.HttpApiServer.Endpoint(httpText, settings.Token ?? Environment.GetEnvironmentVariable("WASMORCH_TOKEN"), settings.Insecure)
-                    : null;
-            }
-            catch (ConfigException ex)
-            {
-                await Console.Error.WriteLineAsync($"error: {ex.Message}");
+                foreach (var check in broken)
+                {
+                    await Console.Error.WriteLineAsync($"error: {check.Subject}: {check.Problem}");
+                }
                 return ExitCodes.Usage;
             }
+            var httpEndpoint = settings.CheckHttp();
+            var tracing = settings.Otlp is not null ? Wasmorch.Http.TraceExport.Start(settings.CheckOtlp(), settings.FleetGatewayName ?? $"{settings.BindAddress}:{settings.Port}") : null;
             using var loggers = Logging.Create(pr.GetValue(global.Verbose));
             using var traces = tracing;
             GatewayHost gatewayHost;

@@ -26,14 +26,10 @@ public static class ConfigCheck
     public static async Task<IReadOnlyList<Finding>> RunAsync(GatewayConfig config, string origin)
     {
         var findings = new List<Finding> { new(Severity.Ok, "config", $"{origin}: {config.Devices.Count} device(s)") };
-        try
+        // The start's own rules (listen, http, otlp, signing, fleet, link key), each as the start would judge it.
+        foreach (var check in config.Validate())
         {
-            config.CheckListen();
-            findings.Add(new(Severity.Ok, "listen", $"{config.BindAddress}:{config.Port}{(config.Token is null ? " (no token: loopback only)" : " (token required)")}"));
-        }
-        catch (ConfigException ex)
-        {
-            findings.Add(new(Severity.Error, "listen", ex.Message));
+            findings.Add(check.Problem is null ? new(Severity.Ok, check.Subject, check.Found) : new(Severity.Error, check.Subject, check.Problem));
         }
         foreach (var (name, endpoint) in config.Devices.OrderBy(d => d.Key, StringComparer.Ordinal))
         {
@@ -50,26 +46,6 @@ public static class ConfigCheck
         }
         var cache = config.CacheDirectory ?? ArtifactCache.DefaultDirectory();
         findings.Add(Writable("cache", cache, cache));
-        if (config.LinkKeyPath != "off")
-        {
-            var key = config.LinkKeyPath ?? LinkKeyFile.DefaultPath();
-            if (File.Exists(key))
-            {
-                try
-                {
-                    LinkKeyFile.Load(key);
-                    findings.Add(new(Severity.Ok, "link key", key));
-                }
-                catch (LinkKeyException ex)
-                {
-                    findings.Add(new(Severity.Error, "link key", ex.Message));
-                }
-            }
-            else
-            {
-                findings.Add(Writable("link key", Path.GetDirectoryName(Path.GetFullPath(key))!, $"{key} (will be created)"));
-            }
-        }
         try
         {
             using var certificate = config.LoadTlsCertificate();

@@ -7,7 +7,7 @@ using Wasmorch.Transport;
 namespace Wasmorch.Gateway.Config;
 
 /// <summary>The gateway's settings and device map, from <c>wasmorch.toml</c> and the command line.</summary>
-public sealed class GatewayConfig
+public sealed partial class GatewayConfig
 {
     public string BindAddress { get; set; } = "127.0.0.1";
 

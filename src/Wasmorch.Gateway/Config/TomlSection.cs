@@ -28,12 +28,26 @@ internal sealed class TomlSection
     {
         try
         {
-            return new TomlSection(TomlSerializer.Deserialize<TomlTable>(text, TomlModelContext.Default) ?? new TomlTable(), origin, "");
+            return new TomlSection(TomlSerializer.Deserialize<TomlTable>(Validated(text, origin), TomlModelContext.Default) ?? new TomlTable(), origin, "");
         }
         catch (TomlException ex)
         {
             throw new ConfigException($"{origin}: {ex.Message}");
         }
+    }
+
+    /// <summary>
+    /// The text, once the TOML specification's own rules hold: the model reader keeps the last of a
+    /// key given twice, so a second <c>token</c> or <c>bind</c> further down a file would silently win.
+    /// </summary>
+    private static string Validated(string text, string origin)
+    {
+        var document = Tomlyn.Parsing.SyntaxParser.Parse(text, origin, validate: true);
+        if (document.HasErrors)
+        {
+            throw new ConfigException(string.Join("; ", document.Diagnostics.Where(d => d.Kind == Tomlyn.Syntax.DiagnosticMessageKind.Error).Select(d => d.ToString())));
+        }
+        return text;
     }
 
     /// <summary>The top level of a TOML file; one that cannot be read is a <see cref="ConfigException"/> ("cannot read <paramref name="what"/>path: …").</summary>
