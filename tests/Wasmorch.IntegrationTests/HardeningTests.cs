@@ -162,6 +162,19 @@ public sealed class SignedModuleTests
             CliAssert.Exit(0, signed);
             Assert.Contains("\"signature_verified\":true", signed.Stdout, StringComparison.Ordinal);
 
+            // Garbage is no native code, signed or not (issue 31, bug 5): refused as what it is, before the device.
+            var garbage = Path.Combine(dir, "garbage.bin");
+            await File.WriteAllBytesAsync(garbage, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]);
+            foreach (var file in new[] { garbage, "/bin/true" })
+            {
+                var refused = await system.CliAsync("--device", "secure", "--json", "deploy", "--module-id", "g", "--file", file, "--sign-key", key);
+                CliAssert.Exit(7, refused);
+                using var answer = System.Text.Json.JsonDocument.Parse(refused.Stdout);
+                Assert.Equal("INVALID_MODULE", answer.RootElement.GetProperty("error").GetProperty("code").GetString());
+                Assert.EndsWith("not a module: a device runs wasm (\\0asm), a Wasmtime precompiled module (.cwasm) or a WAMR AOT image (\\0aot)",
+                    answer.RootElement.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+            }
+
             // A signed .wasm file (the signature covers its bytes); a device that does not require signatures takes unsigned ones.
             var wasm = Path.Combine(dir, "m.wasm");
             await File.WriteAllBytesAsync(wasm, ModuleBuilder.Build("math_ops.c"));

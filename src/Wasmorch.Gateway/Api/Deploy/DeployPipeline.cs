@@ -7,6 +7,7 @@ using Wasmorch.Gateway.Devices;
 using Wasmorch.Gateway.Signing;
 using Wasmorch.Protocol.Agent;
 using Wasmorch.Protocol.HostApi;
+using Wasmorch.Protocol.Modules;
 using static Wasmorch.Gateway.Api.Ops.Replies;
 
 namespace Wasmorch.Gateway.Api.Deploy;
@@ -215,7 +216,13 @@ public sealed class DeployPipeline(DeviceRegistry devices, BuildService build, G
             d.CacheHit = compiled.CacheHit;
             d.Diagnostics = compiled.Diagnostics;
         }
-        if (!d.Module.AsSpan().StartsWith("\0asm"u8))
+        var format = ModuleFormats.Detect(d.Module);
+        if (format == ModuleFormat.Unknown)
+        {
+            // Garbage is garbage, signed or not: it is never forwarded as if it were native code.
+            throw new GatewayException(AgentErrorCodes.InvalidModule, $"module '{d.ModuleId}' is {ModuleFormats.DescribeUnknown(d.Module)}");
+        }
+        if (format != ModuleFormat.Wasm)
         {
             // Native code (a Wasmtime or WAMR AOT image) runs as the device's own code: it may come
             // only from a builder the device trusts, which is this gateway (--mode aot builds it
