@@ -201,6 +201,12 @@ internal static unsafe class CoreBoard
     private static int Refusal(AgentLine line, string codeKey, byte* msg, nuint capacity)
     {
         Copy(line[AgentKeys.Msg] ?? string.Empty, msg, capacity);
+        return KnownCode(line, codeKey);
+    }
+
+    /// <summary>The core's number for the line's code; one the core does not know ends the host loudly rather than reach C as -1.</summary>
+    private static int KnownCode(AgentLine line, string codeKey = AgentKeys.Code)
+    {
         var code = Array.IndexOf(Codes, line[codeKey]);
         return code > 0 ? code : throw new InvalidOperationException($"the board answered a code the core does not know: {line}");
     }
@@ -280,7 +286,7 @@ internal static unsafe class CoreBoard
         var reply = Parse(_handler.Stop(Line($"STOP module_id={Text(id)}")));
         if (reply.Verb != AgentVerbs.StopOk)
         {
-            return Array.IndexOf(Codes, reply[AgentKeys.Code]);
+            return KnownCode(reply);
         }
         *pending = reply[AgentKeys.Status] == "PENDING" ? 1 : 0;
         *job = reply.TryGetInt64(AgentKeys.Job, out var number) ? (uint)number : 0;
@@ -294,7 +300,7 @@ internal static unsafe class CoreBoard
     private static int Unload(byte* id)
     {
         var reply = Parse(_handler.Unload(Line($"UNLOAD module_id={Text(id)}")));
-        return reply.Verb == AgentVerbs.UnloadOk ? 0 : Array.IndexOf(Codes, reply[AgentKeys.Code]);
+        return reply.Verb == AgentVerbs.UnloadOk ? 0 : KnownCode(reply);
     }
 
     /// <summary>The board's RESULT and LOG lines, formatted again by the core so that every byte on the link is the core's.</summary>

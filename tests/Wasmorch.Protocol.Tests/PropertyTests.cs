@@ -38,7 +38,6 @@ public sealed class PropertyTests
                 builder.Add(key, value);
             }
             var bytes = builder.ToBytes();
-            File.AppendAllText("/tmp/lens.txt", bytes.Length + " " + line.Fields.Length + "\n");
             var parsed = AgentLineParser.TryParse(bytes.AsSpan(0, bytes.Length - 1), out var result, out var error);
             // The builder shortens the last quoted value (whatever its key) of a line that is too long whole.
             var shortened = builder.FitsWhole ? -1 : Array.FindLastIndex(line.Fields, f => f.Key == "msg" || !AgentLineBuilder.IsBare(f.Value));

@@ -5,11 +5,6 @@ using Wasmorch.Protocol.HostApi;
 
 namespace Wasmorch.Gateway.Devices;
 
-/// <summary>
-/// One open link to a device. A read loop takes every line the agent sends and routes it: the
-/// reply to the single outstanding command, RESULT lines of jobs to their waiters (or keeps them
-/// for a waiter yet to come), anything else is logged and skipped as stray.
-/// </summary>
 /// <summary>What a connection reports as it routes lines; each runs on the read loop and must not block.</summary>
 internal sealed record ConnectionEvents(
     Action<AgentLine>? Log = null,
@@ -18,6 +13,11 @@ internal sealed record ConnectionEvents(
     Action<string>? Reset = null,
     Action<string>? Closed = null);
 
+/// <summary>
+/// One open link to a device. A read loop takes every line the agent sends and routes it: the
+/// reply to the single outstanding command, RESULT lines of jobs to their waiters (or keeps them
+/// for a waiter yet to come), anything else is logged and skipped as stray.
+/// </summary>
 internal sealed partial class DeviceConnection : IAsyncDisposable
 {
     /// <summary>Finished jobs remembered for a late <c>wait_result</c>.</summary>
