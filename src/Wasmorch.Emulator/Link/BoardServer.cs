@@ -71,7 +71,7 @@ public sealed partial class BoardServer : IAsyncDisposable
                     _pending.RemoveAt(0);
                 }
             }
-            peer.Run = ServeAsync(socket, peer, claim => TakeOverAsync(peer, socket.RemoteEndPoint));
+            peer.Run = ServeAsync(socket, peer, _ => TakeOverAsync(peer, socket.RemoteEndPoint));
         }
         else
         {
