@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Wasmorch.Cli.Client;
 using Wasmorch.Conformance;
 using Wasmorch.Transport;
 
@@ -108,6 +109,6 @@ public static class ConformanceCommand
         var ms = result.Elapsed.TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture);
         Console.WriteLine(result.Outcome == CaseOutcome.Pass
             ? $"{outcome,-4}  {result.Name,-32} {ms,6} ms"
-            : $"{outcome,-4}  {result.Name,-32} {result.Message}");
+            : $"{outcome,-4}  {result.Name,-32} {TerminalText.Line(result.Message)}");
     }
 }
