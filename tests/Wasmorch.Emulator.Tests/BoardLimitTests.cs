@@ -23,6 +23,15 @@ public sealed class BoardLimitTests
     }
 
     [Fact]
+    public async Task A_shared_memory_is_refused_at_load_not_at_start()
+    {
+        await using var agent = await _boards.NewBoardAsync();
+        var refused = await agent.LoadAsync("m", Wat("(module (memory 1 1 shared) (func (export \"f\") (result i32) (i32.atomic.load (i32.const 0))))"));
+        Assert.Equal(("LOAD_ERR", "INVALID_MODULE"), (refused.Verb, refused["code"]));
+        Assert.Equal("module's memory is shared (the threads proposal's 'shared' limits flag); this board gives one unshared memory: build without threads or shared memory", refused["msg"]);
+    }
+
+    [Fact]
     public async Task A_ten_million_entry_table_is_refused()
     {
         await using var agent = await _boards.NewBoardAsync();

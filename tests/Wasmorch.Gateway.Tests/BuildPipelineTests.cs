@@ -147,6 +147,17 @@ public sealed class BuildOptionsAndValidationTests
         byte[] bigMemory = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x05, 0x03, 0x01, 0x00, 0x02];
         Assert.Equal("NO_MEMORY", Assert.Throws<GatewayException>(() => ModuleValidator.Check(bigMemory, null, "d")).Code);
     }
+
+    [Fact]
+    public void A_module_whose_memory_is_shared_is_refused_before_upload()
+    {
+        // One memory of one page, limits flags 3: a maximum, and shared (the threads proposal).
+        byte[] shared = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x05, 0x04, 0x01, 0x03, 0x01, 0x01];
+        var error = Assert.Throws<GatewayException>(() => ModuleValidator.Check(shared, null, "d"));
+        Assert.Equal(("INVALID_MODULE", "module's memory is shared (the threads proposal's 'shared' limits flag); boards give one unshared memory: build without threads or shared memory"), (error.Code, error.Message));
+        byte[] unshared = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x05, 0x04, 0x01, 0x01, 0x01, 0x01];
+        ModuleValidator.Check(unshared, null, "d");
+    }
 }
 
 /// <summary>--mode aot against a WAMR device when wamrc is missing: a COMPILE_ERROR that says how to get it.</summary>

@@ -4,15 +4,32 @@ using Wasmorch.Testing;
 namespace Wasmorch.IntegrationTests;
 
 /// <summary>
-/// `wasmorch flash` as a process against what stands in for a board here: a directory that is an
-/// ST-LINK's USB drive (a task plays the probe: it takes the file, or writes FAIL.TXT) and a fake
-/// openocd on PATH that records its arguments. Images are checked before a byte is written.
+/// `wasmorch flash` as a process against what stands in for a board here: a tmpfs mounted where an
+/// ST-LINK's USB drive would be, holding its files (a task plays the probe: it takes the file, or
+/// writes FAIL.TXT), and a fake openocd on PATH that records its arguments. Images are checked
+/// before a byte is written. Mounting needs root: those tests are skipped elsewhere (RootFact).
 /// </summary>
 public sealed class FlashTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("wasmorch-flash-").FullName;
+    private readonly List<string> _mounted = [];
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose()
+    {
+        foreach (var mount in _mounted)
+        {
+            Run("umount", mount);
+        }
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private static void Run(string program, params string[] args)
+    {
+        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(program, args) { RedirectStandardError = true })!;
+        var error = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        Assert.True(process.ExitCode == 0, $"{program} {string.Join(' ', args)}: {error}");
+    }
 
     /// <summary>A raw image whose vector table points into the F446RE's RAM and flash, with the build's footprint.txt.</summary>
     private string Image(uint stack = 0x2001_7b80, uint reset = 0x0800_0225, string board = "nucleo_f446re")
@@ -27,9 +44,15 @@ public sealed class FlashTests : IDisposable
         return Path.Combine(folder, "zephyr.bin");
     }
 
-    private string Drive(string label)
+    /// <summary>A mounted drive with the probe's files (<paramref name="mounted"/> false: a plain directory that only looks like one).</summary>
+    private string Drive(string label, bool mounted = true)
     {
         var drive = Directory.CreateDirectory(Path.Combine(_dir, "media", label)).FullName;
+        if (mounted)
+        {
+            Run("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", drive);
+            _mounted.Add(drive);
+        }
         File.WriteAllText(Path.Combine(drive, "MBED.HTM"), "<html>ST-LINK</html>");
         File.WriteAllText(Path.Combine(drive, "DETAILS.TXT"), "Version: V2J40M27\n");
         return drive;
@@ -73,7 +96,7 @@ public sealed class FlashTests : IDisposable
         return new Dictionary<string, string> { ["PATH"] = $"{bin}:/usr/bin:/bin" };
     }
 
-    [Fact]
+    [RootFact]
     public async Task Flash_copies_the_image_to_the_boards_stlink_drive_and_reports_once_the_probe_took_it()
     {
         var image = Image();
@@ -87,7 +110,7 @@ public sealed class FlashTests : IDisposable
         Assert.Matches(@"(?m)^  \[devices\.nucleo\] endpoint = ""serial://usb/0483:374b\?baud=115200""$", result.Stdout);
     }
 
-    [Fact]
+    [RootFact]
     public async Task A_probe_that_writes_FAIL_TXT_fails_the_flash_with_its_words()
     {
         var drive = Drive("NODE_F446RE");
@@ -98,7 +121,7 @@ public sealed class FlashTests : IDisposable
         Assert.Contains("FAIL.TXT says \"The interface firmware FAILED to reach the target MCU\"", result.Stderr, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [RootFact]
     public async Task An_image_for_another_board_is_refused_before_a_byte_is_written()
     {
         var drive = Drive("NODE_F446RE");
@@ -113,7 +136,7 @@ public sealed class FlashTests : IDisposable
         Assert.Empty(Directory.GetFiles(drive, "*.bin"));
     }
 
-    [Fact]
+    [RootFact]
     public async Task The_drive_of_another_board_and_a_board_that_runs_under_qemu_are_refused()
     {
         var other = await FlashAsync(null, "--board", "nucleo_f446re", "--image", Image(), "--drive", Drive("NODE_L476RG"));
@@ -124,7 +147,7 @@ public sealed class FlashTests : IDisposable
         Assert.Contains("mps2_an385 runs under QEMU", qemu.Stderr, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [RootFact]
     public async Task A_wait_out_of_range_is_a_usage_error_and_nothing_is_written()
     {
         var drive = Drive("NODE_F446RE");
@@ -132,6 +155,42 @@ public sealed class FlashTests : IDisposable
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("--wait-ms -5 is out of range (0 to 600000)", result.Stderr, StringComparison.Ordinal);
         Assert.Empty(Directory.GetFiles(drive, "*.bin"));
+    }
+
+    [Fact]
+    public async Task A_directory_that_only_looks_like_a_drive_is_refused_and_nothing_is_written()
+    {
+        var fake = Drive("NODE_F446RE", mounted: false);
+        var result = await FlashAsync(null, "--board", "nucleo_f446re", "--image", Image(), "--drive", fake);
+        Assert.Equal(4, result.ExitCode);
+        Assert.Contains($"error: {fake} is not an ST-LINK drive: it is not a mount point", result.Stderr, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(fake, "*.bin"));
+    }
+
+    [RootFact]
+    public async Task A_symlink_to_a_mounted_drive_is_refused()
+    {
+        var drive = Drive("NODE_F446RE");
+        var link = Path.Combine(_dir, "NODE_F446RE");
+        Directory.CreateSymbolicLink(link, drive);
+        var result = await FlashAsync(null, "--board", "nucleo_f446re", "--image", Image(), "--drive", link);
+        Assert.Equal(4, result.ExitCode);
+        Assert.Contains($"error: {link} is not an ST-LINK drive: {link} is a symbolic link (name the drive's mount point itself)", result.Stderr, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(drive, "*.bin"));
+    }
+
+    [RootFact]
+    public async Task An_image_name_on_the_drive_that_is_a_symlink_is_not_written_through()
+    {
+        var drive = Drive("NODE_F446RE");
+        var victim = Path.Combine(_dir, "victim.txt");
+        await File.WriteAllTextAsync(victim, "keep me");
+        var planted = Path.Combine(drive, "wasmorch-nucleo_f446re.bin");
+        File.CreateSymbolicLink(planted, victim);
+        var result = await FlashAsync(null, "--board", "nucleo_f446re", "--image", Image(), "--drive", drive);
+        Assert.Equal(4, result.ExitCode);
+        Assert.Contains($"error: {planted} is a symbolic link (to {victim}): the image is not written through it", result.Stderr, StringComparison.Ordinal);
+        Assert.Equal("keep me", await File.ReadAllTextAsync(victim));
     }
 
     [Fact]

@@ -65,6 +65,23 @@ public sealed class NegotiationTests
         Assert.Contains("PASS  load_one_byte_writes", result.Stdout, StringComparison.Ordinal);
         Assert.Matches(@"\d+ passed, 0 failed \(MUST\), 0 warnings \(SHOULD\), 0 skipped", result.Stdout);
     }
+
+    [Fact]
+    public async Task Conformance_link_key_off_means_no_key_like_emulate_and_gateway_and_a_missing_key_file_is_named()
+    {
+        await using var system = new SystemUnderTest();
+        system.StartBoard("open", 0, "--link-key", "off");
+        var endpoint = $"tcp://127.0.0.1:{system.BoardPorts["open"]}";
+        var off = await CliRunner.RunAsync("127.0.0.1:1", "conformance", endpoint, "--link-key", "off", "--case", "load_one_byte_writes");
+        CliAssert.Exit(0, off);
+        Assert.Contains("PASS  load_one_byte_writes", off.Stdout, StringComparison.Ordinal);
+
+        var missing = Path.Combine(Path.GetTempPath(), $"wasmorch-no-such-key-{Guid.NewGuid():n}");
+        var absent = await CliRunner.RunAsync("127.0.0.1:1", "conformance", endpoint, "--link-key", missing);
+        CliAssert.Exit(2, absent);
+        Assert.Equal($"error: link key {missing} does not exist (give the agent's key file, or \"off\" for an agent without AUTH)", absent.Stderr.Trim());
+        Assert.Empty(absent.Stdout);
+    }
 }
 
 /// <summary>The build pipeline over real processes: AOT to an emulated board, the cache, idempotent deploys.</summary>

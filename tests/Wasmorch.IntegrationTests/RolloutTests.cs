@@ -250,4 +250,46 @@ public sealed class RolloutTests
         var run = await system.CliAsync("--selector", selector, "start", "--module-id", "v", "--func-name", "version", "--wait-result");
         return Regex.Count(run.Stdout, $@"(?m)^\w+: v\.version job=\d+ status=OK value={version} ");
     }
+
+    [Theory]
+    [InlineData("2,1", "wave '1' is smaller than wave '2' before it in '2,1': waves grow")]
+    [InlineData("100%,50%", "wave '50%' is smaller than wave '100%' before it in '100%,50%': waves grow")]
+    public async Task Waves_that_shrink_are_a_usage_error_of_the_cli(string waves, string error)
+    {
+        var result = await CliRunner.RunAsync("127.0.0.1:1", "--selector", "fleet=r", "rollout", "start", "--module-id", "v",
+            "--wasm", RepoPaths.Module("math_ops.c"), "--check", "self_test", "--waves", waves);
+        CliAssert.Exit(2, result);
+        Assert.Contains($"error: --waves: {error}", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("2,1", "wave '1' is smaller than wave '2' before it in '2,1': waves grow")]
+    [InlineData("100%,50%", "wave '50%' is smaller than wave '100%' before it in '100%,50%': waves grow")]
+    [InlineData("10,50%", "wave '50%' (5 of the 10 device(s)) is smaller than wave '10' before it in '10,50%': waves grow")]
+    public async Task Waves_that_shrink_are_refused_by_the_gateway_with_bad_request(string waves, string error)
+    {
+        await using var system = new SystemUnderTest();
+        var dir = Directory.CreateTempSubdirectory("wasmorch-waves-").FullName;
+        try
+        {
+            // Ten devices the selector matches by their configured labels; none needs to answer for the waves to be checked.
+            await File.WriteAllTextAsync(Path.Combine(dir, "wasmorch.toml"), string.Concat(Enumerable.Range(0, 10).Select(i =>
+                $"[devices.r{i}]\nendpoint = \"tcp://127.0.0.1:1\"\nlabels = {{ fleet = \"r\" }}\n")));
+            system.GatewayArgs.AddRange(["--config", Path.Combine(dir, "wasmorch.toml")]);
+            system.StartGateway();
+            var request = new Wasmorch.Protocol.HostApi.HostRequest
+            {
+                Op = Wasmorch.Protocol.HostApi.HostOps.Rollout, Action = "start", Selector = "fleet=r", ModuleId = "v",
+                Module = Convert.ToBase64String("\0asm\u0001\0\0\0"u8.ToArray()), Check = "self_test", Waves = waves,
+            };
+            var answer = System.Text.Json.JsonDocument.Parse(await system.HostExchangeAsync(Wasmorch.Protocol.HostApi.HostJson.Serialize(request))).RootElement;
+            Assert.False(answer.GetProperty("ok").GetBoolean(), answer.ToString());
+            Assert.Equal("BAD_REQUEST", answer.GetProperty("error").GetProperty("code").GetString());
+            Assert.Contains(error, answer.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }

@@ -416,9 +416,15 @@ static void do_xload(struct wm_agent *a, const struct wm_line *l)
 		return;
 	}
 	most = lzss ? WM_LZSS_MAX_STREAM(size) : size;
-	if (!wm_parse_u32(wm_line_get(l, "zsize"), &zsize) || zsize < 1 || zsize > most) {
-		snprintf(msg, sizeof(msg), "XLOAD needs zsize=<stream bytes>, 1 to %lu for a module of %lu bytes with codec %s",
-			 (unsigned long)most, (unsigned long)size, codec);
+	/* codec=none: the stream is the module, byte for byte; a shorter one would leave bytes nobody sent. */
+	if (!wm_parse_u32(wm_line_get(l, "zsize"), &zsize) || zsize < (lzss ? 1 : size) || zsize > most) {
+		if (lzss) {
+			snprintf(msg, sizeof(msg), "XLOAD needs zsize=<stream bytes>, 1 to %lu for a module of %lu bytes with codec %s",
+				 (unsigned long)most, (unsigned long)size, codec);
+		} else {
+			snprintf(msg, sizeof(msg), "XLOAD needs zsize=<stream bytes>, exactly %lu for a module of %lu bytes with codec none",
+				 (unsigned long)size, (unsigned long)size);
+		}
 		send_err(a, "BAD_ARGS", msg);
 		return;
 	}

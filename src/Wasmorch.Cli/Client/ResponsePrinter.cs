@@ -5,7 +5,11 @@ using Wasmorch.Protocol.HostApi;
 
 namespace Wasmorch.Cli.Client;
 
-/// <summary>Prints a response for a person (outcome, then <c>e2e_latency_ms=</c>) or as one JSON object.</summary>
+/// <summary>
+/// Prints a response for a person (outcome, then <c>e2e_latency_ms=</c>) or as one JSON object.
+/// Everything it prints came from a device or the fleet in part: it writes through
+/// <see cref="TerminalText.Guard"/>, and a field a device wrote is printed as <see cref="TerminalText.Line"/>.
+/// </summary>
 public sealed class ResponsePrinter
 {
     private readonly TextWriter _out;
@@ -14,8 +18,8 @@ public sealed class ResponsePrinter
 
     public ResponsePrinter(TextWriter stdout, TextWriter stderr, bool json)
     {
-        _out = stdout;
-        _err = stderr;
+        _out = TerminalText.Guard(stdout);
+        _err = TerminalText.Guard(stderr);
         _json = json;
     }
 
@@ -49,7 +53,7 @@ public sealed class ResponsePrinter
                     _out.WriteLine(Describe(command, response));
                 }
                 var error = response.Error!;
-                _err.WriteLine($"error: {error.Code}: {error.Message}");
+                _err.WriteLine($"error: {error.Code}: {TerminalText.Line(error.Message)}");
                 if (!string.IsNullOrWhiteSpace(error.Details))
                 {
                     _err.WriteLine(error.Details.TrimEnd());
@@ -82,7 +86,7 @@ public sealed class ResponsePrinter
             }
             else
             {
-                _err.WriteLine($"{response.Device}: error: {response.Error!.Code}: {response.Error.Message}");
+                _err.WriteLine($"{response.Device}: error: {response.Error!.Code}: {TerminalText.Line(response.Error.Message)}");
             }
         }
         return exit;
@@ -121,7 +125,7 @@ public sealed class ResponsePrinter
             if (pass.Started is null)
             {
                 var error = pass.Deployed.Error!;
-                _err.WriteLine($"{pass.Device}: error: {error.Code}: {error.Message}");
+                _err.WriteLine($"{pass.Device}: error: {error.Code}: {TerminalText.Line(error.Message)}");
                 if (!string.IsNullOrWhiteSpace(error.Details))
                 {
                     _err.WriteLine(error.Details.TrimEnd());
@@ -129,11 +133,11 @@ public sealed class ResponsePrinter
             }
             else if (outcome.Ok || outcome.Job is not null && outcome.Status is not null)
             {
-                _out.WriteLine(Describe("start", outcome) + (outcome.Ok ? "" : $" error: {outcome.Error!.Code}: {outcome.Error.Message}"));
+                _out.WriteLine(Describe("start", outcome) + (outcome.Ok ? "" : $" error: {outcome.Error!.Code}: {TerminalText.Line(outcome.Error.Message)}"));
             }
             else
             {
-                _err.WriteLine($"{pass.Device}: error: {outcome.Error!.Code}: {outcome.Error.Message}");
+                _err.WriteLine($"{pass.Device}: error: {outcome.Error!.Code}: {TerminalText.Line(outcome.Error.Message)}");
             }
             if (pass.Deployed.Ok && !string.IsNullOrWhiteSpace(pass.Deployed.Message) && deployCommand == "build-and-deploy")
             {
@@ -194,16 +198,16 @@ public sealed class ResponsePrinter
     }
 
     private static string Fields(IReadOnlyDictionary<string, string>? fields) =>
-        string.Join(' ', (fields ?? new Dictionary<string, string>()).Select(kv => $"{kv.Key}={kv.Value}"));
+        string.Join(' ', (fields ?? new Dictionary<string, string>()).Select(kv => $"{TerminalText.Line(kv.Key)}={TerminalText.Line(kv.Value)}"));
 
     /// <summary>One published event: its text when it is printable, else its bytes in hex.</summary>
     public static string FormatEvent(ModuleEvent e) =>
-        $"{e.Time} {e.Device} {e.ModuleId} job={e.Job} uptime_ms={e.UptimeMs} {e.Topic}: " + (e.Text ?? (e.Data.Length == 0 ? "(no data)" : "0x" + e.Data));
+        TerminalText.Line($"{e.Time} {e.Device} {e.ModuleId} job={e.Job} uptime_ms={e.UptimeMs} {e.Topic}: " + (e.Text ?? (e.Data.Length == 0 ? "(no data)" : "0x" + e.Data)));
 
     /// <summary>A streamed events response: the recent ones, or one new one.</summary>
     public void PrintEvents(HostResponse response) => PrintStreamed(response, response.Published, response.Events, FormatEvent);
 
-    public static string FormatLog(LogEntry e) => $"{e.Time} {e.Device} {e.ModuleId} job={e.Job}: {e.Message}";
+    public static string FormatLog(LogEntry e) => TerminalText.Line($"{e.Time} {e.Device} {e.ModuleId} job={e.Job}: {e.Message}");
 
     /// <summary>One streamed log entry: a line of text, or one JSON object per line with --json.</summary>
     public void PrintLog(HostResponse response) => PrintStreamed(response, response.Log, response.Logs, FormatLog);
@@ -264,7 +268,7 @@ public sealed class ResponsePrinter
             + (p.HeldVersion is { } held ? $" (version {held} there)" : "")
             + (p.DesiredVersion is { } wanted && p.State != "extra" ? $" -> version {wanted}" : "")
             + (p.Outcome is { } outcome ? $": {outcome}" : "")
-            + (p.Error is { } e ? $" {e.Code}: {e.Message}" : ""))
+            + (p.Error is { } e ? $" {e.Code}: {TerminalText.Line(e.Message)}" : ""))
         .Append($"{plan.Select(p => p.Device).Distinct().Count()} device(s): " + string.Join(", ",
             PlanStates.Select(s => $"{plan.Count(p => p.State == s)} {s}"))
             + (plan.Any(p => p.Outcome is not null) ? $"; {plan.Count(p => p.Outcome is "deployed" or "started")} deployed, " +
@@ -316,15 +320,15 @@ public sealed class ResponsePrinter
         "rollout" when r.Rollout is { } o => string.Join(Environment.NewLine, new[]
             {
                 $"rollout {o.Id} of {o.ModuleId}" + (o.Version is { } v ? $" version {v}" : "") + $" on '{o.Selector}': {o.State}, wave {o.Wave} of {o.Waves}, {o.Failures} failed (at most {o.MaxFailures})"
-                + (o.Reason is { } reason ? $": {reason}" : ""),
-            }.Concat(o.Devices.Select(d => $"  {d.Device,-16} wave {d.Wave} {d.Outcome}" + (d.Message is { } m ? $" ({m})" : "")))),
+                + (o.Reason is { } reason ? $": {TerminalText.Line(reason)}" : ""),
+            }.Concat(o.Devices.Select(d => $"  {d.Device,-16} wave {d.Wave} {d.Outcome}" + (d.Message is { } m ? $" ({TerminalText.Line(m)})" : "")))),
         "jobs" => r.Jobs is null or { Count: 0 }
             ? "no jobs recorded"
             : string.Join(Environment.NewLine, r.Jobs.Select(j =>
-                $"{j.StartedAt} {j.Device,-12} job={j.Job,-5} {j.ModuleId}.{j.Func}({j.Args}) {j.Status}"
+                $"{j.StartedAt} {j.Device,-12} job={j.Job,-5} {j.ModuleId}.{j.Func}({TerminalText.Line(j.Args)}) {j.Status}"
                 + (j.Value is null ? "" : $" value={j.Value}")
                 + (j.ElapsedUs is { } us ? $" elapsed_us={us}" : "")
-                + (j.Message is null ? "" : $" \"{j.Message}\"")
+                + (j.Message is null ? "" : $" \"{TerminalText.Line(j.Message)}\"")
                 + (j.Gateway is null ? "" : $" gateway={j.Gateway}"))),
         _ => "ok",
     };

@@ -10,7 +10,9 @@ namespace Wasmorch.Cli.Client;
 /// written into it here, each once, between <c>#line</c> markers so that clang's diagnostics name
 /// the header and its line. Headers not found next to the source (<c>wasmorch.h</c>, the C library)
 /// are left to the gateway's include path. <see cref="Files"/> lists every file read: what
-/// <c>watch</c> watches.
+/// <c>watch</c> watches. Only files inside the source's folder are ever read: an include naming an
+/// absolute path or <c>..</c>, or a header that is a symlink (or under one) leading out of the folder,
+/// is a <see cref="SourceRefusedException"/> naming it, and nothing is sent.
 /// </summary>
 public sealed partial class SourceBundle
 {
@@ -19,11 +21,14 @@ public sealed partial class SourceBundle
 
     private readonly HashSet<string> _files = new(StringComparer.Ordinal);
 
+    /// <summary>The source's folder as the user names it (diagnostics name files relative to it), and where it really is.</summary>
     private readonly string _root;
+    private readonly string _realRoot;
 
     private SourceBundle(string root)
     {
         _root = root;
+        _realRoot = RealPath.Of(root);
         Text = string.Empty;
     }
 
@@ -60,8 +65,8 @@ public sealed partial class SourceBundle
         for (var i = 0; i < lines.Length; i++)
         {
             var include = LocalInclude().Match(lines[i]);
-            var header = include.Success ? Path.GetFullPath(Path.Combine(Path.GetDirectoryName(path)!, include.Groups[1].Value)) : null;
-            if (header is null || !File.Exists(header))
+            var header = include.Success ? LocalHeader(path, i + 1, include.Groups[1].Value) : null;
+            if (header is null)
             {
                 into.Append(lines[i]).Append('\n');
                 continue;
@@ -75,6 +80,31 @@ public sealed partial class SourceBundle
             into.Append(CultureInfo.InvariantCulture, $"#line {i + 2} {name}\n");
         }
     }
+
+    /// <summary>
+    /// The header <paramref name="name"/> (included by <paramref name="includer"/> at <paramref name="line"/>)
+    /// when it is a file inside the source's folder; null when there is none (the gateway's include
+    /// path has it: wasmorch.h); refused when the name or the file it leads to is outside the folder.
+    /// </summary>
+    private string? LocalHeader(string includer, int line, string name)
+    {
+        if (Path.IsPathRooted(name) || name.Split('/', '\\').Contains(".."))
+        {
+            throw Refused(includer, line, name, "it names a file outside the source's folder (an absolute path or ..)");
+        }
+        var header = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(includer)!, name));
+        if (!File.Exists(header))
+        {
+            return null;
+        }
+        var real = RealPath.Of(header);
+        return RealPath.IsWithin(real, _realRoot)
+            ? header
+            : throw Refused(includer, line, name, $"it is a symbolic link to {real}, outside the source's folder");
+    }
+
+    private SourceRefusedException Refused(string includer, int line, string name, string why) =>
+        new($"{Path.GetRelativePath(_root, includer)}:{line}: #include \"{name}\" is refused: {why}; only headers inside {_root} are written into the source");
 
     private static string Quoted(string path) => "\"" + path.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
 

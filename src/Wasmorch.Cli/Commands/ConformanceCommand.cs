@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Wasmorch.Cli.Client;
 using Wasmorch.Conformance;
 using Wasmorch.Transport;
 
@@ -14,7 +15,7 @@ public static class ConformanceCommand
         var endpoint = new Argument<string>("endpoint") { Description = "The agent: tcp://host:port or serial:///dev/ttyX?baud=N" };
         var only = new Option<string[]>("--case") { Description = "Run only cases whose name contains this; repeatable" };
         var list = new Option<bool>("--list") { Description = "List the cases and the rules they check, then exit" };
-        var linkKey = new Option<string>("--link-key") { Description = "The agent's link key file, for agents that require AUTH (default ~/.config/wasmorch/link.key when it exists)" };
+        var linkKey = new Option<string>("--link-key") { Description = "The agent's link key file, for agents that require AUTH (default ~/.config/wasmorch/link.key when it exists; \"off\" for none, as for emulate and gateway)" };
         var command = new Command("conformance", "Check an agent against the protocol spec, case by case: PASS, FAIL (a MUST rule broken), WARN (a SHOULD rule), SKIP") { endpoint, only, list, linkKey };
         command.SetAction(async (pr, ct) =>
         {
@@ -34,8 +35,15 @@ public static class ConformanceCommand
             var filters = pr.GetValue(only) ?? [];
             var json = pr.GetValue(global.Json);
             byte[]? agentKey = null;
-            var keyPath = pr.GetValue(linkKey) ?? LinkKeyFile.DefaultPath();
-            if (pr.GetValue(linkKey) is not null || File.Exists(keyPath))
+            var named = pr.GetValue(linkKey);
+            var keyPath = named ?? LinkKeyFile.DefaultPath();
+            if (named is not null && named != "off" && !File.Exists(named))
+            {
+                // Named on purpose: going on without it would test a different agent set-up than asked.
+                await Console.Error.WriteLineAsync($"error: link key {named} does not exist (give the agent's key file, or \"off\" for an agent without AUTH)");
+                return ExitCodes.Usage;
+            }
+            if (named is not "off" && (named is not null || File.Exists(keyPath)))
             {
                 try
                 {
@@ -108,6 +116,6 @@ public static class ConformanceCommand
         var ms = result.Elapsed.TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture);
         Console.WriteLine(result.Outcome == CaseOutcome.Pass
             ? $"{outcome,-4}  {result.Name,-32} {ms,6} ms"
-            : $"{outcome,-4}  {result.Name,-32} {result.Message}");
+            : $"{outcome,-4}  {result.Name,-32} {TerminalText.Line(result.Message)}");
     }
 }

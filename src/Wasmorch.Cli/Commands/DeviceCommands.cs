@@ -217,6 +217,11 @@ public static class DeviceCommands
         {
             return await read(path.FullName, ct);
         }
+        catch (SourceRefusedException ex)
+        {
+            // Readable, but not to be sent: the message names the include and why.
+            throw new UsageException(ex.Message);
+        }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw new UsageException($"cannot read {path}: {ex.Message}");

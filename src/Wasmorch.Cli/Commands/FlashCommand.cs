@@ -16,7 +16,7 @@ public static class FlashCommand
         var board = new Option<string>("--board") { Description = $"The board: {string.Join(", ", FlashBoard.All.Select(b => b.Name))}", Required = true };
         var image = new Option<string>("--image") { Description = "The raw image (default build/firmware/<board>/zephyr.bin, from the firmware build)" };
         var via = new Option<string>("--via") { Description = "auto (default: the probe's drive when mounted, else openocd), drive or openocd", DefaultValueFactory = _ => "auto" };
-        var drive = new Option<string>("--drive") { Description = "The probe's USB drive (a mounted directory such as /media/you/NODE_F446RE) instead of looking for it" };
+        var drive = new Option<string>("--drive") { Description = "The probe's USB drive (its mount point, such as /media/you/NODE_F446RE; not a symlink) instead of looking for it" };
         var waitMs = new Option<int>("--wait-ms") { Description = "How long to wait for the probe to take the image from its drive", DefaultValueFactory = _ => 15_000 };
         var command = new Command("flash", "Write the agent's firmware image to a physical board (ST-LINK drive or openocd)") { board, image, via, drive, waitMs };
         command.SetAction(async (pr, ct) =>
@@ -80,9 +80,9 @@ public static class FlashCommand
     {
         if (named is not null)
         {
-            if (!StLinkDrive.IsDrive(named))
+            if (StLinkDrive.Problem(named) is { } problem)
             {
-                throw new FlashException(FlashFailure.NoBoard, $"{named} is not an ST-LINK drive (no MBED.HTM or DETAILS.TXT in it)");
+                throw new FlashException(FlashFailure.NoBoard, problem);
             }
             var drive = new StLinkDrive(named);
             if (board.DriveLabel is { } label && !string.Equals(drive.Label, label, StringComparison.OrdinalIgnoreCase))

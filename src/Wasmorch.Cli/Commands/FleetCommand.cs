@@ -27,12 +27,12 @@ public static class FleetCommand
             {
                 await using var fleet = await FleetClient.ObserveAsync(address, ct);
                 var owner = await fleet.ReleaseAsync(device, pr.GetValue(force), ct);
-                Console.WriteLine($"released {device} (was gateway {owner})");
+                Console.WriteLine($"released {device} (was gateway {TerminalText.Line(owner)})");
                 return ExitCodes.Ok;
             }
             catch (GatewayException ex)
             {
-                await Console.Error.WriteLineAsync($"error: {ex.Code}: {ex.Message}");
+                await Console.Error.WriteLineAsync($"error: {ex.Code}: {TerminalText.Line(ex.Message)}");
                 return ExitCodes.ForError(ex.Code);
             }
         });

@@ -32,7 +32,7 @@ public static class RolloutCommand
         var moduleId = new Option<string>("--module-id", "-m") { Description = "Module id", Required = true };
         var source = new Option<FileInfo>("--source", "-s") { Description = "C source to build (or --wasm)" };
         var wasm = new Option<FileInfo>("--wasm") { Description = "Module file (or --source)" };
-        var waves = new Option<string>("--waves") { Description = "Wave sizes, counts or percentages, growing to 100%", DefaultValueFactory = _ => "1,10%,50%,100%" };
+        var waves = new Option<string>("--waves") { Description = "Wave sizes, counts or percentages, growing to 100%", DefaultValueFactory = _ => RolloutWaves.Default };
         var check = new Option<string>("--check") { Description = "func[:args] each device runs after the deploy; it must return 0", Required = true };
         var maxFailures = new Option<int>("--max-failures") { Description = "Failed devices tolerated; one more stops the rollout and rolls back", DefaultValueFactory = _ => 0 };
         var soak = new Option<string>("--soak") { Description = "How long each device is watched after its check (5s, 500ms, 2m): a job that ends badly then fails it", DefaultValueFactory = _ => "0s" };
@@ -48,6 +48,11 @@ public static class RolloutCommand
             if ((pr.GetValue(source) is null) == (pr.GetValue(wasm) is null))
             {
                 await Console.Error.WriteLineAsync("error: rollout start needs exactly one of --source and --wasm");
+                return ExitCodes.Usage;
+            }
+            if (!RolloutWaves.TryParse(pr.GetValue(waves)!, out _, out var wavesError))
+            {
+                await Console.Error.WriteLineAsync($"error: --waves: {wavesError}");
                 return ExitCodes.Usage;
             }
             if (!TryParseDuration(pr.GetValue(soak)!, out var soakMs))

@@ -194,7 +194,7 @@ public static class RunCommands
         {
             // The files to watch are the source and the headers it includes now: an edit may add one.
             var files = source.Extension.Equals(".c", StringComparison.OrdinalIgnoreCase)
-                ? (await SourceBundle.ReadAsync(source.FullName, ct)).Files
+                ? (await DeviceCommands.ReadInputAsync(source, SourceBundle.ReadAsync, ct)).Files
                 : [source.FullName];
             lock (watched)
             {

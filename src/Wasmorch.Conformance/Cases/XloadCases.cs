@@ -98,6 +98,8 @@ public static class XloadCases
             ExpectVerb(await c.RequestAsync(AgentVerbs.Status), AgentVerbs.Status, "§6b XLOAD: none of a refused stream is read as lines");
             var refused = await c.RequestAsync($"XLOAD module_id=cf_m size=8 crc32=1c4b33ce codec=zstd zsize=3");
             ExpectVerb(refused, AgentVerbs.Err, "§6b XLOAD with a codec not offered is ERR code=BAD_ARGS", "BAD_ARGS");
+            var shortStream = await c.RequestAsync($"XLOAD module_id=cf_m size=8 crc32=1c4b33ce codec=none zsize=7");
+            ExpectVerb(shortStream, AgentVerbs.Err, "§6b XLOAD codec=none with a zsize other than the module's size is ERR code=BAD_ARGS (never zero-filled)", "BAD_ARGS");
         }, Requires: AgentVerbs.Xload),
     ];
 }

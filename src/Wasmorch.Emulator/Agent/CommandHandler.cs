@@ -275,10 +275,13 @@ internal sealed class CommandHandler
         {
             return refusal;
         }
-        var most = codec == Lzss1.Name ? Lzss1.MaxStreamSize(size) : size;
-        if (!line.TryGetInt64(AgentKeys.Zsize, out var streamSize) || streamSize < 1 || streamSize > most)
+        // codec=none: the stream is the module, byte for byte; a shorter one would leave bytes nobody sent.
+        var (least, most) = codec == Lzss1.Name ? (1L, Lzss1.MaxStreamSize(size)) : (size, size);
+        if (!line.TryGetInt64(AgentKeys.Zsize, out var streamSize) || streamSize < least || streamSize > most)
         {
-            return Error(AgentErrorCodes.BadArgs, $"XLOAD needs zsize=<stream bytes>, 1 to {most} for a module of {size} bytes with codec {codec}");
+            return Error(AgentErrorCodes.BadArgs, codec == Lzss1.Name
+                ? $"XLOAD needs zsize=<stream bytes>, 1 to {most} for a module of {size} bytes with codec {codec}"
+                : $"XLOAD needs zsize=<stream bytes>, exactly {size} for a module of {size} bytes with codec none");
         }
         upload = new PendingUpload(id, size, crc, codec, (int)streamSize);
         return null;

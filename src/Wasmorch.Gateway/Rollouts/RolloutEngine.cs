@@ -142,7 +142,7 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
             throw new GatewayException(HostErrorCodes.BadRequest,
                 $"'{moduleId}' is in the desired state for devices this rollout selects (selector '{managed.Selector}'): the reconciler would undo the rollout; change the desired state with apply");
         }
-        var waves = Waves(request.Waves ?? "1,10%,50%,100%", selected);
+        var waves = Waves(request.Waves ?? RolloutWaves.Default, selected);
         var check = request.Check ?? throw new GatewayException(HostErrorCodes.BadRequest, "a rollout needs check: the function (func[:args]) each device must pass, returning 0");
         if (!FuncCall.TryParse(check, out _))
         {
@@ -221,16 +221,23 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
     /// <summary>Devices per wave: each size a count or a percentage of all, growing, the last reaching every device.</summary>
     private static List<IReadOnlyList<string>> Waves(string spec, List<string> selected)
     {
+        if (!RolloutWaves.TryParse(spec, out var sizes, out var error))
+        {
+            throw new GatewayException(HostErrorCodes.BadRequest, error!);
+        }
         var waves = new List<IReadOnlyList<string>>();
         var done = 0;
-        foreach (var term in spec.Split(','))
+        WaveSize? widest = null;
+        foreach (var size in sizes)
         {
-            var percent = term.EndsWith('%');
-            if (!int.TryParse(percent ? term[..^1] : term, NumberStyles.None, CultureInfo.InvariantCulture, out var size) || size < 1 || (percent && size > 100))
+            // Counts against percentages: only the number of devices selected tells whether one shrinks.
+            if (widest is { } before && size.Reach(selected.Count) < before.Reach(selected.Count))
             {
-                throw new GatewayException(HostErrorCodes.BadRequest, $"wave '{term}' is not a count (1 or more) or a percentage (1% to 100%)");
+                throw new GatewayException(HostErrorCodes.BadRequest,
+                    RolloutWaves.Shrinks(size, before, spec, $" ({size.Reach(selected.Count)} of the {selected.Count} device(s))"));
             }
-            var upTo = Math.Min(selected.Count, percent ? (int)Math.Ceiling(selected.Count * size / 100.0) : size);
+            widest = size;
+            var upTo = Math.Min(selected.Count, size.Reach(selected.Count));
             if (upTo <= done)
             {
                 continue;

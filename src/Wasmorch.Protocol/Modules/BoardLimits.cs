@@ -21,6 +21,12 @@ public static class BoardLimits
         {
             return ("INVALID_MODULE", $"module defines {footprint.Memories} memories; boards give one");
         }
+        if (footprint.SharedMemories > 0)
+        {
+            // A shared memory compiles and links, then traps at its first use on a board that runs one
+            // thread without atomics waiting: refused here, where the message can say why.
+            return ("INVALID_MODULE", "module's memory is shared (the threads proposal's 'shared' limits flag); boards give one unshared memory: build without threads or shared memory");
+        }
         if (footprint.MemoryPages * 65536 > memoryBytes)
         {
             return ("NO_MEMORY", $"module needs {footprint.MemoryPages * 64} KiB of linear memory; boards give {memoryBytes / 1024} KiB");

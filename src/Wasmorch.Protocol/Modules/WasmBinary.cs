@@ -2,8 +2,11 @@ using System.Buffers;
 
 namespace Wasmorch.Protocol.Modules;
 
-/// <summary>What a module asks of a board's memory at instantiation: defined memories and tables, counted and summed.</summary>
-public readonly record struct ModuleFootprint(int Memories, long MemoryPages, int Tables, long TableElements);
+/// <summary>
+/// What a module asks of a board's memory at instantiation: defined memories and tables, counted and
+/// summed, and how many of its memories are shared (the threads proposal's <c>shared</c> limits flag).
+/// </summary>
+public readonly record struct ModuleFootprint(int Memories, long MemoryPages, int Tables, long TableElements, int SharedMemories = 0);
 
 /// <summary>
 /// Reads what Wasmtime's API does not expose before instantiation: the memories and tables a module
@@ -15,6 +18,9 @@ public static class WasmBinary
 {
     private const byte TableSectionId = 4;
     private const byte MemorySectionId = 5;
+
+    /// <summary>Bit 1 of a memory's limits flags: the memory is shared between threads.</summary>
+    private const byte SharedFlag = 2;
 
     public static ModuleFootprint? Footprint(ReadOnlySpan<byte> module)
     {
@@ -57,7 +63,7 @@ public static class WasmBinary
                     }
                     var min = (long)Math.Min(minimum, int.MaxValue);
                     footprint = id == MemorySectionId
-                        ? footprint with { Memories = footprint.Memories + 1, MemoryPages = footprint.MemoryPages + min }
+                        ? footprint with { Memories = footprint.Memories + 1, MemoryPages = footprint.MemoryPages + min, SharedMemories = footprint.SharedMemories + ((flags & SharedFlag) != 0 ? 1 : 0) }
                         : footprint with { Tables = footprint.Tables + 1, TableElements = footprint.TableElements + min };
                 }
             }
