@@ -67,9 +67,12 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
     /// <param name="url">nats://[user:password@]host:port</param>
     /// <param name="security">Credentials and TLS beyond the URL's (null: none).</param>
     /// <param name="replicas">Copies JetStream keeps of the fleet's buckets: 1 for one server, 3 for a 3-node cluster.</param>
-    public NatsFleet(string url, string gatewayName, string fleet, ILogger logger, FleetSecurity? security = null, int replicas = 1)
+    /// <param name="trust">This gateway's key and the fleet's trusted keys (null: unsigned, only with <see cref="FleetSecurity.InsecureDev"/>).</param>
+    public NatsFleet(string url, string gatewayName, string fleet, ILogger logger, FleetSecurity? security = null, int replicas = 1, FleetTrust? trust = null)
     {
         _replicas = replicas;
+        _trust = trust ?? FleetTrust.WithoutKeys;
+        _insecureDev = security?.InsecureDev ?? false;
         if (!NamePattern().IsMatch(gatewayName))
         {
             throw new GatewayException(HostErrorCodes.BadRequest, $"fleet gateway name '{gatewayName}' must be 1 to 64 of A-Z a-z 0-9 _ -");
@@ -97,6 +100,15 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
     }
 
     public string GatewayName { get; }
+
+    /// <summary>Signs what this gateway sends and checks what it acts on (docs/security-fleet.md).</summary>
+    private readonly FleetTrust _trust;
+
+    /// <summary>The development flag: a NATS server that lets anyone in, and no keys, are accepted (and said loudly).</summary>
+    private readonly bool _insecureDev;
+
+    /// <summary>True for a name safe as one NATS subject token and a bucket name part: no '.', '*', '>' or space.</summary>
+    public static bool IsValidName(string? name) => name is not null && NamePattern().IsMatch(name);
 
     /// <summary>The NATS server of the fleet, without the password a URL may carry.</summary>
     public string Url { get; }
@@ -178,12 +190,18 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
     private async Task JoinOnceAsync(IReadOnlyCollection<string> devices, ServeForwarded serve, CancellationToken ct)
     {
         INatsKVStore store;
+        if (_trust.IsUnsigned && !_insecureDev)
+        {
+            throw new GatewayException(HostErrorCodes.BadRequest,
+                $"joining fleet '{_fleet}' needs this gateway's fleet key and the fleet's trusted keys ([fleet] key_file, trusted_gateways; `wasmorch fleet init` writes them), see docs/fleet.md");
+        }
         try
         {
             await _nats.ConnectAsync();
+            RequireAuthenticatedServer();
             store = await _nats.CreateKeyValueStoreContext().CreateOrUpdateStoreAsync(new NatsKVConfig($"wasmorch_{_fleet}_devices") { NumberOfReplicas = _replicas }, ct);
             _state = new FleetStateBucket(await _nats.CreateKeyValueStoreContext().CreateOrUpdateStoreAsync(
-                new NatsKVConfig(FleetStateBucket.Name(_fleet)) { NumberOfReplicas = _replicas }, ct), _fleet);
+                new NatsKVConfig(FleetStateBucket.Name(_fleet)) { NumberOfReplicas = _replicas }, ct), _fleet, _trust, _logger);
             _artifacts = await _nats.CreateObjectStoreContext().CreateObjectStoreAsync(new NatsObjConfig($"wasmorch_{_fleet}_artifacts") { NumberOfReplicas = _replicas }, ct);
             // What gateways publish on logs subjects, kept by the server: it outlives any one gateway.
             _events = await _nats.CreateJetStreamContext().CreateOrUpdateStreamAsync(
@@ -210,6 +228,8 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
         {
             await ClaimAsync(store, device, ct);
         }
+        _ownDevices = [.. devices];
+        _renewing = RenewClaimsAsync(store, _stop.Token);
         // Subscribed before the store is published: a request forwarded the moment after finds it listening.
         var subscription = await _nats.SubscribeCoreAsync(ApiSubject(GatewayName), serializer: Raw, cancellationToken: ct);
         _serving = ServeAsync(subscription, serve, _stop.Token);
@@ -220,6 +240,26 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
     }
 
     private sealed class FleetUnreachableException(string message) : Exception(message);
+
+    /// <summary>
+    /// Refuses a NATS server that let this gateway in without credentials: whoever reaches it could
+    /// publish on the fleet's subjects and write its buckets. The development flag lets it pass, loudly.
+    /// </summary>
+    private void RequireAuthenticatedServer()
+    {
+        if (_nats.ServerInfo is { AuthRequired: true } or { TlsVerify: true })
+        {
+            return;
+        }
+        if (!_insecureDev)
+        {
+            throw new GatewayException(HostErrorCodes.Unauthorized,
+                $"NATS at {Url} let this gateway in without credentials: anyone who reaches it would control fleet '{_fleet}'. " +
+                "Run it with the accounts, users and permissions of docs/fleet.md (`wasmorch fleet init` writes them), " +
+                "or, for development only, [fleet] insecure_dev = true / --fleet-insecure");
+        }
+        LogInsecure(_logger, Url, _fleet);
+    }
 
     private static Exception Innermost(Exception ex) => ex.InnerException is { } inner ? Innermost(inner) : ex;
 
@@ -244,62 +284,6 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
         catch (Exception ex) when (ex is NatsException or NATS.Client.JetStream.NatsJSException)
         {
             throw new GatewayException(HostErrorCodes.DeviceUnreachable, $"cannot reach fleet '{_fleet}' at {Url}: {ex.Message}");
-        }
-    }
-
-    private async Task ClaimAsync(INatsKVStore store, string device, CancellationToken ct)
-    {
-        var claimed = await store.TryCreateAsync(device, Encoding.UTF8.GetBytes(GatewayName), Raw, ct);
-        if (claimed.Success)
-        {
-            return;
-        }
-        var owner = await ReadOwnerAsync(store, device, ct) ?? "?";
-        if (owner != GatewayName)
-        {
-            throw new GatewayException(HostErrorCodes.DeviceClaimed,
-                $"device '{device}' belongs to gateway '{owner}' of fleet '{_fleet}'; a device name is unique in a fleet, and this gateway takes nothing over: rename it here or remove it from '{owner}'");
-        }
-    }
-
-    private async Task WatchOwnersAsync(INatsKVStore store, CancellationToken ct)
-    {
-        try
-        {
-            var opts = new NatsKVWatchOpts
-            {
-                // An empty bucket: nothing to wait for.
-                OnNoData = _ =>
-                {
-                    _ownersComplete = true;
-                    return ValueTask.FromResult(false);
-                },
-            };
-            await foreach (var entry in store.WatchAsync(serializer: Raw, opts: opts, cancellationToken: ct))
-            {
-                if (entry.Operation == NatsKVOperation.Put && entry.Value is { Length: > 0 } owner)
-                {
-                    _owners[entry.Key] = Encoding.UTF8.GetString(owner);
-                }
-                else
-                {
-                    _owners.TryRemove(entry.Key, out _);
-                }
-                if (entry.Delta == 0)
-                {
-                    _ownersComplete = true;
-                }
-            }
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-        }
-        catch (NatsException ex)
-        {
-            // Owners are then looked up in the bucket on every request, which is slower, not wrong.
-            _ownersComplete = false;
-            _owners.Clear();
-            LogWatchFailed(_logger, ex.Message);
         }
     }
 
@@ -332,13 +316,6 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
         {
             throw new GatewayException(HostErrorCodes.DeviceUnreachable, $"cannot look up which gateway owns '{device}' in fleet '{_fleet}': {ex.Message}");
         }
-    }
-
-    /// <summary>The gateway a claim in <paramref name="store"/> names, or null when <paramref name="device"/> is not claimed.</summary>
-    private static async Task<string?> ReadOwnerAsync(INatsKVStore store, string device, CancellationToken ct)
-    {
-        var entry = await store.TryGetEntryAsync(device, serializer: Raw, cancellationToken: ct);
-        return entry.Success && entry.Value.Value is { Length: > 0 } owner ? Encoding.UTF8.GetString(owner) : null;
     }
 
     /// <summary>
@@ -428,8 +405,13 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
         var (replyTo, replies) = await _inbox.OpenAsync(ct);
         try
         {
+            if (!IsValidName(gateway))
+            {
+                throw new GatewayException(HostErrorCodes.ProtocolError, $"the fleet names a gateway that is not a fleet name (A-Z a-z 0-9 _ -): '{Printable(gateway)}'");
+            }
             var trace = System.Diagnostics.Activity.Current is { } current ? new NatsHeaders { [TraceParent] = current.Id } : null;
-            await _nats.PublishAsync(ApiSubject(gateway), HostJson.Serialize(request), headers: trace, replyTo: replyTo, serializer: Raw, cancellationToken: ct);
+            await _nats.PublishAsync(ApiSubject(gateway), _trust.Seal(RequestBinding(ApiSubject(gateway), replyTo), WithoutToken(request)),
+                headers: trace, replyTo: replyTo, serializer: Raw, cancellationToken: ct);
             while (true)
             {
                 var reply = await replies.NextAsync(Min(SilenceLimit, deadline - clock.Elapsed), ct);
@@ -448,11 +430,22 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
                         $"device '{request.Device}' is on gateway '{gateway}', which is not connected to fleet '{_fleet}'");
                 }
                 var kind = message.Headers is { } headers && headers.TryGetValue(ReplyKind, out var value) ? value.ToString() : "answer";
+                byte[] data;
+                try
+                {
+                    // Only the gateway asked answers: a reply anyone else wrote is never taken for its answer.
+                    data = _trust.Open(ReplyBinding(message.Subject, kind), message.Data ?? [], FleetSigners.Gateways, gateway).Payload;
+                }
+                catch (FleetTrustException ex)
+                {
+                    LogRefused(_logger, message.Subject, ex.Message);
+                    continue;
+                }
                 if (kind == "working")
                 {
                     continue;
                 }
-                if (!HostJson.TryParseResponse(message.Data ?? [], out var response, out var error))
+                if (!HostJson.TryParseResponse(data, out var response, out var error))
                 {
                     throw new GatewayException(HostErrorCodes.ProtocolError, $"gateway '{gateway}' answered with something that is not a host API response: {error}");
                 }
@@ -477,6 +470,30 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
     }
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    /// <summary>What a forwarded request is signed for: its gateway's subject and where its replies go.</summary>
+    private static string RequestBinding(string subject, string? replyTo) => $"request {subject} {replyTo}";
+
+    /// <summary>What a reply is signed for: the one request's reply subject, and the kind (an event is no answer).</summary>
+    private static string ReplyBinding(string replyTo, string kind) => $"reply {replyTo} {kind}";
+
+    /// <summary>
+    /// The request as it goes to another gateway: never with the user's token (it would travel in
+    /// clear on NATS); the serving gateway trusts this gateway's signature and applies its own rules.
+    /// </summary>
+    private static byte[] WithoutToken(HostRequest request)
+    {
+        var token = request.Token;
+        request.Token = null;
+        try
+        {
+            return HostJson.Serialize(request);
+        }
+        finally
+        {
+            request.Token = token;
+        }
+    }
 
     /// <summary>
     /// Runs a JetStream call, and once more when the server did not answer it: a cluster that has
@@ -513,7 +530,7 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
     {
         try
         {
-            await _nats.PublishAsync(subject, data, serializer: Raw, cancellationToken: _stop.Token);
+            await _nats.PublishAsync(subject, _trust.Seal(subject, data), serializer: Raw, cancellationToken: _stop.Token);
         }
         catch (Exception ex) when (ex is NatsException or OperationCanceledException)
         {
@@ -578,7 +595,8 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
         {
             await foreach (var message in _nats.SubscribeAsync($"wasmorch.{_fleet}.{kind}.>", serializer: Raw, cancellationToken: ct))
             {
-                if (message.Subject != own && HostJson.TryParseResponse(message.Data ?? [], out var response, out _) && pick(response!) is { } item)
+                if (message.Subject != own && OpenRecord(message.Subject, message.Data) is { } data
+                    && HostJson.TryParseResponse(data, out var response, out _) && pick(response!) is { } item)
                 {
                     into.TryWrite(item);
                 }
@@ -598,13 +616,35 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
         }
     }
 
+    /// <summary>
+    /// The payload of a record (job, log line, change, event) another gateway published on
+    /// <c>wasmorch.&lt;fleet&gt;.&lt;kind&gt;.&lt;gateway&gt;[…]</c>, if that gateway signed it for that
+    /// subject; null (logged) otherwise. Records are read long after they were written: no time window.
+    /// </summary>
+    private byte[]? OpenRecord(string subject, byte[]? data)
+    {
+        var tokens = subject.Split('.');
+        try
+        {
+            return tokens.Length >= 4 && IsValidName(tokens[3])
+                ? _trust.Open(subject, data ?? [], FleetSigners.Gateways, tokens[3], fresh: false).Payload
+                : throw new FleetTrustException("not on a gateway's subject");
+        }
+        catch (FleetTrustException ex)
+        {
+            LogRefused(_logger, subject, ex.Message);
+            return null;
+        }
+    }
+
     public async Task<List<LogEntry>?> RecentLogsAsync(int count, CancellationToken ct)
     {
         var entries = new List<LogEntry>();
-        var read = await ReadStreamAsync(_events, $"wasmorch.{_fleet}.logs.>", (ulong)count, data =>
+        var read = await ReadStreamAsync(_events, $"wasmorch.{_fleet}.logs.>", (ulong)count, (subject, stored) =>
         {
-            if (HostJson.TryParseResponse(data, out var response, out _) && response!.Log is { } entry)
+            if (OpenRecord(subject, stored) is { } data && HostJson.TryParseResponse(data, out var response, out _) && response!.Log is { } entry)
             {
+                entry.Gateway = subject.Split('.')[3];
                 entries.Add(entry);
             }
         }, ct);
@@ -624,7 +664,8 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
         {
             return;
         }
-        _records?.Add(JobSubject(GatewayName, job.Device), HostJson.Serialize(new HostResponse { Ok = true, Jobs = [job] }));
+        var subject = JobSubject(GatewayName, job.Device);
+        _records?.Add(subject, _trust.Seal(subject, HostJson.Serialize(new HostResponse { Ok = true, Jobs = [job] })));
     }
 
     public async Task<List<JobRecord>?> RecentJobsAsync(string? device, int limit, CancellationToken ct)
@@ -632,10 +673,12 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
         // A job is recorded when it starts and again when it ends: the newest record of each counts.
         var jobs = new Dictionary<(string?, string, long, string), JobRecord>();
         var read = await ReadStreamAsync(_jobs, device is null ? $"wasmorch.{_fleet}.jobs.>" : JobSubject("*", device),
-            device is null ? 3 * (ulong)limit + 64 : 0, data =>
+            device is null ? 3 * (ulong)limit + 64 : 0, (subject, stored) =>
             {
-                if (HostJson.TryParseResponse(data, out var response, out _) && response!.Jobs is [var job])
+                if (OpenRecord(subject, stored) is { } data && HostJson.TryParseResponse(data, out var response, out _) && response!.Jobs is [var job])
                 {
+                    // The gateway is the one that signed the record, whatever the record says.
+                    job.Gateway = subject.Split('.')[3];
                     jobs[(job.Gateway, job.Device, job.Job, job.StartedAt)] = job;
                 }
             }, ct);
@@ -647,7 +690,7 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
     /// <paramref name="filter"/>, oldest first: the last <paramref name="window"/> of the stream
     /// (0: all of it). False when the stream is out of reach.
     /// </summary>
-    private async Task<bool> ReadStreamAsync(INatsJSStream? stream, string filter, ulong window, Action<byte[]> each, CancellationToken ct)
+    private async Task<bool> ReadStreamAsync(INatsJSStream? stream, string filter, ulong window, Action<string, byte[]> each, CancellationToken ct)
     {
         if (stream is null)
         {
@@ -666,7 +709,7 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
         }
     }
 
-    private async Task<bool> ReadStreamWithinAsync(INatsJSStream stream, string filter, ulong window, Action<byte[]> each, CancellationToken ct)
+    private async Task<bool> ReadStreamWithinAsync(INatsJSStream stream, string filter, ulong window, Action<string, byte[]> each, CancellationToken ct)
     {
         try
         {
@@ -689,7 +732,7 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
                 await foreach (var message in consumer.FetchNoWaitAsync(new NatsJSFetchOpts { MaxMsgs = 1000 }, serializer: Raw, cancellationToken: ct))
                 {
                     fetched++;
-                    each(message.Data ?? []);
+                    each(message.Subject, message.Data ?? []);
                     if (message.Metadata is { NumPending: 0 })
                     {
                         return true;
@@ -716,13 +759,20 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
         }
         try
         {
-            // The object store checks the bytes against the digest it stored with them.
-            var artifact = await AgainIfUnansweredAsync(() => _artifacts.GetBytesAsync(key, ct).AsTask());
-            LogFetched(_logger, key, artifact.Length);
-            return artifact;
+            // The store's digest only says the bytes are what was written; the signature says a gateway of the fleet wrote them.
+            var stored = await AgainIfUnansweredAsync(() => _artifacts.GetBytesAsync(key, ct).AsTask());
+            var opened = _trust.Open(ArtifactBinding(key), stored, FleetSigners.Gateways, fresh: false);
+            LogFetched(_logger, key, opened.Payload.Length, opened.Signer);
+            return opened.Payload;
         }
         catch (NatsObjNotFoundException)
         {
+            return null;
+        }
+        catch (FleetTrustException ex)
+        {
+            // Native code no gateway of the fleet vouches for is never run: it is built here instead.
+            LogArtifactRefused(_logger, key, ex.Message);
             return null;
         }
         catch (NatsException ex)
@@ -732,6 +782,9 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
         }
     }
 
+    /// <summary>What an artifact is signed for: its bucket and cache key, so it cannot stand in for another.</summary>
+    private string ArtifactBinding(string key) => $"object wasmorch_{_fleet}_artifacts {key}";
+
     public async Task PublishAsync(string key, byte[] artifact, CancellationToken ct)
     {
         if (_artifacts is null)
@@ -740,7 +793,8 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
         }
         try
         {
-            await AgainIfUnansweredAsync(() => _artifacts.PutAsync(key, artifact, ct).AsTask());
+            var sealedArtifact = _trust.Seal(ArtifactBinding(key), artifact);
+            await AgainIfUnansweredAsync(() => _artifacts.PutAsync(key, sealedArtifact, ct).AsTask());
         }
         catch (NatsException ex)
         {
@@ -775,11 +829,30 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
             && System.Diagnostics.ActivityContext.TryParse(traceparent.ToString(), null, out var context) ? context : default;
         using var span = Gateway.Telemetry.GatewayTracing.Source.StartActivity("fleet serve", System.Diagnostics.ActivityKind.Server, parent);
         span?.SetTag("wasmorch.gateway", GatewayName);
+        FleetOpened opened;
+        try
+        {
+            opened = _trust.Open(RequestBinding(message.Subject, message.ReplyTo), message.Data ?? [], FleetSigners.GatewaysOrOperators);
+        }
+        catch (FleetTrustException ex)
+        {
+            // Nothing is served: the sender hears why (signed by this gateway), and the log says who tried.
+            LogRefused(_logger, message.Subject, ex.Message);
+            await ReplyAsync(message, "answer", new HostResponse { Ok = false, Error = new HostError { Code = HostErrorCodes.Unauthorized, Message = $"gateway '{GatewayName}' refused a forwarded request: {ex.Message}" } }, ct);
+            return;
+        }
         var working = SayWorkingAsync(message, done.Token);
         var events = new List<Task>();
         try
         {
-            var response = HostJson.TryParseRequest(message.Data ?? [], out var request, out var error)
+            var parsed = HostJson.TryParseRequest(opened.Payload, out var request, out var error);
+            if (parsed)
+            {
+                // A token is never taken from the fleet (none is sent); the provenance is who signed it.
+                request!.Token = null;
+                request.By = Provenance(opened, request.By);
+            }
+            var response = parsed
                 ? await serve(request!, e =>
                 {
                     // Handlers emit without awaiting (progress): the answer waits for every event sent before it.
@@ -799,7 +872,7 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
                 pending = [.. events];
             }
             await Task.WhenAll(pending);
-            await message.ReplyAsync(HostJson.Serialize(response), serializer: Raw, cancellationToken: ct);
+            await message.ReplyAsync(_trust.Seal(ReplyBinding(message.ReplyTo ?? "", "answer"), HostJson.Serialize(response)), serializer: Raw, cancellationToken: ct);
         }
         catch (Exception ex) when (ex is NatsException or OperationCanceledException)
         {
@@ -818,15 +891,25 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
         }
     }
 
+    /// <summary>
+    /// The <c>by</c> of a forwarded request as this gateway records it: who signed it is known, what
+    /// the request says of itself is only claimed (docs/security-fleet.md).
+    /// </summary>
+    private static string Provenance(FleetOpened opened, string? claimed)
+    {
+        var signer = $"{(opened.IsOperator ? "operator" : "gateway")} {opened.Signer}";
+        return claimed is null ? $"signed by {signer}" : $"signed by {signer}, claims '{claimed}'";
+    }
+
     /// <summary>Until <paramref name="ct"/> ends, tells the gateway that forwarded a request that this one is still at it.</summary>
-    private static async Task SayWorkingAsync(NatsMsg<byte[]> message, CancellationToken ct)
+    private async Task SayWorkingAsync(NatsMsg<byte[]> message, CancellationToken ct)
     {
         try
         {
             while (true)
             {
                 await Task.Delay(WorkingInterval, ct);
-                await message.ReplyAsync(Array.Empty<byte>(), new NatsHeaders { [ReplyKind] = "working" }, serializer: Raw, cancellationToken: ct);
+                await message.ReplyAsync(_trust.Seal(ReplyBinding(message.ReplyTo ?? "", "working"), []), new NatsHeaders { [ReplyKind] = "working" }, serializer: Raw, cancellationToken: ct);
             }
         }
         catch (Exception ex) when (ex is NatsException or OperationCanceledException)
@@ -839,7 +922,7 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
     {
         try
         {
-            await message.ReplyAsync(HostJson.Serialize(response), new NatsHeaders { [ReplyKind] = kind }, serializer: Raw, cancellationToken: ct);
+            await message.ReplyAsync(_trust.Seal(ReplyBinding(message.ReplyTo ?? "", kind), HostJson.Serialize(response)), new NatsHeaders { [ReplyKind] = kind }, serializer: Raw, cancellationToken: ct);
         }
         catch (Exception ex) when (ex is NatsException or OperationCanceledException)
         {
@@ -863,6 +946,11 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
         {
             await _serving;
         }
+        if (_renewing is not null)
+        {
+            await _renewing;
+        }
+        _renewNow.Dispose();
         await _inbox.DisposeAsync();
         if (_records is not null)
         {
@@ -884,6 +972,12 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
     [LoggerMessage(Level = LogLevel.Error, Message = "Fleet: not joining fleet {Fleet}: {Reason}")]
     private static partial void LogJoinRefused(ILogger logger, string fleet, string reason);
 
+    [LoggerMessage(Level = LogLevel.Critical, Message = "Fleet: INSECURE DEVELOPMENT MODE: NATS at {Url} lets anyone in, and whoever reaches it controls fleet {Fleet} ([fleet] insecure_dev / --fleet-insecure); never in production, see docs/fleet.md")]
+    private static partial void LogInsecure(ILogger logger, string url, string fleet);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Fleet: refused a message on {Subject}: {Reason}")]
+    private static partial void LogRefused(ILogger logger, string subject, string reason);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Fleet: the watch on device owners ended ({Reason}); owners are looked up per request")]
     private static partial void LogWatchFailed(ILogger logger, string reason);
 
@@ -893,8 +987,11 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
     [LoggerMessage(Level = LogLevel.Warning, Message = "Fleet: cannot follow the other gateways' {Kind}: {Reason}")]
     private static partial void FollowFailed(ILogger logger, string kind, string reason);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Fleet: artifact {Key} ({Bytes} bytes) fetched from the fleet, not compiled")]
-    private static partial void LogFetched(ILogger logger, string key, int bytes);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Fleet: artifact {Key} ({Bytes} bytes) fetched from the fleet, not compiled (signed by {Signer})")]
+    private static partial void LogFetched(ILogger logger, string key, int bytes, string signer);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Fleet: artifact {Key} in the fleet's store is refused ({Reason}); it is built here instead")]
+    private static partial void LogArtifactRefused(ILogger logger, string key, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Fleet: could not {Action} artifact {Key}: {Reason}; it is compiled here instead")]
     private static partial void LogSharedFailed(ILogger logger, string action, string key, string reason);
