@@ -897,8 +897,8 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
     /// </summary>
     private static string Provenance(FleetOpened opened, string? claimed)
     {
-        var signer = $"{(opened.IsOperator ? "operator" : "gateway")} {opened.Signer}";
-        return claimed is null ? $"signed by {signer}" : $"signed by {signer}, claims '{claimed}'";
+        var signer = $"{(opened.IsOperator ? "operator" : "gateway")} {opened.Signer} (signed)";
+        return claimed is null ? signer : $"{signer}, for '{claimed}' (claimed)";
     }
 
     /// <summary>Until <paramref name="ct"/> ends, tells the gateway that forwarded a request that this one is still at it.</summary>
