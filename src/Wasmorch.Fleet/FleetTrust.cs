@@ -111,14 +111,17 @@ public sealed class FleetTrust : IDisposable
         return ($"{name}:{privateKey}\n", publicKey);
     }
 
-    /// <summary><paramref name="payload"/> signed by this side for <paramref name="binding"/> (unchanged when unsigned).</summary>
-    public byte[] Seal(string binding, ReadOnlySpan<byte> payload)
+    /// <summary>
+    /// <paramref name="payload"/> signed by this side for <paramref name="binding"/> (unchanged when
+    /// unsigned), issued now unless <paramref name="issuedAt"/> says otherwise (a test's old message).
+    /// </summary>
+    public byte[] Seal(string binding, ReadOnlySpan<byte> payload, DateTimeOffset? issuedAt = null)
     {
         if (_key is null)
         {
             return payload.ToArray();
         }
-        var issued = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
+        var issued = (issuedAt ?? DateTimeOffset.UtcNow).ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
         var nonce = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
         var signature = Convert.ToBase64String(Ed25519.Sign(_key, Signed(binding, Signer!, issued, nonce, payload)));
         var header = Encoding.ASCII.GetBytes($"{Version} {Signer} {issued} {nonce} {signature}\n");
