@@ -850,7 +850,7 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
             {
                 // A token is never taken from the fleet (none is sent); the provenance is who signed it.
                 request!.Token = null;
-                request.By = Provenance(opened, request.By);
+                request.By = Gateway.Api.Provenance.SignedBy(opened.Signer, opened.IsOperator, request.By);
             }
             var response = parsed
                 ? await serve(request!, e =>
@@ -889,16 +889,6 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
             await done.CancelAsync();
             await working;
         }
-    }
-
-    /// <summary>
-    /// The <c>by</c> of a forwarded request as this gateway records it: who signed it is known, what
-    /// the request says of itself is only claimed (docs/security-fleet.md).
-    /// </summary>
-    private static string Provenance(FleetOpened opened, string? claimed)
-    {
-        var signer = $"{(opened.IsOperator ? "operator" : "gateway")} {opened.Signer} (signed)";
-        return claimed is null ? signer : $"{signer}, for '{claimed}' (claimed)";
     }
 
     /// <summary>Until <paramref name="ct"/> ends, tells the gateway that forwarded a request that this one is still at it.</summary>

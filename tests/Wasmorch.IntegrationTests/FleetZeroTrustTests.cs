@@ -113,9 +113,14 @@ public sealed class FleetZeroTrustTests
         // Item 19: who deployed is who signed; what the request says of itself is marked as claimed.
         var history = await fleet.B.CliAsync("history", "--module-id", "math_ops");
         CliAssert.Exit(0, history);
-        Assert.Contains("gateway gw-a (signed), for '", history.Stdout, StringComparison.Ordinal);
+        Assert.Matches(@"by gateway gw-a \(signed\), for \S+ \(claimed\)", history.Stdout);
         var historyA = await fleet.A.CliAsync("history", "--module-id", "math_ops");
-        Assert.Contains("operator ops (signed), for '", historyA.Stdout, StringComparison.Ordinal);
+        Assert.Matches(@"by operator ops \(signed\), for \S+ \(claimed\)", historyA.Stdout);
+        // A host's own request: its word, marked as such.
+        CliAssert.Exit(0, await fleet.B.CliAsync("--device", "b1", "build-and-deploy", "--module-id", "local", "--source", RepoPaths.Module("math_ops.c")));
+        var local = await fleet.B.CliAsync("history", "--module-id", "local");
+        Assert.Matches(@"by \S+@\S+ \(claimed\)", local.Stdout);
+        Assert.DoesNotContain("(signed)", local.Stdout, StringComparison.Ordinal);
 
         // Under the narrowed permissions nothing was refused, and no message was refused as unsigned.
         foreach (var logs in new[] { fleet.A.Logs, fleet.B.Logs })
