@@ -16,8 +16,10 @@ namespace Wasmorch.Fleet;
 /// </summary>
 public sealed partial class NatsFleet
 {
-    /// <summary>How long a claim holds without being renewed; renewed every third of it.</summary>
-    public static TimeSpan Lease { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>How long a claim holds without being renewed, unless [fleet] claim_lease_ms says; renewed every third of it.</summary>
+    public static TimeSpan DefaultLease { get; } = TimeSpan.FromSeconds(30);
+
+    private TimeSpan Lease => _security.ClaimLease ?? DefaultLease;
 
     private string[] _ownDevices = [];
     private Task? _renewing;

@@ -72,7 +72,8 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
     {
         _replicas = replicas;
         _trust = trust ?? FleetTrust.WithoutKeys;
-        _insecureDev = security?.InsecureDev ?? false;
+        _security = security ?? new FleetSecurity();
+        _insecureDev = _security.InsecureDev;
         if (!NamePattern().IsMatch(gatewayName))
         {
             throw new GatewayException(HostErrorCodes.BadRequest, $"fleet gateway name '{gatewayName}' must be 1 to 64 of A-Z a-z 0-9 _ -");
@@ -103,6 +104,8 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
 
     /// <summary>Signs what this gateway sends and checks what it acts on (docs/security-fleet.md).</summary>
     private readonly FleetTrust _trust;
+
+    private readonly FleetSecurity _security;
 
     /// <summary>The development flag: a NATS server that lets anyone in, and no keys, are accepted (and said loudly).</summary>
     private readonly bool _insecureDev;

@@ -252,6 +252,52 @@ public sealed class FleetZeroTrustTests
     }
 
     [Fact]
+    public async Task A_claim_whose_lease_ran_out_is_taken_by_another_gateway_without_a_release()
+    {
+        var port = TcpPorts.Unused();
+        var dir = await SecureFleet.InitAsync(port);
+        try
+        {
+            // gw-a's [fleet] is the last section of its config: a lease of 10 s, renewed every 3.3 s.
+            await File.AppendAllTextAsync(Path.Combine(dir, "gw-a.toml"), "claim_lease_ms = 10000\n");
+            await using var nats = NatsServer.StartWithConfig(Path.Combine(dir, "nats-server.conf"), port);
+            await using var a = new SystemUnderTest();
+            a.StartBoard("nucleo", 0);
+            a.GatewayArgs.AddRange(["--config", Path.Combine(dir, "gw-a.toml")]);
+            a.StartGateway();
+            CliAssert.Exit(0, await a.CliAsync("--device", "nucleo", "status"));
+            await a.KillGatewayAsync();
+            string[] gatewayB = ["gateway", "--port", "0", "--state", "off", "--config", Path.Combine(dir, "gw-b.toml"), "--add-device", $"nucleo=tcp://127.0.0.1:{a.BoardPorts["nucleo"]}"];
+
+            // Within the lease, the claim holds.
+            await using (var early = RunningProcess.StartCli(gatewayB))
+            {
+                Assert.Equal(2, await early.WaitForExitAsync(TimeSpan.FromSeconds(20)));
+                Assert.Contains("DEVICE_CLAIMED: device 'nucleo' belongs to gateway 'gw-a' of fleet 'lab'", early.Output, StringComparison.Ordinal);
+            }
+
+            // Once the lease written in the claim has ended, gw-b takes the board over, no release needed.
+            await using var reader = new NatsConnection(NatsOpts.Default with { Url = Regex.Match(await File.ReadAllTextAsync(Path.Combine(dir, "ops.toml")), "nats = \"([^\"]+)\"").Groups[1].Value });
+            var claim = Encoding.UTF8.GetString((await (await reader.CreateKeyValueStoreContext().GetStoreAsync("wasmorch_lab_devices")).GetEntryAsync<byte[]>("nucleo", serializer: Raw)).Value!);
+            var until = DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(Regex.Match(claim, @"\ngw-a (\d+)$").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+            if (until > DateTimeOffset.UtcNow)
+            {
+                await Task.Delay(until - DateTimeOffset.UtcNow + TimeSpan.FromMilliseconds(100));
+            }
+            await using var b = RunningProcess.StartCli(gatewayB);
+            var listening = b.WaitForLine(@"gateway listening on (127\.0\.0\.1:\d+)").Groups[1].Value;
+            var status = await CliRunner.RunAsync(listening, "--json", "--device", "nucleo", "status");
+            CliAssert.Exit(0, status);
+            var devices = await CliRunner.RunAsync($"nats://127.0.0.1:{port}?fleet=lab&keys={Path.Combine(dir, "ops.toml")}", "devices");
+            Assert.Matches(@"(?m)^nucleo\s+\S+\s+connected  gateway=gw-b", devices.Stdout);
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(dir)!, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task A_tampered_native_artifact_in_the_fleets_store_is_built_again_not_deployed()
     {
         await using var fleet = await SecureFleet.StartAsync();

@@ -169,7 +169,7 @@ public static class GatewayCommand
         Wasmorch.Fleet.NatsFleet.RequireServerUrls(settings.FleetNats);
         var trust = Trust(settings);
         return new Wasmorch.Fleet.NatsFleet(settings.FleetNats, settings.FleetGatewayName, settings.FleetName, loggers.CreateLogger("Wasmorch.Fleet"),
-            new Wasmorch.Fleet.FleetSecurity(settings.FleetCreds, settings.FleetTlsCa, settings.FleetTlsCert, settings.FleetTlsKey, settings.FleetInsecureDev), settings.FleetReplicas, trust);
+            new Wasmorch.Fleet.FleetSecurity(settings.FleetCreds, settings.FleetTlsCa, settings.FleetTlsCert, settings.FleetTlsKey, settings.FleetInsecureDev, settings.FleetClaimLease), settings.FleetReplicas, trust);
     }
 
     /// <summary>The gateway's fleet key and the fleet's trusted keys; unsigned only with the development flag.</summary>
