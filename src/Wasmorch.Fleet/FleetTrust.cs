@@ -137,7 +137,9 @@ public sealed class FleetTrust : IDisposable
     {
         if (_key is null)
         {
-            return new FleetOpened(expected ?? "unsigned", false, DateTimeOffset.UtcNow, envelope.ToArray());
+            return envelope.StartsWith(Encoding.ASCII.GetBytes(Version + " "))
+                ? throw new FleetTrustException("this fleet signs its messages and this side has no fleet keys ([fleet] key_file, or ?keys=ops.toml for the CLI; docs/fleet.md)")
+                : new FleetOpened(expected ?? "unsigned", false, DateTimeOffset.UtcNow, envelope.ToArray());
         }
         var end = envelope[..Math.Min(envelope.Length, 256)].IndexOf((byte)'\n');
         var parts = end < 0 ? [] : Encoding.ASCII.GetString(envelope[..end]).Split(' ');

@@ -173,6 +173,11 @@ public sealed partial class NatsFleet
             return null;
         }
         var claim = ReadClaim(device, entry.Value.Value, out var refused);
+        if (refused is not null && _trust.IsUnsigned)
+        {
+            // A client without keys before a secure fleet: that, not "no such device", is the news.
+            throw new GatewayException(HostErrorCodes.Unauthorized, $"the claim on '{Printable(device)}' cannot be checked: {refused}");
+        }
         if (refused is not null)
         {
             LogClaimRefused(_logger, Printable(device), refused);

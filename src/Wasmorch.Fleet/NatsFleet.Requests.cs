@@ -72,6 +72,11 @@ public sealed partial class NatsFleet
                     // Only the gateway asked answers: a reply anyone else wrote is never taken for its answer.
                     data = _trust.Open(ReplyBinding(message.Subject, kind), message.Data ?? [], FleetSigners.Gateways, gateway).Payload;
                 }
+                catch (FleetTrustException ex) when (_trust.IsUnsigned)
+                {
+                    // A secure fleet answering a client without keys: say so now, not after 10 s of silence.
+                    throw new GatewayException(HostErrorCodes.Unauthorized, $"gateway '{gateway}' answered: {ex.Message}");
+                }
                 catch (FleetTrustException ex)
                 {
                     LogRefused(_logger, message.Subject, ex.Message);

@@ -109,6 +109,11 @@ public sealed class FleetZeroTrustTests
         CliAssert.Exit(0, mul);
         Assert.Contains("value=42", mul.Stdout, StringComparison.Ordinal);
         CliAssert.Exit(0, await CliRunner.RunAsync(fleet.Operator, "--device", "a1", "build-and-deploy", "--module-id", "math_ops", "--source", RepoPaths.Module("math_ops.c")));
+        // The operator's NATS password without its keys: told at once what is missing.
+        var opsUrl = Regex.Match(await File.ReadAllTextAsync(Path.Combine(fleet.Dir, "ops.toml")), "nats = \"([^\"]+)\"").Groups[1].Value;
+        var keyless = await CliRunner.RunAsync($"{opsUrl}?fleet=lab", "--device", "b1", "status");
+        Assert.NotEqual(0, keyless.ExitCode);
+        Assert.Contains("UNAUTHORIZED: the claim on 'b1' cannot be checked: this fleet signs its messages and this side has no fleet keys", keyless.Stderr, StringComparison.Ordinal);
 
         // Item 19: who deployed is who signed; what the request says of itself is marked as claimed.
         var history = await fleet.B.CliAsync("history", "--module-id", "math_ops");
