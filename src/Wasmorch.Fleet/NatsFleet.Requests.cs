@@ -170,9 +170,10 @@ public sealed partial class NatsFleet
         }
         catch (FleetTrustException ex)
         {
-            // Nothing is served: the sender hears why (signed by this gateway), and the log says who tried.
+            // Nothing is served, and the log says who tried. The sender hears why, unsigned: a signed
+            // refusal to a reply subject the sender chose would let anyone plant it in another request's replies.
             LogRefused(_logger, message.Subject, ex.Message);
-            await ReplyAsync(message, "answer", new HostResponse { Ok = false, Error = new HostError { Code = HostErrorCodes.Unauthorized, Message = $"gateway '{GatewayName}' refused a forwarded request: {ex.Message}" } }, ct);
+            await RefuseAsync(message, ex.Message, ct);
             return;
         }
         var working = SayWorkingAsync(message, done.Token);
@@ -239,6 +240,19 @@ public sealed partial class NatsFleet
         catch (Exception ex) when (ex is NatsException or OperationCanceledException)
         {
             // Done, or NATS away: a gateway that cannot say it is working cannot answer either.
+        }
+    }
+
+    private async Task RefuseAsync(NatsMsg<byte[]> message, string reason, CancellationToken ct)
+    {
+        try
+        {
+            var refusal = new HostResponse { Ok = false, Error = new HostError { Code = HostErrorCodes.Unauthorized, Message = $"gateway '{GatewayName}' refused a forwarded request: {reason}" } };
+            await message.ReplyAsync(HostJson.Serialize(refusal), serializer: Raw, cancellationToken: ct);
+        }
+        catch (Exception ex) when (ex is NatsException or OperationCanceledException)
+        {
+            LogAnswerFailed(_logger, message.Subject, ex.Message);
         }
     }
 

@@ -181,6 +181,8 @@ public sealed class FleetZeroTrustTests
             var text = Encoding.UTF8.GetString(reply.Data ?? []);
             Assert.Contains("UNAUTHORIZED", text, StringComparison.Ordinal);
             Assert.Contains(reason, text, StringComparison.Ordinal);
+            // Unsigned: a refusal is nothing a gateway could be made to take for an answer.
+            Assert.StartsWith("{", text, StringComparison.Ordinal);
         }
 
         var jobs = await fleet.B.CliAsync("--json", "jobs", "--device", "b1");
