@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Text;
+using Microsoft.Extensions.Logging;
 using NATS.Client.Core;
 using NATS.Client.KeyValueStore;
 using Wasmorch.Gateway;
@@ -11,9 +12,11 @@ namespace Wasmorch.Fleet;
 /// What a fleet decides once for all its gateways (docs/fleet-ops.md), in the JetStream key-value
 /// bucket <c>wasmorch_&lt;fleet&gt;_state</c>: the desired state under <c>desired</c> (every gateway
 /// watches it and converges its own devices), and under <c>rollout</c> the gateway that coordinates
-/// the fleet's rollouts (one at a time, fleet-wide).
+/// the fleet's rollouts (one at a time, fleet-wide). Both are signed (a gateway's or an operator's
+/// key) for their key: a value nobody trusted wrote is ignored, and a desired state older than the
+/// one adopted (an old signed value written again) is refused.
 /// </summary>
-internal sealed class FleetStateBucket(INatsKVStore store, string fleet)
+internal sealed partial class FleetStateBucket(INatsKVStore store, string fleet, FleetTrust trust, ILogger logger)
 {
     private static readonly NatsRawSerializer<byte[]> Raw = NatsRawSerializer<byte[]>.Default;
 
@@ -22,11 +25,16 @@ internal sealed class FleetStateBucket(INatsKVStore store, string fleet)
 
     public static string Name(string fleet) => $"wasmorch_{fleet}_state";
 
+    private string Binding(string key) => $"kv {Name(fleet)} {key}";
+
+    /// <summary>When the desired state adopted last was signed: an older one is a replay.</summary>
+    private DateTimeOffset _adopted = DateTimeOffset.MinValue;
+
     public async Task PutDesiredAsync(byte[] document, CancellationToken ct)
     {
         try
         {
-            await store.PutAsync(DesiredKey, document, Raw, ct);
+            await store.PutAsync(DesiredKey, trust.Seal(Binding(DesiredKey), document), Raw, ct);
         }
         catch (NatsException ex)
         {
@@ -56,7 +64,7 @@ internal sealed class FleetStateBucket(INatsKVStore store, string fleet)
         {
             while (await NextAsync(entries))
             {
-                if (entries.Current.Operation == NatsKVOperation.Put && entries.Current.Value is { Length: > 0 } document)
+                if (entries.Current.Operation == NatsKVOperation.Put && entries.Current.Value is { Length: > 0 } value && Desired(value) is { } document)
                 {
                     yield return (document, entries.Current.Revision <= held);
                 }
@@ -67,6 +75,53 @@ internal sealed class FleetStateBucket(INatsKVStore store, string fleet)
             await entries.DisposeAsync();
         }
     }
+
+    /// <summary>The document of a desired-state value, or null (logged) when it is not signed by the fleet or older than the one adopted.</summary>
+    private byte[]? Desired(byte[] value)
+    {
+        try
+        {
+            var opened = trust.Open(Binding(DesiredKey), value, FleetSigners.GatewaysOrOperators, fresh: false);
+            if (!trust.IsUnsigned && opened.Issued < _adopted)
+            {
+                throw new FleetTrustException($"signed by '{opened.Signer}' at {opened.Issued:O}, before the desired state adopted ({_adopted:O}): an old one written again");
+            }
+            _adopted = opened.Issued;
+            return opened.Payload;
+        }
+        catch (FleetTrustException ex)
+        {
+            LogRefused(logger, DesiredKey, ex.Message);
+            return null;
+        }
+    }
+
+    /// <summary>The gateway a rollout value names, or null (logged) when it is not signed by that gateway or by an operator.</summary>
+    private string? Coordinator(byte[]? value)
+    {
+        if (value is not { Length: > 0 })
+        {
+            return null;
+        }
+        try
+        {
+            var opened = trust.Open(Binding(RolloutKey), value, FleetSigners.GatewaysOrOperators, fresh: false);
+            var gateway = Encoding.UTF8.GetString(opened.Payload);
+            if (!NatsFleet.IsValidName(gateway) || (!trust.IsUnsigned && !opened.IsOperator && opened.Signer != gateway))
+            {
+                throw new FleetTrustException($"signed by '{opened.Signer}', but it names another gateway or no gateway name");
+            }
+            return gateway;
+        }
+        catch (FleetTrustException ex)
+        {
+            LogRefused(logger, RolloutKey, ex.Message);
+            return null;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Fleet: the fleet state's {Key} is ignored: {Reason}")]
+    private static partial void LogRefused(ILogger logger, string key, string reason);
 
     private async Task<bool> NextAsync(IAsyncEnumerator<NatsKVEntry<byte[]>> entries)
     {
@@ -85,7 +140,7 @@ internal sealed class FleetStateBucket(INatsKVStore store, string fleet)
         try
         {
             var entry = await store.TryGetEntryAsync(RolloutKey, serializer: Raw, cancellationToken: ct);
-            return entry.Success && entry.Value.Value is { Length: > 0 } gateway ? Encoding.UTF8.GetString(gateway) : null;
+            return entry.Success ? Coordinator(entry.Value.Value) : null;
         }
         catch (NatsException ex)
         {
@@ -99,15 +154,16 @@ internal sealed class FleetStateBucket(INatsKVStore store, string fleet)
     /// </summary>
     public async Task<bool> TakeRolloutsAsync(string gateway, string? current, CancellationToken ct)
     {
-        var value = Encoding.UTF8.GetBytes(gateway);
+        var value = trust.Seal(Binding(RolloutKey), Encoding.UTF8.GetBytes(gateway));
         try
         {
-            if (current is null)
+            var entry = await store.TryGetEntryAsync(RolloutKey, serializer: Raw, cancellationToken: ct);
+            if (!entry.Success)
             {
                 return (await store.TryCreateAsync(RolloutKey, value, Raw, ct)).Success;
             }
-            var entry = await store.TryGetEntryAsync(RolloutKey, serializer: Raw, cancellationToken: ct);
-            if (!entry.Success || entry.Value.Value is not { } holder || Encoding.UTF8.GetString(holder) != current)
+            // A value nobody trusted wrote counts as no coordinator: it cannot freeze the fleet's rollouts.
+            if (Coordinator(entry.Value.Value) != current)
             {
                 return false;
             }

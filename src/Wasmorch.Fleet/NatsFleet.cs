@@ -67,9 +67,13 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
     /// <param name="url">nats://[user:password@]host:port</param>
     /// <param name="security">Credentials and TLS beyond the URL's (null: none).</param>
     /// <param name="replicas">Copies JetStream keeps of the fleet's buckets: 1 for one server, 3 for a 3-node cluster.</param>
-    public NatsFleet(string url, string gatewayName, string fleet, ILogger logger, FleetSecurity? security = null, int replicas = 1)
+    /// <param name="trust">This gateway's key and the fleet's trusted keys (null: unsigned, only with <see cref="FleetSecurity.InsecureDev"/>).</param>
+    public NatsFleet(string url, string gatewayName, string fleet, ILogger logger, FleetSecurity? security = null, int replicas = 1, FleetTrust? trust = null)
     {
         _replicas = replicas;
+        _trust = trust ?? FleetTrust.WithoutKeys;
+        _security = security ?? new FleetSecurity();
+        _insecureDev = _security.InsecureDev;
         if (!NamePattern().IsMatch(gatewayName))
         {
             throw new GatewayException(HostErrorCodes.BadRequest, $"fleet gateway name '{gatewayName}' must be 1 to 64 of A-Z a-z 0-9 _ -");
@@ -97,6 +101,17 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
     }
 
     public string GatewayName { get; }
+
+    /// <summary>Signs what this gateway sends and checks what it acts on (docs/security-fleet.md).</summary>
+    private readonly FleetTrust _trust;
+
+    private readonly FleetSecurity _security;
+
+    /// <summary>The development flag: a NATS server that lets anyone in, and no keys, are accepted (and said loudly).</summary>
+    private readonly bool _insecureDev;
+
+    /// <summary>True for a name safe as one NATS subject token and a bucket name part: no '.', '*', '>' or space.</summary>
+    public static bool IsValidName(string? name) => name is not null && NamePattern().IsMatch(name);
 
     /// <summary>The NATS server of the fleet, without the password a URL may carry.</summary>
     public string Url { get; }
@@ -178,12 +193,18 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
     private async Task JoinOnceAsync(IReadOnlyCollection<string> devices, ServeForwarded serve, CancellationToken ct)
     {
         INatsKVStore store;
+        if (_trust.IsUnsigned && !_insecureDev)
+        {
+            throw new GatewayException(HostErrorCodes.BadRequest,
+                $"joining fleet '{_fleet}' needs this gateway's fleet key and the fleet's trusted keys ([fleet] key_file, trusted_gateways; `wasmorch fleet init` writes them), see docs/fleet.md");
+        }
         try
         {
             await _nats.ConnectAsync();
+            RequireAuthenticatedServer();
             store = await _nats.CreateKeyValueStoreContext().CreateOrUpdateStoreAsync(new NatsKVConfig($"wasmorch_{_fleet}_devices") { NumberOfReplicas = _replicas }, ct);
             _state = new FleetStateBucket(await _nats.CreateKeyValueStoreContext().CreateOrUpdateStoreAsync(
-                new NatsKVConfig(FleetStateBucket.Name(_fleet)) { NumberOfReplicas = _replicas }, ct), _fleet);
+                new NatsKVConfig(FleetStateBucket.Name(_fleet)) { NumberOfReplicas = _replicas }, ct), _fleet, _trust, _logger);
             _artifacts = await _nats.CreateObjectStoreContext().CreateObjectStoreAsync(new NatsObjConfig($"wasmorch_{_fleet}_artifacts") { NumberOfReplicas = _replicas }, ct);
             // What gateways publish on logs subjects, kept by the server: it outlives any one gateway.
             _events = await _nats.CreateJetStreamContext().CreateOrUpdateStreamAsync(
@@ -210,6 +231,8 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
         {
             await ClaimAsync(store, device, ct);
         }
+        _ownDevices = [.. devices];
+        _renewing = RenewClaimsAsync(store, _stop.Token);
         // Subscribed before the store is published: a request forwarded the moment after finds it listening.
         var subscription = await _nats.SubscribeCoreAsync(ApiSubject(GatewayName), serializer: Raw, cancellationToken: ct);
         _serving = ServeAsync(subscription, serve, _stop.Token);
@@ -220,6 +243,26 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
     }
 
     private sealed class FleetUnreachableException(string message) : Exception(message);
+
+    /// <summary>
+    /// Refuses a NATS server that let this gateway in without credentials: whoever reaches it could
+    /// publish on the fleet's subjects and write its buckets. The development flag lets it pass, loudly.
+    /// </summary>
+    private void RequireAuthenticatedServer()
+    {
+        if (_nats.ServerInfo is { AuthRequired: true } or { TlsVerify: true })
+        {
+            return;
+        }
+        if (!_insecureDev)
+        {
+            throw new GatewayException(HostErrorCodes.Unauthorized,
+                $"NATS at {Url} let this gateway in without credentials: anyone who reaches it would control fleet '{_fleet}'. " +
+                "Run it with the accounts, users and permissions of docs/fleet.md (`wasmorch fleet init` writes them), " +
+                "or, for development only, [fleet] insecure_dev = true / --fleet-insecure");
+        }
+        LogInsecure(_logger, Url, _fleet);
+    }
 
     private static Exception Innermost(Exception ex) => ex.InnerException is { } inner ? Innermost(inner) : ex;
 
@@ -244,62 +287,6 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
         catch (Exception ex) when (ex is NatsException or NATS.Client.JetStream.NatsJSException)
         {
             throw new GatewayException(HostErrorCodes.DeviceUnreachable, $"cannot reach fleet '{_fleet}' at {Url}: {ex.Message}");
-        }
-    }
-
-    private async Task ClaimAsync(INatsKVStore store, string device, CancellationToken ct)
-    {
-        var claimed = await store.TryCreateAsync(device, Encoding.UTF8.GetBytes(GatewayName), Raw, ct);
-        if (claimed.Success)
-        {
-            return;
-        }
-        var owner = await ReadOwnerAsync(store, device, ct) ?? "?";
-        if (owner != GatewayName)
-        {
-            throw new GatewayException(HostErrorCodes.DeviceClaimed,
-                $"device '{device}' belongs to gateway '{owner}' of fleet '{_fleet}'; a device name is unique in a fleet, and this gateway takes nothing over: rename it here or remove it from '{owner}'");
-        }
-    }
-
-    private async Task WatchOwnersAsync(INatsKVStore store, CancellationToken ct)
-    {
-        try
-        {
-            var opts = new NatsKVWatchOpts
-            {
-                // An empty bucket: nothing to wait for.
-                OnNoData = _ =>
-                {
-                    _ownersComplete = true;
-                    return ValueTask.FromResult(false);
-                },
-            };
-            await foreach (var entry in store.WatchAsync(serializer: Raw, opts: opts, cancellationToken: ct))
-            {
-                if (entry.Operation == NatsKVOperation.Put && entry.Value is { Length: > 0 } owner)
-                {
-                    _owners[entry.Key] = Encoding.UTF8.GetString(owner);
-                }
-                else
-                {
-                    _owners.TryRemove(entry.Key, out _);
-                }
-                if (entry.Delta == 0)
-                {
-                    _ownersComplete = true;
-                }
-            }
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-        }
-        catch (NatsException ex)
-        {
-            // Owners are then looked up in the bucket on every request, which is slower, not wrong.
-            _ownersComplete = false;
-            _owners.Clear();
-            LogWatchFailed(_logger, ex.Message);
         }
     }
 
@@ -332,13 +319,6 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
         {
             throw new GatewayException(HostErrorCodes.DeviceUnreachable, $"cannot look up which gateway owns '{device}' in fleet '{_fleet}': {ex.Message}");
         }
-    }
-
-    /// <summary>The gateway a claim in <paramref name="store"/> names, or null when <paramref name="device"/> is not claimed.</summary>
-    private static async Task<string?> ReadOwnerAsync(INatsKVStore store, string device, CancellationToken ct)
-    {
-        var entry = await store.TryGetEntryAsync(device, serializer: Raw, cancellationToken: ct);
-        return entry.Success && entry.Value.Value is { Length: > 0 } owner ? Encoding.UTF8.GetString(owner) : null;
     }
 
     /// <summary>
@@ -402,83 +382,6 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
     }
 
     /// <summary>
-    /// How a reply to a forwarded request says what it is (a NATS header): the answer, an event on
-    /// the way to it (upload progress), or only that the gateway is still at work. A reply without
-    /// the header is the answer.
-    /// </summary>
-    private const string ReplyKind = "Wasmorch-Reply";
-
-    /// <summary>The W3C trace context of a forwarded request (its span's id), as a NATS header.</summary>
-    private const string TraceParent = "traceparent";
-
-    /// <summary>How often a gateway serving a forwarded request says it is still at work.</summary>
-    public static TimeSpan WorkingInterval { get; set; } = TimeSpan.FromSeconds(1);
-
-    /// <summary>
-    /// How long the gateway that forwarded a request waits without hearing from the gateway serving
-    /// it before it gives up: that gateway, or its NATS server, is gone mid-request. Long enough for
-    /// a client's reconnect to another node of a cluster (its replies come through then).
-    /// </summary>
-    public static TimeSpan SilenceLimit { get; set; } = TimeSpan.FromSeconds(10);
-
-    public async Task<HostResponse> ForwardAsync(string gateway, HostRequest request, Func<HostResponse, Task>? emit, CancellationToken ct)
-    {
-        var deadline = TimeSpan.FromMilliseconds(request.TimeoutMs ?? 60_000) + ForwardMargin;
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        var (replyTo, replies) = await _inbox.OpenAsync(ct);
-        try
-        {
-            var trace = System.Diagnostics.Activity.Current is { } current ? new NatsHeaders { [TraceParent] = current.Id } : null;
-            await _nats.PublishAsync(ApiSubject(gateway), HostJson.Serialize(request), headers: trace, replyTo: replyTo, serializer: Raw, cancellationToken: ct);
-            while (true)
-            {
-                var reply = await replies.NextAsync(Min(SilenceLimit, deadline - clock.Elapsed), ct);
-                if (reply is not { } message)
-                {
-                    // Nothing heard in time: the deadline passed, or the serving gateway fell silent.
-                    throw clock.Elapsed >= deadline
-                        ? new GatewayException(HostErrorCodes.Timeout, $"gateway '{gateway}' did not answer within {deadline.TotalSeconds:0} s")
-                        : new GatewayException(HostErrorCodes.DeviceUnreachable,
-                            $"gateway '{gateway}' fell silent for {SilenceLimit.TotalSeconds:0} s in the middle of {request.Op} on '{request.Device}' (it, or its NATS server, is gone): " +
-                            "whether it was carried out is not known; status says what the device holds");
-                }
-                if (message.HasNoResponders)
-                {
-                    throw new GatewayException(HostErrorCodes.DeviceUnreachable,
-                        $"device '{request.Device}' is on gateway '{gateway}', which is not connected to fleet '{_fleet}'");
-                }
-                var kind = message.Headers is { } headers && headers.TryGetValue(ReplyKind, out var value) ? value.ToString() : "answer";
-                if (kind == "working")
-                {
-                    continue;
-                }
-                if (!HostJson.TryParseResponse(message.Data ?? [], out var response, out var error))
-                {
-                    throw new GatewayException(HostErrorCodes.ProtocolError, $"gateway '{gateway}' answered with something that is not a host API response: {error}");
-                }
-                if (kind != "event")
-                {
-                    return response!;
-                }
-                if (emit is not null)
-                {
-                    await emit(response!);
-                }
-            }
-        }
-        catch (NatsException ex)
-        {
-            throw new GatewayException(HostErrorCodes.DeviceUnreachable, $"cannot reach gateway '{gateway}' through fleet '{_fleet}': {ex.Message}");
-        }
-        finally
-        {
-            replies.Dispose();
-        }
-    }
-
-    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
-
-    /// <summary>
     /// Runs a JetStream call, and once more when the server did not answer it: a cluster that has
     /// just lost a node leaves requests unanswered while it elects new leaders (seconds).
     /// </summary>
@@ -494,220 +397,6 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
         }
     }
 
-    /// <summary>How long reading the fleet's record (jobs, logs) may take before the gateways are asked instead.</summary>
-    public static TimeSpan RecordReadLimit { get; set; } = TimeSpan.FromSeconds(10);
-
-    private string LogSubject(string gateway) => $"wasmorch.{_fleet}.logs.{gateway}";
-
-    public void PublishLog(LogEntry entry)
-    {
-        if (_devices is null)
-        {
-            return;
-        }
-        var line = HostJson.Serialize(new HostResponse { Ok = true, Event = "log", Log = entry, Device = entry.Device });
-        _ = PublishBestEffortAsync(LogSubject(GatewayName), line);
-    }
-
-    private async Task PublishBestEffortAsync(string subject, byte[] data)
-    {
-        try
-        {
-            await _nats.PublishAsync(subject, data, serializer: Raw, cancellationToken: _stop.Token);
-        }
-        catch (Exception ex) when (ex is NatsException or OperationCanceledException)
-        {
-            // Log lines are best effort, like LOG itself: the device's own gateway still keeps and serves them.
-        }
-    }
-
-    public IAsyncEnumerable<LogEntry> FollowLogsAsync(CancellationToken ct) =>
-        FollowOthersAsync("logs", response => response.Log, ct);
-
-    private string PublishedSubject(string gateway) => $"wasmorch.{_fleet}.published.{gateway}";
-
-    public void PublishEvent(ModuleEvent entry)
-    {
-        if (_devices is null)
-        {
-            return;
-        }
-        // Live only, like the EVENT line itself: the device's own gateway keeps the recent ones.
-        _ = PublishBestEffortAsync(PublishedSubject(GatewayName), HostJson.Serialize(new HostResponse { Ok = true, Event = "published", Published = entry, Device = entry.Device }));
-    }
-
-    public IAsyncEnumerable<ModuleEvent> FollowEventsAsync(CancellationToken ct) =>
-        FollowOthersAsync("published", response => response.Published, ct);
-
-    private string ChangeSubject(string gateway) => $"wasmorch.{_fleet}.changes.{gateway}";
-
-    public void PublishChange(HostResponse change)
-    {
-        if (_devices is null)
-        {
-            return;
-        }
-        // Live only, like a dashboard's view of it: nothing keeps changes (jobs and logs have their own streams).
-        _ = PublishBestEffortAsync(ChangeSubject(GatewayName), HostJson.Serialize(change));
-    }
-
-    public IAsyncEnumerable<HostResponse> FollowChangesAsync(CancellationToken ct) =>
-        FollowOthersAsync("changes", response => response.Event is null ? null : response, ct);
-
-    /// <summary>What the other gateways publish on <c>wasmorch.&lt;fleet&gt;.&lt;kind&gt;.&lt;gateway&gt;</c> from now on, as <paramref name="pick"/> takes it.</summary>
-    private async IAsyncEnumerable<T> FollowOthersAsync<T>(string kind, Func<HostResponse, T?> pick, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
-        where T : class
-    {
-        var items = System.Threading.Channels.Channel.CreateBounded<T>(new System.Threading.Channels.BoundedChannelOptions(1000)
-        {
-            FullMode = System.Threading.Channels.BoundedChannelFullMode.DropOldest,
-        });
-        var subscribing = SubscribeOthersAsync(kind, pick, items.Writer, ct);
-        await foreach (var item in items.Reader.ReadAllAsync(ct))
-        {
-            yield return item;
-        }
-        await subscribing;
-    }
-
-    private async Task SubscribeOthersAsync<T>(string kind, Func<HostResponse, T?> pick, System.Threading.Channels.ChannelWriter<T> into, CancellationToken ct)
-        where T : class
-    {
-        var own = $"wasmorch.{_fleet}.{kind}.{GatewayName}";
-        try
-        {
-            await foreach (var message in _nats.SubscribeAsync($"wasmorch.{_fleet}.{kind}.>", serializer: Raw, cancellationToken: ct))
-            {
-                if (message.Subject != own && HostJson.TryParseResponse(message.Data ?? [], out var response, out _) && pick(response!) is { } item)
-                {
-                    into.TryWrite(item);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-        }
-        catch (NatsException ex)
-        {
-            // The follower still gets this gateway's own.
-            FollowFailed(_logger, kind, ex.Message);
-        }
-        finally
-        {
-            into.TryComplete();
-        }
-    }
-
-    public async Task<List<LogEntry>?> RecentLogsAsync(int count, CancellationToken ct)
-    {
-        var entries = new List<LogEntry>();
-        var read = await ReadStreamAsync(_events, $"wasmorch.{_fleet}.logs.>", (ulong)count, data =>
-        {
-            if (HostJson.TryParseResponse(data, out var response, out _) && response!.Log is { } entry)
-            {
-                entries.Add(entry);
-            }
-        }, ct);
-        return read ? entries : null;
-    }
-
-    /// <summary>
-    /// The subject of a job record: by gateway and device, so one device's history can be read
-    /// alone. Device names may hold '.', which splits subject tokens, so the device goes in hex.
-    /// </summary>
-    private string JobSubject(string gateway, string? device) =>
-        $"wasmorch.{_fleet}.jobs.{gateway}.{(device is null ? "*" : Convert.ToHexStringLower(Encoding.UTF8.GetBytes(device)))}";
-
-    public void PublishJob(JobRecord job)
-    {
-        if (_devices is null)
-        {
-            return;
-        }
-        _records?.Add(JobSubject(GatewayName, job.Device), HostJson.Serialize(new HostResponse { Ok = true, Jobs = [job] }));
-    }
-
-    public async Task<List<JobRecord>?> RecentJobsAsync(string? device, int limit, CancellationToken ct)
-    {
-        // A job is recorded when it starts and again when it ends: the newest record of each counts.
-        var jobs = new Dictionary<(string?, string, long, string), JobRecord>();
-        var read = await ReadStreamAsync(_jobs, device is null ? $"wasmorch.{_fleet}.jobs.>" : JobSubject("*", device),
-            device is null ? 3 * (ulong)limit + 64 : 0, data =>
-            {
-                if (HostJson.TryParseResponse(data, out var response, out _) && response!.Jobs is [var job])
-                {
-                    jobs[(job.Gateway, job.Device, job.Job, job.StartedAt)] = job;
-                }
-            }, ct);
-        return read ? [.. jobs.Values.OrderByDescending(j => j.StartedAt, StringComparer.Ordinal).Take(limit)] : null;
-    }
-
-    /// <summary>
-    /// Hands <paramref name="each"/> the messages of <paramref name="stream"/> on
-    /// <paramref name="filter"/>, oldest first: the last <paramref name="window"/> of the stream
-    /// (0: all of it). False when the stream is out of reach.
-    /// </summary>
-    private async Task<bool> ReadStreamAsync(INatsJSStream? stream, string filter, ulong window, Action<byte[]> each, CancellationToken ct)
-    {
-        if (stream is null)
-        {
-            return false;
-        }
-        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        bounded.CancelAfter(RecordReadLimit);
-        try
-        {
-            return await ReadStreamWithinAsync(stream, filter, window, each, bounded.Token);
-        }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-        {
-            LogEventsFailed(_logger, stream.Info.Config.Name ?? "?", $"no answer within {RecordReadLimit.TotalSeconds:0} s");
-            return false;
-        }
-    }
-
-    private async Task<bool> ReadStreamWithinAsync(INatsJSStream stream, string filter, ulong window, Action<byte[]> each, CancellationToken ct)
-    {
-        try
-        {
-            await stream.RefreshAsync(ct);
-            var state = stream.Info.State;
-            if (state.Messages == 0)
-            {
-                return true;
-            }
-            var first = window == 0 ? state.FirstSeq : Math.Max(state.FirstSeq, state.LastSeq >= window ? state.LastSeq - window + 1 : 1);
-            var consumer = await _nats.CreateJetStreamContext().CreateOrderedConsumerAsync(stream.Info.Config.Name!, new NatsJSOrderedConsumerOpts
-            {
-                DeliverPolicy = ConsumerConfigDeliverPolicy.ByStartSequence,
-                OptStartSeq = first,
-                FilterSubjects = [filter],
-            }, ct);
-            while (true)
-            {
-                var fetched = 0;
-                await foreach (var message in consumer.FetchNoWaitAsync(new NatsJSFetchOpts { MaxMsgs = 1000 }, serializer: Raw, cancellationToken: ct))
-                {
-                    fetched++;
-                    each(message.Data ?? []);
-                    if (message.Metadata is { NumPending: 0 })
-                    {
-                        return true;
-                    }
-                }
-                if (fetched == 0)
-                {
-                    return true;
-                }
-            }
-        }
-        catch (Exception ex) when (ex is NatsException or NatsJSException)
-        {
-            LogEventsFailed(_logger, stream.Info.Config.Name ?? "?", ex.Message);
-            return false;
-        }
-    }
-
     public async Task<byte[]?> FetchAsync(string key, CancellationToken ct)
     {
         if (_artifacts is null)
@@ -716,13 +405,20 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
         }
         try
         {
-            // The object store checks the bytes against the digest it stored with them.
-            var artifact = await AgainIfUnansweredAsync(() => _artifacts.GetBytesAsync(key, ct).AsTask());
-            LogFetched(_logger, key, artifact.Length);
-            return artifact;
+            // The store's digest only says the bytes are what was written; the signature says a gateway of the fleet wrote them.
+            var stored = await AgainIfUnansweredAsync(() => _artifacts.GetBytesAsync(key, ct).AsTask());
+            var opened = _trust.Open(ArtifactBinding(key), stored, FleetSigners.Gateways, fresh: false);
+            LogFetched(_logger, key, opened.Payload.Length, opened.Signer);
+            return opened.Payload;
         }
         catch (NatsObjNotFoundException)
         {
+            return null;
+        }
+        catch (FleetTrustException ex)
+        {
+            // Native code no gateway of the fleet vouches for is never run: it is built here instead.
+            LogArtifactRefused(_logger, key, ex.Message);
             return null;
         }
         catch (NatsException ex)
@@ -732,6 +428,9 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
         }
     }
 
+    /// <summary>What an artifact is signed for: its bucket and cache key, so it cannot stand in for another.</summary>
+    private string ArtifactBinding(string key) => $"object wasmorch_{_fleet}_artifacts {key}";
+
     public async Task PublishAsync(string key, byte[] artifact, CancellationToken ct)
     {
         if (_artifacts is null)
@@ -740,111 +439,12 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
         }
         try
         {
-            await AgainIfUnansweredAsync(() => _artifacts.PutAsync(key, artifact, ct).AsTask());
+            var sealedArtifact = _trust.Seal(ArtifactBinding(key), artifact);
+            await AgainIfUnansweredAsync(() => _artifacts.PutAsync(key, sealedArtifact, ct).AsTask());
         }
         catch (NatsException ex)
         {
             LogSharedFailed(_logger, "publish", key, ex.Message);
-        }
-    }
-
-    private async Task ServeAsync(INatsSub<byte[]> subscription, ServeForwarded serve, CancellationToken ct)
-    {
-        try
-        {
-            await foreach (var message in subscription.Msgs.ReadAllAsync(ct))
-            {
-                // Each request on its own: a long job must not hold up a STATUS behind it.
-                _ = Task.Run(() => AnswerAsync(message, serve, ct), ct);
-            }
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-        }
-        finally
-        {
-            await subscription.DisposeAsync();
-        }
-    }
-
-    private async Task AnswerAsync(NatsMsg<byte[]> message, ServeForwarded serve, CancellationToken ct)
-    {
-        using var done = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        // The forwarding gateway's trace goes on here: one request, one trace across the fleet.
-        var parent = message.Headers is { } headers && headers.TryGetValue(TraceParent, out var traceparent)
-            && System.Diagnostics.ActivityContext.TryParse(traceparent.ToString(), null, out var context) ? context : default;
-        using var span = Gateway.Telemetry.GatewayTracing.Source.StartActivity("fleet serve", System.Diagnostics.ActivityKind.Server, parent);
-        span?.SetTag("wasmorch.gateway", GatewayName);
-        var working = SayWorkingAsync(message, done.Token);
-        var events = new List<Task>();
-        try
-        {
-            var response = HostJson.TryParseRequest(message.Data ?? [], out var request, out var error)
-                ? await serve(request!, e =>
-                {
-                    // Handlers emit without awaiting (progress): the answer waits for every event sent before it.
-                    var sent = ReplyAsync(message, "event", e, ct);
-                    lock (events)
-                    {
-                        events.Add(sent);
-                    }
-                    return sent;
-                }, ct)
-                : new HostResponse { Ok = false, Error = new HostError { Code = HostErrorCodes.BadRequest, Message = error } };
-            await done.CancelAsync();
-            await working;
-            Task[] pending;
-            lock (events)
-            {
-                pending = [.. events];
-            }
-            await Task.WhenAll(pending);
-            await message.ReplyAsync(HostJson.Serialize(response), serializer: Raw, cancellationToken: ct);
-        }
-        catch (Exception ex) when (ex is NatsException or OperationCanceledException)
-        {
-            LogAnswerFailed(_logger, message.Subject, ex.Message);
-        }
-        catch (Exception ex)
-        {
-            // A fault of this gateway's own: the gateway that forwarded the request hears of it at once.
-            LogAnswerFault(_logger, ex, message.Subject);
-            await ReplyAsync(message, "answer", new HostResponse { Ok = false, Error = new HostError { Code = HostErrorCodes.Internal, Message = $"gateway '{GatewayName}' failed to serve the request: {ex.Message}" } }, ct);
-        }
-        finally
-        {
-            await done.CancelAsync();
-            await working;
-        }
-    }
-
-    /// <summary>Until <paramref name="ct"/> ends, tells the gateway that forwarded a request that this one is still at it.</summary>
-    private static async Task SayWorkingAsync(NatsMsg<byte[]> message, CancellationToken ct)
-    {
-        try
-        {
-            while (true)
-            {
-                await Task.Delay(WorkingInterval, ct);
-                await message.ReplyAsync(Array.Empty<byte>(), new NatsHeaders { [ReplyKind] = "working" }, serializer: Raw, cancellationToken: ct);
-            }
-        }
-        catch (Exception ex) when (ex is NatsException or OperationCanceledException)
-        {
-            // Done, or NATS away: a gateway that cannot say it is working cannot answer either.
-        }
-    }
-
-    private async Task ReplyAsync(NatsMsg<byte[]> message, string kind, HostResponse response, CancellationToken ct)
-    {
-        try
-        {
-            await message.ReplyAsync(HostJson.Serialize(response), new NatsHeaders { [ReplyKind] = kind }, serializer: Raw, cancellationToken: ct);
-        }
-        catch (Exception ex) when (ex is NatsException or OperationCanceledException)
-        {
-            // An event is best effort; the answer says how the request ended.
-            LogAnswerFailed(_logger, message.Subject, ex.Message);
         }
     }
 
@@ -863,6 +463,11 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
         {
             await _serving;
         }
+        if (_renewing is not null)
+        {
+            await _renewing;
+        }
+        _renewNow.Dispose();
         await _inbox.DisposeAsync();
         if (_records is not null)
         {
@@ -884,6 +489,12 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
     [LoggerMessage(Level = LogLevel.Error, Message = "Fleet: not joining fleet {Fleet}: {Reason}")]
     private static partial void LogJoinRefused(ILogger logger, string fleet, string reason);
 
+    [LoggerMessage(Level = LogLevel.Critical, Message = "Fleet: INSECURE DEVELOPMENT MODE: NATS at {Url} lets anyone in, and whoever reaches it controls fleet {Fleet} ([fleet] insecure_dev / --fleet-insecure); never in production, see docs/fleet.md")]
+    private static partial void LogInsecure(ILogger logger, string url, string fleet);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Fleet: refused a message on {Subject}: {Reason}")]
+    private static partial void LogRefused(ILogger logger, string subject, string reason);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Fleet: the watch on device owners ended ({Reason}); owners are looked up per request")]
     private static partial void LogWatchFailed(ILogger logger, string reason);
 
@@ -893,8 +504,11 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
     [LoggerMessage(Level = LogLevel.Warning, Message = "Fleet: cannot follow the other gateways' {Kind}: {Reason}")]
     private static partial void FollowFailed(ILogger logger, string kind, string reason);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Fleet: artifact {Key} ({Bytes} bytes) fetched from the fleet, not compiled")]
-    private static partial void LogFetched(ILogger logger, string key, int bytes);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Fleet: artifact {Key} ({Bytes} bytes) fetched from the fleet, not compiled (signed by {Signer})")]
+    private static partial void LogFetched(ILogger logger, string key, int bytes, string signer);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Fleet: artifact {Key} in the fleet's store is refused ({Reason}); it is built here instead")]
+    private static partial void LogArtifactRefused(ILogger logger, string key, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Fleet: could not {Action} artifact {Key}: {Reason}; it is compiled here instead")]
     private static partial void LogSharedFailed(ILogger logger, string action, string key, string reason);

@@ -147,7 +147,7 @@ public sealed partial class HttpApiServer : IAsyncDisposable
         // Progress events need a stream; over plain HTTP the answer is the final response.
         request.Progress = false;
         request.Follow = false;
-        var response = await _dispatcher.HandleAsync(request, context.RequestAborted);
+        var response = await _dispatcher.HandleFromHostAsync(request, context.RequestAborted);
         await WriteJsonAsync(context, StatusOf(response), response);
     }
 

@@ -14,7 +14,7 @@ public sealed class FleetOpsTests
     {
         var system = new SystemUnderTest();
         system.StartBoard(board, 0);
-        system.GatewayArgs.AddRange(["--nats", nats.Url, "--name", gateway, "--fleet", "lab"]);
+        system.GatewayArgs.AddRange(["--nats", nats.Url, "--name", gateway, "--fleet", "lab", "--fleet-insecure"]);
         system.StartGateway();
         return system;
     }

@@ -15,11 +15,11 @@ public sealed class FleetTests
     {
         var system = new SystemUnderTest();
         system.StartBoard(board, 0);
-        system.GatewayArgs.AddRange(["--nats", natsUrl, "--name", gateway, "--fleet", "lab"]);
+        system.GatewayArgs.AddRange(["--nats", natsUrl, "--name", gateway, "--fleet", "lab", "--fleet-insecure"]);
         if (cacheDir is not null)
         {
             var config = Path.Combine(cacheDir, "wasmorch.toml");
-            File.WriteAllText(config, $"[build]\ncache_dir = \"{cacheDir}\"\n[fleet]\nreplicas = {replicas}\n");
+            File.WriteAllText(config, $"[build]\ncache_dir = \"{cacheDir}\"\n[fleet]\nreplicas = {replicas}\ninsecure_dev = true\n");
             system.GatewayArgs.AddRange(["--config", config]);
         }
         system.StartGateway();
@@ -101,7 +101,7 @@ public sealed class FleetTests
         Assert.Contains("UNKNOWN_DEVICE: no gateway of fleet 'lab' owns a device 'nowhere'", unknown.Stderr, StringComparison.Ordinal);
         var misspelt = await CliRunner.RunAsync($"{nats.Url}?flet=lab", "--device", "disco", "status");
         CliAssert.Exit(2, misspelt);
-        Assert.Contains("unknown parameter 'flet=lab' (only fleet=<name>)", misspelt.Stderr, StringComparison.Ordinal);
+        Assert.Contains("unknown parameter 'flet=lab' (only fleet=<name> and keys=<operator.toml>)", misspelt.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -443,7 +443,7 @@ public sealed class FleetTests
         Assert.DoesNotContain("s3cret-fleet", a.Logs, StringComparison.Ordinal);
         CliAssert.Exit(0, await a.CliAsync("--device", "nucleo", "status"));
 
-        await using var wrong = RunningProcess.StartCli("gateway", "--port", "0", "--state", "off", "--nats", $"nats://wasmorch:guess@127.0.0.1:{nats.Port}", "--name", "gw-x", "--fleet", "lab");
+        await using var wrong = RunningProcess.StartCli("gateway", "--port", "0", "--state", "off", "--nats", $"nats://wasmorch:guess@127.0.0.1:{nats.Port}", "--name", "gw-x", "--fleet", "lab", "--fleet-insecure");
         Assert.Equal(2, await wrong.WaitForExitAsync(TimeSpan.FromSeconds(20)));
         Assert.Contains($"UNAUTHORIZED: NATS at nats://wasmorch:***@127.0.0.1:{nats.Port} refused this gateway's credentials", wrong.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("guess", wrong.Output, StringComparison.Ordinal);
@@ -506,7 +506,7 @@ public sealed class FleetTests
     {
         await using var nats = NatsServer.Start();
         var config = Path.Combine(Directory.CreateTempSubdirectory("wasmorch-fleet-r3-").FullName, "wasmorch.toml");
-        await File.WriteAllTextAsync(config, $"[fleet]\nnats = \"{nats.Url}\"\nname = \"gw-a\"\nreplicas = 3\n");
+        await File.WriteAllTextAsync(config, $"[fleet]\nnats = \"{nats.Url}\"\nname = \"gw-a\"\nreplicas = 3\ninsecure_dev = true\n");
         await using var gateway = RunningProcess.StartCli("gateway", "--port", "0", "--state", "off", "--config", config);
         Assert.Equal(2, await gateway.WaitForExitAsync(TimeSpan.FromSeconds(20)));
         Assert.Contains($"BAD_REQUEST: NATS at {nats.Url} refused the buckets of fleet 'default'", gateway.Output, StringComparison.Ordinal);
@@ -530,7 +530,7 @@ public sealed class FleetTests
 
         await using var c = new SystemUnderTest();
         c.AddDevice("nucleo", $"tcp://127.0.0.1:{a.BoardPorts["nucleo"]}");
-        c.GatewayArgs.AddRange(["--nats", nats.Url, "--name", "gw-c", "--fleet", "lab"]);
+        c.GatewayArgs.AddRange(["--nats", nats.Url, "--name", "gw-c", "--fleet", "lab", "--fleet-insecure"]);
         c.StartGateway();
         var status = await CliRunner.RunAsync(fleet, "--device", "nucleo", "status");
         CliAssert.Exit(0, status);
@@ -543,7 +543,7 @@ public sealed class FleetTests
         await using var nats = NatsServer.Start();
         await using var a = Member(nats, "gw-a", "nucleo");
 
-        await using var intruder = RunningProcess.StartCli("gateway", "--port", "0", "--state", "off", "--nats", nats.Url, "--name", "gw-c", "--fleet", "lab",
+        await using var intruder = RunningProcess.StartCli("gateway", "--port", "0", "--state", "off", "--nats", nats.Url, "--name", "gw-c", "--fleet", "lab", "--fleet-insecure",
             "--add-device", $"nucleo=tcp://127.0.0.1:{a.BoardPorts["nucleo"]}");
         Assert.Equal(2, await intruder.WaitForExitAsync(TimeSpan.FromSeconds(20)));
         Assert.Contains("DEVICE_CLAIMED: device 'nucleo' belongs to gateway 'gw-a' of fleet 'lab'", intruder.Output, StringComparison.Ordinal);

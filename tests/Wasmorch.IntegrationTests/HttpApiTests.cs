@@ -194,11 +194,11 @@ public sealed class HttpApiTests
         await using var nats = NatsServer.Start();
         await using var a = new SystemUnderTest();
         a.StartBoard("a1", 0);
-        a.GatewayArgs.AddRange(["--nats", nats.Url, "--name", "gw-a", "--fleet", "lab", "--http", "127.0.0.1:0"]);
+        a.GatewayArgs.AddRange(["--nats", nats.Url, "--name", "gw-a", "--fleet", "lab", "--fleet-insecure", "--http", "127.0.0.1:0"]);
         a.StartGateway();
         await using var b = new SystemUnderTest();
         b.StartBoard("b1", 0);
-        b.GatewayArgs.AddRange(["--nats", nats.Url, "--name", "gw-b", "--fleet", "lab"]);
+        b.GatewayArgs.AddRange(["--nats", nats.Url, "--name", "gw-b", "--fleet", "lab", "--fleet-insecure"]);
         b.StartGateway();
 
         using var streams = new HttpClient { BaseAddress = new Uri($"http://{a.Http}/"), Timeout = Timeout.InfiniteTimeSpan };

@@ -82,7 +82,7 @@ public sealed class TraceTests
     {
         var system = new SystemUnderTest();
         system.StartBoard(board, 0);
-        system.GatewayArgs.AddRange(["--nats", nats.Url, "--name", gateway, "--fleet", "lab", "--otlp", collector.Url]);
+        system.GatewayArgs.AddRange(["--nats", nats.Url, "--name", gateway, "--fleet", "lab", "--fleet-insecure", "--otlp", collector.Url]);
         system.StartGateway();
         return system;
     }

@@ -16,6 +16,15 @@ public sealed class NatsServer : IAsyncDisposable
     private readonly int? _monitorPort;
     private RunningProcess _process;
 
+    /// <summary>nats-server with exactly these arguments (<c>-c file</c>, as docs/fleet.md runs it), listening on <paramref name="port"/>.</summary>
+    private NatsServer(int port, string[] args)
+    {
+        Port = port;
+        _store = Directory.CreateTempSubdirectory("wasmorch-nats-").FullName;
+        _args = args;
+        _process = Launch();
+    }
+
     private NatsServer(int port, int? monitorPort, string[] options)
     {
         Port = port == 0 ? TcpPorts.Unused() : port;
@@ -39,6 +48,9 @@ public sealed class NatsServer : IAsyncDisposable
     /// <param name="port">0 for a free one.</param>
     /// <param name="options">More nats-server options (--user, --pass, ...).</param>
     public static NatsServer Start(int port = 0, params string[] options) => new(port, null, options);
+
+    /// <summary><c>nats-server -c <paramref name="config"/></c> and nothing else; the config says <paramref name="port"/>.</summary>
+    public static NatsServer StartWithConfig(string config, int port) => new(port, ["-c", config]);
 
     /// <summary>
     /// A JetStream cluster of <paramref name="size"/> nodes on loopback (node-0 …), each with its own

@@ -3,10 +3,12 @@ using Wasmorch.Cli.Commands;
 namespace Wasmorch.Cli.Client;
 
 /// <summary>
-/// <c>--gateway nats://host:port[?fleet=name]</c>: the CLI talks to a fleet directly (docs/fleet.md),
-/// with no gateway of its own; each request goes to the gateway that owns its device.
+/// <c>--gateway nats://[user:password@]host:port[?fleet=name&amp;keys=operator.toml]</c>: the CLI talks
+/// to a fleet directly (docs/fleet.md), with no gateway of its own; each request goes to the gateway
+/// that owns its device, signed with the operator's key of <c>keys</c> (a config whose [fleet] has
+/// key_file and trusted_gateways, as <c>wasmorch fleet init</c> writes it).
 /// </summary>
-public sealed record FleetAddress(string NatsUrl, string Fleet)
+public sealed record FleetAddress(string NatsUrl, string Fleet, string? Keys = null)
 {
     public static bool TryParse(string? text, out FleetAddress? address)
     {
@@ -18,6 +20,7 @@ public sealed record FleetAddress(string NatsUrl, string Fleet)
         }
         var query = text.IndexOf('?', StringComparison.Ordinal);
         var fleet = "default";
+        string? keys = null;
         if (query >= 0)
         {
             foreach (var pair in text[(query + 1)..].Split('&', StringSplitOptions.RemoveEmptyEntries))
@@ -26,14 +29,18 @@ public sealed record FleetAddress(string NatsUrl, string Fleet)
                 {
                     fleet = pair["fleet=".Length..];
                 }
+                else if (pair.StartsWith("keys=", StringComparison.Ordinal))
+                {
+                    keys = Uri.UnescapeDataString(pair["keys=".Length..]);
+                }
                 else
                 {
-                    throw new UsageException($"fleet address '{text}': unknown parameter '{pair}' (only fleet=<name>)");
+                    throw new UsageException($"fleet address '{text}': unknown parameter '{pair}' (only fleet=<name> and keys=<operator.toml>)");
                 }
             }
             text = text[..query];
         }
-        address = new FleetAddress(text, fleet);
+        address = new FleetAddress(text, fleet, keys);
         return true;
     }
 }

@@ -13,7 +13,8 @@ public static class FleetClient
     /// <summary>The fleet at <paramref name="address"/>, opened as an observer: the CLI claims nothing and serves nothing.</summary>
     public static async Task<NatsFleet> ObserveAsync(FleetAddress address, CancellationToken ct)
     {
-        var fleet = new NatsFleet(address.NatsUrl, $"cli-{Environment.ProcessId}", address.Fleet, NullLogger.Instance);
+        var (url, trust) = Trust(address);
+        var fleet = new NatsFleet(url, $"cli-{Environment.ProcessId}", address.Fleet, NullLogger.Instance, trust: trust);
         try
         {
             await fleet.ObserveAsync(ct);
@@ -23,6 +24,30 @@ public static class FleetClient
         {
             await fleet.DisposeAsync();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// The operator's key and the fleet's gateway keys, from <see cref="FleetAddress.Keys"/>; none
+    /// without it (a development fleet). An address without credentials takes the operator's NATS
+    /// URL from there too, so no password needs to be on a command line.
+    /// </summary>
+    private static (string Url, FleetTrust? Trust) Trust(FleetAddress address)
+    {
+        if (address.Keys is null)
+        {
+            return (address.NatsUrl, null);
+        }
+        try
+        {
+            var config = Gateway.Config.GatewayConfig.Load(address.Keys);
+            var keyFile = config.FleetKeyFile ?? throw new GatewayException(HostErrorCodes.BadRequest, $"{address.Keys}: [fleet] has no key_file");
+            var url = !address.NatsUrl.Contains('@', StringComparison.Ordinal) && config.FleetNats is { } withCredentials ? withCredentials : address.NatsUrl;
+            return (url, FleetTrust.Load(keyFile, config.FleetTrustedGateways, config.FleetTrustedOperators));
+        }
+        catch (Exception ex) when (ex is Gateway.Config.ConfigException or FleetTrustException)
+        {
+            throw new GatewayException(HostErrorCodes.BadRequest, $"fleet keys '{address.Keys}': {ex.Message}");
         }
     }
 

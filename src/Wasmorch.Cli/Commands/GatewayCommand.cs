@@ -24,8 +24,9 @@ public static class GatewayCommand
         var otlp = new Option<string>("--otlp") { Description = "Send traces (a span per request: compile, aot, transfer, device verify, device execution) to this OTLP/HTTP collector ([gateway] otlp)" };
         var http = new Option<string>("--http") { Description = "Also serve the host API over HTTP on address:port, with /openapi.json and live streams ([gateway] http); docs/http.md" };
         var fleet = new Option<string>("--fleet") { Description = "The fleet's name, so fleets can share a NATS server ([fleet] fleet; default \"default\")" };
+        var fleetInsecure = new Option<bool>("--fleet-insecure") { Description = "DEVELOPMENT ONLY: join a NATS server that lets anyone in, with no fleet keys ([fleet] insecure_dev); docs/fleet.md" };
         var checkConfig = new Option<bool>("--check-config") { Description = "Check the configuration (keys, devices, listening, state, cache, link key, TLS, tools), print one line per check and exit: 0, or 2 when something is wrong" };
-        var command = new Command("gateway", "Run the gateway: host API, device sessions, compiler") { port, bind, config, devices, wamrc, insecure, state, tlsCert, tlsKey, linkKey, nats, name, fleet, http, otlp, checkConfig };
+        var command = new Command("gateway", "Run the gateway: host API, device sessions, compiler") { port, bind, config, devices, wamrc, insecure, state, tlsCert, tlsKey, linkKey, nats, name, fleet, fleetInsecure, http, otlp, checkConfig };
         command.SetAction(async (pr, ct) =>
         {
             GatewayConfig settings;
@@ -58,6 +59,7 @@ public static class GatewayCommand
             settings.FleetNats = pr.GetValue(nats) ?? settings.FleetNats;
             settings.FleetGatewayName = pr.GetValue(name) ?? settings.FleetGatewayName;
             settings.FleetName = pr.GetValue(fleet) ?? settings.FleetName;
+            settings.FleetInsecureDev |= pr.GetValue(fleetInsecure);
             settings.Http = pr.GetValue(http) ?? settings.Http;
             settings.Otlp = pr.GetValue(otlp) ?? settings.Otlp;
             if (pr.GetValue(checkConfig))
@@ -90,7 +92,7 @@ public static class GatewayCommand
             {
                 gatewayHost = new GatewayHost(settings, loggers, Fleet(settings, loggers));
             }
-            catch (Exception ex) when (ex is ConfigException or GatewayException)
+            catch (Exception ex) when (ex is ConfigException or GatewayException or Wasmorch.Fleet.FleetTrustException)
             {
                 await Console.Error.WriteLineAsync($"error: {ex.Message}");
                 return ExitCodes.Usage;
@@ -168,8 +170,27 @@ public static class GatewayCommand
         {
             throw new ConfigException("joining a fleet needs this gateway's name in it: --name or [fleet] name");
         }
+        // The server list first: a typo there is the first thing to say.
+        Wasmorch.Fleet.NatsFleet.RequireServerUrls(settings.FleetNats);
+        var trust = Trust(settings);
         return new Wasmorch.Fleet.NatsFleet(settings.FleetNats, settings.FleetGatewayName, settings.FleetName, loggers.CreateLogger("Wasmorch.Fleet"),
-            new Wasmorch.Fleet.FleetSecurity(settings.FleetCreds, settings.FleetTlsCa, settings.FleetTlsCert, settings.FleetTlsKey), settings.FleetReplicas);
+            new Wasmorch.Fleet.FleetSecurity(settings.FleetCreds, settings.FleetTlsCa, settings.FleetTlsCert, settings.FleetTlsKey, settings.FleetInsecureDev, settings.FleetClaimLease), settings.FleetReplicas, trust);
+    }
+
+    /// <summary>The gateway's fleet key and the fleet's trusted keys; unsigned only with the development flag.</summary>
+    private static Wasmorch.Fleet.FleetTrust? Trust(GatewayConfig settings)
+    {
+        if (settings.FleetKeyFile is null)
+        {
+            return settings.FleetInsecureDev ? null
+                : throw new ConfigException("joining a fleet needs this gateway's fleet key and the fleet's trusted keys ([fleet] key_file, trusted_gateways; `wasmorch fleet init` writes them), or --fleet-insecure for development; see docs/fleet.md");
+        }
+        var trust = Wasmorch.Fleet.FleetTrust.Load(settings.FleetKeyFile, settings.FleetTrustedGateways, settings.FleetTrustedOperators);
+        if (trust.Signer != settings.FleetGatewayName)
+        {
+            throw new ConfigException($"[fleet] key_file '{settings.FleetKeyFile}' is the key of '{trust.Signer}', not of this gateway '{settings.FleetGatewayName}'");
+        }
+        return trust;
     }
 
     internal static async Task WaitForShutdownAsync(CancellationToken ct)

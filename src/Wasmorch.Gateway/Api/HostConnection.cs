@@ -171,7 +171,7 @@ internal sealed partial class HostConnection : IDisposable
             HostResponse response;
             try
             {
-                response = await _dispatcher.HandleAsync(request, ct, e => EmitAsync(e, ct));
+                response = await _dispatcher.HandleFromHostAsync(request, ct, e => EmitAsync(e, ct));
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {

@@ -50,6 +50,13 @@ public sealed class RequestDispatcher
     public Task<HostResponse> HandleAsync(HostRequest request, CancellationToken ct, Func<HostResponse, Task>? emit = null) =>
         HandleAsync(request, forwardable: true, emit, ct);
 
+    /// <summary>A request of a host (host API over TCP or HTTP): what it says of its user is marked as claimed.</summary>
+    public Task<HostResponse> HandleFromHostAsync(HostRequest request, CancellationToken ct, Func<HostResponse, Task>? emit = null)
+    {
+        request.By = Provenance.Claimed(request.By);
+        return HandleAsync(request, forwardable: true, emit, ct);
+    }
+
     /// <summary>A request another gateway of the fleet forwarded here: served with this gateway's own devices only.</summary>
     public Task<HostResponse> HandleForwardedAsync(HostRequest request, Func<HostResponse, Task> emit, CancellationToken ct) =>
         HandleAsync(request, forwardable: false, emit, ct);

@@ -107,6 +107,21 @@ public sealed partial class GatewayConfig
 
     public string? FleetTlsKey { get; set; }
 
+    /// <summary>[fleet] key_file: this gateway's fleet signing key, '&lt;name&gt;:&lt;base64 Ed25519 private key&gt;' (wasmorch fleet init).</summary>
+    public string? FleetKeyFile { get; set; }
+
+    /// <summary>[fleet] trusted_gateways: gateway name → base64 Ed25519 public key, the fleet's gateways.</summary>
+    public Dictionary<string, string> FleetTrustedGateways { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>[fleet] trusted_operators: operator name → base64 Ed25519 public key (forwarded requests, desired state, rollouts).</summary>
+    public Dictionary<string, string> FleetTrustedOperators { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>[fleet] claim_lease_ms: how long a device claim holds unless renewed (null: 30 s); a gateway gone longer loses its devices' claims.</summary>
+    public TimeSpan? FleetClaimLease { get; set; }
+
+    /// <summary>[fleet] insecure_dev / --fleet-insecure: accept a NATS server without authentication, and no keys (development only).</summary>
+    public bool FleetInsecureDev { get; set; }
+
     /// <summary>[fleet] replicas: copies of the fleet's buckets JetStream keeps (1 for one NATS server, 3 for a cluster).</summary>
     public int FleetReplicas { get; set; } = 1;
 
@@ -221,6 +236,18 @@ public sealed partial class GatewayConfig
             config.FleetTlsCert = fleet.String("tls_cert") ?? config.FleetTlsCert;
             config.FleetTlsKey = fleet.String("tls_key") ?? config.FleetTlsKey;
             config.FleetReplicas = (int)(fleet.Integer("replicas", 1, 5) ?? config.FleetReplicas);
+            // Relative to the config file: `wasmorch fleet init` writes the key next to it.
+            config.FleetKeyFile = fleet.String("key_file") is { } keyFile ? Path.GetFullPath(keyFile, Path.GetDirectoryName(Path.GetFullPath(origin)) ?? ".") : config.FleetKeyFile;
+            foreach (var (name, key) in fleet.StringTable("trusted_gateways", static (_, _) => null) ?? [])
+            {
+                config.FleetTrustedGateways[name] = key;
+            }
+            foreach (var (name, key) in fleet.StringTable("trusted_operators", static (_, _) => null) ?? [])
+            {
+                config.FleetTrustedOperators[name] = key;
+            }
+            config.FleetInsecureDev = fleet.Bool("insecure_dev") ?? config.FleetInsecureDev;
+            config.FleetClaimLease = fleet.Millis("claim_lease_ms", 1_500, 3_600_000) ?? config.FleetClaimLease;
             fleet.RejectUnknown();
         }
         if (file.Table("signing") is { } signing)

@@ -1,0 +1,196 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using NATS.Client.Core;
+using NATS.Client.KeyValueStore;
+using Wasmorch.Gateway;
+using Wasmorch.Protocol.HostApi;
+
+namespace Wasmorch.Fleet;
+
+/// <summary>
+/// Device claims (docs/fleet.md): <c>wasmorch_&lt;fleet&gt;_devices</c> maps a device to its gateway,
+/// each value <c>&lt;gateway&gt; &lt;lease end, unix ms&gt;</c> signed by that gateway for that key. A
+/// claim not signed by the gateway it names is ignored (and the real owner writes its own back at
+/// once); a claim whose lease ran out (its gateway stopped renewing it) may be taken by another.
+/// </summary>
+public sealed partial class NatsFleet
+{
+    /// <summary>How long a claim holds without being renewed, unless [fleet] claim_lease_ms says; renewed every third of it.</summary>
+    public static TimeSpan DefaultLease { get; } = TimeSpan.FromSeconds(30);
+
+    private TimeSpan Lease => _security.ClaimLease ?? DefaultLease;
+
+    private string[] _ownDevices = [];
+    private Task? _renewing;
+
+    /// <summary>Wakes the renewal at once: the watch saw one of this gateway's claims overwritten.</summary>
+    private readonly SemaphoreSlim _renewNow = new(0, 1);
+
+    private string DevicesBucket => $"wasmorch_{_fleet}_devices";
+
+    private string ClaimBinding(string device) => $"kv {DevicesBucket} {device}";
+
+    private byte[] NewClaim(string device) => _trust.Seal(ClaimBinding(device), Encoding.UTF8.GetBytes(
+        $"{GatewayName} {(DateTimeOffset.UtcNow + Lease).ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)}"));
+
+    /// <summary>A claim as read: its gateway and lease end, or null (with why) when it is not one to believe.</summary>
+    private (string Gateway, DateTimeOffset Until)? ReadClaim(string device, byte[]? value, out string? refused)
+    {
+        refused = null;
+        if (value is not { Length: > 0 })
+        {
+            return null;
+        }
+        try
+        {
+            var opened = _trust.Open(ClaimBinding(device), value, FleetSigners.Gateways, fresh: false);
+            var payload = Encoding.UTF8.GetString(opened.Payload);
+            var space = payload.IndexOf(' ', StringComparison.Ordinal);
+            var gateway = space < 0 ? payload : payload[..space];
+            if (!IsValidName(gateway) || space < 0 || !long.TryParse(payload[(space + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var until))
+            {
+                throw new FleetTrustException("not '<gateway> <lease end>'");
+            }
+            if (!_trust.IsUnsigned && opened.Signer != gateway)
+            {
+                // No gateway claims a device for another.
+                throw new FleetTrustException($"signed by '{opened.Signer}', but it names gateway '{gateway}'");
+            }
+            return (gateway, DateTimeOffset.FromUnixTimeMilliseconds(until));
+        }
+        catch (FleetTrustException ex)
+        {
+            refused = ex.Message;
+            return null;
+        }
+    }
+
+    private async Task ClaimAsync(INatsKVStore store, string device, CancellationToken ct)
+    {
+        if ((await store.TryCreateAsync(device, NewClaim(device), Raw, ct)).Success)
+        {
+            return;
+        }
+        var entry = await store.TryGetEntryAsync(device, serializer: Raw, cancellationToken: ct);
+        var claim = entry.Success ? ReadClaim(device, entry.Value.Value, out var refused) : null;
+        if (claim is { } held && held.Gateway != GatewayName && held.Until > DateTimeOffset.UtcNow)
+        {
+            throw new GatewayException(HostErrorCodes.DeviceClaimed,
+                $"device '{device}' belongs to gateway '{held.Gateway}' of fleet '{_fleet}'; a device name is unique in a fleet, and this gateway takes nothing over: rename it here or remove it from '{held.Gateway}'");
+        }
+        // This gateway's own claim, a lease run out, or a value nobody trusted wrote: this gateway's claim replaces it.
+        var revision = entry.Success ? entry.Value.Revision : 0;
+        if (!(await store.TryUpdateAsync(device, NewClaim(device), revision, Raw, ct)).Success)
+        {
+            throw new GatewayException(HostErrorCodes.DeviceClaimed, $"device '{device}' was claimed by another gateway of fleet '{_fleet}' at the same moment");
+        }
+    }
+
+    /// <summary>Renews this gateway's claims every third of <see cref="Lease"/>, and at once when one was overwritten.</summary>
+    private async Task RenewClaimsAsync(INatsKVStore store, CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await _renewNow.WaitAsync(Lease / 3, ct);
+                foreach (var device in _ownDevices)
+                {
+                    await ClaimAsync(store, device, ct);
+                }
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is GatewayException or NatsException)
+            {
+                // Tried again next round: NATS away, or a gateway that took a device whose lease ran out.
+                LogRenewFailed(_logger, ex.Message);
+            }
+        }
+    }
+
+    private async Task WatchOwnersAsync(INatsKVStore store, CancellationToken ct)
+    {
+        try
+        {
+            var opts = new NatsKVWatchOpts
+            {
+                // An empty bucket: nothing to wait for.
+                OnNoData = _ =>
+                {
+                    _ownersComplete = true;
+                    return ValueTask.FromResult(false);
+                },
+            };
+            await foreach (var entry in store.WatchAsync(serializer: Raw, opts: opts, cancellationToken: ct))
+            {
+                string? refused = null;
+                var claim = entry.Operation == NatsKVOperation.Put ? ReadClaim(entry.Key, entry.Value, out refused) : null;
+                if (claim is { } held)
+                {
+                    _owners[entry.Key] = held.Gateway;
+                }
+                else
+                {
+                    _owners.TryRemove(entry.Key, out _);
+                    if (refused is not null)
+                    {
+                        LogClaimRefused(_logger, Printable(entry.Key), refused);
+                    }
+                }
+                if (_ownDevices.Contains(entry.Key, StringComparer.Ordinal) && claim?.Gateway != GatewayName && _renewNow.CurrentCount == 0)
+                {
+                    // One of this gateway's devices pointed elsewhere (or deleted): put the claim back now.
+                    _renewNow.Release();
+                }
+                if (entry.Delta == 0)
+                {
+                    _ownersComplete = true;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+        catch (NatsException ex)
+        {
+            // Owners are then looked up in the bucket on every request, which is slower, not wrong.
+            _ownersComplete = false;
+            _owners.Clear();
+            LogWatchFailed(_logger, ex.Message);
+        }
+    }
+
+    /// <summary>The gateway a trusted claim in <paramref name="store"/> names, or null when <paramref name="device"/> has none.</summary>
+    private async Task<string?> ReadOwnerAsync(INatsKVStore store, string device, CancellationToken ct)
+    {
+        var entry = await store.TryGetEntryAsync(device, serializer: Raw, cancellationToken: ct);
+        if (!entry.Success)
+        {
+            return null;
+        }
+        var claim = ReadClaim(device, entry.Value.Value, out var refused);
+        if (refused is not null && _trust.IsUnsigned)
+        {
+            // A client without keys before a secure fleet: that, not "no such device", is the news.
+            throw new GatewayException(HostErrorCodes.Unauthorized, $"the claim on '{Printable(device)}' cannot be checked: {refused}");
+        }
+        if (refused is not null)
+        {
+            LogClaimRefused(_logger, Printable(device), refused);
+        }
+        return claim?.Gateway;
+    }
+
+    /// <summary>A key or name from the bucket, for a log line (it may hold anything).</summary>
+    private static string Printable(string text) => text.Length <= 64 && text.All(c => !char.IsControl(c)) ? text : "(unprintable)";
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Fleet: the claim on device {Device} is ignored: {Reason}")]
+    private static partial void LogClaimRefused(ILogger logger, string device, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Fleet: could not renew this gateway's claims: {Reason}")]
+    private static partial void LogRenewFailed(ILogger logger, string reason);
+}
