@@ -383,7 +383,7 @@ public sealed class HttpApiTests
 
     [Theory]
     [InlineData("0.0.0.0:0", "refusing to serve HTTP on 0.0.0.0:0 without a token")]
-    [InlineData("localhost", "http 'localhost' is not address:port (for instance 127.0.0.1:9080)")]
+    [InlineData("localhost", "http 'localhost' is not address:port with an IP address (for instance 127.0.0.1:9080; names go in [gateway] http_hosts)")]
     public async Task An_http_address_that_is_wrong_or_open_without_a_token_stops_the_gateway(string address, string message)
     {
         var gateway = RunningProcess.StartCli(["gateway", "--port", "0", "--state", "off", "--http", address]);
