@@ -42,4 +42,19 @@ public sealed class SignalTests
         Assert.Equal(0, await emulator.WaitForExitAsync(TimeSpan.FromSeconds(5)));
         emulator.WaitForLine("^emulator stopped$", TimeSpan.FromSeconds(1));
     }
+
+    [Fact]
+    public async Task A_gateway_in_a_fleet_exits_cleanly_within_five_seconds_of_sigterm()
+    {
+        await using var nats = NatsServer.Start();
+        await using var system = new SystemUnderTest();
+        system.StartBoard("b1", 0);
+        // The development flag: this test is about stopping, not about the fleet's keys (FleetZeroTrustTests).
+        system.GatewayArgs.AddRange(["--nats", nats.Url, "--name", "gw-signal", "--fleet-insecure", "--http", "127.0.0.1:0"]);
+        system.StartGateway();
+        CliAssert.Exit(0, await system.CliAsync("--device", "b1", "status"));
+        await system.GatewayProcess.SignalAsync("TERM");
+        Assert.Equal(0, await system.GatewayProcess.WaitForExitAsync(TimeSpan.FromSeconds(5)));
+        system.GatewayProcess.WaitForLine("^gateway stopped$", TimeSpan.FromSeconds(1));
+    }
 }
