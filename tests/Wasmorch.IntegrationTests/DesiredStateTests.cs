@@ -143,4 +143,48 @@ public sealed class DesiredStateTests
         Assert.Contains(message, result.Stderr, StringComparison.Ordinal);
         Assert.Contains("modules=-", (await lab.System.CliAsync("--device", "q0", "status")).Stdout, StringComparison.Ordinal);
     }
+
+    /// <summary>
+    /// Issue 30 item 20: a desired entry the device refuses (UNSIGNED: it takes only signed modules)
+    /// is not tried again every second with a warning each time: it waits longer after each refusal,
+    /// the gateway warns once, and diff shows the refusal on the entry's line.
+    /// </summary>
+    [Fact]
+    public async Task A_refused_entry_is_tried_again_less_and_less_often_warned_about_once_and_shown_by_diff()
+    {
+        var dir = Directory.CreateTempSubdirectory("wasmorch-refused-").FullName;
+        try
+        {
+            var key = Path.Combine(dir, "key");
+            CliAssert.Exit(0, await CliRunner.RunAsync("127.0.0.1:1", "keygen", "--out", key));
+            await using var system = new SystemUnderTest();
+            system.StartBoard("secure", 0);
+            var config = Path.Combine(dir, "gw.toml");
+            await File.WriteAllTextAsync(config,
+                $"[signing]\ntrusted_keys = [\"{(await File.ReadAllTextAsync(key + ".pub")).Trim()}\"]\n" +
+                $"[devices.secure]\nendpoint = \"tcp://127.0.0.1:{system.BoardPorts["secure"]}\"\nrequire_signed = true\nlabels = {{ group = \"s\" }}\n");
+            system.BoardPorts.Clear();
+            system.GatewayArgs.AddRange(["--config", config]);
+            system.StartGateway();
+            File.Copy(RepoPaths.Module("math_ops.c"), Path.Combine(dir, "math_ops.c"));
+            var manifest = Path.Combine(dir, "desired.toml");
+            await File.WriteAllTextAsync(manifest, "[[module]]\nid = \"m\"\nsource = \"math_ops.c\"\nselector = \"group=s\"\n");
+
+            var applied = await system.CliAsync("apply", "--file", manifest);
+            CliAssert.Exit(7, applied);
+            Assert.Matches(@"(?m)^secure\s+m\s+missing: failed UNSIGNED: .+ \(refused 1 time\(s\); tried again in 1 s\)$", applied.Stdout);
+
+            // The second try comes a second later; the third only two seconds after that.
+            CliResult? diff = null;
+            await LinkFaultTests.EventuallyAsync(async () => (diff = await system.CliAsync("diff")).Stdout.Contains("(refused 2 time(s)", StringComparison.Ordinal), TimeSpan.FromSeconds(10));
+            CliAssert.Exit(0, diff!);
+            Assert.Matches(@"(?m)^secure\s+m\s+missing UNSIGNED: .+ \(refused 2 time\(s\); tried again in [12] s\)$", diff!.Stdout);
+            Assert.Equal(1, System.Text.RegularExpressions.Regex.Count(system.GatewayOutput, "refused m: UNSIGNED"));
+            Assert.DoesNotContain("could not be deployed", system.GatewayOutput, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }

@@ -73,6 +73,9 @@ public sealed class SystemUnderTest : IAsyncDisposable
 
     public List<string> GatewayArgs { get; } = [];
 
+    /// <summary>What the running gateway printed so far (its log included).</summary>
+    public string GatewayOutput => _gateway?.Output ?? string.Empty;
+
     /// <summary>host:port of the gateway's HTTP API, when <see cref="GatewayArgs"/> has --http.</summary>
     public string? Http { get; private set; }
 

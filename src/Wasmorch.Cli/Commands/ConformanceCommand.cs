@@ -66,7 +66,7 @@ public static class ConformanceCommand
             }
             catch (LinkUnavailableException ex)
             {
-                await Console.Error.WriteLineAsync($"error: DEVICE_UNREACHABLE: {ex.Message}");
+                await Console.Error.WriteLineAsync($"error: DEVICE_UNREACHABLE: {TerminalText.Line(ex.Message)}");
                 return ExitCodes.DeviceUnavailable;
             }
             if (json)

@@ -299,12 +299,12 @@ public static class DeviceCommands
         }
         catch (UsageException ex)
         {
-            await Console.Error.WriteLineAsync($"error: {ex.Message}");
+            await Console.Error.WriteLineAsync($"error: {TerminalText.Block(ex.Message)}");
             return ExitCodes.Usage;
         }
         catch (GatewayUnreachableException ex)
         {
-            await Console.Error.WriteLineAsync($"error: {ex.Message}");
+            await Console.Error.WriteLineAsync($"error: {TerminalText.Block(ex.Message)}");
             return ExitCodes.GatewayUnreachable;
         }
     }

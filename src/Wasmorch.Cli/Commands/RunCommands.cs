@@ -301,7 +301,7 @@ public static class RunCommands
         }
         catch (Exception ex) when (ex is UsageException or GatewayUnreachableException or IOException)
         {
-            await Console.Error.WriteLineAsync($"error: {ex.Message}");
+            await Console.Error.WriteLineAsync($"error: {TerminalText.Block(ex.Message)}");
         }
     }
 
@@ -336,7 +336,7 @@ public static class RunCommands
         }
         catch (Exception ex) when (ex is GatewayUnreachableException or OperationCanceledException or UsageException)
         {
-            await Console.Error.WriteLineAsync($"error: could not stop {loop.ModuleId}'s job: {ex.Message}");
+            await Console.Error.WriteLineAsync($"error: could not stop {loop.ModuleId}'s job: {TerminalText.Block(ex.Message)}");
             return ExitCodes.GatewayUnreachable;
         }
     }

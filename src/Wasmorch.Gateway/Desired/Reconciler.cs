@@ -32,6 +32,12 @@ public sealed partial class Reconciler(GatewayState state, ILogger logger) : IDe
     private readonly CancellationTokenSource _stop = new();
     private Task? _loop;
 
+    /// <summary>Entries a device refused, held back with a growing delay rather than tried (and warned about) each second.</summary>
+    private readonly EntryRefusals _refusals = new(() => DateTimeOffset.UtcNow);
+
+    /// <summary>Devices whose every failed entry is held back: not converged again before this time unless something happens to them.</summary>
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _notBefore = new(StringComparer.Ordinal);
+
     /// <summary>How often devices that could not be converged are tried again.</summary>
     public static TimeSpan RetryInterval { get; set; } = TimeSpan.FromSeconds(1);
 
@@ -56,8 +62,10 @@ public sealed partial class Reconciler(GatewayState state, ILogger logger) : IDe
     public void Replace(IReadOnlyList<DesiredEntry> desired)
     {
         _desired = desired;
-        // Marks from before are for the old state; the caller converges every device now.
+        // Marks and refusals from before are for the old state; the caller converges every device now.
         _dirty.Clear();
+        _refusals.Clear();
+        _notBefore.Clear();
     }
 
     /// <summary>True when <paramref name="entries"/> (modules named by SHA-256) is the desired state already held.</summary>
@@ -95,6 +103,8 @@ public sealed partial class Reconciler(GatewayState state, ILogger logger) : IDe
 
     private void Mark(string device)
     {
+        // Something happened to it (a restart, its link back): looked at now; a refused entry keeps its own wait.
+        _notBefore.TryRemove(device, out _);
         _dirty[device] = true;
         _wake.Writer.TryWrite(true);
     }
@@ -105,7 +115,8 @@ public sealed partial class Reconciler(GatewayState state, ILogger logger) : IDe
         {
             while (!ct.IsCancellationRequested)
             {
-                var due = _dirty.Keys.ToList();
+                var now = DateTimeOffset.UtcNow;
+                var due = _dirty.Keys.Where(d => !_notBefore.TryGetValue(d, out var notBefore) || notBefore <= now).ToList();
                 if (due.Count > 0 && Dispatch is not null && _desired.Count > 0)
                 {
                     await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct }, async (device, token) =>
@@ -114,6 +125,7 @@ public sealed partial class Reconciler(GatewayState state, ILogger logger) : IDe
                         var plan = await ConvergeAsync(device, token);
                         if (plan.Any(p => p.Outcome == "failed" || p.State == "unreachable"))
                         {
+                            HoldBack(device, plan);
                             _dirty[device] = true;
                         }
                     });
@@ -134,6 +146,25 @@ public sealed partial class Reconciler(GatewayState state, ILogger logger) : IDe
         {
         }
     }
+
+    /// <summary>
+    /// A device whose failures are all refused entries waits for the first of them to be due; one
+    /// with any other failure (unreachable, a start that failed) is tried again at the usual pace.
+    /// </summary>
+    private void HoldBack(string device, List<PlanStep> plan)
+    {
+        var desired = _desired;
+        var held = plan.Where(p => p.Outcome == "failed" || p.State == "unreachable")
+            .Select(p => p.State == "unreachable" || EntryOf(desired, device, p.ModuleId) is not { } entry ? null : _refusals.HeldUntil(device, entry))
+            .ToList();
+        if (held.All(h => h is not null))
+        {
+            _notBefore[device] = held.Min()!.Value;
+        }
+    }
+
+    private DesiredEntry? EntryOf(IReadOnlyList<DesiredEntry> desired, string device, string moduleId) =>
+        desired.FirstOrDefault(e => e.ModuleId == moduleId && e.Selector.Matches(devices.LabelsOf(device)));
 
     /// <summary>What <paramref name="device"/> needs to match <paramref name="desired"/> (default: the current desired state), asking it for its STATUS.</summary>
     public async Task<List<PlanStep>> PlanAsync(string device, IReadOnlyList<DesiredEntry>? desired, CancellationToken ct)
@@ -173,7 +204,8 @@ public sealed partial class Reconciler(GatewayState state, ILogger logger) : IDe
         }
         foreach (var entry in wanted)
         {
-            var step = new PlanStep { Device = device, ModuleId = entry.ModuleId, DesiredVersion = VersionOf(entry.ModuleId, v => v.Sha256 == entry.Sha256) };
+            // A refusal of this very entry by this device is part of what it needs: diff shows it.
+            var step = new PlanStep { Device = device, ModuleId = entry.ModuleId, DesiredVersion = VersionOf(entry.ModuleId, v => v.Sha256 == entry.Sha256), Error = _refusals.Describe(device, entry) };
             if (!held.TryGetValue(entry.ModuleId, out var crc))
             {
                 step.State = "missing";
@@ -182,6 +214,12 @@ public sealed partial class Reconciler(GatewayState state, ILogger logger) : IDe
             {
                 step.State = string.Equals(crc, entry.Crc32, StringComparison.OrdinalIgnoreCase) ? "same" : "different";
                 step.HeldVersion = VersionOf(entry.ModuleId, v => string.Equals(v.Crc32, crc, StringComparison.OrdinalIgnoreCase));
+                if (step.State == "same")
+                {
+                    // It holds the entry after all (deployed by hand, say): nothing refused any more.
+                    _refusals.Cleared(device, entry);
+                    step.Error = null;
+                }
             }
             steps.Add(step);
         }
@@ -224,6 +262,12 @@ public sealed partial class Reconciler(GatewayState state, ILogger logger) : IDe
         foreach (var step in steps.Where(s => s.State is "missing" or "different"))
         {
             var entry = desired.First(e => e.ModuleId == step.ModuleId && e.Selector.Matches(devices.LabelsOf(device)));
+            if (_refusals.HeldUntil(device, entry) is not null)
+            {
+                // Refused before and its wait is not over: asking again now would only be refused again.
+                step.Outcome = "failed";
+                continue;
+            }
             var bytes = state.VersionBytes(entry.Sha256);
             if (bytes is null)
             {
@@ -236,9 +280,23 @@ public sealed partial class Reconciler(GatewayState state, ILogger logger) : IDe
             {
                 step.Outcome = "failed";
                 step.Error = deployed.Error;
-                LogFailed(logger, device, entry.ModuleId, deployed.Error?.Message ?? "?");
+                if (!EntryRefusals.IsRefusal(deployed.Error?.Code))
+                {
+                    LogFailed(logger, device, entry.ModuleId, deployed.Error?.Message ?? "?");
+                }
+                else if (_refusals.Refused(device, entry, deployed.Error!, RetryInterval))
+                {
+                    LogRefused(logger, device, entry.ModuleId, deployed.Error!.Code, deployed.Error.Message);
+                    step.Error = _refusals.Describe(device, entry);
+                }
+                else
+                {
+                    LogRefusedAgain(logger, device, entry.ModuleId, deployed.Error!.Code);
+                    step.Error = _refusals.Describe(device, entry);
+                }
                 continue;
             }
+            _refusals.Cleared(device, entry);
             step.Outcome = "deployed";
             step.DesiredVersion = deployed.Version;
             if (entry.Autostart is { } autostart && FuncCall.TryParse(autostart, out var call))
@@ -310,4 +368,10 @@ public sealed partial class Reconciler(GatewayState state, ILogger logger) : IDe
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Desired state: {Device} {ModuleId} could not be deployed: {Reason}; tried again")]
     private static partial void LogFailed(ILogger logger, string device, string moduleId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Desired state: {Device} refused {ModuleId}: {Code}: {Reason}; tried again less and less often (diff shows it)")]
+    private static partial void LogRefused(ILogger logger, string device, string moduleId, string code, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Desired state: {Device} refused {ModuleId} again ({Code})")]
+    private static partial void LogRefusedAgain(ILogger logger, string device, string moduleId, string code);
 }
