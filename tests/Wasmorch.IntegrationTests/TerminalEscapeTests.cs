@@ -22,7 +22,7 @@ public sealed class TerminalEscapeTests
         await using var nats = NatsServer.Start();
         await using var system = new SystemUnderTest();
         system.StartBoard("nucleo", 0);
-        system.GatewayArgs.AddRange(["--nats", nats.Url, "--name", "gw-a", "--fleet", "lab"]);
+        system.GatewayArgs.AddRange(["--nats", nats.Url, "--name", "gw-a", "--fleet", "lab", "--fleet-insecure"]);
         system.StartGateway();
 
         // A member of the bus that is no gateway of ours publishes a log record where gateways do.
