@@ -193,6 +193,37 @@ public sealed class FleetZeroTrustTests
     }
 
     [Fact]
+    public async Task A_gateway_whose_key_another_does_not_trust_is_refused_there_and_told_why()
+    {
+        var port = TcpPorts.Unused();
+        var dir = await SecureFleet.InitAsync(port);
+        try
+        {
+            // gw-b does not trust gw-a's key (a key rotated on one side only).
+            var configB = Path.Combine(dir, "gw-b.toml");
+            await File.WriteAllTextAsync(configB, Regex.Replace(await File.ReadAllTextAsync(configB), "gw-a = \"[^\"]+\", ", ""));
+            await using var nats = NatsServer.StartWithConfig(Path.Combine(dir, "nats-server.conf"), port);
+            await using var a = new SystemUnderTest();
+            a.GatewayArgs.AddRange(["--config", Path.Combine(dir, "gw-a.toml")]);
+            a.StartGateway();
+            await using var b = new SystemUnderTest();
+            b.StartBoard("b1", 0);
+            b.GatewayArgs.AddRange(["--config", configB]);
+            b.StartGateway();
+
+            var refused = await a.CliAsync("--device", "b1", "status");
+            CliAssert.Exit(4, refused);
+            Assert.Contains("DEVICE_UNREACHABLE: gateway 'gw-b' fell silent", refused.Stderr, StringComparison.Ordinal);
+            Assert.Contains("it said, unsigned: UNAUTHORIZED: gateway 'gw-b' refused a forwarded request: signed by 'gw-a', whose key this fleet does not trust", refused.Stderr, StringComparison.Ordinal);
+            Assert.Contains("Fleet: refused a message on wasmorch.lab.gateway.gw-b.api: signed by 'gw-a', whose key this fleet does not trust", b.Logs, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(dir)!, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task A_forwarded_request_carries_no_token_and_a_forged_reply_is_not_taken_for_the_answer()
     {
         const string Token = "fleet-user-token-0123456789";
