@@ -142,6 +142,12 @@ public sealed class FleetZeroTrustTests
         var dir = await SecureFleet.InitAsync(TcpPorts.Unused());
         try
         {
+            var check = await CliRunner.RunAsync("127.0.0.1:1", "gateway", "--config", Path.Combine(dir, "gw-a.toml"), "--check-config");
+            CliAssert.Exit(0, check);
+            Assert.Matches(@"(?m)^ok    fleet: lab as gw-a at nats://gw-a:\*\*\*@127\.0\.0\.1:\d+, signing as gw-a, trusting 2 gateway\(s\) and 1 operator\(s\)$", check.Stdout);
+            var devCheck = await CliRunner.RunAsync("127.0.0.1:1", "gateway", "--nats", open.Url, "--name", "gw-x", "--fleet-insecure", "--check-config");
+            Assert.Contains("warn  fleet: insecure_dev", devCheck.Stdout, StringComparison.Ordinal);
+
             await using var refused = RunningProcess.StartCli("gateway", "--port", "0", "--state", "off", "--config", Path.Combine(dir, "gw-a.toml"), "--nats", open.Url);
             Assert.Equal(2, await refused.WaitForExitAsync(TimeSpan.FromSeconds(20)));
             Assert.Contains($"UNAUTHORIZED: NATS at {open.Url} let this gateway in without credentials", refused.Output, StringComparison.Ordinal);
