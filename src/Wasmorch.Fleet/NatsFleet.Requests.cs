@@ -48,6 +48,7 @@ public sealed partial class NatsFleet
             var trace = System.Diagnostics.Activity.Current is { } current ? new NatsHeaders { [TraceParent] = current.Id } : null;
             await _nats.PublishAsync(ApiSubject(gateway), _trust.Seal(RequestBinding(ApiSubject(gateway), replyTo), WithoutToken(request)),
                 headers: trace, replyTo: replyTo, serializer: Raw, cancellationToken: ct);
+            string? refused = null;
             while (true)
             {
                 var reply = await replies.NextAsync(Min(SilenceLimit, deadline - clock.Elapsed), ct);
@@ -58,7 +59,7 @@ public sealed partial class NatsFleet
                         ? new GatewayException(HostErrorCodes.Timeout, $"gateway '{gateway}' did not answer within {deadline.TotalSeconds:0} s")
                         : new GatewayException(HostErrorCodes.DeviceUnreachable,
                             $"gateway '{gateway}' fell silent for {SilenceLimit.TotalSeconds:0} s in the middle of {request.Op} on '{request.Device}' (it, or its NATS server, is gone): " +
-                            "whether it was carried out is not known; status says what the device holds");
+                            "whether it was carried out is not known; status says what the device holds" + (refused is null ? "" : $" (a reply was refused meanwhile: {refused})"));
                 }
                 if (message.HasNoResponders)
                 {
@@ -80,6 +81,10 @@ public sealed partial class NatsFleet
                 catch (FleetTrustException ex)
                 {
                     LogRefused(_logger, message.Subject, ex.Message);
+                    // Kept for the error if nothing trusted comes: an unsigned refusal says what is wrong (this gateway's key not trusted there, clocks apart).
+                    refused = HostJson.TryParseResponse(message.Data ?? [], out var unsigned, out _) && unsigned!.Error is { } said
+                        ? $"{ex.Message}; it said, unsigned: {said.Code}: {said.Message}"
+                        : ex.Message;
                     continue;
                 }
                 if (kind == "working")

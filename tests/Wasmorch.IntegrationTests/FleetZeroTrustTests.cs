@@ -142,6 +142,12 @@ public sealed class FleetZeroTrustTests
         var dir = await SecureFleet.InitAsync(TcpPorts.Unused());
         try
         {
+            var check = await CliRunner.RunAsync("127.0.0.1:1", "gateway", "--config", Path.Combine(dir, "gw-a.toml"), "--check-config");
+            CliAssert.Exit(0, check);
+            Assert.Matches(@"(?m)^ok    fleet: lab as gw-a at nats://gw-a:\*\*\*@127\.0\.0\.1:\d+, signing as gw-a, trusting 2 gateway\(s\) and 1 operator\(s\)$", check.Stdout);
+            var devCheck = await CliRunner.RunAsync("127.0.0.1:1", "gateway", "--nats", open.Url, "--name", "gw-x", "--fleet-insecure", "--check-config");
+            Assert.Contains("warn  fleet: insecure_dev", devCheck.Stdout, StringComparison.Ordinal);
+
             await using var refused = RunningProcess.StartCli("gateway", "--port", "0", "--state", "off", "--config", Path.Combine(dir, "gw-a.toml"), "--nats", open.Url);
             Assert.Equal(2, await refused.WaitForExitAsync(TimeSpan.FromSeconds(20)));
             Assert.Contains($"UNAUTHORIZED: NATS at {open.Url} let this gateway in without credentials", refused.Output, StringComparison.Ordinal);
@@ -190,6 +196,37 @@ public sealed class FleetZeroTrustTests
         using var json = JsonDocument.Parse(jobs.Stdout);
         Assert.Equal(0, json.RootElement.TryGetProperty("jobs", out var list) ? list.GetArrayLength() : 0);
         Assert.Contains("Fleet: refused a message on wasmorch.lab.gateway.gw-b.api: unsigned", fleet.B.Logs, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_gateway_whose_key_another_does_not_trust_is_refused_there_and_told_why()
+    {
+        var port = TcpPorts.Unused();
+        var dir = await SecureFleet.InitAsync(port);
+        try
+        {
+            // gw-b does not trust gw-a's key (a key rotated on one side only).
+            var configB = Path.Combine(dir, "gw-b.toml");
+            await File.WriteAllTextAsync(configB, Regex.Replace(await File.ReadAllTextAsync(configB), "gw-a = \"[^\"]+\", ", ""));
+            await using var nats = NatsServer.StartWithConfig(Path.Combine(dir, "nats-server.conf"), port);
+            await using var a = new SystemUnderTest();
+            a.GatewayArgs.AddRange(["--config", Path.Combine(dir, "gw-a.toml")]);
+            a.StartGateway();
+            await using var b = new SystemUnderTest();
+            b.StartBoard("b1", 0);
+            b.GatewayArgs.AddRange(["--config", configB]);
+            b.StartGateway();
+
+            var refused = await a.CliAsync("--device", "b1", "status");
+            CliAssert.Exit(4, refused);
+            Assert.Contains("DEVICE_UNREACHABLE: gateway 'gw-b' fell silent", refused.Stderr, StringComparison.Ordinal);
+            Assert.Contains("it said, unsigned: UNAUTHORIZED: gateway 'gw-b' refused a forwarded request: signed by 'gw-a', whose key this fleet does not trust", refused.Stderr, StringComparison.Ordinal);
+            Assert.Contains("Fleet: refused a message on wasmorch.lab.gateway.gw-b.api: signed by 'gw-a', whose key this fleet does not trust", b.Logs, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(dir)!, recursive: true);
+        }
     }
 
     [Fact]

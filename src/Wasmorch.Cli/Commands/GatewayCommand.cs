@@ -64,7 +64,7 @@ public static class GatewayCommand
             settings.Otlp = pr.GetValue(otlp) ?? settings.Otlp;
             if (pr.GetValue(checkConfig))
             {
-                var findings = await ConfigCheck.RunAsync(settings, pr.GetValue(config)?.FullName ?? "(no config file)");
+                IReadOnlyList<ConfigCheck.Finding> findings = [.. await ConfigCheck.RunAsync(settings, pr.GetValue(config)?.FullName ?? "(no config file)"), .. FleetFindings(settings)];
                 foreach (var finding in findings)
                 {
                     Console.WriteLine(finding);
@@ -175,6 +175,33 @@ public static class GatewayCommand
         var trust = Trust(settings);
         return new Wasmorch.Fleet.NatsFleet(settings.FleetNats, settings.FleetGatewayName, settings.FleetName, loggers.CreateLogger("Wasmorch.Fleet"),
             new Wasmorch.Fleet.FleetSecurity(settings.FleetCreds, settings.FleetTlsCa, settings.FleetTlsCert, settings.FleetTlsKey, settings.FleetInsecureDev, settings.FleetClaimLease), settings.FleetReplicas, trust);
+    }
+
+    /// <summary>What --check-config says of [fleet]: its server list, its keys, and the development flag.</summary>
+    private static IEnumerable<ConfigCheck.Finding> FleetFindings(GatewayConfig settings)
+    {
+        if (settings.FleetNats is null)
+        {
+            yield break;
+        }
+        ConfigCheck.Finding finding;
+        try
+        {
+            Wasmorch.Fleet.NatsFleet.RequireServerUrls(settings.FleetNats);
+            using var trust = Trust(settings);
+            finding = new(ConfigCheck.Severity.Ok, "fleet", trust is null
+                ? $"{settings.FleetName} as {settings.FleetGatewayName} at {Wasmorch.Fleet.NatsFleet.Redacted(settings.FleetNats)}, no keys"
+                : $"{settings.FleetName} as {settings.FleetGatewayName} at {Wasmorch.Fleet.NatsFleet.Redacted(settings.FleetNats)}, signing as {trust.Signer}, trusting {settings.FleetTrustedGateways.Count} gateway(s) and {settings.FleetTrustedOperators.Count} operator(s)");
+        }
+        catch (Exception ex) when (ex is ConfigException or GatewayException or Wasmorch.Fleet.FleetTrustException)
+        {
+            finding = new(ConfigCheck.Severity.Error, "fleet", ex.Message);
+        }
+        yield return finding;
+        if (settings.FleetInsecureDev)
+        {
+            yield return new(ConfigCheck.Severity.Warning, "fleet", "insecure_dev: a NATS server that lets anyone in is accepted, and no keys (development only; docs/fleet.md)");
+        }
     }
 
     /// <summary>The gateway's fleet key and the fleet's trusted keys; unsigned only with the development flag.</summary>
