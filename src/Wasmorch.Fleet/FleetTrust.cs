@@ -24,7 +24,7 @@ public sealed class FleetTrustException(string message) : Exception(message);
 
 /// <summary>
 /// Signs and checks every payload a gateway puts on NATS or reads from it, so that NATS access alone
-/// controls nothing (docs/security-fleet.md). An envelope is one line of text and the payload:
+/// controls nothing (docs/security.md). An envelope is one line of text and the payload:
 /// <c>WFE1 &lt;signer&gt; &lt;issued unix ms&gt; &lt;nonce&gt; &lt;signature&gt;\n&lt;payload&gt;</c>, the Ed25519
 /// signature (the same NSec Ed25519 as module signing) over the version, a binding (the subject, KV key
 /// or object it is meant for, so it cannot be replayed elsewhere), the signer, the time, the nonce and

@@ -102,7 +102,7 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
 
     public string GatewayName { get; }
 
-    /// <summary>Signs what this gateway sends and checks what it acts on (docs/security-fleet.md).</summary>
+    /// <summary>Signs what this gateway sends and checks what it acts on (docs/security.md).</summary>
     private readonly FleetTrust _trust;
 
     private readonly FleetSecurity _security;

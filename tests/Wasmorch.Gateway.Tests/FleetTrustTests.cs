@@ -3,7 +3,7 @@ using Wasmorch.Fleet;
 
 namespace Wasmorch.Gateway.Tests;
 
-/// <summary>The fleet's envelope (docs/security-fleet.md): who may sign what, for which subject, and when.</summary>
+/// <summary>The fleet's envelope (docs/security.md): who may sign what, for which subject, and when.</summary>
 public sealed class FleetTrustTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("wasmorch-fleet-trust-").FullName;

@@ -9,7 +9,7 @@ using Wasmorch.Testing;
 namespace Wasmorch.IntegrationTests;
 
 /// <summary>
-/// Issue 30 items 2, 3, 5, 18, 19 (docs/security-fleet.md): a fleet set up as docs/fleet.md says
+/// Issue 30 items 2, 3, 5, 18, 19 (docs/security.md): a fleet set up as docs/fleet.md says
 /// (`wasmorch fleet init`, `nats-server -c`, `wasmorch gateway --config`), and the attacks of the
 /// issue made by a NATS client that holds a gateway's NATS password but not its signing key: each is
 /// refused, and what the user sees is the real gateway's answer.

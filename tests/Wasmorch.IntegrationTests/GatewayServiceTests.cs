@@ -66,8 +66,8 @@ public sealed class GatewayServiceTests : IDisposable
         { "http by name", "link_key = \"off\"\nhttp = \"localhost:9080\"", "", "http: http 'localhost:9080' is not address:port with an IP address" },
         { "otlp without a scheme", "link_key = \"off\"\notlp = \"127.0.0.1:4318\"", "", "otlp: otlp '127.0.0.1:4318' is not an OTLP/HTTP collector URL" },
         { "a garbage trusted key", "link_key = \"off\"", "[signing]\ntrusted_keys = [\"not-a-key\"]\n", "signing: [signing] trusted key 'not-a-key' is not a base64 Ed25519 public key" },
-        { "a fleet name with a dot", "link_key = \"off\"", "[fleet]\nnats = \"nats://127.0.0.1:1\"\nname = \"gw-a\"\nfleet = \"a.b\"\n", "fleet: fleet 'a.b' must be 1 to 64 of A-Z a-z 0-9 _ -" },
-        { "a fleet without this gateway's name", "link_key = \"off\"", "[fleet]\nnats = \"nats://127.0.0.1:1\"\n", "fleet: joining a fleet needs this gateway's name in it" },
+        { "a fleet name with a dot", "link_key = \"off\"", "[fleet]\nnats = \"nats://127.0.0.1:1\"\nname = \"gw-a\"\nfleet = \"a.b\"\n", "fleet name: fleet 'a.b' must be 1 to 64 of A-Z a-z 0-9 _ -" },
+        { "a fleet without this gateway's name", "link_key = \"off\"", "[fleet]\nnats = \"nats://127.0.0.1:1\"\n", "fleet name: joining a fleet needs this gateway's name in it" },
         { "a link key through a file", "link_key = \"/etc/passwd/link.key\"", "", "link key: link key /etc/passwd/link.key cannot be created: /etc/passwd is a file, not a folder" },
     };
 

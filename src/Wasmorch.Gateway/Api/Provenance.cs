@@ -3,7 +3,7 @@ namespace Wasmorch.Gateway.Api;
 /// <summary>
 /// The <c>by</c> of a deploy as the gateway records it (history, rollouts): what a client says of
 /// its user is its word only and is marked "(claimed)"; who signed a request forwarded through the
-/// fleet is known and is said first (docs/security-fleet.md).
+/// fleet is known and is said first (docs/security.md).
 /// </summary>
 public static class Provenance
 {

@@ -38,7 +38,7 @@ public sealed partial class GatewayConfig
         }
         if (FleetNats is not null || FleetGatewayName is not null)
         {
-            checks.Add(Check("fleet", CheckFleet));
+            checks.Add(Check("fleet name", CheckFleet));
         }
         if (LinkKeyPath != "off")
         {
