@@ -58,7 +58,7 @@ public static class FleetRoutingBench
         {
             config.AddDevice(board, $"tcp://127.0.0.1:{port}", "bench");
         }
-        var gateway = new GatewayHost(config, NullLoggerFactory.Instance, new NatsFleet(url, name, "bench", NullLogger.Instance));
+        var gateway = new GatewayHost(config, NullLoggerFactory.Instance, new NatsFleet(url, name, "bench", NullLogger.Instance, new FleetSecurity(InsecureDev: true)));
         gateway.Start();
         await gateway.JoinFleetAsync(CancellationToken.None);
         return gateway;

@@ -76,7 +76,7 @@ public static partial class FleetScaleBench
                     config.AddDevice(name, $"tcp://127.0.0.1:{ports[name]}", "bench");
                     owners.Add((name, g));
                 }
-                var gateway = new GatewayHost(config, NullLoggerFactory.Instance, new NatsFleet(url, $"gw{g}", fleet, NullLogger.Instance));
+                var gateway = new GatewayHost(config, NullLoggerFactory.Instance, new NatsFleet(url, $"gw{g}", fleet, NullLogger.Instance, new FleetSecurity(InsecureDev: true)));
                 gateways.Add(gateway);
                 gateway.Start();
                 await gateway.JoinFleetAsync(CancellationToken.None);
