@@ -176,9 +176,13 @@ public sealed class CapabilityNativeTests
         Assert.Equal("START_OK", (await agent.RequestAsync("START module_id=p func=wait_edge args=\"3,1,30000\"")).Verb);
         // A falling edge is not what the job waits for; the rising one is.
         Assert.Equal("SIM_OK", (await agent.RequestAsync("SIM pin=3 level=0")).Verb);
-        var sim = await agent.RequestAsync("SIM pin=3 level=1");
-        Assert.Equal(("SIM_OK", "0x0008"), (sim.Verb, sim["gpio"]));
-        var result = await agent.ReadUntilAsync("RESULT");
+        // The edge wakes the job at once: its RESULT (asynchronous, §3) may come before SIM_OK.
+        await agent.SendLineAsync("SIM pin=3 level=1");
+        var woken = new[] { await agent.ReadParsedAsync(), await agent.ReadParsedAsync() };
+        Assert.Equal(["RESULT", "SIM_OK"], woken.Select(l => l.Verb).Order(StringComparer.Ordinal));
+        var sim = woken.Single(l => l.Verb == "SIM_OK");
+        Assert.Equal("0x0008", sim["gpio"]);
+        var result = woken.Single(l => l.Verb == "RESULT");
         Assert.Equal(("OK", "1"), (result["status"], result["value"]));
 
         Assert.Equal(NativeAbi.TimedOut.ToString(), await ValueAsync(agent, "wait_edge", "3,2,50"));

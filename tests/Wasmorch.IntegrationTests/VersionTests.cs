@@ -47,9 +47,9 @@ public sealed class VersionTests
             CliAssert.Exit(0, history);
             var lines = history.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith("v version", StringComparison.Ordinal)).ToList();
             Assert.Equal(3, lines.Count);
-            Assert.Matches(@"^v version 3 .* built:wasm by \S+@\S+  on: b1$", lines[0]);
-            Assert.Matches(@"^v version 2 .* built:wasm by \S+@\S+  on: b2$", lines[1]);
-            Assert.Matches(@"^v version 1 .* built:wasm by \S+@\S+$", lines[2]);
+            Assert.Matches(@"^v version 3 .* built:wasm by \S+@\S+ \(claimed\)  on: b1$", lines[0]);
+            Assert.Matches(@"^v version 2 .* built:wasm by \S+@\S+ \(claimed\)  on: b2$", lines[1]);
+            Assert.Matches(@"^v version 1 .* built:wasm by \S+@\S+ \(claimed\)$", lines[2]);
 
             var back = await system.CliAsync("--device", "b1", "rollback", "--module-id", "v");
             CliAssert.Exit(0, back);
