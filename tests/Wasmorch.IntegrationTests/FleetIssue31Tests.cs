@@ -1,0 +1,77 @@
+using System.Text.Json;
+using Wasmorch.Testing;
+
+namespace Wasmorch.IntegrationTests;
+
+/// <summary>
+/// Issue 31 (docs/fleet.md, docs/fleet-ops.md): one device's job history is that device's alone,
+/// a selector gives every device it selects a line (those of a lost gateway fail the command), and
+/// a gateway whose fleet join fails keeps none of the claims it took on the way.
+/// </summary>
+public sealed class FleetIssue31Tests
+{
+    /// <summary>A gateway of fleet "lab" with one emulated board per entry of <paramref name="roles"/>, each labelled role=&lt;value&gt; in its device map.</summary>
+    private static SystemUnderTest Member(NatsServer nats, string gateway, params (string Board, string Role)[] roles)
+    {
+        var system = new SystemUnderTest();
+        var config = Path.Combine(Directory.CreateTempSubdirectory("wasmorch-issue31-").FullName, "wasmorch.toml");
+        var map = new System.Text.StringBuilder();
+        foreach (var (board, role) in roles)
+        {
+            system.StartBoard(board, 0);
+            map.Append($"[devices.{board}]\nendpoint = \"tcp://127.0.0.1:{system.BoardPorts[board]}\"\nlabels = {{ role = \"{role}\" }}\n");
+        }
+        File.WriteAllText(config, map.ToString());
+        system.GatewayArgs.AddRange(["--config", config, "--nats", nats.Url, "--name", gateway, "--fleet", "lab", "--fleet-insecure"]);
+        system.StartGateway();
+        return system;
+    }
+
+    private sealed record Job(string Device, long Id, string Status, string? Gateway);
+
+    /// <summary>The jobs a <c>--json jobs</c> lists, in its order (newest first).</summary>
+    private static async Task<List<Job>> JobsAsync(SystemUnderTest via, params string[] args)
+    {
+        var result = await via.CliAsync(["--json", "jobs", .. args]);
+        CliAssert.Exit(0, result);
+        using var json = JsonDocument.Parse(result.Stdout);
+        return json.RootElement.TryGetProperty("jobs", out var jobs)
+            ? [.. jobs.EnumerateArray().Select(j => new Job(j.GetProperty("device").GetString()!, j.GetProperty("job").GetInt64(),
+                j.GetProperty("status").GetString()!, j.TryGetProperty("gateway", out var g) ? g.GetString() : null))]
+            : [];
+    }
+
+    private static async Task RunJobsAsync(SystemUnderTest via, string device, int count)
+    {
+        CliAssert.Exit(0, await via.CliAsync("--device", device, "build-and-deploy", "--module-id", "math_ops", "--source", RepoPaths.Module("math_ops.c")));
+        for (var i = 1; i <= count; i++)
+        {
+            CliAssert.Exit(0, await via.CliAsync("--device", device, "start", "--module-id", "math_ops", "--func-name", "mul", "--func-args", $"{i},7", "--wait-result"));
+        }
+    }
+
+    [Fact]
+    public async Task Jobs_of_one_device_are_that_devices_alone_and_the_limit_keeps_its_newest()
+    {
+        await using var nats = NatsServer.Start();
+        await using var a = Member(nats, "gw-a", ("a1", "x"), ("a2", "x"));
+        await using var b = Member(nats, "gw-b", ("b1", "x"));
+        // a1 first: every other device's jobs are newer than a1's, so a list that lets them in pushes a1's out.
+        await RunJobsAsync(a, "a1", 3);
+        await RunJobsAsync(a, "a2", 3);
+        await RunJobsAsync(b, "b1", 3);
+        // Each gateway records its jobs in order: once the last end of each gateway is in the fleet's record, all of them are.
+        await LinkFaultTests.EventuallyAsync(async () => (await JobsAsync(b, "--device", "a2")).Any(j => j is { Device: "a2", Id: 3, Status: "OK" }), TimeSpan.FromSeconds(10));
+        await LinkFaultTests.EventuallyAsync(async () => (await JobsAsync(a, "--device", "b1")).Any(j => j is { Device: "b1", Id: 3, Status: "OK" }), TimeSpan.FromSeconds(10));
+
+        // A device of this gateway, with a limit: its own two newest, nothing of any other device.
+        Assert.Equal([new Job("a1", 3, "OK", "gw-a"), new Job("a1", 2, "OK", "gw-a")], await JobsAsync(a, "--device", "a1", "--limit", "2"));
+        // A device of another gateway, from the fleet's record: its jobs only, though its gateway has another device.
+        Assert.Equal([new Job("a1", 3, "OK", "gw-a"), new Job("a1", 2, "OK", "gw-a"), new Job("a1", 1, "OK", "gw-a")], await JobsAsync(b, "--device", "a1"));
+        Assert.Equal([new Job("b1", 3, "OK", "gw-b"), new Job("b1", 2, "OK", "gw-b")], await JobsAsync(a, "--device", "b1", "--limit", "2"));
+        // Without a device, the fleet's newest of all.
+        Assert.Equal(["b1/3", "b1/2", "b1/1", "a2/3"], (await JobsAsync(a, "--limit", "4")).Select(j => $"{j.Device}/{j.Id}"));
+        // Each answer came from the fleet's record, not from asking the gateways instead.
+        Assert.DoesNotContain("cannot read the fleet's stream", a.Logs + b.Logs, StringComparison.Ordinal);
+    }
+}
