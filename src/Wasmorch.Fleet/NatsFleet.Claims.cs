@@ -66,11 +66,13 @@ public sealed partial class NatsFleet
         }
     }
 
-    private async Task ClaimAsync(INatsKVStore store, string device, CancellationToken ct)
+    /// <summary>Claims <paramref name="device"/> for this gateway; the revision of the claim written.</summary>
+    private async Task<ulong> ClaimAsync(INatsKVStore store, string device, CancellationToken ct)
     {
-        if ((await store.TryCreateAsync(device, NewClaim(device), Raw, ct)).Success)
+        var created = await store.TryCreateAsync(device, NewClaim(device), Raw, ct);
+        if (created.Success)
         {
-            return;
+            return created.Value;
         }
         var entry = await store.TryGetEntryAsync(device, serializer: Raw, cancellationToken: ct);
         var claim = entry.Success ? ReadClaim(device, entry.Value.Value, out var refused) : null;
@@ -81,9 +83,52 @@ public sealed partial class NatsFleet
         }
         // This gateway's own claim, a lease run out, or a value nobody trusted wrote: this gateway's claim replaces it.
         var revision = entry.Success ? entry.Value.Revision : 0;
-        if (!(await store.TryUpdateAsync(device, NewClaim(device), revision, Raw, ct)).Success)
+        var updated = await store.TryUpdateAsync(device, NewClaim(device), revision, Raw, ct);
+        return updated.Success
+            ? updated.Value
+            : throw new GatewayException(HostErrorCodes.DeviceClaimed, $"device '{device}' was claimed by another gateway of fleet '{_fleet}' at the same moment");
+    }
+
+    /// <summary>
+    /// Claims every one of <paramref name="devices"/>, or none: when one cannot be claimed, those
+    /// claimed before it are released before the error goes on, since a gateway whose join failed
+    /// serves none of them in the fleet and would otherwise keep them from any other gateway for a
+    /// whole lease (issue 31).
+    /// </summary>
+    private async Task ClaimAllAsync(INatsKVStore store, IReadOnlyCollection<string> devices, CancellationToken ct)
+    {
+        var taken = new List<(string Device, ulong Revision)>();
+        try
         {
-            throw new GatewayException(HostErrorCodes.DeviceClaimed, $"device '{device}' was claimed by another gateway of fleet '{_fleet}' at the same moment");
+            foreach (var device in devices)
+            {
+                taken.Add((device, await ClaimAsync(store, device, ct)));
+            }
+        }
+        catch (Exception ex) when (ex is GatewayException or NatsException)
+        {
+            foreach (var (device, revision) in taken)
+            {
+                await ReleaseTakenAsync(store, device, revision);
+            }
+            throw;
+        }
+    }
+
+    /// <summary>Deletes this gateway's claim on <paramref name="device"/> if it is still the one it wrote (<paramref name="revision"/>).</summary>
+    private async Task ReleaseTakenAsync(INatsKVStore store, string device, ulong revision)
+    {
+        try
+        {
+            // Not the caller's token: the release is what a cancelled or failed join leaves behind, bounded on its own.
+            using var bounded = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await store.DeleteAsync(device, new NatsKVDeleteOpts { Revision = revision }, bounded.Token);
+            LogClaimReleased(_logger, device);
+        }
+        catch (Exception ex) when (ex is NatsException or OperationCanceledException)
+        {
+            // Still this gateway's until its lease runs out, which no other gateway needs to wait past.
+            LogReleaseFailed(_logger, device, ex.Message);
         }
     }
 
@@ -97,7 +142,7 @@ public sealed partial class NatsFleet
                 await _renewNow.WaitAsync(Lease / 3, ct);
                 foreach (var device in _ownDevices)
                 {
-                    await ClaimAsync(store, device, ct);
+                    _ = await ClaimAsync(store, device, ct);
                 }
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -190,6 +235,12 @@ public sealed partial class NatsFleet
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Fleet: the claim on device {Device} is ignored: {Reason}")]
     private static partial void LogClaimRefused(ILogger logger, string device, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Fleet: released the claim on device {Device}: this gateway did not join")]
+    private static partial void LogClaimReleased(ILogger logger, string device);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Fleet: could not release the claim on device {Device} ({Reason}); it holds until its lease runs out")]
+    private static partial void LogReleaseFailed(ILogger logger, string device, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Fleet: could not renew this gateway's claims: {Reason}")]
     private static partial void LogRenewFailed(ILogger logger, string reason);

@@ -227,10 +227,7 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
             }
             throw new FleetUnreachableException(ex.Message);
         }
-        foreach (var device in devices)
-        {
-            await ClaimAsync(store, device, ct);
-        }
+        await ClaimAllAsync(store, devices, ct);
         _ownDevices = [.. devices];
         _renewing = RenewClaimsAsync(store, _stop.Token);
         // Subscribed before the store is published: a request forwarded the moment after finds it listening.

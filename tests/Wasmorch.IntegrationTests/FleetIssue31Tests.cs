@@ -74,4 +74,36 @@ public sealed class FleetIssue31Tests
         // Each answer came from the fleet's record, not from asking the gateways instead.
         Assert.DoesNotContain("cannot read the fleet's stream", a.Logs + b.Logs, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_gateway_whose_join_fails_on_a_claimed_device_releases_the_claims_it_took()
+    {
+        await using var nats = NatsServer.Start();
+        await using var a = Member(nats, "gw-a", ("nucleo", "x"));
+        await using var spare = new SystemUnderTest();
+        spare.StartBoard("free1", 0);
+
+        // free1 comes first in gw-c's map: it is claimed before nucleo, which gw-a owns, is refused.
+        await using (var intruder = RunningProcess.StartCli("gateway", "--port", "0", "--state", "off", "--nats", nats.Url, "--name", "gw-c", "--fleet", "lab", "--fleet-insecure",
+            "--add-device", $"free1=tcp://127.0.0.1:{spare.BoardPorts["free1"]}", "--add-device", $"nucleo=tcp://127.0.0.1:{a.BoardPorts["nucleo"]}"))
+        {
+            Assert.Equal(2, await intruder.WaitForExitAsync(TimeSpan.FromSeconds(20)));
+            Assert.Contains("DEVICE_CLAIMED: device 'nucleo' belongs to gateway 'gw-a' of fleet 'lab'", intruder.Output, StringComparison.Ordinal);
+        }
+
+        // The fleet holds nucleo alone: no claim of gw-c's is left on free1.
+        var devices = await a.CliAsync("--json", "devices");
+        CliAssert.Exit(0, devices);
+        using (var json = JsonDocument.Parse(devices.Stdout))
+        {
+            Assert.Equal(["nucleo"], json.RootElement.GetProperty("devices").EnumerateArray().Select(d => d.GetProperty("name").GetString()));
+        }
+        // So another gateway takes free1 at once, not a lease later.
+        spare.GatewayArgs.AddRange(["--nats", nats.Url, "--name", "gw-d", "--fleet", "lab", "--fleet-insecure"]);
+        spare.StartGateway();
+        var status = await a.CliAsync("--json", "--device", "free1", "status");
+        CliAssert.Exit(0, status);
+        using var answer = JsonDocument.Parse(status.Stdout);
+        Assert.Equal("gw-d", answer.RootElement.GetProperty("gateway").GetString());
+    }
 }
