@@ -16,6 +16,9 @@ namespace Wasmorch.Fleet;
 /// </summary>
 public sealed partial class NatsFleet
 {
+    /// <summary>A claim as the bucket holds it: the device's gateway, its lease end, and the device map's labels it carries.</summary>
+    private sealed record Claim(string Gateway, DateTimeOffset Until, Dictionary<string, string>? Labels);
+
     /// <summary>How long a claim holds without being renewed, unless [fleet] claim_lease_ms says; renewed every third of it.</summary>
     public static TimeSpan DefaultLease { get; } = TimeSpan.FromSeconds(30);
 
@@ -31,11 +34,26 @@ public sealed partial class NatsFleet
 
     private string ClaimBinding(string device) => $"kv {DevicesBucket} {device}";
 
-    private byte[] NewClaim(string device) => _trust.Seal(ClaimBinding(device), Encoding.UTF8.GetBytes(
-        $"{GatewayName} {(DateTimeOffset.UtcNow + Lease).ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)}"));
+    /// <summary>The device map's labels of this gateway's devices, which its claims carry (null until joined).</summary>
+    private Func<string, IReadOnlyDictionary<string, string>?> _labelsOf = _ => null;
 
-    /// <summary>A claim as read: its gateway and lease end, or null (with why) when it is not one to believe.</summary>
-    private (string Gateway, DateTimeOffset Until)? ReadClaim(string device, byte[]? value, out string? refused)
+    /// <summary>
+    /// <c>&lt;gateway&gt; &lt;lease end&gt;[ &lt;key=value,…&gt;]</c>: the device map's labels ride
+    /// along, signed with the claim, so that a selector still finds the device when its gateway is
+    /// lost (docs/fleet-ops.md). Label keys and values hold no space, ',' or '=' (Selector's rules).
+    /// </summary>
+    private byte[] NewClaim(string device)
+    {
+        var text = $"{GatewayName} {(DateTimeOffset.UtcNow + Lease).ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)}";
+        if (_labelsOf(device) is { Count: > 0 } labels)
+        {
+            text += " " + string.Join(',', labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => $"{l.Key}={l.Value}"));
+        }
+        return _trust.Seal(ClaimBinding(device), Encoding.UTF8.GetBytes(text));
+    }
+
+    /// <summary>A claim as read: its gateway, lease end and labels, or null (with why) when it is not one to believe.</summary>
+    private Claim? ReadClaim(string device, byte[]? value, out string? refused)
     {
         refused = null;
         if (value is not { Length: > 0 })
@@ -45,25 +63,38 @@ public sealed partial class NatsFleet
         try
         {
             var opened = _trust.Open(ClaimBinding(device), value, FleetSigners.Gateways, fresh: false);
-            var payload = Encoding.UTF8.GetString(opened.Payload);
-            var space = payload.IndexOf(' ', StringComparison.Ordinal);
-            var gateway = space < 0 ? payload : payload[..space];
-            if (!IsValidName(gateway) || space < 0 || !long.TryParse(payload[(space + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var until))
+            // Two fields from a gateway before issue 31, three with labels.
+            var fields = Encoding.UTF8.GetString(opened.Payload).Split(' ');
+            var gateway = fields[0];
+            if (!IsValidName(gateway) || fields.Length is < 2 or > 3 || !long.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var until))
             {
-                throw new FleetTrustException("not '<gateway> <lease end>'");
+                throw new FleetTrustException("not '<gateway> <lease end> [labels]'");
             }
             if (!_trust.IsUnsigned && opened.Signer != gateway)
             {
                 // No gateway claims a device for another.
                 throw new FleetTrustException($"signed by '{opened.Signer}', but it names gateway '{gateway}'");
             }
-            return (gateway, DateTimeOffset.FromUnixTimeMilliseconds(until));
+            return new Claim(gateway, DateTimeOffset.FromUnixTimeMilliseconds(until), fields.Length == 3 ? ParseLabels(fields[2]) : null);
         }
         catch (FleetTrustException ex)
         {
             refused = ex.Message;
             return null;
         }
+    }
+
+    private static Dictionary<string, string> ParseLabels(string text)
+    {
+        var labels = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var pair in text.Split(','))
+        {
+            if (pair.Split('=') is not [var key, var value] || !Selector.IsKey(key) || !Selector.IsValue(value) || !labels.TryAdd(key, value))
+            {
+                throw new FleetTrustException($"its labels are not key=value,…: '{Printable(text)}'");
+            }
+        }
+        return labels;
     }
 
     /// <summary>Claims <paramref name="device"/> for this gateway; the revision of the claim written.</summary>
@@ -75,7 +106,7 @@ public sealed partial class NatsFleet
             return created.Value;
         }
         var entry = await store.TryGetEntryAsync(device, serializer: Raw, cancellationToken: ct);
-        var claim = entry.Success ? ReadClaim(device, entry.Value.Value, out var refused) : null;
+        var claim = entry.Success ? ReadClaim(device, entry.Value.Value, out _) : null;
         if (claim is { } held && held.Gateway != GatewayName && held.Until > DateTimeOffset.UtcNow)
         {
             throw new GatewayException(HostErrorCodes.DeviceClaimed,
@@ -176,7 +207,7 @@ public sealed partial class NatsFleet
                 var claim = entry.Operation == NatsKVOperation.Put ? ReadClaim(entry.Key, entry.Value, out refused) : null;
                 if (claim is { } held)
                 {
-                    _owners[entry.Key] = held.Gateway;
+                    _owners[entry.Key] = held;
                 }
                 else
                 {
@@ -209,8 +240,8 @@ public sealed partial class NatsFleet
         }
     }
 
-    /// <summary>The gateway a trusted claim in <paramref name="store"/> names, or null when <paramref name="device"/> has none.</summary>
-    private async Task<string?> ReadOwnerAsync(INatsKVStore store, string device, CancellationToken ct)
+    /// <summary>The trusted claim on <paramref name="device"/> in <paramref name="store"/>, or null when it has none.</summary>
+    private async Task<Claim?> ReadClaimOfAsync(INatsKVStore store, string device, CancellationToken ct)
     {
         var entry = await store.TryGetEntryAsync(device, serializer: Raw, cancellationToken: ct);
         if (!entry.Success)
@@ -227,7 +258,7 @@ public sealed partial class NatsFleet
         {
             LogClaimRefused(_logger, Printable(device), refused);
         }
-        return claim?.Gateway;
+        return claim;
     }
 
     /// <summary>A key or name from the bucket, for a log line (it may hold anything).</summary>

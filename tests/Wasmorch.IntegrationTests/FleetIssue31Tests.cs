@@ -106,4 +106,50 @@ public sealed class FleetIssue31Tests
         using var answer = JsonDocument.Parse(status.Stdout);
         Assert.Equal("gw-d", answer.RootElement.GetProperty("gateway").GetString());
     }
+
+    /// <summary>The per-device objects and the summary a <c>--json --selector</c> command prints.</summary>
+    private static (Dictionary<string, (bool Ok, string? Code, int Exit)> Devices, JsonElement Summary) FanOut(CliResult result)
+    {
+        var lines = result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToList();
+        var devices = lines.SkipLast(1).ToDictionary(l => l.GetProperty("device").GetString()!, l => (l.GetProperty("ok").GetBoolean(),
+            l.TryGetProperty("error", out var e) ? e.GetProperty("code").GetString() : null, l.GetProperty("exit_code").GetInt32()));
+        return (devices, lines[^1]);
+    }
+
+    [Fact]
+    public async Task A_selector_gives_each_device_of_a_lost_gateway_a_failing_line_its_labels_known_from_its_claim()
+    {
+        await using var nats = NatsServer.Start();
+        await using var a = Member(nats, "gw-a", ("s0", "sensor"), ("act", "actuator"));
+        await using var b = Member(nats, "gw-b", ("s1", "sensor"), ("s2", "sensor"));
+        await b.KillGatewayAsync();
+
+        // The fleet's list keeps gw-b's devices with the labels their (signed) claims carry.
+        var listed = await a.CliAsync("--json", "devices");
+        CliAssert.Exit(0, listed);
+        using (var json = JsonDocument.Parse(listed.Stdout))
+        {
+            var s1 = json.RootElement.GetProperty("devices").EnumerateArray().Single(d => d.GetProperty("name").GetString() == "s1");
+            Assert.True(s1.GetProperty("gateway_lost").GetBoolean());
+            Assert.Equal(new Dictionary<string, string> { ["role"] = "sensor", ["gateway"] = "gw-b" },
+                s1.GetProperty("labels").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!));
+        }
+
+        // Through a gateway and through the fleet alone: every sensor has its line, the lost ones fail the command.
+        foreach (var run in new Func<Task<CliResult>>[]
+        {
+            () => a.CliAsync("--json", "-l", "role=sensor", "status"),
+            () => CliRunner.RunAsync($"{nats.Url}?fleet=lab", "--json", "-l", "role=sensor", "status"),
+        })
+        {
+            var result = await run();
+            CliAssert.Exit(4, result);
+            var (devices, summary) = FanOut(result);
+            Assert.Equal(["s0", "s1", "s2"], devices.Keys.Order(StringComparer.Ordinal));
+            Assert.Equal((true, null, 0), devices["s0"]);
+            Assert.Equal((false, "DEVICE_UNREACHABLE", 4), devices["s1"]);
+            Assert.Equal((false, "DEVICE_UNREACHABLE", 4), devices["s2"]);
+            Assert.Equal((3, 1, 2, 4), (summary.GetProperty("devices").GetInt32(), summary.GetProperty("ok").GetInt32(), summary.GetProperty("failed").GetInt32(), summary.GetProperty("exit_code").GetInt32()));
+        }
+    }
 }
