@@ -1,4 +1,5 @@
 using System.Text;
+using Microsoft.Extensions.Logging;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
 using NATS.Client.JetStream.Models;
@@ -214,6 +215,9 @@ public sealed partial class NatsFleet
 
     private async Task<bool> ReadStreamWithinAsync(INatsJSStream stream, string filter, ulong window, Action<string, byte[]> each, CancellationToken ct)
     {
+        var js = _nats.CreateJetStreamContext();
+        var name = stream.Info.Config.Name!;
+        INatsJSConsumer? consumer = null;
         try
         {
             await stream.RefreshAsync(ct);
@@ -223,19 +227,33 @@ public sealed partial class NatsFleet
                 return true;
             }
             var first = window == 0 ? state.FirstSeq : Math.Max(state.FirstSeq, state.LastSeq >= window ? state.LastSeq - window + 1 : 1);
-            var consumer = await _nats.CreateJetStreamContext().CreateOrderedConsumerAsync(stream.Info.Config.Name!, new NatsJSOrderedConsumerOpts
+            // One filter subject, not filter_subjects: nats-server 2.9 knows only the former and
+            // silently ignores the latter (NATS.Net's ordered consumer sends the latter), which
+            // handed every gateway's records to `jobs --device X` (issue 31).
+            var config = new ConsumerConfig
             {
+                Name = $"read-{Guid.NewGuid():n}",
+                FilterSubject = filter,
                 DeliverPolicy = ConsumerConfigDeliverPolicy.ByStartSequence,
                 OptStartSeq = first,
-                FilterSubjects = [filter],
-            }, ct);
+                AckPolicy = ConsumerConfigAckPolicy.None,
+                // Gone by itself should this gateway die before deleting it.
+                InactiveThreshold = TimeSpan.FromSeconds(30),
+                MemStorage = true,
+                NumReplicas = 1,
+            };
+            consumer = await AgainIfUnansweredAsync(() => js.CreateOrUpdateConsumerAsync(name, config, ct).AsTask());
             while (true)
             {
                 var fetched = 0;
                 await foreach (var message in consumer.FetchNoWaitAsync(new NatsJSFetchOpts { MaxMsgs = 1000 }, serializer: Raw, cancellationToken: ct))
                 {
                     fetched++;
-                    each(message.Subject, message.Data ?? []);
+                    // And checked here: what a server hands out beyond the filter is not this read's.
+                    if (SubjectMatches(filter, message.Subject))
+                    {
+                        each(message.Subject, message.Data ?? []);
+                    }
                     if (message.Metadata is { NumPending: 0 })
                     {
                         return true;
@@ -249,8 +267,51 @@ public sealed partial class NatsFleet
         }
         catch (Exception ex) when (ex is NatsException or NatsJSException)
         {
-            LogEventsFailed(_logger, stream.Info.Config.Name ?? "?", ex.Message);
+            LogEventsFailed(_logger, name, ex.Message);
             return false;
         }
+        finally
+        {
+            if (consumer is not null)
+            {
+                await DeleteReaderAsync(js, name, consumer.Info.Name);
+            }
+        }
     }
+
+    /// <summary>Deletes a consumer <see cref="ReadStreamWithinAsync"/> made; one left behind goes after its inactive threshold.</summary>
+    private async Task DeleteReaderAsync(INatsJSContext js, string stream, string consumer)
+    {
+        try
+        {
+            using var bounded = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await js.DeleteConsumerAsync(stream, consumer, bounded.Token);
+        }
+        catch (Exception ex) when (ex is NatsException or NatsJSException or OperationCanceledException)
+        {
+            LogReaderLeft(_logger, stream, consumer, ex.Message);
+        }
+    }
+
+    /// <summary>True when <paramref name="subject"/> is one <paramref name="filter"/> names (NATS wildcards: '*' one token, '>' the rest).</summary>
+    internal static bool SubjectMatches(string filter, string subject)
+    {
+        var f = filter.Split('.');
+        var s = subject.Split('.');
+        for (var i = 0; i < f.Length; i++)
+        {
+            if (f[i] == ">")
+            {
+                return s.Length > i;
+            }
+            if (i >= s.Length || (f[i] != "*" && f[i] != s[i]))
+            {
+                return false;
+            }
+        }
+        return f.Length == s.Length;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Fleet: could not delete the reader {Consumer} of stream {Stream} ({Reason}); the server drops it after 30 s unused")]
+    private static partial void LogReaderLeft(ILogger logger, string stream, string consumer, string reason);
 }

@@ -54,7 +54,7 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
     private RecordWriter? _records;
 
     /// <summary>Device → gateway as the bucket says, kept current by a watch: a request needs no lookup round trip.</summary>
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _owners = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Claim> _owners = new(StringComparer.Ordinal);
 
     /// <summary>Where the replies to this gateway's forwarded requests come in.</summary>
     private readonly ReplyInbox _inbox;
@@ -147,8 +147,9 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
     /// <summary>How often a gateway that could not reach NATS at start tries again.</summary>
     public static TimeSpan RejoinInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    public async Task JoinAsync(IReadOnlyCollection<string> devices, ServeForwarded serve, CancellationToken ct)
+    public async Task JoinAsync(IReadOnlyCollection<string> devices, Func<string, IReadOnlyDictionary<string, string>?> labelsOf, ServeForwarded serve, CancellationToken ct)
     {
+        _labelsOf = labelsOf;
         try
         {
             await JoinOnceAsync(devices, serve, ct);
@@ -227,10 +228,7 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
             }
             throw new FleetUnreachableException(ex.Message);
         }
-        foreach (var device in devices)
-        {
-            await ClaimAsync(store, device, ct);
-        }
+        await ClaimAllAsync(store, devices, ct);
         _ownDevices = [.. devices];
         _renewing = RenewClaimsAsync(store, _stop.Token);
         // Subscribed before the store is published: a request forwarded the moment after finds it listening.
@@ -305,7 +303,7 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
     {
         if (_owners.TryGetValue(device, out var known))
         {
-            return known;
+            return known.Gateway;
         }
         if (_devices is null)
         {
@@ -313,7 +311,7 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
         }
         try
         {
-            return await ReadOwnerAsync(_devices, device, ct);
+            return (await ReadClaimOfAsync(_devices, device, ct))?.Gateway;
         }
         catch (NatsException ex)
         {
@@ -348,14 +346,14 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
         return owner;
     }
 
-    public async Task<IReadOnlyList<(string Device, string Gateway)>> DevicesAsync(CancellationToken ct)
+    public async Task<IReadOnlyList<(string Device, string Gateway, IReadOnlyDictionary<string, string>? Labels)>> DevicesAsync(CancellationToken ct)
     {
         if (_ownersComplete)
         {
             // Kept current by the watch: no round trip, and no JetStream API call while a cluster elects a leader.
-            return [.. _owners.Select(o => (o.Key, o.Value))];
+            return [.. _owners.Select(o => (o.Key, o.Value.Gateway, (IReadOnlyDictionary<string, string>?)o.Value.Labels))];
         }
-        var list = new List<(string, string)>();
+        var list = new List<(string, string, IReadOnlyDictionary<string, string>?)>();
         if (_devices is null)
         {
             return list;
@@ -364,9 +362,9 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
         {
             await foreach (var key in _devices.GetKeysAsync(cancellationToken: ct))
             {
-                if (await ReadOwnerAsync(_devices, key, ct) is { } owner)
+                if (await ReadClaimOfAsync(_devices, key, ct) is { } claim)
                 {
-                    list.Add((key, owner));
+                    list.Add((key, claim.Gateway, claim.Labels));
                 }
             }
         }

@@ -146,7 +146,7 @@ public sealed partial class GatewayHost : IAsyncDisposable
         {
             return;
         }
-        await _fleet.JoinAsync(_devices.Names, _dispatcher.HandleForwardedAsync, ct);
+        await _fleet.JoinAsync(_devices.Names, _devices.MapLabelsOf, _dispatcher.HandleForwardedAsync, ct);
         if (_reconciler is not null)
         {
             // The fleet's desired state, as it is now and from then on, for this gateway's devices.

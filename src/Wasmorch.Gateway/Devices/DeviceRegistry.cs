@@ -110,6 +110,9 @@ public sealed partial class DeviceRegistry : IAsyncDisposable
         })];
     }
 
+    /// <summary>The labels the device map gives <paramref name="name"/> (none of the board's own): what its fleet claim carries.</summary>
+    public IReadOnlyDictionary<string, string>? MapLabelsOf(string name) => _labels.GetValueOrDefault(name);
+
     /// <summary>The labels of one device (what selectors match), without describing the whole map.</summary>
     public Dictionary<string, string>? LabelsOf(string name) => _devices.TryGetValue(name, out var entry) ? LabelsOf(name, entry.Device) : null;
 

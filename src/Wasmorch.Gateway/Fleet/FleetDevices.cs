@@ -8,7 +8,8 @@ public static class FleetDevices
     /// <summary>
     /// Adds to <paramref name="list"/> (the caller's own devices, if it has any) every device the
     /// other gateways of <paramref name="fleet"/> claim; those of a gateway that does not answer are
-    /// listed as <see cref="DeviceInfo.GatewayLost"/>, not left out.
+    /// listed as <see cref="DeviceInfo.GatewayLost"/>, not left out, with the device map's labels
+    /// their claims carry (docs/fleet-ops.md), so that a selector still selects them.
     /// </summary>
     public static async Task<List<DeviceInfo>> DescribeAsync(IFleet fleet, List<DeviceInfo> list, CancellationToken ct)
     {
@@ -24,9 +25,11 @@ public static class FleetDevices
             {
                 // Its gateway is gone: the devices are listed, as out of reach.
             }
-            foreach (var (device, gateway) in group)
+            foreach (var (device, gateway, claimed) in group)
             {
-                var info = described?.GetValueOrDefault(device) ?? new DeviceInfo { Name = device, Endpoint = "-" };
+                // A device its gateway does not describe (the gateway is lost): the labels its signed claim carries.
+                var info = described?.GetValueOrDefault(device)
+                    ?? new DeviceInfo { Name = device, Endpoint = "-", Labels = claimed is null ? null : new(claimed, StringComparer.Ordinal) };
                 info.Gateway = gateway;
                 info.GatewayLost = described is null ? true : null;
                 list.Add(info);

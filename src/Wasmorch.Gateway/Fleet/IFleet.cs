@@ -18,9 +18,11 @@ public interface IFleet : IAsyncDisposable
     /// <summary>
     /// Claims <paramref name="devices"/> for this gateway (a device another gateway owns is a
     /// <see cref="GatewayException"/>: nothing is taken over) and starts serving requests that
-    /// other gateways forward here with <paramref name="serve"/>.
+    /// other gateways forward here with <paramref name="serve"/>. Each claim carries the device
+    /// map's labels of its device (<paramref name="labelsOf"/>), so that selectors still find the
+    /// devices of a gateway that is lost.
     /// </summary>
-    Task JoinAsync(IReadOnlyCollection<string> devices, ServeForwarded serve, CancellationToken ct);
+    Task JoinAsync(IReadOnlyCollection<string> devices, Func<string, IReadOnlyDictionary<string, string>?> labelsOf, ServeForwarded serve, CancellationToken ct);
 
     /// <summary>The gateway that owns <paramref name="device"/>, or null when no gateway of the fleet claims it.</summary>
     Task<string?> OwnerOfAsync(string device, CancellationToken ct);
@@ -31,8 +33,8 @@ public interface IFleet : IAsyncDisposable
     /// </summary>
     Task<HostResponse> ForwardAsync(string gateway, HostRequest request, Func<HostResponse, Task>? emit, CancellationToken ct);
 
-    /// <summary>Every device the fleet's gateways claim, with its gateway.</summary>
-    Task<IReadOnlyList<(string Device, string Gateway)>> DevicesAsync(CancellationToken ct);
+    /// <summary>Every device the fleet's gateways claim, with its gateway and the device map's labels its claim carries.</summary>
+    Task<IReadOnlyList<(string Device, string Gateway, IReadOnlyDictionary<string, string>? Labels)>> DevicesAsync(CancellationToken ct);
 
     /// <summary>Tells the fleet about a LOG line of one of this gateway's devices (best effort, never blocks).</summary>
     void PublishLog(LogEntry entry);
