@@ -8,7 +8,7 @@ namespace Wasmorch.IntegrationTests;
 /// a selector gives every device it selects a line (those of a lost gateway fail the command), and
 /// a gateway whose fleet join fails keeps none of the claims it took on the way.
 /// </summary>
-public sealed class FleetIssue31Tests
+public sealed class FleetMembershipTests
 {
     /// <summary>A gateway of fleet "lab" with one emulated board per entry of <paramref name="roles"/>, each labelled role=&lt;value&gt; in its device map.</summary>
     private static SystemUnderTest Member(NatsServer nats, string gateway, params (string Board, string Role)[] roles)
