@@ -34,14 +34,27 @@ public sealed class RolloutTests
         return (system, boards, other, dir);
     }
 
-    private static string Source(string dir, int version, bool trapping)
+    /// <summary>Version <paramref name="version"/> of v; <paramref name="slowToBuild"/>: clang takes about half a second over it (a function of 262144 statements it folds away).</summary>
+    private static string Source(string dir, int version, bool trapping, bool slowToBuild = false)
     {
         var path = Path.Combine(Directory.CreateDirectory(Path.Combine(dir, $"v{version}")).FullName, "v.c");
         File.WriteAllText(path, $$"""
             #include "wasmorch.h"
             WASMORCH_EXPORT("version") int32_t version(void) { return {{version}}; }
             WASMORCH_EXPORT("self_test") int32_t self_test(void) { {{(trapping ? "__builtin_trap(); " : "")}}return 0; }
-            """);
+            """ + (slowToBuild ? """
+
+            #define A(x) x = x * 31u + 7u;
+            #define B(x) A(x) A(x) A(x) A(x)
+            #define C(x) B(x) B(x) B(x) B(x)
+            #define D(x) C(x) C(x) C(x) C(x)
+            #define E(x) D(x) D(x) D(x) D(x)
+            #define F(x) E(x) E(x) E(x) E(x)
+            #define G(x) F(x) F(x) F(x) F(x)
+            #define H(x) G(x) G(x) G(x) G(x)
+            #define I(x) H(x) H(x) H(x) H(x)
+            WASMORCH_EXPORT("heavy") int32_t heavy(void) { uint32_t x = 5; I(x) return (int32_t)x; }
+            """ : ""));
         return path;
     }
 
@@ -171,7 +184,8 @@ public sealed class RolloutTests
         await using var __ = boards;
         try
         {
-            string[] Start(int version) => ["--json", "--selector", "fleet=r", "rollout", "start", "--module-id", "v", "--source", Source(dir, version, trapping: false),
+            // Each start's build takes clang half a second: the second start arrives while the first builds.
+            string[] Start(int version) => ["--json", "--selector", "fleet=r", "rollout", "start", "--module-id", "v", "--source", Source(dir, version, trapping: false, slowToBuild: true),
                 "--check", "self_test", "--waves", "1,100%"];
             var (two, three) = (Start(2), Start(3));
             var results = await Task.WhenAll(system.CliAsync(two), system.CliAsync(three));
