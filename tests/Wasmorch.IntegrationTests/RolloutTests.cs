@@ -97,6 +97,24 @@ public sealed class RolloutTests
             Assert.Matches(@"(?m)^  r0\s+wave 1 rolled-back \(failed, then put back its previous version\)$", rolledBack.Stdout);
             Assert.Equal(9, Regex.Count(rolledBack.Stdout, @"(?m)^  r\d\s+wave [23] pending$"));
             Assert.Equal(10, await RunningVersionAsync(system, 2));
+
+            // Issue 31, bug 7: the status says why r0 failed (the trap's text, only in jobs before) and exits 10, rolled back.
+            CliAssert.Exit(10, rolledBack);
+            var cause = Regex.Match(rolledBack.Stdout, @"(?m)^  r0\s+wave 1 rolled-back .*\n    cause: check trapped: (.+) \(job (\d+)\)$");
+            Assert.True(cause.Success, rolledBack.Stdout);
+            var jobs = await system.CliAsync("--device", "r0", "jobs");
+            Assert.Matches($@"(?m)^.*\b{cause.Groups[2].Value}\b.*self_test.*TRAP.*{Regex.Escape(cause.Groups[1].Value)}", jobs.Stdout);
+            var json = await system.CliAsync("--json", "rollout", "status");
+            CliAssert.Exit(10, json);
+            using var status = System.Text.Json.JsonDocument.Parse(json.Stdout);
+            Assert.Equal(10, status.RootElement.GetProperty("exit_code").GetInt32());
+            Assert.Equal("rolled-back", status.RootElement.GetProperty("rollout").GetProperty("state").GetString());
+            var failure = status.RootElement.GetProperty("rollout").GetProperty("devices")[0].GetProperty("failure");
+            Assert.Equal("check-trap", failure.GetProperty("kind").GetString());
+            Assert.Equal("TRAP", failure.GetProperty("code").GetString());
+            Assert.Equal(cause.Groups[1].Value, failure.GetProperty("detail").GetString());
+            Assert.Equal(long.Parse(cause.Groups[2].Value, CultureInfo.InvariantCulture), failure.GetProperty("job").GetInt64());
+            Assert.False(status.RootElement.GetProperty("rollout").GetProperty("devices")[1].TryGetProperty("failure", out var none), none.ToString());
         }
         finally
         {
@@ -161,9 +179,55 @@ public sealed class RolloutTests
             Assert.Contains("rollout 2 of v version 3 on 'fleet=r': aborted, wave 2 of 3, 0 failed (at most 0): aborted by request", aborted.Stdout, StringComparison.Ordinal);
             Assert.Matches(@"(?m)^  r0\s+wave 1 rolled-back \(put back its previous version\)$", aborted.Stdout);
             Assert.Equal(10, await RunningVersionAsync(system, 2));
+            // Issue 31, bug 7: an aborted rollout's status exits 11.
+            CliAssert.Exit(11, await system.CliAsync("rollout", "status"));
             var nothing = await system.CliAsync("rollout", "abort");
             CliAssert.Exit(2, nothing);
             Assert.Contains("rollout 2 is aborted: there is nothing to abort", nothing.Stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// Issue 31, bug 7: <c>start --wait</c> follows the rollout, a line per wave done, and exits as the
+    /// rollout ended: 0 done, 10 rolled back, with the check's value in the failed device's typed cause.
+    /// </summary>
+    [Fact]
+    public async Task Start_wait_prints_each_wave_as_it_is_done_and_exits_10_with_the_cause_when_the_rollout_rolls_back()
+    {
+        var (system, boards, dir) = await StartAsync();
+        await using var _ = system;
+        await using var __ = boards;
+        try
+        {
+            var good = await system.CliAsync("--selector", "fleet=r", "rollout", "start", "--module-id", "v", "--source", Source(dir, 2, trapping: false),
+                "--check", "self_test", "--waves", "1,50%,100%", "--wait");
+            CliAssert.Exit(0, good);
+            Assert.Matches(@"(?s)rollout 1 of v version 2 on 'fleet=r': running.*\n"
+                + @"rollout 1 wave 1 of 3 done: 1 device\(s\), 0 failed\n"
+                + @"rollout 1 wave 2 of 3 done: 4 device\(s\), 0 failed\n"
+                + @"rollout 1 wave 3 of 3 done: 5 device\(s\), 0 failed\n"
+                + @"rollout 1 of v version 2 on 'fleet=r': done, wave 3 of 3, 0 failed \(at most 0\)\n", good.Stdout);
+
+            // The check is version(), which returns 3: the canary fails on the value, and the rollout rolls back.
+            var bad = await system.CliAsync("--json", "--selector", "fleet=r", "rollout", "start", "--module-id", "v", "--source", Source(dir, 3, trapping: false),
+                "--check", "version", "--waves", "1,50%,100%", "--wait");
+            CliAssert.Exit(10, bad);
+            var lines = bad.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal(2, lines.Length);
+            using var started = System.Text.Json.JsonDocument.Parse(lines[0]);
+            Assert.Equal("running", started.RootElement.GetProperty("rollout").GetProperty("state").GetString());
+            using var ended = System.Text.Json.JsonDocument.Parse(lines[1]);
+            Assert.Equal(10, ended.RootElement.GetProperty("exit_code").GetInt32());
+            var rollout = ended.RootElement.GetProperty("rollout");
+            Assert.Equal("rolled-back", rollout.GetProperty("state").GetString());
+            var failure = rollout.GetProperty("devices")[0].GetProperty("failure");
+            Assert.Equal("check-value", failure.GetProperty("kind").GetString());
+            Assert.Equal("3", failure.GetProperty("value").GetString());
+            Assert.Equal(10, await RunningVersionAsync(system, 2));
         }
         finally
         {

@@ -156,11 +156,24 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
         Changed?.Invoke();
     }
 
-    private async Task SetRolloutDeviceAsync(long id, string device, string outcome, string? message, string? previousSha256 = null)
+    private async Task SetRolloutDeviceAsync(long id, string device, string outcome, string? message, string? previousSha256 = null, RolloutFailure? failure = null)
     {
-        await state.SetRolloutDeviceAsync(id, device, outcome, message, previousSha256);
+        await state.SetRolloutDeviceAsync(id, device, outcome, message, previousSha256, failure);
         Changed?.Invoke();
     }
+
+    /// <summary>A device failed: its outcome, a message for people, and the cause in typed fields.</summary>
+    private Task FailAsync(StoredRollout rollout, string device, string message, RolloutFailure failure) =>
+        SetRolloutDeviceAsync(rollout.Id, device, "failed", message, failure: failure);
+
+    /// <summary>The cause of a check that did not return 0: a trap (with its text), a timeout, another error, or the value it returned.</summary>
+    private static RolloutFailure CheckFailure(HostResponse checkedOut) => checkedOut switch
+    {
+        { Ok: true } => new RolloutFailure { Kind = "check-value", Value = checkedOut.Value?.ToString(), Job = checkedOut.Job },
+        { Status: JobStatus.Trap } => new RolloutFailure { Kind = "check-trap", Code = JobStatus.Trap, Detail = checkedOut.Message, Job = checkedOut.Job },
+        { Error.Code: HostErrorCodes.Timeout } => new RolloutFailure { Kind = "check-timeout", Code = HostErrorCodes.Timeout, Detail = checkedOut.Error.Message, Job = checkedOut.Job },
+        _ => new RolloutFailure { Kind = "check-error", Code = checkedOut.Error?.Code, Detail = checkedOut.Error?.Message, Job = checkedOut.Job },
+    };
 
     public RolloutInfo Describe(StoredRollout rollout)
     {
@@ -402,7 +415,8 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
         var status = await Dispatch!(new HostRequest { Op = HostOps.Status, Device = device }, ct);
         if (!status.Ok)
         {
-            await SetRolloutDeviceAsync(rollout.Id, device, "failed", $"failed: {status.Error?.Code}: {status.Error?.Message}");
+            await FailAsync(rollout, device, $"failed: {status.Error?.Code}: {status.Error?.Message}",
+                new RolloutFailure { Kind = "status", Code = status.Error?.Code, Detail = status.Error?.Message });
             return;
         }
         var heldCrc = ModuleCrcs.Parse(status.Agent?.GetValueOrDefault(AgentKeys.ModuleCrcs)).GetValueOrDefault(rollout.ModuleId);
@@ -413,7 +427,8 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
             if (previous is null)
             {
                 // Without a copy of what it holds, a rollback could not give the device its module back.
-                await SetRolloutDeviceAsync(rollout.Id, device, "failed", $"failed: it holds a '{rollout.ModuleId}' (crc32 {heldCrc}) this gateway has no copy of");
+                await FailAsync(rollout, device, $"failed: it holds a '{rollout.ModuleId}' (crc32 {heldCrc}) this gateway has no copy of",
+                    new RolloutFailure { Kind = "no-copy", Detail = $"crc32 {heldCrc}" });
                 return;
             }
         }
@@ -427,20 +442,22 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
         }, ct);
         if (!deployed.Ok)
         {
-            await SetRolloutDeviceAsync(rollout.Id, device, "failed", $"failed: deploy: {deployed.Error?.Code}: {deployed.Error?.Message}");
+            await FailAsync(rollout, device, $"failed: deploy: {deployed.Error?.Code}: {deployed.Error?.Message}",
+                new RolloutFailure { Kind = "deploy", Code = deployed.Error?.Code, Detail = deployed.Error?.Message });
             return;
         }
         if (!FuncCall.TryParse(rollout.Check, out var check))
         {
             // Checked when the rollout started; only a state file changed by hand gets here.
-            await SetRolloutDeviceAsync(rollout.Id, device, "failed", $"failed: the stored check '{rollout.Check}' is not func[:args]");
+            await FailAsync(rollout, device, $"failed: the stored check '{rollout.Check}' is not func[:args]",
+                new RolloutFailure { Kind = "check-error", Detail = $"the stored check '{rollout.Check}' is not func[:args]" });
             return;
         }
         var checkedOut = await Dispatch!(new HostRequest { Op = HostOps.Start, Device = device, ModuleId = rollout.ModuleId, Func = check!.Func, Args = check.Args, WaitResult = true, TimeoutMs = 10_000 }, ct);
         if (!checkedOut.Ok || checkedOut.Value?.ToString() != "0")
         {
             var why = checkedOut.Ok ? $"returned {checkedOut.Value}" : $"{checkedOut.Error?.Code}: {checkedOut.Error?.Message}";
-            await SetRolloutDeviceAsync(rollout.Id, device, "failed", $"failed: check {rollout.Check} {why}");
+            await FailAsync(rollout, device, $"failed: check {rollout.Check} {why}", CheckFailure(checkedOut));
             return;
         }
         if (rollout.SoakMs > 0)
@@ -451,7 +468,8 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
             var bad = (jobs.Jobs ?? []).FirstOrDefault(j => string.CompareOrdinal(j.StartedAt, since) >= 0 && j.Status is not ("OK" or "RUNNING" or "STOPPED"));
             if (bad is not null)
             {
-                await SetRolloutDeviceAsync(rollout.Id, device, "failed", $"failed: during the soak, job {bad.Job} ({bad.Func}) ended {bad.Status}");
+                await FailAsync(rollout, device, $"failed: during the soak, job {bad.Job} ({bad.Func}) ended {bad.Status}",
+                    new RolloutFailure { Kind = "soak", Code = bad.Status, Detail = bad.Message, Job = bad.Job });
                 return;
             }
         }
