@@ -328,6 +328,45 @@ public sealed class RolloutTests
         }
     }
 
+    /// <summary>
+    /// Issue 31, bug 4: a gateway stopped in the middle of an abort finishes the abort when it starts
+    /// again ("aborting" is written before the first board is put back); it used to carry the
+    /// aborted rollout on.
+    /// </summary>
+    [Fact]
+    public async Task A_gateway_killed_in_the_middle_of_an_abort_finishes_the_abort_when_it_starts_again()
+    {
+        var (system, boards, slow, dir) = await StartWithAsync("r1x");
+        await using var _ = system;
+        await using var __ = boards;
+        await using var ___ = slow!;
+        try
+        {
+            CliAssert.Exit(0, await system.CliAsync("--selector", "fleet=r", "rollout", "start", "--module-id", "v", "--source", Source(dir, 2, trapping: false),
+                "--check", "self_test", "--waves", "1,100%", "--soak", "20s"));
+            await LinkFaultTests.EventuallyAsync(async () => Regex.IsMatch((await system.CliAsync("--device", "r1x", "jobs")).Stdout, @"self_test.*\bOK\b"), TimeSpan.FromSeconds(30));
+            await slow!.SignalAsync("STOP");
+            // The abort puts r0 and r1 back, then waits on r1x: the gateway is killed there.
+            var abort = system.CliAsync("rollout", "abort");
+            await LinkFaultTests.EventuallyAsync(async () => Regex.IsMatch((await system.CliAsync("rollout", "status")).Stdout,
+                @"(?s): aborting, wave 2 of 2.*\n  r1\s+wave 2 rolled-back"), TimeSpan.FromSeconds(20));
+            await system.KillGatewayAsync();
+            Assert.NotEqual(0, (await abort).ExitCode);
+            await slow.SignalAsync("CONT");
+
+            system.StartGateway();
+            var aborted = await WaitForStateAsync(system, "aborted");
+            Assert.Contains("rollout 1 of v version 2 on 'fleet=r': aborted, wave 2 of 2, 0 failed (at most 0): aborted by request", aborted.Stdout, StringComparison.Ordinal);
+            Assert.Equal(9, Regex.Count(aborted.Stdout, @"(?m)^  r\w+\s+wave [12] rolled-back \(put back its previous version\)$"));
+            Assert.Equal(2, Regex.Count(aborted.Stdout, @"(?m)^  r[89]\s+wave 2 pending$"));
+            Assert.Equal(10, await RunningVersionAsync(system, 1));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     private static async Task<string> HttpStatusAsync(HttpClient http)
     {
         using var response = await http.PostAsync(new Uri("api/rollout", UriKind.Relative), new StringContent("{\"action\":\"status\"}", System.Text.Encoding.UTF8, "application/json"));

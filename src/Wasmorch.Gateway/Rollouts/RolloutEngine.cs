@@ -129,7 +129,12 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
             throw new GatewayException(HostErrorCodes.BadRequest, $"rollout {aborting.Id} is {aborting.State}: there is nothing to abort");
         }
         await StopRunAsync();
+        // The run may have ended meanwhile (done, or rolled back by its own gates): then there is nothing left to abort.
         var current = state.LatestRollout()!;
+        if (current.State is not ("running" or "paused" or "aborting"))
+        {
+            throw new GatewayException(HostErrorCodes.BadRequest, $"rollout {current.Id} is {current.State}: there is nothing to abort");
+        }
         if (current.State != "aborting")
         {
             await SetRolloutAsync(current.Id, "aborting", current.Wave, "aborted by request");
