@@ -17,6 +17,20 @@ public static class ExitCodes
     public const int JobFailed = 8;
     public const int ConformanceFailed = 9;
 
+    /// <summary><c>rollout status</c>, <c>rollout start --wait</c>: the rollout failed its health gates and was rolled back.</summary>
+    public const int RolledBack = 10;
+
+    /// <summary><c>rollout status</c>, <c>rollout start --wait</c>: the rollout was aborted (and rolled back).</summary>
+    public const int Aborted = 11;
+
+    /// <summary>The exit code a rollout's state means: rolled back or aborted are failures a script must see.</summary>
+    public static int ForRollout(RolloutInfo rollout) => rollout.State switch
+    {
+        "rolled-back" => RolledBack,
+        "aborted" => Aborted,
+        _ => Ok,
+    };
+
     public static int ForError(string code) => code switch
     {
         HostErrorCodes.BadRequest or HostErrorCodes.Unauthorized => Usage,

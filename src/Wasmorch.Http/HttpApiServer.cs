@@ -158,6 +158,7 @@ public sealed partial class HttpApiServer : IAsyncDisposable
         HostErrorCodes.Unauthorized => 401,
         HostErrorCodes.NotSigned or HostErrorCodes.BadSignature or HostErrorCodes.Forbidden => 403,
         HostErrorCodes.UnknownDevice => 404,
+        HostErrorCodes.RolloutRunning => 409,
         HostErrorCodes.CompileError => 422,
         HostErrorCodes.Internal or HostErrorCodes.ProtocolError => 500,
         HostErrorCodes.Unsupported => 501,

@@ -203,9 +203,23 @@ public sealed class GatewayStateTests : IDisposable
             await state.CreateRolloutAsync("v", "fleet=r", "def", null, "self_test", 0, 0, [["r0"]], signature: "c2ln");
             Assert.Equal("c2ln", state.LatestRollout()!.Signature);
         }
-        // Opened again: the file is schema 3 now, nothing is added twice.
+        // Opened again: the file is schema 4 now, nothing is added twice.
         await using var again = Open();
         Assert.Equal("c2ln", again.LatestRollout()!.Signature);
+    }
+
+    /// <summary>Issue 31, bug 7: a device's failure cause is kept when it is then rolled back (its message is replaced).</summary>
+    [Fact]
+    public async Task A_rollout_devices_failure_survives_its_rollback()
+    {
+        await using var state = Open();
+        var id = await state.CreateRolloutAsync("v", "fleet=r", "def", null, "self_test", 0, 0, [["r0", "r1"]]);
+        await state.SetRolloutDeviceAsync(id, "r0", "failed", "failed: check", failure: new RolloutFailure { Kind = "check-trap", Code = "TRAP", Detail = "unreachable", Job = 7 });
+        await state.SetRolloutDeviceAsync(id, "r0", "rolled-back", "failed, then put back its previous version");
+        var r0 = state.RolloutDevices(id)[0];
+        Assert.Equal(("rolled-back", "check-trap", "TRAP", (string?)null, "unreachable", (long?)7),
+            (r0.Outcome, r0.Failure!.Kind, r0.Failure.Code, r0.Failure.Value, r0.Failure.Detail, r0.Failure.Job));
+        Assert.Null(state.RolloutDevices(id)[1].Failure);
     }
 
     [Fact]

@@ -169,7 +169,8 @@ public sealed class FleetOpsTests
             CliAssert.Exit(0, await b.CliAsync("--selector", "runtime=wasmtime", "rollout", "start", "--module-id", "v", "--source", Source(dir, 2),
                 "--check", "self_test", "--waves", "1,100%", "--soak", "2s"));
             var second = await a.CliAsync("--selector", "runtime=wasmtime", "rollout", "start", "--module-id", "v", "--source", Source(dir, 4), "--check", "self_test");
-            CliAssert.Exit(2, second);
+            CliAssert.Exit(7, second);
+            Assert.Contains("error: ROLLOUT_RUNNING: ", second.Stderr, StringComparison.Ordinal);
             Assert.Matches(@"rollout \d+ of 'v' is running on gateway 'gw-b': abort it or let it end first \(one rollout at a time in a fleet\)", second.Stderr);
             await LinkFaultTests.EventuallyAsync(async () => (status = await c.CliAsync("rollout", "status")).Stdout.Contains(": done, ", StringComparison.Ordinal), TimeSpan.FromSeconds(40));
             Assert.Equal(3, Regex.Count(status!.Stdout, @"(?m)^  [abc]1\s+wave [12] ok$"));

@@ -8,28 +8,53 @@ namespace Wasmorch.IntegrationTests;
 public sealed class RolloutTests
 {
     /// <summary>10 boards r0..r9 in one emulator, labelled fleet=r, all holding version 1 of module v.</summary>
-    private static async Task<(SystemUnderTest System, RunningProcess Boards, string Dir)> StartAsync()
+    private static async Task<(SystemUnderTest System, RunningProcess Boards, string Dir)> StartAsync(params string[] gatewayArgs)
+    {
+        var (system, boards, _, dir) = await StartWithAsync(null, gatewayArgs);
+        return (system, boards, dir);
+    }
+
+    /// <summary>As <see cref="StartAsync"/>, and <paramref name="separate"/> (also fleet=r) in an emulator of its own, to be stopped by itself.</summary>
+    private static async Task<(SystemUnderTest System, RunningProcess Boards, RunningProcess? Separate, string Dir)> StartWithAsync(string? separate, params string[] gatewayArgs)
     {
         var dir = Directory.CreateTempSubdirectory("wasmorch-rollout-").FullName;
         var boards = RunningProcess.StartCli(["emulate", "--stop-grace-ms", "300", .. Enumerable.Range(0, 10).SelectMany(i => new[] { "--board", $"r{i}=0" })]);
         var config = string.Concat(Enumerable.Range(0, 10).Select(i =>
             $"[devices.r{i}]\nendpoint = \"tcp://127.0.0.1:{boards.WaitForLine($@"board r{i} listening on tcp://127\.0\.0\.1:(\d+)").Groups[1].Value}\"\nlabels = {{ fleet = \"r\" }}\n"));
+        var other = separate is null ? null : RunningProcess.StartCli("emulate", "--stop-grace-ms", "300", "--board", $"{separate}=0");
+        if (other is not null)
+        {
+            config += $"[devices.{separate}]\nendpoint = \"tcp://127.0.0.1:{other.WaitForLine($@"board {separate} listening on tcp://127\.0\.0\.1:(\d+)").Groups[1].Value}\"\nlabels = {{ fleet = \"r\" }}\n";
+        }
         await File.WriteAllTextAsync(Path.Combine(dir, "wasmorch.toml"), config);
         var system = new SystemUnderTest();
-        system.GatewayArgs.AddRange(["--config", Path.Combine(dir, "wasmorch.toml")]);
+        system.GatewayArgs.AddRange(["--config", Path.Combine(dir, "wasmorch.toml"), .. gatewayArgs]);
         system.StartGateway();
         CliAssert.Exit(0, await system.CliAsync("--selector", "fleet=r", "build-and-deploy", "--module-id", "v", "--source", Source(dir, 1, trapping: false)));
-        return (system, boards, dir);
+        return (system, boards, other, dir);
     }
 
-    private static string Source(string dir, int version, bool trapping)
+    /// <summary>Version <paramref name="version"/> of v; <paramref name="slowToBuild"/>: clang takes about half a second over it (a function of 262144 statements it folds away).</summary>
+    private static string Source(string dir, int version, bool trapping, bool slowToBuild = false)
     {
         var path = Path.Combine(Directory.CreateDirectory(Path.Combine(dir, $"v{version}")).FullName, "v.c");
         File.WriteAllText(path, $$"""
             #include "wasmorch.h"
             WASMORCH_EXPORT("version") int32_t version(void) { return {{version}}; }
             WASMORCH_EXPORT("self_test") int32_t self_test(void) { {{(trapping ? "__builtin_trap(); " : "")}}return 0; }
-            """);
+            """ + (slowToBuild ? """
+
+            #define A(x) x = x * 31u + 7u;
+            #define B(x) A(x) A(x) A(x) A(x)
+            #define C(x) B(x) B(x) B(x) B(x)
+            #define D(x) C(x) C(x) C(x) C(x)
+            #define E(x) D(x) D(x) D(x) D(x)
+            #define F(x) E(x) E(x) E(x) E(x)
+            #define G(x) F(x) F(x) F(x) F(x)
+            #define H(x) G(x) G(x) G(x) G(x)
+            #define I(x) H(x) H(x) H(x) H(x)
+            WASMORCH_EXPORT("heavy") int32_t heavy(void) { uint32_t x = 5; I(x) return (int32_t)x; }
+            """ : ""));
         return path;
     }
 
@@ -72,6 +97,24 @@ public sealed class RolloutTests
             Assert.Matches(@"(?m)^  r0\s+wave 1 rolled-back \(failed, then put back its previous version\)$", rolledBack.Stdout);
             Assert.Equal(9, Regex.Count(rolledBack.Stdout, @"(?m)^  r\d\s+wave [23] pending$"));
             Assert.Equal(10, await RunningVersionAsync(system, 2));
+
+            // Issue 31, bug 7: the status says why r0 failed (the trap's text, only in jobs before) and exits 10, rolled back.
+            CliAssert.Exit(10, rolledBack);
+            var cause = Regex.Match(rolledBack.Stdout, @"(?m)^  r0\s+wave 1 rolled-back .*\n    cause: check trapped: (.+) \(job (\d+)\)$");
+            Assert.True(cause.Success, rolledBack.Stdout);
+            var jobs = await system.CliAsync("--device", "r0", "jobs");
+            Assert.Matches($@"(?m)^.*\b{cause.Groups[2].Value}\b.*self_test.*TRAP.*{Regex.Escape(cause.Groups[1].Value)}", jobs.Stdout);
+            var json = await system.CliAsync("--json", "rollout", "status");
+            CliAssert.Exit(10, json);
+            using var status = System.Text.Json.JsonDocument.Parse(json.Stdout);
+            Assert.Equal(10, status.RootElement.GetProperty("exit_code").GetInt32());
+            Assert.Equal("rolled-back", status.RootElement.GetProperty("rollout").GetProperty("state").GetString());
+            var failure = status.RootElement.GetProperty("rollout").GetProperty("devices")[0].GetProperty("failure");
+            Assert.Equal("check-trap", failure.GetProperty("kind").GetString());
+            Assert.Equal("TRAP", failure.GetProperty("code").GetString());
+            Assert.Equal(cause.Groups[1].Value, failure.GetProperty("detail").GetString());
+            Assert.Equal(long.Parse(cause.Groups[2].Value, CultureInfo.InvariantCulture), failure.GetProperty("job").GetInt64());
+            Assert.False(status.RootElement.GetProperty("rollout").GetProperty("devices")[1].TryGetProperty("failure", out var none), none.ToString());
         }
         finally
         {
@@ -136,6 +179,8 @@ public sealed class RolloutTests
             Assert.Contains("rollout 2 of v version 3 on 'fleet=r': aborted, wave 2 of 3, 0 failed (at most 0): aborted by request", aborted.Stdout, StringComparison.Ordinal);
             Assert.Matches(@"(?m)^  r0\s+wave 1 rolled-back \(put back its previous version\)$", aborted.Stdout);
             Assert.Equal(10, await RunningVersionAsync(system, 2));
+            // Issue 31, bug 7: an aborted rollout's status exits 11.
+            CliAssert.Exit(11, await system.CliAsync("rollout", "status"));
             var nothing = await system.CliAsync("rollout", "abort");
             CliAssert.Exit(2, nothing);
             Assert.Contains("rollout 2 is aborted: there is nothing to abort", nothing.Stderr, StringComparison.Ordinal);
@@ -144,6 +189,188 @@ public sealed class RolloutTests
         {
             Directory.Delete(dir, recursive: true);
         }
+    }
+
+    /// <summary>
+    /// Issue 31, bug 7: <c>start --wait</c> follows the rollout, a line per wave done, and exits as the
+    /// rollout ended: 0 done, 10 rolled back, with the check's value in the failed device's typed cause.
+    /// </summary>
+    [Fact]
+    public async Task Start_wait_prints_each_wave_as_it_is_done_and_exits_10_with_the_cause_when_the_rollout_rolls_back()
+    {
+        var (system, boards, dir) = await StartAsync();
+        await using var _ = system;
+        await using var __ = boards;
+        try
+        {
+            var good = await system.CliAsync("--selector", "fleet=r", "rollout", "start", "--module-id", "v", "--source", Source(dir, 2, trapping: false),
+                "--check", "self_test", "--waves", "1,50%,100%", "--wait");
+            CliAssert.Exit(0, good);
+            Assert.Matches(@"(?s)rollout 1 of v version 2 on 'fleet=r': running.*\n"
+                + @"rollout 1 wave 1 of 3 done: 1 device\(s\), 0 failed\n"
+                + @"rollout 1 wave 2 of 3 done: 4 device\(s\), 0 failed\n"
+                + @"rollout 1 wave 3 of 3 done: 5 device\(s\), 0 failed\n"
+                + @"rollout 1 of v version 2 on 'fleet=r': done, wave 3 of 3, 0 failed \(at most 0\)\n", good.Stdout);
+
+            // The check is version(), which returns 3: the canary fails on the value, and the rollout rolls back.
+            var bad = await system.CliAsync("--json", "--selector", "fleet=r", "rollout", "start", "--module-id", "v", "--source", Source(dir, 3, trapping: false),
+                "--check", "version", "--waves", "1,50%,100%", "--wait");
+            CliAssert.Exit(10, bad);
+            var lines = bad.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal(2, lines.Length);
+            using var started = System.Text.Json.JsonDocument.Parse(lines[0]);
+            Assert.Equal("running", started.RootElement.GetProperty("rollout").GetProperty("state").GetString());
+            using var ended = System.Text.Json.JsonDocument.Parse(lines[1]);
+            Assert.Equal(10, ended.RootElement.GetProperty("exit_code").GetInt32());
+            var rollout = ended.RootElement.GetProperty("rollout");
+            Assert.Equal("rolled-back", rollout.GetProperty("state").GetString());
+            var failure = rollout.GetProperty("devices")[0].GetProperty("failure");
+            Assert.Equal("check-value", failure.GetProperty("kind").GetString());
+            Assert.Equal("3", failure.GetProperty("value").GetString());
+            Assert.Equal(10, await RunningVersionAsync(system, 2));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// Issue 31, bug 3: two starts side by side both passed the "one rollout at a time" check (made
+    /// before the build) and both ran over the same boards. Exactly one starts; the other is refused
+    /// with ROLLOUT_RUNNING (exit 7), naming what is under way.
+    /// </summary>
+    [Fact]
+    public async Task Two_rollouts_started_at_once_make_one_rollout_and_the_other_is_refused_with_rollout_running()
+    {
+        var (system, boards, dir) = await StartAsync();
+        await using var _ = system;
+        await using var __ = boards;
+        try
+        {
+            // Each start's build takes clang half a second: the second start arrives while the first builds.
+            string[] Start(int version) => ["--json", "--selector", "fleet=r", "rollout", "start", "--module-id", "v", "--source", Source(dir, version, trapping: false, slowToBuild: true),
+                "--check", "self_test", "--waves", "1,100%"];
+            var (two, three) = (Start(2), Start(3));
+            var results = await Task.WhenAll(system.CliAsync(two), system.CliAsync(three));
+            Assert.Single(results, r => r.ExitCode == 0);
+            var refused = Assert.Single(results, r => r.ExitCode != 0);
+            CliAssert.Exit(7, refused);
+            using (var json = System.Text.Json.JsonDocument.Parse(refused.Stdout))
+            {
+                var error = json.RootElement.GetProperty("error");
+                Assert.Equal("ROLLOUT_RUNNING", error.GetProperty("code").GetString());
+                Assert.Matches(@"^(rollout 1 of 'v' on 'fleet=r' is running: abort it or let it end first|a rollout of 'v' on 'fleet=r' is being started: a rollout of 'v' on 'fleet=r' cannot start beside it)",
+                    error.GetProperty("message").GetString());
+                Assert.Equal(7, json.RootElement.GetProperty("exit_code").GetInt32());
+            }
+            var done = await WaitForStateAsync(system, "done");
+            // One rollout only, and every board runs the version of the start that was taken.
+            Assert.Contains("rollout 1 of v version 2 on 'fleet=r': done, wave 2 of 2, 0 failed (at most 0)", done.Stdout, StringComparison.Ordinal);
+            Assert.Equal(10, await RunningVersionAsync(system, results[0].ExitCode == 0 ? 2 : 3));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// Issue 31, bug 4: an abort asked over HTTP whose client hung up in the middle of the rollback
+    /// stopped there (the request's token), left the rollout "running", and the next gateway start
+    /// carried the aborted rollout on. The abort now runs to its end and stays aborted.
+    /// </summary>
+    [Fact]
+    public async Task An_abort_whose_client_hangs_up_still_puts_every_board_back_and_stays_aborted_after_a_restart()
+    {
+        // r1x, in an emulator of its own, is second in wave 2 (r1, r1x, r2...): stopped, it holds the abort's rollback up.
+        var (system, boards, slow, dir) = await StartWithAsync("r1x", "--http", "127.0.0.1:0");
+        await using var _ = system;
+        await using var __ = boards;
+        await using var ___ = slow!;
+        try
+        {
+            CliAssert.Exit(0, await system.CliAsync("--selector", "fleet=r", "rollout", "start", "--module-id", "v", "--source", Source(dir, 2, trapping: false),
+                "--check", "self_test", "--waves", "1,100%", "--soak", "20s"));
+            // r1x deployed and checked (its self_test job ended OK): it soaks, and nothing asks it anything until the abort.
+            await LinkFaultTests.EventuallyAsync(async () => Regex.IsMatch((await system.CliAsync("--device", "r1x", "jobs")).Stdout, @"self_test.*\bOK\b"), TimeSpan.FromSeconds(30));
+            await slow!.SignalAsync("STOP");
+
+            using var http = new HttpClient { BaseAddress = new Uri($"http://{system.Http}/") };
+            using var hangUp = new CancellationTokenSource();
+            var abort = http.PostAsync(new Uri("api/rollout", UriKind.Relative), new StringContent("{\"action\":\"abort\"}", System.Text.Encoding.UTF8, "application/json"), hangUp.Token);
+            // The observed point: r1 is back and the rollback waits on r1x. Then the client goes, and r1x answers again.
+            var deadline = DateTime.UtcNow.AddSeconds(20);
+            while (!Regex.IsMatch(await HttpStatusAsync(http), "\"device\":\"r1\",\"wave\":2,\"outcome\":\"rolled-back\""))
+            {
+                Assert.True(DateTime.UtcNow < deadline, "r1 was not put back within 20 s of the abort");
+                await Task.Delay(20);
+            }
+            await hangUp.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => abort);
+            await slow.SignalAsync("CONT");
+
+            var aborted = await WaitForStateAsync(system, "aborted");
+            Assert.Contains("rollout 1 of v version 2 on 'fleet=r': aborted, wave 2 of 2", aborted.Stdout, StringComparison.Ordinal);
+            Assert.Equal(9, Regex.Count(aborted.Stdout, @"(?m)^  r\w+\s+wave [12] rolled-back \(put back its previous version\)$"));
+            Assert.Equal(10, await RunningVersionAsync(system, 1));
+
+            // A restart does not bring the aborted rollout back.
+            await system.KillGatewayAsync();
+            system.StartGateway();
+            var after = await system.CliAsync("rollout", "status");
+            Assert.Contains("rollout 1 of v version 2 on 'fleet=r': aborted, wave 2 of 2", after.Stdout, StringComparison.Ordinal);
+            Assert.Equal(10, await RunningVersionAsync(system, 1));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// Issue 31, bug 4: a gateway stopped in the middle of an abort finishes the abort when it starts
+    /// again ("aborting" is written before the first board is put back); it used to carry the
+    /// aborted rollout on.
+    /// </summary>
+    [Fact]
+    public async Task A_gateway_killed_in_the_middle_of_an_abort_finishes_the_abort_when_it_starts_again()
+    {
+        var (system, boards, slow, dir) = await StartWithAsync("r1x");
+        await using var _ = system;
+        await using var __ = boards;
+        await using var ___ = slow!;
+        try
+        {
+            CliAssert.Exit(0, await system.CliAsync("--selector", "fleet=r", "rollout", "start", "--module-id", "v", "--source", Source(dir, 2, trapping: false),
+                "--check", "self_test", "--waves", "1,100%", "--soak", "20s"));
+            await LinkFaultTests.EventuallyAsync(async () => Regex.IsMatch((await system.CliAsync("--device", "r1x", "jobs")).Stdout, @"self_test.*\bOK\b"), TimeSpan.FromSeconds(30));
+            await slow!.SignalAsync("STOP");
+            // The abort puts r0 and r1 back, then waits on r1x: the gateway is killed there.
+            var abort = system.CliAsync("rollout", "abort");
+            await LinkFaultTests.EventuallyAsync(async () => Regex.IsMatch((await system.CliAsync("rollout", "status")).Stdout,
+                @"(?s): aborting, wave 2 of 2.*\n  r1\s+wave 2 rolled-back"), TimeSpan.FromSeconds(20));
+            await system.KillGatewayAsync();
+            Assert.NotEqual(0, (await abort).ExitCode);
+            await slow.SignalAsync("CONT");
+
+            system.StartGateway();
+            var aborted = await WaitForStateAsync(system, "aborted");
+            Assert.Contains("rollout 1 of v version 2 on 'fleet=r': aborted, wave 2 of 2, 0 failed (at most 0): aborted by request", aborted.Stdout, StringComparison.Ordinal);
+            Assert.Equal(9, Regex.Count(aborted.Stdout, @"(?m)^  r\w+\s+wave [12] rolled-back \(put back its previous version\)$"));
+            Assert.Equal(2, Regex.Count(aborted.Stdout, @"(?m)^  r[89]\s+wave 2 pending$"));
+            Assert.Equal(10, await RunningVersionAsync(system, 1));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static async Task<string> HttpStatusAsync(HttpClient http)
+    {
+        using var response = await http.PostAsync(new Uri("api/rollout", UriKind.Relative), new StringContent("{\"action\":\"status\"}", System.Text.Encoding.UTF8, "application/json"));
+        return await response.Content.ReadAsStringAsync();
     }
 
     [Theory]

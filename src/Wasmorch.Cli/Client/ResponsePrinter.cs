@@ -23,15 +23,17 @@ public sealed class ResponsePrinter
         _json = json;
     }
 
-    public int Print(string command, HostResponse response, TimeSpan latency)
+    /// <param name="exitOf">The exit code of a successful answer, when it is not 0 for every one (a rolled-back rollout's status).</param>
+    public int Print(string command, HostResponse response, TimeSpan latency, Func<HostResponse, int>? exitOf = null)
     {
         var latencyMs = latency.TotalMilliseconds;
+        var exit = response.Ok ? exitOf?.Invoke(response) ?? ExitCodes.Ok : ExitCodes.ForError(response.Error?.Code ?? "");
         if (_json)
         {
             var node = JsonNode.Parse(HostJson.Serialize(response))!.AsObject();
             node["command"] = command;
             node["e2e_latency_ms"] = Math.Round(latencyMs, 3);
-            node["exit_code"] = response.Ok ? ExitCodes.Ok : ExitCodes.ForError(response.Error?.Code ?? "");
+            node["exit_code"] = exit;
             _out.WriteLine(node.ToJsonString());
         }
         else
@@ -62,8 +64,25 @@ public sealed class ResponsePrinter
             _out.WriteLine(FormattableString.Invariant($"e2e_latency_ms={latencyMs:0.000}{TimingSuffix(response.Timing)}")
                 + (response.Gateway is { } via ? $" gateway={via}" : ""));
         }
-        return response.Ok ? ExitCodes.Ok : ExitCodes.ForError(response.Error?.Code ?? "");
+        return exit;
     }
+
+    /// <summary>A line of progress (a rollout's wave done): the text, or with --json the object.</summary>
+    public void Progress(string text, JsonObject json)
+    {
+        _out.WriteLine(_json ? json.ToJsonString() : text);
+        _out.Flush();
+    }
+
+    /// <summary>Why a rollout's device failed, in words: the trap's text, the value the check returned, the timeout.</summary>
+    public static string Cause(RolloutFailure failure) => TerminalText.Line(failure.Kind switch
+    {
+        "check-trap" => $"check trapped: {failure.Detail ?? "no message"}",
+        "check-value" => $"check returned {failure.Value}, not 0",
+        "check-timeout" => $"check timed out: {failure.Detail}",
+        "soak" => $"a job ended {failure.Code} during the soak: {failure.Detail ?? "no message"}",
+        _ => $"{failure.Kind}: " + (failure.Code is { } code ? $"{code}: " : "") + failure.Detail,
+    } + (failure.Job is { } job ? $" (job {job})" : ""));
 
     private readonly Lock _many = new();
 
@@ -321,7 +340,8 @@ public sealed class ResponsePrinter
             {
                 $"rollout {o.Id} of {o.ModuleId}" + (o.Version is { } v ? $" version {v}" : "") + $" on '{o.Selector}': {o.State}, wave {o.Wave} of {o.Waves}, {o.Failures} failed (at most {o.MaxFailures})"
                 + (o.Reason is { } reason ? $": {TerminalText.Line(reason)}" : ""),
-            }.Concat(o.Devices.Select(d => $"  {d.Device,-16} wave {d.Wave} {d.Outcome}" + (d.Message is { } m ? $" ({TerminalText.Line(m)})" : "")))),
+            }.Concat(o.Devices.Select(d => $"  {d.Device,-16} wave {d.Wave} {d.Outcome}" + (d.Message is { } m ? $" ({TerminalText.Line(m)})" : "")
+                + (d.Failure is { } f ? $"{Environment.NewLine}    cause: {Cause(f)}" : "")))),
         "jobs" => r.Jobs is null or { Count: 0 }
             ? "no jobs recorded"
             : string.Join(Environment.NewLine, r.Jobs.Select(j =>

@@ -309,7 +309,11 @@ public static class DeviceCommands
         }
     }
 
-    internal static Task<int> Run(ParseResult pr, GlobalOptions global, string name, Func<Task<HostRequest>> build, TimeSpan timeout, CancellationToken ct, bool needsDevice = true, FileInfo? signKey = null, bool takesSelector = false) =>
+    /// <summary>One request to the gateway or the fleet, its answer printed.</summary>
+    /// <param name="exitOf">The exit code of a successful answer (default 0).</param>
+    /// <param name="then">After a successful answer: more requests on the same connection (rollout start --wait follows the rollout); its exit code is the command's.</param>
+    internal static Task<int> Run(ParseResult pr, GlobalOptions global, string name, Func<Task<HostRequest>> build, TimeSpan timeout, CancellationToken ct, bool needsDevice = true, FileInfo? signKey = null, bool takesSelector = false,
+        Func<HostResponse, int>? exitOf = null, Func<HostResponse, Func<HostRequest, Task<(HostResponse Response, TimeSpan Latency)>>, ResponsePrinter, Task<int>>? then = null) =>
         Guarded(async () =>
         {
             var printer = new ResponsePrinter(Console.Out, Console.Error, pr.GetValue(global.Json));
@@ -337,7 +341,9 @@ public static class DeviceCommands
             if (fleetAddress is not null)
             {
                 var (answer, took) = await FleetClient.SendAsync(fleetAddress, request, ct);
-                return printer.Print(name, answer, took);
+                var printed = printer.Print(name, answer, took, exitOf);
+                return then is null || !answer.Ok ? printed
+                    : await then(answer, next => FleetClient.SendAsync(fleetAddress, Authorized(next, request), ct), printer);
             }
             await using var client = await GatewayClient.ConnectAsync(address, ct, pr.GetValue(global.TlsCa));
             ProgressBar? bar = null;
@@ -348,8 +354,18 @@ public static class DeviceCommands
             }
             var (response, latency) = await client.SendAsync(request, timeout, ct, bar is null ? null : bar.Update);
             bar?.Finish();
-            return printer.Print(name, response, latency);
+            var exit = printer.Print(name, response, latency, exitOf);
+            return then is null || !response.Ok ? exit
+                : await then(response, next => client.SendAsync(Authorized(next, request), timeout, ct), printer);
         });
+
+    /// <summary>A follow-up request carries the first one's token and author.</summary>
+    private static HostRequest Authorized(HostRequest next, HostRequest first)
+    {
+        next.Token = first.Token;
+        next.By = first.By;
+        return next;
+    }
 }
 
 public sealed class UsageException : Exception

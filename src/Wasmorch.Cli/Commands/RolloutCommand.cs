@@ -20,8 +20,9 @@ public static class RolloutCommand
         })
         {
             var sub = new Command(action, help);
+            // status exits 10 for a rolled-back rollout, 11 for an aborted one; the others say whether they were done.
             sub.SetAction((pr, ct) => DeviceCommands.Run(pr, global, "rollout", () => Task.FromResult(new HostRequest { Op = HostOps.Rollout, Action = action }),
-                TimeSpan.FromMinutes(5), ct, needsDevice: false, takesSelector: true));
+                TimeSpan.FromMinutes(5), ct, needsDevice: false, takesSelector: true, exitOf: action == "status" ? r => ExitCodes.ForRollout(r.Rollout!) : null));
             command.Subcommands.Add(sub);
         }
         return command;
@@ -37,7 +38,8 @@ public static class RolloutCommand
         var maxFailures = new Option<int>("--max-failures") { Description = "Failed devices tolerated; one more stops the rollout and rolls back", DefaultValueFactory = _ => 0 };
         var soak = new Option<string>("--soak") { Description = "How long each device is watched after its check (5s, 500ms, 2m): a job that ends badly then fails it", DefaultValueFactory = _ => "0s" };
         var signKey = new Option<FileInfo>("--sign-key") { Description = "Sign the rollout (module id, mode, selector and the module's SHA-256; --wasm only) once for every device it selects, with this Ed25519 private key" };
-        var command = new Command("start", "Start a rollout: --selector, --module-id, --source or --wasm, --check") { moduleId, source, wasm, waves, check, maxFailures, soak, signKey };
+        var wait = new Option<bool>("--wait") { Description = "Follow the rollout to its end, a line per wave done; exit 10 if it rolls back, 11 if it is aborted" };
+        var command = new Command("start", "Start a rollout: --selector, --module-id, --source or --wasm, --check") { moduleId, source, wasm, waves, check, maxFailures, soak, signKey, wait };
         command.SetAction(async (pr, ct) =>
         {
             if (pr.GetValue(global.Selector) is not { } selector)
@@ -73,9 +75,46 @@ public static class RolloutCommand
                 Check = pr.GetValue(check),
                 MaxFailures = pr.GetValue(maxFailures),
                 SoakMs = soakMs,
-            }, TimeSpan.FromMinutes(5), ct, needsDevice: false, signKey: pr.GetValue(signKey), takesSelector: true);
+            }, TimeSpan.FromMinutes(5), ct, needsDevice: false, signKey: pr.GetValue(signKey), takesSelector: true,
+                then: pr.GetValue(wait) ? (started, send, printer) => FollowAsync(started.Rollout!.Id, send, printer, ct) : null);
         });
         return command;
+    }
+
+    /// <summary>
+    /// <c>start --wait</c>: asks for the status every half second, prints a line for each wave as it
+    /// is done, and at the end the rollout's status, its exit code the rollout's (10 rolled back, 11 aborted).
+    /// </summary>
+    private static async Task<int> FollowAsync(long id, Func<HostRequest, Task<(HostResponse Response, TimeSpan Latency)>> send, Client.ResponsePrinter printer, CancellationToken ct)
+    {
+        var reported = 0;
+        while (true)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(500), ct);
+            var (status, latency) = await send(new HostRequest { Op = HostOps.Rollout, Action = "status" });
+            if (!status.Ok || status.Rollout is not { } rollout || rollout.Id != id)
+            {
+                // The gateway refused, or a newer rollout took its place (ours ended): the status says which.
+                return status.Ok ? printer.Print("rollout", status, latency, _ => ExitCodes.Internal) : printer.Print("rollout", status, latency);
+            }
+            var ended = rollout.State is "done" or "rolled-back" or "aborted";
+            // Waves before the one under way are done; a done rollout has done its last.
+            var done = rollout.State == "done" ? rollout.Waves : rollout.Wave - 1;
+            while (reported < done)
+            {
+                reported++;
+                var wave = rollout.Devices.Where(d => d.Wave == reported).ToList();
+                var failed = wave.Count(d => d.Failure is not null);
+                printer.Progress($"rollout {id} wave {reported} of {rollout.Waves} done: {wave.Count} device(s), {failed} failed", new System.Text.Json.Nodes.JsonObject
+                {
+                    ["event"] = "wave", ["rollout"] = id, ["wave"] = reported, ["waves"] = rollout.Waves, ["devices"] = wave.Count, ["failed"] = failed,
+                });
+            }
+            if (ended)
+            {
+                return printer.Print("rollout", status, latency, r => ExitCodes.ForRollout(r.Rollout!));
+            }
+        }
     }
 
     /// <summary>5s, 500ms, 2m; at most 10 minutes.</summary>

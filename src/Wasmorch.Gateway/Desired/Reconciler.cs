@@ -52,7 +52,8 @@ public sealed partial class Reconciler(GatewayState state, ILogger logger) : IDe
         _desired = [.. state.Desired().Select(e => new DesiredEntry(e.ModuleId, Parse(e.Selector), e.Sha256,
             Crc32Hex.Format(Crc32Hex.Compute(state.VersionBytes(e.Sha256) ?? [])), e.Mode, e.Autostart))];
         MarkAll();
-        _loop = LoopAsync(_stop.Token);
+        // Supervised: an unforeseen exception in one pass is logged and the loop started again, not lost with it.
+        _loop = Supervision.LoopSupervisor.RunAsync("reconciler", LoopAsync, logger, _stop.Token);
     }
 
     /// <summary>

@@ -22,6 +22,18 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
     ILogger logger, Fleet.IFleet? fleet = null, Desired.Reconciler? reconciler = null) : IAsyncDisposable
 {
     private readonly Lock _gate = new();
+
+    /// <summary>
+    /// One start, pause, resume or abort at a time: a start checks, builds (seconds) and only then
+    /// creates its rollout, so two starts side by side both passed the check and both ran.
+    /// </summary>
+    private readonly SemaphoreSlim _control = new(1, 1);
+
+    /// <summary>What holds <see cref="_control"/>, for the start it refuses.</summary>
+    private string? _controlling;
+
+    /// <summary>The gateway's lifetime: a rollout's own work (its run, an abort's rollback) stops with the gateway, never with a request.</summary>
+    private readonly CancellationTokenSource _lifetime = new();
     private CancellationTokenSource? _run;
     private Task _running = Task.CompletedTask;
 
@@ -33,14 +45,54 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
     /// <summary>Carries on a rollout the state file says was running when the gateway stopped.</summary>
     public void Start()
     {
-        if (state.LatestRollout() is { State: "running" } stored)
+        // An abort the gateway stopped in the middle is finished, never carried on as a rollout.
+        if (state.LatestRollout() is { State: "running" or "aborting" } stored)
         {
-            LogResumed(logger, stored.Id, stored.Wave);
-            Launch(stored);
+            LogResumed(logger, stored.Id, stored.State, stored.Wave);
+            Launch(stored.Id);
         }
     }
 
     public async Task<HostResponse> HandleAsync(HostRequest request, CancellationToken ct)
+    {
+        if (request.Action == "status")
+        {
+            Latest("status");
+        }
+        else
+        {
+            await TakeControlAsync(request, ct);
+            try
+            {
+                await ControlAsync(request, ct);
+            }
+            finally
+            {
+                _controlling = null;
+                _control.Release();
+            }
+        }
+        // Versions are written behind the deploys' answers: read them once written.
+        await state.FlushAsync();
+        return new HostResponse { Ok = true, Rollout = Describe(state.LatestRollout()!) };
+    }
+
+    /// <summary>A start finds the engine busy and is refused at once; the others wait their turn (a pause, an abort take moments).</summary>
+    private async Task TakeControlAsync(HostRequest request, CancellationToken ct)
+    {
+        if (request.Action != "start")
+        {
+            await _control.WaitAsync(ct);
+        }
+        else if (!await _control.WaitAsync(0, ct))
+        {
+            throw new GatewayException(HostErrorCodes.RolloutRunning,
+                $"{_controlling ?? "another rollout command is under way"}: a rollout of '{request.ModuleId}' on '{request.Selector}' cannot start beside it (one rollout at a time)");
+        }
+        _controlling = request.Action == "start" ? $"a rollout of '{request.ModuleId}' on '{request.Selector}' is being started" : $"a rollout {request.Action} is under way";
+    }
+
+    private async Task ControlAsync(HostRequest request, CancellationToken ct)
     {
         switch (request.Action)
         {
@@ -54,26 +106,41 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
             case "resume":
                 var paused = Latest("resume");
                 await SetStateAsync(paused, "paused", "running");
-                Launch(state.LatestRollout()!);
+                Launch(paused.Id);
                 break;
             case "abort":
-                var aborting = Latest("abort");
-                if (aborting.State is not ("running" or "paused"))
-                {
-                    throw new GatewayException(HostErrorCodes.BadRequest, $"rollout {aborting.Id} is {aborting.State}: there is nothing to abort");
-                }
-                await StopRunAsync();
-                await RollBackAsync(aborting, "aborted", "aborted by request", ct);
-                break;
-            case "status":
-                Latest("status");
+                // Not the request's token: an abort runs to its end whatever the client does (it may hang up).
+                await AbortAsync(Latest("abort"));
                 break;
             default:
                 throw new GatewayException(HostErrorCodes.BadRequest, $"rollout action '{request.Action}' is not one of start, status, pause, resume, abort");
         }
-        // Versions are written behind the deploys' answers: read them once written.
-        await state.FlushAsync();
-        return new HostResponse { Ok = true, Rollout = Describe(state.LatestRollout()!) };
+    }
+
+    /// <summary>
+    /// Stops the run and rolls back in the background run (the gateway's lifetime, not the request's).
+    /// "aborting" is written before the first device is touched: a gateway stopped in the middle
+    /// finishes the abort when it starts again instead of carrying the rollout on.
+    /// </summary>
+    private async Task AbortAsync(StoredRollout aborting)
+    {
+        if (aborting.State is not ("running" or "paused" or "aborting"))
+        {
+            throw new GatewayException(HostErrorCodes.BadRequest, $"rollout {aborting.Id} is {aborting.State}: there is nothing to abort");
+        }
+        await StopRunAsync();
+        // The run may have ended meanwhile (done, or rolled back by its own gates): then there is nothing left to abort.
+        var current = state.LatestRollout()!;
+        if (current.State is not ("running" or "paused" or "aborting"))
+        {
+            throw new GatewayException(HostErrorCodes.BadRequest, $"rollout {current.Id} is {current.State}: there is nothing to abort");
+        }
+        if (current.State != "aborting")
+        {
+            await SetRolloutAsync(current.Id, "aborting", current.Wave, "aborted by request");
+        }
+        Launch(current.Id);
+        await WaitForRunAsync();
     }
 
     private StoredRollout Latest(string action) => state.LatestRollout()
@@ -94,11 +161,24 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
         Changed?.Invoke();
     }
 
-    private async Task SetRolloutDeviceAsync(long id, string device, string outcome, string? message, string? previousSha256 = null)
+    private async Task SetRolloutDeviceAsync(long id, string device, string outcome, string? message, string? previousSha256 = null, RolloutFailure? failure = null)
     {
-        await state.SetRolloutDeviceAsync(id, device, outcome, message, previousSha256);
+        await state.SetRolloutDeviceAsync(id, device, outcome, message, previousSha256, failure);
         Changed?.Invoke();
     }
+
+    /// <summary>A device failed: its outcome, a message for people, and the cause in typed fields.</summary>
+    private Task FailAsync(StoredRollout rollout, string device, string message, RolloutFailure failure) =>
+        SetRolloutDeviceAsync(rollout.Id, device, "failed", message, failure: failure);
+
+    /// <summary>The cause of a check that did not return 0: a trap (with its text), a timeout, another error, or the value it returned.</summary>
+    private static RolloutFailure CheckFailure(HostResponse checkedOut) => checkedOut switch
+    {
+        { Ok: true } => new RolloutFailure { Kind = "check-value", Value = checkedOut.Value?.ToString(), Job = checkedOut.Job },
+        { Status: JobStatus.Trap } => new RolloutFailure { Kind = "check-trap", Code = JobStatus.Trap, Detail = checkedOut.Message, Job = checkedOut.Job },
+        { Error.Code: HostErrorCodes.Timeout } => new RolloutFailure { Kind = "check-timeout", Code = HostErrorCodes.Timeout, Detail = checkedOut.Error.Message, Job = checkedOut.Job },
+        _ => new RolloutFailure { Kind = "check-error", Code = checkedOut.Error?.Code, Detail = checkedOut.Error?.Message, Job = checkedOut.Job },
+    };
 
     public RolloutInfo Describe(StoredRollout rollout)
     {
@@ -121,9 +201,9 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
 
     private async Task StartRolloutAsync(HostRequest request, CancellationToken ct)
     {
-        if (state.LatestRollout() is { State: "running" or "paused" } busy)
+        if (state.LatestRollout() is { State: "running" or "paused" or "aborting" } busy)
         {
-            throw new GatewayException(HostErrorCodes.BadRequest, $"rollout {busy.Id} of '{busy.ModuleId}' is {busy.State}: abort it or let it end first");
+            throw new GatewayException(HostErrorCodes.RolloutRunning, $"rollout {busy.Id} of '{busy.ModuleId}' on '{busy.Selector}' is {busy.State}: abort it or let it end first");
         }
         var moduleId = Api.Ops.Replies.RequireModuleId(request);
         if (!Selector.TryParse(request.Selector, out var selector, out var selectorError))
@@ -165,7 +245,7 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
             request.Source is null ? null : BuildService.Sha256(System.Text.Encoding.UTF8.GetBytes(request.Source)), signed, request.By);
         var id = await state.CreateRolloutAsync(moduleId, selector!.Text, sha, request.Mode, check, request.MaxFailures ?? 0, request.SoakMs ?? 0, waves,
             signed ? request.Signature : null);
-        Launch(state.LatestRollout()!);
+        Launch(id);
         LogStarted(logger, id, moduleId, selected.Count, waves.Count);
     }
 
@@ -206,15 +286,15 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
                 throw new GatewayException(HostErrorCodes.DeviceUnreachable,
                     $"gateway '{coordinator}' ran the fleet's latest rollout and cannot say whether it still runs ({ex.Message}); start this one when it is back");
             }
-            if (latest.Rollout is { State: "running" or "paused" } busy)
+            if (latest.Rollout is { State: "running" or "paused" or "aborting" } busy)
             {
-                throw new GatewayException(HostErrorCodes.BadRequest,
+                throw new GatewayException(HostErrorCodes.RolloutRunning,
                     $"rollout {busy.Id} of '{busy.ModuleId}' is {busy.State} on gateway '{coordinator}': abort it or let it end first (one rollout at a time in a fleet)");
             }
         }
         if (coordinator != fleet.GatewayName && !await fleet.TakeRolloutsAsync(coordinator, ct))
         {
-            throw new GatewayException(HostErrorCodes.BadRequest, "another gateway of the fleet started a rollout at the same moment: see rollout status");
+            throw new GatewayException(HostErrorCodes.RolloutRunning, "another gateway of the fleet started a rollout at the same moment: see rollout status");
         }
     }
 
@@ -250,26 +330,56 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
             : throw new GatewayException(HostErrorCodes.BadRequest, $"waves '{spec}' reach {done} of the {selected.Count} device(s): the last must reach every one (100%)");
     }
 
-    private void Launch(StoredRollout rollout)
+    /// <summary>
+    /// Runs rollout <paramref name="id"/> from where the state file says it is, supervised (an
+    /// unforeseen exception is logged and the run started again). Runs never overlap: a new one
+    /// waits for the one before (it may be writing its last step), whose token is disposed only then.
+    /// </summary>
+    private void Launch(long id)
     {
         lock (_gate)
         {
-            _run?.Dispose();
-            _run = new CancellationTokenSource();
+            var before = (Run: _run, Task: _running);
+            _run = CancellationTokenSource.CreateLinkedTokenSource(_lifetime.Token);
             var token = _run.Token;
-            _running = Task.Run(() => RunAsync(rollout, token), CancellationToken.None);
+            _running = Task.Run(async () =>
+            {
+                await before.Task;
+                before.Run?.Dispose();
+                await Supervision.LoopSupervisor.RunAsync($"rollout {id}", t => ContinueAsync(id, t), logger, token);
+            }, CancellationToken.None);
+        }
+    }
+
+    /// <summary>One pass of a rollout's run: carry it on, or finish its abort, as the state file says.</summary>
+    private async Task ContinueAsync(long id, CancellationToken ct)
+    {
+        switch (state.LatestRollout())
+        {
+            case { State: "running" } rollout when rollout.Id == id:
+                await RunAsync(rollout, ct);
+                break;
+            case { State: "aborting" } rollout when rollout.Id == id:
+                await RollBackAsync(rollout, "aborted", "aborted by request", ct);
+                break;
         }
     }
 
     private async Task StopRunAsync()
     {
-        Task running;
         lock (_gate)
         {
             _run?.Cancel();
-            running = _running;
         }
-        await running;
+        await WaitForRunAsync();
+    }
+
+    private Task WaitForRunAsync()
+    {
+        lock (_gate)
+        {
+            return _running;
+        }
     }
 
     private async Task RunAsync(StoredRollout rollout, CancellationToken ct)
@@ -310,7 +420,8 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
         var status = await Dispatch!(new HostRequest { Op = HostOps.Status, Device = device }, ct);
         if (!status.Ok)
         {
-            await SetRolloutDeviceAsync(rollout.Id, device, "failed", $"failed: {status.Error?.Code}: {status.Error?.Message}");
+            await FailAsync(rollout, device, $"failed: {status.Error?.Code}: {status.Error?.Message}",
+                new RolloutFailure { Kind = "status", Code = status.Error?.Code, Detail = status.Error?.Message });
             return;
         }
         var heldCrc = ModuleCrcs.Parse(status.Agent?.GetValueOrDefault(AgentKeys.ModuleCrcs)).GetValueOrDefault(rollout.ModuleId);
@@ -321,7 +432,8 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
             if (previous is null)
             {
                 // Without a copy of what it holds, a rollback could not give the device its module back.
-                await SetRolloutDeviceAsync(rollout.Id, device, "failed", $"failed: it holds a '{rollout.ModuleId}' (crc32 {heldCrc}) this gateway has no copy of");
+                await FailAsync(rollout, device, $"failed: it holds a '{rollout.ModuleId}' (crc32 {heldCrc}) this gateway has no copy of",
+                    new RolloutFailure { Kind = "no-copy", Detail = $"crc32 {heldCrc}" });
                 return;
             }
         }
@@ -335,20 +447,22 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
         }, ct);
         if (!deployed.Ok)
         {
-            await SetRolloutDeviceAsync(rollout.Id, device, "failed", $"failed: deploy: {deployed.Error?.Code}: {deployed.Error?.Message}");
+            await FailAsync(rollout, device, $"failed: deploy: {deployed.Error?.Code}: {deployed.Error?.Message}",
+                new RolloutFailure { Kind = "deploy", Code = deployed.Error?.Code, Detail = deployed.Error?.Message });
             return;
         }
         if (!FuncCall.TryParse(rollout.Check, out var check))
         {
             // Checked when the rollout started; only a state file changed by hand gets here.
-            await SetRolloutDeviceAsync(rollout.Id, device, "failed", $"failed: the stored check '{rollout.Check}' is not func[:args]");
+            await FailAsync(rollout, device, $"failed: the stored check '{rollout.Check}' is not func[:args]",
+                new RolloutFailure { Kind = "check-error", Detail = $"the stored check '{rollout.Check}' is not func[:args]" });
             return;
         }
         var checkedOut = await Dispatch!(new HostRequest { Op = HostOps.Start, Device = device, ModuleId = rollout.ModuleId, Func = check!.Func, Args = check.Args, WaitResult = true, TimeoutMs = 10_000 }, ct);
         if (!checkedOut.Ok || checkedOut.Value?.ToString() != "0")
         {
             var why = checkedOut.Ok ? $"returned {checkedOut.Value}" : $"{checkedOut.Error?.Code}: {checkedOut.Error?.Message}";
-            await SetRolloutDeviceAsync(rollout.Id, device, "failed", $"failed: check {rollout.Check} {why}");
+            await FailAsync(rollout, device, $"failed: check {rollout.Check} {why}", CheckFailure(checkedOut));
             return;
         }
         if (rollout.SoakMs > 0)
@@ -359,7 +473,8 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
             var bad = (jobs.Jobs ?? []).FirstOrDefault(j => string.CompareOrdinal(j.StartedAt, since) >= 0 && j.Status is not ("OK" or "RUNNING" or "STOPPED"));
             if (bad is not null)
             {
-                await SetRolloutDeviceAsync(rollout.Id, device, "failed", $"failed: during the soak, job {bad.Job} ({bad.Func}) ended {bad.Status}");
+                await FailAsync(rollout, device, $"failed: during the soak, job {bad.Job} ({bad.Func}) ended {bad.Status}",
+                    new RolloutFailure { Kind = "soak", Code = bad.Status, Detail = bad.Message, Job = bad.Job });
                 return;
             }
         }
@@ -420,15 +535,18 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
 
     public async ValueTask DisposeAsync()
     {
+        await _lifetime.CancelAsync();
         await StopRunAsync();
         _run?.Dispose();
+        _lifetime.Dispose();
+        _control.Dispose();
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Rollout {Id} of {ModuleId}: {Devices} device(s) in {Waves} wave(s)")]
     private static partial void LogStarted(ILogger logger, long id, string moduleId, int devices, int waves);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Rollout {Id} carried on after a restart, in wave {Wave}")]
-    private static partial void LogResumed(ILogger logger, long id, int wave);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Rollout {Id} ({State}) carried on after a restart, in wave {Wave}")]
+    private static partial void LogResumed(ILogger logger, long id, string state, int wave);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Rollout {Id} done")]
     private static partial void LogDone(ILogger logger, long id);

@@ -42,12 +42,20 @@ public sealed partial class GatewayState
         return committed.Task;
     }
 
-    public Task SetRolloutDeviceAsync(long id, string device, string outcome, string? message, string? previousSha256 = null)
+    /// <summary>A device's outcome; its previous version and its failure are kept when not given (a rollback keeps why it failed).</summary>
+    public Task SetRolloutDeviceAsync(long id, string device, string outcome, string? message, string? previousSha256 = null, RolloutFailure? failure = null)
     {
         var committed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Enqueue(committed,
-            "UPDATE rollout_devices SET outcome = $o, message = $m, previous_sha256 = coalesce($p, previous_sha256) WHERE rollout_id = $id AND device = $d",
-            ("$o", outcome), ("$m", message), ("$p", previousSha256), ("$id", id), ("$d", device));
+            """
+            UPDATE rollout_devices SET outcome = $o, message = $m, previous_sha256 = coalesce($p, previous_sha256),
+                failure_kind = coalesce($fk, failure_kind), failure_code = CASE WHEN $fk IS NULL THEN failure_code ELSE $fc END,
+                failure_value = CASE WHEN $fk IS NULL THEN failure_value ELSE $fv END, failure_detail = CASE WHEN $fk IS NULL THEN failure_detail ELSE $fd END,
+                failure_job = CASE WHEN $fk IS NULL THEN failure_job ELSE $fj END
+            WHERE rollout_id = $id AND device = $d
+            """,
+            ("$o", outcome), ("$m", message), ("$p", previousSha256), ("$fk", failure?.Kind), ("$fc", failure?.Code), ("$fv", failure?.Value), ("$fd", failure?.Detail),
+            ("$fj", failure?.Job), ("$id", id), ("$d", device));
         return committed.Task;
     }
 
@@ -64,7 +72,10 @@ public sealed partial class GatewayState
     public List<RolloutDevice> RolloutDevices(long id)
     {
         var devices = new List<RolloutDevice>();
-        Query("SELECT device, wave, outcome, message, previous_sha256 FROM rollout_devices WHERE rollout_id = $id ORDER BY wave, device", [("$id", id)],
+        Query("""
+            SELECT device, wave, outcome, message, previous_sha256, failure_kind, failure_code, failure_value, failure_detail, failure_job
+            FROM rollout_devices WHERE rollout_id = $id ORDER BY wave, device
+            """, [("$id", id)],
             row => devices.Add(new RolloutDevice
             {
                 Device = row.GetString(0),
@@ -72,6 +83,9 @@ public sealed partial class GatewayState
                 Outcome = row.GetString(2),
                 Message = NullableString(row, 3),
                 PreviousSha256 = NullableString(row, 4),
+                Failure = NullableString(row, 5) is { } kind
+                    ? new RolloutFailure { Kind = kind, Code = NullableString(row, 6), Value = NullableString(row, 7), Detail = NullableString(row, 8), Job = row.IsDBNull(9) ? null : row.GetInt64(9) }
+                    : null,
             }));
         return devices;
     }

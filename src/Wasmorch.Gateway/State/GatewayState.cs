@@ -19,7 +19,7 @@ namespace Wasmorch.Gateway.State;
 /// </remarks>
 public sealed partial class GatewayState : IAsyncDisposable
 {
-    private const int SchemaVersion = 3;
+    private const int SchemaVersion = 4;
     private const string LostOnRestart = "the gateway stopped while the job ran; its result was not seen";
 
     private readonly Channel<StateWrite> _writes = Channel.CreateUnbounded<StateWrite>(new UnboundedChannelOptions { SingleReader = true });
@@ -183,7 +183,8 @@ public sealed partial class GatewayState : IAsyncDisposable
                 state TEXT NOT NULL, wave INTEGER NOT NULL, reason TEXT, created_utc TEXT NOT NULL, signature TEXT);
             CREATE TABLE IF NOT EXISTS rollout_devices(
                 rollout_id INTEGER NOT NULL, device TEXT NOT NULL, wave INTEGER NOT NULL, outcome TEXT NOT NULL,
-                message TEXT, previous_sha256 TEXT, PRIMARY KEY(rollout_id, device));
+                message TEXT, previous_sha256 TEXT, failure_kind TEXT, failure_code TEXT, failure_value TEXT, failure_detail TEXT, failure_job INTEGER,
+                PRIMARY KEY(rollout_id, device));
             COMMIT;
             """);
         if (current == 2)
@@ -191,7 +192,25 @@ public sealed partial class GatewayState : IAsyncDisposable
             // Schema 2's rollouts had no signature: signed rollouts came with schema 3.
             Execute(connection, "ALTER TABLE rollouts ADD COLUMN signature TEXT");
         }
+        // A file older than schema 2 had no rollout_devices until the CREATE above, which has the columns.
+        if (current is 2 or 3 && !HasColumn(connection, "rollout_devices", "failure_kind"))
+        {
+            // Schema 4 keeps why a device failed a rollout in typed columns (its message is replaced when it is rolled back).
+            Execute(connection, """
+                ALTER TABLE rollout_devices ADD COLUMN failure_kind TEXT; ALTER TABLE rollout_devices ADD COLUMN failure_code TEXT;
+                ALTER TABLE rollout_devices ADD COLUMN failure_value TEXT; ALTER TABLE rollout_devices ADD COLUMN failure_detail TEXT;
+                ALTER TABLE rollout_devices ADD COLUMN failure_job INTEGER
+                """);
+        }
         Execute(connection, $"PRAGMA user_version = {SchemaVersion}");
+    }
+
+    private static bool HasColumn(SqliteConnection connection, string table, string column)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT count(*) FROM pragma_table_info('{table}') WHERE name = $c";
+        command.Parameters.AddWithValue("$c", column);
+        return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture) > 0;
     }
 
     internal static string Now() => DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);

@@ -30,4 +30,7 @@ public static class HostErrorCodes
 
     /// <summary>The device offers the capability, and the gateway's configuration does not grant it to this module ([devices.x] grants).</summary>
     public const string NotGranted = "NOT_GRANTED";
+
+    /// <summary>A rollout is running, paused, being aborted or being started: one at a time per gateway, and per fleet (docs/fleet-ops.md).</summary>
+    public const string RolloutRunning = "ROLLOUT_RUNNING";
 }

@@ -364,4 +364,30 @@ public sealed class RolloutDevice
 
     /// <summary>The SHA-256 of the version it had before (null: it did not hold the module).</summary>
     public string? PreviousSha256 { get; set; }
+
+    /// <summary>Why it failed, kept once it is rolled back; null when it did not fail.</summary>
+    public RolloutFailure? Failure { get; set; }
+}
+
+/// <summary>The cause of a device's failure in a rollout, in fields a script can test (docs/fleet-ops.md).</summary>
+public sealed class RolloutFailure
+{
+    /// <summary>
+    /// What failed: <c>status</c> (its status could not be read), <c>no-copy</c> (it holds a version no
+    /// gateway kept), <c>deploy</c>, <c>check-trap</c>, <c>check-value</c> (the check returned another
+    /// value than 0), <c>check-timeout</c>, <c>check-error</c>, <c>soak</c> (a job ended badly meanwhile).
+    /// </summary>
+    public string Kind { get; set; } = string.Empty;
+
+    /// <summary>The error code or the job's status: TRAP, TIMEOUT, DEVICE_UNREACHABLE, NO_FUNC...</summary>
+    public string? Code { get; set; }
+
+    /// <summary>What the check returned, for check-value.</summary>
+    public string? Value { get; set; }
+
+    /// <summary>The trap's text, the error's message.</summary>
+    public string? Detail { get; set; }
+
+    /// <summary>The job that failed: the check, or the job that ended badly during the soak.</summary>
+    public long? Job { get; set; }
 }
