@@ -23,6 +23,12 @@ public static class ExitCodes
     /// <summary><c>rollout status</c>, <c>rollout start --wait</c>: the rollout was aborted (and rolled back).</summary>
     public const int Aborted = 11;
 
+    /// <summary><c>diff</c>: the devices differ from the desired state (a step that is not "same"), so a script or CI job can act on drift.</summary>
+    public const int Drift = 12;
+
+    /// <summary>The exit code of a diff: <see cref="Drift"/> when any device and module is not as desired.</summary>
+    public static int ForDiff(HostResponse diff) => diff.Plan?.Any(step => step.State != "same") == true ? Drift : Ok;
+
     /// <summary>The exit code a rollout's state means: rolled back or aborted are failures a script must see.</summary>
     public static int ForRollout(RolloutInfo rollout) => rollout.State switch
     {

@@ -177,10 +177,56 @@ public sealed class DesiredStateTests
             // The second try comes a second later; the third only two seconds after that.
             CliResult? diff = null;
             await LinkFaultTests.EventuallyAsync(async () => (diff = await system.CliAsync("diff")).Stdout.Contains("(refused 2 time(s)", StringComparison.Ordinal), TimeSpan.FromSeconds(10));
-            CliAssert.Exit(0, diff!);
+            CliAssert.Exit(12, diff!);
             Assert.Matches(@"(?m)^secure\s+m\s+missing UNSIGNED: .+ \(refused 2 time\(s\); tried again in [12] s\)$", diff!.Stdout);
             Assert.Equal(1, System.Text.RegularExpressions.Regex.Count(system.GatewayOutput, "refused m: UNSIGNED"));
             Assert.DoesNotContain("could not be deployed", system.GatewayOutput, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// Issue 34, item 6: `diff` is a drift check a script can act on: exit 0 when every device is as
+    /// desired, 12 when any is not (typed in --json), and without a desired state it says so.
+    /// </summary>
+    [Fact]
+    public async Task Diff_exits_12_on_drift_0_when_converged_and_says_when_there_is_no_desired_state()
+    {
+        var dir = Directory.CreateTempSubdirectory("wasmorch-drift-").FullName;
+        try
+        {
+            await using var system = new SystemUnderTest();
+            system.StartBoard("b1", 0);
+            var config = Path.Combine(dir, "gw.toml");
+            await File.WriteAllTextAsync(config, $"[devices.b1]\nendpoint = \"tcp://127.0.0.1:{system.BoardPorts["b1"]}\"\nlabels = {{ group = \"t\" }}\n");
+            system.BoardPorts.Clear();
+            system.GatewayArgs.AddRange(["--config", config]);
+            system.StartGateway();
+            var nothing = await system.CliAsync("diff");
+            CliAssert.Exit(0, nothing);
+            Assert.StartsWith("no desired state: `wasmorch apply -f FILE` declares one (docs/fleet-ops.md)\n", nothing.Stdout, StringComparison.Ordinal);
+
+            File.Copy(RepoPaths.Module("math_ops.c"), Path.Combine(dir, "math_ops.c"));
+            var manifest = Path.Combine(dir, "desired.toml");
+            await File.WriteAllTextAsync(manifest, "[[module]]\nid = \"m\"\nsource = \"math_ops.c\"\nselector = \"group=t\"\n");
+            var planned = await system.CliAsync("--json", "diff", "--file", manifest);
+            CliAssert.Exit(12, planned);
+            using (var plan = System.Text.Json.JsonDocument.Parse(planned.Stdout))
+            {
+                Assert.Equal(12, plan.RootElement.GetProperty("exit_code").GetInt32());
+                var step = Assert.Single(plan.RootElement.GetProperty("plan").EnumerateArray());
+                Assert.Equal(("b1", "m", "missing"), (step.GetProperty("device").GetString(), step.GetProperty("module_id").GetString(), step.GetProperty("state").GetString()));
+            }
+            CliAssert.Exit(0, await system.CliAsync("apply", "--file", manifest));
+            var converged = await system.CliAsync("--json", "diff");
+            CliAssert.Exit(0, converged);
+            using (var plan = System.Text.Json.JsonDocument.Parse(converged.Stdout))
+            {
+                Assert.Equal("same", Assert.Single(plan.RootElement.GetProperty("plan").EnumerateArray()).GetProperty("state").GetString());
+            }
         }
         finally
         {

@@ -335,6 +335,7 @@ public sealed class ResponsePrinter
                 $"{v.ModuleId} version {v.Version,-3} {v.CreatedAt} sha256={v.Sha256[..12]} crc32={v.Crc32} size={v.Size} {v.Artifact}"
                 + (v.SignatureVerified ? " signed" : "") + (v.By is null ? "" : $" by {v.By}")
                 + (v.Devices is { Count: > 0 } held ? $"  on: {string.Join(',', held)}" : ""))),
+        "diff" when r.Message is { } nothingDesired && r.Plan is not { Count: > 0 } => TerminalText.Line(nothingDesired),
         "apply" or "diff" => DescribePlan(r.Plan ?? []),
         "rollout" when r.Rollout is { } o => string.Join(Environment.NewLine, new[]
             {

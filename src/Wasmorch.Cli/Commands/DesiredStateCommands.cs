@@ -32,7 +32,7 @@ public static class DesiredStateCommands
         var command = new Command("diff", "How the devices differ from the gateway's desired state (or from a file's, with --file)") { file };
         command.SetAction((pr, ct) => pr.GetValue(file) is { } path
             ? RunAsync(pr, global, "diff", path, dryRun: true, ct)
-            : DeviceCommands.Run(pr, global, "diff", () => Task.FromResult(new HostRequest { Op = HostOps.Diff }), TimeSpan.FromMinutes(2), ct, needsDevice: false));
+            : DeviceCommands.Run(pr, global, "diff", () => Task.FromResult(new HostRequest { Op = HostOps.Diff }), TimeSpan.FromMinutes(2), ct, needsDevice: false, exitOf: ExitCodes.ForDiff));
         return command;
     }
 
@@ -49,6 +49,6 @@ public static class DesiredStateCommands
             return ExitCodes.Usage;
         }
         return await DeviceCommands.Run(pr, global, name, () => Task.FromResult(new HostRequest { Op = HostOps.Apply, Desired = desired, DryRun = dryRun, Prune = prune }),
-            TimeSpan.FromMinutes(10), ct, needsDevice: false);
+            TimeSpan.FromMinutes(10), ct, needsDevice: false, exitOf: name == "diff" ? ExitCodes.ForDiff : null);
     }
 }

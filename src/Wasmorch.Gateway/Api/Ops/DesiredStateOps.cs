@@ -166,6 +166,10 @@ public sealed class DiffOp(DeviceRegistry devices, Reconciler? reconciler, IFlee
             : Task.FromResult(new List<PlanStep>());
         List<PlanStep> plan = [.. await ApplyOp.PlanAllAsync(devices, reconciler, reconciler.Desired, converge: false, op.Ct), .. await remote];
         plan.Sort((a, b) => string.CompareOrdinal(a.Device, b.Device));
-        return new HostResponse { Ok = true, Plan = plan };
+        return new HostResponse
+        {
+            Ok = true, Plan = plan,
+            Message = reconciler.Desired.Count == 0 ? "no desired state: `wasmorch apply -f FILE` declares one (docs/fleet-ops.md)" : null,
+        };
     }
 }
