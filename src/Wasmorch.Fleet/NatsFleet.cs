@@ -74,11 +74,11 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
         _trust = trust ?? FleetTrust.WithoutKeys;
         _security = security ?? new FleetSecurity();
         _insecureDev = _security.InsecureDev;
-        if (!NamePattern().IsMatch(gatewayName))
+        if (!IsValidName(gatewayName))
         {
             throw new GatewayException(HostErrorCodes.BadRequest, $"fleet gateway name '{gatewayName}' must be 1 to 64 of A-Z a-z 0-9 _ -");
         }
-        if (!NamePattern().IsMatch(fleet))
+        if (!IsValidName(fleet))
         {
             throw new GatewayException(HostErrorCodes.BadRequest, $"fleet name '{fleet}' must be 1 to 64 of A-Z a-z 0-9 _ -");
         }
@@ -111,7 +111,7 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
     private readonly bool _insecureDev;
 
     /// <summary>True for a name safe as one NATS subject token and a bucket name part: no '.', '*', '>' or space.</summary>
-    public static bool IsValidName(string? name) => name is not null && NamePattern().IsMatch(name);
+    public static bool IsValidName(string? name) => Wasmorch.Gateway.Fleet.FleetNames.IsValid(name);
 
     /// <summary>The NATS server of the fleet, without the password a URL may carry.</summary>
     public string Url { get; }
@@ -474,9 +474,6 @@ public sealed partial class NatsFleet : IFleet, ISharedArtifacts
         await _nats.DisposeAsync();
         _stop.Dispose();
     }
-
-    [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
-    private static partial Regex NamePattern();
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Fleet: gateway {Gateway} joined fleet {Fleet} at {Url} with {Devices} device(s)")]
     private static partial void LogJoined(ILogger logger, string gateway, string fleet, string url, int devices);

@@ -162,13 +162,10 @@ public static class GatewayCommand
     /// <summary>The fleet of [fleet] / --nats, or null for a gateway on its own.</summary>
     private static Wasmorch.Fleet.NatsFleet? Fleet(GatewayConfig settings, Microsoft.Extensions.Logging.ILoggerFactory loggers)
     {
-        if (settings.FleetNats is null)
+        // GatewayConfig.Validate, run before the start, refused a server without a name and a name without a server.
+        if (settings.FleetNats is null || settings.FleetGatewayName is null)
         {
-            return settings.FleetGatewayName is null ? null : throw new ConfigException("a fleet name for this gateway (--name, [fleet] name) needs the fleet's NATS server (--nats, [fleet] nats)");
-        }
-        if (settings.FleetGatewayName is null)
-        {
-            throw new ConfigException("joining a fleet needs this gateway's name in it: --name or [fleet] name");
+            return null;
         }
         // The server list first: a typo there is the first thing to say.
         Wasmorch.Fleet.NatsFleet.RequireServerUrls(settings.FleetNats);

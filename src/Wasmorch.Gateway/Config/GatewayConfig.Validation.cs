@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.RegularExpressions;
 
 namespace Wasmorch.Gateway.Config;
 
@@ -70,8 +69,7 @@ public sealed partial class GatewayConfig
         {
             throw new ConfigException($"http '{text}' is not address:port with an IP address (for instance 127.0.0.1:9080; names go in [gateway] http_hosts)");
         }
-        var token = Token ?? (Environment.GetEnvironmentVariable("WASMORCH_TOKEN") is { Length: > 0 } fromEnvironment ? fromEnvironment : null);
-        if (!IPAddress.IsLoopback(endpoint.Address) && token is null && !Insecure)
+        if (!IPAddress.IsLoopback(endpoint.Address) && (Token ?? EnvironmentToken()) is null && !Insecure)
         {
             throw new ConfigException(
                 $"refusing to serve HTTP on {endpoint} without a token: anyone who reaches it could run code on your boards. Set [gateway] token or WASMORCH_TOKEN, or pass --insecure on a network you trust.");
@@ -109,7 +107,7 @@ public sealed partial class GatewayConfig
         }
         foreach (var (what, name) in new[] { ("gateway name", FleetGatewayName), ("fleet", FleetName) })
         {
-            if (!FleetNamePattern().IsMatch(name))
+            if (!Fleet.FleetNames.IsValid(name))
             {
                 throw new ConfigException($"{what} '{name}' must be 1 to 64 of A-Z a-z 0-9 _ - (it is a NATS subject token: no '.', '*' or '>')");
             }
@@ -151,7 +149,4 @@ public sealed partial class GatewayConfig
         }
         throw new ConfigException($"link key {path} cannot be created: no folder of its path exists");
     }
-
-    [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
-    private static partial Regex FleetNamePattern();
 }

@@ -295,7 +295,7 @@ public sealed partial class GatewayConfig
         {
             throw new ConfigException($"bind address '{BindAddress}' is not an IP address");
         }
-        Token ??= Environment.GetEnvironmentVariable("WASMORCH_TOKEN") is { Length: > 0 } token ? token : null;
+        Token ??= EnvironmentToken();
         if (!System.Net.IPAddress.IsLoopback(address) && Token is null && !Insecure)
         {
             throw new ConfigException(
@@ -308,6 +308,9 @@ public sealed partial class GatewayConfig
         }
         return address;
     }
+
+    /// <summary>WASMORCH_TOKEN, when set and not empty: the token of a gateway whose configuration names none.</summary>
+    private static string? EnvironmentToken() => Environment.GetEnvironmentVariable("WASMORCH_TOKEN") is { Length: > 0 } token ? token : null;
 
     /// <summary>
     /// The host API's TLS certificate with its key, loaded at start and by --check-config; null
