@@ -24,6 +24,9 @@ public sealed class TerminalEscapeTests
         system.StartBoard("nucleo", 0);
         system.GatewayArgs.AddRange(["--nats", nats.Url, "--name", "gw-a", "--fleet", "lab", "--fleet-insecure"]);
         system.StartGateway();
+        // The record must reach the fleet's log stream, which the gateway creates as it joins:
+        // publishing earlier goes to nobody.
+        await LinkFaultTests.EventuallyAsync(() => Task.FromResult(system.GatewayOutput.Contains("joined fleet lab", StringComparison.Ordinal)), TimeSpan.FromSeconds(20));
 
         // A member of the bus that is no gateway of ours publishes a log record where gateways do.
         await using (var bus = new NatsConnection(new NatsOpts { Url = nats.Url }))
