@@ -115,9 +115,9 @@ public static class SerialUploadBench
             {
                 // A module id of its own each time: the board holds the last one already.
                 var reply = await session.LoadAsync($"bench{i}", module, CancellationToken.None);
-                if (reply.Line.Verb != "LOAD_OK")
+                if (!reply.Reply.Ok)
                 {
-                    throw new InvalidOperationException($"upload failed: {reply.Line}");
+                    throw new InvalidOperationException($"upload failed: {reply.Reply.Error}");
                 }
                 runs.Add(reply.Transfer.TotalSeconds);
             }
@@ -161,9 +161,9 @@ public static class SerialUploadBench
             {
                 await session.StatusAsync(CancellationToken.None);
                 var reply = await session.LoadAsync("cut", module, CancellationToken.None);
-                if (reply.Line.Verb != "LOAD_OK")
+                if (!reply.Reply.Ok)
                 {
-                    throw new InvalidOperationException($"resumed upload failed: {reply.Line}");
+                    throw new InvalidOperationException($"resumed upload failed: {reply.Reply.Error}");
                 }
                 return (fresh, reply.Transfer.TotalSeconds);
             }

@@ -22,7 +22,7 @@ public sealed class DeviceSessionTests
         };
         await using var session = Session(agent);
         var status = await session.StatusAsync(CancellationToken.None);
-        Assert.Equal(("STATUS", "IDLE"), (status.Verb, status["state"]));
+        Assert.Equal("IDLE", status.Answer.State);
     }
 
     /// <summary>docs/protocol.md §1: an agent left inside an abandoned payload takes the cancel line as payload.</summary>
@@ -35,7 +35,7 @@ public sealed class DeviceSessionTests
         };
         await using var session = Session(agent);
         var status = await session.StatusAsync(CancellationToken.None);
-        Assert.Equal(("STATUS", "IDLE"), (status.Verb, status["state"]));
+        Assert.Equal("IDLE", status.Answer.State);
         Assert.Equal(2, agent.CancelLines);
         Assert.Equal(["HELLO proto=1", "STATUS"], agent.Received);
     }
@@ -99,7 +99,7 @@ public sealed class DeviceSessionTests
         await using var session = new DeviceSession("dev", new TcpDeviceLink("127.0.0.1", agent.Port, TimeSpan.FromSeconds(2)), TimeSpan.FromSeconds(2),
             NullLogger.Instance, new FailingRecorder());
         var reply = await session.LoadAsync("m", module, CancellationToken.None);
-        Assert.Equal("LOAD_OK", reply.Line.Verb);
+        Assert.Equal(crc, reply.Reply.Answer.Crc32);
         Assert.Contains("the device loaded the module, but the gateway could not record it in its state file (disk full)", reply.RecordWarning, StringComparison.Ordinal);
     }
 
@@ -118,7 +118,7 @@ public sealed class DeviceSessionTests
         {
         }
 
-        public void JobEnded(string device, long job, Wasmorch.Protocol.Agent.AgentLine result)
+        public void JobEnded(string device, long job, Wasmorch.Protocol.Agent.Replies.JobResult result)
         {
         }
 
@@ -130,7 +130,7 @@ public sealed class DeviceSessionTests
         {
         }
 
-        public void StatusReported(string device, Wasmorch.Protocol.Agent.AgentLine status)
+        public void StatusReported(string device, Wasmorch.Protocol.Agent.Replies.StatusReport status)
         {
         }
 
@@ -224,7 +224,7 @@ public sealed class DeviceSessionTests
         var started = await session.StartAsync("m", "f", null, CancellationToken.None);
         await Task.Delay(50);
         var result = await started.WaitForResultAsync(9, TimeSpan.FromSeconds(2), CancellationToken.None);
-        Assert.Equal("1", result["value"]);
+        Assert.Equal("1", result.Value?.Text);
     }
 
     /// <summary>docs/protocol.md §3: the refusals a START may get as a RESULT without job (NO_MEMORY: a board whose pool cannot hold the instance).</summary>
@@ -241,7 +241,7 @@ public sealed class DeviceSessionTests
             : []);
         await using var session = Session(agent);
         var started = await session.StartAsync("m", "f", "a=1", CancellationToken.None);
-        Assert.Equal(("RESULT", status), (started.Line.Verb, started.Line["status"]));
+        Assert.Equal((null, status), (started.Job, started.Refusal?.Code));
         Assert.Contains("START module_id=m func=f args=\"a=1\"", agent.Received);
     }
 
@@ -256,7 +256,7 @@ public sealed class DeviceSessionTests
         Assert.Contains("STATUS", timeout.Message, StringComparison.Ordinal);
 
         var status = await session.StatusAsync(CancellationToken.None);
-        Assert.Equal("IDLE", status["state"]);
+        Assert.Equal("IDLE", status.Answer.State);
         Assert.Equal(2, agent.Connections);
     }
 
@@ -322,7 +322,7 @@ public sealed class NegotiationTests
         });
         await using var session = new DeviceSession("old", new TcpDeviceLink("127.0.0.1", agent.Port, TimeSpan.FromSeconds(2)), TimeSpan.FromSeconds(2), NullLogger.Instance);
         var alive = await session.PingAsync(CancellationToken.None);
-        Assert.Equal("STATUS", alive.Verb);
+        Assert.Equal("IDLE", alive.Answer.Fields.Single(f => f.Key == "state").Value);
         Assert.True(session.Capabilities!.IsBaseline);
         var unload = await Assert.ThrowsAsync<GatewayException>(() => session.UnloadAsync("m", CancellationToken.None));
         Assert.Equal(HostErrorCodes.Unsupported, unload.Code);
@@ -344,8 +344,8 @@ public sealed class NegotiationTests
             AnswerHelloAsBaseline = false,
         };
         await using var session = new DeviceSession("new", new TcpDeviceLink("127.0.0.1", agent.Port, TimeSpan.FromSeconds(2)), TimeSpan.FromSeconds(2), NullLogger.Instance);
-        Assert.Equal("PONG", (await session.PingAsync(CancellationToken.None)).Verb);
-        Assert.Equal("UNLOAD_OK", (await session.UnloadAsync("m", CancellationToken.None)).Verb);
+        Assert.True((await session.PingAsync(CancellationToken.None)).Ok);
+        Assert.Null(await session.UnloadAsync("m", CancellationToken.None));
         Assert.Equal(1000, session.Capabilities!.MaxModule);
         Assert.Equal(["HELLO proto=1", "CAPS", "PING", "UNLOAD module_id=m"], agent.Received);
         Assert.Empty(session.Capabilities.Caps);

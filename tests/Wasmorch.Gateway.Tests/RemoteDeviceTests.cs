@@ -5,6 +5,7 @@ using Wasmorch.Gateway.Build;
 using Wasmorch.Gateway.Config;
 using Wasmorch.Gateway.Devices;
 using Wasmorch.Protocol.Agent;
+using Wasmorch.Protocol.Agent.Replies;
 using Wasmorch.Protocol.HostApi;
 
 namespace Wasmorch.Gateway.Tests;
@@ -114,29 +115,29 @@ public sealed class RemoteDeviceTests : IAsyncDisposable
 
         public Task<AgentCapabilities> CapabilitiesAsync(CancellationToken ct) => Task.FromResult(Capabilities!);
 
-        public Task<AgentLine> StatusAsync(CancellationToken ct)
+        public Task<AgentReply<StatusReport>> StatusAsync(CancellationToken ct)
         {
             Calls.Add("STATUS");
-            return Task.FromResult(Line($"STATUS state=IDLE module=- func=- job=- modules={(Held == "-" ? "-" : Held.Split(':')[0])} uptime_ms=5 module_crcs={Held}"));
+            return Task.FromResult(StatusReport.Parse(Line($"STATUS state=IDLE module=- func=- job=- modules={(Held == "-" ? "-" : Held.Split(':')[0])} uptime_ms=5 module_crcs={Held}")));
         }
 
-        public Task<AgentLine> PingAsync(CancellationToken ct) => Task.FromResult(Line("PONG uptime_ms=5"));
+        public Task<AgentReply<PingReport>> PingAsync(CancellationToken ct) => Task.FromResult(PingReport.Parse(Line("PONG uptime_ms=5")));
 
-        public Task<AgentLine> StopAsync(string moduleId, CancellationToken ct) => Task.FromResult(Line($"STOP_OK module_id={moduleId} status=IDLE"));
+        public Task<AgentReply<StopReport>> StopAsync(string moduleId, CancellationToken ct) => Task.FromResult(StopReport.Parse(Line($"STOP_OK module_id={moduleId} status=IDLE")));
 
-        public Task<AgentLine> UnloadAsync(string moduleId, CancellationToken ct) => Task.FromResult(Line($"UNLOAD_OK module_id={moduleId}"));
+        public Task<AgentError?> UnloadAsync(string moduleId, CancellationToken ct) => Task.FromResult<AgentError?>(null);
 
-        public Task<AgentLine> SimAsync(AgentLineBuilder sim, CancellationToken ct) => Task.FromResult(Line("SIM_OK gpio=0x0000 temp_mc=22500"));
+        public Task<AgentReply<SimReport>> SimAsync(SimInputs inputs, CancellationToken ct) => Task.FromResult(SimReport.Parse(Line("SIM_OK gpio=0x0000 temp_mc=22500")));
 
         public Task<StartReply> StartAsync(string moduleId, string func, string? args, CancellationToken ct) =>
-            Task.FromResult(new StartReply(Line($"START_OK module_id={moduleId} func={func} job=1"),
-                (job, _, _) => Task.FromResult(Line($"RESULT module_id={moduleId} func={func} job={job} status=OK value=3 type=i32 elapsed_us=9"))));
+            Task.FromResult(new StartReply(1, null,
+                (job, _, _) => Task.FromResult(JobResult.Parse(Line($"RESULT module_id={moduleId} func={func} job={job} status=OK value=3 type=i32 elapsed_us=9")))));
 
         public Task<LoadReply> LoadAsync(string moduleId, ReadOnlyMemory<byte> bytes, CancellationToken ct, IProgress<long>? progress = null, string artifact = HeldArtifacts.FileAsIs)
         {
             Calls.Add($"LOAD {moduleId} {bytes.Length} {artifact}");
             var crc = Crc32Hex.Format(Crc32Hex.Compute(bytes.Span));
-            return Task.FromResult(new LoadReply(Line($"LOAD_OK module_id={moduleId} size={bytes.Length} crc32={crc}"), TimeSpan.FromMilliseconds(1)));
+            return Task.FromResult(new LoadReply(LoadReport.Parse(Line($"LOAD_OK module_id={moduleId} size={bytes.Length} crc32={crc}")), TimeSpan.FromMilliseconds(1)));
         }
 
         public void ReportHeld(HeldModule held) => Calls.Add($"HELD {held.ModuleId} {held.Artifact}");

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Wasmorch.Gateway.Devices;
 using Wasmorch.Gateway.State;
 using Wasmorch.Protocol.Agent;
+using Wasmorch.Protocol.Agent.Replies;
 using Wasmorch.Protocol.HostApi;
 
 namespace Wasmorch.Gateway.Desired;
@@ -336,11 +337,11 @@ public sealed partial class Reconciler(GatewayState state, ILogger logger) : IDe
     {
     }
 
-    public void JobEnded(string device, long job, AgentLine result)
+    public void JobEnded(string device, long job, JobResult result)
     {
     }
 
-    public void StatusReported(string device, AgentLine status)
+    public void StatusReported(string device, StatusReport status)
     {
     }
 

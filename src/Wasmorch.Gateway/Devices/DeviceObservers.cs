@@ -1,4 +1,5 @@
 using Wasmorch.Protocol.Agent;
+using Wasmorch.Protocol.Agent.Replies;
 using Wasmorch.Protocol.HostApi;
 
 namespace Wasmorch.Gateway.Devices;
@@ -22,13 +23,13 @@ public sealed class DeviceObservers(IReadOnlyList<IDeviceObserver> observers) : 
     public void JobStarted(string device, long job, string moduleId, string func, string? args) =>
         Each(o => o.JobStarted(device, job, moduleId, func, args));
 
-    public void JobEnded(string device, long job, AgentLine result) => Each(o => o.JobEnded(device, job, result));
+    public void JobEnded(string device, long job, JobResult result) => Each(o => o.JobEnded(device, job, result));
 
     public void Reset(string device, string reason) => Each(o => o.Reset(device, reason));
 
     public void LinkLost(string device, string reason) => Each(o => o.LinkLost(device, reason));
 
-    public void StatusReported(string device, AgentLine status) => Each(o => o.StatusReported(device, status));
+    public void StatusReported(string device, StatusReport status) => Each(o => o.StatusReported(device, status));
 
     public async Task ModuleLoadedAsync(string device, HeldModule held)
     {

@@ -34,13 +34,7 @@ public sealed partial class DeviceRegistry : IAsyncDisposable
             observer?.Mapped(name, endpoint.Text);
             var session = new DeviceSession(name, DeviceLinks.Create(endpoint, config.ConnectTimeout), config.ReplyTimeout, logger, observer, config.LinkKey);
             session.LogReceived += (device, line) => Logs.Add(device.Name, line);
-            session.EventReceived += (device, line) =>
-            {
-                if (!Events.Add(device.Name, line))
-                {
-                    LogMalformedEvent(logger, device.Name, line.ToString());
-                }
-            };
+            session.EventReceived += (device, report) => Events.Add(device.Name, report);
             _devices[name] = (endpoint.Text, session);
         }
     }
@@ -61,9 +55,6 @@ public sealed partial class DeviceRegistry : IAsyncDisposable
 
     /// <summary>What modules published (§6c).</summary>
     public EventHub Events { get; } = new();
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Device {Device} sent a malformed EVENT line, dropped: {Line}")]
-    private static partial void LogMalformedEvent(ILogger logger, string device, string line);
 
     public IDevice Get(string? name)
     {

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Wasmorch.Transport;
 using Wasmorch.Protocol.Agent;
+using Wasmorch.Protocol.Agent.Replies;
 using Wasmorch.Protocol.HostApi;
 using Wasmorch.Protocol.Modules;
 
@@ -12,6 +13,7 @@ namespace Wasmorch.Gateway.Devices;
 /// the link is (re)opened on demand, and a link that failed or timed out is dropped so that a late
 /// reply can never be taken for the answer to the next command. What happens on the device is
 /// told to an <see cref="IDeviceObserver"/> (the state file), which the session never calls otherwise.
+/// The session is where agent lines end: what it returns and tells is typed (Protocol's Agent.Replies).
 /// </summary>
 public sealed partial class DeviceSession : IDevice, IAsyncDisposable
 {
@@ -42,10 +44,10 @@ public sealed partial class DeviceSession : IDevice, IAsyncDisposable
     public AgentCapabilities? Capabilities { get; private set; }
 
     /// <summary>Raised for each LOG line (from the link's read loop: handlers must not block).</summary>
-    public event Action<DeviceSession, AgentLine>? LogReceived;
+    public event Action<DeviceSession, LogReport>? LogReceived;
 
-    /// <summary>An EVENT line a module published (§6c).</summary>
-    public event Action<DeviceSession, AgentLine>? EventReceived;
+    /// <summary>A well-formed EVENT line a module published (§6c); a malformed one is logged and dropped here.</summary>
+    public event Action<DeviceSession, EventReport>? EventReceived;
 
     /// <summary>Counts the commands that timed out: a request that waited through one fails with it.</summary>
     private int _timeouts;
@@ -114,9 +116,9 @@ public sealed partial class DeviceSession : IDevice, IAsyncDisposable
             throw new GatewayException(HostErrorCodes.DeviceUnreachable, ex.Message);
         }
         var connection = new DeviceConnection(Name, stream, _logger, new ConnectionEvents(
-            Log: line => LogReceived?.Invoke(this, line),
-            Event: line => EventReceived?.Invoke(this, line),
-            JobEnded: (job, line) => _observer?.JobEnded(Name, job, line),
+            Log: line => LogReceived?.Invoke(this, LogReport.Parse(line)),
+            Event: OnEvent,
+            JobEnded: (job, line) => _observer?.JobEnded(Name, job, JobResult.Parse(line)),
             Reset: reason => _observer?.Reset(Name, reason),
             Closed: reason => _observer?.LinkLost(Name, reason)));
         try
@@ -133,6 +135,18 @@ public sealed partial class DeviceSession : IDevice, IAsyncDisposable
         _observer?.Connected(Name, agent);
         _connection = connection;
         return connection;
+    }
+
+    private void OnEvent(AgentLine line)
+    {
+        if (EventReport.Parse(line) is { } report)
+        {
+            EventReceived?.Invoke(this, report);
+        }
+        else
+        {
+            LogMalformedEvent(_logger, Name, line.ToString());
+        }
     }
 
     /// <summary>How long a new link is listened to, and what arrives dropped, before the cancel line.</summary>
@@ -219,37 +233,42 @@ public sealed partial class DeviceSession : IDevice, IAsyncDisposable
         ExclusiveAsync(_ => Task.FromResult(Capabilities ?? AgentCapabilities.Baseline), ct);
 
     /// <summary>PING where offered; a baseline agent gets STATUS, the cheapest baseline command.</summary>
-    public async Task<AgentLine> PingAsync(CancellationToken ct)
+    public async Task<AgentReply<PingReport>> PingAsync(CancellationToken ct)
     {
         var reply = await ExclusiveAsync(c => Capabilities?.Offers(AgentCapabilities.Ping) == true
             ? c.RequestAsync(new AgentLineBuilder(AgentVerbs.Ping), l => l.Verb is AgentVerbs.Pong or AgentVerbs.Err, _replyTimeout, ct)
             : c.RequestAsync(new AgentLineBuilder(AgentVerbs.Status), l => l.Verb is AgentVerbs.Status or AgentVerbs.Err, _replyTimeout, ct), ct);
-        return Observed(reply);
+        if (reply.Verb == AgentVerbs.Status)
+        {
+            Observed(StatusReport.Parse(reply));
+        }
+        return PingReport.Parse(reply);
     }
 
-    public async Task<AgentLine> UnloadAsync(string moduleId, CancellationToken ct)
+    public async Task<AgentError?> UnloadAsync(string moduleId, CancellationToken ct)
     {
         var reply = await ExclusiveAsync(c => Capabilities?.Offers(AgentCapabilities.Unload) == true
             ? c.RequestAsync(new AgentLineBuilder(AgentVerbs.Unload).Add(AgentKeys.ModuleId, moduleId), l => l.Verb is AgentVerbs.UnloadOk or AgentVerbs.Err, _replyTimeout, ct)
             : throw new GatewayException(HostErrorCodes.Unsupported, $"device '{Name}' ({Describe(Capabilities)}) does not offer UNLOAD"), ct);
-        if (reply.Verb == AgentVerbs.UnloadOk)
+        if (reply.Verb != AgentVerbs.UnloadOk)
         {
-            _observer?.ModuleUnloaded(Name, moduleId);
+            return AgentError.From(reply);
         }
-        return reply;
+        _observer?.ModuleUnloaded(Name, moduleId);
+        return null;
     }
 
-    public Task<AgentLine> SimAsync(AgentLineBuilder sim, CancellationToken ct) =>
-        ExclusiveAsync(c => Capabilities?.Offers(AgentCapabilities.Sim) == true
-            ? c.RequestAsync(sim, l => l.Verb is AgentVerbs.SimOk or AgentVerbs.Err, _replyTimeout, ct)
-            : throw new GatewayException(HostErrorCodes.Unsupported, $"device '{Name}' ({Describe(Capabilities)}) has no simulated inputs (SIM): its inputs are real pins and parts"), ct);
+    public async Task<AgentReply<SimReport>> SimAsync(SimInputs inputs, CancellationToken ct) =>
+        SimReport.Parse(await ExclusiveAsync(c => Capabilities?.Offers(AgentCapabilities.Sim) == true
+            ? c.RequestAsync(inputs.ToCommand(), l => l.Verb is AgentVerbs.SimOk or AgentVerbs.Err, _replyTimeout, ct)
+            : throw new GatewayException(HostErrorCodes.Unsupported, $"device '{Name}' ({Describe(Capabilities)}) has no simulated inputs (SIM): its inputs are real pins and parts"), ct));
 
     /// <summary>Every STATUS reply reaches the observer: the device is the truth for what it holds.</summary>
-    private AgentLine Observed(AgentLine reply)
+    private AgentReply<StatusReport> Observed(AgentReply<StatusReport> reply)
     {
-        if (reply.Verb == AgentVerbs.Status)
+        if (reply.Value is { } status)
         {
-            _observer?.StatusReported(Name, reply);
+            _observer?.StatusReported(Name, status);
         }
         return reply;
     }
@@ -259,12 +278,12 @@ public sealed partial class DeviceSession : IDevice, IAsyncDisposable
     private static string Describe(AgentCapabilities? capabilities) =>
         capabilities is null or { IsBaseline: true } ? "a seed-baseline agent" : capabilities.Agent ?? "its agent";
 
-    public async Task<AgentLine> StatusAsync(CancellationToken ct) =>
-        Observed(await ExclusiveAsync(c => c.RequestAsync(new AgentLineBuilder(AgentVerbs.Status), l => l.Verb is AgentVerbs.Status or AgentVerbs.Err, _replyTimeout, ct), ct));
+    public async Task<AgentReply<StatusReport>> StatusAsync(CancellationToken ct) =>
+        Observed(StatusReport.Parse(await ExclusiveAsync(c => c.RequestAsync(new AgentLineBuilder(AgentVerbs.Status), l => l.Verb is AgentVerbs.Status or AgentVerbs.Err, _replyTimeout, ct), ct)));
 
-    public Task<AgentLine> StopAsync(string moduleId, CancellationToken ct) =>
-        ExclusiveAsync(async c => Matching(await c.RequestAsync(new AgentLineBuilder(AgentVerbs.Stop).Add(AgentKeys.ModuleId, moduleId),
-            l => l.Verb is AgentVerbs.StopOk or AgentVerbs.Err, _replyTimeout, ct), "STOP", moduleId), ct);
+    public async Task<AgentReply<StopReport>> StopAsync(string moduleId, CancellationToken ct) =>
+        StopReport.Parse(await ExclusiveAsync(async c => Matching(await c.RequestAsync(new AgentLineBuilder(AgentVerbs.Stop).Add(AgentKeys.ModuleId, moduleId),
+            l => l.Verb is AgentVerbs.StopOk or AgentVerbs.Err, _replyTimeout, ct), "STOP", moduleId), ct));
 
     /// <summary>A reply must answer its own command: a success naming another module is a protocol error, never taken as success.</summary>
     private AgentLine Matching(AgentLine reply, string command, string moduleId, string? func = null)
@@ -301,8 +320,19 @@ public sealed partial class DeviceSession : IDevice, IAsyncDisposable
             {
                 throw new GatewayException(HostErrorCodes.ProtocolError, $"device '{Name}' answered START with a RESULT that is no refusal (status={reply[AgentKeys.Status]}, no job): '{reply}'");
             }
-            return new StartReply(reply, c.WaitForJobAsync);
+            if (reply.Verb != AgentVerbs.StartOk)
+            {
+                return new StartReply(null, AgentError.From(reply), NoJob);
+            }
+            if (!reply.TryGetInt64(AgentKeys.Job, out var started))
+            {
+                throw new GatewayException(HostErrorCodes.ProtocolError, $"device '{Name}' answered START with START_OK without job=: '{reply}'");
+            }
+            return new StartReply(started, null, async (job, timeout, waitCt) => JobResult.Parse(await c.WaitForJobAsync(job, timeout, waitCt)));
         }, ct);
+
+    private static Task<JobResult> NoJob(long job, TimeSpan timeout, CancellationToken ct) =>
+        throw new InvalidOperationException("START was refused: there is no job to wait for");
 
     /// <summary>
     /// The LOAD handshake: LOAD → LOAD_READY, raw payload, LOAD_OK/LOAD_ERR. Returns the final line,
@@ -310,8 +340,9 @@ public sealed partial class DeviceSession : IDevice, IAsyncDisposable
     /// </summary>
     public async Task<LoadReply> LoadAsync(string moduleId, ReadOnlyMemory<byte> bytes, CancellationToken ct, IProgress<long>? progress = null, string artifact = HeldArtifacts.FileAsIs)
     {
-        var reply = await UploadAsync(moduleId, bytes, progress, ct);
-        if (reply.Line.Verb == AgentVerbs.LoadOk && _observer is not null)
+        var (line, transfer) = await UploadAsync(moduleId, bytes, progress, ct);
+        var reply = new LoadReply(LoadReport.Parse(line), transfer);
+        if (reply.Reply.Value is { } loaded && _observer is not null)
         {
             try
             {
@@ -319,7 +350,7 @@ public sealed partial class DeviceSession : IDevice, IAsyncDisposable
                 {
                     ModuleId = moduleId,
                     // UploadAsync took LOAD_OK only with the CRC and size of these bytes.
-                    Crc32 = reply.Line[AgentKeys.Crc32]!,
+                    Crc32 = loaded.Crc32,
                     Sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes.Span)),
                     Size = bytes.Length,
                     Artifact = artifact,
@@ -335,10 +366,13 @@ public sealed partial class DeviceSession : IDevice, IAsyncDisposable
         return reply;
     }
 
+    /// <summary>One upload's last line (LOAD_OK, LOAD_ERR or ERR) and how long its payload took.</summary>
+    private readonly record struct Upload(AgentLine Line, TimeSpan Transfer);
+
     /// <summary>How many links an XLOAD may take: a dropped or stalled one is resumed on the next (§6b).</summary>
     private const int UploadAttempts = 4;
 
-    private async Task<LoadReply> UploadAsync(string moduleId, ReadOnlyMemory<byte> module, IProgress<long>? progress, CancellationToken ct)
+    private async Task<Upload> UploadAsync(string moduleId, ReadOnlyMemory<byte> module, IProgress<long>? progress, CancellationToken ct)
     {
         // Compressed once, whatever number of links the upload takes.
         byte[]? compressed = null;
@@ -385,7 +419,7 @@ public sealed partial class DeviceSession : IDevice, IAsyncDisposable
     /// One XLOAD on one link (§6b): the stream lzss1-compressed when that is smaller, sent from where
     /// the agent says it stands, within the window it announces.
     /// </summary>
-    private async Task<LoadReply> XloadOnceAsync(DeviceConnection c, string moduleId, ReadOnlyMemory<byte> module, byte[] compressed, System.Runtime.CompilerServices.StrongBox<long> resumedAt, IProgress<long>? progress, CancellationToken ct)
+    private async Task<Upload> XloadOnceAsync(DeviceConnection c, string moduleId, ReadOnlyMemory<byte> module, byte[] compressed, System.Runtime.CompilerServices.StrongBox<long> resumedAt, IProgress<long>? progress, CancellationToken ct)
     {
         var crc = Crc32Hex.Format(Crc32Hex.Compute(module.Span));
         var (codec, stream) = compressed.Length < module.Length ? (Lzss1.Name, compressed.AsMemory()) : ("none", module);
@@ -394,7 +428,7 @@ public sealed partial class DeviceSession : IDevice, IAsyncDisposable
         var ready = await c.RequestAsync(command, l => l.Verb is AgentVerbs.XloadReady or AgentVerbs.Err or AgentVerbs.LoadErr, _replyTimeout, ct);
         if (ready.Verb != AgentVerbs.XloadReady)
         {
-            return new LoadReply(Matching(ready, "XLOAD", moduleId), TimeSpan.Zero);
+            return new Upload(Matching(ready, "XLOAD", moduleId), TimeSpan.Zero);
         }
         Matching(ready, "XLOAD", moduleId);
         if (!ready.TryGetInt64(AgentKeys.Offset, out var offset) || offset < 0 || offset > stream.Length
@@ -407,7 +441,7 @@ public sealed partial class DeviceSession : IDevice, IAsyncDisposable
         var transfer = Stopwatch.StartNew();
         var scaled = progress is null ? null : new Progress<long>(sent => progress.Report(sent * module.Length / Math.Max(1, stream.Length)));
         var reply = await c.RequestAfterWindowedWriteAsync(stream, offset, window, scaled, l => l.Verb is AgentVerbs.LoadOk or AgentVerbs.LoadErr or AgentVerbs.Err, WireTimeout(stream.Length), ct);
-        return new LoadReply(CheckLoadOk(reply, moduleId, module.Length, crc), transfer.Elapsed);
+        return new Upload(CheckLoadOk(reply, moduleId, module.Length, crc), transfer.Elapsed);
     }
 
     private AgentLine CheckLoadOk(AgentLine reply, string moduleId, int size, string crc)
@@ -422,20 +456,20 @@ public sealed partial class DeviceSession : IDevice, IAsyncDisposable
         return reply;
     }
 
-    private async Task<LoadReply> LoadOnceAsync(DeviceConnection c, string moduleId, ReadOnlyMemory<byte> module, IProgress<long>? progress, CancellationToken ct)
+    private async Task<Upload> LoadOnceAsync(DeviceConnection c, string moduleId, ReadOnlyMemory<byte> module, IProgress<long>? progress, CancellationToken ct)
     {
         var crc = Crc32Hex.Format(Crc32Hex.Compute(module.Span));
         var command = new AgentLineBuilder(AgentVerbs.Load).Add(AgentKeys.ModuleId, moduleId).Add(AgentKeys.Size, module.Length).Add(AgentKeys.Crc32, crc);
         var ready = await c.RequestAsync(command, l => l.Verb is AgentVerbs.LoadReady or AgentVerbs.Err or AgentVerbs.LoadErr, _replyTimeout, ct);
         if (ready.Verb != AgentVerbs.LoadReady)
         {
-            return new LoadReply(Matching(ready, "LOAD", moduleId), TimeSpan.Zero);
+            return new Upload(Matching(ready, "LOAD", moduleId), TimeSpan.Zero);
         }
         // No payload byte goes to a device that got ready for another module.
         Matching(ready, "LOAD", moduleId);
         var transfer = Stopwatch.StartNew();
         var reply = await c.RequestAfterWriteAsync(module, progress, l => l.Verb is AgentVerbs.LoadOk or AgentVerbs.LoadErr or AgentVerbs.Err, WireTimeout(module.Length), ct);
-        return new LoadReply(CheckLoadOk(reply, moduleId, module.Length, crc), transfer.Elapsed);
+        return new Upload(CheckLoadOk(reply, moduleId, module.Length, crc), transfer.Elapsed);
     }
 
     /// <summary>Time allowed for a payload: the reply timeout plus the time at a slow 9600 baud.</summary>
@@ -458,6 +492,9 @@ public sealed partial class DeviceSession : IDevice, IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Device {Device}: upload of {Module} interrupted ({Reason}); resuming it with XLOAD")]
     private static partial void LogUploadResumes(ILogger logger, string device, string module, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Device {Device} sent a malformed EVENT line, dropped: {Line}")]
+    private static partial void LogMalformedEvent(ILogger logger, string device, string line);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Device {Device}: connected to {Endpoint} ({Agent})")]
     private static partial void LogConnected(ILogger logger, string device, string endpoint, string agent);

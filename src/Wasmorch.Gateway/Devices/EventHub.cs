@@ -1,5 +1,5 @@
 using System.Globalization;
-using Wasmorch.Protocol.Agent;
+using Wasmorch.Protocol.Agent.Replies;
 using Wasmorch.Protocol.HostApi;
 
 namespace Wasmorch.Gateway.Devices;
@@ -12,28 +12,17 @@ public sealed class EventHub : EntryHub<ModuleEvent>
     {
     }
 
-    /// <summary>Keeps a well-formed EVENT line; false (nothing kept) for one that is not.</summary>
-    public bool Add(string device, AgentLine line)
+    public void Add(string device, EventReport published) => Keep(new ModuleEvent
     {
-        var data = EventLine.Data(line);
-        if (data is null || line[AgentKeys.ModuleId] is not { } moduleId || line[AgentKeys.Topic] is not { } topic
-            || !line.TryGetInt64(AgentKeys.Job, out var job) || !line.TryGetInt64(AgentKeys.UptimeMs, out var uptime))
-        {
-            return false;
-        }
-        Keep(new ModuleEvent
-        {
-            Time = Time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture),
-            Device = device,
-            ModuleId = moduleId,
-            Job = job,
-            UptimeMs = uptime,
-            Topic = topic,
-            Data = Convert.ToHexStringLower(data),
-            Text = data.Length > 0 && data.All(b => b is >= 0x20 and <= 0x7e) ? System.Text.Encoding.ASCII.GetString(data) : null,
-        });
-        return true;
-    }
+        Time = Time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture),
+        Device = device,
+        ModuleId = published.ModuleId,
+        Job = published.Job,
+        UptimeMs = published.UptimeMs,
+        Topic = published.Topic,
+        Data = Convert.ToHexStringLower(published.Data),
+        Text = published.Data.Length > 0 && published.Data.All(b => b is >= 0x20 and <= 0x7e) ? System.Text.Encoding.ASCII.GetString(published.Data) : null,
+    });
 
     public List<ModuleEvent> Recent(string? device, string? topic) => Recent(e => Wanted(e, device, topic));
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Threading.Channels;
 using Wasmorch.Protocol.Agent;
+using Wasmorch.Protocol.Agent.Replies;
 using Wasmorch.Protocol.HostApi;
 
 namespace Wasmorch.Gateway.Devices;
@@ -88,16 +89,16 @@ public sealed class GatewayEvents : IDeviceObserver
     public void JobStarted(string device, long job, string moduleId, string func, string? args) =>
         Publish(new JobRecord { Device = device, Job = job, ModuleId = moduleId, Func = func, Args = args, Status = "RUNNING", StartedAt = Now() });
 
-    public void JobEnded(string device, long job, AgentLine result) => Publish(new JobRecord
+    public void JobEnded(string device, long job, JobResult result) => Publish(new JobRecord
     {
         Device = device,
         Job = job,
-        ModuleId = result[AgentKeys.ModuleId] ?? string.Empty,
-        Func = result[AgentKeys.Func] ?? string.Empty,
-        Status = result[AgentKeys.Status] ?? "?",
-        Value = result[AgentKeys.Value],
-        Message = result[AgentKeys.Msg],
-        ElapsedUs = result.TryGetInt64(AgentKeys.ElapsedUs, out var elapsed) ? elapsed : null,
+        ModuleId = result.ModuleId ?? string.Empty,
+        Func = result.Func ?? string.Empty,
+        Status = result.StatusText,
+        Value = result.Value?.Text,
+        Message = result.Message,
+        ElapsedUs = result.ElapsedUs,
         EndedAt = Now(),
     });
 
@@ -111,7 +112,7 @@ public sealed class GatewayEvents : IDeviceObserver
 
     public void LinkLost(string device, string reason) => DeviceChanged(device, "LINK_LOST", reason);
 
-    public void StatusReported(string device, AgentLine status)
+    public void StatusReported(string device, StatusReport status)
     {
     }
 

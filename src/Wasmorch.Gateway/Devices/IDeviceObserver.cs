@@ -1,4 +1,5 @@
 using Wasmorch.Protocol.Agent;
+using Wasmorch.Protocol.Agent.Replies;
 using Wasmorch.Protocol.HostApi;
 
 namespace Wasmorch.Gateway.Devices;
@@ -18,7 +19,7 @@ public interface IDeviceObserver
     /// <summary>START_OK, before any RESULT of the job can be routed.</summary>
     void JobStarted(string device, long job, string moduleId, string func, string? args);
 
-    void JobEnded(string device, long job, AgentLine result);
+    void JobEnded(string device, long job, JobResult result);
 
     /// <summary>The board restarted (BOOT, or an uptime that went back): its RAM, modules and job are gone.</summary>
     void Reset(string device, string reason);
@@ -26,7 +27,7 @@ public interface IDeviceObserver
     void LinkLost(string device, string reason);
 
     /// <summary>A STATUS reply: the device is the truth for what it holds.</summary>
-    void StatusReported(string device, AgentLine status);
+    void StatusReported(string device, StatusReport status);
 
     /// <summary>LOAD_OK. Awaited: a deploy is acknowledged only once observers have it (durably, for the state file).</summary>
     Task ModuleLoadedAsync(string device, HeldModule held);

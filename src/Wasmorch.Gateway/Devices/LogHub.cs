@@ -1,5 +1,5 @@
 using System.Globalization;
-using Wasmorch.Protocol.Agent;
+using Wasmorch.Protocol.Agent.Replies;
 using Wasmorch.Protocol.HostApi;
 
 namespace Wasmorch.Gateway.Devices;
@@ -12,14 +12,14 @@ public sealed class LogHub : EntryHub<LogEntry>
     {
     }
 
-    public void Add(string device, AgentLine line) => Keep(new LogEntry
+    public void Add(string device, LogReport log) => Keep(new LogEntry
     {
         Time = Time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture),
         Device = device,
-        ModuleId = line[AgentKeys.ModuleId],
-        Job = line.TryGetInt64(AgentKeys.Job, out var job) ? job : null,
-        UptimeMs = line.TryGetInt64(AgentKeys.UptimeMs, out var uptime) ? uptime : null,
-        Message = line[AgentKeys.Msg] ?? string.Empty,
+        ModuleId = log.ModuleId,
+        Job = log.Job,
+        UptimeMs = log.UptimeMs,
+        Message = log.Message,
     });
 
     public List<LogEntry> Recent(string? device) => Recent(e => device is null || e.Device == device);

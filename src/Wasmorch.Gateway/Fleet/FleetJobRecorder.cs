@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Wasmorch.Gateway.Devices;
 using Wasmorch.Gateway.State;
 using Wasmorch.Protocol.Agent;
+using Wasmorch.Protocol.Agent.Replies;
 using Wasmorch.Protocol.HostApi;
 
 namespace Wasmorch.Gateway.Fleet;
@@ -33,15 +34,14 @@ public sealed class FleetJobRecorder(IFleet fleet) : IDeviceObserver
         fleet.PublishJob(record);
     }
 
-    public void JobEnded(string device, long job, AgentLine result)
+    public void JobEnded(string device, long job, JobResult result)
     {
         if (!_open.TryRemove((device, job), out var started))
         {
             // Started before this gateway joined the fleet: the state file has it, the fleet does not.
             return;
         }
-        fleet.PublishJob(Ended(started, result[AgentKeys.Status] ?? "?", result[AgentKeys.Value], result[AgentKeys.Msg],
-            result.TryGetInt64(AgentKeys.ElapsedUs, out var us) ? us : null));
+        fleet.PublishJob(Ended(started, result.StatusText, result.Value?.Text, result.Message, result.ElapsedUs));
     }
 
     public void Reset(string device, string reason)
@@ -88,7 +88,7 @@ public sealed class FleetJobRecorder(IFleet fleet) : IDeviceObserver
     {
     }
 
-    public void StatusReported(string device, AgentLine status)
+    public void StatusReported(string device, StatusReport status)
     {
     }
 

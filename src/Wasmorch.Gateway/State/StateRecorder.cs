@@ -1,5 +1,6 @@
 using Wasmorch.Gateway.Devices;
 using Wasmorch.Protocol.Agent;
+using Wasmorch.Protocol.Agent.Replies;
 using Wasmorch.Protocol.HostApi;
 
 namespace Wasmorch.Gateway.State;
@@ -18,19 +19,18 @@ public sealed class StateRecorder : IDeviceObserver
     public void JobStarted(string device, long job, string moduleId, string func, string? args) =>
         _state.RecordJobStarted(device, job, moduleId, func, args);
 
-    public void JobEnded(string device, long job, AgentLine result) =>
-        _state.RecordJobEnded(device, job, result[AgentKeys.Status] ?? "?", result[AgentKeys.Value], result[AgentKeys.Msg],
-            result.TryGetInt64(AgentKeys.ElapsedUs, out var us) ? us : null);
+    public void JobEnded(string device, long job, JobResult result) =>
+        _state.RecordJobEnded(device, job, result.StatusText, result.Value?.Text, result.Message, result.ElapsedUs);
 
     public void Reset(string device, string reason) => _state.RecordDeviceReset(device, reason);
 
     public void LinkLost(string device, string reason) => _state.RecordLinkLost(device, reason);
 
-    public void StatusReported(string device, AgentLine status)
+    public void StatusReported(string device, StatusReport status)
     {
-        if (status[AgentKeys.Modules] is { } modules)
+        if (status.ModulesText is { } modules)
         {
-            _state.ReconcileHoldings(device, modules, status[AgentKeys.ModuleCrcs]);
+            _state.ReconcileHoldings(device, modules, status.ModuleCrcsText);
         }
     }
 

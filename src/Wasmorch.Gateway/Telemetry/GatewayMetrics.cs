@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using Wasmorch.Gateway.Devices;
 using Wasmorch.Protocol.Agent;
+using Wasmorch.Protocol.Agent.Replies;
 using Wasmorch.Protocol.HostApi;
 
 namespace Wasmorch.Gateway.Telemetry;
@@ -126,8 +127,8 @@ public sealed class GatewayMetrics : IDeviceObserver, IDisposable
 
     public void Reset(string device, string reason) => _resets.Add(1, new KeyValuePair<string, object?>("device", device));
 
-    public void JobEnded(string device, long job, AgentLine result) =>
-        _jobs.Add(1, new KeyValuePair<string, object?>("status", result[AgentKeys.Status] ?? "?"), new KeyValuePair<string, object?>("device", device));
+    public void JobEnded(string device, long job, JobResult result) =>
+        _jobs.Add(1, new KeyValuePair<string, object?>("status", result.StatusText), new KeyValuePair<string, object?>("device", device));
 
     public void JobStarted(string device, long job, string moduleId, string func, string? args)
     {
@@ -137,7 +138,7 @@ public sealed class GatewayMetrics : IDeviceObserver, IDisposable
     {
     }
 
-    public void StatusReported(string device, AgentLine status)
+    public void StatusReported(string device, StatusReport status)
     {
     }
 

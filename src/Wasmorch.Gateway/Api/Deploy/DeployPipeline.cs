@@ -306,8 +306,8 @@ public sealed class DeployPipeline(DeviceRegistry devices, BuildService build, G
         }
         var crc = Crc32Hex.Format(Crc32Hex.Compute(d.Module));
         var status = await TimedAsync(() => d.Device.StatusAsync(d.Op.Ct), d.Op.Timing);
-        if (status.Verb != AgentVerbs.Status
-            || !string.Equals(ModuleCrcs.Parse(status[AgentKeys.ModuleCrcs]).GetValueOrDefault(d.ModuleId), crc, StringComparison.OrdinalIgnoreCase))
+        if (status.Value is not { } report
+            || !string.Equals(report.ModuleCrcs.GetValueOrDefault(d.ModuleId), crc, StringComparison.OrdinalIgnoreCase))
         {
             return null;
         }
@@ -331,20 +331,19 @@ public sealed class DeployPipeline(DeviceRegistry devices, BuildService build, G
         var loadedAt = DateTimeOffset.UtcNow;
         op.Timing.DeviceMs = clock.Elapsed.TotalMilliseconds;
         op.Timing.TransferMs = reply.Transfer.TotalMilliseconds;
-        var line = reply.Line;
-        if (line.TryGetInt64(AgentKeys.VerifyUs, out var verifyUs))
+        if (reply.Reply.Value?.VerifyUs is { } verifyUs)
         {
             op.Timing.VerifyMs = verifyUs / 1000.0;
             op.Timing.TransferMs = Math.Max(0, op.Timing.TransferMs.Value - op.Timing.VerifyMs.Value);
             // The agent checks (and compiles) the module as the last bytes arrive: its verify time ends the transfer.
             Telemetry.GatewayTracing.Measured("device verify", loadedAt, TimeSpan.FromMicroseconds(verifyUs));
         }
-        if (line.Verb != AgentVerbs.LoadOk)
+        if (reply.Reply.Value is not { } acknowledged)
         {
-            return FromAgentError(line);
+            return FromAgentError(reply.Reply.Error!);
         }
         // The session took LOAD_OK only with the CRC and size of the bytes sent.
-        var loaded = Loaded(d, d.Module.Length, line[AgentKeys.Crc32]!, skipped: false);
+        var loaded = Loaded(d, d.Module.Length, acknowledged.Crc32, skipped: false);
         loaded.Message = reply.RecordWarning;
         return loaded;
     }

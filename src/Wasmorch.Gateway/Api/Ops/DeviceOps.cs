@@ -1,5 +1,5 @@
 using Wasmorch.Gateway.Devices;
-using Wasmorch.Protocol.Agent;
+using Wasmorch.Protocol.Agent.Replies;
 using Wasmorch.Protocol.HostApi;
 using static Wasmorch.Gateway.Api.Ops.Replies;
 
@@ -13,19 +13,19 @@ public sealed class StatusOp(DeviceRegistry devices) : IOpHandler
     public async Task<HostResponse> HandleAsync(OpContext op)
     {
         var device = devices.Get(op.Request.Device);
-        var line = await TimedAsync(() => device.StatusAsync(op.Ct), op.Timing);
-        if (line.Verb != AgentVerbs.Status)
+        var reply = await TimedAsync(() => device.StatusAsync(op.Ct), op.Timing);
+        if (reply.Value is not { } status)
         {
-            return FromAgentError(line);
+            return FromAgentError(reply.Error!);
         }
         return new HostResponse
         {
             Ok = true,
-            Status = line[AgentKeys.State],
-            ModuleId = Dash(line[AgentKeys.Module]),
-            Func = Dash(line[AgentKeys.Func]),
-            Job = line.TryGetInt64(AgentKeys.Job, out var job) ? job : null,
-            Agent = Fields(line),
+            Status = status.State,
+            ModuleId = status.ModuleId,
+            Func = status.Func,
+            Job = status.Job,
+            Agent = Fields(status.Fields),
             Capabilities = device.Capabilities is { } capabilities ? new Dictionary<string, string>(capabilities.Fields) : null,
         };
     }
@@ -39,10 +39,10 @@ public sealed class PingOp(DeviceRegistry devices) : IOpHandler
     public async Task<HostResponse> HandleAsync(OpContext op)
     {
         var device = devices.Get(op.Request.Device);
-        var line = await TimedAsync(() => device.PingAsync(op.Ct), op.Timing);
-        return line.Verb == AgentVerbs.Err
-            ? FromAgentError(line)
-            : new HostResponse { Ok = true, Status = "ALIVE", Agent = Fields(line) };
+        var reply = await TimedAsync(() => device.PingAsync(op.Ct), op.Timing);
+        return reply.Value is { } pong
+            ? new HostResponse { Ok = true, Status = "ALIVE", Agent = Fields(pong.Fields) }
+            : FromAgentError(reply.Error!);
     }
 }
 
@@ -55,18 +55,10 @@ public sealed class StopOp(DeviceRegistry devices) : IOpHandler
     {
         var device = devices.Get(op.Request.Device);
         var moduleId = RequireModuleId(op.Request);
-        var line = await TimedAsync(() => device.StopAsync(moduleId, op.Ct), op.Timing);
-        if (line.Verb != AgentVerbs.StopOk)
-        {
-            return FromAgentError(line);
-        }
-        return new HostResponse
-        {
-            Ok = true,
-            ModuleId = moduleId,
-            Status = line[AgentKeys.Status],
-            Job = line.TryGetInt64(AgentKeys.Job, out var job) ? job : null,
-        };
+        var reply = await TimedAsync(() => device.StopAsync(moduleId, op.Ct), op.Timing);
+        return reply.Value is { } stopped
+            ? new HostResponse { Ok = true, ModuleId = moduleId, Status = stopped.Status, Job = stopped.Job }
+            : FromAgentError(reply.Error!);
     }
 }
 
@@ -79,10 +71,10 @@ public sealed class UnloadOp(DeviceRegistry devices) : IOpHandler
     {
         var device = devices.Get(op.Request.Device);
         var moduleId = RequireModuleId(op.Request);
-        var line = await TimedAsync(() => device.UnloadAsync(moduleId, op.Ct), op.Timing);
-        return line.Verb == AgentVerbs.UnloadOk
+        var refused = await TimedAsync(() => device.UnloadAsync(moduleId, op.Ct), op.Timing);
+        return refused is null
             ? new HostResponse { Ok = true, ModuleId = moduleId, Status = "UNLOADED" }
-            : FromAgentError(line);
+            : FromAgentError(refused);
     }
 }
 
@@ -107,18 +99,9 @@ public sealed class SimOp(DeviceRegistry devices) : IOpHandler
         {
             throw new GatewayException(HostErrorCodes.BadRequest, $"sim level must be 0 or 1, not {request.Level}");
         }
-        var sim = new AgentLineBuilder(AgentVerbs.Sim);
-        if (request.Pin is { } pin)
-        {
-            sim.Add(AgentKeys.Pin, pin).Add(AgentKeys.Level, request.Level!.Value);
-        }
-        if (request.TempMc is { } temp)
-        {
-            sim.Add(AgentKeys.TempMc, temp);
-        }
-        var line = await TimedAsync(() => device.SimAsync(sim, op.Ct), op.Timing);
-        return line.Verb == AgentVerbs.SimOk
-            ? new HostResponse { Ok = true, Agent = line.Fields.ToDictionary(f => f.Key, f => f.Value, StringComparer.Ordinal) }
-            : FromAgentError(line);
+        var reply = await TimedAsync(() => device.SimAsync(new SimInputs(request.Pin, request.Level, request.TempMc), op.Ct), op.Timing);
+        return reply.Value is { } set
+            ? new HostResponse { Ok = true, Agent = Fields(set.Fields) }
+            : FromAgentError(reply.Error!);
     }
 }

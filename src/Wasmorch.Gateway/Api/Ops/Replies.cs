@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Wasmorch.Protocol.Agent;
+using Wasmorch.Protocol.Agent.Replies;
 using Wasmorch.Protocol.HostApi;
 
 namespace Wasmorch.Gateway.Api.Ops;
@@ -10,14 +11,11 @@ public static class Replies
     public static HostResponse Failure(string code, string message, string? details = null) =>
         new() { Ok = false, Error = new HostError { Code = code, Message = message, Details = details } };
 
-    /// <summary>An ERR (or LOAD_ERR) line as a failed response with the agent's code and message.</summary>
-    public static HostResponse FromAgentError(AgentLine line) =>
-        Failure(line[AgentKeys.Code] ?? HostErrorCodes.ProtocolError, line[AgentKeys.Msg] ?? line.ToString());
+    /// <summary>An agent's refusal as a failed response with the agent's code and message.</summary>
+    public static HostResponse FromAgentError(AgentError error) => Failure(error.Code, error.Message);
 
-    public static Dictionary<string, string> Fields(AgentLine line) => line.Fields.ToDictionary(f => f.Key, f => f.Value, StringComparer.Ordinal);
-
-    /// <summary>The agent's "-" (none) as null.</summary>
-    public static string? Dash(string? value) => value is null or "-" ? null : value;
+    /// <summary>An agent's fields as sent, for the response's <c>agent</c> map.</summary>
+    public static Dictionary<string, string> Fields(IReadOnlyList<KeyValuePair<string, string>> fields) => fields.ToDictionary(f => f.Key, f => f.Value, StringComparer.Ordinal);
 
     public static string RequireModuleId(HostRequest request) =>
         request.ModuleId is { } id && ModuleId.IsValid(id)

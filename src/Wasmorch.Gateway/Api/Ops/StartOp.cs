@@ -2,6 +2,7 @@ using System.Text.Json;
 using Wasmorch.Gateway.Config;
 using Wasmorch.Gateway.Devices;
 using Wasmorch.Protocol.Agent;
+using Wasmorch.Protocol.Agent.Replies;
 using Wasmorch.Protocol.HostApi;
 using static Wasmorch.Gateway.Api.Ops.Replies;
 
@@ -27,18 +28,9 @@ public sealed class StartOp(DeviceRegistry devices, GatewayConfig config) : IOpH
             throw new GatewayException(AgentErrorCodes.BadArgs, $"args ({request.Args!.Length} characters): {Clip(argsError, 200)}");
         }
         var started = await TimedAsync(() => device.StartAsync(moduleId, request.Func, request.Args, op.Ct), op.Timing);
-        var line = started.Line;
-        if (line.Verb == AgentVerbs.Err)
+        if (started.Job is not { } job)
         {
-            return FromAgentError(line);
-        }
-        if (line.Verb == AgentVerbs.Result)
-        {
-            return Failure(line[AgentKeys.Status] ?? HostErrorCodes.ProtocolError, line[AgentKeys.Msg] ?? "the device refused START");
-        }
-        if (!line.TryGetInt64(AgentKeys.Job, out var job))
-        {
-            throw new GatewayException(HostErrorCodes.ProtocolError, $"START_OK without job=: {line}");
+            return FromAgentError(started.Refusal!);
         }
         var response = new HostResponse { Ok = true, ModuleId = moduleId, Func = request.Func, Job = job, Status = "RUNNING" };
         if (!request.WaitResult)
@@ -46,33 +38,33 @@ public sealed class StartOp(DeviceRegistry devices, GatewayConfig config) : IOpH
             return response;
         }
         var timeout = request.TimeoutMs is > 0 ? TimeSpan.FromMilliseconds(request.TimeoutMs.Value) : config.DefaultResultTimeout;
-        AgentLine result;
+        JobResult result;
         using (var execution = Telemetry.GatewayTracing.Source.StartActivity("device execution"))
         {
             execution?.SetTag("wasmorch.job", job);
             result = await started.WaitForResultAsync(job, timeout, op.Ct);
-            execution?.SetTag("wasmorch.status", result[AgentKeys.Status]);
+            execution?.SetTag("wasmorch.status", result.StatusText);
         }
         return FromResult(result, response, op.Timing);
     }
 
     private static string Clip(string text, int max) => text.Length <= max ? text : text[..(max - 3)] + "...";
 
-    private static HostResponse FromResult(AgentLine result, HostResponse response, Timing timing)
+    private static HostResponse FromResult(JobResult result, HostResponse response, Timing timing)
     {
-        response.Status = result[AgentKeys.Status];
-        response.Message = result[AgentKeys.Msg];
-        response.ValueType = result[AgentKeys.Type];
-        if (result[AgentKeys.Value] is { } value)
+        response.Status = result.StatusText;
+        response.Message = result.Message;
+        response.ValueType = result.Value?.Type;
+        if (result.Value is { } value)
         {
-            response.Value = ToJsonValue(value);
+            response.Value = ToJsonValue(value.Text);
         }
-        if (result.TryGetInt64(AgentKeys.ElapsedUs, out var elapsed))
+        if (result.ElapsedUs is { } elapsed)
         {
             response.ElapsedUs = elapsed;
             timing.DeviceMs = elapsed / 1000.0;
         }
-        if (response.Status != JobStatus.Ok)
+        if (result.State != JobState.Ok)
         {
             response.Ok = false;
             response.Error = new HostError
