@@ -88,14 +88,15 @@ public sealed partial class GatewayHost : IAsyncDisposable
         var signatures = new Signing.ModuleSignatures(config.TrustedKeys);
         _rollouts = _state is null ? null : new Rollouts.RolloutEngine(_devices, _state, _build, signatures, config, loggers.CreateLogger("Wasmorch.Gateway.Rollouts"), fleet, _reconciler);
         _dispatcher = new RequestDispatcher(_devices, _build, config, signatures, fleet, _reconciler, _rollouts, Metrics);
+        Operations = new Operations.DeviceOperations(_devices, config, fleet) { ServeHere = _dispatcher.ServeHereAsync };
         if (_reconciler is not null)
         {
-            _reconciler.Dispatch = (request, ct) => _dispatcher.HandleAsync(request, ct);
+            _reconciler.Operations = Operations;
         }
         if (_rollouts is not null)
         {
             _rollouts.Changed = Events.RolloutChanged;
-            _rollouts.Dispatch = (request, ct) => _dispatcher.HandleAsync(request, ct);
+            _rollouts.Operations = Operations;
         }
         Certificate = config.LoadTlsCertificate();
         _server = new HostApiServer(new IPEndPoint(address, config.Port), _dispatcher, loggers.CreateLogger("Wasmorch.Gateway.Api"), config.Token, config.MaxConnections, Certificate, config.MaxConnectionsPerPeer)
@@ -104,6 +105,9 @@ public sealed partial class GatewayHost : IAsyncDisposable
             PartialRequestTimeout = config.PartialRequestTimeout,
         };
     }
+
+    /// <summary>Typed operations on any device of this gateway or its fleet (docs/architecture.md).</summary>
+    public Operations.IDeviceOperations Operations { get; }
 
     public IPEndPoint LocalEndpoint => _server.LocalEndpoint;
 

@@ -32,4 +32,27 @@ public sealed class ArchitectureTests
         var used = metadata.AssemblyReferences.Select(h => metadata.GetString(metadata.GetAssemblyReference(h).Name));
         Assert.Empty(used.Intersect(forbidden));
     }
+
+    /// <summary>
+    /// Agent lines end at the device session (docs/architecture.md): everything above it speaks the
+    /// typed replies of Protocol/Agent/Replies. The agents (the emulator, the conformance probe)
+    /// speak lines by nature.
+    /// </summary>
+    [Fact]
+    public void Only_protocol_the_device_session_and_the_agents_name_AgentLine()
+    {
+        string[] allowed =
+        [
+            "src/Wasmorch.Protocol/", "src/Wasmorch.Emulator/", "src/Wasmorch.Conformance/",
+            "src/Wasmorch.Gateway/Devices/DeviceSession.cs", "src/Wasmorch.Gateway/Devices/DeviceConnection.cs",
+        ];
+        var word = new System.Text.RegularExpressions.Regex(@"\bAgentLine\b");
+        var offenders = Directory.EnumerateFiles(Path.Combine(RepoPaths.Root, "src"), "*.cs", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(RepoPaths.Root, f).Replace('\\', '/'))
+            .Where(f => !f.Contains("/obj/", StringComparison.Ordinal) && !f.Contains("/bin/", StringComparison.Ordinal))
+            .Where(f => !allowed.Any(a => f.StartsWith(a, StringComparison.Ordinal)))
+            .Where(f => word.IsMatch(File.ReadAllText(Path.Combine(RepoPaths.Root, f))))
+            .ToList();
+        Assert.Empty(offenders);
+    }
 }

@@ -57,6 +57,9 @@ public sealed class RequestDispatcher
         return HandleAsync(request, forwardable: true, emit, ct);
     }
 
+    /// <summary>A request of this gateway's own services (the device operations) for one of its own devices: never forwarded.</summary>
+    public Task<HostResponse> ServeHereAsync(HostRequest request, CancellationToken ct) => HandleAsync(request, forwardable: false, null, ct);
+
     /// <summary>A request another gateway of the fleet forwarded here: served with this gateway's own devices only.</summary>
     public Task<HostResponse> HandleForwardedAsync(HostRequest request, Func<HostResponse, Task> emit, CancellationToken ct) =>
         HandleAsync(request, forwardable: false, emit, ct);

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Wasmorch.Gateway.Devices;
+using Wasmorch.Gateway.Operations;
 using Wasmorch.Gateway.State;
 using Wasmorch.Protocol.Agent;
 using Wasmorch.Protocol.Agent.Replies;
@@ -17,8 +18,8 @@ public sealed record DesiredEntry(string ModuleId, Selector Selector, string Sha
 /// which devices, by selector. A device that restarts (DEVICE_RESET), whose link comes back, or
 /// that answers for the first time is converged again without anyone asking: what it lacks is
 /// deployed from the kept bytes (nothing is built) and its autostart functions started. Every
-/// step goes through the gateway's own request handling (<see cref="Dispatch"/>), so a deploy here
-/// is recorded, versioned and checked like any other.
+/// step is a typed device operation (<see cref="Operations"/>) that goes through the gateway's own
+/// checks, so a deploy here is recorded, versioned and checked like any other.
 /// </summary>
 public sealed partial class Reconciler(GatewayState state, ILogger logger) : IDeviceObserver, IAsyncDisposable
 {
@@ -42,8 +43,8 @@ public sealed partial class Reconciler(GatewayState state, ILogger logger) : IDe
     /// <summary>How often devices that could not be converged are tried again.</summary>
     public static TimeSpan RetryInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>The gateway's request handling, for status, deploy and start.</summary>
-    public Func<HostRequest, CancellationToken, Task<HostResponse>>? Dispatch { get; set; }
+    /// <summary>What the reconciler does to devices: status, deploy, start, unload.</summary>
+    public IDeviceOperations? Operations { get; set; }
 
     public IReadOnlyList<DesiredEntry> Desired => _desired;
 
@@ -119,7 +120,7 @@ public sealed partial class Reconciler(GatewayState state, ILogger logger) : IDe
             {
                 var now = DateTimeOffset.UtcNow;
                 var due = _dirty.Keys.Where(d => !_notBefore.TryGetValue(d, out var notBefore) || notBefore <= now).ToList();
-                if (due.Count > 0 && Dispatch is not null && _desired.Count > 0)
+                if (due.Count > 0 && Operations is not null && _desired.Count > 0)
                 {
                     await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct }, async (device, token) =>
                     {
@@ -176,7 +177,7 @@ public sealed partial class Reconciler(GatewayState state, ILogger logger) : IDe
         {
             // It has not said HELLO yet (the gateway connects on first use): what it is, its labels
             // board and runtime, comes with its first answer, and selectors may need them.
-            var hello = await Dispatch!(new HostRequest { Op = HostOps.Status, Device = device }, ct);
+            var hello = await Operations!.StatusAsync(device, ct);
             if (!hello.Ok)
             {
                 return [new PlanStep { Device = device, ModuleId = "*", State = "unreachable", Error = hello.Error }];
@@ -189,12 +190,12 @@ public sealed partial class Reconciler(GatewayState state, ILogger logger) : IDe
         {
             return steps;
         }
-        var status = await Dispatch!(new HostRequest { Op = HostOps.Status, Device = device }, ct);
+        var status = await Operations!.StatusAsync(device, ct);
         if (!status.Ok)
         {
             return [.. wanted.Select(e => new PlanStep { Device = device, ModuleId = e.ModuleId, State = "unreachable", Error = status.Error })];
         }
-        var held = ModuleCrcs.Parse(status.Agent?.GetValueOrDefault(AgentKeys.ModuleCrcs));
+        var held = status.Answer.ModuleCrcs;
         var versions = new Dictionary<string, List<ModuleVersion>>(StringComparer.Ordinal);
         int? VersionOf(string moduleId, Func<ModuleVersion, bool> which)
         {
@@ -277,7 +278,7 @@ public sealed partial class Reconciler(GatewayState state, ILogger logger) : IDe
                 step.Error = new HostError { Code = HostErrorCodes.Internal, Message = $"the kept bytes of {entry.ModuleId} ({entry.Sha256}) are gone from {state.VersionsDirectory}" };
                 continue;
             }
-            var deployed = await Dispatch!(new HostRequest { Op = HostOps.Deploy, Device = device, ModuleId = entry.ModuleId, Module = Convert.ToBase64String(bytes), Mode = entry.Mode, By = "reconciler" }, ct);
+            var deployed = await Operations!.DeployAsync(new ModuleDeploy(device, entry.ModuleId, bytes, entry.Mode, By: "reconciler"), ct);
             if (!deployed.Ok)
             {
                 step.Outcome = "failed";
@@ -300,10 +301,10 @@ public sealed partial class Reconciler(GatewayState state, ILogger logger) : IDe
             }
             _refusals.Cleared(device, entry);
             step.Outcome = "deployed";
-            step.DesiredVersion = deployed.Version;
+            step.DesiredVersion = deployed.Answer.Version;
             if (entry.Autostart is { } autostart && FuncCall.TryParse(autostart, out var call))
             {
-                var started = await Dispatch!(new HostRequest { Op = HostOps.Start, Device = device, ModuleId = entry.ModuleId, Func = call!.Func, Args = call.Args }, ct);
+                var started = await Operations.RunAsync(new JobCall(device, entry.ModuleId, call!.Func, call.Args, Wait: false), ct);
                 step.Outcome = started.Ok ? "started" : "failed";
                 step.Error = started.Ok ? null : started.Error;
             }
@@ -316,7 +317,7 @@ public sealed partial class Reconciler(GatewayState state, ILogger logger) : IDe
     {
         foreach (var extra in steps.Where(s => s.State == "extra"))
         {
-            var unloaded = await Dispatch!(new HostRequest { Op = HostOps.Unload, Device = extra.Device, ModuleId = extra.ModuleId }, ct);
+            var unloaded = await Operations!.UnloadAsync(extra.Device, extra.ModuleId, ct);
             extra.Outcome = unloaded.Ok ? "unloaded" : "failed";
             extra.Error = unloaded.Ok ? null : unloaded.Error;
             LogConverged(logger, extra.Device, extra.ModuleId, extra.Outcome);

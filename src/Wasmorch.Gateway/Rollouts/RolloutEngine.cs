@@ -2,8 +2,10 @@ using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Wasmorch.Gateway.Build;
 using Wasmorch.Gateway.Devices;
+using Wasmorch.Gateway.Operations;
 using Wasmorch.Gateway.State;
 using Wasmorch.Protocol.Agent;
+using Wasmorch.Protocol.Agent.Replies;
 using Wasmorch.Protocol.HostApi;
 
 namespace Wasmorch.Gateway.Rollouts;
@@ -14,7 +16,7 @@ namespace Wasmorch.Gateway.Rollouts;
 /// 0) and a soak (no job of it may end badly meanwhile); more failures than allowed stop the
 /// rollout and put every touched device back to the version it had. Every step is written to the
 /// state file as it happens, so a gateway that restarts carries the rollout on where it was. All
-/// device work goes through the gateway's own request handling (<see cref="Dispatch"/>), so in a
+/// device work is typed device operations (<see cref="Operations"/>), wherever the device is, so in a
 /// fleet a rollout started on one gateway reaches the devices of every gateway: that gateway is the
 /// fleet's rollout coordinator, one rollout at a time fleet-wide (<see cref="TakeFleetAsync"/>).
 /// </summary>
@@ -37,7 +39,11 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
     private CancellationTokenSource? _run;
     private Task _running = Task.CompletedTask;
 
-    public Func<HostRequest, CancellationToken, Task<HostResponse>>? Dispatch { get; set; }
+    /// <summary>How long a device's health check may run.</summary>
+    private static readonly TimeSpan CheckTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>What a rollout does to devices (status, deploy, check, jobs, rollback), here or at their gateway.</summary>
+    public IDeviceOperations? Operations { get; set; }
 
     /// <summary>Told after each step a rollout records (a wave begins, a device's outcome, the end): the dashboard follows.</summary>
     public Action? Changed { get; set; }
@@ -171,13 +177,20 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
     private Task FailAsync(StoredRollout rollout, string device, string message, RolloutFailure failure) =>
         SetRolloutDeviceAsync(rollout.Id, device, "failed", message, failure: failure);
 
-    /// <summary>The cause of a check that did not return 0: a trap (with its text), a timeout, another error, or the value it returned.</summary>
-    private static RolloutFailure CheckFailure(HostResponse checkedOut) => checkedOut switch
+    /// <summary>
+    /// Why a check failed, or null when it passed (the job ended OK returning exactly 0): a trap (with
+    /// its text), a timeout, another error, or the value it returned.
+    /// </summary>
+    private static (string Why, RolloutFailure Failure)? CheckFailure(DeviceResult<JobRun> checkedOut) => checkedOut switch
     {
-        { Ok: true } => new RolloutFailure { Kind = "check-value", Value = checkedOut.Value?.ToString(), Job = checkedOut.Job },
-        { Status: JobStatus.Trap } => new RolloutFailure { Kind = "check-trap", Code = JobStatus.Trap, Detail = checkedOut.Message, Job = checkedOut.Job },
-        { Error.Code: HostErrorCodes.Timeout } => new RolloutFailure { Kind = "check-timeout", Code = HostErrorCodes.Timeout, Detail = checkedOut.Error.Message, Job = checkedOut.Job },
-        _ => new RolloutFailure { Kind = "check-error", Code = checkedOut.Error?.Code, Detail = checkedOut.Error?.Message, Job = checkedOut.Job },
+        { Error: { Code: HostErrorCodes.Timeout } timeout } => ($"{timeout.Code}: {timeout.Message}", new RolloutFailure { Kind = "check-timeout", Code = timeout.Code, Detail = timeout.Message }),
+        { Error: { } error } => ($"{error.Code}: {error.Message}", new RolloutFailure { Kind = "check-error", Code = error.Code, Detail = error.Message }),
+        { Value: { Result: null } run } => ("did not report its result", new RolloutFailure { Kind = "check-error", Detail = "no result", Job = run.Job }),
+        { Value: { Result.State: JobState.Ok } run } when run.Result!.Value?.Is(0) == true => null,
+        { Value: { Result.State: JobState.Ok } run } => ($"returned {run.Result!.Value?.Text ?? "nothing"}", new RolloutFailure { Kind = "check-value", Value = run.Result.Value?.Text, Job = run.Job }),
+        { Value: { Result.State: JobState.Trap } run } => ($"{JobStatus.Trap}: {run.Result!.Message}", new RolloutFailure { Kind = "check-trap", Code = JobStatus.Trap, Detail = run.Result.Message, Job = run.Job }),
+        { Value: { } run } => ($"{run.Result!.StatusText}: {run.Result.Message}", new RolloutFailure { Kind = "check-error", Code = run.Result.StatusText, Detail = run.Result.Message, Job = run.Job }),
+        _ => ("no answer", new RolloutFailure { Kind = "check-error" }),
     };
 
     public RolloutInfo Describe(StoredRollout rollout)
@@ -192,7 +205,8 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
             State = rollout.State,
             Wave = rollout.Wave,
             Waves = rollout.Waves,
-            Failures = list.Count(d => d.Outcome == "failed" || (d.Outcome == "rolled-back" && d.Message?.StartsWith("failed", StringComparison.Ordinal) == true)),
+            // A device failed when its failure was recorded: it keeps it through a rollback.
+            Failures = list.Count(d => d.Failure is not null),
             MaxFailures = rollout.MaxFailures,
             Reason = state.RolloutReason(rollout.Id),
             Devices = list,
@@ -417,14 +431,14 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
     /// <summary>One device: note what it had, deploy, check, soak. Its outcome is written whatever happens.</summary>
     private async Task RollOneAsync(StoredRollout rollout, string device, CancellationToken ct)
     {
-        var status = await Dispatch!(new HostRequest { Op = HostOps.Status, Device = device }, ct);
-        if (!status.Ok)
+        var status = await Operations!.StatusAsync(device, ct);
+        if (status.Error is { } unreachable)
         {
-            await FailAsync(rollout, device, $"failed: {status.Error?.Code}: {status.Error?.Message}",
-                new RolloutFailure { Kind = "status", Code = status.Error?.Code, Detail = status.Error?.Message });
+            await FailAsync(rollout, device, $"failed: {unreachable.Code}: {unreachable.Message}",
+                new RolloutFailure { Kind = "status", Code = unreachable.Code, Detail = unreachable.Message });
             return;
         }
-        var heldCrc = ModuleCrcs.Parse(status.Agent?.GetValueOrDefault(AgentKeys.ModuleCrcs)).GetValueOrDefault(rollout.ModuleId);
+        var heldCrc = status.Answer.ModuleCrcs.GetValueOrDefault(rollout.ModuleId);
         string? previous = null;
         if (heldCrc is not null)
         {
@@ -439,16 +453,12 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
         }
         await SetRolloutDeviceAsync(rollout.Id, device, "deploying", null, previous);
         var since = GatewayState.Now();
-        var deployed = await Dispatch!(new HostRequest
+        var bytes = state.VersionBytes(rollout.Sha256) ?? throw new IOException($"the kept bytes of rollout {rollout.Id} are gone");
+        var deployed = await Operations.DeployAsync(new ModuleDeploy(device, rollout.ModuleId, bytes, rollout.Mode, $"rollout {rollout.Id}", rollout.Signature, rollout.Selector), ct);
+        if (deployed.Error is { } refused)
         {
-            Op = HostOps.Deploy, Device = device, ModuleId = rollout.ModuleId, Mode = rollout.Mode, By = $"rollout {rollout.Id}",
-            Signature = rollout.Signature, Selector = rollout.Signature is null ? null : rollout.Selector,
-            Module = Convert.ToBase64String(state.VersionBytes(rollout.Sha256) ?? throw new IOException($"the kept bytes of rollout {rollout.Id} are gone")),
-        }, ct);
-        if (!deployed.Ok)
-        {
-            await FailAsync(rollout, device, $"failed: deploy: {deployed.Error?.Code}: {deployed.Error?.Message}",
-                new RolloutFailure { Kind = "deploy", Code = deployed.Error?.Code, Detail = deployed.Error?.Message });
+            await FailAsync(rollout, device, $"failed: deploy: {refused.Code}: {refused.Message}",
+                new RolloutFailure { Kind = "deploy", Code = refused.Code, Detail = refused.Message });
             return;
         }
         if (!FuncCall.TryParse(rollout.Check, out var check))
@@ -458,19 +468,18 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
                 new RolloutFailure { Kind = "check-error", Detail = $"the stored check '{rollout.Check}' is not func[:args]" });
             return;
         }
-        var checkedOut = await Dispatch!(new HostRequest { Op = HostOps.Start, Device = device, ModuleId = rollout.ModuleId, Func = check!.Func, Args = check.Args, WaitResult = true, TimeoutMs = 10_000 }, ct);
-        if (!checkedOut.Ok || checkedOut.Value?.ToString() != "0")
+        var checkedOut = await Operations.RunAsync(new JobCall(device, rollout.ModuleId, check!.Func, check.Args, Wait: true, CheckTimeout), ct);
+        if (CheckFailure(checkedOut) is var (why, failure))
         {
-            var why = checkedOut.Ok ? $"returned {checkedOut.Value}" : $"{checkedOut.Error?.Code}: {checkedOut.Error?.Message}";
-            await FailAsync(rollout, device, $"failed: check {rollout.Check} {why}", CheckFailure(checkedOut));
+            await FailAsync(rollout, device, $"failed: check {rollout.Check} {why}", failure);
             return;
         }
         if (rollout.SoakMs > 0)
         {
             await Task.Delay(rollout.SoakMs, ct);
             // The device's gateway keeps its jobs (in a fleet, another gateway).
-            var jobs = await Dispatch!(new HostRequest { Op = HostOps.Jobs, Device = device, Limit = 50 }, ct);
-            var bad = (jobs.Jobs ?? []).FirstOrDefault(j => string.CompareOrdinal(j.StartedAt, since) >= 0 && j.Status is not ("OK" or "RUNNING" or "STOPPED"));
+            var jobs = await Operations.JobsAsync(device, 50, ct);
+            var bad = (jobs.Value ?? []).FirstOrDefault(j => string.CompareOrdinal(j.StartedAt, since) >= 0 && JobStates.IsFailure(JobStates.Parse(j.Status)));
             if (bad is not null)
             {
                 await FailAsync(rollout, device, $"failed: during the soak, job {bad.Job} ({bad.Func}) ended {bad.Status}",
@@ -498,8 +507,8 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
         {
             return null;
         }
-        var history = await Dispatch!(new HostRequest { Op = HostOps.History, Device = device, ModuleId = moduleId }, ct);
-        return history.Versions?.FirstOrDefault(Held) is { } theirs && await build.KeptModuleAsync(theirs.Sha256, ct) is not null ? theirs.Sha256 : null;
+        var history = await Operations!.HistoryAsync(device, moduleId, ct);
+        return history.Value?.FirstOrDefault(Held) is { } theirs && await build.KeptModuleAsync(theirs.Sha256, ct) is not null ? theirs.Sha256 : null;
     }
 
     /// <summary>Every device the rollout touched gets the version it had back (or loses the module, if it had none).</summary>
@@ -511,9 +520,9 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
             var failed = device.Outcome == "failed" ? "failed, then " : "";
             var back = device.PreviousSha256 is { } previous
                 ? await PutBackAsync(rollout, device.Device, previous, ct)
-                : await Dispatch!(new HostRequest { Op = HostOps.Unload, Device = device.Device, ModuleId = rollout.ModuleId }, ct);
-            await SetRolloutDeviceAsync(rollout.Id, device.Device, back.Ok ? "rolled-back" : "rollback-failed",
-                back.Ok ? $"{failed}put back {(device.PreviousSha256 is null ? "(module removed: it had none)" : "its previous version")}" : $"{failed}rollback: {back.Error?.Code}: {back.Error?.Message}");
+                : (await Operations!.UnloadAsync(device.Device, rollout.ModuleId, ct)).Error;
+            await SetRolloutDeviceAsync(rollout.Id, device.Device, back is null ? "rolled-back" : "rollback-failed",
+                back is null ? $"{failed}put back {(device.PreviousSha256 is null ? "(module removed: it had none)" : "its previous version")}" : $"{failed}rollback: {back.Code}: {back.Message}");
         }
         await SetRolloutAsync(rollout.Id, endState, rollout.Wave, reason);
     }
@@ -523,14 +532,16 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
     /// record (a rollback, trusted as far as that version was when first deployed, so a device that
     /// takes only signed modules takes it), else from the bytes kept here.
     /// </summary>
-    private async Task<HostResponse> PutBackAsync(StoredRollout rollout, string device, string sha256, CancellationToken ct)
+    /// <returns>Null once the version is back, else why it is not.</returns>
+    private async Task<HostError?> PutBackAsync(StoredRollout rollout, string device, string sha256, CancellationToken ct)
     {
-        var back = await Dispatch!(new HostRequest { Op = HostOps.Rollback, Device = device, ModuleId = rollout.ModuleId, Sha256 = sha256, By = $"rollout {rollout.Id} rollback" }, ct);
-        if (back.Ok || back.Error?.Code != AgentErrorCodes.NoModule || state.VersionBytes(sha256) is not { } bytes)
+        var by = $"rollout {rollout.Id} rollback";
+        var back = await Operations!.RollbackAsync(device, rollout.ModuleId, sha256, by, ct);
+        if (back.Ok || back.Error!.Code != AgentErrorCodes.NoModule || state.VersionBytes(sha256) is not { } bytes)
         {
-            return back;
+            return back.Error;
         }
-        return await Dispatch!(new HostRequest { Op = HostOps.Deploy, Device = device, ModuleId = rollout.ModuleId, Module = Convert.ToBase64String(bytes), By = $"rollout {rollout.Id} rollback" }, ct);
+        return (await Operations.DeployAsync(new ModuleDeploy(device, rollout.ModuleId, bytes, Mode: null, by), ct)).Error;
     }
 
     public async ValueTask DisposeAsync()
