@@ -25,6 +25,8 @@ public sealed partial class GatewayHost : IAsyncDisposable
     /// <summary>Staged rollouts (null without a state file, which keeps them).</summary>
     private readonly Rollouts.RolloutEngine? _rollouts;
     private readonly RequestDispatcher _dispatcher;
+    private readonly bool _keepLinks;
+    private Task _keeping = Task.CompletedTask;
 
     /// <param name="fleet">The fleet this gateway joins (<see cref="JoinFleetAsync"/>), or null for a gateway on its own.</param>
     public GatewayHost(GatewayConfig config, ILoggerFactory loggers, Fleet.IFleet? fleet = null)
@@ -55,6 +57,7 @@ public sealed partial class GatewayHost : IAsyncDisposable
                 throw new ConfigException(ex.Message);
             }
         }
+        _keepLinks = config.KeepLinks;
         Metrics = new Telemetry.GatewayMetrics(() => _build?.CompilesWaiting ?? 0, name => _devices?.Contains(name) == true);
         _reconciler = _state is null ? null : new Desired.Reconciler(_state, loggers.CreateLogger("Wasmorch.Gateway.Desired"));
         _devices = new DeviceRegistry(config, loggers.CreateLogger("Wasmorch.Gateway.Devices"), _state,
@@ -135,6 +138,11 @@ public sealed partial class GatewayHost : IAsyncDisposable
         _reconciler?.Start();
         // A rollout that was running when the gateway stopped carries on.
         _rollouts?.Start();
+        if (_keepLinks)
+        {
+            // Links open now, not at first use: the device map says what each board is from the start.
+            _keeping = LinkKeeper.RunAsync(_devices.Sessions, _loggers.CreateLogger("Wasmorch.Gateway.Devices"), _stopFollowing.Token);
+        }
         // The compiler's identity is part of every cache key: learn it now, so that the first
         // build's compile_ms is not the time of `clang --version` on a cache hit.
         _ = _build.Clang.IdentityAsync();
@@ -191,6 +199,7 @@ public sealed partial class GatewayHost : IAsyncDisposable
         await _stopFollowing.CancelAsync();
         await _following;
         await _relaying;
+        await _keeping;
         _stopFollowing.Dispose();
         if (_rollouts is not null)
         {

@@ -22,6 +22,12 @@ public sealed partial class GatewayConfig
 
     public int Port { get; set; } = 9000;
 
+    /// <summary>
+    /// Open every device's link at start and open it again when it drops (with back-off), so the
+    /// device map shows what each board is from the start; false: a link opens on first use only.
+    /// </summary>
+    public bool KeepLinks { get; set; } = true;
+
     /// <summary>How long a device may take to answer a command line.</summary>
     public TimeSpan ReplyTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
@@ -204,6 +210,7 @@ public sealed partial class GatewayConfig
             config.PartialRequestTimeout = gateway.Millis("partial_request_timeout_ms", 100, 600_000) ?? config.PartialRequestTimeout;
             config.Port = (int)(gateway.Integer("port", 0, 65_535) ?? config.Port);
             config.ReplyTimeout = gateway.Millis("reply_timeout_ms", 100, 600_000) ?? config.ReplyTimeout;
+            config.KeepLinks = gateway.Bool("keep_links") ?? config.KeepLinks;
             config.DefaultResultTimeout = gateway.Millis("result_timeout_ms", 1, 86_400_000) ?? config.DefaultResultTimeout;
             // A request line carries at most 1 MiB (the module in base64): larger limits could never be reached.
             config.MaxModuleBytes = (int)(gateway.Integer("max_module_bytes", 1, HostJson.MaxRequestBytes / 4 * 3, " (bytes)") ?? config.MaxModuleBytes);

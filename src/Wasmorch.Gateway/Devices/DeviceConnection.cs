@@ -11,7 +11,8 @@ internal sealed record ConnectionEvents(
     Action<AgentLine>? Event = null,
     Action<long, AgentLine>? JobEnded = null,
     Action<string>? Reset = null,
-    Action<string>? Closed = null);
+    Action<string>? Closed = null,
+    bool FirstLink = false);
 
 /// <summary>
 /// One open link to a device. A read loop takes every line the agent sends and routes it: the
@@ -303,7 +304,11 @@ internal sealed partial class DeviceConnection : IAsyncDisposable
     {
         if (line.Verb == AgentVerbs.Boot)
         {
-            DeviceReset($"{_device} restarted (boot line: {line})");
+            // On this gateway's first link, a BOOT says the board started while no one listened (the
+            // firmware prints it at power-on; an emulated board sends it to its first peer): news,
+            // not a fault. The observers still learn it: jobs recorded as running ended with it.
+            DeviceReset(_events.FirstLink ? $"{_device} started before this gateway's first link to it (boot line: {line})" : $"{_device} restarted (boot line: {line})",
+                _events.FirstLink ? LogLevel.Information : LogLevel.Warning);
             return;
         }
         if (line.TryGetInt64(AgentKeys.UptimeMs, out var uptime) && line.Verb is AgentVerbs.Status or AgentVerbs.Pong)
@@ -365,7 +370,7 @@ internal sealed partial class DeviceConnection : IAsyncDisposable
     /// The board restarted under a live link (a serial line survives a reset): jobs awaited on it
     /// will never report, so their waiters learn it now instead of at their deadline.
     /// </summary>
-    private void DeviceReset(string reason)
+    private void DeviceReset(string reason, LogLevel level = LogLevel.Warning)
     {
         List<TaskCompletionSource<AgentLine>> waiters;
         lock (_gate)
@@ -375,7 +380,7 @@ internal sealed partial class DeviceConnection : IAsyncDisposable
             _finished.Clear();
             _finishedOrder.Clear();
         }
-        LogReset(_logger, _device, reason);
+        LogReset(_logger, level, _device, reason);
         _events.Reset?.Invoke(reason);
         var error = new GatewayException(HostErrorCodes.DeviceReset, reason + "; its running job is lost");
         foreach (var waiter in waiters)
@@ -435,8 +440,8 @@ internal sealed partial class DeviceConnection : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Debug, Message = "Device {Device}: {Line}")]
     private static partial void LogFromDevice(ILogger logger, string device, AgentLine line);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Device {Device}: {Reason}")]
-    private static partial void LogReset(ILogger logger, string device, string reason);
+    [LoggerMessage(Message = "Device {Device}: {Reason}")]
+    private static partial void LogReset(ILogger logger, LogLevel level, string device, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Device {Device}: link closed: {Reason}")]
     private static partial void LogClosed(ILogger logger, string device, string reason);

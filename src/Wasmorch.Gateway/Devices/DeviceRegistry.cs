@@ -73,6 +73,9 @@ public sealed partial class DeviceRegistry : IAsyncDisposable
     /// <summary>Whether <paramref name="name"/> is one of this gateway's own devices.</summary>
     public bool Contains(string name) => _devices.ContainsKey(name);
 
+    /// <summary>The sessions of this gateway's own links.</summary>
+    public IEnumerable<DeviceSession> Sessions => _devices.Values.Select(d => d.Device).OfType<DeviceSession>();
+
     /// <summary>This gateway's devices, by name.</summary>
     public IReadOnlyCollection<string> Names => _devices.Keys;
 

@@ -24,6 +24,9 @@ public sealed partial class DeviceSession : IDevice, IAsyncDisposable
     private readonly byte[]? _linkKey;
     private DeviceConnection? _connection;
 
+    /// <summary>Links opened so far: the first one hears a BOOT the board sent while no one listened.</summary>
+    private int _linksOpened;
+
     public DeviceSession(string name, IDeviceLink link, TimeSpan replyTimeout, ILogger logger, IDeviceObserver? observer = null, byte[]? linkKey = null)
     {
         Name = name;
@@ -120,7 +123,8 @@ public sealed partial class DeviceSession : IDevice, IAsyncDisposable
             Event: OnEvent,
             JobEnded: (job, line) => _observer?.JobEnded(Name, job, JobResult.Parse(line)),
             Reset: reason => _observer?.Reset(Name, reason),
-            Closed: reason => _observer?.LinkLost(Name, reason)));
+            Closed: reason => _observer?.LinkLost(Name, reason),
+            FirstLink: _linksOpened++ == 0));
         try
         {
             Capabilities = await NegotiateAsync(connection, ct);
@@ -225,6 +229,27 @@ public sealed partial class DeviceSession : IDevice, IAsyncDisposable
         if (!challenge.ProvedBy(reply))
         {
             throw new GatewayException(HostErrorCodes.Unauthorized, $"device '{Name}' answered AUTH without proof of the link key: it is not the device it claims to be");
+        }
+    }
+
+    /// <summary>
+    /// Opens (and negotiates) the link unless it is open or a command is using the device (which
+    /// opens it anyway). A failure here never fails the requests that wait meanwhile: they try for
+    /// themselves. Throws <see cref="GatewayException"/> when the device cannot be reached.
+    /// </summary>
+    public async Task ConnectIfIdleAsync(CancellationToken ct)
+    {
+        if (IsConnected || !await _commandLock.WaitAsync(0, ct))
+        {
+            return;
+        }
+        try
+        {
+            await EnsureConnectedAsync(ct);
+        }
+        finally
+        {
+            _commandLock.Release();
         }
     }
 
