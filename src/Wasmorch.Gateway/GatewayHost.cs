@@ -138,10 +138,9 @@ public sealed partial class GatewayHost : IAsyncDisposable
         _reconciler?.Start();
         // A rollout that was running when the gateway stopped carries on.
         _rollouts?.Start();
-        if (_keepLinks)
+        if (_fleet is null)
         {
-            // Links open now, not at first use: the device map says what each board is from the start.
-            _keeping = LinkKeeper.RunAsync(_devices.Sessions, _loggers.CreateLogger("Wasmorch.Gateway.Devices"), _stopFollowing.Token);
+            KeepLinks();
         }
         // The compiler's identity is part of every cache key: learn it now, so that the first
         // build's compile_ms is not the time of `clang --version` on a cache hit.
@@ -159,6 +158,8 @@ public sealed partial class GatewayHost : IAsyncDisposable
             return;
         }
         await _fleet.JoinAsync(_devices.Names, _devices.MapLabelsOf, _dispatcher.HandleForwardedAsync, ct);
+        // Only now: a gateway whose claims the fleet refused must not have taken a board's link over.
+        KeepLinks();
         if (_reconciler is not null)
         {
             // The fleet's desired state, as it is now and from then on, for this gateway's devices.
@@ -181,6 +182,15 @@ public sealed partial class GatewayHost : IAsyncDisposable
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             // The gateway stops.
+        }
+    }
+
+    /// <summary>Links open now, not at first use: the device map says what each board is from the start.</summary>
+    private void KeepLinks()
+    {
+        if (_keepLinks)
+        {
+            _keeping = LinkKeeper.RunAsync(_devices.Sessions, _loggers.CreateLogger("Wasmorch.Gateway.Devices"), _stopFollowing.Token);
         }
     }
 

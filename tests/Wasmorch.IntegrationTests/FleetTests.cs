@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Wasmorch.Testing;
 
 namespace Wasmorch.IntegrationTests;
@@ -86,10 +87,11 @@ public sealed class FleetTests
         CliAssert.Exit(0, add);
         Assert.Contains("value=25", add.Stdout, StringComparison.Ordinal);
         Assert.Contains("gateway=gw-b", add.Stdout, StringComparison.Ordinal);
-        var devices = await CliRunner.RunAsync(fleet, "devices");
+        // Both boards are connected, nucleo although nobody used it: its gateway keeps its link open.
+        CliResult devices = null!;
+        await LinkFaultTests.EventuallyAsync(async () => Regex.IsMatch((devices = await CliRunner.RunAsync(fleet, "devices")).Stdout, @"nucleo\s+tcp://127\.0\.0\.1:\d+\s+connected  gateway=gw-a"));
         CliAssert.Exit(0, devices);
         Assert.Matches(@"disco\s+tcp://127\.0\.0\.1:\d+\s+connected  gateway=gw-b", devices.Stdout);
-        Assert.Matches(@"nucleo\s+tcp://127\.0\.0\.1:\d+\s+not connected  gateway=gw-a", devices.Stdout);
         // In a fleet the gateway is a label: a selector through the fleet reaches its boards.
         var onB = await CliRunner.RunAsync(fleet, "--selector", "gateway=gw-b", "start", "--module-id", "math_ops", "--func-name", "mul", "--func-args", "6,7", "--wait-result");
         CliAssert.Exit(0, onB);
@@ -358,11 +360,13 @@ public sealed class FleetTests
             }
 
             // Nothing acknowledged is lost. The claims: every device with its gateway.
-            var devices = await a.CliAsync("devices");
+            // Every gateway keeps its links open: each board is connected whether used or not.
+            CliResult devices = null!;
+            await LinkFaultTests.EventuallyAsync(async () => (devices = await a.CliAsync("devices")).Stdout.Split('\n').Count(l => l.Contains("  connected  gateway=", StringComparison.Ordinal)) == 3);
             CliAssert.Exit(0, devices);
             Assert.Matches(@"disco\s+\S+\s+connected  gateway=gw-b", devices.Stdout);
-            Assert.Matches(@"nucleo\s+tcp://\S+\s+not connected  gateway=gw-a", devices.Stdout);
-            Assert.Matches(@"nrf\s+\S+\s+not connected  gateway=gw-c", devices.Stdout);
+            Assert.Matches(@"nucleo\s+tcp://\S+\s+connected  gateway=gw-a", devices.Stdout);
+            Assert.Matches(@"nrf\s+\S+\s+connected  gateway=gw-c", devices.Stdout);
             // The job records: every run acknowledged, from the fleet's record (written as each job ends).
             async Task<List<int>> RecordedResultsAsync()
             {

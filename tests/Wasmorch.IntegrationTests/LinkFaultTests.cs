@@ -17,6 +17,8 @@ public sealed class LinkFaultTests
         system.StartBoard("nucleo", 0, "--xload-window", "0");
         system.StartBoard("disco", 0);
         await using var proxy = new FaultyLinkProxy(system.BoardPorts["nucleo"], fault);
+        // The board is the gateway's only through the proxy: two names for one board would take its link from each other.
+        system.BoardPorts.Remove("nucleo");
         system.AddDevice("noisy", $"tcp://127.0.0.1:{proxy.Port}");
         system.StartGateway();
 
@@ -38,6 +40,7 @@ public sealed class LinkFaultTests
         await using var system = new SystemUnderTest();
         system.StartBoard("nucleo", 0);
         await using var proxy = new FaultyLinkProxy(system.BoardPorts["nucleo"], LinkFault.DropLink);
+        system.BoardPorts.Remove("nucleo");
         system.AddDevice("cut", $"tcp://127.0.0.1:{proxy.Port}");
         system.StartGateway();
 

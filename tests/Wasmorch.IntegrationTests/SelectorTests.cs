@@ -20,6 +20,9 @@ public sealed class SelectorTests
         var toml = string.Join("", system.BoardPorts.Select(b =>
             $"[devices.{b.Key}]\nendpoint = \"tcp://127.0.0.1:{b.Value}\"\nlabels = {{ site = \"{(b.Key == "b4" ? "lab2" : "lab1")}\", shelf = \"s{b.Key[1..]}\" }}\n"));
         toml += $"[devices.ghost]\nendpoint = \"tcp://127.0.0.1:{TcpPorts.Unused()}\"\nlabels = {{ site = \"lab1\" }}\n" + extraToml;
+        // Links on first use only: what a board says of itself (board, runtime) is known once it has spoken,
+        // which these tests control (LinkKeeperTests has links kept open from the start).
+        toml = "[gateway]\nkeep_links = false\n" + toml;
         await File.WriteAllTextAsync(config, toml);
         system.GatewayArgs.AddRange(["--config", config]);
         return (system, config);

@@ -40,10 +40,11 @@ public sealed partial class DeviceRegistry : IAsyncDisposable
     }
 
     /// <summary>
-    /// A device this gateway reaches by other means than its own link (a device of another gateway
-    /// of a fleet); handlers use it exactly as a local one. Its name must be new.
+    /// A device behind another implementation of <see cref="IDevice"/> than a link's session: the
+    /// unit tests' scripted devices. (A device of another gateway of a fleet is not one: it is
+    /// reached through <see cref="Operations.IDeviceOperations"/>.) Its name must be new.
     /// </summary>
-    public void Add(IDevice device, string endpoint)
+    internal void Add(IDevice device, string endpoint)
     {
         if (!_devices.TryAdd(device.Name, (endpoint, device)))
         {

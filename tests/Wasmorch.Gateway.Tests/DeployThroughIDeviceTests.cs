@@ -11,11 +11,10 @@ using Wasmorch.Protocol.HostApi;
 namespace Wasmorch.Gateway.Tests;
 
 /// <summary>
-/// Handlers reach a device only through <see cref="IDevice"/>: a device that is not on this
-/// gateway's link (as one owned by another gateway of a fleet will be) is served the same way, and
-/// the deploy pipeline's steps run in order against it.
+/// Handlers reach a device only through <see cref="IDevice"/> (typed replies, never agent lines): a
+/// scripted device stands in for a session, and the deploy pipeline's steps run in order against it.
 /// </summary>
-public sealed class RemoteDeviceTests : IAsyncDisposable
+public sealed class DeployThroughIDeviceTests : IAsyncDisposable
 {
     private static readonly byte[] EmptyModule = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
 
@@ -24,10 +23,10 @@ public sealed class RemoteDeviceTests : IAsyncDisposable
     private readonly FakeDevice _device = new("far");
     private readonly RequestDispatcher _dispatcher;
 
-    public RemoteDeviceTests()
+    public DeployThroughIDeviceTests()
     {
         var config = new GatewayConfig { CacheDirectory = _cache };
-        _registry.Add(_device, "nats://gw-b/far");
+        _registry.Add(_device, "scripted://far");
         var build = new BuildService(new ClangCompiler("clang", TimeSpan.FromSeconds(30)), new AotCompiler("wamrc", TimeSpan.FromSeconds(30)), new ArtifactCache(_cache, 1 << 20));
         _dispatcher = new RequestDispatcher(_registry, build, config);
     }
@@ -48,7 +47,7 @@ public sealed class RemoteDeviceTests : IAsyncDisposable
         Assert.Equal("IDLE", status.Status);
         var devices = await Run(new HostRequest { Id = 2, Op = HostOps.Devices });
         var far = Assert.Single(devices.Devices!);
-        Assert.Equal(("far", "nats://gw-b/far"), (far.Name, far.Endpoint));
+        Assert.Equal(("far", "scripted://far"), (far.Name, far.Endpoint));
     }
 
     [Fact]
