@@ -36,8 +36,8 @@ public sealed class FleetTrust : IDisposable
     private const string Version = "WFE1";
     private static readonly SignatureAlgorithm Ed25519 = SignatureAlgorithm.Ed25519;
 
-    /// <summary>How far a request's or reply's time may be from this clock: older (or later) ones are refused.</summary>
-    public static TimeSpan Window { get; set; } = TimeSpan.FromSeconds(60);
+    /// <summary>How far a request's or reply's time may be from this clock: older (or later) ones are refused ([fleet] trust_window_ms).</summary>
+    public TimeSpan Window { get; }
 
     private readonly Key? _key;
     private readonly Dictionary<string, PublicKey> _gateways;
@@ -46,8 +46,9 @@ public sealed class FleetTrust : IDisposable
     /// <summary>Nonces seen inside the window (signer/nonce → until when they are kept): a request is served once.</summary>
     private readonly ConcurrentDictionary<string, long> _seen = new(StringComparer.Ordinal);
 
-    private FleetTrust(string? signer, Key? key, Dictionary<string, PublicKey> gateways, Dictionary<string, PublicKey> operators)
+    private FleetTrust(string? signer, Key? key, Dictionary<string, PublicKey> gateways, Dictionary<string, PublicKey> operators, TimeSpan window)
     {
+        Window = window;
         Signer = signer;
         _key = key;
         _gateways = gateways;
@@ -55,7 +56,7 @@ public sealed class FleetTrust : IDisposable
     }
 
     /// <summary>No keys: payloads unsigned and taken unchecked. Only for the development flag (docs/fleet.md).</summary>
-    public static FleetTrust WithoutKeys { get; } = new(null, null, [], []);
+    public static FleetTrust WithoutKeys { get; } = new(null, null, [], [], Gateway.Fleet.FleetTimings.Default.TrustWindow);
 
     /// <summary>This side's signer name (a gateway's name, or an operator's); null when <see cref="IsUnsigned"/>.</summary>
     public string? Signer { get; }
@@ -64,9 +65,10 @@ public sealed class FleetTrust : IDisposable
 
     /// <summary>
     /// The trust of <paramref name="keyFile"/>'s holder (a file <c>&lt;name&gt;:&lt;base64 private key&gt;</c>,
-    /// written by <c>wasmorch fleet init</c>) in a fleet whose gateways and operators have these public keys.
+    /// written by <c>wasmorch fleet init</c>) in a fleet whose gateways and operators have these public keys;
+    /// fresh messages are those within <paramref name="window"/> of this clock (null: the default, 60 s).
     /// </summary>
-    public static FleetTrust Load(string keyFile, IReadOnlyDictionary<string, string> gateways, IReadOnlyDictionary<string, string> operators)
+    public static FleetTrust Load(string keyFile, IReadOnlyDictionary<string, string> gateways, IReadOnlyDictionary<string, string> operators, TimeSpan? window = null)
     {
         string text;
         try
@@ -85,7 +87,7 @@ public sealed class FleetTrust : IDisposable
             throw new FleetTrustException($"the fleet key file '{keyFile}' is not '<name>:<base64 Ed25519 private key>' (wasmorch fleet init writes one)");
         }
         var key = Key.Import(Ed25519, raw, KeyBlobFormat.RawPrivateKey);
-        return new FleetTrust(text[..colon], key, Import(gateways, "trusted_gateways"), Import(operators, "trusted_operators"));
+        return new FleetTrust(text[..colon], key, Import(gateways, "trusted_gateways"), Import(operators, "trusted_operators"), window ?? Gateway.Fleet.FleetTimings.Default.TrustWindow);
     }
 
     private static Dictionary<string, PublicKey> Import(IReadOnlyDictionary<string, string> keys, string what)
@@ -173,7 +175,7 @@ public sealed class FleetTrust : IDisposable
             var now = DateTimeOffset.UtcNow;
             if ((now - issued).Duration() > Window)
             {
-                throw new FleetTrustException($"stale: signed by '{signer}' at {issued:O}, outside the {Window.TotalSeconds:0} s window");
+                throw new FleetTrustException($"stale: signed by '{signer}' at {issued:O}, outside the {Window.TotalSeconds:0.#} s window");
             }
             Forget(now.ToUnixTimeMilliseconds());
             if (!_seen.TryAdd($"{signer}/{nonce}", issuedMs + (long)Window.TotalMilliseconds))

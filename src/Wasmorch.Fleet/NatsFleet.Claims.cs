@@ -19,10 +19,8 @@ public sealed partial class NatsFleet
     /// <summary>A claim as the bucket holds it: the device's gateway, its lease end, and the device map's labels it carries.</summary>
     private sealed record Claim(string Gateway, DateTimeOffset Until, Dictionary<string, string>? Labels);
 
-    /// <summary>How long a claim holds without being renewed, unless [fleet] claim_lease_ms says; renewed every third of it.</summary>
-    public static TimeSpan DefaultLease { get; } = TimeSpan.FromSeconds(30);
-
-    private TimeSpan Lease => _security.ClaimLease ?? DefaultLease;
+    /// <summary>How long a claim holds without being renewed ([fleet] claim_lease_ms); renewed every third of it.</summary>
+    private TimeSpan Lease => _timings.ClaimLease;
 
     private string[] _ownDevices = [];
     private Task? _renewing;
@@ -185,58 +183,6 @@ public sealed partial class NatsFleet
                 // Tried again next round: NATS away, or a gateway that took a device whose lease ran out.
                 LogRenewFailed(_logger, ex.Message);
             }
-        }
-    }
-
-    private async Task WatchOwnersAsync(INatsKVStore store, CancellationToken ct)
-    {
-        try
-        {
-            var opts = new NatsKVWatchOpts
-            {
-                // An empty bucket: nothing to wait for.
-                OnNoData = _ =>
-                {
-                    _ownersComplete = true;
-                    return ValueTask.FromResult(false);
-                },
-            };
-            await foreach (var entry in store.WatchAsync(serializer: Raw, opts: opts, cancellationToken: ct))
-            {
-                string? refused = null;
-                var claim = entry.Operation == NatsKVOperation.Put ? ReadClaim(entry.Key, entry.Value, out refused) : null;
-                if (claim is { } held)
-                {
-                    _owners[entry.Key] = held;
-                }
-                else
-                {
-                    _owners.TryRemove(entry.Key, out _);
-                    if (refused is not null)
-                    {
-                        LogClaimRefused(_logger, Printable(entry.Key), refused);
-                    }
-                }
-                if (_ownDevices.Contains(entry.Key, StringComparer.Ordinal) && claim?.Gateway != GatewayName && _renewNow.CurrentCount == 0)
-                {
-                    // One of this gateway's devices pointed elsewhere (or deleted): put the claim back now.
-                    _renewNow.Release();
-                }
-                if (entry.Delta == 0)
-                {
-                    _ownersComplete = true;
-                }
-            }
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-        }
-        catch (NatsException ex)
-        {
-            // Owners are then looked up in the bucket on every request, which is slower, not wrong.
-            _ownersComplete = false;
-            _owners.Clear();
-            LogWatchFailed(_logger, ex.Message);
         }
     }
 

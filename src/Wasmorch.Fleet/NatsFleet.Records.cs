@@ -15,9 +15,6 @@ namespace Wasmorch.Fleet;
 /// </summary>
 public sealed partial class NatsFleet
 {
-    /// <summary>How long reading the fleet's record (jobs, logs) may take before the gateways are asked instead.</summary>
-    public static TimeSpan RecordReadLimit { get; set; } = TimeSpan.FromSeconds(10);
-
     private string LogSubject(string gateway) => $"wasmorch.{_fleet}.logs.{gateway}";
 
     public void PublishLog(LogEntry entry)
@@ -201,14 +198,14 @@ public sealed partial class NatsFleet
             return false;
         }
         using var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        bounded.CancelAfter(RecordReadLimit);
+        bounded.CancelAfter(_timings.RecordReadLimit);
         try
         {
             return await ReadStreamWithinAsync(stream, filter, window, each, bounded.Token);
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
-            LogEventsFailed(_logger, stream.Info.Config.Name ?? "?", $"no answer within {RecordReadLimit.TotalSeconds:0} s");
+            LogEventsFailed(_logger, stream.Info.Config.Name ?? "?", $"no answer within {_timings.RecordReadLimit.TotalSeconds:0.#} s");
             return false;
         }
     }
@@ -314,4 +311,13 @@ public sealed partial class NatsFleet
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Fleet: could not delete the reader {Consumer} of stream {Stream} ({Reason}); the server drops it after 30 s unused")]
     private static partial void LogReaderLeft(ILogger logger, string stream, string consumer, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Fleet: refused a message on {Subject}: {Reason}")]
+    private static partial void LogRefused(ILogger logger, string subject, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Fleet: cannot read the fleet's stream {Stream} ({Reason}); this gateway's own record is shown")]
+    private static partial void LogEventsFailed(ILogger logger, string stream, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Fleet: cannot follow the other gateways' {Kind}: {Reason}")]
+    private static partial void FollowFailed(ILogger logger, string kind, string reason);
 }

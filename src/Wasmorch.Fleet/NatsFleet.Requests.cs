@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using NATS.Client.Core;
 using Wasmorch.Gateway;
 using Wasmorch.Gateway.Fleet;
+using Wasmorch.Gateway.Supervision;
 using Wasmorch.Protocol.HostApi;
 
 namespace Wasmorch.Fleet;
@@ -24,19 +25,11 @@ public sealed partial class NatsFleet
     /// <summary>The W3C trace context of a forwarded request (its span's id), as a NATS header.</summary>
     private const string TraceParent = "traceparent";
 
-    /// <summary>How often a gateway serving a forwarded request says it is still at work.</summary>
-    public static TimeSpan WorkingInterval { get; set; } = TimeSpan.FromSeconds(1);
-
-    /// <summary>
-    /// How long the gateway that forwarded a request waits without hearing from the gateway serving
-    /// it before it gives up: that gateway, or its NATS server, is gone mid-request. Long enough for
-    /// a client's reconnect to another node of a cluster (its replies come through then).
-    /// </summary>
-    public static TimeSpan SilenceLimit { get; set; } = TimeSpan.FromSeconds(10);
+    private string ApiSubject(string gateway) => $"wasmorch.{_fleet}.gateway.{gateway}.api";
 
     public async Task<HostResponse> ForwardAsync(string gateway, HostRequest request, Func<HostResponse, Task>? emit, CancellationToken ct)
     {
-        var deadline = TimeSpan.FromMilliseconds(request.TimeoutMs ?? 60_000) + ForwardMargin;
+        var deadline = TimeSpan.FromMilliseconds(request.TimeoutMs ?? 60_000) + _timings.ForwardMargin;
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var (replyTo, replies) = await _inbox.OpenAsync(ct);
         try
@@ -51,14 +44,14 @@ public sealed partial class NatsFleet
             string? refused = null;
             while (true)
             {
-                var reply = await replies.NextAsync(Min(SilenceLimit, deadline - clock.Elapsed), ct);
+                var reply = await replies.NextAsync(Min(_timings.SilenceLimit, deadline - clock.Elapsed), ct);
                 if (reply is not { } message)
                 {
                     // Nothing heard in time: the deadline passed, or the serving gateway fell silent.
                     throw clock.Elapsed >= deadline
                         ? new GatewayException(HostErrorCodes.Timeout, $"gateway '{gateway}' did not answer within {deadline.TotalSeconds:0} s")
                         : new GatewayException(HostErrorCodes.DeviceUnreachable,
-                            $"gateway '{gateway}' fell silent for {SilenceLimit.TotalSeconds:0} s in the middle of {request.Op} on '{request.Device}' (it, or its NATS server, is gone): " +
+                            $"gateway '{gateway}' fell silent for {_timings.SilenceLimit.TotalSeconds:0.#} s in the middle of {request.Op} on '{request.Device}' (it, or its NATS server, is gone): " +
                             "whether it was carried out is not known; status says what the device holds" + (refused is null ? "" : $" (a reply was refused meanwhile: {refused})"));
                 }
                 if (message.HasNoResponders)
@@ -141,22 +134,28 @@ public sealed partial class NatsFleet
         }
     }
 
+    /// <summary>
+    /// Serves the requests on <paramref name="subscription"/> until <paramref name="ct"/> ends. The
+    /// reading loop is supervised and the subscription outlives its restarts: it is disposed once, here.
+    /// </summary>
     private async Task ServeAsync(INatsSub<byte[]> subscription, ServeForwarded serve, CancellationToken ct)
     {
         try
         {
-            await foreach (var message in subscription.Msgs.ReadAllAsync(ct))
-            {
-                // Each request on its own: a long job must not hold up a STATUS behind it.
-                _ = Task.Run(() => AnswerAsync(message, serve, ct), ct);
-            }
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
+            await LoopSupervisor.RunAsync("fleet: serving forwarded requests", c => ServeEachAsync(subscription, serve, c), _logger, ct);
         }
         finally
         {
             await subscription.DisposeAsync();
+        }
+    }
+
+    private async Task ServeEachAsync(INatsSub<byte[]> subscription, ServeForwarded serve, CancellationToken ct)
+    {
+        await foreach (var message in subscription.Msgs.ReadAllAsync(ct))
+        {
+            // Each request on its own: a long job must not hold up a STATUS behind it.
+            _ = Task.Run(() => AnswerAsync(message, serve, ct), ct);
         }
     }
 
@@ -238,7 +237,7 @@ public sealed partial class NatsFleet
         {
             while (true)
             {
-                await Task.Delay(WorkingInterval, ct);
+                await Task.Delay(_timings.WorkingInterval, ct);
                 await message.ReplyAsync(_trust.Seal(ReplyBinding(message.ReplyTo ?? "", "working"), []), new NatsHeaders { [ReplyKind] = "working" }, serializer: Raw, cancellationToken: ct);
             }
         }
@@ -273,4 +272,10 @@ public sealed partial class NatsFleet
             LogAnswerFailed(_logger, message.Subject, ex.Message);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Fleet: serving a forwarded request on {Subject} failed")]
+    private static partial void LogAnswerFault(ILogger logger, Exception exception, string subject);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Fleet: could not answer a forwarded request on {Subject}: {Reason}")]
+    private static partial void LogAnswerFailed(ILogger logger, string subject, string reason);
 }

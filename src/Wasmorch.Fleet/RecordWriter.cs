@@ -9,15 +9,14 @@ namespace Wasmorch.Fleet;
 /// Writes a gateway's job records to the fleet's stream in order, each acknowledged by JetStream
 /// and tried again while the stream cannot take it (a cluster electing a leader, NATS away for a
 /// moment). The device session that tells of a job never waits: records queue here, and what
-/// does not fit, or is still refused after <see cref="GiveUpAfter"/>, is dropped and logged (the
-/// gateway's own state file has every job).
+/// does not fit, or is still refused after <c>giveUpAfter</c> ([fleet] record_give_up_ms), is
+/// dropped and logged (the gateway's own state file has every job). The writing loop is supervised:
+/// an exception it did not name is logged and the loop started again with the next record.
 /// </summary>
 internal sealed partial class RecordWriter : IAsyncDisposable
 {
     /// <summary>Records waiting to be written at most.</summary>
     public const int Queued = 10_000;
-
-    public static TimeSpan GiveUpAfter { get; set; } = TimeSpan.FromSeconds(30);
 
     private readonly INatsJSContext _js;
     private readonly ILogger _logger;
@@ -26,11 +25,14 @@ internal sealed partial class RecordWriter : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _writing;
 
-    public RecordWriter(INatsJSContext js, ILogger logger)
+    private readonly TimeSpan _giveUpAfter;
+
+    public RecordWriter(INatsJSContext js, TimeSpan giveUpAfter, ILogger logger)
     {
         _js = js;
+        _giveUpAfter = giveUpAfter;
         _logger = logger;
-        _writing = WriteAsync(_stop.Token);
+        _writing = Gateway.Supervision.LoopSupervisor.RunAsync("fleet: job record writer", WriteAsync, logger, _stop.Token);
     }
 
     public void Add(string subject, byte[] data)
@@ -43,15 +45,9 @@ internal sealed partial class RecordWriter : IAsyncDisposable
 
     private async Task WriteAsync(CancellationToken ct)
     {
-        try
+        await foreach (var (subject, data) in _queue.Reader.ReadAllAsync(ct))
         {
-            await foreach (var (subject, data) in _queue.Reader.ReadAllAsync(ct))
-            {
-                await WriteOneAsync(subject, data, ct);
-            }
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
+            await WriteOneAsync(subject, data, ct);
         }
     }
 
@@ -69,7 +65,7 @@ internal sealed partial class RecordWriter : IAsyncDisposable
             }
             catch (NatsException ex)
             {
-                if (clock.Elapsed > GiveUpAfter)
+                if (clock.Elapsed > _giveUpAfter)
                 {
                     LogDropped(_logger, subject, ex.Message);
                     return;

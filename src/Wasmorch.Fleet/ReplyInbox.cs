@@ -12,7 +12,7 @@ namespace Wasmorch.Fleet;
 /// The prefix is in the fleet's namespace (<c>wasmorch.&lt;fleet&gt;.reply.&lt;random&gt;</c>), so
 /// one permission on <c>wasmorch.&lt;fleet&gt;.&gt;</c> covers a gateway's subjects.
 /// </summary>
-internal sealed class ReplyInbox(NatsConnection nats, string fleet) : IAsyncDisposable
+internal sealed class ReplyInbox(NatsConnection nats, string fleet, Microsoft.Extensions.Logging.ILogger logger) : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<long, Channel<NatsMsg<byte[]>>> _open = new();
     private readonly SemaphoreSlim _subscribing = new(1, 1);
@@ -41,7 +41,7 @@ internal sealed class ReplyInbox(NatsConnection nats, string fleet) : IAsyncDisp
                 var prefix = $"wasmorch.{fleet}.reply.{Guid.NewGuid():N}";
                 // Not the caller's token: NATS.Net ends a subscription when the token it was made with ends.
                 var subscription = await nats.SubscribeCoreAsync($"{prefix}.*", serializer: NatsRawSerializer<byte[]>.Default, cancellationToken: _stop.Token);
-                _routing = RouteAsync(subscription, _stop.Token);
+                _routing = RouteSupervisedAsync(subscription, _stop.Token);
                 _prefix = prefix;
             }
             return _prefix;
@@ -52,26 +52,29 @@ internal sealed class ReplyInbox(NatsConnection nats, string fleet) : IAsyncDisp
         }
     }
 
-    private async Task RouteAsync(INatsSub<byte[]> subscription, CancellationToken ct)
+    /// <summary>Routes replies until <paramref name="ct"/> ends, supervised; the subscription outlives the loop's restarts.</summary>
+    private async Task RouteSupervisedAsync(INatsSub<byte[]> subscription, CancellationToken ct)
     {
         try
         {
-            await foreach (var message in subscription.Msgs.ReadAllAsync(ct))
-            {
-                var token = message.Subject.AsSpan(message.Subject.LastIndexOf('.') + 1);
-                if (long.TryParse(token, NumberStyles.None, CultureInfo.InvariantCulture, out var id) && _open.TryGetValue(id, out var replies))
-                {
-                    replies.Writer.TryWrite(message);
-                }
-                // A reply to a request given up on already is dropped.
-            }
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
+            await Gateway.Supervision.LoopSupervisor.RunAsync("fleet: reply routing", c => RouteAsync(subscription, c), logger, ct);
         }
         finally
         {
             await subscription.DisposeAsync();
+        }
+    }
+
+    private async Task RouteAsync(INatsSub<byte[]> subscription, CancellationToken ct)
+    {
+        await foreach (var message in subscription.Msgs.ReadAllAsync(ct))
+        {
+            var token = message.Subject.AsSpan(message.Subject.LastIndexOf('.') + 1);
+            if (long.TryParse(token, NumberStyles.None, CultureInfo.InvariantCulture, out var id) && _open.TryGetValue(id, out var replies))
+            {
+                replies.Writer.TryWrite(message);
+            }
+            // A reply to a request given up on already is dropped.
         }
     }
 

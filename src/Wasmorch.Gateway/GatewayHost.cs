@@ -32,6 +32,7 @@ public sealed partial class GatewayHost : IAsyncDisposable
     public GatewayHost(GatewayConfig config, ILoggerFactory loggers, Fleet.IFleet? fleet = null)
     {
         _fleet = fleet;
+        _fleetTimings = config.FleetTimings;
         _loggers = loggers;
         var address = config.CheckListen();
         if (config.StatePath != "off")
@@ -163,25 +164,20 @@ public sealed partial class GatewayHost : IAsyncDisposable
         if (_reconciler is not null)
         {
             // The fleet's desired state, as it is now and from then on, for this gateway's devices.
-            _following = new Fleet.FleetDesiredFollower(_fleet, _reconciler, _dispatcher.HandleForwardedAsync, _loggers.CreateLogger("Wasmorch.Gateway.Desired"))
+            _following = new Fleet.FleetDesiredFollower(_fleet, _reconciler, _dispatcher.HandleForwardedAsync, _fleetTimings, _loggers.CreateLogger("Wasmorch.Gateway.Desired"))
                 .RunAsync(_stopFollowing.Token);
         }
-        // The dashboard of any gateway shows the whole fleet live.
-        _relaying = RelayChangesAsync(_fleet, _stopFollowing.Token);
+        // The dashboard of any gateway shows the whole fleet live. Supervised: a failure the relay
+        // does not name is logged and the relay started again, not lost with a faulted task.
+        var fleet = _fleet;
+        _relaying = Supervision.LoopSupervisor.RunAsync("fleet change relay", c => RelayChangesAsync(fleet, c), _loggers.CreateLogger("Wasmorch.Fleet"), _stopFollowing.Token);
     }
 
     private async Task RelayChangesAsync(Fleet.IFleet fleet, CancellationToken ct)
     {
-        try
+        await foreach (var change in fleet.FollowChangesAsync(ct))
         {
-            await foreach (var change in fleet.FollowChangesAsync(ct))
-            {
-                Events.Relay(change);
-            }
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-            // The gateway stops.
+            Events.Relay(change);
         }
     }
 
@@ -193,6 +189,9 @@ public sealed partial class GatewayHost : IAsyncDisposable
             _keeping = LinkKeeper.RunAsync(_devices.Sessions, _loggers.CreateLogger("Wasmorch.Gateway.Devices"), _stopFollowing.Token);
         }
     }
+
+    /// <summary>[fleet] timings, for the follower of the fleet's desired state.</summary>
+    private readonly Fleet.FleetTimings _fleetTimings;
 
     private Task _relaying = Task.CompletedTask;
 

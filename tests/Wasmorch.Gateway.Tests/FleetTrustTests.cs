@@ -46,7 +46,7 @@ public sealed class FleetTrustTests : IDisposable
     {
         using var a = Member("gw-a");
         using var reader = Load("gw-a");
-        var old = a.Seal("wasmorch.lab.jobs.gw-a.6131", "r"u8, DateTimeOffset.UtcNow - FleetTrust.Window - TimeSpan.FromSeconds(5));
+        var old = a.Seal("wasmorch.lab.jobs.gw-a.6131", "r"u8, DateTimeOffset.UtcNow - a.Window - TimeSpan.FromSeconds(5));
         Assert.Contains("stale", Assert.Throws<FleetTrustException>(() => reader.Open("wasmorch.lab.jobs.gw-a.6131", old, FleetSigners.Gateways)).Message, StringComparison.Ordinal);
         Assert.Equal("r", Encoding.UTF8.GetString(reader.Open("wasmorch.lab.jobs.gw-a.6131", old, FleetSigners.Gateways, "gw-a", fresh: false).Payload));
     }

@@ -291,6 +291,46 @@ public sealed class FleetTests
         Assert.Contains("DEVICE_UNREACHABLE: gateway 'gw-b' fell silent for 10 s in the middle of start on 'disco'", waiter.Output, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// [fleet] silence_limit_ms is honoured by a gateway process (issue 31: the knob was a static no
+    /// process could set): with 2 s, a request to a gateway killed mid-job ends within a few
+    /// seconds of the kill, well before the default 10 s.
+    /// </summary>
+    [Fact]
+    public async Task A_short_silence_limit_from_the_config_ends_a_request_to_a_killed_gateway_within_it()
+    {
+        await using var nats = NatsServer.Start();
+        var dir = Directory.CreateTempSubdirectory("wasmorch-silence-").FullName;
+        var config = Path.Combine(dir, "gw-a.toml");
+        await File.WriteAllTextAsync(config, "[fleet]\ninsecure_dev = true\nsilence_limit_ms = 2000\n");
+        await using var a = new SystemUnderTest();
+        a.StartBoard("nucleo", 0);
+        a.GatewayArgs.AddRange(["--config", config, "--nats", nats.Url, "--name", "gw-a", "--fleet", "lab", "--fleet-insecure"]);
+        a.StartGateway();
+        await using var b = Member(nats, "gw-b", "disco");
+        CliAssert.Exit(0, await a.CliAsync("--device", "disco", "build-and-deploy", "--module-id", "toggle_forever", "--source", RepoPaths.Module("toggle_forever.c")));
+        await using var waiter = RunningProcess.StartCli("--gateway", a.Gateway, "--json", "--device", "disco", "start", "--module-id", "toggle_forever", "--func-name", "run", "--wait-result");
+
+        // Killed once gw-b has the job running: the request is then in the middle, waiting on gw-b.
+        await LinkFaultTests.EventuallyAsync(async () =>
+        {
+            var jobs = await b.CliAsync("--json", "--device", "disco", "jobs");
+            using var json = JsonDocument.Parse(jobs.Stdout);
+            return json.RootElement.TryGetProperty("jobs", out var list) && list.EnumerateArray().Any(j => j.GetProperty("status").GetString() == "RUNNING");
+        });
+        Assert.False(waiter.HasExited);
+        await b.KillGatewayAsync();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        Assert.Equal(4, await waiter.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(8), $"the request ended {clock.Elapsed.TotalSeconds:0.0} s after the kill, not within the 2 s silence limit");
+        var stdout = string.Join('\n', waiter.Output.Split('\n').Where(l => !l.StartsWith("[err] ", StringComparison.Ordinal)));
+        using var answer = JsonDocument.Parse(stdout);
+        var error = answer.RootElement.GetProperty("error");
+        Assert.Equal("DEVICE_UNREACHABLE", error.GetProperty("code").GetString());
+        Assert.StartsWith("gateway 'gw-b' fell silent for 2 s in the middle of start on 'disco'", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Killing_one_node_of_a_3_node_cluster_in_the_middle_of_deploys_loses_nothing_acknowledged()
     {

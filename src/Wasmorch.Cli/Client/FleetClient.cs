@@ -14,7 +14,8 @@ public static class FleetClient
     public static async Task<NatsFleet> ObserveAsync(FleetAddress address, CancellationToken ct)
     {
         var (url, trust) = Trust(address);
-        var fleet = new NatsFleet(url, $"cli-{Environment.ProcessId}", address.Fleet, NullLogger.Instance, trust: trust);
+        // An observer forwards requests: the silence it tolerates and the margin it grants are the fleet's defaults.
+        var fleet = new NatsFleet(url, $"cli-{Environment.ProcessId}", address.Fleet, NullLogger.Instance, trust: trust, timings: FleetTimings.Default);
         try
         {
             await fleet.ObserveAsync(ct);
@@ -43,7 +44,7 @@ public static class FleetClient
             var config = Gateway.Config.GatewayConfig.Load(address.Keys);
             var keyFile = config.FleetKeyFile ?? throw new GatewayException(HostErrorCodes.BadRequest, $"{address.Keys}: [fleet] has no key_file");
             var url = !address.NatsUrl.Contains('@', StringComparison.Ordinal) && config.FleetNats is { } withCredentials ? withCredentials : address.NatsUrl;
-            return (url, FleetTrust.Load(keyFile, config.FleetTrustedGateways, config.FleetTrustedOperators));
+            return (url, FleetTrust.Load(keyFile, config.FleetTrustedGateways, config.FleetTrustedOperators, config.FleetTimings.TrustWindow));
         }
         catch (Exception ex) when (ex is Gateway.Config.ConfigException or FleetTrustException)
         {

@@ -171,7 +171,8 @@ public static class GatewayCommand
         Wasmorch.Fleet.NatsFleet.RequireServerUrls(settings.FleetNats);
         var trust = Trust(settings);
         return new Wasmorch.Fleet.NatsFleet(settings.FleetNats, settings.FleetGatewayName, settings.FleetName, loggers.CreateLogger("Wasmorch.Fleet"),
-            new Wasmorch.Fleet.FleetSecurity(settings.FleetCreds, settings.FleetTlsCa, settings.FleetTlsCert, settings.FleetTlsKey, settings.FleetInsecureDev, settings.FleetClaimLease), settings.FleetReplicas, trust);
+            new Wasmorch.Fleet.FleetSecurity(settings.FleetCreds, settings.FleetTlsCa, settings.FleetTlsCert, settings.FleetTlsKey, settings.FleetInsecureDev), settings.FleetReplicas, trust,
+            settings.FleetTimings);
     }
 
     /// <summary>What --check-config says of [fleet]: its server list, its keys, and the development flag.</summary>
@@ -209,7 +210,7 @@ public static class GatewayCommand
             return settings.FleetInsecureDev ? null
                 : throw new ConfigException("joining a fleet needs this gateway's fleet key and the fleet's trusted keys ([fleet] key_file, trusted_gateways; `wasmorch fleet init` writes them), or --fleet-insecure for development; see docs/fleet.md");
         }
-        var trust = Wasmorch.Fleet.FleetTrust.Load(settings.FleetKeyFile, settings.FleetTrustedGateways, settings.FleetTrustedOperators);
+        var trust = Wasmorch.Fleet.FleetTrust.Load(settings.FleetKeyFile, settings.FleetTrustedGateways, settings.FleetTrustedOperators, settings.FleetTimings.TrustWindow);
         if (trust.Signer != settings.FleetGatewayName)
         {
             throw new ConfigException($"[fleet] key_file '{settings.FleetKeyFile}' is the key of '{trust.Signer}', not of this gateway '{settings.FleetGatewayName}'");

@@ -122,8 +122,8 @@ public sealed partial class GatewayConfig
     /// <summary>[fleet] trusted_operators: operator name → base64 Ed25519 public key (forwarded requests, desired state, rollouts).</summary>
     public Dictionary<string, string> FleetTrustedOperators { get; } = new(StringComparer.Ordinal);
 
-    /// <summary>[fleet] claim_lease_ms: how long a device claim holds unless renewed (null: 30 s); a gateway gone longer loses its devices' claims.</summary>
-    public TimeSpan? FleetClaimLease { get; set; }
+    /// <summary>[fleet] claim_lease_ms, silence_limit_ms, …: how long the fleet's parts wait, renew and give up (docs/fleet.md, Timings).</summary>
+    public Fleet.FleetTimings FleetTimings { get; set; } = Fleet.FleetTimings.Default;
 
     /// <summary>[fleet] insecure_dev / --fleet-insecure: accept a NATS server without authentication, and no keys (development only).</summary>
     public bool FleetInsecureDev { get; set; }
@@ -254,7 +254,7 @@ public sealed partial class GatewayConfig
                 config.FleetTrustedOperators[name] = key;
             }
             config.FleetInsecureDev = fleet.Bool("insecure_dev") ?? config.FleetInsecureDev;
-            config.FleetClaimLease = fleet.Millis("claim_lease_ms", 1_500, 3_600_000) ?? config.FleetClaimLease;
+            config.FleetTimings = ReadFleetTimings(fleet, config.FleetTimings);
             fleet.RejectUnknown();
         }
         if (file.Table("signing") is { } signing)

@@ -68,7 +68,7 @@ internal sealed class TomlSection
     /// <summary>How the table is written in the file: <c>[gateway]</c>, <c>[devices.nucleo]</c>, or the top level.</summary>
     public string Name { get; }
 
-    private ConfigException Error(string key, string problem) =>
+    public ConfigException Error(string key, string problem) =>
         new($"{_origin}: {(Name.Length == 0 ? "" : Name + " ")}{key}: {problem}");
 
     private bool TryGet(string key, out object value)

@@ -7,14 +7,16 @@ namespace Wasmorch.Gateway.Fleet;
 /// <summary>
 /// Adopts the fleet's desired state (docs/fleet-ops.md): the one it has when this gateway joins
 /// (an apply made while it was away) and each new one, for this gateway's own devices, through the
-/// gateway's own <c>apply</c> (so the reconciler keeps them there from then on).
+/// gateway's own <c>apply</c> (so the reconciler keeps them there from then on). It runs supervised:
+/// an exception it does not name is logged and the watch started again after a back-off.
 /// </summary>
-public sealed partial class FleetDesiredFollower(IFleet fleet, Reconciler reconciler, ServeForwarded serve, ILogger logger)
+public sealed partial class FleetDesiredFollower(IFleet fleet, Reconciler reconciler, ServeForwarded serve, FleetTimings timings, ILogger logger)
 {
-    /// <summary>How long to wait before watching again when the fleet is out of reach.</summary>
-    public static TimeSpan RetryInterval { get; set; } = TimeSpan.FromSeconds(1);
+    /// <summary>Follows until <paramref name="ct"/> ends; never throws.</summary>
+    public Task RunAsync(CancellationToken ct) =>
+        Supervision.LoopSupervisor.RunAsync("fleet desired state follower", FollowAsync, logger, ct, firstBackOff: timings.DesiredRetry);
 
-    public async Task RunAsync(CancellationToken ct)
+    private async Task FollowAsync(CancellationToken ct)
     {
         while (!ct.IsCancellationRequested)
         {
@@ -23,7 +25,7 @@ public sealed partial class FleetDesiredFollower(IFleet fleet, Reconciler reconc
                 await foreach (var (document, current) in fleet.WatchDesiredAsync(ct))
                 {
                     // The state the fleet had when this gateway joined is adopted at once; a new one is first left to the gateway that applies it.
-                    await AdoptAsync(document, current ? TimeSpan.Zero : ForwardGrace, ct);
+                    await AdoptAsync(document, current ? TimeSpan.Zero : timings.DesiredGrace, ct);
                 }
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -37,7 +39,7 @@ public sealed partial class FleetDesiredFollower(IFleet fleet, Reconciler reconc
             }
             try
             {
-                await Task.Delay(RetryInterval, ct);
+                await Task.Delay(timings.DesiredRetry, ct);
             }
             catch (OperationCanceledException)
             {
@@ -46,13 +48,10 @@ public sealed partial class FleetDesiredFollower(IFleet fleet, Reconciler reconc
         }
     }
 
-    /// <summary>
-    /// How long a new desired state is left to the gateway that applied it: it hands it to every
-    /// gateway with selected devices and reports what each did, so this one adopts it itself only
-    /// when that hand-over does not come (that gateway died in the middle, or this one has no selected device).
-    /// </summary>
-    public static TimeSpan ForwardGrace { get; set; } = TimeSpan.FromSeconds(5);
-
+    // A new desired state is left to the gateway that applied it for timings.DesiredGrace: it hands
+    // it to every gateway with selected devices and reports what each did, so this one adopts it
+    // itself only when that hand-over does not come (that gateway died in the middle, or this one has
+    // no selected device).
     private static readonly TimeSpan GraceStep = TimeSpan.FromMilliseconds(100);
 
     private async Task AdoptAsync(byte[] document, TimeSpan grace, CancellationToken ct)
