@@ -78,14 +78,14 @@ public sealed class RunWatchTests
             watch.WaitForLine(@"^-- [\d:.]+ step\.h changed$");
             watch.WaitForLine(@"^b1: loop\.next job=\d+ status=OK value=43 ", TimeSpan.FromSeconds(60));
             watch.WaitForLine(@"^e2e_latency_ms=[\d.]+ save_to_result_ms=[\d.]+ deploy_ms=");
-            var before = (await system.CliAsync("--device", "b1", "devices")).Stdout;
+            var before = (await system.CliAsync("devices")).Stdout;
 
             // A compile error is shown with clang's diagnostics, and the board keeps the module it has.
             await File.WriteAllTextAsync(header, "#define STEP 2\nint oops(void) { return }\n");
             watch.WaitForLine(@"^-- [\d:.]+ step\.h changed$");
             await LinkFaultTests.EventuallyAsync(() => Task.FromResult(watch.Errors.Contains("b1: error: COMPILE_ERROR", StringComparison.Ordinal)), TimeSpan.FromSeconds(60));
             Assert.Matches(@"step\.h:2:\d+: error: ", watch.Errors);
-            Assert.Equal(CrcOf(before, "loop"), CrcOf((await system.CliAsync("--device", "b1", "devices")).Stdout, "loop"));
+            Assert.Equal(CrcOf(before, "loop"), CrcOf((await system.CliAsync("devices")).Stdout, "loop"));
 
             await File.WriteAllTextAsync(header, "#define STEP 3\n");
             watch.WaitForLine(@"^b1: loop\.next job=\d+ status=OK value=44 ", TimeSpan.FromSeconds(60));
@@ -184,7 +184,7 @@ public sealed class RunWatchTests
             var run = await system.CliAsync("--device", "b1", "run", RepoPaths.Module("math_ops.c"), "add", "10", "15", "--opt-level", "0", "--wasm-opt");
             CliAssert.Exit(0, run);
             Assert.Matches(@"(?m)^b1: math_ops\.add job=\d+ status=OK value=25 \(i32\)", run.Stdout);
-            Assert.Matches($@"(?m)^\s+math_ops\s+crc32=\w+ sha256={sha256}", (await system.CliAsync("--device", "b1", "devices")).Stdout);
+            Assert.Matches($@"(?m)^\s+math_ops\s+crc32=\w+ sha256={sha256}", (await system.CliAsync("devices")).Stdout);
         }
         finally
         {

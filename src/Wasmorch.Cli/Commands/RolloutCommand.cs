@@ -19,7 +19,7 @@ public static class RolloutCommand
             ("abort", "Stop the rollout and put every device it touched back to the version it had"),
         })
         {
-            var sub = new Command(action, help);
+            var sub = global.Takes(new Command(action, help), GlobalUse.GatewayOnly);
             // status exits 10 for a rolled-back rollout, 11 for an aborted one; the others say whether they were done.
             sub.SetAction((pr, ct) => DeviceCommands.Run(pr, global, "rollout", () => Task.FromResult(new HostRequest { Op = HostOps.Rollout, Action = action }),
                 TimeSpan.FromMinutes(5), ct, needsDevice: false, takesSelector: true, exitOf: action == "status" ? r => ExitCodes.ForRollout(r.Rollout!) : null));
@@ -40,6 +40,7 @@ public static class RolloutCommand
         var signKey = new Option<FileInfo>("--sign-key") { Description = "Sign the rollout (module id, mode, selector and the module's SHA-256; --wasm only) once for every device it selects, with this Ed25519 private key" };
         var wait = new Option<bool>("--wait") { Description = "Follow the rollout to its end, a line per wave done; exit 10 if it rolls back, 11 if it is aborted" };
         var command = new Command("start", "Start a rollout: --selector, --module-id, --source or --wasm, --check") { moduleId, source, wasm, waves, check, maxFailures, soak, signKey, wait };
+        global.Takes(command, GlobalUse.Selector | GlobalUse.GatewayOnly);
         command.SetAction(async (pr, ct) =>
         {
             if (pr.GetValue(global.Selector) is not { } selector)

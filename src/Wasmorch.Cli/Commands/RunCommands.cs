@@ -55,6 +55,7 @@ public static class RunCommands
         var shared = new Shared();
         var command = new Command("run", "Build, deploy (skipped when the device holds it), start a function and print its result with the latency breakdown: wasmorch -d nucleo run math_ops.c add 10 15");
         shared.AddTo(command);
+        global.Takes(command, GlobalUse.Devices);
         command.SetAction((pr, ct) => DeviceCommands.Guarded(async () =>
         {
             var (targets, loop, deployCommand) = Prepare(pr, global, shared, "run");
@@ -69,6 +70,7 @@ public static class RunCommands
         var shared = new Shared();
         var command = new Command("watch", "run, again on every save of the source or a header it includes; a compile error leaves the previous module running; Ctrl-C stops the job it started");
         shared.AddTo(command);
+        global.Takes(command, GlobalUse.Devices);
         command.SetAction((pr, ct) => DeviceCommands.Guarded(async () =>
         {
             var (targets, loop, deployCommand) = Prepare(pr, global, shared, "watch");
