@@ -1,10 +1,9 @@
 using System.Text;
-using System.Text.RegularExpressions;
 
 namespace Wasmorch.IntegrationTests;
 
-/// <summary>A <c>wasmorch</c> command line written in a document: where, the words a shell would pass, and whether it runs in a fenced block.</summary>
-public sealed record DocExample(string Where, string Text, IReadOnlyList<string> Args, bool Fenced)
+/// <summary>A <c>wasmorch</c> command line written in a document or a help text: where, the words a shell would pass, and whether it stands in a fenced block.</summary>
+public sealed record DocExample(string Where, string Text, IReadOnlyList<string> Args, bool Fenced, bool Background = false)
 {
     public override string ToString() => $"{Where}: {Text}";
 }
@@ -12,10 +11,10 @@ public sealed record DocExample(string Where, string Text, IReadOnlyList<string>
 /// <summary>
 /// The <c>wasmorch …</c> commands of README.md and docs/*.md, as a reader would type them: the
 /// lines of fenced shell blocks (a leading <c>$ </c> dropped, <c>\</c> continuations joined, a
-/// <c># comment</c> cut, <c>;</c>, <c>&amp;&amp;</c> and a trailing <c>&amp;</c> split off), and the
-/// inline code spans that are whole commands. The words are split as sh splits them (quotes).
+/// <c># comment</c> cut, <c>;</c>, <c>&amp;&amp;</c> and a trailing <c>&amp;</c> split off). The words are
+/// split as sh splits them (quotes). Inline code spans are left out: some show a mistake and its error.
 /// </summary>
-public static partial class DocExamples
+public static class DocExamples
 {
     private static readonly string[] ShellLanguages = ["", "sh", "bash", "shell", "console"];
 
@@ -50,27 +49,19 @@ public static partial class DocExamples
                     {
                         text = text[..^1] + " " + lines[++i].Trim();
                     }
-                    foreach (var command in Commands(text))
+                    foreach (var (command, background) in Commands(text))
                     {
-                        examples.Add(new DocExample($"{name}:{start}", command, Words(command), Fenced: true));
+                        examples.Add(new DocExample($"{name}:{start}", command, Words(command), Fenced: true, background));
                     }
                     continue;
-                }
-                foreach (Match span in InlineCode().Matches(lines[i]))
-                {
-                    var command = span.Groups[1].Value;
-                    if (command.StartsWith("wasmorch ", StringComparison.Ordinal) && !command.Contains('<', StringComparison.Ordinal) && !command.Contains('…', StringComparison.Ordinal))
-                    {
-                        examples.Add(new DocExample($"{name}:{i + 1}", command, Words(command), Fenced: false));
-                    }
                 }
             }
         }
         return examples;
     }
 
-    /// <summary>The wasmorch commands of one shell line: comment cut, split at ; and &amp;&amp;, a trailing &amp; dropped.</summary>
-    private static IEnumerable<string> Commands(string line)
+    /// <summary>The wasmorch commands of one shell line: comment cut, split at ; and &amp;&amp;; a trailing &amp; (in the background) noted.</summary>
+    private static IEnumerable<(string Command, bool Background)> Commands(string line)
     {
         var parts = new List<string>();
         var current = new StringBuilder();
@@ -104,7 +95,9 @@ public static partial class DocExamples
             }
         }
         parts.Add(current.ToString());
-        return parts.Select(p => p.Trim().TrimEnd('&').Trim()).Where(p => p.StartsWith("wasmorch ", StringComparison.Ordinal) || p == "wasmorch");
+        return parts.Select(p => p.Trim())
+            .Select(p => (Command: p.TrimEnd('&').Trim(), Background: p.EndsWith('&')))
+            .Where(p => p.Command.StartsWith("wasmorch ", StringComparison.Ordinal) || p.Command == "wasmorch");
     }
 
     /// <summary>The words sh would pass: split at blanks, quotes removed; the first, "wasmorch", dropped.</summary>
@@ -153,7 +146,4 @@ public static partial class DocExamples
         }
         return words.Skip(1).ToList();
     }
-
-    [GeneratedRegex("`([^`]+)`")]
-    private static partial Regex InlineCode();
 }
