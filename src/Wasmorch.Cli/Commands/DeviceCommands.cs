@@ -354,6 +354,10 @@ public static class DeviceCommands
             if (fleetAddress is not null)
             {
                 var (answer, took) = await FleetClient.SendAsync(fleetAddress, request, ct);
+                if (HeldModules.Apply(request, answer))
+                {
+                    await HeldModules.AddAsync(request, answer, next => FleetClient.SendAsync(fleetAddress, Authorized(next, request), ct));
+                }
                 if (answer.Ok)
                 {
                     trim?.Invoke(answer);
@@ -371,6 +375,10 @@ public static class DeviceCommands
             }
             var (response, latency) = await client.SendAsync(request, timeout, ct, bar is null ? null : bar.Update);
             bar?.Finish();
+            if (HeldModules.Apply(request, response))
+            {
+                await HeldModules.AddAsync(request, response, next => client.SendAsync(Authorized(next, request), timeout, ct));
+            }
             if (response.Ok)
             {
                 trim?.Invoke(response);
