@@ -205,6 +205,28 @@ public sealed class ResponsePrinter
         return exit;
     }
 
+    /// <summary>A run/watch job that has not returned yet: which job it is (<see cref="WaitingJob"/>).</summary>
+    public void PrintWaiting(string device, string moduleId, string func, long job)
+    {
+        lock (_many)
+        {
+            _out.WriteLine(_json
+                ? new JsonObject { ["event"] = "waiting", ["device"] = device, ["module_id"] = moduleId, ["func"] = func, ["job"] = job }.ToJsonString()
+                : $"{device}: started job {job} ({moduleId}.{func}), waiting for its result; its log lines follow");
+            _out.Flush();
+        }
+    }
+
+    /// <summary>A LOG line of the job a run/watch pass waits for: as <c>logs</c> prints it, or with --json one object.</summary>
+    public void PrintJobLog(LogEntry entry)
+    {
+        lock (_many)
+        {
+            _out.WriteLine(_json ? System.Text.Encoding.UTF8.GetString(HostJson.Serialize(new HostResponse { Ok = true, Event = "log", Log = entry, Device = entry.Device })) : FormatLog(entry));
+            _out.Flush();
+        }
+    }
+
     /// <summary>The line after a selector's answers: how many devices, how many failed, the exit code.</summary>
     public void PrintSummary(string command, string selector, int devices, int ok, int failed, int exitCode)
     {
