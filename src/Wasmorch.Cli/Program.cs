@@ -31,15 +31,17 @@ root.Subcommands.Add(BuildCommand.Create());
 root.Subcommands.Add(DoctorCommand.Create());
 root.Subcommands.Add(FlashCommand.Create());
 root.Subcommands.Add(KeygenCommand.Create());
+HelpExamples.AddTo(root);
 
 var parsed = root.Parse(args);
-if (parsed.Errors.Count > 0)
+var errors = ParseErrors.Describe(parsed, global).ToList();
+if (errors.Count > 0)
 {
-    foreach (var error in parsed.Errors)
+    foreach (var error in errors)
     {
-        await Console.Error.WriteLineAsync($"error: {error.Message}");
+        await Console.Error.WriteLineAsync($"error: {error}");
     }
-    await Console.Error.WriteLineAsync("run 'wasmorch --help' for usage");
+    await Console.Error.WriteLineAsync($"run 'wasmorch {GlobalOptions.CommandPath(parsed.CommandResult.Command)} --help' for usage".Replace("wasmorch  --help", "wasmorch --help", StringComparison.Ordinal));
     return ExitCodes.Usage;
 }
 // Ctrl-C and SIGTERM cancel the command's token, so that it ends in order (a gateway closes its

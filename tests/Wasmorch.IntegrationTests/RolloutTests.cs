@@ -207,21 +207,36 @@ public sealed class RolloutTests
             var good = await system.CliAsync("--selector", "fleet=r", "rollout", "start", "--module-id", "v", "--source", Source(dir, 2, trapping: false),
                 "--check", "self_test", "--waves", "1,50%,100%", "--wait");
             CliAssert.Exit(0, good);
+            // Live: each device as it is done, then its wave's line; at the end the status.
             Assert.Matches(@"(?s)rollout 1 of v version 2 on 'fleet=r': running.*\n"
+                + @"rollout 1 wave 1: r0 ok\n"
                 + @"rollout 1 wave 1 of 3 done: 1 device\(s\), 0 failed\n"
+                + @"(rollout 1 wave 2: r\d ok\n){4}"
                 + @"rollout 1 wave 2 of 3 done: 4 device\(s\), 0 failed\n"
+                + @"(rollout 1 wave 3: r\d ok\n){5}"
                 + @"rollout 1 wave 3 of 3 done: 5 device\(s\), 0 failed\n"
                 + @"rollout 1 of v version 2 on 'fleet=r': done, wave 3 of 3, 0 failed \(at most 0\)\n", good.Stdout);
+            Assert.Equal(10, Regex.Matches(good.Stdout, @"(?m)^rollout 1 wave \d: (r\d) ok$").Select(m => m.Groups[1].Value).Distinct().Count());
 
             // The check is version(), which returns 3: the canary fails on the value, and the rollout rolls back.
             var bad = await system.CliAsync("--json", "--selector", "fleet=r", "rollout", "start", "--module-id", "v", "--source", Source(dir, 3, trapping: false),
                 "--check", "version", "--waves", "1,50%,100%", "--wait");
             CliAssert.Exit(10, bad);
             var lines = bad.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-            Assert.Equal(2, lines.Length);
             using var started = System.Text.Json.JsonDocument.Parse(lines[0]);
             Assert.Equal("running", started.RootElement.GetProperty("rollout").GetProperty("state").GetString());
-            using var ended = System.Text.Json.JsonDocument.Parse(lines[1]);
+            // Live, typed: r0 failed with its cause, then was rolled back; wave 1 stopped the rollout.
+            var events = lines[1..^1].Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement).ToList();
+            Assert.Equal(["device:r0:failed", "device:r0:rolled-back", "wave:1:rolled-back"], events.Select(e => e.GetProperty("event").GetString() switch
+            {
+                "device" => $"device:{e.GetProperty("device").GetString()}:{e.GetProperty("outcome").GetString()}",
+                "wave" => $"wave:{e.GetProperty("wave").GetInt32()}:{e.GetProperty("state").GetString()}",
+                var other => other!,
+            }));
+            Assert.Equal("check-value", events[0].GetProperty("failure").GetProperty("kind").GetString());
+            Assert.Equal("3", events[0].GetProperty("failure").GetProperty("value").GetString());
+            Assert.Equal(1, events[2].GetProperty("failed").GetInt32());
+            using var ended = System.Text.Json.JsonDocument.Parse(lines[^1]);
             Assert.Equal(10, ended.RootElement.GetProperty("exit_code").GetInt32());
             var rollout = ended.RootElement.GetProperty("rollout");
             Assert.Equal("rolled-back", rollout.GetProperty("state").GetString());

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using Wasmorch.Testing;
 
@@ -78,14 +79,14 @@ public sealed class RunWatchTests
             watch.WaitForLine(@"^-- [\d:.]+ step\.h changed$");
             watch.WaitForLine(@"^b1: loop\.next job=\d+ status=OK value=43 ", TimeSpan.FromSeconds(60));
             watch.WaitForLine(@"^e2e_latency_ms=[\d.]+ save_to_result_ms=[\d.]+ deploy_ms=");
-            var before = (await system.CliAsync("--device", "b1", "devices")).Stdout;
+            var before = (await system.CliAsync("devices")).Stdout;
 
             // A compile error is shown with clang's diagnostics, and the board keeps the module it has.
             await File.WriteAllTextAsync(header, "#define STEP 2\nint oops(void) { return }\n");
             watch.WaitForLine(@"^-- [\d:.]+ step\.h changed$");
             await LinkFaultTests.EventuallyAsync(() => Task.FromResult(watch.Errors.Contains("b1: error: COMPILE_ERROR", StringComparison.Ordinal)), TimeSpan.FromSeconds(60));
             Assert.Matches(@"step\.h:2:\d+: error: ", watch.Errors);
-            Assert.Equal(CrcOf(before, "loop"), CrcOf((await system.CliAsync("--device", "b1", "devices")).Stdout, "loop"));
+            Assert.Equal(CrcOf(before, "loop"), CrcOf((await system.CliAsync("devices")).Stdout, "loop"));
 
             await File.WriteAllTextAsync(header, "#define STEP 3\n");
             watch.WaitForLine(@"^b1: loop\.next job=\d+ status=OK value=44 ", TimeSpan.FromSeconds(60));
@@ -125,6 +126,93 @@ public sealed class RunWatchTests
             watch.WaitForLine(@"^b1: spin stopped; the board is idle with it loaded$");
             Assert.Equal(0, await watch.WaitForExitAsync(TimeSpan.FromSeconds(20)));
             Assert.Matches("state=IDLE", (await system.CliAsync("--device", "b1", "status")).Stdout);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// Issue 34, item 8: a function that does not return was a silent wait. Once it has run a second
+    /// the pass names its job and prints its LOG lines as they come; a quick one prints as before.
+    /// </summary>
+    [Fact]
+    public async Task Watch_names_a_job_that_does_not_return_and_prints_its_log_lines_as_they_come()
+    {
+        await using var system = Start();
+        var dir = Directory.CreateTempSubdirectory("wasmorch-watch-").FullName;
+        try
+        {
+            var source = Path.Combine(dir, "tick.c");
+            await File.WriteAllTextAsync(source, """
+                #include "wasmorch.h"
+                WASMORCH_EXPORT("tick") int32_t tick(void) { for (int32_t i = 1; ; i++) { log_i32(i); if (delay_ms(100)) { return i; } } }
+                WASMORCH_EXPORT("quick") int32_t quick(void) { log_i32(7); return 7; }
+                """);
+            await using var watch = RunningProcess.StartCli("--gateway", system.Gateway, "--device", "b1", "watch", source, "tick");
+            var job = watch.WaitForLine(@"^b1: started job (\d+) \(tick\.tick\), waiting for its result; its log lines follow$", TimeSpan.FromSeconds(60)).Groups[1].Value;
+            Assert.Equal(job, Regex.Match((await system.CliAsync("--device", "b1", "status")).Stdout, @"state=RUNNING module=tick func=tick job=(\d+)").Groups[1].Value);
+            // Its lines from the start (logged before the notice) and the new ones, in order.
+            watch.WaitForLine($@"^\S+ b1 tick job={job}: 1$");
+            watch.WaitForLine($@"^\S+ b1 tick job={job}: 2$");
+            watch.WaitForLine($@"^\S+ b1 tick job={job}: 15$", TimeSpan.FromSeconds(30));
+            await watch.InterruptAsync();
+            watch.WaitForLine(@"^b1: tick stopped; the board is idle with it loaded$");
+            Assert.Equal(0, await watch.WaitForExitAsync(TimeSpan.FromSeconds(20)));
+
+            // With --json: a typed notice, each line as the gateway's log event, and the pass's own object last.
+            var run = await system.CliAsync("--json", "--device", "b1", "run", source, "tick", "--timeout-ms", "2500");
+            CliAssert.Exit(6, run);
+            var lines = run.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+            var waiting = lines[0];
+            Assert.Equal("waiting", waiting.GetProperty("event").GetString());
+            Assert.Equal("b1", waiting.GetProperty("device").GetString());
+            var runJob = waiting.GetProperty("job").GetInt64();
+            var logged = lines.Skip(1).SkipLast(1).Select(l => l.GetProperty("log")).ToList();
+            Assert.All(logged, l => Assert.Equal(runJob, l.GetProperty("job").GetInt64()));
+            Assert.Equal(Enumerable.Range(1, logged.Count).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)), logged.Select(l => l.GetProperty("message").GetString()));
+            Assert.True(logged.Count >= 10, $"{logged.Count} log lines in 2.5 s");
+            Assert.Equal(6, lines[^1].GetProperty("exit_code").GetInt32());
+            CliAssert.Exit(0, await system.CliAsync("--device", "b1", "stop", "--module-id", "tick"));
+
+            // A function that returns at once: its result, and no notice.
+            await LinkFaultTests.EventuallyAsync(async () => Regex.IsMatch((await system.CliAsync("--device", "b1", "status")).Stdout, "state=IDLE"), TimeSpan.FromSeconds(10));
+            var quick = await system.CliAsync("--device", "b1", "run", source, "quick");
+            CliAssert.Exit(0, quick);
+            Assert.Matches(@"^b1: tick\.quick job=\d+ status=OK value=7 \(i32\) elapsed_us=\d+\ne2e_latency_ms=", quick.Stdout);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>Issue 34, item 8: the compile error's first line was the error line and again the diagnostics' first.</summary>
+    [Fact]
+    public async Task A_compile_error_prints_each_diagnostic_line_once()
+    {
+        await using var system = Start();
+        var dir = Directory.CreateTempSubdirectory("wasmorch-run-").FullName;
+        try
+        {
+            var source = Path.Combine(dir, "bad.c");
+            await File.WriteAllTextAsync(source, "#include \"wasmorch.h\"\nWASMORCH_EXPORT(\"f\") int32_t f(void) { return undefined_name; }\n");
+            var run = await system.CliAsync("--device", "b1", "run", source, "f");
+            CliAssert.Exit(5, run);
+            Assert.StartsWith("b1: error: COMPILE_ERROR:\nbad.c:2:", run.Stderr, StringComparison.Ordinal);
+            Assert.Equal(1, Regex.Count(run.Stderr, "error: use of undeclared identifier 'undefined_name'"));
+
+            var deploy = await system.CliAsync("--device", "b1", "build-and-deploy", "--module-id", "bad", "--source", source);
+            CliAssert.Exit(5, deploy);
+            Assert.StartsWith("error: COMPILE_ERROR:\nbad.c:2:", deploy.Stderr, StringComparison.Ordinal);
+            Assert.Equal(1, Regex.Count(deploy.Stderr, "error: use of undeclared identifier 'undefined_name'"));
+            // --json keeps both typed: the summary in message, clang's output in details.
+            var json = await system.CliAsync("--json", "--device", "b1", "build-and-deploy", "--module-id", "bad", "--source", source);
+            CliAssert.Exit(5, json);
+            var error = JsonDocument.Parse(json.Stdout).RootElement.GetProperty("error");
+            Assert.StartsWith("bad.c:2:", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+            Assert.Contains(error.GetProperty("message").GetString()!, error.GetProperty("details").GetString(), StringComparison.Ordinal);
         }
         finally
         {
@@ -184,7 +272,7 @@ public sealed class RunWatchTests
             var run = await system.CliAsync("--device", "b1", "run", RepoPaths.Module("math_ops.c"), "add", "10", "15", "--opt-level", "0", "--wasm-opt");
             CliAssert.Exit(0, run);
             Assert.Matches(@"(?m)^b1: math_ops\.add job=\d+ status=OK value=25 \(i32\)", run.Stdout);
-            Assert.Matches($@"(?m)^\s+math_ops\s+crc32=\w+ sha256={sha256}", (await system.CliAsync("--device", "b1", "devices")).Stdout);
+            Assert.Matches($@"(?m)^\s+math_ops\s+crc32=\w+ sha256={sha256}", (await system.CliAsync("devices")).Stdout);
         }
         finally
         {

@@ -27,16 +27,16 @@ public static class CliRunner
 
     /// <summary>
     /// Any program to its end (a published build under qemu, an installed tool), from the repository's
-    /// root, without the caller's WASMORCH_TOKEN; killed after <paramref name="limit"/> (default 90 s).
+    /// root (or <paramref name="workingDirectory"/>), without the caller's WASMORCH_TOKEN; killed after <paramref name="limit"/> (default 90 s).
     /// </summary>
-    public static async Task<CliResult> RunProgramAsync(string program, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null, TimeSpan? limit = null)
+    public static async Task<CliResult> RunProgramAsync(string program, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null, TimeSpan? limit = null, string? workingDirectory = null)
     {
         var info = new ProcessStartInfo(program)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
-            WorkingDirectory = RepoPaths.Root,
+            WorkingDirectory = workingDirectory ?? RepoPaths.Root,
         };
         foreach (var arg in args)
         {

@@ -36,6 +36,12 @@ public sealed class EditLoop
 
     public int TimeoutMs { get; init; } = 60_000;
 
+    /// <summary>
+    /// Runs beside the wait for a started job's result, on one device, until the result comes
+    /// (its token is cancelled then): <see cref="WaitingJob"/>, which names a job that takes long.
+    /// </summary>
+    public Func<string, CancellationToken, Task>? WhileWaiting { get; init; }
+
     /// <summary>The deploy request of this pass (the source read now), for any device.</summary>
     public required Func<CancellationToken, Task<HostRequest>> Deploy { get; init; }
 
@@ -51,8 +57,18 @@ public sealed class EditLoop
             return new EditPass(device, deployed, deployTook, null, TimeSpan.Zero, total.Elapsed);
         }
         var start = new HostRequest { Op = HostOps.Start, Device = device, ModuleId = ModuleId, Func = Func, Args = Args, WaitResult = true, TimeoutMs = TimeoutMs, Token = Token };
-        var (started, startTook) = await SendFreeingAsync(send, start, ct);
-        return new EditPass(device, deployed, deployTook, started, startTook, total.Elapsed);
+        using var waiting = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var beside = WhileWaiting?.Invoke(device, waiting.Token) ?? Task.CompletedTask;
+        try
+        {
+            var (started, startTook) = await SendFreeingAsync(send, start, ct);
+            return new EditPass(device, deployed, deployTook, started, startTook, total.Elapsed);
+        }
+        finally
+        {
+            await waiting.CancelAsync();
+            await beside;
+        }
     }
 
     private async Task<(HostResponse, TimeSpan)> SendFreeingAsync(SendRequest send, HostRequest request, CancellationToken ct)

@@ -8,7 +8,8 @@ namespace Wasmorch.Cli.Client;
 /// that owns its device, signed with the operator's key of <c>keys</c> (a config whose [fleet] has
 /// key_file and trusted_gateways, as <c>wasmorch fleet init</c> writes it).
 /// </summary>
-public sealed record FleetAddress(string NatsUrl, string Fleet, string? Keys = null)
+/// <param name="FleetNamed">Whether the address said which fleet (<c>?fleet=</c>); else it is "default".</param>
+public sealed record FleetAddress(string NatsUrl, string Fleet, string? Keys = null, bool FleetNamed = true)
 {
     public static bool TryParse(string? text, out FleetAddress? address)
     {
@@ -20,6 +21,7 @@ public sealed record FleetAddress(string NatsUrl, string Fleet, string? Keys = n
         }
         var query = text.IndexOf('?', StringComparison.Ordinal);
         var fleet = "default";
+        var named = false;
         string? keys = null;
         if (query >= 0)
         {
@@ -28,6 +30,7 @@ public sealed record FleetAddress(string NatsUrl, string Fleet, string? Keys = n
                 if (pair.StartsWith("fleet=", StringComparison.Ordinal))
                 {
                     fleet = pair["fleet=".Length..];
+                    named = true;
                 }
                 else if (pair.StartsWith("keys=", StringComparison.Ordinal))
                 {
@@ -40,7 +43,7 @@ public sealed record FleetAddress(string NatsUrl, string Fleet, string? Keys = n
             }
             text = text[..query];
         }
-        address = new FleetAddress(text, fleet, keys);
+        address = new FleetAddress(text, fleet, keys, named);
         return true;
     }
 }

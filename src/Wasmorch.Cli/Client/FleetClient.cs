@@ -21,6 +21,11 @@ public static class FleetClient
             await fleet.ObserveAsync(ct);
             return fleet;
         }
+        catch (GatewayException ex)
+        {
+            await fleet.DisposeAsync();
+            throw await FleetsOnServer.ExplainAsync(address, url, ex, ct);
+        }
         catch
         {
             await fleet.DisposeAsync();
@@ -62,7 +67,8 @@ public static class FleetClient
             if (request.Device is { Length: > 0 } device)
             {
                 var owner = await fleet.OwnerOfAsync(device, ct)
-                    ?? throw new GatewayException(HostErrorCodes.UnknownDevice, $"no gateway of fleet '{address.Fleet}' owns a device '{device}'");
+                    ?? throw new GatewayException(HostErrorCodes.UnknownDevice,
+                        $"no gateway of fleet '{address.Fleet}' owns a device '{device}' (the fleet's devices: {await FleetUnknownDevice.ListAsync(fleet, [], ct)})");
                 response = await fleet.ForwardAsync(owner, request, null, ct);
                 response.Gateway = owner;
             }

@@ -54,17 +54,28 @@ public sealed class ResponsePrinter
                     // A job that ran but ended badly still has an outcome worth showing (value, elapsed).
                     _out.WriteLine(Describe(command, response));
                 }
-                var error = response.Error!;
-                _err.WriteLine($"error: {error.Code}: {TerminalText.Line(error.Message)}");
-                if (!string.IsNullOrWhiteSpace(error.Details))
-                {
-                    _err.WriteLine(error.Details.TrimEnd());
-                }
+                WriteError("", response.Error!);
             }
             _out.WriteLine(FormattableString.Invariant($"e2e_latency_ms={latencyMs:0.000}{TimingSuffix(response.Timing)}")
                 + (response.Gateway is { } via ? $" gateway={via}" : ""));
         }
         return exit;
+    }
+
+    /// <summary>
+    /// An error line, then its details (clang's diagnostics). The message of a compile error is the
+    /// first error line of the diagnostics: when the details carry it, the error line names only
+    /// the code, so that no line is printed twice.
+    /// </summary>
+    private void WriteError(string prefix, HostError error)
+    {
+        var details = string.IsNullOrWhiteSpace(error.Details) ? null : error.Details.TrimEnd();
+        var repeated = details is not null && details.Split('\n').Any(line => line.Trim() == error.Message.Trim());
+        _err.WriteLine(repeated ? $"{prefix}error: {error.Code}:" : $"{prefix}error: {error.Code}: {TerminalText.Line(error.Message)}");
+        if (details is not null)
+        {
+            _err.WriteLine(details);
+        }
     }
 
     /// <summary>A line of progress (a rollout's wave done): the text, or with --json the object.</summary>
@@ -143,12 +154,7 @@ public sealed class ResponsePrinter
             }
             if (pass.Started is null)
             {
-                var error = pass.Deployed.Error!;
-                _err.WriteLine($"{pass.Device}: error: {error.Code}: {TerminalText.Line(error.Message)}");
-                if (!string.IsNullOrWhiteSpace(error.Details))
-                {
-                    _err.WriteLine(error.Details.TrimEnd());
-                }
+                WriteError($"{pass.Device}: ", pass.Deployed.Error!);
             }
             else if (outcome.Ok || outcome.Job is not null && outcome.Status is not null)
             {
@@ -197,6 +203,28 @@ public sealed class ResponsePrinter
             _out.WriteLine(line.ToString());
         }
         return exit;
+    }
+
+    /// <summary>A run/watch job that has not returned yet: which job it is (<see cref="WaitingJob"/>).</summary>
+    public void PrintWaiting(string device, string moduleId, string func, long job)
+    {
+        lock (_many)
+        {
+            _out.WriteLine(_json
+                ? new JsonObject { ["event"] = "waiting", ["device"] = device, ["module_id"] = moduleId, ["func"] = func, ["job"] = job }.ToJsonString()
+                : $"{device}: started job {job} ({moduleId}.{func}), waiting for its result; its log lines follow");
+            _out.Flush();
+        }
+    }
+
+    /// <summary>A LOG line of the job a run/watch pass waits for: as <c>logs</c> prints it, or with --json one object.</summary>
+    public void PrintJobLog(LogEntry entry)
+    {
+        lock (_many)
+        {
+            _out.WriteLine(_json ? System.Text.Encoding.UTF8.GetString(HostJson.Serialize(new HostResponse { Ok = true, Event = "log", Log = entry, Device = entry.Device })) : FormatLog(entry));
+            _out.Flush();
+        }
     }
 
     /// <summary>The line after a selector's answers: how many devices, how many failed, the exit code.</summary>

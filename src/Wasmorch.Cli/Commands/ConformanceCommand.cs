@@ -17,6 +17,7 @@ public static class ConformanceCommand
         var list = new Option<bool>("--list") { Description = "List the cases and the rules they check, then exit" };
         var linkKey = new Option<string>("--link-key") { Description = "The agent's link key file, for agents that require AUTH (default ~/.config/wasmorch/link.key when it exists; \"off\" for none, as for emulate and gateway)" };
         var command = new Command("conformance", "Check an agent against the protocol spec, case by case: PASS, FAIL (a MUST rule broken), WARN (a SHOULD rule), SKIP") { endpoint, only, list, linkKey };
+        global.Takes(command, GlobalUse.Json);
         command.SetAction(async (pr, ct) =>
         {
             if (pr.GetValue(list))

@@ -22,6 +22,7 @@ public static class DesiredStateCommands
         var dryRun = new Option<bool>("--dry-run") { Description = "Print the plan (missing, different, same, extra per device); change nothing" };
         var prune = new Option<bool>("--prune") { Description = "Also unload what the file does not name from the devices it selects (the plan's extra modules)" };
         var command = new Command("apply", "Make a file the gateway's desired state and converge every selected device to it; the gateway keeps them there") { file, dryRun, prune };
+        global.Takes(command, GlobalUse.GatewayOnly);
         command.SetAction((pr, ct) => RunAsync(pr, global, "apply", pr.GetValue(file)!, pr.GetValue(dryRun), ct, pr.GetValue(prune)));
         return command;
     }
@@ -30,6 +31,7 @@ public static class DesiredStateCommands
     {
         var file = FileOption(required: false);
         var command = new Command("diff", "How the devices differ from the gateway's desired state (or from a file's, with --file)") { file };
+        global.Takes(command, GlobalUse.GatewayOnly);
         command.SetAction((pr, ct) => pr.GetValue(file) is { } path
             ? RunAsync(pr, global, "diff", path, dryRun: true, ct)
             : DeviceCommands.Run(pr, global, "diff", () => Task.FromResult(new HostRequest { Op = HostOps.Diff }), TimeSpan.FromMinutes(2), ct, needsDevice: false, exitOf: ExitCodes.ForDiff));

@@ -27,6 +27,7 @@ public static class DeviceCommands
     {
         var moduleId = ModuleIdOption();
         var command = new Command("history", "The versions of a module id the gateway deployed, newest first, with the devices holding each (--device: its versions only)") { moduleId };
+        global.Takes(command, GlobalUse.Device | GlobalUse.GatewayOnly);
         command.SetAction((pr, ct) => Run(pr, global, "history", () => Task.FromResult(new HostRequest { Op = HostOps.History, ModuleId = pr.GetValue(moduleId) }), TimeSpan.FromSeconds(30), ct, needsDevice: false));
         return command;
     }
@@ -36,6 +37,7 @@ public static class DeviceCommands
         var moduleId = ModuleIdOption();
         var to = new Option<int?>("--to") { Description = "The version to put back (default: the one before the device's current; history lists them)" };
         var command = new Command("rollback", "Put the previous version of a module back on a device (or --selector's), from the gateway's record: nothing is rebuilt") { moduleId, to };
+        global.Takes(command, GlobalUse.Devices);
         command.SetAction((pr, ct) => Run(pr, global, "rollback", () => Task.FromResult(new HostRequest { Op = HostOps.Rollback, ModuleId = pr.GetValue(moduleId), Version = pr.GetValue(to) }), TimeSpan.FromSeconds(120), ct));
         return command;
     }
@@ -43,6 +45,7 @@ public static class DeviceCommands
     private static Command Ping(GlobalOptions global)
     {
         var command = new Command("ping", "Check that a device answers (PING where offered, else STATUS)");
+        global.Takes(command, GlobalUse.Devices);
         command.SetAction((pr, ct) => Run(pr, global, "ping", () => Task.FromResult(new HostRequest { Op = HostOps.Ping }), TimeSpan.FromSeconds(30), ct));
         return command;
     }
@@ -51,6 +54,7 @@ public static class DeviceCommands
     {
         var moduleId = ModuleIdOption();
         var command = new Command("unload", "Remove an idle module from a device (agents offering UNLOAD)") { moduleId };
+        global.Takes(command, GlobalUse.Devices);
         command.SetAction((pr, ct) => Run(pr, global, "unload", () => Task.FromResult(new HostRequest { Op = HostOps.Unload, ModuleId = pr.GetValue(moduleId) }), TimeSpan.FromSeconds(30), ct));
         return command;
     }
@@ -76,6 +80,7 @@ public static class DeviceCommands
         var force = ForceOption();
         var signKey = SignKeyOption();
         var command = new Command("deploy", "Upload a compiled module to a device") { moduleId, file, mode, force, signKey };
+        global.Takes(command, GlobalUse.Devices);
         command.SetAction((pr, ct) => Run(pr, global, "deploy", async () =>
         {
             var path = pr.GetValue(file)!;
@@ -103,6 +108,7 @@ public static class DeviceCommands
         var signKey = SignKeyOption();
         var build = new BuildFlags();
         var command = new Command("build-and-deploy", "Compile C on the gateway and upload the module to a device") { moduleId, source, mode, force, signKey };
+        global.Takes(command, GlobalUse.Devices);
         build.AddTo(command);
         command.SetAction((pr, ct) => Run(pr, global, "build-and-deploy", async () =>
         {
@@ -153,6 +159,7 @@ public static class DeviceCommands
         var wait = new Option<bool>("--wait-result", "-w") { Description = "Wait for the job's RESULT and print its value" };
         var timeout = new Option<int>("--timeout-ms") { Description = "With --wait-result: give up waiting after this long (the job goes on)", DefaultValueFactory = _ => 60_000 };
         var command = new Command("start", "Run an exported function as a job on a device") { moduleId, func, args, wait, timeout };
+        global.Takes(command, GlobalUse.Devices);
         command.SetAction((pr, ct) => Run(pr, global, "start", () => Task.FromResult(new HostRequest
         {
             Op = HostOps.Start,
@@ -169,6 +176,7 @@ public static class DeviceCommands
     {
         var moduleId = ModuleIdOption();
         var command = new Command("stop", "Ask a module's running job to stop (cooperative, then forced)") { moduleId };
+        global.Takes(command, GlobalUse.Devices);
         command.SetAction((pr, ct) => Run(pr, global, "stop", () => Task.FromResult(new HostRequest
         {
             Op = HostOps.Stop,
@@ -180,6 +188,7 @@ public static class DeviceCommands
     private static Command Status(GlobalOptions global)
     {
         var command = new Command("status", "Show a device's state: running job, loaded modules, uptime, GPIO");
+        global.Takes(command, GlobalUse.Devices);
         command.SetAction((pr, ct) => Run(pr, global, "status", () => Task.FromResult(new HostRequest { Op = HostOps.Status }), TimeSpan.FromSeconds(30), ct));
         return command;
     }
@@ -188,6 +197,7 @@ public static class DeviceCommands
     {
         var scan = new Option<bool>("--scan") { Description = "List the serial ports on the gateway's machine, with USB identities and endpoints to use" };
         var command = new Command("devices", "List the gateway's devices and whether each is connected") { scan };
+        global.Takes(command, GlobalUse.GatewayOnly);
         command.SetAction((pr, ct) => Run(pr, global, pr.GetValue(scan) ? "scan" : "devices",
             () => Task.FromResult(new HostRequest { Op = pr.GetValue(scan) ? HostOps.Scan : HostOps.Devices }), TimeSpan.FromSeconds(30), ct, needsDevice: false));
         return command;
@@ -197,6 +207,7 @@ public static class DeviceCommands
     {
         var limit = new Option<int>("--limit", "-n") { Description = "How many, newest first (at most 1000)", DefaultValueFactory = _ => 20 };
         var command = new Command("jobs", "The gateway's job history (all devices, or --device's), kept across gateway restarts") { limit };
+        global.Takes(command, GlobalUse.Device | GlobalUse.GatewayOnly);
         command.SetAction((pr, ct) => Run(pr, global, "jobs",
             () => Task.FromResult(new HostRequest { Op = HostOps.Jobs, Limit = pr.GetValue(limit) }), TimeSpan.FromSeconds(30), ct, needsDevice: false));
         return command;
@@ -312,8 +323,10 @@ public static class DeviceCommands
     /// <summary>One request to the gateway or the fleet, its answer printed.</summary>
     /// <param name="exitOf">The exit code of a successful answer (default 0).</param>
     /// <param name="then">After a successful answer: more requests on the same connection (rollout start --wait follows the rollout); its exit code is the command's.</param>
+    /// <param name="trim">Cuts a successful answer before it is printed (logs --limit).</param>
     internal static Task<int> Run(ParseResult pr, GlobalOptions global, string name, Func<Task<HostRequest>> build, TimeSpan timeout, CancellationToken ct, bool needsDevice = true, FileInfo? signKey = null, bool takesSelector = false,
-        Func<HostResponse, int>? exitOf = null, Func<HostResponse, Func<HostRequest, Task<(HostResponse Response, TimeSpan Latency)>>, ResponsePrinter, Task<int>>? then = null) =>
+        Func<HostResponse, int>? exitOf = null, Func<HostResponse, Func<HostRequest, Task<(HostResponse Response, TimeSpan Latency)>>, ResponsePrinter, Task<int>>? then = null,
+        Action<HostResponse>? trim = null) =>
         Guarded(async () =>
         {
             var printer = new ResponsePrinter(Console.Out, Console.Error, pr.GetValue(global.Json));
@@ -341,6 +354,14 @@ public static class DeviceCommands
             if (fleetAddress is not null)
             {
                 var (answer, took) = await FleetClient.SendAsync(fleetAddress, request, ct);
+                if (HeldModules.Apply(request, answer))
+                {
+                    await HeldModules.AddAsync(request, answer, next => FleetClient.SendAsync(fleetAddress, Authorized(next, request), ct));
+                }
+                if (answer.Ok)
+                {
+                    trim?.Invoke(answer);
+                }
                 var printed = printer.Print(name, answer, took, exitOf);
                 return then is null || !answer.Ok ? printed
                     : await then(answer, next => FleetClient.SendAsync(fleetAddress, Authorized(next, request), ct), printer);
@@ -354,6 +375,14 @@ public static class DeviceCommands
             }
             var (response, latency) = await client.SendAsync(request, timeout, ct, bar is null ? null : bar.Update);
             bar?.Finish();
+            if (HeldModules.Apply(request, response))
+            {
+                await HeldModules.AddAsync(request, response, next => client.SendAsync(Authorized(next, request), timeout, ct));
+            }
+            if (response.Ok)
+            {
+                trim?.Invoke(response);
+            }
             var exit = printer.Print(name, response, latency, exitOf);
             return then is null || !response.Ok ? exit
                 : await then(response, next => client.SendAsync(Authorized(next, request), timeout, ct), printer);

@@ -27,6 +27,7 @@ public static class EmulateCommand
         var eventRate = new Option<int>("--event-rate") { Description = "Events a job may publish a second after its burst; more are dropped and counted", DefaultValueFactory = _ => 20 };
         var eventBurst = new Option<int>("--event-burst") { Description = "Events a job may publish at once", DefaultValueFactory = _ => 20 };
         var command = new Command("emulate", "Run emulated boards that speak the agent protocol over TCP") { boards, config, bind, maxModule, grace, baseline, allowAot, linkKey, xloadWindow, caps, temperature, adc, eventRate, eventBurst };
+        global.Takes(command, GlobalUse.Verbose);
         command.SetAction(async (pr, ct) =>
         {
             List<(string Name, int Port, DeviceEndpoint? Serial)> specs;

@@ -11,6 +11,7 @@ public static class FleetCommand
     {
         var force = new Option<bool>("--force") { Description = "Release even though the owning gateway still answers" };
         var release = new Command("release", "Give up a device's claim so another gateway may take it (needs --gateway nats://...)") { force };
+        global.Takes(release, GlobalUse.Device | GlobalUse.Connection);
         release.SetAction(async (pr, ct) =>
         {
             if (!FleetAddress.TryParse(pr.GetValue(global.Gateway), out var address) || address is null)

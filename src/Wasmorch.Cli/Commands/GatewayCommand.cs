@@ -27,6 +27,7 @@ public static class GatewayCommand
         var fleetInsecure = new Option<bool>("--fleet-insecure") { Description = "DEVELOPMENT ONLY: join a NATS server that lets anyone in, with no fleet keys ([fleet] insecure_dev); docs/fleet.md" };
         var checkConfig = new Option<bool>("--check-config") { Description = "Check the configuration (keys, devices, listening, state, cache, link key, TLS, tools), print one line per check and exit: 0, or 2 when something is wrong" };
         var command = new Command("gateway", "Run the gateway: host API, device sessions, compiler") { port, bind, config, devices, wamrc, insecure, state, tlsCert, tlsKey, linkKey, nats, name, fleet, fleetInsecure, http, otlp, checkConfig };
+        global.Takes(command, GlobalUse.Verbose);
         command.SetAction(async (pr, ct) =>
         {
             GatewayConfig settings;

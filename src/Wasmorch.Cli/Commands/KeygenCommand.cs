@@ -3,12 +3,12 @@ using Wasmorch.Gateway.Signing;
 
 namespace Wasmorch.Cli.Commands;
 
-/// <summary><c>wasmorch keygen --out KEY</c>: an Ed25519 key pair for signing modules.</summary>
+/// <summary><c>wasmorch keygen --output KEY</c> (or --out, its first name; -o as for build): an Ed25519 key pair for signing modules.</summary>
 public static class KeygenCommand
 {
     public static Command Create()
     {
-        var output = new Option<FileInfo>("--out", "-o") { Description = "Private key file to write (the public key goes to the same name + .pub)", Required = true };
+        var output = new Option<FileInfo>("--output", "-o", "--out") { Description = "Private key file to write (the public key goes to the same name + .pub)", Required = true };
         var command = new Command("keygen", "Create an Ed25519 key pair: sign deploys with --sign-key, trust the .pub in [signing] trusted_keys") { output };
         command.SetAction(async (pr, ct) =>
         {

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json.Nodes;
 using Wasmorch.Protocol.HostApi;
 
 namespace Wasmorch.Cli.Commands;
@@ -19,7 +20,7 @@ public static class RolloutCommand
             ("abort", "Stop the rollout and put every device it touched back to the version it had"),
         })
         {
-            var sub = new Command(action, help);
+            var sub = global.Takes(new Command(action, help), GlobalUse.GatewayOnly);
             // status exits 10 for a rolled-back rollout, 11 for an aborted one; the others say whether they were done.
             sub.SetAction((pr, ct) => DeviceCommands.Run(pr, global, "rollout", () => Task.FromResult(new HostRequest { Op = HostOps.Rollout, Action = action }),
                 TimeSpan.FromMinutes(5), ct, needsDevice: false, takesSelector: true, exitOf: action == "status" ? r => ExitCodes.ForRollout(r.Rollout!) : null));
@@ -40,6 +41,7 @@ public static class RolloutCommand
         var signKey = new Option<FileInfo>("--sign-key") { Description = "Sign the rollout (module id, mode, selector and the module's SHA-256; --wasm only) once for every device it selects, with this Ed25519 private key" };
         var wait = new Option<bool>("--wait") { Description = "Follow the rollout to its end, a line per wave done; exit 10 if it rolls back, 11 if it is aborted" };
         var command = new Command("start", "Start a rollout: --selector, --module-id, --source or --wasm, --check") { moduleId, source, wasm, waves, check, maxFailures, soak, signKey, wait };
+        global.Takes(command, GlobalUse.Selector | GlobalUse.GatewayOnly);
         command.SetAction(async (pr, ct) =>
         {
             if (pr.GetValue(global.Selector) is not { } selector)
@@ -81,16 +83,24 @@ public static class RolloutCommand
         return command;
     }
 
+    /// <summary>How often start --wait asks for the status: a device's outcome is printed within this of its change.</summary>
+    private static readonly TimeSpan FollowEvery = TimeSpan.FromMilliseconds(250);
+
     /// <summary>
-    /// <c>start --wait</c>: asks for the status every half second, prints a line for each wave as it
-    /// is done, and at the end the rollout's status, its exit code the rollout's (10 rolled back, 11 aborted).
+    /// <c>start --wait</c>: follows the rollout live, asking for its status every
+    /// <see cref="FollowEvery"/>: a line per device as its outcome changes (ok; failed, with the
+    /// cause; rolled back), a line when the rollout changes state (paused, aborting), a line per wave
+    /// as it is done (or as it stops the rollout), and at the end the rollout's status, its exit code
+    /// the rollout's (10 rolled back, 11 aborted).
     /// </summary>
     private static async Task<int> FollowAsync(long id, Func<HostRequest, Task<(HostResponse Response, TimeSpan Latency)>> send, Client.ResponsePrinter printer, CancellationToken ct)
     {
         var reported = 0;
+        var outcomes = new Dictionary<string, string>(StringComparer.Ordinal);
+        var state = "running";
         while (true)
         {
-            await Task.Delay(TimeSpan.FromMilliseconds(500), ct);
+            await Task.Delay(FollowEvery, ct);
             var (status, latency) = await send(new HostRequest { Op = HostOps.Rollout, Action = "status" });
             if (!status.Ok || status.Rollout is not { } rollout || rollout.Id != id)
             {
@@ -98,23 +108,76 @@ public static class RolloutCommand
                 return status.Ok ? printer.Print("rollout", status, latency, _ => ExitCodes.Internal) : printer.Print("rollout", status, latency);
             }
             var ended = rollout.State is "done" or "rolled-back" or "aborted";
-            // Waves before the one under way are done; a done rollout has done its last.
-            var done = rollout.State == "done" ? rollout.Waves : rollout.Wave - 1;
-            while (reported < done)
+            if (rollout.State != state && !ended)
             {
-                reported++;
-                var wave = rollout.Devices.Where(d => d.Wave == reported).ToList();
-                var failed = wave.Count(d => d.Failure is not null);
-                printer.Progress($"rollout {id} wave {reported} of {rollout.Waves} done: {wave.Count} device(s), {failed} failed", new System.Text.Json.Nodes.JsonObject
+                state = rollout.State;
+                printer.Progress($"rollout {id} {state} at wave {rollout.Wave} of {rollout.Waves}" + (rollout.Reason is { } why ? $": {Client.TerminalText.Line(why)}" : ""), new JsonObject
                 {
-                    ["event"] = "wave", ["rollout"] = id, ["wave"] = reported, ["waves"] = rollout.Waves, ["devices"] = wave.Count, ["failed"] = failed,
+                    ["event"] = "state", ["rollout"] = id, ["state"] = state, ["wave"] = rollout.Wave, ["waves"] = rollout.Waves, ["reason"] = rollout.Reason,
                 });
+            }
+            // Wave by wave, so that a wave's device lines come before its own line and after the
+            // line of the wave before: waves before the one under way are done; a done rollout has
+            // done its last, one that rolled back or was aborted stopped in the one under way.
+            var done = rollout.State == "done" ? rollout.Waves : rollout.Wave - 1;
+            for (var wave = 1; wave <= rollout.Waves; wave++)
+            {
+                foreach (var device in rollout.Devices.Where(d => d.Wave == wave))
+                {
+                    ReportDevice(id, device, outcomes, printer);
+                }
+                if (wave == reported + 1 && wave <= done)
+                {
+                    reported++;
+                    ReportWave(id, rollout, wave, "done", printer);
+                }
             }
             if (ended)
             {
+                if (rollout.State != "done" && reported < rollout.Wave)
+                {
+                    ReportWave(id, rollout, rollout.Wave, rollout.State, printer);
+                }
                 return printer.Print("rollout", status, latency, r => ExitCodes.ForRollout(r.Rollout!));
             }
         }
+    }
+
+    /// <summary>A device's line when its outcome has changed since the last one printed (a failure first, with its cause, when it went straight to rolled back).</summary>
+    private static void ReportDevice(long id, RolloutDevice device, Dictionary<string, string> outcomes, Client.ResponsePrinter printer)
+    {
+        var before = outcomes.GetValueOrDefault(device.Device, "pending");
+        if (device.Outcome == before || device.Outcome is "pending" or "deploying")
+        {
+            return;
+        }
+        if (device.Outcome == "rolled-back" && before != "failed" && device.Failure is not null)
+        {
+            Line(id, device, "failed", printer);
+        }
+        Line(id, device, device.Outcome, printer);
+        outcomes[device.Device] = device.Outcome;
+
+        static void Line(long id, RolloutDevice device, string outcome, Client.ResponsePrinter printer) =>
+            printer.Progress($"rollout {id} wave {device.Wave}: {device.Device} {outcome}"
+                + (outcome == "failed" && device.Failure is { } f ? $": {Client.ResponsePrinter.Cause(f)}" : "")
+                + (outcome == "rolled-back" && device.Message is { } m ? $" ({Client.TerminalText.Line(m)})" : ""), new JsonObject
+            {
+                ["event"] = "device", ["rollout"] = id, ["wave"] = device.Wave, ["device"] = device.Device, ["outcome"] = outcome,
+                ["failure"] = outcome == "failed" && device.Failure is { } failure
+                    ? new JsonObject { ["kind"] = failure.Kind, ["code"] = failure.Code, ["value"] = failure.Value, ["detail"] = failure.Detail, ["job"] = failure.Job }
+                    : null,
+            });
+    }
+
+    private static void ReportWave(long id, RolloutInfo rollout, int wave, string how, Client.ResponsePrinter printer)
+    {
+        var devices = rollout.Devices.Where(d => d.Wave == wave).ToList();
+        var failed = devices.Count(d => d.Failure is not null);
+        printer.Progress($"rollout {id} wave {wave} of {rollout.Waves} {how}: {devices.Count} device(s), {failed} failed", new JsonObject
+        {
+            ["event"] = "wave", ["rollout"] = id, ["wave"] = wave, ["waves"] = rollout.Waves, ["state"] = how, ["devices"] = devices.Count, ["failed"] = failed,
+        });
     }
 
     /// <summary>5s, 500ms, 2m; at most 10 minutes.</summary>

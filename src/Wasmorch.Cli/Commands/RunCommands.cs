@@ -55,10 +55,11 @@ public static class RunCommands
         var shared = new Shared();
         var command = new Command("run", "Build, deploy (skipped when the device holds it), start a function and print its result with the latency breakdown: wasmorch -d nucleo run math_ops.c add 10 15");
         shared.AddTo(command);
+        global.Takes(command, GlobalUse.Devices);
         command.SetAction((pr, ct) => DeviceCommands.Guarded(async () =>
         {
-            var (targets, loop, deployCommand) = Prepare(pr, global, shared, "run");
             var printer = new ResponsePrinter(Console.Out, Console.Error, pr.GetValue(global.Json));
+            var (targets, loop, deployCommand) = Prepare(pr, global, shared, "run", printer);
             return await PassAsync(targets, loop, printer, deployCommand, null, ct);
         }));
         return command;
@@ -69,10 +70,11 @@ public static class RunCommands
         var shared = new Shared();
         var command = new Command("watch", "run, again on every save of the source or a header it includes; a compile error leaves the previous module running; Ctrl-C stops the job it started");
         shared.AddTo(command);
+        global.Takes(command, GlobalUse.Devices);
         command.SetAction((pr, ct) => DeviceCommands.Guarded(async () =>
         {
-            var (targets, loop, deployCommand) = Prepare(pr, global, shared, "watch");
             var printer = new ResponsePrinter(Console.Out, Console.Error, pr.GetValue(global.Json));
+            var (targets, loop, deployCommand) = Prepare(pr, global, shared, "watch", printer);
             var source = pr.GetValue(shared.File)!;
             // Ctrl-C (and SIGTERM) end the watch through its token, so that it can leave the boards
             // in a known state, rather than end the process where it stands.
@@ -92,7 +94,7 @@ public static class RunCommands
     /// <summary>The devices to run on, and how to reach the gateway.</summary>
     private sealed record Targets(string? Device, Selector? Selector, GatewayAddress Address, string? TlsCa, int Parallel, TimeSpan Timeout);
 
-    private static (Targets, EditLoop, string) Prepare(ParseResult pr, GlobalOptions global, Shared shared, string name)
+    private static (Targets, EditLoop, string) Prepare(ParseResult pr, GlobalOptions global, Shared shared, string name, ResponsePrinter printer)
     {
         var file = pr.GetValue(shared.File)!;
         var (device, selector) = DeviceCommands.Targets(pr, global, name);
@@ -118,10 +120,13 @@ public static class RunCommands
         var mode = pr.GetValue(shared.Mode);
         var token = pr.GetValue(global.Token) ?? Environment.GetEnvironmentVariable("WASMORCH_TOKEN");
         var timeoutMs = pr.GetValue(shared.Timeout);
+        var tlsCa = pr.GetValue(global.TlsCa);
+        var func = pr.GetValue(shared.Func)!;
         var loop = new EditLoop
         {
             ModuleId = moduleId,
-            Func = pr.GetValue(shared.Func)!,
+            Func = func,
+            WhileWaiting = (device, ct) => WaitingJob.FollowAsync(address, tlsCa, token, device, moduleId, func, printer, ct),
             Args = pr.GetValue(shared.Args) is { Length: > 0 } args ? string.Join(',', args) : null,
             Token = token,
             TimeoutMs = timeoutMs,
@@ -138,6 +143,7 @@ public static class RunCommands
             },
         };
         var targets = new Targets(device, selector, address, pr.GetValue(global.TlsCa), pr.GetValue(global.Parallel), TimeSpan.FromMilliseconds(timeoutMs) + TimeSpan.FromMinutes(5));
+
         return (targets, loop, isSource ? "build-and-deploy" : "deploy");
     }
 

@@ -13,9 +13,11 @@ public static class SimCommands
 {
     public static IEnumerable<Command> Create(GlobalOptions global)
     {
-        var pin = new Option<int>("--pin", "-p") { Description = "The input pin (0-15)", Required = true };
+        // No -p: across the CLI -p is the gateway's --port.
+        var pin = new Option<int>("--pin") { Description = "The input pin (0-15)", Required = true };
         var level = new Argument<int>("level") { Description = "0 (low) or 1 (high)" };
         var set = new Command("set", "Drive an emulated board's input pin (an edge wakes gpio_wait_edge)") { pin, level };
+        global.Takes(set, GlobalUse.Devices);
         set.SetAction((pr, ct) =>
         {
             if (pr.GetValue(level) is not (0 or 1))
@@ -32,6 +34,7 @@ public static class SimCommands
 
         var temperature = new Option<string>("--temperature") { Description = "What the TMP102 on I2C bus 0 measures, in degrees Celsius (-55 to 125)", Required = true };
         var sim = new Command("sim", "Set an emulated board's simulated sensor") { temperature };
+        global.Takes(sim, GlobalUse.Devices);
         sim.SetAction((pr, ct) =>
         {
             var text = pr.GetValue(temperature)!;

@@ -105,6 +105,12 @@ public sealed class RequestDispatcher
             }
             response = await handler.HandleAsync(new OpContext(request, timing, emit, ct) { Forwarded = !forwardable });
         }
+        catch (GatewayException ex) when (ex.Code == HostErrorCodes.UnknownDevice && forwardable && _fleet is not null && request.Device is { Length: > 0 } named && !_devices.Contains(named))
+        {
+            // In a fleet a device is any gateway's: the error names the fleet's, not only this map's.
+            var unknown = await Fleet.FleetUnknownDevice.ErrorAsync(_fleet, _devices.Names, named, ct);
+            response = Replies.Failure(unknown.Code, unknown.Message, ex.Details);
+        }
         catch (GatewayException ex)
         {
             response = Replies.Failure(ex.Code, ex.Message, ex.Details);

@@ -46,7 +46,7 @@ public sealed class JobsOp(DeviceRegistry devices, Fleet.IFleet? fleet = null) :
             return new HostResponse { Ok = true, Jobs = OwnJobs(device, limit) };
         }
         var remoteOwner = device is not null && !devices.Contains(device)
-            ? await fleet.OwnerOfAsync(device, op.Ct) ?? throw UnknownDevice(device)
+            ? await fleet.OwnerOfAsync(device, op.Ct) ?? throw await Fleet.FleetUnknownDevice.ErrorAsync(fleet, devices.Names, device, op.Ct)
             : null;
         var shared = await fleet.RecentJobsAsync(device, limit, op.Ct);
         if (shared is null)
@@ -106,9 +106,6 @@ public sealed class JobsOp(DeviceRegistry devices, Fleet.IFleet? fleet = null) :
 
     private static List<JobRecord> Newest(List<JobRecord> jobs, int limit) =>
         [.. jobs.OrderByDescending(j => j.StartedAt, StringComparer.Ordinal).Take(limit)];
-
-    private static GatewayException UnknownDevice(string device) =>
-        new(HostErrorCodes.UnknownDevice, $"no device '{device}' in this gateway's map, and no gateway of its fleet owns one");
 }
 
 /// <summary><c>scan</c>: serial ports on the gateway's machine, each with the endpoint that names it.</summary>
