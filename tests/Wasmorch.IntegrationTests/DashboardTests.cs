@@ -64,6 +64,49 @@ public sealed class DashboardTests : IAsyncLifetime
         WaitFor(By.CssSelector("#live.ok"));
     }
 
+    private object? Script(string script) => ((IJavaScriptExecutor)_browser).ExecuteScript(script);
+
+    [Fact]
+    public void A_first_visit_shows_a_sign_in_view_that_refuses_a_wrong_token_keeps_the_right_one_and_signs_out()
+    {
+        _browser.Navigate().GoToUrl($"http://{_system.Http}/");
+        WaitFor(By.Id("sign-in"));
+        // Only the sign-in form: no error banner, no empty table, no "reconnecting…", no navigation.
+        Assert.False(_browser.FindElement(By.Id("error")).Displayed);
+        Assert.False(_browser.FindElement(By.Id("live")).Displayed);
+        Assert.False(_browser.FindElement(By.TagName("nav")).Displayed);
+        Assert.Empty(_browser.FindElements(By.Id("devices")));
+        Screenshot("sign-in");
+
+        _browser.FindElement(By.Id("token")).SendKeys("not-the-token");
+        _browser.FindElement(By.CssSelector("#token-form button")).Click();
+        Wait().Until(d => d.FindElement(By.Id("sign-in-message")).Text == "The gateway refused this token.");
+        Assert.Null(Script("return localStorage.getItem('wasmorch-token');"));
+        Assert.False(_browser.FindElement(By.Id("error")).Displayed);
+
+        var token = _browser.FindElement(By.Id("token"));
+        token.Clear();
+        token.SendKeys(Token);
+        _browser.FindElement(By.CssSelector("#token-form button")).Click();
+        WaitFor(By.CssSelector("#devices tr[data-device='b2']"));
+        WaitFor(By.CssSelector("#live.ok"));
+        Assert.Equal(Token, Script("return localStorage.getItem('wasmorch-token');"));
+
+        // Kept: the next visit goes straight to the fleet.
+        _browser.Navigate().Refresh();
+        WaitFor(By.CssSelector("#devices tr[data-device='b1']"));
+        Assert.Empty(_browser.FindElements(By.Id("sign-in")));
+
+        WaitFor(By.Id("sign-out")).Click();
+        WaitFor(By.Id("sign-in"));
+        Assert.Null(Script("return localStorage.getItem('wasmorch-token');"));
+        Assert.Empty(_browser.FindElements(By.Id("devices")));
+        _browser.Navigate().Refresh();
+        WaitFor(By.Id("sign-in"));
+        _browser.Manage().Window.Size = new System.Drawing.Size(390, 844);
+        Screenshot("sign-in-phone");
+    }
+
     [Fact]
     public async Task The_fleet_page_lists_the_boards_and_shows_a_deploy_made_with_the_cli_within_a_second()
     {

@@ -36,8 +36,10 @@ async function api(op, body, method, background) {
     throw e;
   }
   const answer = await response.json().catch(() => ({ ok: false, error: { code: 'PROTOCOL_ERROR', message: 'the gateway answered ' + response.status + ' without JSON' } }));
+  // The gateway wants a token (or another one): the sign-in view, not an error over an empty page.
   if (response.status === 401) {
-    document.getElementById('token-form').hidden = false;
+    signIn(state.token ? 'The gateway refused the token this page had: it may have been changed.' : '');
+    return answer;
   }
   if (answer.device) {
     (state.latency[answer.device] ||= []).unshift({ op, ms: performance.now() - started, ok: answer.ok, timing: answer.timing });
@@ -57,7 +59,12 @@ function live() {
   const source = new EventSource('/api/events/stream' + (state.token ? '?token=' + encodeURIComponent(state.token) : ''));
   state.source = source;
   source.onopen = () => { document.getElementById('live').textContent = 'live'; document.getElementById('live').className = 'ok'; };
-  source.onerror = () => { document.getElementById('live').textContent = 'reconnecting…'; document.getElementById('live').className = 'bad'; };
+  source.onerror = () => {
+    document.getElementById('live').textContent = 'reconnecting…';
+    document.getElementById('live').className = 'bad';
+    // An EventSource does not say why it failed: a read tells a refused token (the sign-in view) from a gateway away.
+    api('devices', null, 'GET', true).catch(() => {});
+  };
   source.addEventListener('job', e => {
     const job = JSON.parse(e.data).jobs[0];
     if (job.status === 'RUNNING') state.running[job.device] = job; else delete state.running[job.device];
@@ -215,6 +222,7 @@ function liveDeviceParts() {
 
 let rendering = 0;
 async function render() {
+  if (document.body.classList.contains('signed-out')) return;
   const mine = ++rendering;
   const route = location.hash.replace(/^#/, '') || '/';
   for (const id of ['fleet', 'jobs', 'logs', 'events', 'rollout']) document.getElementById('nav-' + id).classList.toggle('active', route === '/' + (id === 'fleet' ? '' : id));
@@ -241,7 +249,7 @@ async function render() {
   else if (route === '/events') view = eventsView();
   else if (route === '/rollout') view = await rolloutView();
   else view = fleetView();
-  if (mine !== rendering) return;
+  if (mine !== rendering || document.body.classList.contains('signed-out')) return;
   state.drawn = route;
   state.navigated = false;
   document.getElementById('view').replaceChildren(view);
@@ -253,26 +261,85 @@ async function loadJobsAndLogs() {
     state.jobs = jobs.jobs || [];
     for (const j of state.jobs) if (j.status === 'RUNNING') state.running[j.device] = j;
   }
-  const logs = new EventSource('/api/logs/stream' + (state.token ? '?token=' + encodeURIComponent(state.token) : ''));
+  const logs = state.logSource = new EventSource('/api/logs/stream' + (state.token ? '?token=' + encodeURIComponent(state.token) : ''));
   logs.addEventListener('logs', e => { state.logs = JSON.parse(e.data).logs || []; if (location.hash === '#/logs') render(); });
   logs.addEventListener('log', e => { state.logs.push(JSON.parse(e.data).log); state.logs.splice(0, Math.max(0, state.logs.length - 1000)); if (location.hash === '#/logs') render(); liveDeviceParts(); });
-  const published = new EventSource('/api/published/stream' + (state.token ? '?token=' + encodeURIComponent(state.token) : ''));
+  const published = state.publishedSource = new EventSource('/api/published/stream' + (state.token ? '?token=' + encodeURIComponent(state.token) : ''));
   published.addEventListener('events', e => { state.published = JSON.parse(e.data).events || []; if (location.hash === '#/events') render(); });
   published.addEventListener('published', e => { state.published.push(JSON.parse(e.data).published); state.published.splice(0, Math.max(0, state.published.length - 1000)); if (location.hash === '#/events') render(); });
 }
 
-document.getElementById('token-form').addEventListener('submit', e => {
-  e.preventDefault();
-  state.token = document.getElementById('token').value;
-  localStorage.setItem('wasmorch-token', state.token);
-  document.getElementById('token-form').hidden = true;
-  start();
-});
-window.addEventListener('hashchange', () => { state.navigated = true; render(); });
+// First visit, a refused token, or a sign-out: the page shows only a sign-in form, and holds no stream.
+function signIn(message) {
+  stopStreams();
+  document.body.classList.add('signed-out');
+  document.getElementById('sign-out').hidden = true;
+  showError('');
+  if (document.getElementById('sign-in')) {
+    document.getElementById('sign-in-message').textContent = message;
+    return;
+  }
+  const form = el('form', { id: 'token-form', onsubmit: async e => {
+    e.preventDefault();
+    const token = document.getElementById('token').value;
+    if (!token) return;
+    state.token = token;
+    // Tried before it is kept: a wrong token is said here, and is not remembered.
+    const answer = await api('devices', null, 'GET', true);
+    if (answer.ok) {
+      localStorage.setItem('wasmorch-token', token);
+      start(answer);
+    } else if (answer.error?.code === 'UNAUTHORIZED') {
+      state.token = '';
+      document.getElementById('sign-in-message').textContent = 'The gateway refused this token.';
+    }
+  } },
+  el('label', {}, 'Token', el('input', { id: 'token', type: 'password', autocomplete: 'current-password', required: '' })),
+  el('button', { type: 'submit' }, 'Sign in'));
+  document.getElementById('view').replaceChildren(el('section', { id: 'sign-in' },
+    el('h2', {}, 'Sign in'),
+    el('p', {}, 'This gateway needs its token: the ', el('code', {}, 'token'), ' of its ', el('code', {}, '[gateway]'), ' configuration, or ', el('code', {}, 'WASMORCH_TOKEN'), ' where it runs.'),
+    form,
+    el('p', { id: 'sign-in-message', class: 'bad', role: 'alert' }, message),
+    el('p', { class: 'muted' }, 'The token is kept in this browser until you sign out.')));
+  document.getElementById('token').focus();
+}
 
-async function start() {
+function signOut() {
+  localStorage.removeItem('wasmorch-token');
+  state.token = '';
+  Object.assign(state, { devices: [], running: {}, jobs: [], logs: [], published: [], latency: {} });
+  signIn('');
+}
+
+function stopStreams() {
+  for (const key of ['source', 'logSource', 'publishedSource']) {
+    state[key]?.close();
+    state[key] = null;
+  }
+}
+
+document.getElementById('sign-out').addEventListener('click', signOut);
+window.addEventListener('hashchange', () => { state.navigated = true; if (!document.body.classList.contains('signed-out')) render(); });
+
+// The first read decides: the gateway needs a token (the sign-in view) or the page starts.
+async function start(devices) {
+  let answer;
+  try {
+    answer = devices || await api('devices', null, 'GET', true);
+  } catch {
+    setTimeout(() => start(), 2000);
+    return;
+  }
+  if (!answer.ok) {
+    if (answer.error?.code !== 'UNAUTHORIZED') setTimeout(() => start(), 2000);
+    return;
+  }
+  document.body.classList.remove('signed-out');
+  document.getElementById('sign-out').hidden = !state.token;
+  state.devices = answer.devices || [];
+  state.navigated = true;
   live();
-  await refreshDevices();
   await loadJobsAndLogs();
   render();
 }
