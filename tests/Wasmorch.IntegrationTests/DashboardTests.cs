@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
 using OpenQA.Selenium;
 using OpenQA.Selenium.Chrome;
 using OpenQA.Selenium.Support.UI;
@@ -134,6 +136,138 @@ public sealed class DashboardTests : IAsyncLifetime
         }
     }
 
+    /// <summary>The points of an SVG path the charts draw ("M x,y L x,y …"), in order; null while there is no such path.</summary>
+    private static List<(double X, double Y)>? PathPoints(IWebDriver browser, string selector)
+    {
+        var d = browser.FindElements(By.CssSelector(selector)).FirstOrDefault()?.GetAttribute("d");
+        return d is null ? null : Regex.Matches(d, @"[ML](-?[\d.]+),(-?[\d.]+)")
+            .Select(m => (double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), double.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture))).ToList();
+    }
+
+    /// <summary>
+    /// The line follows the values: one point per value, left to right, and each point's height is
+    /// the value on one linear scale, higher values higher (SVG's y grows downwards). The scale is
+    /// taken from the lowest and highest value's points; <paramref name="slack"/> is the rounding
+    /// of the values the test was given (0 when exact), on top of the path's 0.1 unit.
+    /// </summary>
+    private static void AssertFollows(List<(double X, double Y)> points, List<double> values, double slack = 0)
+    {
+        Assert.Equal(values.Count, points.Count);
+        for (var i = 1; i < points.Count; i++)
+        {
+            Assert.True(points[i].X > points[i - 1].X, $"point {i} is not right of point {i - 1}: {string.Join(' ', points)}");
+        }
+        int low = 0, high = 0;
+        for (var i = 0; i < values.Count; i++)
+        {
+            low = values[i] < values[low] ? i : low;
+            high = values[i] > values[high] ? i : high;
+        }
+        var perUnit = (points[high].Y - points[low].Y) / (values[high] - values[low]);
+        Assert.True(perUnit < 0, $"a higher value is not drawn higher: {string.Join(' ', points)} for {string.Join(' ', values)}");
+        for (var i = 0; i < values.Count; i++)
+        {
+            var expected = points[low].Y + (values[i] - values[low]) * perUnit;
+            Assert.True(Math.Abs(points[i].Y - expected) <= 0.15 + Math.Abs(perUnit) * slack * 2,
+                $"point {i} is at y={points[i].Y}, the value {values[i]} is at y={expected:F2}: {string.Join(' ', points)} for {string.Join(' ', values)}");
+        }
+    }
+
+    [Fact]
+    public async Task The_events_page_plots_the_thermostats_temperature_as_a_live_line_with_the_events_below_newest_last()
+    {
+        CliAssert.Exit(0, await CliAsync("--device", "b2", "build-and-deploy", "--module-id", "thermostat", "--source", RepoPaths.Module("thermostat.c")));
+        OpenWithToken("#/events");
+        WaitFor(By.Id("no-events"));
+        const string line = "#event-charts figure[data-device='b2'][data-topic='temp'] path.line";
+        double[] celsius = [20, 25, 22.5, 18.25];
+        for (var i = 0; i < celsius.Length; i++)
+        {
+            CliAssert.Exit(0, await CliAsync("--device", "b2", "sim", "--temperature", celsius[i].ToString(CultureInfo.InvariantCulture)));
+            CliAssert.Exit(0, await CliAsync("--device", "b2", "start", "--module-id", "thermostat", "--func-name", "run", "--func-args", "10,1", "--wait-result"));
+            // Live: the line gains each reading as it is published, with no navigation.
+            var count = i + 1;
+            Wait().Until(d => PathPoints(d, line)?.Count == count);
+        }
+        var milliCelsius = celsius.Select(c => c * 1000).ToList();
+        AssertFollows(PathPoints(_browser, line)!, milliCelsius);
+        var figure = _browser.FindElement(By.CssSelector("#event-charts figure[data-device='b2'][data-topic='temp']"));
+        Assert.Equal("18250", figure.FindElement(By.CssSelector(".newest")).Text);
+        Assert.Equal(["25000", "18250"], figure.FindElements(By.CssSelector("text.tick")).Take(2).Select(t => t.Text));
+        // The table: headed, oldest first, the newest at the bottom (and in view while following).
+        Assert.Equal(["TIME", "DEVICE", "MODULE", "TOPIC", "VALUE"], _browser.FindElements(By.CssSelector("#published thead th")).Select(h => h.Text));
+        Assert.Equal(milliCelsius.Select(v => v.ToString(CultureInfo.InvariantCulture)), _browser.FindElements(By.CssSelector("#published tbody td.value")).Select(c => c.Text));
+        Assert.True(_browser.FindElement(By.Id("events-follow")).Selected);
+        Screenshot("events");
+        _browser.Manage().Window.Size = new System.Drawing.Size(390, 844);
+        Screenshot("events-phone");
+    }
+
+    [Fact]
+    public async Task A_device_page_charts_the_latency_of_its_commands_and_draws_its_jobs_on_a_timeline()
+    {
+        var dir = Directory.CreateTempSubdirectory("wasmorch-dashboard-nap-").FullName;
+        try
+        {
+            // A function that takes as long as it is told: latencies far apart, so the chart's shape is the test's.
+            var source = Path.Combine(dir, "nap.c");
+            await File.WriteAllTextAsync(source, "#include \"wasmorch.h\"\nWASMORCH_EXPORT(\"nap\") int32_t nap(int32_t ms) { timer_start(ms); timer_wait(); return ms; }\n");
+            CliAssert.Exit(0, await CliAsync("--device", "b1", "build-and-deploy", "--module-id", "nap", "--source", source));
+            CliAssert.Exit(0, await CliAsync("--device", "b1", "build-and-deploy", "--module-id", "blink", "--source", RepoPaths.Module("toggle_forever.c")));
+            OpenWithToken("#/device/b1");
+            var start = WaitFor(By.Id("start-form"));
+            foreach (var ms in new[] { 60, 5, 140 })
+            {
+                SetField(start, "module_id", "nap");
+                SetField(start, "func", "nap");
+                SetField(start, "args", ms.ToString(CultureInfo.InvariantCulture));
+                if (!start.FindElement(By.Name("wait")).Selected)
+                {
+                    start.FindElement(By.Name("wait")).Click();
+                }
+                start.FindElement(By.CssSelector("button")).Click();
+                Wait().Until(d => d.FindElement(By.Id("outcome")).Text.EndsWith($"OK value={ms}", StringComparison.Ordinal));
+            }
+            // The chart's points follow the latencies the page lists (oldest first; the table is newest first, to 0.01 ms).
+            var rows = Wait().Until(d => d.FindElements(By.CssSelector("#latency tr")) is { Count: 3 } r ? r : null);
+            var e2e = rows.Reverse().Select(r => double.Parse(r.FindElement(By.CssSelector(".e2e")).Text.Replace(" ms", "", StringComparison.Ordinal), CultureInfo.InvariantCulture)).ToList();
+            AssertFollows(PathPoints(_browser, "#latency-chart path.line.e2e")!, e2e, slack: 0.005);
+            var device = rows.Reverse().Select(r => double.Parse(r.FindElement(By.CssSelector(".device-ms")).Text.Replace("device ", "", StringComparison.Ordinal).Replace(" ms", "", StringComparison.Ordinal), CultureInfo.InvariantCulture)).ToList();
+            AssertFollows(PathPoints(_browser, "#latency-chart path.line.device")!, device, slack: 0.0005);
+            Assert.True(device[1] < device[0] && device[0] < device[2], $"the device's part follows the naps: {string.Join(' ', device)}");
+
+            // The timeline: a bar per job, coloured by outcome; a running job's bar grows while it runs.
+            Assert.Equal(3, _browser.FindElements(By.CssSelector("#job-timeline rect.bar.ok[data-status='OK']")).Count);
+            SetField(start, "module_id", "blink");
+            SetField(start, "func", "run");
+            SetField(start, "args", "");
+            start.FindElement(By.Name("wait")).Click();
+            start.FindElement(By.CssSelector("button")).Click();
+            var first = Wait().Until(d => d.FindElements(By.CssSelector("#job-timeline rect.bar.running[data-status='RUNNING']")).FirstOrDefault()?.GetAttribute("width"));
+            Wait().Until(d => d.FindElements(By.CssSelector("#job-timeline rect.bar.running[data-status='RUNNING']")).FirstOrDefault()?.GetAttribute("width") is { } now
+                && double.Parse(now, CultureInfo.InvariantCulture) > double.Parse(first!, CultureInfo.InvariantCulture));
+            Screenshot("device");
+            _browser.Manage().Window.Size = new System.Drawing.Size(390, 844);
+            Screenshot("device-phone-charts");
+            CliAssert.Exit(0, await CliAsync("--device", "b1", "stop", "--module-id", "blink"));
+            Wait().Until(d => d.FindElements(By.CssSelector("#job-timeline rect.bar.stopped[data-status='STOPPED']")).Count == 1);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static void SetField(IWebElement form, string name, string value)
+    {
+        var field = form.FindElement(By.Name(name));
+        field.Clear();
+        if (value.Length > 0)
+        {
+            field.SendKeys(value);
+        }
+    }
+
     [Fact]
     public async Task The_events_page_shows_what_a_module_publishes_as_it_comes()
     {
@@ -144,7 +278,6 @@ public sealed class DashboardTests : IAsyncLifetime
         var row = WaitFor(By.CssSelector("#published tr[data-topic='temp'][data-device='b2']"));
         Assert.Equal("22500", row.FindElement(By.CssSelector("td.value")).Text);
         Assert.Contains("thermostat job 1", row.Text, StringComparison.Ordinal);
-        Screenshot("events");
     }
 
     [Fact]
@@ -212,8 +345,12 @@ public sealed class DashboardTests : IAsyncLifetime
         }
     }
 
+    /// <summary>The rollout strip's cells: wave, device, outcome and colour class.</summary>
+    private List<string> StripCells() => Wait().Until(d => d.FindElements(By.CssSelector("#rollout-strip .wave")).SelectMany(w => w.FindElements(By.CssSelector(".cell"))
+        .Select(c => w.GetAttribute("data-wave") + ":" + c.GetAttribute("data-device") + ":" + c.GetAttribute("data-outcome") + ":" + c.GetAttribute("class"))).ToList());
+
     [Fact]
-    public async Task The_rollout_page_follows_a_rollout_wave_by_wave_to_its_end()
+    public async Task The_rollout_page_follows_a_rollout_wave_by_wave_to_its_end_and_shows_a_failed_ones_cause_on_its_strip()
     {
         var dir = Directory.CreateTempSubdirectory("wasmorch-dashboard-rollout-").FullName;
         try
@@ -232,6 +369,23 @@ public sealed class DashboardTests : IAsyncLifetime
             // Read whole (a redraw in the middle would leave stale cells): the table as it stands once done.
             var outcomes = Wait().Until(d => d.FindElements(By.CssSelector("#rollout tr[data-device]")).Select(r => string.Join(' ', r.FindElements(By.TagName("td")).Take(3).Select(c => c.Text))).ToList());
             Assert.Equal(["b1 wave 1 ok", "b2 wave 2 ok"], outcomes);
+            // The strip: a cell per device in its wave, coloured by outcome; neither held the module before.
+            Assert.Equal(["1:b1:ok:cell ok", "2:b2:ok:cell ok"], StripCells());
+            Assert.Equal("version none → v1 on runtime=wasmtime", _browser.FindElement(By.Id("rollout-versions")).Text);
+            Assert.Matches(@"^started \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC, ended \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$", _browser.FindElement(By.Id("rollout-times")).Text);
+            Screenshot("rollout-done");
+
+            // A version whose check returns 7: the first wave fails, everything is put back, and the page says why.
+            await File.WriteAllTextAsync(source, "#include \"wasmorch.h\"\nWASMORCH_EXPORT(\"self_test\") int32_t self_test(void) { return 7; }\n");
+            CliAssert.Exit(0, await CliAsync("--selector", "runtime=wasmtime", "rollout", "start", "--module-id", "v", "--source", source, "--check", "self_test", "--waves", "1,100%", "--max-failures", "0"));
+            Wait(TimeSpan.FromSeconds(20)).Until(d => d.FindElements(By.Id("rollout-state")).FirstOrDefault()?.Text.StartsWith("rolled-back, wave 1 of 2, 1 failed", StringComparison.Ordinal) == true);
+            var failed = Wait().Until(d => d.FindElements(By.CssSelector("#rollout tr[data-device='b1'] td.cause")).FirstOrDefault()?.Text is { Length: > 0 } text ? text : null);
+            Assert.Matches(@"^check returned 7, not 0 \(job \d+\)$", failed);
+            Assert.Equal(["1:b1:rolled-back:cell back", "2:b2:pending:cell stopped"], StripCells());
+            Assert.Equal("version v1 → v2 on runtime=wasmtime", _browser.FindElement(By.Id("rollout-versions")).Text);
+            Screenshot("rollout-rolled-back");
+            _browser.Manage().Window.Size = new System.Drawing.Size(390, 844);
+            Screenshot("rollout-phone");
         }
         finally
         {

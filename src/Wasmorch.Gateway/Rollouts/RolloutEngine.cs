@@ -195,6 +195,8 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
             Failures = list.Count(d => d.Outcome == "failed" || (d.Outcome == "rolled-back" && d.Message?.StartsWith("failed", StringComparison.Ordinal) == true)),
             MaxFailures = rollout.MaxFailures,
             Reason = state.RolloutReason(rollout.Id),
+            StartedAt = rollout.CreatedAt,
+            EndedAt = rollout.EndedAt,
             Devices = list,
         };
     }

@@ -348,6 +348,11 @@ public sealed class RolloutInfo
 
     public string? Reason { get; set; }
 
+    /// <summary>When it was started, and when it came to its end (done, rolled-back, aborted): UTC, ISO 8601; null while it runs.</summary>
+    public string? StartedAt { get; set; }
+
+    public string? EndedAt { get; set; }
+
     public List<RolloutDevice> Devices { get; set; } = [];
 }
 
