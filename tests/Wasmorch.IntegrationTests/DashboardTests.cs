@@ -258,14 +258,88 @@ public sealed class DashboardTests : IAsyncLifetime
         }
     }
 
+    /// <summary>Chooses in a select (the forms offer the device's modules and their exports) or types in a text field.</summary>
     private static void SetField(IWebElement form, string name, string value)
     {
         var field = form.FindElement(By.Name(name));
+        if (field.TagName == "select")
+        {
+            field.FindElements(By.TagName("option")).First(o => o.GetAttribute("value") == value).Click();
+            return;
+        }
         field.Clear();
         if (value.Length > 0)
         {
             field.SendKeys(value);
         }
+    }
+
+    [Fact]
+    public async Task The_logs_page_keeps_the_newest_line_in_view_while_following_and_the_readers_place_when_not()
+    {
+        var dir = Directory.CreateTempSubdirectory("wasmorch-dashboard-logs-").FullName;
+        try
+        {
+            // One line a millisecond: an agent may drop lines on a congested link, and this one does not congest it.
+            var source = Path.Combine(dir, "count.c");
+            await File.WriteAllTextAsync(source, "#include \"wasmorch.h\"\nWASMORCH_EXPORT(\"count\") int32_t count(int32_t from, int32_t n) { timer_start(1); for (int32_t i = 0; i < n; i++) { log_i32(from + i); timer_wait(); } return n; }\n");
+            CliAssert.Exit(0, await CliAsync("--device", "b1", "build-and-deploy", "--module-id", "count", "--source", source));
+            OpenWithToken("#/logs");
+            var follow = WaitFor(By.Id("logs-follow"));
+            Assert.True(follow.Selected);
+            CliAssert.Exit(0, await CliAsync("--device", "b1", "start", "--module-id", "count", "--func-name", "count", "--func-args", "0,120", "--wait-result"));
+            Wait().Until(d => LastLogLine()?.EndsWith(" 119", StringComparison.Ordinal) == true);
+            Assert.True(AtBottom(), "following, the newest line is not in view");
+            Screenshot("logs");
+
+            // The reader scrolls up: following stops, and lines that come keep neither moving the view nor pushing the old ones out.
+            Script("document.getElementById('logs').scrollTop = 0;");
+            Wait().Until(d => !d.FindElement(By.Id("logs-follow")).Selected);
+            CliAssert.Exit(0, await CliAsync("--device", "b1", "start", "--module-id", "count", "--func-name", "count", "--func-args", "1000,120", "--wait-result"));
+            Wait().Until(d => LastLogLine()?.EndsWith(" 1119", StringComparison.Ordinal) == true);
+            Assert.Equal(0L, Convert.ToInt64(Script("return document.getElementById('logs').scrollTop;"), CultureInfo.InvariantCulture));
+            Assert.EndsWith(" 0", (string)Script("return [...document.querySelectorAll('#logs .line')].find(l => l.textContent.includes('count'))?.textContent;")!, StringComparison.Ordinal);
+
+            // Ticked again: straight to the newest.
+            _browser.FindElement(By.Id("logs-follow")).Click();
+            Wait().Until(_ => AtBottom());
+            _browser.Manage().Window.Size = new System.Drawing.Size(390, 844);
+            Screenshot("logs-phone");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>What a select of a form offers (a text field offers nothing: an empty list).</summary>
+    private static List<string?> Options(IWebElement form, string name) =>
+        [.. form.FindElement(By.Name(name)).FindElements(By.TagName("option")).Select(o => o.GetAttribute("value"))];
+
+    private string? LastLogLine() => (string?)Script("return document.querySelector('#logs .line:last-child')?.textContent ?? null;");
+
+    private bool AtBottom() => (bool)Script("const b = document.getElementById('logs'); return b.scrollHeight > b.clientHeight && b.scrollTop + b.clientHeight >= b.scrollHeight - 2;")!;
+
+    [Fact]
+    public async Task A_new_error_does_not_stand_beside_the_previous_actions_result_and_the_start_form_offers_the_devices_modules_and_exports()
+    {
+        CliAssert.Exit(0, await CliAsync("--device", "b1", "build-and-deploy", "--module-id", "math_ops", "--source", RepoPaths.Module("math_ops.c")));
+        OpenWithToken("#/device/b1");
+        var start = WaitFor(By.Id("start-form"));
+        Assert.Equal(["math_ops"], Options(start, "module_id"));
+        Assert.Contains("add", Options(start, "func"));
+        SetField(start, "func", "add");
+        SetField(start, "args", "2,3");
+        start.FindElement(By.Name("wait")).Click();
+        start.FindElement(By.CssSelector("button")).Click();
+        Wait().Until(d => d.FindElement(By.Id("outcome")).Text.EndsWith("OK value=5", StringComparison.Ordinal));
+
+        SetField(start, "args", "2,not-a-number");
+        start.FindElement(By.CssSelector("button")).Click();
+        var error = WaitFor(By.Id("error"));
+        Assert.StartsWith("BAD_", error.Text, StringComparison.Ordinal);
+        Assert.Equal("", _browser.FindElement(By.Id("outcome")).Text);
+        Screenshot("device-error");
     }
 
     [Fact]
@@ -286,8 +360,8 @@ public sealed class DashboardTests : IAsyncLifetime
         CliAssert.Exit(0, await CliAsync("--device", "b1", "build-and-deploy", "--module-id", "blink", "--source", RepoPaths.Module("toggle_forever.c")));
         OpenWithToken("#/device/b1");
         var start = WaitFor(By.Id("start-form"));
-        start.FindElement(By.Name("module_id")).SendKeys("blink");
-        start.FindElement(By.Name("func")).SendKeys("run");
+        SetField(start, "module_id", "blink");
+        SetField(start, "func", "run");
         start.FindElement(By.CssSelector("button")).Click();
         var outcome = Wait(TimeSpan.FromSeconds(10)).Until(d => d.FindElement(By.Id("outcome")).Text is { Length: > 0 } text ? text : null);
         Assert.Matches(@"^job \d+ RUNNING$", outcome);
@@ -298,7 +372,7 @@ public sealed class DashboardTests : IAsyncLifetime
         Screenshot("device-running");
 
         var stop = WaitFor(By.Id("stop-form"));
-        stop.FindElement(By.Name("module_id")).SendKeys("blink");
+        SetField(stop, "module_id", "blink");
         stop.FindElement(By.CssSelector("button")).Click();
         Wait(TimeSpan.FromSeconds(10)).Until(d => d.FindElement(By.Id("outcome")).Text.StartsWith("stop:", StringComparison.Ordinal));
         await LinkFaultTests.EventuallyAsync(async () => (await CliAsync("--device", "b1", "status")).Stdout.Contains("state=IDLE", StringComparison.Ordinal), TimeSpan.FromSeconds(10));

@@ -161,7 +161,7 @@ public sealed partial class GatewayState : IAsyncDisposable
                 name TEXT PRIMARY KEY, endpoint TEXT NOT NULL, agent TEXT, last_seen_utc TEXT);
             CREATE TABLE IF NOT EXISTS modules(
                 device TEXT NOT NULL, module_id TEXT NOT NULL, crc32 TEXT NOT NULL, sha256 TEXT,
-                size INTEGER, artifact TEXT, deployed_utc TEXT, PRIMARY KEY(device, module_id));
+                size INTEGER, artifact TEXT, deployed_utc TEXT, exports TEXT, PRIMARY KEY(device, module_id));
             CREATE TABLE IF NOT EXISTS jobs(
                 id INTEGER PRIMARY KEY AUTOINCREMENT, device TEXT NOT NULL, job INTEGER NOT NULL,
                 module_id TEXT NOT NULL, func TEXT NOT NULL, args TEXT, status TEXT NOT NULL,
@@ -202,10 +202,15 @@ public sealed partial class GatewayState : IAsyncDisposable
                 ALTER TABLE rollout_devices ADD COLUMN failure_job INTEGER
                 """);
         }
-        // A file older than schema 5 had rollouts without their end time (ended ones keep none: their end was not recorded).
+        // A file older than schema 5 had rollouts without their end time (ended ones keep none: their end was not recorded)
+        // and modules without their exports (known again at their next deploy).
         if (!HasColumn(connection, "rollouts", "ended_utc"))
         {
             Execute(connection, "ALTER TABLE rollouts ADD COLUMN ended_utc TEXT");
+        }
+        if (!HasColumn(connection, "modules", "exports"))
+        {
+            Execute(connection, "ALTER TABLE modules ADD COLUMN exports TEXT");
         }
         Execute(connection, $"PRAGMA user_version = {SchemaVersion}");
     }

@@ -42,8 +42,10 @@ async function api(op, body, method, background) {
     return answer;
   }
   // The user's commands (not the page's own reads), oldest first and numbered: the latency chart's x axis.
-  if (answer.device && !background) {
-    const recent = state.latency[answer.device] ||= [];
+  // Keyed by the device asked: a fleet's answer for another gateway's device is still this device's.
+  const device = body?.device || answer.device;
+  if (device && !background) {
+    const recent = state.latency[device] ||= [];
     recent.push({ n: ++state.commands, op, ms: performance.now() - started, ok: answer.ok, timing: answer.timing });
     recent.splice(0, Math.max(0, recent.length - 20));
     // Drawn now: the events the command caused may have come before its answer.
@@ -92,6 +94,12 @@ async function refreshDevices() {
   const answer = await api('devices', null, 'GET', true);
   if (answer.ok) { state.devices = answer.devices || []; render(); }
 }
+
+// In a fleet no event says that another gateway went away (its devices are found lost when the
+// devices are read): they are read again every 5 s, so the page marks them and turns their actions off.
+setInterval(() => {
+  if (!document.body.classList.contains('signed-out') && state.devices.some(d => d.gateway)) refreshDevices().catch(() => {});
+}, 5000);
 
 let rendering = 0;
 async function render() {

@@ -280,40 +280,108 @@ function deviceLogs(name) {
   return box;
 }
 
+// The device's modules, as the gateway last knew them (its deploys and the device's STATUS).
+function modulesOf(name) {
+  return (state.devices.find(d => d.name === name) || {}).modules || [];
+}
+
+// The functions a module exports, when the gateway read them from its bytes (a wasm module it
+// deployed); null when it does not know them (an AOT module, one only STATUS reported).
+function exportsOf(name, moduleId) {
+  return modulesOf(name).find(m => m.module_id === moduleId)?.exports || null;
+}
+
+// A select of the device's modules: the forms offer what the device holds, not a blank to guess in.
+function moduleSelect(name, blank) {
+  const select = el('select', { name: 'module_id' }, blank ? el('option', { value: '' }, blank) : '', modulesOf(name).map(m => el('option', { value: m.module_id }, m.module_id)));
+  if (!blank && modulesOf(name).length === 0) select.append(el('option', { value: '' }, '(no module)'));
+  return select;
+}
+
+// The function field: the module's exports to pick from, or a text field where they are not known.
+function funcField(name, moduleId, value) {
+  const exports = exportsOf(name, moduleId);
+  if (!exports) return el('input', { name: 'func', required: '', value: value || '' });
+  const select = el('select', { name: 'func', required: '' }, exports.map(f => el('option', { value: f }, f)));
+  if (exports.includes(value)) select.value = value;
+  return select;
+}
+
+// After a deploy (or an unload) the selects follow the device's modules, keeping what was chosen.
+function refreshActionFields(name) {
+  const form = document.getElementById('start-form');
+  if (!form) return;
+  for (const [id, blank] of [['start-form', ''], ['stop-form', '(the running one)']]) {
+    const old = document.getElementById(id).module_id;
+    const fresh = moduleSelect(name, blank);
+    if ([...fresh.options].some(o => o.value === old.value)) fresh.value = old.value;
+    if ([...old.options].map(o => o.value).join() !== [...fresh.options].map(o => o.value).join()) {
+      old.replaceWith(fresh);
+    }
+  }
+  const func = form.func;
+  // A function name typed in is the user's: it stays, whatever the gateway now knows.
+  if (func.tagName === 'INPUT' && func.value) return;
+  const wanted = funcField(name, form.module_id.value, func.value);
+  if (wanted.tagName !== func.tagName || (wanted.tagName === 'SELECT' && [...wanted.options].map(o => o.value).join() !== [...func.options].map(o => o.value).join())) func.replaceWith(wanted);
+}
+
+// Actions reach the device through its gateway: while that gateway is lost they are off, and say why.
+function refreshActionsEnabled(name, root) {
+  const actions = (root || document).querySelector('#actions');
+  if (!actions) return;
+  const device = state.devices.find(d => d.name === name) || {};
+  actions.disabled = !!device.gateway_lost;
+  (root || document).querySelector('#actions-off').textContent = device.gateway_lost
+    ? 'Its gateway' + (device.gateway ? ' (' + device.gateway + ')' : '') + ' is lost: actions are off until it answers again.' : '';
+}
+
+// A user's action: the outcome of the previous one is cleared first, so it never stands beside a new error.
+function action(run) {
+  return async e => {
+    e.preventDefault();
+    document.getElementById('outcome').textContent = '';
+    await run(e.target);
+  };
+}
+
 async function deviceView(name) {
   const head = await deviceHead(name);
-  const deploy = el('form', { class: 'action', id: 'deploy-form', onsubmit: async e => {
-    e.preventDefault();
-    const form = e.target;
+  const outcome = text => { document.getElementById('outcome').textContent = text; };
+  const deploy = el('form', { class: 'action', id: 'deploy-form', onsubmit: action(async form => {
     const file = form.file.files[0];
     if (!file) { showError('BAD_REQUEST: choose a .wasm or .c file to deploy'); return; }
     const body = { device: name, module_id: form.module_id.value, mode: form.mode.value || undefined };
     if (file.name.endsWith('.c')) { body.source = await file.text(); body.source_name = file.name; } else { body.module = btoa(String.fromCharCode(...new Uint8Array(await file.arrayBuffer()))); }
     const answer = await api(body.source ? 'build_and_deploy' : 'deploy', body);
-    if (answer.ok) { document.getElementById('outcome').textContent = 'deployed ' + body.module_id + ' version ' + (answer.version ?? '–') + ' crc32=' + answer.crc32; refreshDevices(); }
-  } }, el('label', {}, 'module id', el('input', { name: 'module_id', required: '' })), el('label', {}, '.wasm or .c', el('input', { name: 'file', type: 'file', accept: '.wasm,.c' })),
+    if (answer.ok) { outcome('deployed ' + body.module_id + ' version ' + (answer.version ?? '–') + ' crc32=' + answer.crc32); refreshDevices(); }
+  }) }, el('label', {}, 'module id', el('input', { name: 'module_id', required: '', list: 'held-modules' })),
+    el('datalist', { id: 'held-modules' }, modulesOf(name).map(m => el('option', { value: m.module_id }))),
+    el('label', {}, '.wasm or .c', el('input', { name: 'file', type: 'file', accept: '.wasm,.c' })),
     el('label', {}, 'mode', el('select', { name: 'mode' }, el('option', { value: '' }, 'wasm'), el('option', { value: 'aot' }, 'aot'))), el('button', { type: 'submit' }, 'Deploy'));
-  const start = el('form', { class: 'action', id: 'start-form', onsubmit: async e => {
-    e.preventDefault();
-    const form = e.target;
+  const startModule = moduleSelect(name, '');
+  const start = el('form', { class: 'action', id: 'start-form', onsubmit: action(async form => {
     const answer = await api('start', { device: name, module_id: form.module_id.value, func: form.func.value, args: form.args.value || undefined, wait_result: form.wait.checked });
-    if (answer.ok) document.getElementById('outcome').textContent = 'job ' + answer.job + ' ' + answer.status + (answer.value !== undefined ? ' value=' + answer.value : '');
-  } }, el('label', {}, 'module id', el('input', { name: 'module_id', required: '' })), el('label', {}, 'function', el('input', { name: 'func', required: '' })),
+    if (answer.ok) outcome('job ' + answer.job + ' ' + answer.status + (answer.value !== undefined ? ' value=' + answer.value : ''));
+  }) }, el('label', {}, 'module', startModule), el('label', {}, 'function', funcField(name, startModule.value)),
     el('label', {}, 'args', el('input', { name: 'args', placeholder: 'a=10,b=15' })), el('label', {}, 'wait', el('input', { name: 'wait', type: 'checkbox' })),
     el('button', { type: 'submit' }, 'Start'));
-  const stop = el('form', { class: 'action', id: 'stop-form', onsubmit: async e => {
-    e.preventDefault();
-    const answer = await api('stop', { device: name, module_id: e.target.module_id.value || undefined });
-    if (answer.ok) document.getElementById('outcome').textContent = 'stop: ' + answer.status;
-  } }, el('label', {}, 'module id', el('input', { name: 'module_id' })), el('button', { type: 'submit' }, 'Stop'));
-  return el('section', { id: 'device' }, head,
-    el('h3', {}, 'Actions'), deploy, start, stop, el('p', { id: 'outcome', class: 'mono' }),
+  // Another module chosen: its exports are offered.
+  start.addEventListener('change', e => { if (e.target.name === 'module_id') start.func.replaceWith(funcField(name, e.target.value, start.func.value)); });
+  const stop = el('form', { class: 'action', id: 'stop-form', onsubmit: action(async form => {
+    const answer = await api('stop', { device: name, module_id: form.module_id.value || undefined });
+    if (answer.ok) outcome('stop: ' + answer.status);
+  }) }, el('label', {}, 'module', moduleSelect(name, '(the running one)')), el('button', { type: 'submit' }, 'Stop'));
+  const view = el('section', { id: 'device' }, head,
+    el('h3', {}, 'Actions'), el('p', { id: 'actions-off', class: 'bad' }), el('fieldset', { id: 'actions' }, deploy, start, stop), el('p', { id: 'outcome', class: 'mono' }),
     el('div', { class: 'charts' },
       el('figure', { class: 'chart-box' }, el('figcaption', {}, 'Latency of recent commands'), latencyChart(name)),
       el('figure', { class: 'chart-box' }, el('figcaption', {}, 'Job timeline'), deviceTimeline(name))),
     el('h3', {}, 'Recent commands'), latencyTable(name),
     el('h3', {}, 'Jobs'), jobsTable(deviceJobs(name), 'device-jobs'),
     el('h3', {}, 'Logs'), deviceLogs(name));
+  refreshActionsEnabled(name, view);
+  return view;
 }
 
 // On a device page, jobs, latencies and the charts are replaced in place as they come: the forms keep what is typed in them.
@@ -325,4 +393,7 @@ function liveDeviceParts() {
   document.getElementById('latency')?.replaceWith(latencyTable(name));
   document.getElementById('latency-chart')?.replaceWith(latencyChart(name));
   document.getElementById('job-timeline')?.replaceWith(deviceTimeline(name));
+  document.getElementById('held-modules')?.replaceChildren(...modulesOf(name).map(m => el('option', { value: m.module_id })));
+  refreshActionFields(name);
+  refreshActionsEnabled(name);
 }

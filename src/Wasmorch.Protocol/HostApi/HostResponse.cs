@@ -240,6 +240,9 @@ public sealed class HeldModule
 
     /// <summary>UTC, ISO 8601.</summary>
     public string? DeployedAt { get; set; }
+
+    /// <summary>The functions it exports, read from the wasm this gateway sent (null for an AOT module or one only STATUS reported).</summary>
+    public List<string>? Exports { get; set; }
 }
 
 /// <summary>One job as the gateway recorded it.</summary>
