@@ -60,12 +60,11 @@ public sealed class DashboardFleetTests
 
         // A command run from the page on gw-b's device: its outcome, and "Recent commands" follows.
         browser.Navigate().GoToUrl($"http://{a.Http}/#/device/b1");
-        var start = wait.Until(d => d.FindElement(By.Id("start-form")));
-        wait.Until(_ => start.FindElements(By.CssSelector("[name='func'] option[value='add']")).Count == 1);
-        start.FindElement(By.CssSelector("[name='func'] option[value='add']")).Click();
-        start.FindElement(By.Name("args")).SendKeys("2,3");
-        start.FindElement(By.Name("wait")).Click();
-        start.FindElement(By.CssSelector("button")).Click();
+        // Each step finds its element again: a devices read (every 5 s in a fleet) may redraw the form's selects.
+        wait.Until(d => { d.FindElement(By.CssSelector("#start-form [name='func'] option[value='add']")).Click(); return true; });
+        wait.Until(d => { d.FindElement(By.CssSelector("#start-form [name='args']")).SendKeys("2,3"); return true; });
+        wait.Until(d => { d.FindElement(By.CssSelector("#start-form [name='wait']")).Click(); return true; });
+        wait.Until(d => { d.FindElement(By.CssSelector("#start-form button")).Click(); return true; });
         wait.Until(d => d.FindElement(By.Id("outcome")).Text.EndsWith("OK value=5", StringComparison.Ordinal));
         var command = wait.Until(d => d.FindElements(By.CssSelector("#latency tr")).SingleOrDefault());
         Assert.StartsWith("start ok", command.Text, StringComparison.Ordinal);

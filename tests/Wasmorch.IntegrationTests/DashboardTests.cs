@@ -123,6 +123,20 @@ public sealed class DashboardTests : IAsyncLifetime
         Screenshot("fleet");
         Assert.NotNull(rows);
 
+        // The SHA-256 the gateway recorded, shortened: whole in its title and in what a copy of it puts on the clipboard.
+        using var devices = System.Text.Json.JsonDocument.Parse((await CliAsync("devices", "--json")).Stdout);
+        var sha256 = devices.RootElement.GetProperty("devices").EnumerateArray().Single(d => d.GetProperty("name").GetString() == "b1")
+            .GetProperty("modules").EnumerateArray().Single().GetProperty("sha256").GetString()!;
+        var hash = _browser.FindElement(By.CssSelector("tr[data-device='b1'] [data-module='math_ops'] code.hash"));
+        Assert.Equal(sha256[..12] + "…", hash.Text);
+        Assert.Equal($"SHA-256 {sha256} (click to copy)", hash.GetAttribute("title"));
+        Assert.Equal(sha256, Script("""
+            const hash = document.querySelector("tr[data-device='b1'] [data-module='math_ops'] code.hash");
+            const copied = new DataTransfer();
+            hash.dispatchEvent(new ClipboardEvent('copy', { clipboardData: copied, bubbles: true, cancelable: true }));
+            return copied.getData('text/plain');
+            """));
+
         // On a phone every page fits the screen's width: rows become cards, nothing scrolls sideways.
         _browser.Manage().Window.Size = new System.Drawing.Size(390, 844);
         foreach (var (route, shot, ready) in new[] { ("#/", "fleet-phone", "tr[data-device='b1'] [data-module='math_ops']"), ("#/device/b1", "device-phone", "#start-form"), ("#/jobs", "jobs-phone", "form.action input[name='status']") })
@@ -131,6 +145,8 @@ public sealed class DashboardTests : IAsyncLifetime
             WaitFor(By.CssSelector(ready));
             var widths = (System.Collections.ObjectModel.ReadOnlyCollection<object>)((IJavaScriptExecutor)_browser).ExecuteScript("return [document.documentElement.scrollWidth, window.innerWidth];")!;
             Screenshot(shot);
+            // A hash stays on one line, wherever it is shown.
+            Assert.All(_browser.FindElements(By.CssSelector("code.hash")), h => Assert.Equal(1L, Convert.ToInt64(((IJavaScriptExecutor)_browser).ExecuteScript("return arguments[0].getClientRects().length;", h), System.Globalization.CultureInfo.InvariantCulture)));
             Assert.True(Convert.ToInt64(widths[0], System.Globalization.CultureInfo.InvariantCulture) <= Convert.ToInt64(widths[1], System.Globalization.CultureInfo.InvariantCulture),
                 $"{route} is {widths[0]} px wide on a {widths[1]} px screen");
         }
@@ -380,6 +396,7 @@ public sealed class DashboardTests : IAsyncLifetime
         _browser.Navigate().GoToUrl($"http://{_system.Http}/#/jobs");
         var job = WaitFor(By.CssSelector("#jobs tr[data-job^='b1/']"));
         Assert.Contains("blink.run()", job.Text, StringComparison.Ordinal);
+        Screenshot("jobs");
     }
 
     [Fact]

@@ -6,9 +6,20 @@ function stateOf(d) {
   return d.connected ? el('span', { class: 'ok' }, 'connected') : el('span', { class: 'muted' }, 'not connected');
 }
 
+// A long hash shortened (it wrapped over lines on phones and in the fleet table), whole on hover
+// (its title), when clicked (copied) and when the short text is selected and copied.
+function hash(value, name) {
+  const node = el('code', { class: 'hash', title: name + ' ' + value + ' (click to copy)', 'data-full': value, tabindex: '0' }, value.slice(0, 12) + '…');
+  node.addEventListener('copy', e => { e.clipboardData.setData('text/plain', value); e.preventDefault(); });
+  node.addEventListener('click', () => {
+    navigator.clipboard?.writeText(value).then(() => { node.classList.add('copied'); setTimeout(() => node.classList.remove('copied'), 1200); }, () => {});
+  });
+  return node;
+}
+
 function moduleList(d) {
-  return (d.modules || []).map(m => el('div', { class: 'mono', 'data-module': m.module_id },
-    m.module_id, ' ', el('span', { class: 'muted' }, 'crc32=' + m.crc32 + (m.sha256 ? ' sha256=' + m.sha256.slice(0, 12) + '…' : ''))));
+  return (d.modules || []).map(m => el('div', { class: 'mono module', 'data-module': m.module_id },
+    m.module_id, ' ', el('span', { class: 'muted nowrap' }, 'crc32=' + m.crc32), m.sha256 ? [' ', el('span', { class: 'muted nowrap' }, 'sha256=', hash(m.sha256, 'SHA-256'))] : ''));
 }
 
 function labelsOf(d) {
@@ -223,7 +234,7 @@ async function rolloutView() {
   const r = answer.rollout;
   // The versions the devices had, by the module's history (a SHA-256 the history does not know is shown short).
   const history = await api('history', { module_id: r.module_id }, 'GET', true);
-  const version = sha => { const v = (history.versions || []).find(v => v.sha256 === sha); return v ? 'v' + v.version : sha.slice(0, 8) + '…'; };
+  const version = sha => { const v = (history.versions || []).find(v => v.sha256 === sha); return v ? 'v' + v.version : sha.slice(0, 12) + '…'; };
   // A pending device has not been looked at yet: what it holds is not known.
   const from = [...new Set((r.devices || []).filter(d => d.outcome !== 'pending').map(d => d.previous_sha256 ? version(d.previous_sha256) : 'none'))];
   const time = t => t ? t.replace('T', ' ').slice(0, 19) + ' UTC' : '';
