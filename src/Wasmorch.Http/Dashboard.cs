@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Routing;
 namespace Wasmorch.Http;
 
 /// <summary>
-/// The web dashboard (docs/http.md): three static files built into the executable (no CDN, no
+/// The web dashboard (docs/http.md): static files built into the executable (no CDN, no
 /// build step), talking to the gateway's own HTTP API and its event streams. The page is public;
 /// everything it shows or does goes through <c>/api</c>, which asks for the token.
 /// </summary>
@@ -14,9 +14,14 @@ public static class Dashboard
     private static readonly (string Path, string Resource, string ContentType)[] Files =
     [
         ("/", "index.html", "text/html; charset=utf-8"),
+        ("/dashboard/charts.js", "charts.js", "text/javascript; charset=utf-8"),
+        ("/dashboard/pages.js", "pages.js", "text/javascript; charset=utf-8"),
         ("/dashboard/app.js", "app.js", "text/javascript; charset=utf-8"),
         ("/dashboard/app.css", "app.css", "text/css; charset=utf-8"),
     ];
+
+    /// <summary>The dashboard's paths: public, like <c>/openapi.json</c> (<see cref="RequestGuard"/>).</summary>
+    internal static IEnumerable<string> Paths => Files.Select(f => f.Path);
 
     public static void Map(IEndpointRouteBuilder app)
     {

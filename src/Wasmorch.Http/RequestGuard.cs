@@ -17,7 +17,7 @@ namespace Wasmorch.Http;
 /// <item>no cross-site request: a browser's <c>Sec-Fetch-Site</c> must be <c>same-origin</c> or
 /// <c>none</c> and an <c>Origin</c> must be this gateway's own (only a top-level visit to the
 /// dashboard's page may come from a link elsewhere);</item>
-/// <item>the token, for every path but the dashboard's three files and <c>/openapi.json</c> (matched
+/// <item>the token, for every path but the dashboard's files and <c>/openapi.json</c> (matched
 /// exactly: <c>/METRICS</c> is not public, it needs the token like <c>/metrics</c>);</item>
 /// <item>a <c>POST</c> body is <c>application/json</c>: what a cross-site form or a no-cors fetch can
 /// send (text/plain, form data) is refused, and JSON from another origin needs a preflight that
@@ -28,7 +28,7 @@ namespace Wasmorch.Http;
 internal sealed class RequestGuard
 {
     /// <summary>Paths anyone may fetch: they describe and draw, and everything they do goes through /api.</summary>
-    private static readonly HashSet<string> PublicPaths = new(StringComparer.Ordinal) { "/", "/dashboard/app.js", "/dashboard/app.css", "/openapi.json" };
+    private static readonly HashSet<string> PublicPaths = new([.. Dashboard.Paths, "/openapi.json"], StringComparer.Ordinal);
 
     private readonly byte[]? _token;
     private readonly IPAddress _listenAddress;

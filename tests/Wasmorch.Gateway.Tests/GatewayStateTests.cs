@@ -199,13 +199,35 @@ public sealed class GatewayStateTests : IDisposable
         }
         await using (var state = Open())
         {
-            Assert.Equal(new StoredRollout(1, "v", "fleet=r", "abc", null, "self_test", 0, 0, 2, "paused", 1, null), state.LatestRollout());
+            Assert.Equal(new StoredRollout(1, "v", "fleet=r", "abc", null, "self_test", 0, 0, 2, "paused", 1, null, "2026-12-01T00:00:00.000Z", null), state.LatestRollout());
             await state.CreateRolloutAsync("v", "fleet=r", "def", null, "self_test", 0, 0, [["r0"]], signature: "c2ln");
             Assert.Equal("c2ln", state.LatestRollout()!.Signature);
         }
-        // Opened again: the file is schema 4 now, nothing is added twice.
+        // Opened again: the file is schema 5 now, nothing is added twice.
         await using var again = Open();
         Assert.Equal("c2ln", again.LatestRollout()!.Signature);
+    }
+
+    /// <summary>Issue 34: a rollout's start and end times (the dashboard's Rollout page); the end is stamped once, by the step that ends it.</summary>
+    [Fact]
+    public async Task A_rollout_keeps_when_it_started_and_when_it_ended()
+    {
+        await using var state = Open();
+        var before = GatewayState.Now();
+        var id = await state.CreateRolloutAsync("v", "fleet=r", "def", null, "self_test", 0, 0, [["r0"], ["r1"]]);
+        var started = state.LatestRollout()!;
+        Assert.True(string.CompareOrdinal(started.CreatedAt, before) >= 0, $"{started.CreatedAt} is before {before}");
+        Assert.Null(started.EndedAt);
+        await state.SetRolloutAsync(id, "running", 2);
+        await state.SetRolloutAsync(id, "paused", 2);
+        Assert.Null(state.LatestRollout()!.EndedAt);
+        await state.SetRolloutAsync(id, "done", 2);
+        var ended = state.LatestRollout()!.EndedAt;
+        Assert.NotNull(ended);
+        Assert.True(string.CompareOrdinal(ended, started.CreatedAt) >= 0);
+        await Task.Delay(5);
+        await state.SetRolloutAsync(id, "done", 2, "again");
+        Assert.Equal(ended, state.LatestRollout()!.EndedAt);
     }
 
     /// <summary>Issue 31, bug 7: a device's failure cause is kept when it is then rolled back (its message is replaced).</summary>

@@ -379,6 +379,8 @@ public sealed partial class DeviceSession : IDevice, IAsyncDisposable
                     Sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes.Span)),
                     Size = bytes.Length,
                     Artifact = artifact,
+                    // What the dashboard's start form offers; an AOT image has none to read.
+                    Exports = Protocol.Modules.WasmBinary.FunctionExports(bytes.Span),
                 });
             }
             catch (Exception ex) when (ex is not OperationCanceledException)

@@ -209,6 +209,8 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
             Failures = list.Count(d => d.Failure is not null),
             MaxFailures = rollout.MaxFailures,
             Reason = state.RolloutReason(rollout.Id),
+            StartedAt = rollout.CreatedAt,
+            EndedAt = rollout.EndedAt,
             Devices = list,
         };
     }

@@ -19,7 +19,7 @@ public sealed partial class GatewayState
     public Dictionary<string, List<HeldModule>> Holdings()
     {
         var result = new Dictionary<string, List<HeldModule>>(StringComparer.Ordinal);
-        Query("SELECT device, module_id, crc32, sha256, size, artifact, deployed_utc FROM modules ORDER BY device, module_id", [], row =>
+        Query("SELECT device, module_id, crc32, sha256, size, artifact, deployed_utc, exports FROM modules ORDER BY device, module_id", [], row =>
         {
             var device = row.GetString(0);
             if (!result.TryGetValue(device, out var list))
@@ -34,6 +34,7 @@ public sealed partial class GatewayState
                 Size = row.IsDBNull(4) ? null : row.GetInt64(4),
                 Artifact = NullableString(row, 5),
                 DeployedAt = NullableString(row, 6),
+                Exports = NullableString(row, 7) is { } exports ? [.. exports.Split(',', StringSplitOptions.RemoveEmptyEntries)] : null,
             });
         });
         return result;

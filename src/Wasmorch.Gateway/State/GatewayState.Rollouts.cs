@@ -4,8 +4,10 @@ namespace Wasmorch.Gateway.State;
 
 /// <summary>A rollout as the state file keeps it: enough to carry it on after a gateway restart.</summary>
 /// <param name="Signature">The signer's Ed25519 signature of the rollout's statement, carried by each of its deploys; null when unsigned.</param>
+/// <param name="CreatedAt">When it was started (UTC, ISO 8601).</param>
+/// <param name="EndedAt">When it came to its end (done, rolled-back, aborted); null before.</param>
 public sealed record StoredRollout(long Id, string ModuleId, string Selector, string Sha256, string? Mode, string Check, int MaxFailures, int SoakMs, int Waves, string State, int Wave,
-    string? Signature = null);
+    string? Signature = null, string? CreatedAt = null, string? EndedAt = null);
 
 /// <summary>Staged rollouts (docs/fleet-ops.md): each one and each of its devices, written as it goes.</summary>
 public sealed partial class GatewayState
@@ -38,7 +40,10 @@ public sealed partial class GatewayState
     public Task SetRolloutAsync(long id, string state, int wave, string? reason = null)
     {
         var committed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Enqueue(committed, "UPDATE rollouts SET state = $s, wave = $w, reason = coalesce($r, reason) WHERE id = $id", ("$s", state), ("$w", wave), ("$r", reason), ("$id", id));
+        // The end is stamped once, by the step that ends it (the dashboard shows start and end).
+        var ended = state is "done" or "rolled-back" or "aborted" ? Now() : null;
+        Enqueue(committed, "UPDATE rollouts SET state = $s, wave = $w, reason = coalesce($r, reason), ended_utc = coalesce(ended_utc, $e) WHERE id = $id",
+            ("$s", state), ("$w", wave), ("$r", reason), ("$e", ended), ("$id", id));
         return committed.Task;
     }
 
@@ -63,9 +68,9 @@ public sealed partial class GatewayState
     public StoredRollout? LatestRollout()
     {
         StoredRollout? latest = null;
-        Query("SELECT id, module_id, selector, sha256, mode, check_func, max_failures, soak_ms, waves, state, wave, signature FROM rollouts ORDER BY id DESC LIMIT 1", [],
+        Query("SELECT id, module_id, selector, sha256, mode, check_func, max_failures, soak_ms, waves, state, wave, signature, created_utc, ended_utc FROM rollouts ORDER BY id DESC LIMIT 1", [],
             row => latest = new StoredRollout(row.GetInt64(0), row.GetString(1), row.GetString(2), row.GetString(3), NullableString(row, 4), row.GetString(5),
-                row.GetInt32(6), row.GetInt32(7), row.GetInt32(8), row.GetString(9), row.GetInt32(10), NullableString(row, 11)));
+                row.GetInt32(6), row.GetInt32(7), row.GetInt32(8), row.GetString(9), row.GetInt32(10), NullableString(row, 11), NullableString(row, 12), NullableString(row, 13)));
         return latest;
     }
 

@@ -23,12 +23,12 @@ public sealed partial class GatewayState
         var committed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Enqueue(committed,
             """
-            INSERT INTO modules(device, module_id, crc32, sha256, size, artifact, deployed_utc) VALUES($d, $m, $c, $s, $z, $a, $t)
+            INSERT INTO modules(device, module_id, crc32, sha256, size, artifact, deployed_utc, exports) VALUES($d, $m, $c, $s, $z, $a, $t, $x)
             ON CONFLICT(device, module_id) DO UPDATE SET crc32 = excluded.crc32, sha256 = excluded.sha256,
-                size = excluded.size, artifact = excluded.artifact, deployed_utc = excluded.deployed_utc
+                size = excluded.size, artifact = excluded.artifact, deployed_utc = excluded.deployed_utc, exports = excluded.exports
             """,
             ("$d", device), ("$m", module.ModuleId), ("$c", module.Crc32.ToLowerInvariant()), ("$s", module.Sha256), ("$z", module.Size),
-            ("$a", module.Artifact), ("$t", module.DeployedAt ?? Now()));
+            ("$a", module.Artifact), ("$t", module.DeployedAt ?? Now()), ("$x", module.Exports is null ? null : string.Join(',', module.Exports)));
         return committed.Task;
     }
 

@@ -19,7 +19,7 @@ namespace Wasmorch.Gateway.State;
 /// </remarks>
 public sealed partial class GatewayState : IAsyncDisposable
 {
-    private const int SchemaVersion = 4;
+    private const int SchemaVersion = 5;
     private const string LostOnRestart = "the gateway stopped while the job ran; its result was not seen";
 
     private readonly Channel<StateWrite> _writes = Channel.CreateUnbounded<StateWrite>(new UnboundedChannelOptions { SingleReader = true });
@@ -161,7 +161,7 @@ public sealed partial class GatewayState : IAsyncDisposable
                 name TEXT PRIMARY KEY, endpoint TEXT NOT NULL, agent TEXT, last_seen_utc TEXT);
             CREATE TABLE IF NOT EXISTS modules(
                 device TEXT NOT NULL, module_id TEXT NOT NULL, crc32 TEXT NOT NULL, sha256 TEXT,
-                size INTEGER, artifact TEXT, deployed_utc TEXT, PRIMARY KEY(device, module_id));
+                size INTEGER, artifact TEXT, deployed_utc TEXT, exports TEXT, PRIMARY KEY(device, module_id));
             CREATE TABLE IF NOT EXISTS jobs(
                 id INTEGER PRIMARY KEY AUTOINCREMENT, device TEXT NOT NULL, job INTEGER NOT NULL,
                 module_id TEXT NOT NULL, func TEXT NOT NULL, args TEXT, status TEXT NOT NULL,
@@ -180,7 +180,7 @@ public sealed partial class GatewayState : IAsyncDisposable
             CREATE TABLE IF NOT EXISTS rollouts(
                 id INTEGER PRIMARY KEY AUTOINCREMENT, module_id TEXT NOT NULL, selector TEXT NOT NULL, sha256 TEXT NOT NULL,
                 mode TEXT, check_func TEXT NOT NULL, max_failures INTEGER NOT NULL, soak_ms INTEGER NOT NULL, waves INTEGER NOT NULL,
-                state TEXT NOT NULL, wave INTEGER NOT NULL, reason TEXT, created_utc TEXT NOT NULL, signature TEXT);
+                state TEXT NOT NULL, wave INTEGER NOT NULL, reason TEXT, created_utc TEXT NOT NULL, signature TEXT, ended_utc TEXT);
             CREATE TABLE IF NOT EXISTS rollout_devices(
                 rollout_id INTEGER NOT NULL, device TEXT NOT NULL, wave INTEGER NOT NULL, outcome TEXT NOT NULL,
                 message TEXT, previous_sha256 TEXT, failure_kind TEXT, failure_code TEXT, failure_value TEXT, failure_detail TEXT, failure_job INTEGER,
@@ -201,6 +201,16 @@ public sealed partial class GatewayState : IAsyncDisposable
                 ALTER TABLE rollout_devices ADD COLUMN failure_value TEXT; ALTER TABLE rollout_devices ADD COLUMN failure_detail TEXT;
                 ALTER TABLE rollout_devices ADD COLUMN failure_job INTEGER
                 """);
+        }
+        // A file older than schema 5 had rollouts without their end time (ended ones keep none: their end was not recorded)
+        // and modules without their exports (known again at their next deploy).
+        if (!HasColumn(connection, "rollouts", "ended_utc"))
+        {
+            Execute(connection, "ALTER TABLE rollouts ADD COLUMN ended_utc TEXT");
+        }
+        if (!HasColumn(connection, "modules", "exports"))
+        {
+            Execute(connection, "ALTER TABLE modules ADD COLUMN exports TEXT");
         }
         Execute(connection, $"PRAGMA user_version = {SchemaVersion}");
     }

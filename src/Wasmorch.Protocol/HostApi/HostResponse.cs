@@ -240,6 +240,9 @@ public sealed class HeldModule
 
     /// <summary>UTC, ISO 8601.</summary>
     public string? DeployedAt { get; set; }
+
+    /// <summary>The functions it exports, read from the wasm this gateway sent (null for an AOT module or one only STATUS reported).</summary>
+    public List<string>? Exports { get; set; }
 }
 
 /// <summary>One job as the gateway recorded it.</summary>
@@ -347,6 +350,11 @@ public sealed class RolloutInfo
     public int MaxFailures { get; set; }
 
     public string? Reason { get; set; }
+
+    /// <summary>When it was started, and when it came to its end (done, rolled-back, aborted): UTC, ISO 8601; null while it runs.</summary>
+    public string? StartedAt { get; set; }
+
+    public string? EndedAt { get; set; }
 
     public List<RolloutDevice> Devices { get; set; } = [];
 }

@@ -128,6 +128,55 @@ public static class WasmBinary
         return result;
     }
 
+    private const byte ExportSectionId = 7;
+
+    /// <summary>The names of the functions a module exports, in its order (what START can call); null if it is not readable wasm.</summary>
+    public static List<string>? FunctionExports(ReadOnlySpan<byte> module)
+    {
+        if (module.Length < 8 || !module[..4].SequenceEqual("\0asm"u8))
+        {
+            return null;
+        }
+        var result = new List<string>();
+        var pos = 8;
+        while (pos < module.Length)
+        {
+            var id = module[pos++];
+            if (!TryReadLeb(module, ref pos, out var size) || size > (ulong)(module.Length - pos))
+            {
+                return null;
+            }
+            var end = pos + (int)size;
+            if (id == ExportSectionId)
+            {
+                var section = module[..end];
+                if (!TryReadLeb(section, ref pos, out var count))
+                {
+                    return null;
+                }
+                for (ulong i = 0; i < count; i++)
+                {
+                    // name, kind (0 a function), index.
+                    if (!TryReadName(section, ref pos, out var name) || pos >= end)
+                    {
+                        return null;
+                    }
+                    var kind = section[pos++];
+                    if (!TryReadLeb(section, ref pos, out _))
+                    {
+                        return null;
+                    }
+                    if (kind == 0)
+                    {
+                        result.Add(name);
+                    }
+                }
+            }
+            pos = end;
+        }
+        return result;
+    }
+
     private const byte CustomSectionId = 0;
 
     /// <summary>
