@@ -49,6 +49,20 @@ public sealed class LanguageCompilerTests
 
     private static readonly string[] ThermostatCapabilities = ["events", "i2c0", "kv", "timer"];
 
+    /// <summary>binaryen after every compiler: asc writes no target_features section, so wasm-opt is told its features.</summary>
+    [Theory]
+    [MemberData(nameof(Examples))]
+    public async Task Every_languages_module_shrinks_with_wasm_opt_and_still_keeps_the_rules(string language, string file)
+    {
+        var source = new ModuleSource(await File.ReadAllTextAsync(RepoPaths.Module(language, file)), file);
+        var compiler = Compilers.For(SourceLanguage.Of(file, null));
+        var plain = await compiler.CompileAsync(source, BuildOptions.Seed, CancellationToken.None);
+        var optimized = await compiler.CompileAsync(source, BuildOptions.Seed with { WasmOpt = true }, CancellationToken.None);
+        Assert.NotNull(optimized.OptimizedSize);
+        Assert.True(optimized.Module.Length <= plain.Module.Length, $"{optimized.Module.Length} > {plain.Module.Length}");
+        ModuleValidator.Check(optimized.Module, null, "any board");
+    }
+
     public static TheoryData<string, string, string?> Thermostats => new()
     {
         { "c", "thermostat.c", null },

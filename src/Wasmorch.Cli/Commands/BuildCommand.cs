@@ -47,7 +47,9 @@ public static class BuildCommand
                 {
                     await Console.Error.WriteLineAsync(compiled.Diagnostics.TrimEnd());
                 }
-                Console.WriteLine($"built {path} ({bytes.Length} bytes, {kind}, {options}) sha256={BuildService.Sha256(bytes)}");
+                // The options as the cache keys them are clang's flags; other languages say which compiler they went to.
+                var how = language == SourceLanguage.C ? options.ToString() : $"{language.Title}, opt_level={options.OptLevel}{(options.WasmOpt ? ", wasm-opt -Oz" : "")}";
+                Console.WriteLine($"built {path} ({bytes.Length} bytes, {kind}, {how}) sha256={BuildService.Sha256(bytes)}");
                 var optimized = compiled.OptimizedSize is { } o ? $", {o} after wasm-opt -Oz" : "";
                 Console.WriteLine($"size: {compiled.LinkedSize} bytes as linked{optimized}, {compiled.Module.Length} stripped ({(options.KeepNames ? "custom sections but name" : "every custom section")}){(kind == "aot" ? $", {bytes.Length} as AOT" : "")}");
                 return ExitCodes.Ok;

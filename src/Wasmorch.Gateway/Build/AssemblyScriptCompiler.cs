@@ -18,6 +18,9 @@ public sealed partial class AssemblyScriptCompiler : IModuleCompiler
 
     private const string SdkDir = ".sdk";
 
+    /// <summary>What asc emits with bulk memory and non-trapping conversions disabled; it writes no target_features section saying so.</summary>
+    private static readonly string[] WasmOptFeatures = ["--enable-sign-ext", "--enable-mutable-globals"];
+
     /// <summary>Where setup.sh installs the compiler, relative to the repository.</summary>
     public const string InstalledAsc = "tools/assemblyscript/node_modules/assemblyscript/bin/asc.js";
 
@@ -125,7 +128,7 @@ public sealed partial class AssemblyScriptCompiler : IModuleCompiler
         {
             throw CompileError(diagnostics, $"asc failed to compile {source.Name} (exit {run.ExitCode})");
         }
-        return await build.FinishAsync("module.wasm", diagnostics, clock.Elapsed, _optimizer, options, ct);
+        return await build.FinishAsync("module.wasm", diagnostics, clock.Elapsed, _optimizer, options, ct, WasmOptFeatures);
     }
 
     /// <summary>

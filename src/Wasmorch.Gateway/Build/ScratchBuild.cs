@@ -77,7 +77,8 @@ internal sealed partial class ScratchBuild : IDisposable
     public string WithoutScratch(string output) => output.Replace(Dir + Path.DirectorySeparatorChar, string.Empty, StringComparison.Ordinal);
 
     /// <summary>The module a tool wrote at <paramref name="output"/>, after wasm-opt when asked, stripped for a device.</summary>
-    public async Task<CompileResult> FinishAsync(string output, string diagnostics, TimeSpan started, WasmOptimizer optimizer, BuildOptions options, CancellationToken ct)
+    /// <param name="features">wasm-opt's feature flags for a module without a target_features section (see <see cref="WasmOptimizer"/>).</param>
+    public async Task<CompileResult> FinishAsync(string output, string diagnostics, TimeSpan started, WasmOptimizer optimizer, BuildOptions options, CancellationToken ct, IReadOnlyList<string>? features = null)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var linked = await File.ReadAllBytesAsync(PathOf(output), ct);
@@ -85,7 +86,7 @@ internal sealed partial class ScratchBuild : IDisposable
         int? optimizedSize = null;
         if (options.WasmOpt)
         {
-            module = await optimizer.OptimizeAsync(this, output, options.KeepNames, ct);
+            module = await optimizer.OptimizeAsync(this, output, options.KeepNames, features ?? [], ct);
             optimizedSize = module.Length;
         }
         // A device needs no names, producers or debug info: they cost upload time and flash.

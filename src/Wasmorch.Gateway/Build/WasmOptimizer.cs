@@ -34,10 +34,14 @@ public sealed class WasmOptimizer
     /// binaryen reads the module's target_features section (not yet stripped), so it uses no
     /// feature the compiler did not already use. <c>-g</c> keeps the name section (binaryen drops it otherwise).
     /// </summary>
-    internal async Task<byte[]> OptimizeAsync(ScratchBuild build, string module, bool keepNames, CancellationToken ct)
+    /// <param name="features">
+    /// The features the module uses, for a compiler that writes no target_features section (asc):
+    /// binaryen would otherwise take it for MVP wasm and refuse it.
+    /// </param>
+    internal async Task<byte[]> OptimizeAsync(ScratchBuild build, string module, bool keepNames, IReadOnlyList<string> features, CancellationToken ct)
     {
         const string optimized = "module.opt.wasm";
-        string[] args = keepNames ? ["-Oz", "-g", module, "-o", optimized] : ["-Oz", module, "-o", optimized];
+        string[] args = [.. features, .. keepNames ? new[] { "-Oz", "-g" } : ["-Oz"], module, "-o", optimized];
         var run = await ToolRunner.RunAsync(_wasmOpt, args, build.Dir, _timeout, Missing, ct, _sandbox);
         if (run.ExitCode != 0 || !File.Exists(build.PathOf(optimized)))
         {
