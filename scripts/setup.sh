@@ -12,6 +12,12 @@ command -v socat >/dev/null 2>&1 || need_apt+=(socat)
 command -v wasm-opt >/dev/null 2>&1 || need_apt+=(binaryen)
 command -v cmake >/dev/null 2>&1 || need_apt+=(cmake)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
+# Modules in Rust: Debian's rustc and its wasm32 standard library (the gateway runs /usr/bin/rustc, no cargo).
+[ -x /usr/bin/rustc ] || need_apt+=(rustc)
+[ -d /usr/lib/rustlib/wasm32-unknown-unknown ] || need_apt+=(libstd-rust-dev-wasm32)
+# Modules in AssemblyScript: the pinned compiler (tools/assemblyscript, npm ci below) run by the system's Node.
+command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
+command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 # The gateway compiles hosts' C inside a bubblewrap sandbox.
 command -v bwrap >/dev/null 2>&1 || need_apt+=(bubblewrap)
 # Firmware core: host tests (gcc, sanitizers), fuzzing (clang's libFuzzer runtime), Cortex-M cross-compile.
@@ -61,3 +67,11 @@ fi
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 dotnet restore Wasmorch.sln --verbosity quiet
 dotnet tool restore >/dev/null   # sharpfuzz (.config/dotnet-tools.json)
+
+# The AssemblyScript compiler, exactly as package-lock.json pins it; again only when the lock changed.
+# assemblyscript 0.28 wants Node.js 20 or later (Debian 12's own nodejs is 18: say so, build the rest).
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+[ "$node_major" -ge 20 ] || echo "setup: Node.js $(node --version 2>/dev/null || echo missing) is older than the 20 that assemblyscript 0.28 needs: AssemblyScript modules may not build" >&2
+if [ ! -f tools/assemblyscript/node_modules/.package-lock.json ] || ! cmp -s tools/assemblyscript/package-lock.json tools/assemblyscript/node_modules/.wasmorch-lock; then
+  (cd tools/assemblyscript && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error >/dev/null && cp package-lock.json node_modules/.wasmorch-lock)
+fi

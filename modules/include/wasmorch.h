@@ -15,6 +15,11 @@
 
 #include <stdint.h>
 
+/* C++ modules (the gateway builds .cc/.cpp/.cxx with clang++ flags) see the natives with C linkage. */
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define WASMORCH_IMPORT(name) __attribute__((import_module("env"), import_name(name)))
 /* Marks a function the gateway may START by name. */
 #define WASMORCH_EXPORT(name) __attribute__((export_name(name)))
@@ -124,5 +129,9 @@ WASMORCH_IMPORT("publish") int32_t publish(const char *topic, const void *data, 
 WASMORCH_IMPORT("kv_get") int32_t kv_get(const char *key, void *buf, int32_t cap);
 WASMORCH_IMPORT("kv_set") int32_t kv_set(const char *key, const void *data, int32_t len);
 WASMORCH_IMPORT("kv_delete") int32_t kv_delete(const char *key);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* WASMORCH_H */

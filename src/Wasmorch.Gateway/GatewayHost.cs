@@ -81,7 +81,7 @@ public sealed partial class GatewayHost : IAsyncDisposable
         }
         var sandbox = config.Sandbox == "off" ? Sandbox.Off : Sandbox.Bubblewrap();
         _build = new BuildService(
-            new ClangCompiler(config.Clang, config.CompileTimeout, sandbox, config.WasmOpt),
+            ModuleCompilers.Create(config.BuildTools, config.CompileTimeout, sandbox),
             new AotCompiler(config.Wamrc, config.CompileTimeout, sandbox),
             Cache(config, loggers.CreateLogger("Wasmorch.Gateway.Build")),
             _state,

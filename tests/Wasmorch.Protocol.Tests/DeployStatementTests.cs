@@ -75,6 +75,21 @@ public sealed class DeployStatementTests
         reordered.Exports = ["a", "b"];
         Assert.Equal(Statement(Build()), Statement(reordered));
     }
+
+    [Fact]
+    public void The_language_and_the_files_beside_the_source_are_stated_when_sent_and_each_file_is_covered()
+    {
+        var request = Build();
+        request.Lang = "rust";
+        request.Files = new Dictionary<string, string> { ["tmp102.rs"] = "pub fn a() {}", ["util/mod.rs"] = "" };
+        var stated = Statement(request);
+        Assert.Contains("\nlang=rust\nfiles_sha256=", stated, StringComparison.Ordinal);
+        // Another byte in any file beside the source is another statement: a signature does not carry over.
+        request.Files["tmp102.rs"] = "pub fn b() {}";
+        Assert.NotEqual(stated, Statement(request));
+        Assert.DoesNotContain("lang=", Statement(Build()), StringComparison.Ordinal);
+        Assert.DoesNotContain("files_sha256", Statement(Build()), StringComparison.Ordinal);
+    }
 }
 
 public sealed class AgentCapabilitiesTests

@@ -7,6 +7,9 @@ public static class RepoPaths
 
     public static string Module(string name) => Path.Combine(Root, "modules", "c", name);
 
+    /// <summary>An example in another language: modules/cpp, modules/rust, modules/as.</summary>
+    public static string Module(string language, string name) => Path.Combine(Root, "modules", language, name);
+
     /// <summary>The transcript vectors both agents replay (docs/protocol-vectors.txt).</summary>
     public static string ProtocolVectors => Path.Combine(Root, "docs", "protocol-vectors.txt");
 

@@ -15,6 +15,7 @@ public sealed class BuildFlags
     private readonly Option<int?> _stack = new("--stack-size") { Description = "The module's stack in bytes (default 2048)" };
     private readonly Option<string[]> _exports = new("--export") { Description = "Export this function too (besides WASMORCH_EXPORT ones); repeatable" };
     private readonly Option<bool> _keepNames = new("--keep-names") { Description = "Keep the module's name section (function names in traps); by default every custom section is stripped" };
+    private readonly Option<string> _lang = new("--lang") { Description = "The source's language when its extension does not say: c, cpp, rust, as (by extension: .c; .cc .cpp .cxx; .rs; .ts)" };
     private readonly Option<bool> _wasmOpt = new("--wasm-opt") { Description = "Shrink the module with binaryen's wasm-opt -Oz after linking (the gateway, or this machine for build, must have binaryen)" };
 
     public void AddTo(Command command)
@@ -24,7 +25,19 @@ public sealed class BuildFlags
         command.Options.Add(_exports);
         command.Options.Add(_keepNames);
         command.Options.Add(_wasmOpt);
+        command.Options.Add(_lang);
     }
+
+    /// <summary>The language --lang names (null: none given); an unknown name is a usage error.</summary>
+    public string? Lang(ParseResult pr) =>
+        pr.GetValue(_lang) is not { } lang ? null
+        : Wasmorch.Gateway.Build.SourceLanguage.All.Any(l => l.Name == lang) ? lang
+        : throw new UsageException($"--lang {lang}: not one of {Wasmorch.Gateway.Build.SourceLanguage.Names}");
+
+    /// <summary>The source's language (--lang, else the extension); a file with neither is a usage error.</summary>
+    public Wasmorch.Gateway.Build.SourceLanguage LanguageOf(ParseResult pr, FileInfo source) =>
+        Client.SourceSet.LanguageOf(source, Lang(pr))
+        ?? throw new UsageException($"{source}: no language has the extension '{source.Extension}' ({Wasmorch.Gateway.Build.SourceLanguage.AllExtensions}); name one with --lang ({Wasmorch.Gateway.Build.SourceLanguage.Names})");
 
     public void Apply(ParseResult pr, FileInfo source, HostRequest request)
     {
@@ -38,6 +51,7 @@ public sealed class BuildFlags
         }
         request.Exports = exports.Length == 0 ? null : [.. exports];
         request.KeepNames = pr.GetValue(_keepNames) || (manifest?.TryGetValue("keep_names", out var k) == true && k is true);
+        request.Lang = Lang(pr);
         request.WasmOpt = pr.GetValue(_wasmOpt) || (manifest?.TryGetValue("wasm_opt", out var w) == true && w is true);
     }
 

@@ -102,24 +102,28 @@ public static class DeviceCommands
     private static Command BuildAndDeploy(GlobalOptions global)
     {
         var moduleId = ModuleIdOption();
-        var source = new Option<FileInfo>("--source", "-s") { Description = "C source file; the gateway compiles it with clang", Required = true };
+        var source = new Option<FileInfo>("--source", "-s") { Description = "Source file (C, C++, Rust, AssemblyScript: by extension or --lang); the gateway compiles it", Required = true };
         var mode = ModeOption();
         var force = ForceOption();
         var signKey = SignKeyOption();
         var build = new BuildFlags();
-        var command = new Command("build-and-deploy", "Compile C on the gateway and upload the module to a device") { moduleId, source, mode, force, signKey };
+        var command = new Command("build-and-deploy", "Compile a source (C, C++, Rust, AssemblyScript) on the gateway and upload the module to a device") { moduleId, source, mode, force, signKey };
         global.Takes(command, GlobalUse.Devices);
         build.AddTo(command);
         command.SetAction((pr, ct) => Run(pr, global, "build-and-deploy", async () =>
         {
             var path = pr.GetValue(source)!;
             CheckSize(path, HostJson.MaxRequestBytes - 4096, "source");
-            var text = await ReadInputAsync(path, (p, c) => File.ReadAllTextAsync(p, c), ct);
+            // C is sent as it is (the gateway's include path has wasmorch.h); Rust and AssemblyScript
+            // with the files they mod or import beside them. A file of no known language goes as C.
+            var language = SourceSet.LanguageOf(path, build.Lang(pr)) ?? Wasmorch.Gateway.Build.SourceLanguage.C;
+            var set = await ReadInputAsync(path, (p, c) => SourceSet.ReadAsync(new FileInfo(p), language, bundleHeaders: false, c), ct);
             var request = new HostRequest
             {
                 Op = HostOps.BuildAndDeploy,
                 ModuleId = pr.GetValue(moduleId),
-                Source = text,
+                Source = set.Text,
+                Files = set.Files,
                 SourceName = SourcePaths.FileName(path.Name),
                 Mode = pr.GetValue(mode),
                 Force = pr.GetValue(force),

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Wasmorch.Cli.Client;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Wasmorch.Protocol.HostApi;
@@ -32,7 +33,7 @@ public static class RolloutCommand
     private static Command Start(GlobalOptions global)
     {
         var moduleId = new Option<string>("--module-id", "-m") { Description = "Module id", Required = true };
-        var source = new Option<FileInfo>("--source", "-s") { Description = "C source to build (or --wasm)" };
+        var source = new Option<FileInfo>("--source", "-s") { Description = "Source to build: C, C++, Rust or AssemblyScript (or --wasm)" };
         var wasm = new Option<FileInfo>("--wasm") { Description = "Module file (or --source)" };
         var waves = new Option<string>("--waves") { Description = "Wave sizes, counts or percentages, growing to 100%", DefaultValueFactory = _ => RolloutWaves.Default };
         var check = new Option<string>("--check") { Description = "func[:args] each device runs after the deploy; it must return 0", Required = true };
@@ -64,19 +65,27 @@ public static class RolloutCommand
                 await Console.Error.WriteLineAsync($"error: --soak {pr.GetValue(soak)} is not a duration such as 5s, 500ms or 2m (at most 10m)");
                 return ExitCodes.Usage;
             }
-            return await DeviceCommands.Run(pr, global, "rollout", async () => new HostRequest
+            return await DeviceCommands.Run(pr, global, "rollout", async () =>
+            {
+                // A source goes with the files it mods or imports beside it (Rust, AssemblyScript).
+                var set = pr.GetValue(source) is { } c
+                    ? await SourceSet.ReadAsync(c, SourceSet.LanguageOf(c, null) ?? Wasmorch.Gateway.Build.SourceLanguage.C, bundleHeaders: false, ct)
+                    : null;
+                return new HostRequest
             {
                 Op = HostOps.Rollout,
                 Action = "start",
                 Selector = selector,
                 ModuleId = pr.GetValue(moduleId),
-                Source = pr.GetValue(source) is { } c ? await File.ReadAllTextAsync(c.FullName, ct) : null,
+                Source = set?.Text,
+                Files = set?.Files,
                 SourceName = pr.GetValue(source)?.Name,
                 Module = pr.GetValue(wasm) is { } w ? Convert.ToBase64String(await File.ReadAllBytesAsync(w.FullName, ct)) : null,
                 Waves = pr.GetValue(waves),
                 Check = pr.GetValue(check),
                 MaxFailures = pr.GetValue(maxFailures),
                 SoakMs = soakMs,
+            };
             }, TimeSpan.FromMinutes(5), ct, needsDevice: false, signKey: pr.GetValue(signKey), takesSelector: true,
                 then: pr.GetValue(wait) ? (started, send, printer) => FollowAsync(started.Rollout!.Id, send, printer, ct) : null);
         });

@@ -17,7 +17,7 @@ public static class RunCommands
 
     private sealed class Shared
     {
-        public Argument<FileInfo> File { get; } = new("file") { Description = "C source (compiled on the gateway) or a compiled .wasm/.aot module" };
+        public Argument<FileInfo> File { get; } = new("file") { Description = "Source (C, C++, Rust, AssemblyScript; compiled on the gateway) or a compiled .wasm/.aot module" };
 
         public Argument<string> Func { get; } = new("function") { Description = "The exported function to run" };
 
@@ -86,7 +86,8 @@ public static class RunCommands
             }
             using var sigint = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, Interrupt);
             using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, Interrupt);
-            return await WatchAsync(source, targets, loop, printer, deployCommand, interrupted.Token);
+            var language = SourceSet.LanguageOf(source, shared.Build.Lang(pr));
+            return await WatchAsync(source, language, targets, loop, printer, deployCommand, interrupted.Token);
         }));
         return command;
     }
@@ -115,7 +116,8 @@ public static class RunCommands
         {
             throw new UsageException($"{file}: no such file");
         }
-        var isSource = file.Extension.Equals(".c", StringComparison.OrdinalIgnoreCase);
+        var language = SourceSet.LanguageOf(file, shared.Build.Lang(pr));
+        var isSource = language is not null;
         var moduleId = pr.GetValue(shared.ModuleId) ?? SourcePaths.ModuleIdOf(file.Name);
         var mode = pr.GetValue(shared.Mode);
         var token = pr.GetValue(global.Token) ?? Environment.GetEnvironmentVariable("WASMORCH_TOKEN");
@@ -136,8 +138,8 @@ public static class RunCommands
                 {
                     return new HostRequest { Op = HostOps.Deploy, ModuleId = moduleId, Module = Convert.ToBase64String(await DeviceCommands.ReadInputAsync(file, File.ReadAllBytesAsync, ct)), Mode = mode };
                 }
-                var bundle = await DeviceCommands.ReadInputAsync(file, SourceBundle.ReadAsync, ct);
-                var request = new HostRequest { Op = HostOps.BuildAndDeploy, ModuleId = moduleId, Source = bundle.Text, SourceName = SourcePaths.FileName(file.Name), Mode = mode };
+                var set = await DeviceCommands.ReadInputAsync(file, (p, c) => SourceSet.ReadAsync(new FileInfo(p), language!, bundleHeaders: true, c), ct);
+                var request = new HostRequest { Op = HostOps.BuildAndDeploy, ModuleId = moduleId, Source = set.Text, Files = set.Files, SourceName = SourcePaths.FileName(file.Name), Mode = mode };
                 shared.Build.Apply(pr, file, request);
                 return request;
             },
@@ -191,16 +193,18 @@ public static class RunCommands
         return SelectorFanOut.Match(targets.Selector!, listing.Devices ?? []);
     }
 
-    private static async Task<int> WatchAsync(FileInfo source, Targets targets, EditLoop loop, ResponsePrinter printer, string deployCommand, CancellationToken ct)
+    /// <param name="language">The source's language (null: a module file, watched alone).</param>
+    private static async Task<int> WatchAsync(FileInfo source, Wasmorch.Gateway.Build.SourceLanguage? language, Targets targets, EditLoop loop, ResponsePrinter printer, string deployCommand, CancellationToken ct)
     {
         var changes = System.Threading.Channels.Channel.CreateUnbounded<string>();
         var watchers = new List<FileSystemWatcher>();
         var watched = new HashSet<string>(StringComparer.Ordinal);
         async Task WatchFilesAsync()
         {
-            // The files to watch are the source and the headers it includes now: an edit may add one.
-            var files = source.Extension.Equals(".c", StringComparison.OrdinalIgnoreCase)
-                ? (await DeviceCommands.ReadInputAsync(source, SourceBundle.ReadAsync, ct)).Files
+            // The files to watch are the source and the headers it includes (the files a Rust module
+            // mods, an AssemblyScript module imports) now: an edit may add one.
+            var files = language is not null
+                ? (await DeviceCommands.ReadInputAsync(source, (p, c) => SourceSet.ReadAsync(new FileInfo(p), language, bundleHeaders: true, c), ct)).Watched
                 : [source.FullName];
             lock (watched)
             {
@@ -256,7 +260,10 @@ public static class RunCommands
         try
         {
             await WatchFilesAsync();
-            Console.Out.WriteLine($"watching {source.Name}{(watched.Count > 1 ? $" and {watched.Count - 1} header(s) it includes" : "")}; Ctrl-C stops");
+            var others = language == Wasmorch.Gateway.Build.SourceLanguage.Rust ? "file(s) it mods"
+                : language == Wasmorch.Gateway.Build.SourceLanguage.AssemblyScript ? "file(s) it imports"
+                : "header(s) it includes";
+            Console.Out.WriteLine($"watching {source.Name}{(watched.Count > 1 ? $" and {watched.Count - 1} {others}" : "")}; Ctrl-C stops");
             StartPass(null);
             while (true)
             {

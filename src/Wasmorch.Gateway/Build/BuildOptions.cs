@@ -8,7 +8,7 @@ namespace Wasmorch.Gateway.Build;
 /// What a host may change about a compile: structured options, never raw compiler flags (a raw
 /// flag such as <c>-include /etc/passwd</c> would read the gateway's files).
 /// </summary>
-public sealed partial record BuildOptions(string OptLevel, int StackSize, IReadOnlyList<string> Exports, bool KeepNames = false, bool WasmOpt = false)
+public sealed partial record BuildOptions(string OptLevel, int StackSize, IReadOnlyList<string> Exports, bool KeepNames = false, bool WasmOpt = false, string? Lang = null)
 {
     public static BuildOptions Seed { get; } = new("3", 2048, []);
 
@@ -32,7 +32,9 @@ public sealed partial record BuildOptions(string OptLevel, int StackSize, IReadO
                 throw new GatewayException(HostErrorCodes.BadRequest, $"export '{name}' is not a C identifier");
             }
         }
-        return new BuildOptions(opt, stack, [.. exports.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)], request.KeepNames, request.WasmOpt);
+        // The language a source is in, when its file name's extension does not say (SourceLanguage).
+        var lang = SourceLanguage.Named(request.Lang)?.Name;
+        return new BuildOptions(opt, stack, [.. exports.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)], request.KeepNames, request.WasmOpt, lang);
     }
 
     /// <summary>
@@ -81,7 +83,7 @@ public sealed partial record BuildOptions(string OptLevel, int StackSize, IReadO
 
     /// <summary>The compile as a cache key sees it: clang's arguments for both steps, wasm-opt when asked, and what is stripped after.</summary>
     public override string ToString() =>
-        string.Join(' ', CompileArguments()) + " && " + string.Join(' ', LinkArguments()) + (WasmOpt ? " wasm-opt=-Oz" : "") + (KeepNames ? " strip=custom-but-name" : " strip=custom");
+        string.Join(' ', CompileArguments()) + " && " + string.Join(' ', LinkArguments()) + (WasmOpt ? " wasm-opt=-Oz" : "") + (KeepNames ? " strip=custom-but-name" : " strip=custom") + (Lang is null ? "" : " lang=" + Lang);
 
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
     private static partial Regex Identifier();

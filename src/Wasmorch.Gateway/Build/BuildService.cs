@@ -11,12 +11,13 @@ namespace Wasmorch.Gateway.Build;
 public sealed record BuildOutput(byte[] Artifact, bool CacheHit, TimeSpan Elapsed, string Diagnostics);
 
 /// <summary>
-/// C → wasm (clang) → AOT (wamrc or Wasmtime) with every step content-addressed in the artifact
-/// cache: an unchanged source for an unchanged target is never compiled twice.
+/// Source (C, C++, Rust, AssemblyScript: <see cref="ModuleCompilers"/>) → wasm → AOT (wamrc or
+/// Wasmtime) with every step content-addressed in the artifact cache: an unchanged source for an
+/// unchanged target is never compiled twice.
 /// </summary>
 public sealed class BuildService : IDisposable
 {
-    private readonly ClangCompiler _clang;
+    private readonly ModuleCompilers _compilers;
     private readonly AotCompiler _aot;
     private readonly ArtifactCache _cache;
     private readonly State.GatewayState? _index;
@@ -30,8 +31,13 @@ public sealed class BuildService : IDisposable
     public ISharedArtifacts? Shared { get; set; }
 
     public BuildService(ClangCompiler clang, AotCompiler aot, ArtifactCache cache, State.GatewayState? index = null, CompileSlots? queue = null)
+        : this(new ModuleCompilers(clang), aot, cache, index, queue)
     {
-        _clang = clang;
+    }
+
+    public BuildService(ModuleCompilers compilers, AotCompiler aot, ArtifactCache cache, State.GatewayState? index = null, CompileSlots? queue = null)
+    {
+        _compilers = compilers;
         _aot = aot;
         _cache = cache;
         _queue = queue ?? new CompileSlots(CompileSlots.DefaultParallel(Sandbox.MemoryBytes));
@@ -47,7 +53,9 @@ public sealed class BuildService : IDisposable
         }
     }
 
-    public ClangCompiler Clang => _clang;
+    public ClangCompiler Clang => _compilers.C;
+
+    public ModuleCompilers Compilers => _compilers;
 
     public AotCompiler Aot => _aot;
 
@@ -56,15 +64,15 @@ public sealed class BuildService : IDisposable
     /// <paramref name="moduleBase64"/> (decoded): a desired-state entry, a rollout. Errors start
     /// with <paramref name="where"/>.
     /// </summary>
-    public async Task<byte[]> ModuleOfAsync(string where, string? source, string? sourceName, string? moduleBase64, BuildOptions options, CancellationToken ct, string? sha256 = null)
+    public async Task<byte[]> ModuleOfAsync(string where, string? source, string? sourceName, string? moduleBase64, BuildOptions options, CancellationToken ct, string? sha256 = null, IReadOnlyDictionary<string, string>? files = null)
     {
         if (new[] { source, moduleBase64, sha256 }.Count(x => x is not null) != 1)
         {
-            throw new GatewayException(HostErrorCodes.BadRequest, $"{where}: give exactly one of source (C), module (wasm) and sha256 (a module this gateway keeps)");
+            throw new GatewayException(HostErrorCodes.BadRequest, $"{where}: give exactly one of source (C, C++, Rust, AssemblyScript), module (wasm) and sha256 (a module this gateway keeps)");
         }
         if (source is not null)
         {
-            return (await CompileAsync(source, sourceName ?? "module.c", options, ct)).Artifact;
+            return (await CompileAsync(new ModuleSource(source, sourceName ?? "module.c", files ?? new Dictionary<string, string>()), options, ct)).Artifact;
         }
         if (sha256 is not null)
         {
@@ -133,12 +141,19 @@ public sealed class BuildService : IDisposable
     }
 
     /// <param name="queued">Told how many compiles are ahead when this one must wait for a slot.</param>
-    public async Task<BuildOutput> CompileAsync(string source, string sourceName, BuildOptions options, CancellationToken ct, Action<int>? queued = null)
+    public Task<BuildOutput> CompileAsync(string source, string sourceName, BuildOptions options, CancellationToken ct, Action<int>? queued = null) =>
+        CompileAsync(new ModuleSource(source, sourceName), options, ct, queued);
+
+    /// <summary>Builds a source in its language (its name's extension, or <see cref="BuildOptions.Lang"/>), from the cache when it can.</summary>
+    /// <param name="queued">Told how many compiles are ahead when this one must wait for a slot.</param>
+    public async Task<BuildOutput> CompileAsync(ModuleSource source, BuildOptions options, CancellationToken ct, Action<int>? queued = null)
     {
         using var span = Telemetry.GatewayTracing.Source.StartActivity("compile");
         var clock = Stopwatch.StartNew();
         var diagnostics = string.Empty;
-        var key = ArtifactCache.Key("wasm", Sha256(Encoding.UTF8.GetBytes(source)), sourceName, options.ToString(), await _clang.IdentityAsync(options), Sha256(ClangCompiler.Header));
+        var compiler = _compilers.For(SourceLanguage.Of(source.Name, options.Lang));
+        span?.SetTag("wasmorch.lang", compiler.Language.Name);
+        var key = ArtifactCache.Key("wasm", compiler.Language.Name, Sha256(Encoding.UTF8.GetBytes(source.Text)), source.Name, SourceFiles.Sha256(source.Files) ?? "-", options.ToString(), await compiler.IdentityAsync(options), compiler.BindingsSha256);
         var fetched = false;
         var (wasm, hit) = await _cache.GetOrBuildAsync(key, async () =>
         {
@@ -147,7 +162,7 @@ public sealed class BuildService : IDisposable
                 fetched = true;
                 return shared;
             }
-            var compiled = await _queue.RunAsync(() => _clang.CompileAsync(source, sourceName, ct, options), queued, ct);
+            var compiled = await _queue.RunAsync(() => compiler.CompileAsync(source, options, ct), queued, ct);
             diagnostics = compiled.Diagnostics;
             await PublishSharedAsync(key, compiled.Module, ct);
             return compiled.Module;

@@ -25,7 +25,13 @@ public sealed class Sandbox
         "or set [build] sandbox = \"off\" in wasmorch.toml to compile without it (only where every host is trusted)";
 
     /// <summary>The command line that runs <paramref name="tool"/> with <paramref name="args"/> in <paramref name="workDir"/>, sandboxed.</summary>
-    public (string File, IReadOnlyList<string> Args) Wrap(string tool, IEnumerable<string> args, string workDir)
+    /// <param name="readOnly">Directories outside /usr the tool needs to read (a compiler installed by npm), shown read-only at their own path.</param>
+    /// <param name="capData">
+    /// Cap the data segment (RLIMIT_DATA) instead of the address space: Node's V8 reserves many GiB of
+    /// address space it never touches (wasm guard regions), so an address-space cap stops it from
+    /// starting; a data cap still stops a compiler that allocates without end.
+    /// </param>
+    public (string File, IReadOnlyList<string> Args) Wrap(string tool, IEnumerable<string> args, string workDir, IEnumerable<string>? readOnly = null, bool capData = false)
     {
         List<string> argv =
         [
@@ -52,7 +58,11 @@ public sealed class Sandbox
             var dir = Path.GetDirectoryName(toolPath)!;
             argv.AddRange(["--ro-bind", dir, dir]);
         }
-        argv.AddRange(["--", "/usr/bin/prlimit", $"--as={MemoryBytes}", $"--fsize={MaxOutputFileBytes}", "--nofile=256", "--", tool]);
+        foreach (var dir in readOnly ?? [])
+        {
+            argv.AddRange(["--ro-bind", dir, dir]);
+        }
+        argv.AddRange(["--", "/usr/bin/prlimit", capData ? $"--data={MemoryBytes}" : $"--as={MemoryBytes}", $"--fsize={MaxOutputFileBytes}", "--nofile=256", "--", tool]);
         argv.AddRange(args);
         return (_bwrap, argv);
     }

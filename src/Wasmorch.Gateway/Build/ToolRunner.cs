@@ -18,7 +18,8 @@ internal static class ToolRunner
     /// <summary>Diagnostics kept of a tool's output; a macro bomb's megabytes of errors are cut here.</summary>
     public const int MaxOutputChars = 64 * 1024;
 
-    public static async Task<Result> RunAsync(string tool, IEnumerable<string> args, string workDir, TimeSpan timeout, string missing, CancellationToken ct, Sandbox? sandbox = null)
+    /// <param name="readOnly">Directories outside /usr the tool reads, shown read-only inside the sandbox.</param>
+    public static async Task<Result> RunAsync(string tool, IEnumerable<string> args, string workDir, TimeSpan timeout, string missing, CancellationToken ct, Sandbox? sandbox = null, IReadOnlyList<string>? readOnly = null, bool capData = false)
     {
         if (sandbox is not null)
         {
@@ -34,7 +35,7 @@ internal static class ToolRunner
             {
                 throw new GatewayException(HostErrorCodes.CompileError, missing);
             }
-            (tool, var wrapped) = sandbox.Wrap(tool, args, workDir);
+            (tool, var wrapped) = sandbox.Wrap(tool, args, workDir, readOnly, capData);
             args = wrapped;
         }
         var info = new ProcessStartInfo(tool)

@@ -60,6 +60,12 @@ public static class ConfigCheck
         }
         findings.Add(await ToolAsync("clang", config.Clang, "builds from C source fail (apt-get install clang lld); deploying .wasm still works"));
         findings.Add(await ToolAsync("wasm-ld", "wasm-ld", "clang cannot link wasm (apt-get install lld)"));
+        findings.Add(await ToolAsync("rustc", config.Rustc, "builds from Rust source (.rs) fail (apt-get install rustc libstd-rust-dev-wasm32)"));
+        findings.Add(await ToolAsync("node", config.Node, "builds from AssemblyScript source (.ts) fail (apt-get install nodejs)"));
+        var asc = config.Asc ?? Build.AssemblyScriptCompiler.FindInstalled();
+        findings.Add(asc is not null && File.Exists(asc)
+            ? new(Severity.Ok, "asc", asc)
+            : new(Severity.Warning, "asc", Build.AssemblyScriptCompiler.MissingAsc(asc ?? Build.AssemblyScriptCompiler.InstalledAsc)));
         findings.Add(await ToolAsync("wamrc", config.Wamrc, "--mode aot to WAMR boards fails; wasm and emulated boards work"));
         findings.Add(await ToolAsync("wasm-opt", config.WasmOpt, "builds asking for wasm_opt fail (apt-get install binaryen)"));
         if (config.Sandbox == "bwrap")

@@ -45,6 +45,18 @@ public sealed partial class GatewayConfig
 
     public string Wamrc { get; set; } = "wamrc";
 
+    /// <summary>The Rust compiler (<see cref="Build.BuildTools.Rustc"/>: Debian's by default).</summary>
+    public string Rustc { get; set; } = Build.BuildTools.DebianRustc;
+
+    /// <summary>Node.js, which runs the AssemblyScript compiler.</summary>
+    public string Node { get; set; } = "node";
+
+    /// <summary>The AssemblyScript compiler's bin/asc.js (null: the one scripts/setup.sh installs in tools/assemblyscript).</summary>
+    public string? Asc { get; set; }
+
+    /// <summary>Every language's tools, as the compilers take them.</summary>
+    public Build.BuildTools BuildTools => new(Clang, WasmOpt, Rustc, Node, Asc);
+
     /// <summary>binaryen's optimizer, for builds that ask for wasm_opt.</summary>
     public string WasmOpt { get; set; } = "wasm-opt";
 
@@ -221,6 +233,9 @@ public sealed partial class GatewayConfig
         {
             config.Clang = build.String("clang") ?? config.Clang;
             config.Wamrc = build.String("wamrc") ?? config.Wamrc;
+            config.Rustc = build.String("rustc") ?? config.Rustc;
+            config.Node = build.String("node") ?? config.Node;
+            config.Asc = build.String("asc") ?? config.Asc;
             config.WasmOpt = build.String("wasm_opt") ?? config.WasmOpt;
             config.Sandbox = build.String("sandbox") ?? config.Sandbox;
             if (config.Sandbox is not ("bwrap" or "off"))

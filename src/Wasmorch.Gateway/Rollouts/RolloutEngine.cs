@@ -248,7 +248,7 @@ public sealed partial class RolloutEngine(DeviceRegistry devices, GatewayState s
         {
             throw new GatewayException(HostErrorCodes.BadRequest, "max_failures must be 0 or more, soak_ms 0 to 600000");
         }
-        var module = await build.ModuleOfAsync("rollout", request.Source, request.SourceName ?? moduleId + ".c", request.Module, BuildOptions.From(request), ct);
+        var module = await build.ModuleOfAsync("rollout", request.Source, request.SourceName ?? moduleId + ".c", request.Module, BuildOptions.From(request), ct, files: request.Files);
         var signed = CheckSignature(request, module, selected);
         if (fleet is not null)
         {

@@ -363,7 +363,7 @@ async function deviceView(name) {
     const file = form.file.files[0];
     if (!file) { showError('BAD_REQUEST: choose a .wasm or .c file to deploy'); return; }
     const body = { device: name, module_id: form.module_id.value, mode: form.mode.value || undefined };
-    if (file.name.endsWith('.c')) { body.source = await file.text(); body.source_name = file.name; } else { body.module = btoa(String.fromCharCode(...new Uint8Array(await file.arrayBuffer()))); }
+    if (/\.(c|cc|cpp|cxx|rs|ts)$/.test(file.name)) { body.source = await file.text(); body.source_name = file.name; } else { body.module = btoa(String.fromCharCode(...new Uint8Array(await file.arrayBuffer()))); }
     const answer = await api(body.source ? 'build_and_deploy' : 'deploy', body);
     if (answer.ok) { outcome('deployed ' + body.module_id + ' version ' + (answer.version ?? '–') + ' crc32=' + answer.crc32); refreshDevices(); }
   }) }, el('label', {}, 'module id', el('input', { name: 'module_id', required: '', list: 'held-modules' })),

@@ -36,6 +36,15 @@ public static class DeployStatement
         {
             Line(text, "wasm_opt", "true");
         }
+        // Only when set: statements of C sources without them read as before.
+        if (request.Lang is not null)
+        {
+            Line(text, "lang", request.Lang);
+        }
+        if (SourceFiles.Sha256(request.Files) is { } files)
+        {
+            Line(text, "files_sha256", files);
+        }
         if (request.Op == HostOps.Rollout)
         {
             // A rollout is signed once for every device its selector matches, and only for those.

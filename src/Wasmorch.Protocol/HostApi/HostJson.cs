@@ -77,6 +77,8 @@ public static class HostJson
         ["token"] = "a string",
         ["source"] = "a string",
         ["source_name"] = "a string",
+        ["lang"] = "a string (c, cpp, rust, as)",
+        ["files"] = "an object of file name → text",
         ["module"] = "a string (base64)",
         ["mode"] = "a string",
         ["opt_level"] = "a string",

@@ -21,11 +21,20 @@ public sealed class HostRequest
     /// <summary>The gateway's access token, when it requires one (non-loopback gateways).</summary>
     public string? Token { get; set; }
 
-    /// <summary>C source text for <c>build_and_deploy</c>; the gateway never reads a path a host names.</summary>
+    /// <summary>Source text (C, C++, Rust, AssemblyScript) for <c>build_and_deploy</c>; the gateway never reads a path a host names.</summary>
     public string? Source { get; set; }
 
-    /// <summary>File name shown in compiler diagnostics (no directories).</summary>
+    /// <summary>File name shown in compiler diagnostics (no directories); its extension names the language.</summary>
     public string? SourceName { get; set; }
+
+    /// <summary>The source's language when its name's extension does not say: c, cpp, rust, as.</summary>
+    public string? Lang { get; set; }
+
+    /// <summary>
+    /// Files beside the source that it uses (a Rust module's <c>mod</c> files, AssemblyScript imports),
+    /// by path relative to the source's folder → text; only these are in the build's sandbox.
+    /// </summary>
+    public Dictionary<string, string>? Files { get; set; }
 
     /// <summary>Module bytes, base64, for <c>deploy</c>.</summary>
     public string? Module { get; set; }

@@ -120,9 +120,11 @@ public sealed class DeployPipeline(DeviceRegistry devices, BuildService build, G
             {
                 throw new GatewayException(HostErrorCodes.BadRequest, "build_and_deploy needs source (the C text)");
             }
-            if (request.Source.Length > config.MaxSourceBytes)
+            // The files beside the source count too: together they are what the compiler reads.
+            var length = request.Source.Length + (request.Files?.Sum(f => f.Key.Length + f.Value.Length) ?? 0);
+            if (length > config.MaxSourceBytes)
             {
-                throw new GatewayException(HostErrorCodes.BadRequest, $"source of {request.Source.Length} bytes exceeds the gateway's {config.MaxSourceBytes}");
+                throw new GatewayException(HostErrorCodes.BadRequest, $"source of {length} bytes exceeds the gateway's {config.MaxSourceBytes}");
             }
             deployment.Signed = Encoding.UTF8.GetBytes(request.Source);
             return deployment;
@@ -190,6 +192,7 @@ public sealed class DeployPipeline(DeviceRegistry devices, BuildService build, G
         {
             Op = HostOps.Rollout, ModuleId = request.ModuleId, Mode = request.Mode, SourceName = request.SourceName,
             OptLevel = request.OptLevel, StackSize = request.StackSize, Exports = request.Exports, KeepNames = request.KeepNames, WasmOpt = request.WasmOpt, Selector = selectorText,
+            Lang = request.Lang, Files = request.Files,
         };
         d.SignatureVerified = signatures.Check(DeployStatement.For(rollout, d.Signed), request.Signature, config.RequireSigned.Contains(d.Device.Name), d.Device.Name);
         if (!Selector.TryParse(selectorText, out var selector, out var error))
@@ -211,7 +214,8 @@ public sealed class DeployPipeline(DeviceRegistry devices, BuildService build, G
         var clock = Stopwatch.StartNew();
         if (d.Source == DeploySource.CSource)
         {
-            var compiled = await build.CompileAsync(request.Source!, request.SourceName ?? d.ModuleId + ".c", BuildOptions.From(request), d.Op.Ct, Queued(d.Op));
+            var source = new ModuleSource(request.Source!, request.SourceName ?? d.ModuleId + ".c", request.Files ?? []);
+            var compiled = await build.CompileAsync(source, BuildOptions.From(request), d.Op.Ct, Queued(d.Op));
             d.Module = compiled.Artifact;
             d.CacheHit = compiled.CacheHit;
             d.Diagnostics = compiled.Diagnostics;
