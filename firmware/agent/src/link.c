@@ -51,15 +51,6 @@ static void rx_pause(void *ctx)
 	uart_irq_rx_disable(uart);
 }
 
-static void rx_resume(void *ctx)
-{
-	unsigned int key = irq_lock();
-
-	ARG_UNUSED(ctx);
-	uart_irq_rx_enable(uart);
-	irq_unlock(key);
-}
-
 static size_t uart_read(void *ctx, uint8_t *buf, size_t cap)
 {
 	const struct device *dev = ctx;
@@ -72,21 +63,40 @@ static size_t uart_read(void *ctx, uint8_t *buf, size_t cap)
 	return n > 0 ? (size_t)n : 0;
 }
 
-static void uart_isr(const struct device *dev, void *user_data)
+/* The producer: report what the USART itself lost, then take what the path has room for. */
+static void produce(const struct device *dev)
 {
-	int err;
-
-	ARG_UNUSED(user_data);
-	if (!uart_irq_update(dev)) {
-		return;
-	}
 	/* The USART's own overrun (a byte came while its data register was full): at least one byte lost. */
-	err = uart_err_check(dev);
+	int err = uart_err_check(dev);
+
 	if (err > 0 && (err & UART_ERROR_OVERRUN) != 0) {
 		wm_rx_lost(&rx, 1);
 	}
 	(void)wm_rx_produce(&rx, uart_read, (void *)dev);
 	k_sem_give(&rx_sem);
+}
+
+static void uart_isr(const struct device *dev, void *user_data)
+{
+	ARG_UNUSED(user_data);
+	if (uart_irq_update(dev)) {
+		produce(dev);
+	}
+}
+
+/*
+ * Called by the COMM thread once the path has room again. The byte waiting in the UART may
+ * raise no interrupt when RX is enabled again (QEMU's CMSDK UART latches its RX interrupt only
+ * when a byte arrives with RX enabled), so it is taken here, as the ISR would, interrupts off.
+ */
+static void rx_resume(void *ctx)
+{
+	unsigned int key = irq_lock();
+
+	ARG_UNUSED(ctx);
+	uart_irq_rx_enable(uart);
+	produce(uart);
+	irq_unlock(key);
 }
 
 void link_send(const char *data, size_t len)
