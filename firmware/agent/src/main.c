@@ -76,6 +76,7 @@ int main(void)
 	if (!wasm_runtime_full_init(&init) || !natives_register() || !caps_register()) {
 		return -1;
 	}
+	runner_init();
 	wm_agent_init(&wasmorch_agent, &wasmorch_board_ops, NULL, &config);
 	if (link_init() != 0) {
 		return -1;
