@@ -827,6 +827,8 @@ void wm_agent_feed(struct wm_agent *a, const uint8_t *data, size_t len, uint32_t
 					}
 				}
 				a->line_len = 0;
+			} else if (a->mode == WM_MODE_OVERRUN) {
+				a->overrun_ms = now_ms;
 			} else if (a->mode == WM_MODE_LINE) {
 				/* Room for the LF that ends it: content is at most WM_LINE_MAX - 1 bytes. */
 				if (a->line_len + 1 >= WM_LINE_MAX) {
@@ -839,7 +841,9 @@ void wm_agent_feed(struct wm_agent *a, const uint8_t *data, size_t len, uint32_t
 	}
 }
 
-void wm_agent_lost(struct wm_agent *a, size_t lost)
+void wm_agent_lost(struct wm_agent *a, size_t lost) { wm_agent_lost_at(a, lost, false, a->ops->uptime_ms(a->ctx)); }
+
+void wm_agent_lost_at(struct wm_agent *a, size_t lost, bool ends_line, uint32_t now_ms)
 {
 	if (a->mode == WM_MODE_PAYLOAD) {
 		/* The payload cannot be whole: fail now rather than stall, and skip what is left of it. */
@@ -850,8 +854,9 @@ void wm_agent_lost(struct wm_agent *a, size_t lost)
 		snprintf(msg, sizeof(msg), "%lu payload bytes lost: the board's receive buffer overflowed", (unsigned long)lost);
 		send_load_err(a, WM_RX_OVERRUN, msg);
 		a->skip_left = lost <= left ? (uint32_t)(left - lost) : 0;
-		/* A gap that ran on past the payload broke the line after it too: discarded, the LOAD_ERR said so. */
-		a->mode = lost > left ? WM_MODE_OVERRUN : a->skip_left > 0 ? WM_MODE_SKIP : WM_MODE_LINE;
+		/* A gap that ran on past the payload broke the line after it too (unless it ended that line): discarded, the LOAD_ERR said so. */
+		a->mode = lost > left ? (ends_line ? WM_MODE_LINE : WM_MODE_OVERRUN) : a->skip_left > 0 ? WM_MODE_SKIP : WM_MODE_LINE;
+		a->overrun_ms = now_ms;
 		a->line_len = 0;
 		return;
 	}
@@ -866,7 +871,8 @@ void wm_agent_lost(struct wm_agent *a, size_t lost)
 		snprintf(msg, sizeof(msg), "%lu payload bytes lost: the board's receive buffer overflowed", (unsigned long)lost);
 		send_load_err_for(a, id, WM_RX_OVERRUN, msg);
 		a->skip_left = lost <= left ? (uint32_t)(left - lost) : 0;
-		a->mode = lost > left ? WM_MODE_OVERRUN : a->skip_left > 0 ? WM_MODE_SKIP : WM_MODE_LINE;
+		a->mode = lost > left ? (ends_line ? WM_MODE_LINE : WM_MODE_OVERRUN) : a->skip_left > 0 ? WM_MODE_SKIP : WM_MODE_LINE;
+		a->overrun_ms = now_ms;
 		a->line_len = 0;
 		return;
 	}
@@ -875,9 +881,15 @@ void wm_agent_lost(struct wm_agent *a, size_t lost)
 		a->mode = a->skip_left > 0 ? WM_MODE_SKIP : WM_MODE_LINE;
 		return;
 	}
-	/* Said at once, not at the next LF: the bytes that would bring it may never come. */
+	/*
+	 * Said at once, not at the next LF: the bytes that would bring it may never come. When the
+	 * lost bytes ended with the LF of the line they broke, the next byte starts a line (a new
+	 * peer's first command is read whole); else the rest of the broken line is discarded up to
+	 * its LF, or until the link has been quiet for overrun_quiet_ms (wm_agent_poll).
+	 */
 	a->line_len = 0;
-	a->mode = WM_MODE_OVERRUN;
+	a->mode = ends_line ? WM_MODE_LINE : WM_MODE_OVERRUN;
+	a->overrun_ms = now_ms;
 	send_err(a, "RX_OVERRUN", "bytes were lost: the board's receive buffer overflowed; the line they broke is discarded");
 }
 
@@ -889,16 +901,16 @@ void wm_agent_service(struct wm_agent *a, uint32_t now_ms)
 
 	if (a->rx != NULL) {
 		for (;;) {
-			size_t lost;
-			size_t n = wm_rx_take(a->rx, chunk, sizeof(chunk), &lost);
+			struct wm_rx_loss loss;
+			size_t n = wm_rx_take(a->rx, chunk, sizeof(chunk), &loss);
 
 			if (n > 0) {
 				wm_agent_feed(a, chunk, n, now_ms);
 			}
-			if (lost > 0) {
-				wm_agent_lost(a, lost);
+			if (loss.bytes > 0) {
+				wm_agent_lost_at(a, loss.bytes, loss.ends_line, now_ms);
 			}
-			if (n == 0 && lost == 0) {
+			if (n == 0 && loss.bytes == 0) {
 				break;
 			}
 		}
@@ -908,6 +920,12 @@ void wm_agent_service(struct wm_agent *a, uint32_t now_ms)
 
 void wm_agent_poll(struct wm_agent *a, uint32_t now_ms)
 {
+	if (a->mode == WM_MODE_OVERRUN && a->config.overrun_quiet_ms > 0 &&
+	    (uint32_t)(now_ms - a->overrun_ms) >= a->config.overrun_quiet_ms) {
+		/* The broken line's end was among the lost bytes: a quiet link means the next byte starts a line. */
+		a->mode = WM_MODE_LINE;
+		a->line_len = 0;
+	}
 	if (a->mode == WM_MODE_PAYLOAD && a->load_fed_limit < a->load_size) {
 		/* Bytes the receive path lands itself count as progress, and may complete the payload. */
 		size_t filled = wm_rx_filled(a->rx);

@@ -41,7 +41,46 @@ static const struct device *const i2c0 = DEVICE_DT_GET(DT_ALIAS(wasmorch_i2c0));
 #if DT_NODE_EXISTS(DT_PATH(zephyr_user)) && DT_NODE_HAS_PROP(DT_PATH(zephyr_user), io_channels)
 #include <zephyr/drivers/adc.h>
 #define HAVE_ADC 1
+#include "wasmorch/hw.h"
 static const struct adc_dt_spec adc0 = ADC_DT_SPEC_GET_BY_IDX(DT_PATH(zephyr_user), 0);
+
+BUILD_ASSERT(IS_ENABLED(CONFIG_ADC_ASYNC), "adc_read has a deadline: the ADC is read asynchronously (CONFIG_ADC_ASYNC=y)");
+
+/*
+ * One conversion at a time, waited for at most CONFIG_WASMORCH_ADC_DEADLINE_MS (core/wm_hw.c):
+ * a converter that does not answer (Renode's STM32F4 has no ADC model) ends adc_read with
+ * WASMORCH_ETIMEDOUT instead of hanging the job, and one that does not answer the boot probe is
+ * not offered. The signal and the sample outlive a missed deadline (static): the driver still
+ * holds them. One owner at a time: main() probes at boot, then only the RUNNER's natives call.
+ */
+static int16_t adc_sample;
+static struct k_poll_signal adc_done;
+static struct adc_sequence adc_seq = { .buffer = &adc_sample, .buffer_size = sizeof(adc_sample) };
+static struct wm_hw adc_hw;
+
+static int adc_begin(void *ctx)
+{
+	ARG_UNUSED(ctx);
+	k_poll_signal_reset(&adc_done);
+	if (adc_sequence_init_dt(&adc0, &adc_seq) != 0) {
+		return -EINVAL;
+	}
+	return adc_read_async(adc0.dev, &adc_seq, &adc_done);
+}
+
+static int adc_wait(void *ctx, uint32_t ms)
+{
+	struct k_poll_event event = K_POLL_EVENT_INITIALIZER(K_POLL_TYPE_SIGNAL, K_POLL_MODE_NOTIFY_ONLY, &adc_done);
+	unsigned int signaled = 0;
+	int result = 0;
+
+	ARG_UNUSED(ctx);
+	if (k_poll(&event, 1, K_MSEC(ms)) != 0) {
+		return 1;
+	}
+	k_poll_signal_check(&adc_done, &signaled, &result);
+	return result == 0 ? 0 : -EIO;
+}
 #else
 #define HAVE_ADC 0
 #endif
@@ -222,8 +261,7 @@ static int32_t n_gpio_wait_edge(wasm_exec_env_t env, int32_t pin, int32_t mask, 
 #if HAVE_ADC
 static int32_t n_adc_read(wasm_exec_env_t env, int32_t channel)
 {
-	int16_t sample;
-	struct adc_sequence sequence = { .buffer = &sample, .buffer_size = sizeof(sample) };
+	int32_t code;
 
 	ARG_UNUSED(env);
 	if (channel < 0 || channel > 15) {
@@ -232,10 +270,11 @@ static int32_t n_adc_read(wasm_exec_env_t env, int32_t channel)
 	if (channel != 0) {
 		return E_NODEV;
 	}
-	if (adc_sequence_init_dt(&adc0, &sequence) != 0 || adc_read_dt(&adc0, &sequence) != 0) {
-		return E_IO;
+	code = wm_hw_request(&adc_hw);
+	if (code != WM_HW_OK) {
+		return code;
 	}
-	return sample < 0 ? 0 : sample;
+	return adc_sample < 0 ? 0 : adc_sample;
 }
 #endif
 
@@ -525,7 +564,10 @@ int caps_init(void)
 	}
 #endif
 #if HAVE_ADC
-	adc_ok = adc_is_ready_dt(&adc0) && adc_channel_setup_dt(&adc0) == 0;
+	k_poll_signal_init(&adc_done);
+	wm_hw_init(&adc_hw, adc_begin, adc_wait, NULL, CONFIG_WASMORCH_ADC_DEADLINE_MS);
+	/* Offered only when a conversion at boot answered within its deadline. */
+	adc_ok = adc_is_ready_dt(&adc0) && adc_channel_setup_dt(&adc0) == 0 && wm_hw_probe(&adc_hw);
 #endif
 #if HAVE_I2C0
 	i2c_ok = device_is_ready(i2c0);

@@ -7,6 +7,14 @@ static uint8_t wamr_pool[CONFIG_WASMORCH_WAMR_POOL_SIZE] __aligned(8);
 
 extern const k_tid_t comm_tid;
 
+/* Derived limits, checked when the image is built rather than found on a board. */
+BUILD_ASSERT(CONFIG_WASMORCH_RX_RING_SIZE > 64,
+	     "the XLOAD window is CONFIG_WASMORCH_RX_RING_SIZE - 64: the ring needs more than 64 bytes");
+BUILD_ASSERT(CONFIG_WASMORCH_RX_RING_SIZE >= WM_LINE_MAX,
+	     "the receive ring must hold at least one whole command line (WM_LINE_MAX)");
+BUILD_ASSERT(CONFIG_WASMORCH_MAX_MODULE_SIZE + CONFIG_WASMORCH_WASM_STACK_SIZE < CONFIG_WASMORCH_WAMR_POOL_SIZE,
+	     "the WAMR pool must hold a module of CONFIG_WASMORCH_MAX_MODULE_SIZE and a job's wasm stack at once");
+
 #if defined(CONFIG_PICOLIBC) && !defined(CONFIG_THREAD_LOCAL_STORAGE)
 #error "picolibc's errno lives in thread-local storage: build with a toolchain that has TLS (Kconfig WASMORCH_GNUARMEMB_TLS)"
 #endif
@@ -46,6 +54,7 @@ int main(void)
 		.extensions = IS_ENABLED(CONFIG_WASMORCH_EXTENSIONS),
 		/* XLOAD streams pass through the receive ring: the window never outruns it. */
 		.xload_window = IS_ENABLED(CONFIG_WASMORCH_XLOAD) ? CONFIG_WASMORCH_RX_RING_SIZE - 64 : 0,
+		.overrun_quiet_ms = CONFIG_WASMORCH_OVERRUN_QUIET_MS,
 	};
 
 #ifdef CONFIG_WASMORCH_LINK_AUTH
@@ -67,6 +76,7 @@ int main(void)
 	if (!wasm_runtime_full_init(&init) || !natives_register() || !caps_register()) {
 		return -1;
 	}
+	runner_init();
 	wm_agent_init(&wasmorch_agent, &wasmorch_board_ops, NULL, &config);
 	if (link_init() != 0) {
 		return -1;

@@ -1,12 +1,19 @@
 /*
  * The RUNNER thread: executes one prepared job in WAMR and reports exactly one RESULT.
  * STOP is cooperative first (delay_ms returns early, should_stop() turns true); after
- * CONFIG_WASMORCH_STOP_GRACE_MS a delayable work item calls wasm_runtime_terminate.
+ * CONFIG_WASMORCH_STOP_GRACE_MS a delayable work item calls wasm_runtime_terminate, which stops
+ * interpreted code and any native. AOT code that loops without a call never looks at that flag:
+ * WAMR 2.4.3's AOT compiler emits its suspend checks only for modules with shared memory
+ * (aot_emit_control.c, check_suspend_flags), whatever wamrc is told. So when the job is still
+ * running CONFIG_WASMORCH_AOT_ABORT_MS later and the RUNNER was interrupted inside the module's
+ * AOT code (it holds no lock there: no native, no runtime call), the RUNNER thread is aborted,
+ * the job reported STOPPED and cleaned up from here, and a fresh RUNNER started.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "wasmorch_agent.h"
+#include "aot_runtime.h"
 
 K_MUTEX_DEFINE(runner_lock);
 struct job current_job;
@@ -17,18 +24,79 @@ K_SEM_DEFINE(job_stop_sem, 0, 1);
 static K_SEM_DEFINE(job_ready, 0, 1);
 static atomic_t job_killed;
 
+K_THREAD_STACK_DEFINE(runner_stack, CONFIG_WASMORCH_RUNNER_STACK_SIZE);
+static struct k_thread runner_thread_obj;
+static k_tid_t runner_tid;
+/* The running job's execution environment and start, for a RESULT sent on the RUNNER's behalf. */
+static wasm_exec_env_t job_env;
+static uint64_t job_start;
+
+static void runner_thread(void *a, void *b, void *c);
+
+/* The PC the RUNNER was interrupted at lies in the AOT code of the job's module. */
+static bool runner_in_aot_code(void)
+{
+	const WASMModuleCommon *m = (const WASMModuleCommon *)current_job.module->module;
+	const AOTModule *aot = (const AOTModule *)m;
+	/* Cortex-M: the callee-saved PSP points at the exception frame; its PC is the 7th word. */
+	const uint32_t *frame = (const uint32_t *)runner_tid->callee_saved.psp;
+	uintptr_t pc;
+
+	if (m->module_type != Wasm_Module_AoT || aot->code == NULL || frame == NULL) {
+		return false;
+	}
+	pc = (uintptr_t)frame[6];
+	return pc >= (uintptr_t)aot->code && pc < (uintptr_t)aot->code + aot->code_size;
+}
+
+static void runner_spawn(void)
+{
+	runner_tid = k_thread_create(&runner_thread_obj, runner_stack, K_THREAD_STACK_SIZEOF(runner_stack), runner_thread,
+				     NULL, NULL, NULL, 7, 0, K_NO_WAIT);
+	k_thread_name_set(runner_tid, "runner");
+}
+
+/* Under runner_lock: the RUNNER is spinning in AOT code after terminate. Ends the job from here. */
+static void abort_aot_job(void)
+{
+	char line[WM_LINE_MAX];
+	uint32_t elapsed_us;
+
+	k_thread_abort(runner_tid);
+	elapsed_us = (uint32_t)k_cyc_to_us_floor64(k_cycle_get_64() - job_start);
+	link_send(line, wm_format_result(line, current_job.module->id, current_job.func_name, current_job.id, "STOPPED", NULL,
+					 NULL, "terminated after the STOP grace period (AOT code aborted)", elapsed_us));
+	if (job_env != NULL) {
+		wasm_runtime_destroy_exec_env(job_env);
+		job_env = NULL;
+	}
+	wasm_runtime_deinstantiate(current_job.inst);
+	job_active = false;
+	runner_spawn();
+}
+
+static void terminate_work_handler(struct k_work *work);
+
+static K_WORK_DELAYABLE_DEFINE(terminate_work, terminate_work_handler);
+
 static void terminate_work_handler(struct k_work *work)
 {
 	ARG_UNUSED(work);
 	k_mutex_lock(&runner_lock, K_FOREVER);
 	if (job_active && atomic_get(&job_stop_requested)) {
-		atomic_set(&job_killed, 1);
-		wasm_runtime_terminate(current_job.inst);
+		if (!atomic_get(&job_killed)) {
+			atomic_set(&job_killed, 1);
+			wasm_runtime_terminate(current_job.inst);
+			k_work_reschedule(&terminate_work, K_MSEC(CONFIG_WASMORCH_AOT_ABORT_MS));
+		} else if (runner_in_aot_code()) {
+			abort_aot_job();
+		} else {
+			/* In a native or the runtime, which see the terminate flag: look again later. */
+			k_work_reschedule(&terminate_work, K_MSEC(CONFIG_WASMORCH_AOT_ABORT_MS));
+		}
 	}
 	k_mutex_unlock(&runner_lock);
 }
-
-static K_WORK_DELAYABLE_DEFINE(terminate_work, terminate_work_handler);
 
 void runner_start(void)
 {
@@ -104,6 +172,10 @@ static void run_job(void)
 
 	atomic_clear(&job_killed);
 	env = wasm_runtime_create_exec_env(current_job.inst, CONFIG_WASMORCH_WASM_STACK_SIZE);
+	k_mutex_lock(&runner_lock, K_FOREVER);
+	job_env = env;
+	job_start = start;
+	k_mutex_unlock(&runner_lock);
 	ok = env != NULL && wasm_runtime_call_wasm_a(env, current_job.func, current_job.result_count, &result,
 						     current_job.arg_count, current_job.args);
 	elapsed_us = (uint32_t)k_cyc_to_us_floor64(k_cycle_get_64() - start);
@@ -125,10 +197,11 @@ static void run_job(void)
 	link_send(line, wm_format_result(line, current_job.module->id, current_job.func_name, current_job.id, status,
 					 type != NULL ? value : NULL, type, msg, elapsed_us));
 
+	k_mutex_lock(&runner_lock, K_FOREVER);
+	job_env = NULL;
 	if (env != NULL) {
 		wasm_runtime_destroy_exec_env(env);
 	}
-	k_mutex_lock(&runner_lock, K_FOREVER);
 	wasm_runtime_deinstantiate(current_job.inst);
 	job_active = false;
 	k_mutex_unlock(&runner_lock);
@@ -146,4 +219,5 @@ static void runner_thread(void *a, void *b, void *c)
 	}
 }
 
-K_THREAD_DEFINE(runner_tid, CONFIG_WASMORCH_RUNNER_STACK_SIZE, runner_thread, NULL, NULL, NULL, 7, 0, 0);
+/* Started by main() once WAMR is initialised. */
+void runner_init(void) { runner_spawn(); }

@@ -44,6 +44,7 @@ extern bool job_active;
 extern atomic_t job_stop_requested;
 extern struct k_sem job_stop_sem;
 
+void runner_init(void);
 void runner_start(void);
 void runner_request_stop(void);
 

@@ -23,6 +23,8 @@ struct fake_board {
 	bool started;
 	bool stop_requested;
 	int buffers_out;
+	/* When set, every line the agent sends goes here instead of into out (tests of unbounded output). */
+	void (*on_send)(const char *line, size_t len);
 	char out[FAKE_OUT_MAX];
 	size_t out_len;
 	uint32_t now_ms;

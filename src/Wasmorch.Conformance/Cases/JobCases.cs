@@ -89,6 +89,17 @@ public static class JobCases
             ExpectField(result, AgentKeys.Status, "STOPPED", "§3 jobs: a job ignoring STOP is terminated after the grace period and ends STOPPED");
             ExpectVerb(await c.RequestAsync(AgentVerbs.Status), AgentVerbs.Status, "§3 jobs: the agent never hangs");
         }),
+        new("stop_backstop_aot", "§3 jobs: STOP backstop, AOT code", async c =>
+        {
+            // The same spin loop precompiled for the agent: AOT code that loops without a call must stop too (issue 32).
+            var aot = await AotModules.PrecompileAsync(SuiteModules.Spin, c.Capabilities, c.Ct);
+            await c.LoadOkAsync("cf_spin_aot", aot);
+            var job = await c.StartOkAsync("cf_spin_aot", "spin");
+            ExpectField(await c.RequestAsync("STOP module_id=cf_spin_aot"), AgentKeys.Status, "PENDING", "§3 STOP of a running job");
+            var result = await c.ResultAsync(job, StopDeadline);
+            ExpectField(result, AgentKeys.Status, "STOPPED", "§3 jobs: an AOT job ignoring STOP is terminated after the grace period and ends STOPPED");
+            ExpectVerb(await c.RequestAsync(AgentVerbs.Status), AgentVerbs.Status, "§3 jobs: the agent never hangs");
+        }),
         .. TrapCases(),
     ];
 

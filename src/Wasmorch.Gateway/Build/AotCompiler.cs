@@ -1,3 +1,4 @@
+using Wasmorch.Protocol.Agent;
 using Wasmorch.WasmtimeTarget;
 using System.Diagnostics;
 using Wasmorch.Protocol.HostApi;
@@ -10,13 +11,9 @@ public sealed record AotTarget(string Runtime, string Name)
 {
     public override string ToString() => $"{Runtime}:{Name}";
 
-    /// <summary>wamrc's flags for a WAMR target (facts: thumbv7m is rejected; Cortex-M3 is thumbv7).</summary>
-    public IReadOnlyList<string> WamrcArguments() => Name switch
-    {
-        "thumbv7em" => ["--target=thumbv7em", "--target-abi=gnu", "--cpu=cortex-m4"],
-        "thumbv7" => ["--target=thumbv7", "--target-abi=gnu", "--cpu=cortex-m3"],
-        _ => throw new GatewayException(HostErrorCodes.Unsupported, $"no wamrc settings for AOT target '{Name}' (known: thumbv7em, thumbv7)"),
-    };
+    /// <summary>wamrc's flags for a WAMR target (<see cref="WamrAot"/>, shared with the conformance suite).</summary>
+    public IReadOnlyList<string> WamrcArguments() => WamrAot.WamrcArguments(Name)
+        ?? throw new GatewayException(HostErrorCodes.Unsupported, $"no wamrc settings for AOT target '{Name}' (known: thumbv7em, thumbv7)");
 }
 
 /// <summary>

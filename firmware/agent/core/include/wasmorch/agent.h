@@ -7,6 +7,8 @@
 #ifndef WASMORCH_AGENT_H
 #define WASMORCH_AGENT_H
 
+#include <stdatomic.h>
+
 #include "wasmorch/lzss.h"
 #include "wasmorch/proto.h"
 #include "wasmorch/rx.h"
@@ -115,6 +117,12 @@ struct wm_agent_config {
 	 * offset, at most what the receive ring holds; 0 offers no XLOAD.
 	 */
 	uint32_t xload_window;
+	/*
+	 * After lost bytes broke a line, its rest is discarded up to its LF, or until no byte came
+	 * for this long (the LF was among the lost bytes; a new peer's first command is not
+	 * swallowed as the rest of the broken line). 0: up to the LF only.
+	 */
+	uint32_t overrun_quiet_ms;
 };
 
 enum wm_agent_mode {
@@ -163,14 +171,19 @@ struct wm_agent {
 	/* Payload bytes that come through feed; the rest the receive path lands in load_buf itself. */
 	uint32_t load_fed_limit;
 	size_t load_direct_seen;
+	/* WM_MODE_OVERRUN: when the loss was found or the last byte of the broken line came. */
+	uint32_t overrun_ms;
 	/* Payload bytes still to skip in WM_MODE_SKIP. */
 	uint32_t skip_left;
 	/* The receive path feeding this agent (wm_agent_service), or NULL when fed by wm_agent_feed alone. */
 	struct wm_rx *rx;
 	/* Bytes of the chunk being fed that follow the line in hand (a LOAD's first payload bytes). */
 	size_t feed_rest;
-	/* The peer sent HELLO on this link: it understands extension lines (LOG). */
-	bool peer_negotiated;
+	/*
+	 * The peer sent HELLO on this link: it understands extension lines (LOG). Written by the
+	 * COMM side, read by the board's job thread (LOG, EVENT): atomic, so safe by construction.
+	 */
+	atomic_bool peer_negotiated;
 	/* AUTH: the challenge of this link's last HELLO_OK (empty once used) and whether the peer answered it. */
 	char auth_nonce[WM_AUTH_NONCE_HEX + 1];
 	bool authenticated;
@@ -199,6 +212,9 @@ void wm_agent_service(struct wm_agent *agent, uint32_t now_ms);
 
 /* Bytes were lost after everything fed so far (§3, Lost bytes): a LOAD in progress fails, a broken line is answered RX_OVERRUN. */
 void wm_agent_lost(struct wm_agent *agent, size_t lost);
+
+/* The same, knowing whether the lost bytes ended with the LF of the line they broke (rx.h's loss report). */
+void wm_agent_lost_at(struct wm_agent *agent, size_t lost, bool ends_line, uint32_t now_ms);
 
 /* Call periodically (and when no byte arrives): ends a stalled LOAD with LOAD_ERR code=TIMEOUT. */
 void wm_agent_poll(struct wm_agent *agent, uint32_t now_ms);
