@@ -23,8 +23,9 @@ public sealed partial class GatewayConfig
     public int Port { get; set; } = 9000;
 
     /// <summary>
-    /// Open every device's link at start and open it again when it drops (with back-off), so the
+    /// Open every device's link at start (trying again, with back-off, while a board is off), so the
     /// device map shows what each board is from the start; false: a link opens on first use only.
+    /// A link the far side closed opens again on the next request (<see cref="Devices.LinkKeeper"/>).
     /// </summary>
     public bool KeepLinks { get; set; } = true;
 

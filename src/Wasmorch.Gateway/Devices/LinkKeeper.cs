@@ -3,13 +3,13 @@ using Microsoft.Extensions.Logging;
 namespace Wasmorch.Gateway.Devices;
 
 /// <summary>
-/// Keeps this gateway's links to its devices open (<c>[gateway] keep_links</c>): each is opened at
-/// start and opened again when it drops, with a back-off while the device cannot be reached. A
-/// device is then described (connected, its board and runtime labels) before anyone uses it, and a
-/// board's BOOT is heard when it happens rather than on the next command. An open link costs
-/// nothing: the keeper only looks at whether it is open. A link that drops soon after it opened
-/// (another peer took the board over: two gateways, or two names, for one board) is opened again
-/// later and later, up to every 30 s: a keeper never wrestles another for a board.
+/// Opens this gateway's links to its devices at start (<c>[gateway] keep_links</c>), trying again
+/// with a back-off while a device cannot be reached (a board powered on after its gateway): a
+/// device is described (connected, its board and runtime labels) before anyone uses it, a board's
+/// BOOT is heard when it happens, and an open link stays open (the keeper only looks at it).
+/// Once the far side has closed a link the keeper opened, it leaves it closed and the next request
+/// opens it: the board was taken by another peer (<c>wasmorch conformance</c>, a second gateway) or
+/// went away, and reopening unasked would take it from whoever has it now.
 /// </summary>
 public static partial class LinkKeeper
 {
@@ -19,9 +19,6 @@ public static partial class LinkKeeper
     private static readonly TimeSpan FirstBackOff = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan MaxBackOff = TimeSpan.FromSeconds(30);
 
-    /// <summary>A link that lasted this long was a good one: the next drop is answered at once again.</summary>
-    private static readonly TimeSpan StableLink = TimeSpan.FromSeconds(30);
-
     public static Task RunAsync(IEnumerable<DeviceSession> sessions, ILogger logger, CancellationToken ct) =>
         Task.WhenAll(sessions.Select(session => Supervision.LoopSupervisor.RunAsync($"link to {session.Name}", c => KeepAsync(session, logger, c), logger, ct)));
 
@@ -29,45 +26,37 @@ public static partial class LinkKeeper
     {
         var backOff = FirstBackOff;
         var reachable = true;
-        DateTimeOffset? openedAt = null;
-        while (!ct.IsCancellationRequested)
+        while (!session.IsConnected)
         {
+            try
+            {
+                await session.ConnectIfIdleAsync(ct);
+                reachable = true;
+            }
+            catch (GatewayException ex)
+            {
+                if (reachable)
+                {
+                    // Said once per outage: the device map and each request say the rest.
+                    LogUnreachable(logger, session.Name, ex.Message, (long)backOff.TotalMilliseconds);
+                }
+                reachable = false;
+                await Task.Delay(backOff, ct);
+                backOff = TimeSpan.FromTicks(Math.Min(backOff.Ticks * 2, MaxBackOff.Ticks));
+                continue;
+            }
             if (!session.IsConnected)
             {
-                if (openedAt is { } opened)
-                {
-                    // It dropped: soon after opening means someone else holds the board; wait longer each time.
-                    backOff = DateTimeOffset.UtcNow - opened < StableLink ? Next(backOff) : FirstBackOff;
-                    openedAt = null;
-                    await Task.Delay(backOff, ct);
-                    continue;
-                }
-                try
-                {
-                    await session.ConnectIfIdleAsync(ct);
-                    reachable = true;
-                }
-                catch (GatewayException ex)
-                {
-                    if (reachable)
-                    {
-                        // Said once per outage: the device map and each request say the rest.
-                        LogUnreachable(logger, session.Name, ex.Message, (long)backOff.TotalMilliseconds);
-                    }
-                    reachable = false;
-                    await Task.Delay(backOff, ct);
-                    backOff = Next(backOff);
-                    continue;
-                }
+                // A request holds the device and opens the link itself: look again in a moment.
+                await Task.Delay(CheckInterval, ct);
             }
-            // Opened here or by a request: either way, how long it lasts decides the next wait.
-            openedAt ??= session.IsConnected ? DateTimeOffset.UtcNow : null;
-            await Task.Delay(CheckInterval, ct);
         }
+        LogOpened(logger, session.Name);
     }
-
-    private static TimeSpan Next(TimeSpan backOff) => TimeSpan.FromTicks(Math.Min(backOff.Ticks * 2, MaxBackOff.Ticks));
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Device {Device}: cannot open its link ({Reason}); trying again from {BackOffMs} ms on, with back-off")]
     private static partial void LogUnreachable(ILogger logger, string device, string reason, long backOffMs);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Device {Device}: link open; from now on it opens again on the next request if it closes")]
+    private static partial void LogOpened(ILogger logger, string device);
 }
