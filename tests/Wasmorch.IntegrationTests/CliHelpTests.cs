@@ -116,7 +116,7 @@ public sealed partial class CliHelpTests
         // rollout start acts on a selector's devices, never one --device.
         var rollout = string.Join('\n', Section(await HelpAsync("rollout start"), "Options"));
         Assert.Contains("-l, --selector", rollout, StringComparison.Ordinal);
-        Assert.DoesNotContain("--device", rollout, StringComparison.Ordinal);
+        Assert.DoesNotContain("-d, --device", rollout, StringComparison.Ordinal);
     }
 
     [Fact]
