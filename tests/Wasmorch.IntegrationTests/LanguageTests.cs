@@ -312,4 +312,18 @@ public sealed class LanguageTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    [Fact]
+    public async Task Doctor_lists_every_languages_toolchain_and_what_it_builds()
+    {
+        var doctor = await CliRunner.RunAsync("127.0.0.1:1", "doctor");
+        CliAssert.Exit(0, doctor);
+        Assert.Matches(@"(?m)^rustc +rustc 1\.\d+\.\d+.* \(wasm32 std: yes\)$", doctor.Stdout);
+        Assert.Matches(@"(?m)^node +v\d+\.", doctor.Stdout);
+        Assert.Matches(@"(?m)^asc +/.*tools/assemblyscript/node_modules/assemblyscript/bin/asc\.js$", doctor.Stdout);
+        foreach (var language in new[] { @"C modules \(\.c;", @"C\+\+ modules \(\.cc, \.cpp, \.cxx\):", @"Rust modules \(\.rs\):", @"AssemblyScript modules \(\.ts\):" })
+        {
+            Assert.Matches(@"(?m)^" + language + @".* ok$", doctor.Stdout);
+        }
+    }
 }
