@@ -107,6 +107,9 @@ async function render() {
   const mine = ++rendering;
   const route = location.hash.replace(/^#/, '') || '/';
   for (const id of ['fleet', 'jobs', 'logs', 'events', 'rollout']) document.getElementById('nav-' + id).classList.toggle('active', route === '/' + (id === 'fleet' ? '' : id));
+  // Logs and Events are drawn once, then grow line by line (logCame, eventCame): a redraw on
+  // some other event would lose the reader's place in the scrollback.
+  if ((route === '/logs' || route === '/events') && state.drawn === route && !state.navigated) return;
   let view;
   if (route.startsWith('/device/')) {
     // A device page is drawn on navigation only; a change of the device (link, modules, jobs)
@@ -143,11 +146,11 @@ async function loadJobsAndLogs() {
     for (const j of state.jobs) if (j.status === 'RUNNING') state.running[j.device] = j;
   }
   const logs = state.logSource = new EventSource('/api/logs/stream' + (state.token ? '?token=' + encodeURIComponent(state.token) : ''));
-  logs.addEventListener('logs', e => { state.logs = JSON.parse(e.data).logs || []; if (location.hash === '#/logs') render(); });
+  logs.addEventListener('logs', e => { state.logs = JSON.parse(e.data).logs || []; if (location.hash === '#/logs') { state.navigated = true; render(); } });
   // One line more: added in place (a redraw would lose the reader's place in the scrollback).
   logs.addEventListener('log', e => { const line = JSON.parse(e.data).log; state.logs.push(line); state.logs.splice(0, Math.max(0, state.logs.length - KEPT_LINES)); logCame(line); });
   const published = state.publishedSource = new EventSource('/api/published/stream' + (state.token ? '?token=' + encodeURIComponent(state.token) : ''));
-  published.addEventListener('events', e => { state.published = JSON.parse(e.data).events || []; if (location.hash === '#/events') render(); });
+  published.addEventListener('events', e => { state.published = JSON.parse(e.data).events || []; if (location.hash === '#/events') { state.navigated = true; render(); } });
   published.addEventListener('published', e => { const event = JSON.parse(e.data).published; state.published.push(event); state.published.splice(0, Math.max(0, state.published.length - KEPT_LINES)); eventCame(event); });
 }
 
