@@ -176,7 +176,8 @@ public sealed class OtlpCollector : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        _listener.Stop();
+        // Close alone: after Stop, Linux's managed HttpListener.Close looks its port up again and
+        // binds it anew to do so, which fails ("Address already in use") once another process took it.
         _listener.Close();
         await _serving;
     }
