@@ -52,6 +52,16 @@ public static class SuiteModules
           (func (export "spin") (loop $forever (br $forever))))
         """);
 
+    /// <summary>
+    /// <see cref="Spin"/> without a memory, for the AOT case: an AOT instance with a whole 64 KiB
+    /// page does not fit beside the runtime on a 128 KB board (the NUCLEO's pool), and the loop
+    /// needs none.
+    /// </summary>
+    public static byte[] SpinNoMemory { get; } = Convert("""
+        (module
+          (func (export "spin") (loop $forever (br $forever))))
+        """);
+
     public static byte[] Traps { get; } = Convert("""
         (module
           (memory (export "memory") 1 1)

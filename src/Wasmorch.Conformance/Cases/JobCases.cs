@@ -92,7 +92,7 @@ public static class JobCases
         new("stop_backstop_aot", "§3 jobs: STOP backstop, AOT code", async c =>
         {
             // The same spin loop precompiled for the agent: AOT code that loops without a call must stop too (issue 32).
-            var aot = await AotModules.PrecompileAsync(SuiteModules.Spin, c.Capabilities, c.Ct);
+            var aot = await AotModules.PrecompileAsync(SuiteModules.SpinNoMemory, c.Capabilities, c.Ct);
             await c.LoadOkAsync("cf_spin_aot", aot);
             var job = await c.StartOkAsync("cf_spin_aot", "spin");
             ExpectField(await c.RequestAsync("STOP module_id=cf_spin_aot"), AgentKeys.Status, "PENDING", "§3 STOP of a running job");
